@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * conf.h — typed configuration shared by obscura-dp and obscura-cp.
+ *
+ * One YAML file (conf/obscura.yaml).  Every key is described once in a declarative
+ * table in conf.c (dotted path, type, bounds, default, reloadable or restart-only,
+ * help); parsing fills struct obs_conf, validation runs over the whole struct, and
+ * only then does the caller apply it.  A bad key or value yields an error naming the
+ * key, the value and the reason.  No DPDK calls; any thread may read a conf it owns.
+ */
+#ifndef OBSCURA_CONF_H
+#define OBSCURA_CONF_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdbool.h>
+
+#define OBS_CONF_MAX_PORTS     16
+#define OBS_CONF_MAX_SENSORS   64
+#define OBS_CONF_MAX_PREFIXES  256   /* per sensor */
+#define OBS_CONF_MAX_EAL_ARGS  32
+#define OBS_CONF_STR           256
+
+struct obs_conf_port {
+	char     name[32];
+	char     device[OBS_CONF_STR];   /* PCI address (0000:03:00.0) or vdev string (net_pcap0,rx_pcap=...) */
+	uint32_t rx_queues;              /* 1..64 */
+	uint32_t rx_desc;                /* 64..32768, power of two */
+};
+
+struct obs_conf_sensor {
+	char     name[32];
+	uint32_t n_prefixes;
+	uint32_t prefix_addr[OBS_CONF_MAX_PREFIXES];  /* host order */
+	uint8_t  prefix_len[OBS_CONF_MAX_PREFIXES];
+};
+
+enum obs_conf_hugepages { OBS_HUGE_AUTO = 0, OBS_HUGE_YES, OBS_HUGE_NO };
+enum obs_conf_period { OBS_PERIOD_HOUR = 0, OBS_PERIOD_DAY, OBS_PERIOD_WEEK, OBS_PERIOD_MONTH };
+
+struct obs_conf {
+	/* dataplane */
+	uint32_t workers;                /* worker lcores, 1..OBX_MAX_WORKERS */
+	uint32_t burst;                  /* 1..64 */
+	uint32_t mbufs;                  /* mempool size */
+	enum obs_conf_hugepages hugepages;
+	char     file_prefix[64];        /* EAL --file-prefix */
+	uint32_t n_eal_args;
+	char     eal_args[OBS_CONF_MAX_EAL_ARGS][OBS_CONF_STR];
+	uint32_t n_ports;
+	struct obs_conf_port ports[OBS_CONF_MAX_PORTS];
+	bool     rss;                    /* RSS on the source IPv4 where the PMD supports it */
+
+	/* telescope */
+	uint32_t n_sensors;
+	struct obs_conf_sensor sensors[OBS_CONF_MAX_SENSORS];
+	uint32_t sample_cap;             /* 1..65536, default 4096 (SPEC.md A) */
+
+	/* exchange */
+	char     exchange_path[OBS_CONF_STR];
+	uint32_t epoch_ms;               /* 10..60000, default 1000 */
+	uint32_t src_capacity;           /* per slot, power of two, 1024..16777216 */
+	uint32_t drain_wait_s;           /* dataplane start: wait this long for an old exchange to drain */
+
+	/* control */
+	char     state_dir[OBS_CONF_STR];
+	uint32_t snapshot_interval_s;    /* 1..86400 */
+	char     socket_path[OBS_CONF_STR];
+	char     socket_ro_path[OBS_CONF_STR];   /* "" = no read-only socket */
+	char     socket_group[64];       /* "" = leave the group alone */
+	char     user[64];               /* drop to this user after binding; "" = stay */
+	uint32_t max_clients;            /* 1..1024 */
+	uint32_t max_request;            /* bytes, 256..1048576 */
+	uint32_t idle_timeout_s;         /* 1..86400 */
+
+	/* analysis (SPEC.md); later issues add theirs here */
+	enum obs_conf_period period;
+	uint32_t block_len;              /* L, 8..32, default 16 */
+};
+
+/* Defaults for every key (the key table's defaults). */
+void obs_conf_defaults(struct obs_conf *c);
+
+/*
+ * Load and validate a YAML file.  Returns 0, or -1 with a one-line message in err
+ * ("config.yaml:12: telescope.sample_cap: value '70000' out of range 1..65536").
+ */
+int obs_conf_load(const char *path, struct obs_conf *c, char *err, size_t errlen);
+int obs_conf_load_string(const char *yaml, struct obs_conf *c, char *err, size_t errlen);
+
+/* Write the normalised config (every key, explicit values, YAML) — the -n output.
+ * Re-parsing it gives an identical struct. */
+void obs_conf_dump(const struct obs_conf *c, FILE *out);
+
+/* One line per key: path, type, default, reloadable|restart, help (for `config keys`). */
+void obs_conf_describe(FILE *out);
+
+/* Parse "a.b.c.d/len" into host-order address and length; -1 on error (host bits set is an error). */
+int obs_conf_parse_prefix(const char *s, uint32_t *addr, uint8_t *len);
+
+#endif

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * parse.h — pure L2-L4 parser: Ethernet (802.1Q / 802.1ad, up to two tags), IPv4,
+ * TCP / UDP / ICMP into a packet-meta record.  No DPDK, no allocation, no state:
+ * callable from any thread, and the fuzz target.  Every rejection names its reason
+ * (enum obx_drop in exchange.h); nothing past a failed check is read.
+ */
+#ifndef OBSCURA_PARSE_H
+#define OBSCURA_PARSE_H
+
+#include <stdint.h>
+#include "exchange.h"
+
+struct obs_pkt_meta {
+	uint32_t src;          /* IPv4 source, host byte order */
+	uint32_t dst;          /* IPv4 destination, host byte order */
+	uint16_t sport;        /* TCP/UDP ports, host order; 0 for others */
+	uint16_t dport;
+	uint8_t  proto;        /* IP protocol number */
+	uint8_t  proto_idx;    /* enum obx_proto_idx */
+	uint8_t  tcp_flags;    /* TCP flags byte (FIN=0x01 SYN=0x02 RST=0x04 PSH=0x08 ACK=0x10 URG=0x20) */
+	uint8_t  icmp_type;
+	uint8_t  icmp_code;
+	uint8_t  n_vlan;       /* 0, 1 or 2 */
+	uint16_t ip_len;       /* IPv4 total length */
+	uint32_t tcp_seq;      /* host order */
+	uint16_t payload_off;  /* offset of the L4 payload from the frame start */
+	uint16_t payload_len;  /* L4 payload bytes present (bounded by ip_len and the frame) */
+};
+
+#define OBS_TCP_FIN 0x01
+#define OBS_TCP_SYN 0x02
+#define OBS_TCP_RST 0x04
+#define OBS_TCP_ACK 0x10
+
+/*
+ * Parse one frame of len bytes.  Returns -1 on success (meta filled) or the
+ * enum obx_drop reason (>= 0) on rejection, in which case meta is unspecified.
+ */
+int obs_parse(const uint8_t *frame, uint32_t len, struct obs_pkt_meta *meta);
+
+#endif
