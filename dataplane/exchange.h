@@ -139,6 +139,7 @@ struct obx_slot_hdr {
 	uint32_t n_src;               /* records in use */
 	uint32_t flags;               /* OBX_SLOT_F_* */
 	uint32_t reserved0;
+	uint64_t published_wall_ns;   /* wall clock when it went READY (drain lag) */
 	struct obx_counters delta;    /* counters for this epoch */
 	uint8_t  pad[64];
 } __attribute__((aligned(64)));
