@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * epoch.c — slot publish/take and the slow paths of epoch.h.
+ *
+ * Called only by the worker that owns the struct obs_epoch (the dataplane worker lcore,
+ * or a unit test's single thread).  Publishing is the one point where the control plane
+ * learns of a slot body, hence the release store; taking a slot is the one point where
+ * we rely on the control plane having cleared it, hence the acquire load.
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "epoch.h"
+
+static uint64_t obs_wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void obs_counters_add(struct obx_counters *dst, const struct obx_counters *src)
+{
+	/* The struct is all uint64_t by construction; summing it as an array keeps this
+	 * correct when fields are appended. */
+	uint64_t *d = (uint64_t *)dst;
+	const uint64_t *s = (const uint64_t *)src;
+	size_t i;
+
+	_Static_assert(sizeof(struct obx_counters) % sizeof(uint64_t) == 0,
+	               "obx_counters is an array of uint64_t");
+	for (i = 0; i < sizeof(*dst) / sizeof(uint64_t); i++)
+		d[i] += s[i];
+}
+
+static inline uint32_t obs_slot_state(struct obx_slot_hdr *sh)
+{
+	return atomic_load_explicit(&sh->state, memory_order_acquire);
+}
+
+/* Start filling slot s, which the caller saw FREE (acquire). */
+static void obs_epoch_take(struct obs_epoch *e, uint32_t s)
+{
+	struct obx_slot_hdr *sh = e->slot[s];
+
+	/* The control plane cleared the records before freeing it (exchange.h); the
+	 * header fields are ours to reset. */
+	sh->worker = e->worker;
+	sh->seq = 0;
+	sh->n_src = 0;
+	sh->flags = 0;
+	sh->src_capacity = e->mask + 1;
+	atomic_store_explicit(&sh->state, OBX_SLOT_FILLING, memory_order_relaxed);
+	e->cur = s;
+	e->tab = obx_slot_src(sh);
+	e->n_src = 0;
+	e->t_first_ns = UINT64_MAX;
+	e->t_last_ns = 0;
+}
+
+/* Hand the filling slot to the control plane.  Pending deltas go with it. */
+static void obs_epoch_publish(struct obs_epoch *e, uint32_t flags)
+{
+	struct obx_slot_hdr *sh = e->slot[e->cur];
+
+	sh->worker = e->worker;
+	sh->seq = ++e->seq;
+	sh->t_first_ns = e->t_first_ns == UINT64_MAX ? 0 : e->t_first_ns;
+	sh->t_last_ns = e->t_last_ns;
+	sh->src_capacity = e->mask + 1;
+	sh->n_src = e->n_src;
+	sh->flags = flags;
+	sh->published_wall_ns = obs_wall_ns();
+	sh->delta = e->c;
+	if (e->live != NULL) {
+		obs_counters_add(&e->live->total, &e->c);
+		e->live->seq_published = e->seq;
+		e->live->last_pkt_ns = e->last_ns;
+	}
+	memset(&e->c, 0, sizeof(e->c));
+	atomic_store_explicit(&sh->state, OBX_SLOT_READY, memory_order_release);
+}
+
+/* Publish the filling slot and take the other one, if the other one is FREE. */
+static int obs_epoch_swap(struct obs_epoch *e, uint32_t flags)
+{
+	uint32_t other = e->cur ^ 1u;
+
+	if (obs_slot_state(e->slot[other]) != OBX_SLOT_FREE)
+		return -EBUSY;
+	obs_epoch_publish(e, flags);
+	obs_epoch_take(e, other);
+	return 0;
+}
+
+int obs_epoch_init(struct obs_epoch *e, struct obx_header *h, uint32_t w, uint64_t epoch_ns)
+{
+	uint32_t s;
+
+	if (e == NULL || h == NULL || w >= h->n_workers || epoch_ns == 0 ||
+	    h->src_capacity == 0 || (h->src_capacity & (h->src_capacity - 1)) != 0)
+		return -EINVAL;
+	memset(e, 0, sizeof(*e));
+	e->h = h;
+	e->worker = w;
+	e->epoch_ns = epoch_ns;
+	e->mask = h->src_capacity - 1;
+	e->soft_limit = (uint32_t)((uint64_t)h->src_capacity * OBX_SRC_MAX_LOAD / 1000u);
+	e->hard_limit = (uint32_t)((uint64_t)h->src_capacity * OBS_EPOCH_HARD_LOAD / 1000u);
+	e->live = obx_worker_live(h, w);
+	for (s = 0; s < OBX_SLOTS; s++)
+		e->slot[s] = obx_slot(h, w, s);
+	for (s = 0; s < OBX_SLOTS; s++) {
+		if (obs_slot_state(e->slot[s]) == OBX_SLOT_FREE) {
+			obs_epoch_take(e, s);
+			e->filling = true;
+			return 0;
+		}
+	}
+	return -EBUSY;
+}
+
+/* The next epoch end after t, aligned to multiples of epoch_ns so that replaying a
+ * capture cuts it at the same instants as seeing it live. */
+static inline uint64_t obs_epoch_next_end(const struct obs_epoch *e, uint64_t t)
+{
+	return (t / e->epoch_ns + 1) * e->epoch_ns;
+}
+
+void obs_epoch_boundary(struct obs_epoch *e, uint64_t t)
+{
+	if (!e->filling)
+		return;
+	if (e->epoch_end_ns == 0 || (e->c.rx_packets == 0 && e->n_src == 0)) {
+		/* first packet, or nothing happened in the closing epoch: nothing to hand
+		 * over, just start the epoch t falls in */
+		e->epoch_end_ns = obs_epoch_next_end(e, t);
+		return;
+	}
+	if (obs_epoch_swap(e, 0) == 0)
+		e->epoch_end_ns = obs_epoch_next_end(e, t);
+	/* else the other slot is still READY: keep filling, the epoch grows, and the next
+	 * packet (or tick) tries again */
+}
+
+void obs_epoch_src_slow(struct obs_epoch *e, uint32_t addr, uint64_t t, uint64_t sensor_bit)
+{
+	if (!e->filling) {
+		e->c.lost_updates++;
+		return;
+	}
+	if (obs_epoch_swap(e, OBX_SLOT_F_FORCED) == 0) {
+		/* the epoch goes on in the fresh slot; its end is unchanged */
+		e->c.forced_swaps++;
+	} else if (e->n_src >= e->hard_limit) {
+		e->c.lost_updates++;
+		return;
+	}
+	/* Room now (fresh slot, or below the hard limit): a new source lands in the first
+	 * empty record of its probe sequence, which obs_epoch_src() does. */
+	{
+		uint32_t soft = e->soft_limit;
+
+		e->soft_limit = UINT32_MAX;
+		obs_epoch_src(e, addr, t, sensor_bit);
+		e->soft_limit = soft;
+	}
+}
+
+void obs_epoch_tick(struct obs_epoch *e, uint64_t now_ns)
+{
+	if (e->filling && e->epoch_end_ns != 0 && now_ns >= e->epoch_end_ns)
+		obs_epoch_boundary(e, now_ns);
+}
+
+int obs_epoch_finish(struct obs_epoch *e)
+{
+	if (!e->filling)
+		return -EALREADY;
+	obs_epoch_publish(e, OBX_SLOT_F_FINAL);
+	e->filling = false;
+	/* any later obs_epoch_src() finds an empty one-record table and a zero limit, so it
+	 * takes the slow path and counts a loss: it never writes a published slot */
+	memset(&e->empty, 0, sizeof(e->empty));
+	e->tab = &e->empty;
+	e->mask = 0;
+	e->n_src = 0;
+	e->soft_limit = 0;
+	e->epoch_end_ns = UINT64_MAX;
+	return 0;
+}

@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * worker.c — the worker lcore's poll loop and burst function (worker.h).
+ *
+ * Each worker runs obs_worker_poll_main() (live ports) or obs_worker_replay_main()
+ * (mbufs from the replay reader's ring) on its own lcore and touches only its own
+ * struct obs_worker.  The burst is two passes, l3fwd style: pass 1 parses every frame
+ * (prefetching frames ahead) and prefetches the source-table bucket each accepted
+ * packet will touch; pass 2 applies time, counters and records in order, so the
+ * bucket loads overlap instead of serialising.
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+#include <rte_prefetch.h>
+#include <rte_ring.h>
+
+#include "log.h"
+#include "parse.h"
+#include "telescope.h"
+#include "worker.h"
+
+#define OBS_PREFETCH_AHEAD 4u
+/* 2000-01-01: a NIC timestamp below this is a free-running clock, not UTC */
+#define OBS_TS_SANE_NS 946684800000000000ull
+
+struct obs_clock obs_clock;
+volatile sig_atomic_t obs_stop;
+atomic_int obs_replay_eof;
+
+static int obs_ts_off = -1;
+static uint64_t obs_ts_flag;
+static int obs_wirelen_off = -1;
+
+static const struct rte_mbuf_dynfield obs_wirelen_desc = {
+	.name = "obscura_dynfield_wire_len",
+	.size = sizeof(uint32_t),
+	.align = __alignof__(uint32_t),
+};
+
+void obs_clock_init(void)
+{
+	struct timespec ts;
+
+	obs_clock.hz = rte_get_tsc_hz();
+	clock_gettime(CLOCK_REALTIME, &ts);
+	obs_clock.tsc0 = rte_rdtsc();
+	obs_clock.wall0_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	obs_clock.mult = (uint64_t)(((unsigned __int128)1000000000ull << 32) / obs_clock.hz);
+}
+
+int obs_worker_dyn_init(void)
+{
+	int ret = rte_mbuf_dyn_rx_timestamp_register(&obs_ts_off, &obs_ts_flag);
+
+	if (ret != 0) {
+		OBS_ERR("cannot register the mbuf timestamp field: %s", rte_strerror(rte_errno));
+		return -rte_errno;
+	}
+	obs_wirelen_off = rte_mbuf_dynfield_register(&obs_wirelen_desc);
+	if (obs_wirelen_off < 0) {
+		OBS_ERR("cannot register the wire length field: %s", rte_strerror(rte_errno));
+		return -rte_errno;
+	}
+	return 0;
+}
+
+void obs_mbuf_set_replay_meta(struct rte_mbuf *m, uint64_t t_ns, uint32_t wire_len)
+{
+	*RTE_MBUF_DYNFIELD(m, obs_ts_off, rte_mbuf_timestamp_t *) = t_ns;
+	m->ol_flags |= obs_ts_flag;
+	*RTE_MBUF_DYNFIELD(m, obs_wirelen_off, uint32_t *) = wire_len;
+}
+
+int obs_worker_init(struct obs_worker *w, uint32_t id, struct obx_header *h, uint64_t epoch_ns,
+                    const struct obs_tel *tel, uint32_t burst)
+{
+	int ret;
+
+	memset(w, 0, sizeof(*w));
+	w->id = id;
+	w->tel = tel;
+	w->burst = burst == 0 || burst > OBS_BURST_MAX ? OBS_BURST_MAX : burst;
+	w->live = obx_worker_live(h, id);
+	ret = obs_epoch_init(&w->ep, h, id, epoch_ns);
+	if (ret != 0)
+		OBS_ERR("worker %u: cannot take an epoch slot: %s", id, strerror(-ret));
+	return ret;
+}
+
+/* Packet time of one mbuf. */
+static inline uint64_t obs_pkt_time(const struct rte_mbuf *m, uint64_t now_ns,
+                                    enum obs_ts_mode mode)
+{
+	uint64_t ts;
+
+	if (mode == OBS_TS_CLOCK || !(m->ol_flags & obs_ts_flag))
+		return now_ns;
+	ts = *RTE_MBUF_DYNFIELD(m, obs_ts_off, const rte_mbuf_timestamp_t *);
+	switch (mode) {
+	case OBS_TS_US_UTC:
+		return ts * 1000u;
+	case OBS_TS_NS_UTC:
+		return ts;
+	default:
+		return ts >= OBS_TS_SANE_NS ? ts : now_ns;
+	}
+}
+
+/* What pass 1 learned about a frame. */
+struct obs_verdict {
+	uint64_t t;
+	uint32_t src;
+	uint32_t wire;
+	int8_t drop;        /* enum obx_drop, or -1: accepted */
+	uint8_t sensor;
+	uint8_t proto_idx;
+};
+
+static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts, uint16_t n,
+                                   uint64_t now_ns, enum obs_ts_mode ts_mode, uint32_t flags)
+{
+	struct obs_verdict v[OBS_BURST_MAX];
+	struct obx_counters *c = &w->ep.c;
+	struct obs_pkt_meta meta;
+	uint16_t i;
+
+	for (i = 0; i < n && i < OBS_PREFETCH_AHEAD; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+
+	/* pass 1: parse, map, prefetch the record bucket */
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		struct obs_verdict *vi = &v[i];
+		uint32_t slot;
+		int r;
+
+		if (i + OBS_PREFETCH_AHEAD < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + OBS_PREFETCH_AHEAD], void *));
+		vi->t = obs_pkt_time(m, now_ns, ts_mode);
+		vi->wire = (flags & OBS_BURST_F_WIRELEN) ?
+			*RTE_MBUF_DYNFIELD(m, obs_wirelen_off, const uint32_t *) : m->pkt_len;
+		/* the first segment holds every header we read (RTE_MBUF_DEFAULT_BUF_SIZE) */
+		r = obs_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, &meta);
+		if (r >= 0) {
+			vi->drop = (int8_t)(r < (int)OBX_DROP_N ? r : OBX_DROP_NOT_IPV4);
+			continue;
+		}
+		if (obs_tel_lookup(w->tel, meta.dst, &vi->sensor, &slot) != 0) {
+			vi->drop = OBX_DROP_NOT_TELESCOPE;
+			continue;
+		}
+		vi->drop = -1;
+		vi->src = meta.src;
+		vi->proto_idx = meta.proto_idx < OBX_P_N ? meta.proto_idx : OBX_P_OTHER;
+		rte_prefetch0(obs_epoch_bucket(&w->ep, meta.src));
+	}
+
+	/* pass 2: in packet order, so epoch boundaries fall between the right packets */
+	for (i = 0; i < n; i++) {
+		const struct obs_verdict *vi = &v[i];
+
+		obs_epoch_time(&w->ep, vi->t);
+		c->rx_packets++;
+		c->rx_bytes += vi->wire;
+		if (vi->drop >= 0) {
+			c->drops[vi->drop]++;
+			continue;
+		}
+		c->tel_packets++;
+		c->tel_bytes += vi->wire;
+		c->proto_packets[vi->proto_idx]++;
+		obs_epoch_src(&w->ep, vi->src, vi->t,
+		              vi->sensor < 64 ? 1ull << vi->sensor : 0);
+	}
+	rte_pktmbuf_free_bulk(pkts, n);
+}
+
+void obs_worker_burst(struct obs_worker *w, struct rte_mbuf **pkts, uint16_t n,
+                      uint64_t now_ns, enum obs_ts_mode ts_mode, uint32_t flags)
+{
+	while (n > 0) {
+		uint16_t k = n > OBS_BURST_MAX ? OBS_BURST_MAX : n;
+
+		obs_worker_burst_chunk(w, pkts, k, now_ns, ts_mode, flags);
+		pkts += k;
+		n -= k;
+	}
+}
+
+static inline void obs_worker_heartbeat(struct obs_worker *w, uint64_t tsc)
+{
+	if (tsc < w->hb_next_tsc)
+		return;
+	w->hb_next_tsc = tsc + obs_clock.hz / 1000u;
+	atomic_store_explicit(&w->live->heartbeat_ns, obs_clock_ns(tsc), memory_order_relaxed);
+	w->live->last_pkt_ns = w->ep.last_ns;
+}
+
+static void obs_worker_idle(const struct obs_worker *w)
+{
+	if (w->idle_sleep_us)
+		rte_delay_us_sleep(w->idle_sleep_us);
+	else
+		rte_pause();
+}
+
+int obs_worker_poll_main(void *arg)
+{
+	struct obs_worker *w = arg;
+	struct rte_mbuf *pkts[OBS_BURST_MAX];
+	uint32_t q;
+
+	OBS_INFO("worker %u: polling %u queue(s) on lcore %u", w->id, w->n_rxq, rte_lcore_id());
+	while (!obs_stop) {
+		uint64_t tsc = rte_rdtsc();
+		uint64_t now = obs_clock_ns(tsc);
+		uint32_t got = 0;
+
+		for (q = 0; q < w->n_rxq; q++) {
+			const struct obs_rxq *rq = &w->rxq[q];
+			uint16_t n = rte_eth_rx_burst(rq->port_id, rq->queue, pkts,
+			                              (uint16_t)w->burst);
+
+			if (n == 0)
+				continue;
+			obs_worker_burst(w, pkts, n, now, rq->ts_mode, 0);
+			got += n;
+		}
+		if (got == 0) {
+			/* an idle link still closes its epochs, by the clock */
+			obs_epoch_tick(&w->ep, now);
+			obs_worker_idle(w);
+		}
+		obs_worker_heartbeat(w, tsc);
+	}
+	obs_epoch_finish(&w->ep);
+	w->hb_next_tsc = 0;
+	obs_worker_heartbeat(w, rte_rdtsc());
+	OBS_INFO("worker %u: stopped, last epoch %llu published", w->id,
+	         (unsigned long long)w->ep.seq);
+	return 0;
+}
+
+int obs_worker_replay_main(void *arg)
+{
+	struct obs_worker *w = arg;
+	struct rte_mbuf *pkts[OBS_BURST_MAX];
+
+	for (;;) {
+		uint64_t tsc = rte_rdtsc();
+		unsigned n = rte_ring_sc_dequeue_burst(w->ring, (void **)pkts, w->burst, NULL);
+
+		if (n > 0) {
+			obs_worker_burst(w, pkts, (uint16_t)n, obs_clock_ns(tsc), OBS_TS_NS_UTC,
+			                 OBS_BURST_F_WIRELEN);
+		} else if (atomic_load_explicit(&obs_replay_eof, memory_order_acquire)) {
+			/* eof is stored after the last enqueue: one more empty look and the
+			 * ring is done for good */
+			if (rte_ring_count(w->ring) == 0)
+				break;
+		} else {
+			obs_worker_idle(w);
+		}
+		obs_worker_heartbeat(w, tsc);
+	}
+	obs_epoch_finish(&w->ep);
+	w->hb_next_tsc = 0;
+	obs_worker_heartbeat(w, rte_rdtsc());
+	OBS_INFO("worker %u: replay done, last epoch %llu published", w->id,
+	         (unsigned long long)w->ep.seq);
+	return 0;
+}

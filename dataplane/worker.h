@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * worker.h — the worker lcore: poll loop and the burst function.
+ *
+ * One struct obs_worker per worker lcore, cache aligned, written only by that lcore
+ * once launched (the main lcore fills it before rte_eal_remote_launch and reads it
+ * after rte_eal_wait_lcore).  obs_worker_burst() is a library function: the poll loop,
+ * the replay loop and a benchmark on pre-built mbufs all call it.  The shared words a
+ * worker touches: its two slot state words (epoch.h), its own obx_worker_live line
+ * (heartbeat, written ~1 kHz), and the read-only stop/eof flags below.
+ */
+#ifndef OBSCURA_WORKER_H
+#define OBSCURA_WORKER_H
+
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+
+#include "epoch.h"
+#include "port.h"
+
+#define OBS_BURST_MAX       64u
+#define OBS_WORKER_MAX_RXQ  64u
+
+struct rte_mbuf;
+struct rte_ring;
+struct obs_tel;
+
+struct obs_rxq {
+	uint16_t port_id;
+	uint16_t queue;
+	enum obs_ts_mode ts_mode;
+};
+
+struct obs_worker {
+	struct obs_epoch ep;            /* slot handshake and pending counters */
+	const struct obs_tel *tel;      /* immutable telescope map */
+	uint32_t id;
+	uint32_t burst;                 /* 1..OBS_BURST_MAX */
+	uint32_t n_rxq;
+	uint32_t idle_sleep_us;         /* >0 when lcores share CPUs: yield when idle */
+	struct obs_rxq rxq[OBS_WORKER_MAX_RXQ];
+	struct rte_ring *ring;          /* replay: mbufs from the reader; else NULL */
+	struct obx_worker_live *live;
+	uint64_t hb_next_tsc;
+} __rte_cache_aligned;
+
+/* UTC clock from the TSC, set once by obs_clock_init() before any worker runs. */
+struct obs_clock {
+	uint64_t wall0_ns;
+	uint64_t tsc0;
+	uint64_t mult;      /* ns per cycle, 32.32 fixed point */
+	uint64_t hz;
+};
+extern struct obs_clock obs_clock;
+void obs_clock_init(void);
+static inline uint64_t obs_clock_ns(uint64_t tsc)
+{
+	return obs_clock.wall0_ns +
+		(uint64_t)(((unsigned __int128)(tsc - obs_clock.tsc0) * obs_clock.mult) >> 32);
+}
+
+/* Set by the signal handler (main.c); workers poll it.  obs_replay_eof: the replay
+ * reader enqueued its last mbuf (release), workers drain their ring and finish. */
+extern volatile sig_atomic_t obs_stop;
+extern atomic_int obs_replay_eof;
+
+/* Register the mbuf dynamic fields: the RX timestamp (shared with the PMDs) and the
+ * wire length the replay reader stores (pcap len, when caplen is shorter).  Main lcore,
+ * after EAL init, before any port setup.  0 or -errno. */
+int obs_worker_dyn_init(void);
+void obs_mbuf_set_replay_meta(struct rte_mbuf *m, uint64_t t_ns, uint32_t wire_len);
+
+/* Burst flags */
+#define OBS_BURST_F_WIRELEN 0x1u   /* mbufs carry the wire length in the dynfield */
+
+/*
+ * Process and free n mbufs: parse, telescope map, counters, source records, epoch
+ * boundaries by packet time.  now_ns is the packet time of mbufs without a usable
+ * timestamp.  Never fails: every frame is either counted accepted or counted dropped.
+ */
+void obs_worker_burst(struct obs_worker *w, struct rte_mbuf **pkts, uint16_t n,
+                      uint64_t now_ns, enum obs_ts_mode ts_mode, uint32_t flags);
+
+/* Prepare w (epoch bound to slot 0 of worker id).  0 or -errno. */
+int obs_worker_init(struct obs_worker *w, uint32_t id, struct obx_header *h, uint64_t epoch_ns,
+                    const struct obs_tel *tel, uint32_t burst);
+
+/* lcore entry points (arg: struct obs_worker *).  Both publish the FINAL epoch before
+ * returning. */
+int obs_worker_poll_main(void *arg);
+int obs_worker_replay_main(void *arg);
+
+#endif
