@@ -6,10 +6,14 @@
  * dataplane creates and the control plane maps read-write.  It holds offsets only,
  * never pointers, and is laid out as:
  *
- *   struct obx_header                         (one page)
- *   struct obx_port_stats   [n_ports]         (cumulative for this boot, main lcore writes)
- *   struct obx_worker_live  [n_workers]       (cumulative for this boot, worker writes)
- *   slot[w][s]  for w < n_workers, s < 2      (slot_size bytes each, 64-byte aligned)
+ *   struct obx_header                         (one page, OBX_HEADER_SIZE)
+ *   struct obx_port_stats   [OBX_MAX_PORTS]   (cumulative for this boot, main lcore writes;
+ *                                              the first n_ports are used)
+ *   struct obx_worker_live  [n_workers]       (64-byte aligned; cumulative for this boot,
+ *                                              worker writes)
+ *   slot[w][s]  for w < n_workers, s < 2      (page aligned start; slot_size bytes each,
+ *                                              a multiple of 64)
+ * obx_layout_init() computes these offsets; obx_header_check() insists on exactly them.
  *
  * A slot is  struct obx_slot_hdr  followed by  src_capacity  x struct obx_src_rec,
  * an open-addressing table (linear probing on obx_src_hash(addr)); a record with
@@ -221,6 +225,17 @@ static inline uint32_t obx_src_hash(uint32_t a)
 	a ^= a >> 16;
 	return a;
 }
+
+/*
+ * Fill the layout fields of a fresh header (magic, version, header_size, n_workers,
+ * n_ports, src_capacity, slot_size, the three offsets and total_size) exactly as the
+ * layout above and obx_total_size() describe; every other field is zeroed.  The one
+ * layout computation both the dataplane and the test tools use.  Returns 0, or -EINVAL
+ * when n_workers is not 1..OBX_MAX_WORKERS, n_ports > OBX_MAX_PORTS or src_capacity is
+ * not a power of two.
+ */
+int obx_layout_init(struct obx_header *h, uint32_t n_workers, uint32_t n_ports,
+                    uint32_t src_capacity);
 
 /*
  * Validate a mapped header against the mapping size.  Returns 0 or a negative errno
