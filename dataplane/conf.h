@@ -92,6 +92,16 @@ int obs_conf_load_string(const char *yaml, struct obs_conf *c, char *err, size_t
  * Re-parsing it gives an identical struct. */
 void obs_conf_dump(const struct obs_conf *c, FILE *out);
 
+/* Field-by-field comparison driven by the key table (padding and bytes after a
+ * string's NUL are ignored).  obs_conf_diff returns the dotted path of the first key
+ * that differs (for a difference inside a list item, the list's path), or NULL. */
+bool obs_conf_equal(const struct obs_conf *a, const struct obs_conf *b);
+const char *obs_conf_diff(const struct obs_conf *a, const struct obs_conf *b);
+
+/* true when the key (dotted path, e.g. "control.max_clients") takes effect on reload;
+ * false for restart-only and unknown keys. */
+bool obs_conf_key_reloadable(const char *path);
+
 /* One line per key: path, type, default, reloadable|restart, help (for `config keys`). */
 void obs_conf_describe(FILE *out);
 
