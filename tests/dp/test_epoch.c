@@ -1,0 +1,475 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * test_epoch.c — the worker side of the exchange slot handshake (dataplane/epoch.c) on a
+ * heap-allocated exchange, no EAL.  The test plays both the worker (pkt()) and the
+ * control plane (drain()), and checks after every path that no counter is lost: the
+ * deltas of every published slot plus the pending ones equal what was fed in.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "epoch.h"
+#include "exchange.h"
+
+#define CAP 1024u
+#define SOFT (CAP * OBX_SRC_MAX_LOAD / 1000u)     /* 768 */
+#define HARD (CAP * OBS_EPOCH_HARD_LOAD / 1000u)  /* 896 */
+#define EPOCH 1000u
+
+struct fx {
+	struct obx_header *h;
+	struct obs_epoch e;
+	uint64_t fed;                 /* packets fed */
+	struct obx_counters drained;  /* sum of drained deltas */
+	uint64_t drained_rec_pkts;    /* sum of record packets drained */
+	uint64_t last_seq;
+	uint32_t n_drained;
+	uint32_t last_flags;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct obx_header proto;
+
+	assert_non_null(f);
+	assert_int_equal(obx_layout_init(&proto, 2, 1, CAP), 0);
+	f->h = aligned_alloc(4096, proto.total_size);
+	assert_non_null(f->h);
+	memset(f->h, 0, proto.total_size);
+	memcpy(f->h, &proto, sizeof(proto));
+	assert_int_equal(obx_header_check(f->h, proto.total_size, NULL), 0);
+	assert_int_equal(obs_epoch_init(&f->e, f->h, 1, EPOCH), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	free(f->h);
+	free(f);
+	return 0;
+}
+
+static struct obx_slot_hdr *slot(struct fx *f, uint32_t s)
+{
+	return obx_slot(f->h, 1, s);
+}
+
+static uint32_t st(struct fx *f, uint32_t s)
+{
+	return atomic_load(&slot(f, s)->state);
+}
+
+/* What the worker does for one accepted telescope packet. */
+static void pkt(struct fx *f, uint32_t src, uint64_t t, uint64_t sbit)
+{
+	obs_epoch_time(&f->e, t);
+	f->e.c.rx_packets++;
+	f->e.c.tel_packets++;
+	obs_epoch_src(&f->e, src, t, sbit);
+	f->fed++;
+}
+
+static struct obx_src_rec *find(struct obx_slot_hdr *sh, uint32_t addr)
+{
+	struct obx_src_rec *r = obx_slot_src(sh);
+	uint32_t i;
+
+	for (i = 0; i < sh->src_capacity; i++)
+		if (r[i].packets && r[i].addr == addr)
+			return &r[i];
+	return NULL;
+}
+
+/* The control plane's part: drain a READY slot, clear it, free it. */
+static void drain(struct fx *f, uint32_t s)
+{
+	struct obx_slot_hdr *sh = slot(f, s);
+	struct obx_src_rec *r = obx_slot_src(sh);
+	uint32_t i, n = 0;
+
+	assert_int_equal(atomic_load_explicit(&sh->state, memory_order_acquire), OBX_SLOT_READY);
+	assert_true(sh->seq > f->last_seq);      /* strictly increasing */
+	assert_int_equal(sh->seq, f->last_seq + 1);
+	f->last_seq = sh->seq;
+	assert_int_equal(sh->worker, 1);
+	for (i = 0; i < sh->src_capacity; i++)
+		if (r[i].packets) {
+			n++;
+			f->drained_rec_pkts += r[i].packets;
+		}
+	assert_int_equal(n, sh->n_src);
+	obs_counters_add(&f->drained, &sh->delta);
+	f->n_drained++;
+	f->last_flags = sh->flags;
+	memset(r, 0, (size_t)sh->src_capacity * sizeof(*r));
+	memset(&sh->delta, 0, sizeof(sh->delta));
+	sh->n_src = 0;
+	atomic_store_explicit(&sh->state, OBX_SLOT_FREE, memory_order_release);
+}
+
+static uint64_t rec_pkts(struct obx_slot_hdr *sh)
+{
+	struct obx_src_rec *r = obx_slot_src(sh);
+	uint64_t n = 0;
+	uint32_t i;
+
+	for (i = 0; i < sh->src_capacity; i++)
+		n += r[i].packets;
+	return n;
+}
+
+/*
+ * Nothing lost: the deltas of drained and still-READY slots plus the pending ones equal
+ * what was fed; so do the records (drained, READY, filling) plus the counted losses.
+ */
+static void check_no_loss(struct fx *f)
+{
+	uint64_t rx = f->drained.rx_packets + f->e.c.rx_packets;
+	uint64_t tel = f->drained.tel_packets + f->e.c.tel_packets;
+	uint64_t lost = f->drained.lost_updates + f->e.c.lost_updates;
+	uint64_t recs = f->drained_rec_pkts;
+	uint32_t s;
+
+	for (s = 0; s < OBX_SLOTS; s++) {
+		struct obx_slot_hdr *sh = slot(f, s);
+		uint32_t ss = atomic_load(&sh->state);
+
+		if (ss == OBX_SLOT_READY) {
+			rx += sh->delta.rx_packets;
+			tel += sh->delta.tel_packets;
+			lost += sh->delta.lost_updates;
+		}
+		if (ss != OBX_SLOT_FREE)
+			recs += rec_pkts(sh);
+	}
+	assert_int_equal(rx, f->fed);
+	assert_int_equal(tel, f->fed);
+	assert_int_equal(recs + lost, f->fed);
+}
+
+static void t_init_takes_slot0(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(st(f, 0), OBX_SLOT_FILLING);
+	assert_int_equal(st(f, 1), OBX_SLOT_FREE);
+	assert_int_equal(f->e.soft_limit, SOFT);
+	assert_int_equal(f->e.hard_limit, HARD);
+	/* worker 0's slots are untouched */
+	assert_int_equal(atomic_load(&obx_slot(f->h, 0, 0)->state), OBX_SLOT_FREE);
+}
+
+static void t_init_busy(void **state)
+{
+	struct fx *f = *state;
+	struct obs_epoch e2;
+
+	atomic_store(&obx_slot(f->h, 0, 0)->state, OBX_SLOT_READY);
+	atomic_store(&obx_slot(f->h, 0, 1)->state, OBX_SLOT_READY);
+	assert_int_equal(obs_epoch_init(&e2, f->h, 0, EPOCH), -EBUSY);
+	assert_int_equal(obs_epoch_init(&e2, f->h, 2, EPOCH), -EINVAL);
+	assert_int_equal(obs_epoch_init(&e2, f->h, 0, 0), -EINVAL);
+}
+
+static void t_insert_update(void **state)
+{
+	struct fx *f = *state;
+	struct obx_src_rec *r;
+
+	pkt(f, 0x0a000001, 300, 1);
+	pkt(f, 0x0a000002, 310, 2);
+	pkt(f, 0x0a000001, 200, 2);   /* backwards: first becomes 200 */
+	pkt(f, 0x0a000001, 400, 1);
+	pkt(f, 0, 350, 4);            /* address 0 is a valid source */
+	assert_int_equal(f->e.c.time_backwards, 2);   /* 200 < 310, 350 < 400 */
+	assert_int_equal(f->e.n_src, 3);
+	r = find(slot(f, 0), 0x0a000001);
+	assert_non_null(r);
+	assert_int_equal(r->first_ns, 200);
+	assert_int_equal(r->last_ns, 400);
+	assert_int_equal(r->packets, 3);
+	assert_int_equal(r->sensor_mask, 3);
+	r = find(slot(f, 0), 0);
+	assert_non_null(r);
+	assert_int_equal(r->sensor_mask, 4);
+	check_no_loss(f);
+}
+
+static void t_boundary_publish(void **state)
+{
+	struct fx *f = *state;
+	struct obx_slot_hdr *s0 = slot(f, 0);
+
+	pkt(f, 1, 100, 1);
+	pkt(f, 2, 999, 1);
+	assert_int_equal(st(f, 0), OBX_SLOT_FILLING);
+	pkt(f, 3, 1000, 1);          /* t reaches the epoch end: publish, then count */
+	assert_int_equal(st(f, 0), OBX_SLOT_READY);
+	assert_int_equal(st(f, 1), OBX_SLOT_FILLING);
+	assert_int_equal(s0->seq, 1);
+	assert_int_equal(s0->t_first_ns, 100);
+	assert_int_equal(s0->t_last_ns, 999);
+	assert_int_equal(s0->n_src, 2);
+	assert_int_equal(s0->delta.rx_packets, 2);
+	assert_int_equal(s0->flags, 0);
+	assert_true(s0->published_wall_ns > 0);
+	assert_int_equal(f->e.c.rx_packets, 1);
+	assert_int_equal(f->e.n_src, 1);
+	assert_int_equal(f->e.live->seq_published, 1);
+	assert_int_equal(f->e.live->total.rx_packets, 2);
+	drain(f, 0);
+	check_no_loss(f);
+	/* an epoch with nothing in it is skipped, not published: t jumps 5 epochs */
+	pkt(f, 4, 6500, 1);
+	assert_int_equal(st(f, 1), OBX_SLOT_READY);
+	assert_int_equal(slot(f, 1)->seq, 2);
+	assert_int_equal(slot(f, 1)->delta.rx_packets, 1);
+	assert_int_equal(f->e.epoch_end_ns, 7000);
+	drain(f, 1);
+	check_no_loss(f);
+}
+
+static void t_other_ready_keeps_filling(void **state)
+{
+	struct fx *f = *state;
+
+	pkt(f, 1, 100, 1);
+	pkt(f, 2, 1100, 1);          /* publishes slot 0 */
+	assert_int_equal(st(f, 0), OBX_SLOT_READY);
+	pkt(f, 3, 2100, 1);          /* boundary, but slot 0 not drained: keep filling */
+	pkt(f, 2, 2200, 2);
+	pkt(f, 4, 3500, 1);
+	assert_int_equal(st(f, 0), OBX_SLOT_READY);
+	assert_int_equal(st(f, 1), OBX_SLOT_FILLING);
+	assert_int_equal(f->e.n_src, 3);
+	assert_int_equal(f->e.c.rx_packets, 4);
+	check_no_loss(f);
+	drain(f, 0);
+	pkt(f, 5, 3600, 1);          /* the longer epoch now closes */
+	assert_int_equal(st(f, 1), OBX_SLOT_READY);
+	assert_int_equal(slot(f, 1)->seq, 2);
+	assert_int_equal(slot(f, 1)->delta.rx_packets, 4);
+	assert_int_equal(slot(f, 1)->t_first_ns, 1100);
+	assert_int_equal(slot(f, 1)->t_last_ns, 3500);
+	assert_int_equal(f->e.epoch_end_ns, 4000);
+	drain(f, 1);
+	check_no_loss(f);
+}
+
+static void t_forced_swap(void **state)
+{
+	struct fx *f = *state;
+	uint32_t i;
+
+	for (i = 0; i < SOFT; i++)
+		pkt(f, 0x14000000 + i, 10 + i / 100, 1);
+	assert_int_equal(f->e.n_src, SOFT);
+	assert_int_equal(st(f, 0), OBX_SLOT_FILLING);
+	pkt(f, 0x14000000 + SOFT, 20, 1);   /* one past the load limit, other FREE */
+	assert_int_equal(st(f, 0), OBX_SLOT_READY);
+	assert_int_equal(slot(f, 0)->flags, OBX_SLOT_F_FORCED);
+	assert_int_equal(slot(f, 0)->n_src, SOFT);
+	assert_int_equal(f->e.n_src, 1);
+	assert_int_equal(f->e.c.forced_swaps, 1);   /* goes out with the next slot */
+	assert_int_equal(f->e.c.lost_updates, 0);
+	assert_int_equal(f->e.epoch_end_ns, EPOCH); /* the epoch's end does not move */
+	drain(f, 0);
+	check_no_loss(f);
+}
+
+static void t_full_and_other_ready_counts_lost(void **state)
+{
+	struct fx *f = *state;
+	uint32_t i, next = 0x1e000000;
+	struct obx_src_rec *r;
+
+	/* fill slot 0, force the swap, leave slot 0 READY (control plane away) */
+	for (i = 0; i <= SOFT; i++)
+		pkt(f, next++, 100, 1);
+	assert_int_equal(st(f, 0), OBX_SLOT_READY);
+	assert_int_equal(f->e.n_src, 1);
+	/* slot 1 past the soft limit: no swap possible, keeps filling up to the hard one */
+	while (f->e.n_src < HARD)
+		pkt(f, next++, 200, 1);
+	assert_int_equal(f->e.c.lost_updates, 0);
+	assert_int_equal(f->e.c.forced_swaps, 1);
+	for (i = 0; i < 50; i++)
+		pkt(f, next++, 300, 2);
+	assert_int_equal(f->e.c.lost_updates, 50);
+	assert_int_equal(f->e.n_src, HARD);
+	assert_int_equal(st(f, 1), OBX_SLOT_FILLING);
+	/* a known source still gets its packets */
+	pkt(f, 0x1e000000 + SOFT + 1, 310, 4);
+	r = find(slot(f, 1), 0x1e000000 + SOFT + 1);
+	assert_non_null(r);
+	assert_int_equal(r->packets, 2);
+	assert_int_equal(r->sensor_mask, 5);
+	assert_int_equal(f->e.c.lost_updates, 50);
+	check_no_loss(f);
+	/* the control plane comes back: the next new source forces a swap */
+	drain(f, 0);
+	pkt(f, next++, 400, 1);
+	assert_int_equal(st(f, 1), OBX_SLOT_READY);
+	assert_int_equal(slot(f, 1)->flags, OBX_SLOT_F_FORCED);
+	assert_int_equal(slot(f, 1)->delta.lost_updates, 50);
+	assert_int_equal(slot(f, 1)->delta.forced_swaps, 1);
+	assert_int_equal(f->e.c.forced_swaps, 1);
+	assert_int_equal(f->e.n_src, 1);
+	drain(f, 1);
+	check_no_loss(f);
+	assert_int_equal(f->drained.lost_updates, 50);
+}
+
+static void t_tick_closes_idle_epoch(void **state)
+{
+	struct fx *f = *state;
+
+	obs_epoch_tick(&f->e, 5000);           /* before any packet: nothing */
+	assert_int_equal(st(f, 0), OBX_SLOT_FILLING);
+	pkt(f, 9, 100, 1);
+	obs_epoch_tick(&f->e, 999);
+	assert_int_equal(st(f, 0), OBX_SLOT_FILLING);
+	obs_epoch_tick(&f->e, 1500);
+	assert_int_equal(st(f, 0), OBX_SLOT_READY);
+	assert_int_equal(f->e.epoch_end_ns, 2000);
+	drain(f, 0);
+	obs_epoch_tick(&f->e, 2500);           /* empty epoch: not published */
+	assert_int_equal(st(f, 1), OBX_SLOT_FILLING);
+	check_no_loss(f);
+}
+
+static void t_finish(void **state)
+{
+	struct fx *f = *state;
+	struct obx_slot_hdr *s;
+
+	pkt(f, 1, 100, 1);
+	pkt(f, 2, 1100, 1);                  /* slot 0 READY, not drained */
+	pkt(f, 3, 1200, 1);
+	/* FINAL needs no second slot: published even with slot 0 READY */
+	assert_int_equal(obs_epoch_finish(&f->e), 0);
+	s = slot(f, 1);
+	assert_int_equal(st(f, 1), OBX_SLOT_READY);
+	assert_int_equal(s->flags & OBX_SLOT_F_FINAL, OBX_SLOT_F_FINAL);
+	assert_int_equal(s->seq, 2);
+	assert_int_equal(s->delta.rx_packets, 2);
+	assert_int_equal(obs_epoch_finish(&f->e), -EALREADY);
+	/* after finish nothing is written to a published slot; a packet is a counted loss */
+	pkt(f, 77, 1300, 1);
+	pkt(f, 77, 9999, 1);
+	assert_null(find(s, 77));
+	assert_int_equal(s->n_src, 2);
+	assert_int_equal(f->e.c.lost_updates, 2);
+	drain(f, 0);
+	drain(f, 1);
+	assert_int_equal(f->last_flags & OBX_SLOT_F_FINAL, OBX_SLOT_F_FINAL);
+	check_no_loss(f);
+}
+
+static void t_finish_empty(void **state)
+{
+	struct fx *f = *state;
+
+	/* a worker that saw nothing still publishes its FINAL epoch */
+	assert_int_equal(obs_epoch_finish(&f->e), 0);
+	assert_int_equal(st(f, 0), OBX_SLOT_READY);
+	assert_int_equal(slot(f, 0)->flags, OBX_SLOT_F_FINAL);
+	assert_int_equal(slot(f, 0)->seq, 1);
+	assert_int_equal(slot(f, 0)->n_src, 0);
+	drain(f, 0);
+}
+
+static void t_counters_add(void **state)
+{
+	struct obx_counters a, b;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	a.rx_packets = 1;
+	a.drops[OBX_DROP_NOT_TELESCOPE] = 2;
+	b.rx_packets = 10;
+	b.drops[OBX_DROP_NOT_TELESCOPE] = 20;
+	b.forced_swaps = 3;
+	b.reserved[4] = 7;
+	obs_counters_add(&a, &b);
+	assert_int_equal(a.rx_packets, 11);
+	assert_int_equal(a.drops[OBX_DROP_NOT_TELESCOPE], 22);
+	assert_int_equal(a.forced_swaps, 3);
+	assert_int_equal(a.reserved[4], 7);
+}
+
+/* Many epochs, random-ish sources and a lazy control plane: exact totals throughout. */
+static void t_soak(void **state)
+{
+	struct fx *f = *state;
+	uint64_t t = 0;
+	uint32_t i, x = 12345;
+
+	for (i = 0; i < 200000; i++) {
+		x = x * 1103515245u + 12345u;
+		t += (x >> 28);                  /* 0..15 ns steps */
+		pkt(f, (x >> 8) & 0xfff, t - ((x & 3) == 0 ? 5 : 0), 1ull << (x & 7));
+		if ((x & 0x3ff) == 0) {          /* the control plane drains now and then */
+			if (st(f, 0) == OBX_SLOT_READY && st(f, 1) == OBX_SLOT_READY) {
+				/* drain in seq order */
+				if (slot(f, 0)->seq < slot(f, 1)->seq) {
+					drain(f, 0);
+					drain(f, 1);
+				} else {
+					drain(f, 1);
+					drain(f, 0);
+				}
+			} else if (st(f, 0) == OBX_SLOT_READY) {
+				drain(f, 0);
+			} else if (st(f, 1) == OBX_SLOT_READY) {
+				drain(f, 1);
+			}
+		}
+	}
+	obs_epoch_finish(&f->e);
+	if (st(f, 0) == OBX_SLOT_READY && st(f, 1) == OBX_SLOT_READY &&
+	    slot(f, 1)->seq < slot(f, 0)->seq) {
+		drain(f, 1);
+		drain(f, 0);
+	} else {
+		if (st(f, 0) == OBX_SLOT_READY)
+			drain(f, 0);
+		if (st(f, 1) == OBX_SLOT_READY)
+			drain(f, 1);
+	}
+	check_no_loss(f);
+	assert_true(f->n_drained > 10);
+	assert_int_equal(f->last_flags & OBX_SLOT_F_FINAL, OBX_SLOT_F_FINAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(t_init_takes_slot0, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_init_busy, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_insert_update, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_boundary_publish, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_other_ready_keeps_filling, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_forced_swap, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_full_and_other_ready_counts_lost, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_tick_closes_idle_epoch, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_finish, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_finish_empty, setup, teardown),
+		cmocka_unit_test(t_counters_add),
+		cmocka_unit_test_setup_teardown(t_soak, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
