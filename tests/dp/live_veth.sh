@@ -107,5 +107,7 @@ import json, sys
 g = json.load(open(sys.argv[1]))
 assert g["final_epochs"] == 1, g
 assert g["dp_state"] in (2, 3), g["dp_state"]
+p = g["ports"][0]
+assert p["name"] == "veth" and p["ipackets"] == g["counters"]["rx_packets"], p
 EOP
 echo PASS

@@ -37,7 +37,6 @@ static struct src_map srcs;
 static struct obx_counters tot;
 static uint64_t n_epochs, n_final, n_forced, seq_errors, nsrc_mismatch, bad_worker;
 static uint64_t last_seq[OBX_MAX_WORKERS];
-static uint32_t final_mask_workers;
 
 static uint64_t now_ns(void)
 {
@@ -121,7 +120,6 @@ static void drain_slot(struct obx_slot_hdr *sh, uint32_t w)
 	n_epochs++;
 	if (sh->flags & OBX_SLOT_F_FINAL) {
 		n_final++;
-		final_mask_workers++;
 	}
 	if (sh->flags & OBX_SLOT_F_FORCED)
 		n_forced++;
@@ -170,7 +168,17 @@ static void print_json(const struct obx_header *h, int with_sources)
 	printf("},\n    \"drops\": {");
 	for (d = 0; d < OBX_DROP_N; d++)
 		printf("%s\"%s\": %" PRIu64, d ? ", " : "", drop_names[d], tot.drops[d]);
-	printf("}\n  },\n  \"n_sources\": %" PRIu64 ",\n  \"sources\": [", srcs.n);
+	printf("}\n  },\n  \"ports\": [");
+	for (d = 0; d < h->n_ports; d++) {
+		const struct obx_port_stats *ps = obx_port_stats((struct obx_header *)h, d);
+
+		printf("%s\n    {\"name\": \"%.*s\", \"ipackets\": %" PRIu64 ", \"ibytes\": %"
+		       PRIu64 ", \"imissed\": %" PRIu64 ", \"ierrors\": %" PRIu64
+		       ", \"rx_nombuf\": %" PRIu64 "}", d ? "," : "", (int)OBX_NAME_LEN,
+		       ps->name, ps->ipackets, ps->ibytes, ps->imissed, ps->ierrors, ps->rx_nombuf);
+	}
+	printf("%s],\n  \"n_sources\": %" PRIu64 ",\n  \"sources\": [", h->n_ports ? "\n  " : "",
+	       srcs.n);
 	if (with_sources && srcs.n) {
 		list = malloc(srcs.n * sizeof(*list));
 		if (list == NULL)
