@@ -11,6 +11,8 @@
   compare.py same-sources GOT_A.json GOT_B.json
       per-source packets and sensor masks and every drop reason equal (live vs replay:
       packet times differ, so first/last are not compared).
+  compare.py counted GOT.json N
+      N frames in, every one counted (accepted or by drop reason), epochs well formed.
   compare.py conserved GOT.json N
       N frames in, all accepted: sum(source packets) + lost_updates == N, and forced
       swaps counted once per forced epoch.
@@ -107,6 +109,18 @@ def same_sources(args):
     print(f"ok: same {len(sa)} sources, same drop reasons")
 
 
+def counted(args):
+    g, n = load(args[0]), int(args[1])
+    well_formed(g)
+    c = g["counters"]
+    if c["rx_packets"] != n:
+        fail(f"rx_packets {c['rx_packets']} != {n}")
+    recs = sum(r["packets"] for r in g["sources"])
+    if recs + c["lost_updates"] != c["tel_packets"]:
+        fail(f"records {recs} + lost {c['lost_updates']} != tel_packets {c['tel_packets']}")
+    print(f"ok: {n} frames counted: {c['tel_packets']} accepted, drops {c['drops']}")
+
+
 def conserved(args):
     g, n = load(args[0]), int(args[1])
     well_formed(g)
@@ -123,4 +137,5 @@ def conserved(args):
 
 
 if __name__ == "__main__":
-    {"exact": exact, "same-sources": same_sources, "conserved": conserved}[sys.argv[1]](sys.argv[2:])
+    {"exact": exact, "same-sources": same_sources, "conserved": conserved,
+     "counted": counted}[sys.argv[1]](sys.argv[2:])

@@ -19,6 +19,10 @@
                                              kernel holds lone fragments for reassembly)
   gen_pcap.py bulk OUT.pcap N [SOURCES]      N frames (raw bytes, no scapy: fast), for the
                                              replay rate; SOURCES distinct sources
+  gen_pcap.py garbage OUT.pcap N             N random frames (0..1600 bytes, many with an
+                                             IPv4 or VLAN ethertype and a plausible
+                                             header start), fixed seed: nothing may crash,
+                                             every frame must be counted
   gen_pcap.py sources OUT.pcap N             one TCP SYN from each of N distinct sources
                                              within one epoch (forces early swaps)
 
@@ -205,11 +209,46 @@ def sources(out, n):
     w.close()
 
 
+def garbage(out, n):
+    import random
+    rnd = random.Random(20240601)
+    w = PcapWriter(out)
+    for i in range(n):
+        ln = rnd.choice((0, 1, 13, 14, 15, 17, 18, 33, 34, 35, 53, 54, 60, 64, 200, 1514,
+                         rnd.randrange(0, 1600)))
+        fr = bytearray(rnd.getrandbits(8) for _ in range(ln))
+        if ln >= 14 and rnd.random() < 0.8:
+            off = 12
+            for _ in range(rnd.choice((0, 0, 1, 2, 3))):
+                if off + 4 > ln:
+                    break
+                fr[off:off + 2] = rnd.choice((b"\x81\x00", b"\x88\xa8"))
+                off += 4
+            if off + 2 <= ln:
+                fr[off:off + 2] = b"\x08\x00"
+            ip = off + 2
+            if ip < ln:
+                fr[ip] = rnd.choice((0x45, 0x45, 0x46, 0x4f, 0x44, 0x65, rnd.getrandbits(8)))
+            if ip + 4 <= ln and rnd.random() < 0.7:
+                fr[ip + 2:ip + 4] = struct.pack(">H", max(0, min(65535, ln - ip + rnd.randrange(-30, 30))))
+            if ip + 8 <= ln and rnd.random() < 0.7:
+                fr[ip + 6:ip + 8] = b"\x00\x00"
+            if ip + 10 <= ln:
+                fr[ip + 9] = rnd.choice((1, 6, 17, 47, rnd.getrandbits(8)))
+            if ip + 20 <= ln and rnd.random() < 0.7:
+                fr[ip + 16:ip + 18] = b"\xc6\x12"   # into the telescope now and then
+        wire = ln if rnd.random() < 0.9 else ln + rnd.randrange(0, 1000)
+        w.add(T0 + i * 1000, bytes(fr), wire)
+    w.close()
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] in ("cases", "cases-live"):
         cases(sys.argv[2], sys.argv[3], live=sys.argv[1] == "cases-live")
     elif len(sys.argv) in (4, 5) and sys.argv[1] == "bulk":
         bulk(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]) if len(sys.argv) == 5 else 65536)
+    elif len(sys.argv) == 4 and sys.argv[1] == "garbage":
+        garbage(sys.argv[2], int(sys.argv[3]))
     elif len(sys.argv) == 4 and sys.argv[1] == "sources":
         sources(sys.argv[2], int(sys.argv[3]))
     else:

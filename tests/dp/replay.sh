@@ -19,6 +19,7 @@ fail() { echo "FAIL: $*"; for f in "$T"/*.log; do [ -f "$f" ] && { echo "--- $f"
 $PY -c 'import scapy' 2>/dev/null || fail "$PY has no scapy (apt-get install python3-scapy)"
 $PY "$SRC/gen_pcap.py" cases "$T/cases.pcap" "$T/cases.json" || fail "gen_pcap cases"
 $PY "$SRC/gen_pcap.py" sources "$T/src5000.pcap" 5000 || fail "gen_pcap sources"
+$PY "$SRC/gen_pcap.py" garbage "$T/garbage20k.pcap" 20000 || fail "gen_pcap garbage"
 
 conf() {   # conf FILE WORKERS EXCHANGE [DRAIN_WAIT]
 	cat > "$1" <<EOC
@@ -83,6 +84,10 @@ import json, sys
 g = json.load(open(sys.argv[1]))
 assert g["forced_epochs"] >= 1, g["forced_epochs"]
 EOP
+
+echo "# 20000 garbage frames: no crash, every frame counted, 2 workers"
+run garbage 2 -- --replay "$T/garbage20k.pcap"
+$CMP counted "$T/garbage.json" 20000 || fail "garbage"
 
 echo "# an earlier boot's undrained exchange, drained during the wait"
 conf "$T/old.yaml" 1 "$T/old.x" 10
