@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * cmd_status.c — `status`: is the dataplane there, which boot, how far behind is the
+ * drain, is anything being lost, is the state safe on disk.  Reads the exchange header
+ * only through the drain's checked mapping.  Main loop only.
+ */
+#include <stdio.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "json.h"
+
+static const char *cp_dp_state(uint32_t s)
+{
+	static const char *const names[] = { "starting", "running", "finished", "exited" };
+
+	return s < 4 ? names[s] : "unknown";
+}
+
+static json_t *cp_status_dp(struct cp *cp, uint64_t now)
+{
+	struct obx_header *h = cp->drain.cur.h;
+	json_t *o = json_object();
+	uint64_t hb;
+
+	json_object_set_new(o, "exchange", json_string(cp->drain.path));
+	json_object_set_new(o, "attached", json_boolean(h != NULL));
+	if (h == NULL) {
+		json_object_set_new(o, "state", json_string("absent"));
+		json_object_set_new(o, "error", json_string(cp->drain.last_error));
+		return o;
+	}
+	json_object_set_new(o, "state", json_string(cp_dp_state(
+		atomic_load_explicit(&h->dp_state, memory_order_acquire))));
+	json_object_set_new(o, "boot_id", cp_json_hex64(h->boot_id));
+	json_object_set_new(o, "pid", json_integer(h->dp_pid));
+	json_object_set_new(o, "started", cp_json_time(h->boot_wall_ns));
+	json_object_set_new(o, "uptime_s", json_real(h->boot_wall_ns && now > h->boot_wall_ns ?
+		(double)(now - h->boot_wall_ns) / 1e9 : 0.0));
+	hb = atomic_load_explicit(&h->heartbeat_ns, memory_order_relaxed);
+	if (hb != 0)
+		json_object_set_new(o, "heartbeat_age_ms", json_real(now > hb ?
+			(double)(now - hb) / 1e6 : 0.0));
+	else
+		json_object_set_new(o, "heartbeat_age_ms", json_null());
+	json_object_set_new(o, "workers", json_integer(h->n_workers));
+	json_object_set_new(o, "ports", json_integer(h->n_ports));
+	json_object_set_new(o, "sensors", json_integer(h->n_sensors));
+	json_object_set_new(o, "src_capacity", json_integer(h->src_capacity));
+	json_object_set_new(o, "epoch_ms", json_real((double)h->epoch_ns / 1e6));
+	json_object_set_new(o, "replay", json_boolean(h->replay));
+	return o;
+}
+
+void cp_cmd_status(struct cp *cp, json_t *args, struct cp_reply *r)
+{
+	const struct cp_drain *d = &cp->drain;
+	const struct cp_persist *p = &cp->persist;
+	const struct cp_store *s = &cp->store;
+	uint64_t now = cp_wall_ns(), mono = cp_mono_ns();
+	json_t *o = json_object(), *boots = json_array(), *warn = json_array();
+	json_t *drain, *snap, *jr, *cpo;
+
+	json_object_set_new(o, "dp", cp_status_dp(cp, now));
+
+	cpo = json_pack("{s:i, s:s, s:f, s:s}", "pid", (int)getpid(), "version", CP_VERSION,
+	                "uptime_s", (double)(mono - cp->start_mono_ns) / 1e9,
+	                "config", cp->conf_path);
+	json_object_set_new(o, "cp", cpo);
+
+	drain = json_object();
+	json_object_set_new(drain, "epochs_drained", cp_json_u64(s->epochs));
+	json_object_set_new(drain, "epochs_drained_run", cp_json_u64(d->epochs_drained));
+	json_object_set_new(drain, "duplicates_freed", cp_json_u64(d->epochs_dup));
+	json_object_set_new(drain, "invalid_freed", cp_json_u64(d->epochs_invalid));
+	json_object_set_new(drain, "lag_last_ms", json_real((double)d->last_lag_ns / 1e6));
+	json_object_set_new(drain, "lag_max_ms", json_real((double)d->max_lag_ns / 1e6));
+	json_object_set_new(drain, "last_drain", cp_json_time(d->last_drain_wall_ns));
+	json_object_set_new(drain, "prev_files_drained", cp_json_u64(d->prev_files));
+	json_object_set_new(drain, "journal_errors", cp_json_u64(d->journal_errors));
+	json_object_set_new(o, "drain", drain);
+	/* the headline figures, flat, for scripts */
+	json_object_set_new(o, "epochs_drained", cp_json_u64(s->epochs));
+	json_object_set_new(o, "lost_updates", cp_json_u64(s->total.lost_updates));
+	json_object_set_new(o, "dp_restarts", json_integer(s->n_boots > 0 ? s->n_boots - 1 : 0));
+	json_object_set_new(o, "sources", json_integer(s->n_src));
+
+	for (uint32_t i = 0; i < s->n_boots; i++)
+		json_array_append_new(boots, json_pack("{s:o, s:o, s:I, s:i}",
+			"boot_id", cp_json_hex64(s->boots[i].boot_id),
+			"started", cp_json_time(s->boots[i].boot_wall_ns),
+			"epochs", (json_int_t)s->boots[i].epochs,
+			"workers", (int)s->boots[i].n_workers));
+	json_object_set_new(o, "boots", boots);
+
+	snap = json_object();
+	json_object_set_new(snap, "path", json_string(p->snapshot_path));
+	json_object_set_new(snap, "interval_s", json_integer(cp->conf.snapshot_interval_s));
+	json_object_set_new(snap, "loaded_at_start", json_boolean(p->loaded));
+	json_object_set_new(snap, "started_empty", json_boolean(p->started_empty));
+	json_object_set_new(snap, "load_error", p->load_error[0] ? json_string(p->load_error)
+	                                                         : json_null());
+	json_object_set_new(snap, "set_aside", p->set_aside[0] ? json_string(p->set_aside)
+	                                                       : json_null());
+	json_object_set_new(snap, "last_write", cp_json_time(p->last_write_wall_ns));
+	json_object_set_new(snap, "age_s", p->last_write_mono_ns ?
+		json_real((double)(mono - p->last_write_mono_ns) / 1e9) : json_null());
+	json_object_set_new(snap, "written", cp_json_u64(p->n_written));
+	json_object_set_new(snap, "failed", cp_json_u64(p->n_failed));
+	json_object_set_new(snap, "last_error", p->last_error[0] ? json_string(p->last_error)
+	                                                         : json_null());
+	json_object_set_new(o, "snapshot", snap);
+
+	jr = json_object();
+	json_object_set_new(jr, "path", json_string(cp->journal.path));
+	json_object_set_new(jr, "records", cp_json_u64(cp->journal.n_records));
+	json_object_set_new(jr, "bytes", cp_json_u64(cp->journal.size));
+	json_object_set_new(jr, "replayed_at_start", cp_json_u64(p->replay.applied));
+	json_object_set_new(jr, "replay_duplicates", cp_json_u64(p->replay.duplicates));
+	json_object_set_new(jr, "torn_bytes_dropped", cp_json_u64(p->replay.torn_bytes));
+	json_object_set_new(o, "journal", jr);
+
+	if (p->started_empty)
+		json_array_append_new(warn, json_sprintf("snapshot refused at start (%s); started "
+			"from an EMPTY store", p->load_error));
+	if (p->last_error[0])
+		json_array_append_new(warn, json_sprintf("last snapshot failed: %s", p->last_error));
+	if (s->total.lost_updates)
+		json_array_append_new(warn, json_sprintf("%llu source updates lost in the dataplane "
+			"(slots full)", (unsigned long long)s->total.lost_updates));
+	json_object_set_new(o, "warnings", warn);
+	r->data = o;
+}

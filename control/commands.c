@@ -1,0 +1,395 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * commands.c — the ctl v1 command table and request dispatch (commands.h).
+ *
+ * Everything a client sends is untrusted: the request is checked field by field before
+ * anything is looked up, arguments are checked against the table's spec (count, type,
+ * bounds) before a handler sees them, and every failure becomes an error reply with a
+ * stable code — never a crash, never a dropped line.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+
+static const struct cp_arg cp_args_top[] = {
+	{ "n", CP_ARG_INT, false, 0, 100000000, "how many sources (default 10; 0: all)" },
+	{ NULL, 0, false, 0, 0, NULL },
+};
+
+static const struct cp_cmd cp_commands[] = {
+	{ "help", cp_cmd_help, NULL, CP_ACCESS_READ, false,
+	  "list the commands, their arguments and access level" },
+	{ "status", cp_cmd_status, NULL, CP_ACCESS_READ, false,
+	  "dataplane and control-plane state: boot, uptime, drain lag, losses, snapshots" },
+	{ "stats", cp_cmd_stats, NULL, CP_ACCESS_READ, false,
+	  "counter totals over all drained epochs: per worker, drops by reason, protocols, ports" },
+	{ "sources.top", cp_cmd_sources_top, cp_args_top, CP_ACCESS_READ, true,
+	  "top sources by packets (ties by address): first/last seen, packets, sensors" },
+	{ "config.show", cp_cmd_config_show, NULL, CP_ACCESS_READ, false,
+	  "the running configuration, normalised (every key)" },
+	{ "snapshot.now", cp_cmd_snapshot_now, NULL, CP_ACCESS_ADMIN, false,
+	  "write a snapshot of the period store now and truncate the journal" },
+	{ NULL, NULL, NULL, 0, false, NULL },
+};
+
+static const char *const cp_err_codes[] = {
+	[CP_E_OK] = "ok",
+	[CP_E_BAD_JSON] = "bad_json",
+	[CP_E_BAD_REQUEST] = "bad_request",
+	[CP_E_UNKNOWN_COMMAND] = "unknown_command",
+	[CP_E_BAD_ARGS] = "bad_args",
+	[CP_E_DENIED] = "denied",
+	[CP_E_TOO_LARGE] = "too_large",
+	[CP_E_BUSY] = "busy",
+	[CP_E_UNAVAILABLE] = "unavailable",
+	[CP_E_INTERNAL] = "internal",
+};
+
+const char *cp_err_code(enum cp_err e)
+{
+	if ((unsigned)e >= sizeof(cp_err_codes) / sizeof(cp_err_codes[0]))
+		return "internal";
+	return cp_err_codes[e];
+}
+
+const struct cp_cmd *cp_cmd_table(void)
+{
+	return cp_commands;
+}
+
+const struct cp_cmd *cp_cmd_find(const char *name)
+{
+	for (const struct cp_cmd *c = cp_commands; c->name != NULL; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+void cp_reply_err(struct cp_reply *r, enum cp_err e, const char *fmt, ...)
+{
+	va_list ap;
+
+	r->err = e;
+	va_start(ap, fmt);
+	vsnprintf(r->msg, sizeof(r->msg), fmt, ap);
+	va_end(ap);
+	json_decref(r->data);
+	r->data = NULL;
+}
+
+void cp_cmd_help(struct cp *cp, json_t *args, struct cp_reply *r)
+{
+	json_t *list = json_array();
+
+	for (const struct cp_cmd *c = cp_commands; c->name != NULL; c++) {
+		json_t *names = json_array(), *spec = json_array();
+
+		for (const struct cp_arg *a = c->args; a != NULL && a->name != NULL; a++) {
+			json_array_append_new(names, json_string(a->name));
+			json_array_append_new(spec, json_pack("{s:s, s:s, s:b, s:I, s:I, s:s}",
+				"name", a->name, "type", a->type == CP_ARG_INT ? "int" : "string",
+				"required", a->required, "min", (json_int_t)a->min,
+				"max", (json_int_t)a->max, "help", a->help));
+		}
+		json_array_append_new(list, json_pack("{s:s, s:o, s:o, s:s, s:b, s:s}",
+			"cmd", c->name, "args", names, "arg_spec", spec,
+			"access", c->access == CP_ACCESS_ADMIN ? "admin" : "read",
+			"stream", c->stream, "help", c->help));
+	}
+	r->data = list;
+}
+
+/* ---- argument checking ---- */
+
+static const struct cp_arg *cp_arg_find(const struct cp_cmd *c, const char *name, size_t *idx)
+{
+	size_t i = 0;
+
+	for (const struct cp_arg *a = c->args; a != NULL && a->name != NULL; a++, i++) {
+		if (strcmp(a->name, name) == 0) {
+			if (idx != NULL)
+				*idx = i;
+			return a;
+		}
+	}
+	return NULL;
+}
+
+static size_t cp_n_args(const struct cp_cmd *c)
+{
+	size_t n = 0;
+
+	for (const struct cp_arg *a = c->args; a != NULL && a->name != NULL; a++)
+		n++;
+	return n;
+}
+
+/* Check one value against its spec; a positional (argv) value arrives as a string and
+ * is converted.  Returns the normalised value, or NULL with r set. */
+static json_t *cp_arg_value(const struct cp_cmd *c, const struct cp_arg *a, json_t *v,
+                            bool from_argv, struct cp_reply *r)
+{
+	if (a->type == CP_ARG_INT) {
+		long long x;
+
+		if (from_argv && json_is_string(v)) {
+			const char *s = json_string_value(v);
+			char *end;
+
+			errno = 0;
+			x = strtoll(s, &end, 10);
+			if (*s == '\0' || *end != '\0' || errno != 0) {
+				cp_reply_err(r, CP_E_BAD_ARGS, "%s: argument '%s' must be an integer, "
+				             "not '%.64s'", c->name, a->name, s);
+				return NULL;
+			}
+		} else if (!from_argv && json_is_integer(v)) {
+			x = json_integer_value(v);
+		} else {
+			cp_reply_err(r, CP_E_BAD_ARGS, "%s: argument '%s' must be %s", c->name,
+			             a->name, from_argv ? "a string (argv)" : "an integer");
+			return NULL;
+		}
+		if (x < a->min || x > a->max) {
+			cp_reply_err(r, CP_E_BAD_ARGS, "%s: argument '%s' = %lld out of range "
+			             "%lld..%lld", c->name, a->name, x, a->min, a->max);
+			return NULL;
+		}
+		return json_integer(x);
+	}
+	if (!json_is_string(v)) {
+		cp_reply_err(r, CP_E_BAD_ARGS, "%s: argument '%s' must be a string", c->name,
+		             a->name);
+		return NULL;
+	}
+	if ((long long)json_string_length(v) > a->max) {
+		cp_reply_err(r, CP_E_BAD_ARGS, "%s: argument '%s' longer than %lld bytes", c->name,
+		             a->name, a->max);
+		return NULL;
+	}
+	return json_incref(v);
+}
+
+static json_t *cp_args_check(const struct cp_cmd *c, json_t *req, struct cp_reply *r)
+{
+	json_t *args = json_object_get(req, "args"), *argv = json_object_get(req, "argv");
+	json_t *out = json_object(), *v;
+	size_t n_decl = cp_n_args(c);
+	const char *key;
+
+	if (args != NULL && json_is_null(args))
+		args = NULL;
+	if (argv != NULL && json_is_null(argv))
+		argv = NULL;
+	if (args != NULL && argv != NULL) {
+		cp_reply_err(r, CP_E_BAD_ARGS, "give 'args' or 'argv', not both");
+		goto err;
+	}
+	if (args != NULL) {
+		if (!json_is_object(args)) {
+			cp_reply_err(r, CP_E_BAD_ARGS, "'args' must be an object");
+			goto err;
+		}
+		json_object_foreach(args, key, v) {
+			const struct cp_arg *a = cp_arg_find(c, key, NULL);
+			json_t *nv;
+
+			if (a == NULL) {
+				cp_reply_err(r, CP_E_BAD_ARGS, "%s: unknown argument '%.64s'%s", c->name,
+				             key, n_decl ? "" : " (it takes none)");
+				goto err;
+			}
+			nv = cp_arg_value(c, a, v, false, r);
+			if (nv == NULL)
+				goto err;
+			json_object_set_new(out, a->name, nv);
+		}
+	}
+	if (argv != NULL) {
+		if (!json_is_array(argv)) {
+			cp_reply_err(r, CP_E_BAD_ARGS, "'argv' must be an array of strings");
+			goto err;
+		}
+		if (json_array_size(argv) > n_decl) {
+			cp_reply_err(r, CP_E_BAD_ARGS, "%s takes at most %zu argument(s), got %zu",
+			             c->name, n_decl, json_array_size(argv));
+			goto err;
+		}
+		for (size_t i = 0; i < json_array_size(argv); i++) {
+			const struct cp_arg *a = &c->args[i];
+			json_t *nv = cp_arg_value(c, a, json_array_get(argv, i), true, r);
+
+			if (nv == NULL)
+				goto err;
+			json_object_set_new(out, a->name, nv);
+		}
+	}
+	for (const struct cp_arg *a = c->args; a != NULL && a->name != NULL; a++) {
+		if (a->required && json_object_get(out, a->name) == NULL) {
+			cp_reply_err(r, CP_E_BAD_ARGS, "%s: missing argument '%s'", c->name, a->name);
+			goto err;
+		}
+	}
+	return out;
+err:
+	json_decref(out);
+	return NULL;
+}
+
+/* ---- rendering ---- */
+
+struct cp_sbuf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void cp_sbuf_line(struct cp_sbuf *b, json_t *obj)
+{
+	char *s;
+	size_t n;
+
+	if (obj == NULL) {
+		b->oom = true;
+		return;
+	}
+	s = json_dumps(obj, JSON_COMPACT);
+	json_decref(obj);
+	if (s == NULL) {
+		b->oom = true;
+		return;
+	}
+	n = strlen(s);
+	if (!b->oom && b->len + n + 2 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		char *np;
+
+		while (cap < b->len + n + 2)
+			cap *= 2;
+		np = realloc(b->p, cap);
+		if (np == NULL)
+			b->oom = true;
+		else {
+			b->p = np;
+			b->cap = cap;
+		}
+	}
+	if (!b->oom) {
+		memcpy(b->p + b->len, s, n);
+		b->len += n;
+		b->p[b->len++] = '\n';
+		b->p[b->len] = '\0';
+	}
+	free(s);
+}
+
+static json_t *cp_error_obj(json_t *id, enum cp_err e, const char *msg)
+{
+	return json_pack("{s:O, s:b, s:{s:s, s:s}, s:b}", "id", id, "ok", 0, "error",
+	                 "code", cp_err_code(e), "msg", msg, "end", 1);
+}
+
+char *cp_cmd_error_line(json_t *id, enum cp_err e, const char *msg)
+{
+	struct cp_sbuf b = { 0 };
+	json_t *nid = id != NULL ? id : json_null();
+
+	cp_sbuf_line(&b, cp_error_obj(nid, e, msg));
+	if (b.oom) {
+		free(b.p);
+		return NULL;
+	}
+	return b.p;
+}
+
+static void cp_render(struct cp_sbuf *b, const struct cp_cmd *c, json_t *id, struct cp_reply *r)
+{
+	if (r->err != CP_E_OK) {
+		cp_sbuf_line(b, cp_error_obj(id, r->err, r->msg));
+		return;
+	}
+	if (c->stream && json_is_array(r->data)) {
+		size_t n = json_array_size(r->data), chunks = 0;
+
+		for (size_t i = 0; i < n; i += CP_STREAM_CHUNK) {
+			json_t *chunk = json_array();
+
+			for (size_t k = i; k < n && k < i + CP_STREAM_CHUNK; k++)
+				json_array_append(chunk, json_array_get(r->data, k));
+			cp_sbuf_line(b, json_pack("{s:O, s:b, s:o}", "id", id, "ok", 1, "chunk", chunk));
+			chunks++;
+		}
+		cp_sbuf_line(b, json_pack("{s:O, s:b, s:b, s:I}", "id", id, "ok", 1, "end", 1,
+		                          "chunks", (json_int_t)chunks));
+		return;
+	}
+	cp_sbuf_line(b, json_pack("{s:O, s:b, s:O, s:b}", "id", id, "ok", 1, "data",
+	                          r->data != NULL ? r->data : json_null(), "end", 1));
+}
+
+int cp_cmd_dispatch(struct cp *cp, const char *line, size_t len, bool admin,
+                    char **out, size_t *outlen)
+{
+	struct cp_sbuf b = { 0 };
+	struct cp_reply r = { .data = NULL, .err = CP_E_OK };
+	const struct cp_cmd *c = NULL;
+	json_t *req, *id = json_null(), *jid, *jcmd, *args = NULL;
+	json_error_t jerr;
+
+	req = json_loadb(line, len, 0, &jerr);
+	if (req == NULL) {
+		cp_reply_err(&r, CP_E_BAD_JSON, "invalid JSON at line %d column %d: %s",
+		             jerr.line, jerr.column, jerr.text);
+		goto render;
+	}
+	if (!json_is_object(req)) {
+		cp_reply_err(&r, CP_E_BAD_REQUEST, "a request is a JSON object "
+		             "{\"id\":N,\"cmd\":\"...\",\"args\":{}}");
+		goto render;
+	}
+	jid = json_object_get(req, "id");
+	if (json_is_integer(jid))
+		id = jid;
+	jcmd = json_object_get(req, "cmd");
+	if (!json_is_string(jcmd)) {
+		cp_reply_err(&r, CP_E_BAD_REQUEST, "missing or non-string 'cmd'");
+		goto render;
+	}
+	c = cp_cmd_find(json_string_value(jcmd));
+	if (c == NULL) {
+		cp_reply_err(&r, CP_E_UNKNOWN_COMMAND, "no command '%.64s'; try 'help'",
+		             json_string_value(jcmd));
+		goto render;
+	}
+	if (c->access == CP_ACCESS_ADMIN && !admin) {
+		cp_reply_err(&r, CP_E_DENIED, "'%s' needs admin access; this is the read-only "
+		             "socket", c->name);
+		goto render;
+	}
+	args = cp_args_check(c, req, &r);
+	if (args == NULL)
+		goto render;
+	c->fn(cp, args, &r);
+	if (r.err == CP_E_OK && c->stream && !json_is_array(r.data))
+		cp_reply_err(&r, CP_E_INTERNAL, "%s: handler returned no list", c->name);
+render:
+	cp_render(&b, c, id, &r);
+	json_decref(r.data);
+	json_decref(args);
+	json_decref(req);   /* id borrowed from req until here */
+	if (b.oom) {
+		free(b.p);
+		*out = cp_cmd_error_line(NULL, CP_E_INTERNAL, "out of memory");
+		if (*out == NULL)
+			return -ENOMEM;
+		*outlen = strlen(*out);
+		return 0;
+	}
+	*out = b.p;
+	*outlen = b.len;
+	return 0;
+}

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * commands.h — the one ctl v1 command table (docs/ctl-v1.md) and request dispatch.
+ *
+ * Each command: dotted name, handler, positional argument spec (name, type, bounds,
+ * required), access level, whether its reply is streamed, one help line.  Dispatch
+ * parses a request line, checks it (JSON object, cmd, args/argv against the spec, access
+ * of the socket it came from), calls the handler and renders the reply lines.  Handlers
+ * only fill JSON data; rendering (text tables) is obscuractl's job.
+ *
+ * Single-threaded (the cp main loop).
+ */
+#ifndef OBSCURA_CP_COMMANDS_H
+#define OBSCURA_CP_COMMANDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "cp.h"
+
+/* Stable error codes (docs/ctl-v1.md "Replies"). */
+enum cp_err {
+	CP_E_OK = 0,
+	CP_E_BAD_JSON,
+	CP_E_BAD_REQUEST,
+	CP_E_UNKNOWN_COMMAND,
+	CP_E_BAD_ARGS,
+	CP_E_DENIED,
+	CP_E_TOO_LARGE,
+	CP_E_BUSY,
+	CP_E_UNAVAILABLE,
+	CP_E_INTERNAL,
+};
+
+const char *cp_err_code(enum cp_err e);
+
+enum cp_access { CP_ACCESS_READ = 0, CP_ACCESS_ADMIN = 1 };
+enum cp_arg_type { CP_ARG_INT, CP_ARG_STR };
+
+struct cp_arg {
+	const char *name;
+	enum cp_arg_type type;
+	bool required;
+	long long min, max;            /* CP_ARG_INT bounds; CP_ARG_STR: max length */
+	const char *help;
+};
+
+/* What a handler returns: data (owned, may be NULL for null), or an error. */
+struct cp_reply {
+	json_t *data;
+	enum cp_err err;
+	char msg[256];
+};
+
+/* args: an object holding exactly the declared arguments that were given, type-checked
+ * and in range. */
+typedef void (*cp_cmd_fn)(struct cp *cp, json_t *args, struct cp_reply *r);
+
+struct cp_cmd {
+	const char *name;
+	cp_cmd_fn fn;
+	const struct cp_arg *args;     /* NULL-name terminated, or NULL */
+	enum cp_access access;
+	bool stream;                   /* data is an array sent as chunks */
+	const char *help;
+};
+
+/* Rows per streamed chunk line. */
+#define CP_STREAM_CHUNK 256
+
+const struct cp_cmd *cp_cmd_find(const char *name);
+const struct cp_cmd *cp_cmd_table(void);   /* NULL-name terminated */
+
+/* Set a handler error (printf-style message). */
+void cp_reply_err(struct cp_reply *r, enum cp_err e, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * Handle one request line (without its newline).  Appends the reply lines, each ending
+ * in '\n', to a newly allocated string (*out, *outlen; caller frees).  Never fails for
+ * bad input — that is an error reply; returns -ENOMEM only if even that cannot be built.
+ */
+int cp_cmd_dispatch(struct cp *cp, const char *line, size_t len, bool admin,
+                    char **out, size_t *outlen);
+
+/* A single error reply line (for busy / too_large from the server). */
+char *cp_cmd_error_line(json_t *id, enum cp_err e, const char *msg);
+
+/* Handlers, by noun (cmd_*.c). */
+void cp_cmd_help(struct cp *cp, json_t *args, struct cp_reply *r);
+void cp_cmd_status(struct cp *cp, json_t *args, struct cp_reply *r);
+void cp_cmd_stats(struct cp *cp, json_t *args, struct cp_reply *r);
+void cp_cmd_sources_top(struct cp *cp, json_t *args, struct cp_reply *r);
+void cp_cmd_config_show(struct cp *cp, json_t *args, struct cp_reply *r);
+void cp_cmd_snapshot_now(struct cp *cp, json_t *args, struct cp_reply *r);
+
+#endif

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * cp.h — the control plane's state, one struct the main loop owns and hands to the
+ * command handlers (commands.h).  Single-threaded: everything here is touched only from
+ * the main loop (drain, snapshot timer, ctl server, handlers).
+ */
+#ifndef OBSCURA_CP_H
+#define OBSCURA_CP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "drain.h"
+#include "journal.h"
+#include "store.h"
+
+#define CP_VERSION "0.1.0"
+
+struct cp_persist {
+	char snapshot_path[600];
+	/* start-up */
+	bool loaded;                   /* a snapshot was loaded */
+	bool started_empty;            /* a snapshot existed but was refused */
+	char load_error[512];          /* why it was refused */
+	char set_aside[640];           /* where it went */
+	uint64_t loaded_created_ns;
+	struct cp_journal_replay_stats replay;
+	/* running */
+	uint64_t last_write_wall_ns;   /* 0: none yet this run */
+	uint64_t last_write_mono_ns;
+	uint64_t n_written;
+	uint64_t n_failed;
+	char last_error[512];          /* "" after a good write */
+};
+
+struct cp {
+	struct obs_conf conf;
+	char conf_path[512];
+	struct cp_store store;
+	struct cp_journal journal;
+	struct cp_drain drain;
+	struct cp_persist persist;
+	uint64_t start_wall_ns, start_mono_ns;
+};
+
+/* Snapshot now and truncate the journal on success.  0 or -errno (recorded in
+ * cp->persist.last_error). */
+int cp_snapshot_now(struct cp *cp);
+
+#endif

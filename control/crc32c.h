@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * crc32c.h — CRC-32C (Castagnoli, RFC 3720 appendix B.4) for the snapshot body and the
+ * journal records.  Pure, reentrant.
+ */
+#ifndef OBSCURA_CP_CRC32C_H
+#define OBSCURA_CP_CRC32C_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Continue a CRC: start with crc = 0; cp_crc32c(cp_crc32c(0, a, n), b, m) equals the
+ * CRC of a followed by b. */
+uint32_t cp_crc32c(uint32_t crc, const void *buf, size_t len);
+
+#endif

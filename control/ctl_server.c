@@ -1,0 +1,501 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ctl_server.c — ctl v1 sockets, connections and line framing (ctl_server.h).
+ *
+ * Every socket is non-blocking and every buffer bounded: input by max_request (a line
+ * that does not fit is refused with too_large and the connection closed), output by
+ * CP_OUT_MAX (a client that never reads is dropped), and while a client has a reply
+ * backlog we stop reading its requests, so a pipelining client cannot make us buffer
+ * without bound.  One slow client never blocks the loop, the drain or the others.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "cp_log.h"
+#include "ctl_server.h"
+
+#define CP_OUT_MAX      (512u << 20)   /* a reply backlog beyond this: drop the client */
+#define CP_OUT_PAUSE    (1u << 20)     /* stop reading requests above this backlog */
+#define CP_ACCEPT_BURST 64
+
+static int cp_sock_bind(const char *path, const char *group, int *out)
+{
+	struct sockaddr_un sa;
+	mode_t old;
+	int fd, ret;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		CP_ERR("ctl: socket path %s too long", path);
+		return -ENAMETOOLONG;
+	}
+	strcpy(sa.sun_path, path);
+
+	/* a socket file that answers belongs to a running cp: never steal it */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		close(fd);
+		CP_ERR("ctl: %s is served by a running process (another obscura-cp?)", path);
+		return -EADDRINUSE;
+	}
+	close(fd);
+	if (unlink(path) != 0 && errno != ENOENT) {
+		ret = -errno;
+		CP_ERR("ctl: cannot remove stale %s: %s", path, strerror(errno));
+		return ret;
+	}
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	old = umask(0117);   /* born 0660: no window where others may connect */
+	ret = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (ret != 0) {
+		ret = -errno;
+		CP_ERR("ctl: cannot bind %s: %s", path, strerror(errno));
+		goto err_close;
+	}
+	if (chmod(path, 0660) != 0) {
+		ret = -errno;
+		CP_ERR("ctl: chmod 0660 %s: %s", path, strerror(errno));
+		goto err_unlink;
+	}
+	if (group != NULL && group[0] != '\0') {
+		struct group *g = getgrnam(group);
+
+		if (g == NULL) {
+			ret = -ENOENT;
+			CP_ERR("ctl: control.socket_group '%s': no such group", group);
+			goto err_unlink;
+		}
+		if (chown(path, (uid_t)-1, g->gr_gid) != 0) {
+			ret = -errno;
+			CP_ERR("ctl: chown %s to group %s: %s", path, group, strerror(errno));
+			goto err_unlink;
+		}
+	}
+	if (listen(fd, 128) != 0) {
+		ret = -errno;
+		CP_ERR("ctl: listen %s: %s", path, strerror(errno));
+		goto err_unlink;
+	}
+	*out = fd;
+	return 0;
+err_unlink:
+	unlink(path);
+err_close:
+	close(fd);
+	return ret;
+}
+
+int cp_ctl_open(struct cp_ctl *c, struct cp *cp)
+{
+	const struct obs_conf *conf = &cp->conf;
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	c->cp = cp;
+	c->lfd[0] = c->lfd[1] = -1;
+	c->max_clients = conf->max_clients;
+	c->max_request = conf->max_request;
+	c->idle_ns = (uint64_t)conf->idle_timeout_s * 1000000000ull;
+	c->clients = calloc(c->max_clients, sizeof(*c->clients));
+	if (c->clients == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < c->max_clients; i++)
+		c->clients[i].fd = -1;
+	snprintf(c->path[0], sizeof(c->path[0]), "%s", conf->socket_path);
+	snprintf(c->path[1], sizeof(c->path[1]), "%s", conf->socket_ro_path);
+	ret = cp_sock_bind(c->path[0], conf->socket_group, &c->lfd[0]);
+	if (ret != 0)
+		goto err;
+	if (c->path[1][0] != '\0') {
+		ret = cp_sock_bind(c->path[1], conf->socket_group, &c->lfd[1]);
+		if (ret != 0)
+			goto err;
+	}
+	CP_NOTICE("ctl: listening on %s (admin)%s%s%s", c->path[0],
+	          c->lfd[1] >= 0 ? " and " : "", c->lfd[1] >= 0 ? c->path[1] : "",
+	          c->lfd[1] >= 0 ? " (read-only)" : "");
+	return 0;
+err:
+	cp_ctl_close(c);
+	return ret;
+}
+
+static void cp_client_close(struct cp_ctl *c, struct cp_client *cl, const char *why)
+{
+	if (cl->fd < 0)
+		return;
+	CP_INFO("ctl: connection #%llu (pid %d uid %u) closed: %s", (unsigned long long)cl->id,
+	        (int)cl->pid, (unsigned)cl->uid, why);
+	close(cl->fd);
+	free(cl->in);
+	free(cl->out);
+	memset(cl, 0, sizeof(*cl));
+	cl->fd = -1;
+	c->n_clients--;
+}
+
+void cp_ctl_close(struct cp_ctl *c)
+{
+	for (uint32_t i = 0; c->clients != NULL && i < c->max_clients; i++)
+		cp_client_close(c, &c->clients[i], "server shutting down");
+	free(c->clients);
+	c->clients = NULL;
+	for (int k = 0; k < 2; k++) {
+		if (c->lfd[k] >= 0) {
+			close(c->lfd[k]);
+			unlink(c->path[k]);
+		}
+		c->lfd[k] = -1;
+	}
+}
+
+size_t cp_ctl_max_pollfds(const struct cp_ctl *c)
+{
+	return 2 + (size_t)c->max_clients;
+}
+
+static size_t cp_pending(const struct cp_client *cl)
+{
+	return cl->out_len - cl->out_off;
+}
+
+/* Queue bytes for a client.  Takes ownership of buf when the queue is empty (the big
+ * streamed replies are then never copied).  false when the client must be dropped. */
+static bool cp_client_queue(struct cp_client *cl, char *buf, size_t len)
+{
+	if (cp_pending(cl) == 0) {
+		free(cl->out);
+		cl->out = buf;
+		cl->out_len = len;
+		cl->out_cap = len;
+		cl->out_off = 0;
+		return true;
+	}
+	if (cp_pending(cl) + len > CP_OUT_MAX) {
+		free(buf);
+		return false;
+	}
+	if (cl->out_off > 0) {
+		memmove(cl->out, cl->out + cl->out_off, cp_pending(cl));
+		cl->out_len -= cl->out_off;
+		cl->out_off = 0;
+	}
+	if (cl->out_len + len > cl->out_cap) {
+		size_t cap = cl->out_cap ? cl->out_cap : 4096;
+		char *n;
+
+		while (cap < cl->out_len + len)
+			cap *= 2;
+		n = realloc(cl->out, cap);
+		if (n == NULL) {
+			free(buf);
+			return false;
+		}
+		cl->out = n;
+		cl->out_cap = cap;
+	}
+	memcpy(cl->out + cl->out_len, buf, len);
+	cl->out_len += len;
+	free(buf);
+	return true;
+}
+
+/* Write what the socket takes.  false on a dead peer. */
+static bool cp_client_flush(struct cp_client *cl, uint64_t now)
+{
+	while (cp_pending(cl) > 0) {
+		ssize_t w = send(cl->fd, cl->out + cl->out_off, cp_pending(cl),
+		                 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return true;
+			return false;
+		}
+		cl->out_off += (size_t)w;
+		cl->last_active_ns = now;   /* a slow reader of a long reply is not idle */
+	}
+	cl->out_off = cl->out_len = 0;
+	return true;
+}
+
+static void cp_client_error(struct cp_client *cl, enum cp_err e, const char *msg)
+{
+	char *line = cp_cmd_error_line(NULL, e, msg);
+
+	if (line != NULL)
+		cp_client_queue(cl, line, strlen(line));
+}
+
+/* Handle complete lines in the input buffer while the backlog allows.  false: drop. */
+static bool cp_client_lines(struct cp_ctl *c, struct cp_client *cl, bool eof)
+{
+	while (cl->in_len > 0 && cp_pending(cl) < CP_OUT_PAUSE) {
+		char *nl = memchr(cl->in, '\n', cl->in_len);
+		size_t len, used;
+		char *out = NULL;
+		size_t outlen = 0;
+
+		if (nl == NULL) {
+			if (!eof)
+				break;
+			len = used = cl->in_len;   /* last line without its newline */
+		} else {
+			len = (size_t)(nl - cl->in);
+			used = len + 1;
+		}
+		if (len > c->max_request) {
+			cp_client_error(cl, CP_E_TOO_LARGE, "request line over control.max_request "
+			                "bytes; closing");
+			cl->closing = true;
+			cl->in_len = 0;
+			return true;
+		}
+		c->n_requests++;
+		if (cp_cmd_dispatch(c->cp, cl->in, len, cl->admin, &out, &outlen) != 0)
+			return false;
+		if (!cp_client_queue(cl, out, outlen))
+			return false;
+		memmove(cl->in, cl->in + used, cl->in_len - used);
+		cl->in_len -= used;
+	}
+	/* a full buffer with no newline can only become a line over the limit */
+	if (!cl->closing && cl->in_len > c->max_request && memchr(cl->in, '\n', cl->in_len) == NULL) {
+		cp_client_error(cl, CP_E_TOO_LARGE, "request line over control.max_request bytes; "
+		                "closing");
+		cl->closing = true;
+		cl->in_len = 0;
+	}
+	return true;
+}
+
+static void cp_client_read(struct cp_ctl *c, struct cp_client *cl, uint64_t now)
+{
+	bool eof = false;
+
+	while (!cl->closing && cl->in_len <= c->max_request) {
+		ssize_t r = recv(cl->fd, cl->in + cl->in_len, c->max_request + 1 - cl->in_len,
+		                 MSG_DONTWAIT);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			cp_client_close(c, cl, strerror(errno));
+			return;
+		}
+		if (r == 0) {
+			eof = true;
+			break;
+		}
+		cl->in_len += (size_t)r;
+		cl->last_active_ns = now;
+		if (!cp_client_lines(c, cl, false)) {
+			cp_client_close(c, cl, "reply backlog too large");
+			return;
+		}
+		if (cp_pending(cl) >= CP_OUT_PAUSE)
+			break;
+	}
+	if (eof) {
+		if (!cp_client_lines(c, cl, true)) {
+			cp_client_close(c, cl, "reply backlog too large");
+			return;
+		}
+		cl->closing = true;
+		cl->in_len = 0;
+	}
+}
+
+static void cp_accept(struct cp_ctl *c, int k, uint64_t now)
+{
+	for (int burst = 0; burst < CP_ACCEPT_BURST; burst++) {
+		struct ucred cred = { .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
+		socklen_t clen = sizeof(cred);
+		struct cp_client *cl = NULL;
+		char *hello;
+		int fd;
+
+		fd = accept4(c->lfd[k], NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				CP_WARN("ctl: accept on %s: %s", c->path[k], strerror(errno));
+			return;
+		}
+		c->n_conn++;
+		getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen);
+		if (c->n_clients >= c->max_clients) {
+			char *line = cp_cmd_error_line(NULL, CP_E_BUSY, "too many clients "
+			                               "(control.max_clients); try again later");
+
+			c->n_busy++;
+			if (line != NULL) {
+				if (send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+					/* the peer left already; nothing to tell it */
+				}
+				free(line);
+			}
+			CP_WARN("ctl: refusing connection #%llu (pid %d uid %u): busy, %u clients",
+			        (unsigned long long)c->n_conn, (int)cred.pid, (unsigned)cred.uid,
+			        c->n_clients);
+			close(fd);
+			continue;
+		}
+		for (uint32_t i = 0; i < c->max_clients; i++) {
+			if (c->clients[i].fd < 0) {
+				cl = &c->clients[i];
+				break;
+			}
+		}
+		memset(cl, 0, sizeof(*cl));
+		cl->in = malloc((size_t)c->max_request + 1);
+		if (cl->in == NULL) {
+			close(fd);
+			cl->fd = -1;
+			continue;
+		}
+		cl->fd = fd;
+		cl->admin = k == 0;
+		cl->pid = cred.pid;
+		cl->uid = cred.uid;
+		cl->last_active_ns = now;
+		cl->id = c->n_conn;
+		c->n_clients++;
+		CP_INFO("ctl: connection #%llu on %s (%s): pid %d uid %u gid %u",
+		        (unsigned long long)cl->id, c->path[k], cl->admin ? "admin" : "read-only",
+		        (int)cred.pid, (unsigned)cred.uid, (unsigned)cred.gid);
+		{
+			json_t *g = json_pack("{s:{s:i, s:s, s:s, s:s, s:I}}", "hello", "proto", 1,
+			                      "server", "obscura-cp", "version", CP_VERSION,
+			                      "access", cl->admin ? "admin" : "read",
+			                      "max_request", (json_int_t)c->max_request);
+			char *s = g != NULL ? json_dumps(g, JSON_COMPACT) : NULL;
+			size_t n;
+
+			json_decref(g);
+			if (s == NULL) {
+				cp_client_close(c, cl, "out of memory");
+				continue;
+			}
+			n = strlen(s);
+			hello = realloc(s, n + 2);
+			if (hello == NULL) {
+				free(s);
+				cp_client_close(c, cl, "out of memory");
+				continue;
+			}
+			hello[n] = '\n';
+			hello[n + 1] = '\0';
+			cp_client_queue(cl, hello, n + 1);
+		}
+		if (!cp_client_flush(cl, now))
+			cp_client_close(c, cl, "peer gone");
+	}
+}
+
+size_t cp_ctl_pollfds(struct cp_ctl *c, struct pollfd *pfd, size_t max)
+{
+	size_t n = 0;
+
+	for (int k = 0; k < 2 && n < max; k++) {
+		pfd[n].fd = c->lfd[k];
+		pfd[n].events = POLLIN;
+		pfd[n].revents = 0;
+		n++;
+	}
+	for (uint32_t i = 0; i < c->max_clients && n < max; i++) {
+		struct cp_client *cl = &c->clients[i];
+		short ev = 0;
+
+		if (cl->fd < 0)
+			continue;
+		if (!cl->closing && cp_pending(cl) < CP_OUT_PAUSE && cl->in_len <= c->max_request)
+			ev |= POLLIN;
+		if (cp_pending(cl) > 0)
+			ev |= POLLOUT;
+		pfd[n].fd = cl->fd;
+		pfd[n].events = ev;
+		pfd[n].revents = 0;
+		n++;
+	}
+	return n;
+}
+
+static struct cp_client *cp_client_by_fd(struct cp_ctl *c, int fd)
+{
+	for (uint32_t i = 0; i < c->max_clients; i++)
+		if (c->clients[i].fd == fd)
+			return &c->clients[i];
+	return NULL;
+}
+
+void cp_ctl_process(struct cp_ctl *c, struct pollfd *pfd, size_t n, uint64_t now)
+{
+	/* clients first: accepting may reuse an entry a pollfd below still names */
+	for (size_t i = 2; i < n; i++) {
+		struct cp_client *cl;
+
+		if (pfd[i].revents == 0)
+			continue;
+		cl = cp_client_by_fd(c, pfd[i].fd);
+		if (cl == NULL)
+			continue;
+		if (pfd[i].revents & POLLNVAL) {
+			cp_client_close(c, cl, "invalid fd");
+			continue;
+		}
+		if ((pfd[i].revents & POLLOUT) && !cp_client_flush(cl, now)) {
+			cp_client_close(c, cl, "peer gone");
+			continue;
+		}
+		if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) {
+			cp_client_read(c, cl, now);
+			if (cl->fd < 0)
+				continue;
+		}
+	}
+	/* every client: resume paused input, flush, finish closes, enforce idle */
+	for (uint32_t i = 0; i < c->max_clients; i++) {
+		struct cp_client *cl = &c->clients[i];
+
+		if (cl->fd < 0)
+			continue;
+		if (!cl->closing && cl->in_len > 0 && cp_pending(cl) < CP_OUT_PAUSE &&
+		    !cp_client_lines(c, cl, false)) {
+			cp_client_close(c, cl, "reply backlog too large");
+			continue;
+		}
+		if (cp_pending(cl) > 0 && !cp_client_flush(cl, now)) {
+			cp_client_close(c, cl, "peer gone");
+			continue;
+		}
+		if (cl->closing && cp_pending(cl) == 0) {
+			cp_client_close(c, cl, "done");
+			continue;
+		}
+		if (now - cl->last_active_ns > c->idle_ns)
+			cp_client_close(c, cl, "idle timeout (control.idle_timeout_s)");
+	}
+	for (int k = 0; k < 2 && (size_t)k < n; k++)
+		if (pfd[k].fd >= 0 && (pfd[k].revents & POLLIN))
+			cp_accept(c, k, now);
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ctl_server.h — the ctl v1 socket server (docs/ctl-v1.md): an admin socket and an
+ * optional read-only one, non-blocking clients multiplexed by the cp main loop's poll().
+ *
+ * Limits: request lines over max_request get `too_large` and a close; connections past
+ * max_clients get `busy` instead of the greeting; a client idle for idle_timeout_s is
+ * closed.  Peer identity (SO_PEERCRED) is logged at connect.
+ *
+ * Single-threaded: the main loop calls cp_ctl_pollfds() before poll() and
+ * cp_ctl_process() after it.
+ */
+#ifndef OBSCURA_CP_CTL_SERVER_H
+#define OBSCURA_CP_CTL_SERVER_H
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cp.h"
+
+struct cp_client {
+	int fd;                    /* -1: free entry */
+	bool admin;
+	bool closing;              /* close once out is flushed; read no more */
+	pid_t pid;
+	uid_t uid;
+	char *in;                  /* max_request + 1 bytes */
+	size_t in_len;
+	char *out;
+	size_t out_len, out_off, out_cap;
+	uint64_t last_active_ns;   /* monotonic */
+	uint64_t id;               /* connection number, for the log */
+};
+
+struct cp_ctl {
+	struct cp *cp;
+	int lfd[2];                /* [0] admin, [1] read-only; -1 when absent */
+	char path[2][256];
+	uint32_t max_clients, max_request;
+	uint64_t idle_ns;
+	struct cp_client *clients;
+	uint32_t n_clients;
+	uint64_t n_conn, n_busy, n_requests;
+};
+
+/* Bind and listen (as root, before the privilege drop): mode 0660, group if set.  A
+ * stale socket file is replaced; a live one (another cp answering) is an error. */
+int cp_ctl_open(struct cp_ctl *c, struct cp *cp);
+void cp_ctl_close(struct cp_ctl *c);
+
+/* Fill up to max pollfds; returns how many. */
+size_t cp_ctl_pollfds(struct cp_ctl *c, struct pollfd *pfd, size_t max);
+/* Act on the poll results (the same array); now_ns monotonic.  Also enforces idle. */
+void cp_ctl_process(struct cp_ctl *c, struct pollfd *pfd, size_t n, uint64_t now_ns);
+/* Upper bound of pollfds needed. */
+size_t cp_ctl_max_pollfds(const struct cp_ctl *c);
+
+#endif

@@ -1,0 +1,472 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * drain.c — the exchange reader (drain.h).
+ *
+ * One drain pass over a mapping: collect the READY slots (acquire loads), order each
+ * worker's by seq (a worker's final publish can leave both of its slots READY, and the
+ * store's dedup assumes a worker's epochs arrive in order), copy every epoch out of
+ * shared memory, append them all to the journal and sync once, then merge, clear and
+ * release each slot.  A crash anywhere in between leaves the slot READY and the journal
+ * either without the record or with it; both replay to the same store.
+ *
+ * The records of a READY slot are the control plane's until it stores FREE, but they
+ * are still shared memory written by another process: the scan is bounded by the
+ * header's checked src_capacity, never by the slot's own n_src.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cp_log.h"
+#include "drain.h"
+
+#define CP_STAT_PERIOD_NS  (100ull * 1000000ull)   /* re-stat the path: restart detection */
+#define CP_PREV_PERIOD_NS  (1000ull * 1000000ull)  /* look for .prev files */
+
+uint64_t cp_wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t cp_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int cp_drain_init(struct cp_drain *d, const char *path, struct cp_store *s, struct cp_journal *j)
+{
+	memset(d, 0, sizeof(*d));
+	if ((size_t)snprintf(d->path, sizeof(d->path), "%s", path) >= sizeof(d->path))
+		return -ENAMETOOLONG;
+	d->store = s;
+	d->journal = j;
+	snprintf(d->last_error, sizeof(d->last_error), "exchange %s not found yet", path);
+	return 0;
+}
+
+static void cp_xmap_unmap(struct cp_xmap *m)
+{
+	if (m->h != NULL)
+		munmap(m->h, m->size);
+	memset(m, 0, sizeof(*m));
+}
+
+void cp_drain_fini(struct cp_drain *d)
+{
+	cp_xmap_unmap(&d->cur);
+}
+
+/* Map a file and validate its header.  0, or -errno with *why set. */
+static int cp_xmap_open(const char *path, struct cp_xmap *m, const char **why)
+{
+	struct stat st;
+	void *p;
+	int fd, ret;
+
+	memset(m, 0, sizeof(*m));
+	*why = NULL;
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		*why = strerror(errno);
+		return ret;
+	}
+	if (fstat(fd, &st) != 0) {
+		ret = -errno;
+		*why = strerror(errno);
+		goto out_close;
+	}
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size < OBX_HEADER_SIZE) {
+		*why = "not a regular file of at least the header size";
+		ret = -EINVAL;
+		goto out_close;
+	}
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		ret = -errno;
+		*why = strerror(errno);
+		goto out_close;
+	}
+	ret = obx_header_check(p, (uint64_t)st.st_size, why);
+	if (ret != 0) {
+		munmap(p, (size_t)st.st_size);
+		goto out_close;
+	}
+	m->h = p;
+	m->size = (size_t)st.st_size;
+	m->dev = st.st_dev;
+	m->ino = st.st_ino;
+	m->boot_id = m->h->boot_id;
+	ret = 0;
+out_close:
+	close(fd);
+	return ret;
+}
+
+struct cp_pending {
+	uint32_t w, s;
+	uint64_t seq;
+	int skip;                  /* 0 journal+apply, 1 already applied, 2 invalid */
+	struct cp_epoch e;
+	struct obx_src_rec *recs;  /* owned */
+};
+
+static int cp_pending_cmp(const void *a, const void *b)
+{
+	const struct cp_pending *x = a, *y = b;
+
+	if (x->w != y->w)
+		return x->w < y->w ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Copy the non-empty records of a slot (bounded by the checked capacity). */
+static int cp_copy_recs(const struct obx_header *h, struct obx_slot_hdr *sh,
+                        struct obx_src_rec **out, uint32_t *n_out)
+{
+	const struct obx_src_rec *tab = obx_slot_src(sh);
+	uint32_t cap = h->src_capacity, n = 0, alloc;
+	struct obx_src_rec *recs;
+
+	/* n_src is a hint only: it is shared memory */
+	alloc = sh->n_src > 0 && sh->n_src <= cap ? sh->n_src : 64;
+	recs = malloc((size_t)alloc * sizeof(*recs));
+	if (recs == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < cap; i++) {
+		if (tab[i].packets == 0)
+			continue;
+		if (n == alloc) {
+			uint32_t na = alloc * 2 > cap ? cap : alloc * 2;
+			struct obx_src_rec *nr = realloc(recs, (size_t)na * sizeof(*recs));
+
+			if (nr == NULL) {
+				free(recs);
+				return -ENOMEM;
+			}
+			recs = nr;
+			alloc = na;
+		}
+		recs[n++] = tab[i];
+	}
+	*out = recs;
+	*n_out = n;
+	return 0;
+}
+
+/* Zero what the worker will refill (it relies on empty records, exchange.h), then hand
+ * the slot back with a release store so the zeroes are visible before FREE is. */
+static void cp_slot_release(const struct obx_header *h, struct obx_slot_hdr *sh)
+{
+	struct obx_src_rec *tab = obx_slot_src(sh);
+
+	for (uint32_t i = 0; i < h->src_capacity; i++) {
+		const uint64_t *q = (const uint64_t *)&tab[i];
+
+		if (q[0] | q[1] | q[2] | q[3] | q[4])
+			memset(&tab[i], 0, sizeof(tab[i]));
+	}
+	atomic_store_explicit(&sh->state, OBX_SLOT_FREE, memory_order_release);
+}
+
+/*
+ * Drain every READY slot of h once.  *left gets the READY slots left behind (journal
+ * failure).  Returns the epochs applied, or -errno.
+ */
+static int cp_drain_map(struct cp_drain *d, struct obx_header *h, const char *name,
+                        uint32_t *left)
+{
+	struct cp_pending p[OBX_MAX_WORKERS * OBX_SLOTS];
+	uint32_t n = 0, n_workers = h->n_workers;
+	uint64_t now_wall;
+	int ret = 0, applied = 0;
+
+	*left = 0;
+	for (uint32_t w = 0; w < n_workers; w++) {
+		for (uint32_t s = 0; s < OBX_SLOTS; s++) {
+			struct obx_slot_hdr *sh = obx_slot(h, w, s);
+
+			if (atomic_load_explicit(&sh->state, memory_order_acquire) != OBX_SLOT_READY)
+				continue;
+			memset(&p[n], 0, sizeof(p[n]));
+			p[n].w = w;
+			p[n].s = s;
+			p[n].seq = sh->seq;
+			n++;
+		}
+	}
+	if (n == 0)
+		return 0;
+	qsort(p, n, sizeof(p[0]), cp_pending_cmp);
+
+	/* 1: copy out and journal */
+	for (uint32_t i = 0; i < n; i++) {
+		struct obx_slot_hdr *sh = obx_slot(h, p[i].w, p[i].s);
+		struct cp_epoch *e = &p[i].e;
+
+		e->boot_id = h->boot_id;
+		e->worker = p[i].w;   /* the slot's position is authoritative */
+		e->seq = p[i].seq;
+		e->flags = sh->flags;
+		e->t_first_ns = sh->t_first_ns;
+		e->t_last_ns = sh->t_last_ns;
+		e->published_wall_ns = sh->published_wall_ns;
+		memcpy(&e->delta, &sh->delta, sizeof(e->delta));
+		if (sh->worker != p[i].w)
+			CP_WARN("exchange %s: slot %u/%u says worker %u; using its position", name,
+			        p[i].w, p[i].s, sh->worker);
+		if (e->seq == 0) {
+			CP_ERR("exchange %s: READY slot %u/%u has seq 0 (dataplane bug); freeing it "
+			       "unread", name, p[i].w, p[i].s);
+			p[i].skip = 2;
+			continue;
+		}
+		if (cp_store_applied(d->store, e->boot_id, e->worker, e->seq)) {
+			p[i].skip = 1;
+			continue;
+		}
+		ret = cp_copy_recs(h, sh, &p[i].recs, &e->n_src);
+		if (ret != 0)
+			goto out_stop;
+		e->src = p[i].recs;
+		ret = cp_journal_append(d->journal, e);
+		if (ret != 0)
+			goto out_stop;
+	}
+	ret = cp_journal_sync(d->journal);
+	if (ret != 0)
+		goto out_stop;
+
+	/* 2: durable — merge, clear, release */
+	now_wall = cp_wall_ns();
+	for (uint32_t i = 0; i < n; i++) {
+		struct obx_slot_hdr *sh = obx_slot(h, p[i].w, p[i].s);
+
+		if (p[i].skip == 0) {
+			int r = cp_store_apply(d->store, &p[i].e);
+
+			if (r < 0) {
+				/* journalled but not merged: leave it READY; the retry is
+				 * deduplicated on replay */
+				CP_ERR("store: cannot merge epoch %016llx/%u/%llu: %s",
+				       (unsigned long long)p[i].e.boot_id, p[i].w,
+				       (unsigned long long)p[i].seq, strerror(-r));
+				(*left)++;
+				ret = r;
+				continue;
+			}
+			if (r == 0) {
+				uint64_t pub = p[i].e.published_wall_ns;
+
+				applied++;
+				d->epochs_drained++;
+				d->dirty = true;
+				if (pub != 0 && pub <= now_wall) {
+					d->last_lag_ns = now_wall - pub;
+					if (d->last_lag_ns > d->max_lag_ns)
+						d->max_lag_ns = d->last_lag_ns;
+				}
+			} else {
+				d->epochs_dup++;
+			}
+		} else if (p[i].skip == 1) {
+			d->epochs_dup++;
+		} else {
+			d->epochs_invalid++;
+		}
+		cp_slot_release(h, sh);
+	}
+	d->last_drain_wall_ns = now_wall;
+	goto out_free;
+
+out_stop:
+	/* nothing released: every READY slot stays for the next pass */
+	d->journal_errors++;
+	*left = n;
+out_free:
+	for (uint32_t i = 0; i < n; i++)
+		free(p[i].recs);
+	return ret < 0 && applied == 0 ? ret : applied;
+}
+
+static const char *cp_dp_state_name(uint32_t s)
+{
+	static const char *const names[] = { "starting", "running", "finished", "exited" };
+
+	return s < 4 ? names[s] : "unknown";
+}
+
+/* The file at path is not ours any more (replaced or gone): drain what the old mapping
+ * still holds, then let go of it. */
+static void cp_detach(struct cp_drain *d, const char *why)
+{
+	uint32_t left = 0;
+	int r;
+
+	r = cp_drain_map(d, d->cur.h, d->path, &left);
+	CP_NOTICE("exchange: %s (boot %016llx) %s; drained %d last epoch(s) from the old "
+	          "mapping%s", d->path, (unsigned long long)d->cur.boot_id, why, r > 0 ? r : 0,
+	          left ? ", some left READY (journal error)" : "");
+	cp_xmap_unmap(&d->cur);
+	snprintf(d->last_error, sizeof(d->last_error), "exchange %s %s", d->path, why);
+}
+
+static void cp_try_attach(struct cp_drain *d, const struct stat *st)
+{
+	struct cp_xmap m;
+	const char *why;
+	uint32_t n_known;
+	int r;
+
+	if (st->st_dev == d->bad_dev && st->st_ino == d->bad_ino &&
+	    (int64_t)st->st_mtime == d->bad_mtime)
+		return;   /* already refused; wait for the dataplane to replace it */
+	r = cp_xmap_open(d->path, &m, &why);
+	if (r != 0) {
+		CP_WARN("exchange: %s is not usable: %s; waiting for a valid one", d->path,
+		        why != NULL ? why : strerror(-r));
+		snprintf(d->last_error, sizeof(d->last_error), "exchange %s: %s", d->path,
+		         why != NULL ? why : strerror(-r));
+		d->bad_dev = st->st_dev;
+		d->bad_ino = st->st_ino;
+		d->bad_mtime = (int64_t)st->st_mtime;
+		return;
+	}
+	n_known = d->store->n_boots;
+	d->cur = m;
+	d->attaches++;
+	d->last_error[0] = '\0';
+	d->waiting_logged = false;
+	if (cp_store_boot(d->store, m.boot_id, false) == NULL) {
+		d->dirty = true;
+		if (n_known > 0)
+			CP_NOTICE("exchange: dataplane restart: new boot %016llx (boots seen: %u)",
+			          (unsigned long long)m.boot_id, n_known + 1);
+	}
+	cp_store_note_header(d->store, m.h);
+	CP_NOTICE("exchange: attached %s: boot %016llx, dp pid %u, %u worker(s), src_capacity "
+	          "%u, state %s", d->path, (unsigned long long)m.boot_id, m.h->dp_pid,
+	          m.h->n_workers, m.h->src_capacity,
+	          cp_dp_state_name(atomic_load_explicit(&m.h->dp_state, memory_order_acquire)));
+}
+
+static void cp_check_path(struct cp_drain *d)
+{
+	struct stat st;
+	int r = stat(d->path, &st);
+
+	if (d->cur.h != NULL) {
+		if (r != 0)
+			cp_detach(d, "was removed or moved aside");
+		else if (st.st_dev != d->cur.dev || st.st_ino != d->cur.ino)
+			cp_detach(d, "was replaced by a new file");
+		else if (d->cur.h->boot_id != d->cur.boot_id)
+			cp_detach(d, "changed boot id in place");
+	}
+	if (d->cur.h == NULL) {
+		if (r == 0) {
+			cp_try_attach(d, &st);
+		} else if (!d->waiting_logged) {
+			CP_INFO("exchange: waiting for %s to appear", d->path);
+			d->waiting_logged = true;
+		}
+	}
+}
+
+/* Drain and remove "<path>.prev-*" files: old boots' epochs the dataplane set aside. */
+static void cp_scan_prev(struct cp_drain *d)
+{
+	char dir[512], prefix[300];
+	const char *slash = strrchr(d->path, '/');
+	struct dirent *de;
+	DIR *dh;
+
+	if (slash == NULL)
+		return;   /* conf insists on an absolute path */
+	snprintf(dir, sizeof(dir), "%.*s", slash == d->path ? 1 : (int)(slash - d->path), d->path);
+	snprintf(prefix, sizeof(prefix), "%s.prev-", slash + 1);
+	dh = opendir(dir);
+	if (dh == NULL)
+		return;
+	while ((de = readdir(dh)) != NULL) {
+		char full[1024];
+		struct cp_xmap m;
+		const char *why;
+		uint32_t left = 0, filling = 0;
+		int r;
+
+		if (strncmp(de->d_name, prefix, strlen(prefix)) != 0)
+			continue;
+		snprintf(full, sizeof(full), "%s/%s", strcmp(dir, "/") ? dir : "", de->d_name);
+		r = cp_xmap_open(full, &m, &why);
+		if (r != 0) {
+			/* rate-limited by the scan period; leave the file: it may be data */
+			CP_WARN("exchange: cannot drain %s: %s", full, why != NULL ? why : strerror(-r));
+			continue;
+		}
+		if (cp_store_boot(d->store, m.boot_id, true) != NULL)
+			d->dirty = true;
+		r = cp_drain_map(d, m.h, full, &left);
+		for (uint32_t w = 0; w < m.h->n_workers; w++)
+			for (uint32_t s = 0; s < OBX_SLOTS; s++)
+				if (atomic_load_explicit(&obx_slot(m.h, w, s)->state,
+				                         memory_order_acquire) == OBX_SLOT_FILLING)
+					filling++;
+		if (left == 0) {
+			if (unlink(full) != 0) {
+				CP_WARN("exchange: drained %s but cannot remove it: %s", full,
+				        strerror(errno));
+			} else {
+				d->prev_files++;
+				CP_NOTICE("exchange: drained %d epoch(s) of boot %016llx from %s and "
+				          "removed it%s", r > 0 ? r : 0, (unsigned long long)m.boot_id,
+				          full, filling ? " (its unpublished FILLING slots were lost "
+				          "with that dataplane)" : "");
+			}
+		}
+		cp_xmap_unmap(&m);
+	}
+	closedir(dh);
+}
+
+int cp_drain_poll(struct cp_drain *d, uint64_t now_ns)
+{
+	uint32_t left;
+	int r = 0;
+
+	if (now_ns >= d->next_stat_ns) {
+		d->next_stat_ns = now_ns + CP_STAT_PERIOD_NS;
+		cp_check_path(d);
+		if (d->cur.h != NULL)
+			cp_store_note_header(d->store, d->cur.h);
+	}
+	if (now_ns >= d->next_prev_ns) {
+		d->next_prev_ns = now_ns + CP_PREV_PERIOD_NS;
+		cp_scan_prev(d);
+	}
+	if (d->cur.h != NULL)
+		r = cp_drain_map(d, d->cur.h, d->path, &left);
+	return r;
+}
+
+int cp_drain_flush(struct cp_drain *d)
+{
+	uint32_t left;
+
+	if (d->cur.h == NULL)
+		return 0;
+	return cp_drain_map(d, d->cur.h, d->path, &left);
+}

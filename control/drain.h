@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * drain.h — finding, mapping and draining the exchange (dataplane/exchange.h).
+ *
+ * cp_drain_poll() is called from the cp main loop at least every 50 ms.  It attaches to
+ * the exchange file once it exists and passes obx_header_check() (no offset is followed
+ * before that), drains READY slots — acquire-load the state, copy the epoch, append it to
+ * the journal and sync, merge it into the store, clear the records, release-store FREE —
+ * and notices a dataplane restart when the file at the path is replaced (another inode)
+ * or carries another boot id: the old mapping is drained to the last READY slot before
+ * the new one is taken.  It also drains "<path>.prev-*" files (epochs of old boots the
+ * dataplane set aside because nobody drained them in time) and unlinks them once empty.
+ *
+ * Single-threaded: only the cp main loop calls these.
+ */
+#ifndef OBSCURA_CP_DRAIN_H
+#define OBSCURA_CP_DRAIN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "exchange.h"
+#include "journal.h"
+#include "store.h"
+
+struct cp_xmap {
+	struct obx_header *h;      /* NULL: not mapped */
+	size_t size;
+	dev_t dev;
+	ino_t ino;
+	uint64_t boot_id;
+};
+
+struct cp_drain {
+	char path[512];
+	struct cp_store *store;
+	struct cp_journal *journal;
+
+	struct cp_xmap cur;        /* the exchange at path, when attached */
+	/* the last file at path we refused, so we log it once, not at every poll */
+	dev_t bad_dev;
+	ino_t bad_ino;
+	int64_t bad_mtime;
+	char last_error[800];      /* why we are not attached ("" when attached) */
+	bool waiting_logged;
+
+	uint64_t next_stat_ns, next_prev_ns;
+
+	/* counters for `status` (this run) */
+	uint64_t epochs_drained;   /* applied to the store */
+	uint64_t epochs_dup;       /* READY slots already applied (journal replay), just freed */
+	uint64_t epochs_invalid;   /* READY slots refused (bad seq): freed, counted */
+	uint64_t last_lag_ns, max_lag_ns;
+	uint64_t last_drain_wall_ns;
+	uint64_t attaches;         /* exchanges attached this run */
+	uint64_t prev_files;       /* .prev files drained and removed */
+	uint64_t journal_errors;
+	bool dirty;                /* store changed since the last snapshot */
+
+};
+
+int cp_drain_init(struct cp_drain *d, const char *path, struct cp_store *s, struct cp_journal *j);
+void cp_drain_fini(struct cp_drain *d);
+
+/* One step: (re)attach, detect restarts, drain READY slots, handle .prev files.
+ * now_ns is CLOCK_MONOTONIC.  Returns the number of epochs applied, or -errno when the
+ * journal could not be written (slots then stay READY and are retried). */
+int cp_drain_poll(struct cp_drain *d, uint64_t now_ns);
+
+/* Drain the mapping fully now (shutdown). */
+int cp_drain_flush(struct cp_drain *d);
+
+uint64_t cp_wall_ns(void);
+uint64_t cp_mono_ns(void);
+
+#endif

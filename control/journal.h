@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * journal.h — the drained-epoch journal (state_dir/journal).
+ *
+ * An epoch slot is freed only once what it held is durable: the drain appends every
+ * epoch here and syncs before it releases a slot (drain.c); the snapshot truncates the
+ * journal once everything in it is in a durable snapshot.  At start the journal is
+ * replayed on top of the snapshot, deduplicated on (boot_id, worker, seq) by the store.
+ *
+ * Record = struct cp_jrec (header, CRC32C over header-with-crc-zero and payload) then the
+ * payload: n_counters uint64 counter words (obx_counters) and n_src obx_src_rec.  A torn
+ * last record (crash mid-append) fails its length or CRC check; replay stops there, logs
+ * it and cuts it off, so later appends follow a clean record.
+ *
+ * Single-threaded (the cp main loop).
+ */
+#ifndef OBSCURA_CP_JOURNAL_H
+#define OBSCURA_CP_JOURNAL_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#include "store.h"
+
+#define CP_JREC_MAGIC   0x314a424fu   /* "OBJ1" little-endian */
+#define CP_JOURNAL_NAME "journal"
+
+struct cp_jrec {
+	uint32_t magic;
+	uint32_t hdr_len;          /* sizeof(struct cp_jrec): lets the header grow */
+	uint64_t boot_id;
+	uint64_t seq;
+	uint32_t worker;
+	uint32_t flags;
+	uint64_t length;           /* payload bytes */
+	uint32_t n_src;
+	uint32_t n_counters;       /* uint64 words of counters in the payload */
+	uint64_t t_first_ns, t_last_ns, published_wall_ns;
+	uint32_t crc;              /* CRC32C: this header with crc = 0, then the payload */
+	uint32_t reserved;
+};
+
+struct cp_journal {
+	int fd;
+	char path[512];
+	uint64_t size;             /* bytes in the file (all valid records) */
+	uint64_t n_records;        /* records since the last truncation */
+	uint64_t n_unsynced;       /* appended, not yet synced */
+};
+
+struct cp_journal_replay_stats {
+	uint64_t records;          /* valid records read */
+	uint64_t applied;          /* of them, new to the store */
+	uint64_t duplicates;       /* already in the store (snapshot taken before truncation) */
+	uint64_t torn_bytes;       /* bytes cut off the tail */
+	char torn_why[128];        /* why the tail was rejected ("" = clean) */
+};
+
+/* Open (creating it durably) path/journal.  fd -1 on error; returns 0 or -errno. */
+int cp_journal_open(struct cp_journal *j, const char *dir);
+void cp_journal_close(struct cp_journal *j);
+
+/* Apply every valid record to s (deduplicated); cut a torn tail.  0 or -errno
+ * (-ENOMEM, I/O errors); a torn tail is not an error. */
+int cp_journal_replay(struct cp_journal *j, struct cp_store *s,
+                      struct cp_journal_replay_stats *st);
+
+/* Append one epoch (not yet durable).  On error the file is cut back to its previous
+ * end, so the journal never holds half a record we know of.  0 or -errno. */
+int cp_journal_append(struct cp_journal *j, const struct cp_epoch *e);
+/* Make every appended record durable.  0 or -errno. */
+int cp_journal_sync(struct cp_journal *j);
+/* Empty the journal (after a durable snapshot).  0 or -errno. */
+int cp_journal_truncate(struct cp_journal *j);
+
+#endif

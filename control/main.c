@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * main.c — obscura-cp: the control-plane daemon (no EAL).
+ *
+ *   obscura-cp [-c CONF] [-n] [-f]
+ *
+ * Start-up order matters: load and validate the config; bind the ctl sockets (as root,
+ * so they can live under /run); hand state_dir to control.user and drop to it; load the
+ * snapshot (a bad one is set aside, never half-loaded) and replay the journal on top;
+ * then one poll() loop does everything — the drain at least every 50 ms, the ctl
+ * clients, the periodic snapshot.  SIGTERM/SIGINT: drain what is READY, snapshot, exit.
+ * Single-threaded by design: no locks anywhere in the control plane.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "cp.h"
+#include "cp_log.h"
+#include "ctl_server.h"
+#include "snapshot.h"
+
+#define CP_DEFAULT_CONF  "/etc/obscura/obscura.yaml"
+#define CP_DRAIN_NS      (50ull * 1000000ull)   /* drain at least this often */
+
+static volatile sig_atomic_t cp_stop;
+
+static void cp_on_signal(int sig)
+{
+	cp_stop = sig;
+}
+
+static void cp_usage(FILE *out)
+{
+	fprintf(out, "usage: obscura-cp [-c CONF] [-n] [-f]\n"
+	        "  -c CONF  configuration file (default %s)\n"
+	        "  -n       check the configuration, print it normalised, exit\n"
+	        "  -f       stay in the foreground (the default; there is no daemon mode:\n"
+	        "           run it under a supervisor)\n", CP_DEFAULT_CONF);
+}
+
+int cp_snapshot_now(struct cp *cp)
+{
+	struct cp_persist *p = &cp->persist;
+	char err[512] = "";
+	int ret;
+
+	ret = cp_snapshot_write_file(p->snapshot_path, &cp->store, err, sizeof(err));
+	if (ret != 0) {
+		p->n_failed++;
+		snprintf(p->last_error, sizeof(p->last_error), "%s", err);
+		CP_ERR("%s (the journal is kept)", err);
+		return ret;
+	}
+	p->n_written++;
+	p->last_write_wall_ns = cp_wall_ns();
+	p->last_write_mono_ns = cp_mono_ns();
+	p->last_error[0] = '\0';
+	cp->drain.dirty = false;
+	/* everything journalled is in the store, hence in the snapshot just made durable */
+	ret = cp_journal_truncate(&cp->journal);
+	if (ret != 0) {
+		/* harmless for correctness: replay deduplicates against the snapshot */
+		snprintf(p->last_error, sizeof(p->last_error), "journal truncate: %s",
+		         strerror(-ret));
+	}
+	CP_DEBUG("snapshot: wrote %s (%llu epochs, %u sources)", p->snapshot_path,
+	         (unsigned long long)cp->store.epochs, cp->store.n_src);
+	return 0;
+}
+
+static int cp_mkdir_p(const char *path, mode_t mode)
+{
+	char buf[512];
+	size_t len = strlen(path);
+
+	if (len >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, len + 1);
+	for (size_t i = 1; i <= len; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		buf[i] = '\0';
+		if (mkdir(buf, mode) != 0 && errno != EEXIST)
+			return -errno;
+		buf[i] = path[i];
+	}
+	return 0;
+}
+
+/* Give state_dir (and what is in it) to the user, then become that user. */
+static int cp_drop_privileges(const struct obs_conf *c)
+{
+	const char *files[] = { CP_SNAP_NAME, CP_JOURNAL_NAME, NULL };
+	struct passwd *pw;
+
+	if (c->user[0] == '\0')
+		return 0;
+	pw = getpwnam(c->user);
+	if (pw == NULL) {
+		CP_ERR("control.user '%s': no such user", c->user);
+		return -ENOENT;
+	}
+	if (geteuid() != 0) {
+		if (geteuid() == pw->pw_uid)
+			return 0;
+		CP_ERR("control.user '%s' set but not started as root (uid %u): cannot switch",
+		       c->user, (unsigned)geteuid());
+		return -EPERM;
+	}
+	if (chown(c->state_dir, pw->pw_uid, pw->pw_gid) != 0) {
+		CP_ERR("cannot chown %s to %s: %s", c->state_dir, c->user, strerror(errno));
+		return -errno;
+	}
+	for (int i = 0; files[i] != NULL; i++) {
+		char f[600];
+
+		snprintf(f, sizeof(f), "%s/%s", c->state_dir, files[i]);
+		if (chown(f, pw->pw_uid, pw->pw_gid) != 0 && errno != ENOENT) {
+			CP_ERR("cannot chown %s to %s: %s", f, c->user, strerror(errno));
+			return -errno;
+		}
+	}
+	if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
+	    setuid(pw->pw_uid) != 0) {
+		CP_ERR("cannot switch to user %s: %s", c->user, strerror(errno));
+		return -errno;
+	}
+	if (setuid(0) == 0) {
+		CP_ERR("privilege drop to %s did not stick", c->user);
+		return -EPERM;
+	}
+	CP_NOTICE("running as user %s (uid %u gid %u)", c->user, (unsigned)pw->pw_uid,
+	          (unsigned)pw->pw_gid);
+	return 0;
+}
+
+/* Snapshot, then journal on top.  A refused snapshot is loud, set aside, and we go on
+ * from an empty store; only I/O and memory failures stop the start. */
+static int cp_restore(struct cp *cp)
+{
+	struct cp_persist *p = &cp->persist;
+	char err[512] = "";
+	int ret;
+
+	ret = cp_snapshot_load_file(p->snapshot_path, &cp->store, err, sizeof(err));
+	if (ret == 0) {
+		p->loaded = true;
+		CP_NOTICE("snapshot: loaded %s: %llu epochs, %u sources, %u boot(s)",
+		          p->snapshot_path, (unsigned long long)cp->store.epochs, cp->store.n_src,
+		          cp->store.n_boots);
+	} else if (ret == -ENOENT) {
+		CP_NOTICE("snapshot: none at %s; starting with an empty store", p->snapshot_path);
+	} else if (ret == -EBADMSG) {
+		int r;
+
+		p->started_empty = true;
+		snprintf(p->load_error, sizeof(p->load_error), "%s", err);
+		r = cp_snapshot_set_aside(p->snapshot_path, p->set_aside, sizeof(p->set_aside));
+		CP_ERR("!!! SNAPSHOT REFUSED: %s", err);
+		if (r == 0)
+			CP_ERR("!!! moved it aside to %s; STARTING FROM AN EMPTY STORE (journal is "
+			       "still replayed)", p->set_aside);
+		else
+			CP_ERR("!!! cannot move it aside (%s); STARTING FROM AN EMPTY STORE",
+			       strerror(-r));
+	} else {
+		CP_ERR("%s", err);
+		return ret;
+	}
+
+	ret = cp_journal_open(&cp->journal, cp->conf.state_dir);
+	if (ret != 0)
+		return ret;
+	ret = cp_journal_replay(&cp->journal, &cp->store, &p->replay);
+	if (ret != 0) {
+		CP_ERR("journal: replay of %s failed: %s", cp->journal.path, strerror(-ret));
+		return ret;
+	}
+	if (p->replay.records != 0 || p->replay.torn_bytes != 0)
+		CP_NOTICE("journal: replayed %s: %llu record(s), %llu applied, %llu already in "
+		          "the snapshot%s", cp->journal.path,
+		          (unsigned long long)p->replay.records,
+		          (unsigned long long)p->replay.applied,
+		          (unsigned long long)p->replay.duplicates,
+		          p->replay.torn_bytes ? ", torn tail dropped" : "");
+	return 0;
+}
+
+static int cp_run(struct cp *cp, struct cp_ctl *ctl)
+{
+	size_t maxfd = cp_ctl_max_pollfds(ctl);
+	struct pollfd *pfd = calloc(maxfd, sizeof(*pfd));
+	uint64_t next_drain = 0, next_snap;
+
+	if (pfd == NULL)
+		return -ENOMEM;
+	next_snap = cp_mono_ns() + (uint64_t)cp->conf.snapshot_interval_s * 1000000000ull;
+	while (!cp_stop) {
+		uint64_t now = cp_mono_ns();
+		size_t n;
+		int timeout, r;
+
+		if (now >= next_drain) {
+			cp_drain_poll(&cp->drain, now);
+			next_drain = now + CP_DRAIN_NS;
+		}
+		if (now >= next_snap) {
+			if (cp->drain.dirty || cp->persist.n_written == 0)
+				cp_snapshot_now(cp);
+			next_snap = now + (uint64_t)cp->conf.snapshot_interval_s * 1000000000ull;
+		}
+		n = cp_ctl_pollfds(ctl, pfd, maxfd);
+		now = cp_mono_ns();
+		timeout = next_drain > now ? (int)((next_drain - now) / 1000000ull) + 1 : 0;
+		r = poll(pfd, n, timeout);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			CP_ERR("poll: %s", strerror(errno));
+			free(pfd);
+			return -errno;
+		}
+		cp_ctl_process(ctl, pfd, n, cp_mono_ns());
+	}
+	free(pfd);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *conf_path = CP_DEFAULT_CONF;
+	static struct cp cp;   /* big (store, conf): not on the stack */
+	struct cp_ctl ctl;
+	struct sigaction sa;
+	bool check_only = false;
+	char err[512];
+	int opt, ret, rc = 1;
+
+	while ((opt = getopt(argc, argv, "c:nfh")) != -1) {
+		switch (opt) {
+		case 'c':
+			conf_path = optarg;
+			break;
+		case 'n':
+			check_only = true;
+			break;
+		case 'f':
+			break;
+		case 'h':
+			cp_usage(stdout);
+			return 0;
+		default:
+			cp_usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		cp_usage(stderr);
+		return 2;
+	}
+
+	if (obs_conf_load(conf_path, &cp.conf, err, sizeof(err)) != 0) {
+		fprintf(stderr, "obscura-cp: %s\n", err);
+		return 1;
+	}
+	if (check_only) {
+		obs_conf_dump(&cp.conf, stdout);
+		return fflush(stdout) == 0 ? 0 : 1;
+	}
+	snprintf(cp.conf_path, sizeof(cp.conf_path), "%s", conf_path);
+	cp.start_wall_ns = cp_wall_ns();
+	cp.start_mono_ns = cp_mono_ns();
+	snprintf(cp.persist.snapshot_path, sizeof(cp.persist.snapshot_path), "%s/%s",
+	         cp.conf.state_dir, CP_SNAP_NAME);
+	cp.journal.fd = -1;
+	CP_NOTICE("obscura-cp %s starting (config %s, pid %d)", CP_VERSION, conf_path,
+	          (int)getpid());
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = cp_on_signal;   /* no SA_RESTART: poll() must return */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (cp_store_init(&cp.store) != 0) {
+		CP_ERR("out of memory");
+		return 1;
+	}
+	ret = cp_mkdir_p(cp.conf.state_dir, 0750);
+	if (ret != 0) {
+		CP_ERR("cannot create control.state_dir %s: %s", cp.conf.state_dir, strerror(-ret));
+		goto out_store;
+	}
+	ret = cp_ctl_open(&ctl, &cp);
+	if (ret != 0)
+		goto out_store;
+	if (cp_drop_privileges(&cp.conf) != 0)
+		goto out_ctl;
+	if (access(cp.conf.state_dir, W_OK | X_OK) != 0) {
+		CP_ERR("control.state_dir %s is not writable by uid %u: %s", cp.conf.state_dir,
+		       (unsigned)geteuid(), strerror(errno));
+		goto out_ctl;
+	}
+	if (cp_restore(&cp) != 0)
+		goto out_journal;
+	if (cp_drain_init(&cp.drain, cp.conf.exchange_path, &cp.store, &cp.journal) != 0) {
+		CP_ERR("exchange.path too long");
+		goto out_journal;
+	}
+
+	ret = cp_run(&cp, &ctl);
+	if (cp_stop)
+		CP_NOTICE("signal %d: draining, writing the final snapshot", (int)cp_stop);
+	cp_drain_flush(&cp.drain);
+	if (cp_snapshot_now(&cp) == 0)
+		CP_NOTICE("snapshot: wrote %s; bye", cp.persist.snapshot_path);
+	rc = ret == 0 ? 0 : 1;
+	cp_drain_fini(&cp.drain);
+out_journal:
+	cp_journal_close(&cp.journal);
+out_ctl:
+	cp_ctl_close(&ctl);
+out_store:
+	cp_store_fini(&cp.store);
+	return rc;
+}

@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * store.c — the period store (store.h).
+ *
+ * The source table is open addressing with linear probing on obx_src_hash(), the same
+ * hash the dataplane slots use, grown by doubling at 70 % load.  Growth happens before
+ * an epoch is merged (cp_store_src_reserve), never half-way through one, so a failed
+ * allocation leaves the store exactly as it was and the slot simply stays READY.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+
+#define CP_SRC_MIN_CAP 1024u
+/* 7/10 load keeps linear-probe chains short (Knuth: ~2 probes per hit). */
+#define CP_SRC_LOAD_NUM 7u
+#define CP_SRC_LOAD_DEN 10u
+
+void cp_counters_add(struct obx_counters *dst, const struct obx_counters *src)
+{
+	/* all uint64_t by construction (exchange.h); summing as an array stays right when
+	 * fields are appended */
+	uint64_t *d = (uint64_t *)dst;
+	const uint64_t *a = (const uint64_t *)src;
+
+	_Static_assert(sizeof(struct obx_counters) % sizeof(uint64_t) == 0,
+	               "obx_counters is an array of uint64_t");
+	for (size_t i = 0; i < sizeof(*dst) / sizeof(uint64_t); i++)
+		d[i] += a[i];
+}
+
+int cp_store_init(struct cp_store *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->src = calloc(CP_SRC_MIN_CAP, sizeof(*s->src));
+	if (s->src == NULL)
+		return -ENOMEM;
+	s->src_mask = CP_SRC_MIN_CAP - 1;
+	return 0;
+}
+
+void cp_store_fini(struct cp_store *s)
+{
+	free(s->src);
+	free(s->boots);
+	memset(s, 0, sizeof(*s));
+}
+
+void cp_store_reset(struct cp_store *s)
+{
+	struct cp_src *src = s->src;
+	uint32_t mask = s->src_mask;
+	struct cp_boot *boots = s->boots;
+	uint32_t cap_boots = s->cap_boots;
+
+	memset(src, 0, ((size_t)mask + 1) * sizeof(*src));
+	memset(s, 0, sizeof(*s));
+	s->src = src;
+	s->src_mask = mask;
+	s->boots = boots;
+	s->cap_boots = cap_boots;
+}
+
+struct cp_boot *cp_store_boot(struct cp_store *s, uint64_t boot_id, bool create)
+{
+	struct cp_boot *b;
+
+	for (uint32_t i = 0; i < s->n_boots; i++)
+		if (s->boots[i].boot_id == boot_id)
+			return &s->boots[i];
+	if (!create)
+		return NULL;
+	if (s->n_boots == s->cap_boots) {
+		uint32_t cap = s->cap_boots ? s->cap_boots * 2 : 8;
+
+		b = realloc(s->boots, (size_t)cap * sizeof(*b));
+		if (b == NULL) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		s->boots = b;
+		s->cap_boots = cap;
+	}
+	b = &s->boots[s->n_boots++];
+	memset(b, 0, sizeof(*b));
+	b->boot_id = boot_id;
+	return b;
+}
+
+bool cp_store_applied(const struct cp_store *s, uint64_t boot_id, uint32_t worker, uint64_t seq)
+{
+	const struct cp_boot *b = cp_store_boot((struct cp_store *)s, boot_id, false);
+
+	/* seq is strictly increasing per worker and the drain applies a worker's epochs in
+	 * seq order (drain.c), so "at or below the last applied" is exactly "applied". */
+	return b != NULL && worker < OBX_MAX_WORKERS && seq <= b->last_seq[worker];
+}
+
+static int cp_src_rehash(struct cp_store *s, uint32_t cap)
+{
+	struct cp_src *n = calloc(cap, sizeof(*n));
+	uint32_t mask = cap - 1;
+
+	if (n == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i <= s->src_mask; i++) {
+		const struct cp_src *r = &s->src[i];
+		uint32_t j;
+
+		if (r->packets == 0)
+			continue;
+		for (j = obx_src_hash(r->addr) & mask; n[j].packets != 0; j = (j + 1) & mask)
+			;
+		n[j] = *r;
+	}
+	free(s->src);
+	s->src = n;
+	s->src_mask = mask;
+	return 0;
+}
+
+int cp_store_src_reserve(struct cp_store *s, uint32_t n)
+{
+	uint64_t need = (uint64_t)s->n_src + n;
+	uint64_t cap = (uint64_t)s->src_mask + 1;
+
+	if (need * CP_SRC_LOAD_DEN <= cap * CP_SRC_LOAD_NUM)
+		return 0;
+	while (need * CP_SRC_LOAD_DEN > cap * CP_SRC_LOAD_NUM)
+		cap *= 2;
+	if (cap > (1ull << 31))
+		return -ENOMEM;
+	return cp_src_rehash(s, (uint32_t)cap);
+}
+
+/* Merge into a table that is known to have room. */
+static void cp_src_merge_nogrow(struct cp_store *s, uint32_t addr, uint64_t first_ns,
+                                uint64_t last_ns, uint64_t packets, uint64_t mask_bits)
+{
+	uint32_t j;
+
+	for (j = obx_src_hash(addr) & s->src_mask; s->src[j].packets != 0;
+	     j = (j + 1) & s->src_mask) {
+		struct cp_src *r = &s->src[j];
+
+		if (r->addr != addr)
+			continue;
+		if (first_ns < r->first_ns)
+			r->first_ns = first_ns;
+		if (last_ns > r->last_ns)
+			r->last_ns = last_ns;
+		r->packets += packets;
+		r->sensor_mask |= mask_bits;
+		return;
+	}
+	s->src[j].addr = addr;
+	s->src[j].reserved = 0;
+	s->src[j].first_ns = first_ns;
+	s->src[j].last_ns = last_ns;
+	s->src[j].packets = packets;
+	s->src[j].sensor_mask = mask_bits;
+	s->n_src++;
+}
+
+int cp_store_src_merge(struct cp_store *s, const struct cp_src *r)
+{
+	int ret;
+
+	if (r->packets == 0)
+		return 0;
+	ret = cp_store_src_reserve(s, 1);
+	if (ret != 0)
+		return ret;
+	cp_src_merge_nogrow(s, r->addr, r->first_ns, r->last_ns, r->packets, r->sensor_mask);
+	return 0;
+}
+
+const struct cp_src *cp_store_src_find(const struct cp_store *s, uint32_t addr)
+{
+	for (uint32_t j = obx_src_hash(addr) & s->src_mask; s->src[j].packets != 0;
+	     j = (j + 1) & s->src_mask)
+		if (s->src[j].addr == addr)
+			return &s->src[j];
+	return NULL;
+}
+
+static void cp_span(struct cp_store *s, uint64_t first, uint64_t last)
+{
+	if (first != 0 && (s->t_first_ns == 0 || first < s->t_first_ns))
+		s->t_first_ns = first;
+	if (last > s->t_last_ns)
+		s->t_last_ns = last;
+}
+
+int cp_store_apply(struct cp_store *s, const struct cp_epoch *e)
+{
+	struct cp_boot *b;
+	int ret;
+
+	if (e->worker >= OBX_MAX_WORKERS || e->seq == 0 || (e->n_src != 0 && e->src == NULL))
+		return -EINVAL;
+	if (cp_store_applied(s, e->boot_id, e->worker, e->seq))
+		return 1;
+	/* every allocation first, so the merge below cannot fail half-way */
+	b = cp_store_boot(s, e->boot_id, true);
+	if (b == NULL)
+		return -ENOMEM;
+	ret = cp_store_src_reserve(s, e->n_src);
+	if (ret != 0)
+		return ret;
+
+	for (uint32_t i = 0; i < e->n_src; i++) {
+		const struct obx_src_rec *r = &e->src[i];
+
+		if (r->packets == 0)
+			continue;
+		cp_src_merge_nogrow(s, r->addr, r->first_ns, r->last_ns, r->packets,
+		                    r->sensor_mask);
+	}
+	cp_counters_add(&s->total, &e->delta);
+	cp_counters_add(&s->worker[e->worker], &e->delta);
+	if (e->worker + 1 > s->n_workers)
+		s->n_workers = e->worker + 1;
+	if (e->worker + 1 > b->n_workers)
+		b->n_workers = e->worker + 1;
+	b->last_seq[e->worker] = e->seq;
+	b->epochs++;
+	s->epochs++;
+	cp_span(s, e->t_first_ns, e->t_last_ns);
+	return 0;
+}
+
+int cp_store_merge(struct cp_store *dst, const struct cp_store *src)
+{
+	int ret;
+
+	ret = cp_store_src_reserve(dst, src->n_src);
+	if (ret != 0)
+		return ret;
+	for (uint32_t i = 0; i < src->n_boots; i++) {
+		const struct cp_boot *sb = &src->boots[i];
+		struct cp_boot *db = cp_store_boot(dst, sb->boot_id, true);
+
+		if (db == NULL)
+			return -ENOMEM;
+		if (db->boot_wall_ns == 0)
+			db->boot_wall_ns = sb->boot_wall_ns;
+		db->epochs += sb->epochs;
+		if (sb->n_workers > db->n_workers)
+			db->n_workers = sb->n_workers;
+		for (uint32_t w = 0; w < OBX_MAX_WORKERS; w++)
+			if (sb->last_seq[w] > db->last_seq[w])
+				db->last_seq[w] = sb->last_seq[w];
+	}
+	for (uint32_t i = 0; i <= src->src_mask; i++) {
+		const struct cp_src *r = &src->src[i];
+
+		if (r->packets != 0)
+			cp_src_merge_nogrow(dst, r->addr, r->first_ns, r->last_ns, r->packets,
+			                    r->sensor_mask);
+	}
+	cp_counters_add(&dst->total, &src->total);
+	for (uint32_t w = 0; w < OBX_MAX_WORKERS; w++)
+		cp_counters_add(&dst->worker[w], &src->worker[w]);
+	if (src->n_workers > dst->n_workers)
+		dst->n_workers = src->n_workers;
+	dst->epochs += src->epochs;
+	cp_span(dst, src->t_first_ns, src->t_last_ns);
+	if (dst->n_ports == 0 && src->n_ports != 0) {
+		dst->ports_boot_id = src->ports_boot_id;
+		dst->n_ports = src->n_ports;
+		memcpy(dst->ports, src->ports, sizeof(dst->ports));
+	}
+	if (dst->n_sensors == 0 && src->n_sensors != 0) {
+		dst->n_sensors = src->n_sensors;
+		memcpy(dst->sensor_names, src->sensor_names, sizeof(dst->sensor_names));
+	}
+	return 0;
+}
+
+static int cp_src_cmp(const void *a, const void *b)
+{
+	const struct cp_src *x = a, *y = b;
+
+	if (x->packets != y->packets)
+		return x->packets > y->packets ? -1 : 1;
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return 0;
+}
+
+long cp_store_top(const struct cp_store *s, size_t n, struct cp_src **out)
+{
+	struct cp_src *all;
+	size_t k = 0;
+
+	*out = NULL;
+	all = malloc(((size_t)s->n_src + 1) * sizeof(*all));
+	if (all == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i <= s->src_mask; i++)
+		if (s->src[i].packets != 0)
+			all[k++] = s->src[i];
+	qsort(all, k, sizeof(*all), cp_src_cmp);
+	if (n != 0 && n < k)
+		k = n;
+	*out = all;
+	return (long)k;
+}
+
+void cp_store_note_header(struct cp_store *s, const struct obx_header *h)
+{
+	uint32_t np = h->n_ports <= OBX_MAX_PORTS ? h->n_ports : OBX_MAX_PORTS;
+	uint32_t ns = h->n_sensors <= 64 ? h->n_sensors : 64;
+
+	s->ports_boot_id = h->boot_id;
+	s->n_ports = np;
+	/* the dataplane writes these concurrently; a torn value is only a display glitch
+	 * and the next refresh fixes it */
+	memcpy(s->ports, obx_port_stats((struct obx_header *)h, 0), np * sizeof(s->ports[0]));
+	for (uint32_t p = 0; p < np; p++)
+		s->ports[p].name[OBX_NAME_LEN - 1] = '\0';
+	if (ns != 0) {
+		s->n_sensors = ns;
+		memcpy(s->sensor_names, h->sensor_names, sizeof(s->sensor_names));
+		for (uint32_t i = 0; i < 64; i++)
+			s->sensor_names[i][OBX_NAME_LEN - 1] = '\0';
+	}
+	{
+		struct cp_boot *b = cp_store_boot(s, h->boot_id, true);
+
+		if (b != NULL && b->boot_wall_ns == 0)
+			b->boot_wall_ns = h->boot_wall_ns;
+	}
+}
