@@ -127,7 +127,7 @@ sed -i "s|^  file_prefix.*|&\n  ports:\n    - name: pc\n      device: \"net_pcap
 dpid=$!
 timeout 60 "$DP" -c "$T/pcapport.yaml" > "$T/pcapport.dp.log" 2>&1 &
 ppid=$!
-for i in $(seq 1 100); do grep -q "running:" "$T/pcapport.dp.log" && break; sleep 0.1; done
+for i in $(seq 1 100); do grep -qs "running:" "$T/pcapport.dp.log" && break; sleep 0.1; done
 sleep 1.5
 kill -TERM $ppid
 wait $ppid || fail "pcapport: exit $?"

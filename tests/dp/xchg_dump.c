@@ -5,8 +5,8 @@
  *   xchg_dump [--timeout S] [--once] [--delay-ms N] [--no-sources] PATH
  *
  * Waits for PATH to appear, maps it, and plays the control plane's part of the slot
- * handshake: every READY slot is checked (seq strictly increasing per worker, n_src
- * matching the records), accumulated (counters summed, source records merged: min
+ * handshake: every READY slot, lower seq first, is checked (seq strictly increasing
+ * per worker, n_src matching the records), accumulated (counters summed, source records merged: min
  * first, max last, packets summed, sensor masks ORed), cleared and set FREE (release).
  * It stops when dp_state is FINISHED or EXITED and every slot is FREE (--once: after
  * one pass, for a file left behind), then prints the totals as JSON on stdout.
@@ -255,19 +255,33 @@ int main(int argc, char **argv)
 		int busy = 0;
 		uint32_t w, s;
 
-		for (w = 0; w < h->n_workers; w++)
+		for (w = 0; w < h->n_workers; w++) {
+			struct obx_slot_hdr *ready[OBX_SLOTS];
+			uint32_t n_ready = 0;
+
 			for (s = 0; s < OBX_SLOTS; s++) {
 				struct obx_slot_hdr *sh = obx_slot(h, w, s);
 				uint32_t ss = atomic_load_explicit(&sh->state, memory_order_acquire);
 
-				if (ss == OBX_SLOT_READY) {
-					if (delay_ms)
-						sleep_ms(delay_ms);
-					drain_slot(sh, w);
-				} else if (ss != OBX_SLOT_FREE) {
+				if (ss == OBX_SLOT_READY)
+					ready[n_ready++] = sh;
+				else if (ss != OBX_SLOT_FREE)
 					busy = 1;
-				}
 			}
+			/* Both slots are READY at once only at the end (the FINAL epoch is
+			 * published without waiting for the other slot): lower seq first. */
+			if (n_ready == 2 && ready[1]->seq < ready[0]->seq) {
+				struct obx_slot_hdr *t = ready[0];
+
+				ready[0] = ready[1];
+				ready[1] = t;
+			}
+			for (s = 0; s < n_ready; s++) {
+				if (delay_ms)
+					sleep_ms(delay_ms);
+				drain_slot(ready[s], w);
+			}
+		}
 		if (once)
 			break;
 		if (state >= OBX_DP_FINISHED && !busy) {
