@@ -1209,9 +1209,10 @@ static void gen_plan_lifetime(uint64_t n, uint64_t *life, uint32_t *k)
 
 static void gen_plan_simple(void)
 {
-	/* background */
+	/* background: heavy-tailed per-source counts, capped so no one source eats the budget */
+	uint64_t bg_cap = gen_budget_kind[0] / 200 > 50 ? gen_budget_kind[0] / 200 : 50;
 	for (uint64_t left = gen_budget_kind[0]; left;) {
-		uint64_t n = gen_pareto(1.0, 1.1, 5000);
+		uint64_t n = gen_pareto(1.0, 1.1, bg_cap < 5000 ? bg_cap : 5000);
 		if (n > left || left - n < 1)
 			n = left;
 		uint64_t life;

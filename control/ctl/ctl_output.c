@@ -7,6 +7,7 @@
  * a hostile or broken server cannot drive the terminal.
  */
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -38,6 +39,38 @@ static bool ctl_is_time_key(const char *key, json_t *v)
 	/* ns since the epoch: after 1973; smaller *_ns values are durations */
 	return n > 3 && !strcmp(key + n - 3, "_ns") && json_is_integer(v) &&
 	       json_integer_value(v) > 100000000000000000LL;
+}
+
+/* A raw "X_ns" next to a human form of the same time ("X", "X_seen", "X_at", "X_time")
+ * is for scripts: text output shows only the human one. */
+static bool ctl_is_shadowed(const char *key, bool (*has)(const void *, const char *), const void *ctx)
+{
+	size_t n = strlen(key);
+	if (n < 4 || strcmp(key + n - 3, "_ns"))
+		return false;
+	static const char *const sfx[] = { "", "_seen", "_at", "_time" };
+	for (size_t i = 0; i < sizeof sfx / sizeof sfx[0]; i++) {
+		char alt[256];
+		if ((size_t)snprintf(alt, sizeof alt, "%.*s%s", (int)(n - 3), key, sfx[i]) < sizeof alt &&
+		    has(ctx, alt))
+			return true;
+	}
+	return false;
+}
+
+static bool ctl_obj_has(const void *obj, const char *k)
+{
+	return json_object_get((json_t *)obj, k) != NULL;
+}
+
+static bool ctl_cols_has(const void *cols, const char *k)
+{
+	size_t i;
+	json_t *c;
+	json_array_foreach((json_t *)cols, i, c)
+		if (!strcmp(json_string_value(c), k))
+			return true;
+	return false;
 }
 
 static bool ctl_is_scalar(json_t *v)
@@ -149,6 +182,10 @@ static void ctl_table(FILE *f, json_t *arr, int indent)
 				json_array_append_new(cols, json_string(k));
 		}
 	}
+	/* drop raw times the rows also carry in human form */
+	for (j = json_array_size(cols); j-- > 0;)
+		if (ctl_is_shadowed(json_string_value(json_array_get(cols, j)), ctl_cols_has, cols))
+			json_array_remove(cols, j);
 	size_t nc = json_array_size(cols), nr = json_array_size(arr);
 	size_t *width = calloc(nc, sizeof *width);
 	bool *num = calloc(nc, sizeof *num);
@@ -201,32 +238,53 @@ out:
 
 static void ctl_value(FILE *f, json_t *v, int indent);
 
+static bool ctl_is_section(json_t *v)
+{
+	return (json_is_object(v) && json_object_size(v)) || ctl_is_table(v);
+}
+
 static void ctl_object(FILE *f, json_t *obj, int indent)
 {
 	const char *k;
 	json_t *v;
-	size_t kw = 0, nw = 0;
-	/* key column and number column widths over the plain lines of this level */
-	json_object_foreach(obj, k, v) {
-		if (json_is_object(v) && json_object_size(v))
-			continue;
-		if (ctl_is_table(v))
-			continue;
-		if (ctl_width(k) > kw)
+	size_t kw = 0;
+	json_object_foreach(obj, k, v)
+		if (!ctl_is_section(v) && !ctl_is_shadowed(k, ctl_obj_has, obj) && ctl_width(k) > kw)
 			kw = ctl_width(k);
-		if (ctl_is_num(k, v)) {
-			char *c = ctl_cell(k, v);
-			if (strlen(c) > nw)
-				nw = strlen(c);
-			free(c);
+	/* Numbers are right-aligned within each run of consecutive numeric lines, so a block
+	 * of counters reads as a column without pushing a lone number far right. */
+	size_t nw = 0;
+	void *it = json_object_iter(obj);
+	while (it) {
+		k = json_object_iter_key(it);
+		v = json_object_iter_value(it);
+		if (ctl_is_shadowed(k, ctl_obj_has, obj)) {
+			it = json_object_iter_next(obj, it);
+			continue;
 		}
-	}
-	json_object_foreach(obj, k, v) {
-		if ((json_is_object(v) && json_object_size(v)) || ctl_is_table(v)) {
+		if (ctl_is_section(v)) {
 			ctl_pad(f, (size_t)indent);
 			fprintf(f, "%s:\n", k);
 			ctl_value(f, v, indent + 2);
+			nw = 0;
+			it = json_object_iter_next(obj, it);
 			continue;
+		}
+		if (ctl_is_num(k, v) && !nw) {   /* start of a run: measure it */
+			for (void *r = it; r; r = json_object_iter_next(obj, r)) {
+				const char *rk = json_object_iter_key(r);
+				json_t *rv = json_object_iter_value(r);
+				if (ctl_is_shadowed(rk, ctl_obj_has, obj))
+					continue;
+				if (!ctl_is_num(rk, rv))
+					break;
+				char *c = ctl_cell(rk, rv);
+				if (strlen(c) > nw)
+					nw = strlen(c);
+				free(c);
+			}
+		} else if (!ctl_is_num(k, v)) {
+			nw = 0;
 		}
 		char *c = ctl_cell(k, v);
 		ctl_pad(f, (size_t)indent);
@@ -236,12 +294,52 @@ static void ctl_object(FILE *f, json_t *obj, int indent)
 			ctl_pad(f, nw - strlen(c));
 		fprintf(f, "%s\n", c);
 		free(c);
+		it = json_object_iter_next(obj, it);
+	}
+}
+
+/* Rows with nested sections make an unreadable table: print them as a list instead,
+ * each element an object whose first line is marked "- ". */
+static bool ctl_rows_nested(json_t *arr)
+{
+	size_t i;
+	json_t *row, *v;
+	const char *k;
+	json_array_foreach(arr, i, row)
+		json_object_foreach(row, k, v)
+			if (ctl_is_section(v))
+				return true;
+	return false;
+}
+
+static void ctl_list(FILE *f, json_t *arr, int indent)
+{
+	size_t i;
+	json_t *row;
+	json_array_foreach(arr, i, row) {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&buf, &len);
+		if (!m)
+			return;
+		ctl_object(m, row, 0);
+		fclose(m);
+		bool first = true;
+		for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save)) {
+			ctl_pad(f, (size_t)indent);
+			fprintf(f, "%s%s\n", first ? "- " : "  ", line);
+			first = false;
+		}
+		free(buf);
 	}
 }
 
 static void ctl_value(FILE *f, json_t *v, int indent)
 {
-	if (ctl_is_table(v)) {
+	if (ctl_is_table(v) && ctl_rows_nested(v)) {
+		ctl_list(f, v, indent);
+	} else if (ctl_is_table(v)) {
 		ctl_table(f, v, indent);
 	} else if (json_is_object(v)) {
 		if (json_object_size(v))
