@@ -64,6 +64,42 @@ static int octl_report(const struct ctl_err *e)
 	}
 }
 
+/* `help` for people: one line per command as it is typed ("sources top [n]"), not the
+ * machine table with its argument specs (--json still prints that). */
+static json_t *octl_help_text(json_t *cmds)
+{
+	json_t *rows = json_array();
+	size_t i, j;
+	json_t *c, *a;
+	json_array_foreach(cmds, i, c) {
+		const char *name = json_string_value(json_object_get(c, "cmd"));
+		if (!name)
+			continue;
+		char words[256], args[512] = "";
+		snprintf(words, sizeof words, "%s", name);
+		for (char *p = words; *p; p++)
+			if (*p == '.')
+				*p = ' ';
+		size_t used = 0;
+		json_t *spec = json_object_get(c, "arg_spec");
+		json_t *list = json_is_array(spec) && json_array_size(spec) ? spec : json_object_get(c, "args");
+		json_array_foreach(list, j, a) {
+			const char *an = json_is_string(a) ? json_string_value(a) : json_string_value(json_object_get(a, "name"));
+			bool req = json_is_object(a) && json_is_true(json_object_get(a, "required"));
+			if (!an || used >= sizeof args)
+				continue;
+			int w = snprintf(args + used, sizeof args - used, "%s%s%s%s", used ? " " : "",
+			                 req ? "<" : "[", an, req ? ">" : "]");
+			if (w > 0)
+				used += (size_t)w;
+		}
+		json_array_append_new(rows, json_pack("{ssssssss}", "command", words, "args", args,
+			"access", json_string_value(json_object_get(c, "access")) ? json_string_value(json_object_get(c, "access")) : "",
+			"help", json_string_value(json_object_get(c, "help")) ? json_string_value(json_object_get(c, "help")) : ""));
+	}
+	return rows;
+}
+
 /* Map words to a command and run it on c; prints the result.  Returns an exit status,
  * and leaves *e filled when it failed. */
 static int octl_run(struct ctl_conn *c, char *const *words, int n, struct ctl_err *e)
@@ -87,10 +123,15 @@ static int octl_run(struct ctl_conn *c, char *const *words, int n, struct ctl_er
 	json_decref(argv);
 	if (r)
 		return octl_report(e);
-	if (octl_json)
+	if (octl_json) {
 		ctl_print_json(stdout, data);
-	else
+	} else if (!strcmp(cmd, "help") && json_is_array(data)) {
+		json_t *rows = octl_help_text(data);
+		ctl_print_text(stdout, rows);
+		json_decref(rows);
+	} else {
 		ctl_print_text(stdout, data);
+	}
 	fflush(stdout);
 	json_decref(data);
 	return 0;

@@ -91,6 +91,12 @@ out=$("$ctl" -s "$S" sources top 2)
 head -1 <<<"$out" | grep -qE '^addr +packets +first_ns +last_ns +sensors$' && grep -qE '^192\.0\.2\.1 +963 ' <<<"$out" \
 	&& grep -q 'east, west' <<<"$out" && ok "text: table of sources" || bad "text sources: $out"
 
+out=$("$ctl" -s "$S" help)
+grep -qE '^command +args +access +help$' <<<"$out" && grep -qE '^sources top +\[n\] +read +top sources' <<<"$out" \
+	&& grep -qE '^snapshot now +admin' <<<"$out" && ok "text: help as typed words" || bad "text help: $out"
+n=$("$ctl" -s "$S" --json help | "$py" -c 'import json,sys; print(json.load(sys.stdin)[4]["cmd"])')
+[ "$n" = sources.top ] && ok "--json help: the server's table" || bad "--json help: $n"
+
 # errors from the server: message with the code on stderr, exit 1, nothing on stdout
 out=$("$ctl" -s "$S" fail 2>/dev/null); rc=$?
 err=$("$ctl" -s "$S" fail 2>&1 >/dev/null)
