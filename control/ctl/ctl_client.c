@@ -31,14 +31,15 @@ static void ctl_seterr(struct ctl_err *e, enum ctl_err_kind kind, const char *fm
 	va_end(ap);
 }
 
-/* Next line without its '\n' (NUL-terminated in place): 1, 0 on EOF, -1 on error. */
-static int ctl_read_line(struct ctl_conn *c, char **line, struct ctl_err *e)
+/* Next line without its '\n' (NUL-terminated in place, *n bytes): 1, 0 on EOF, -1 on error. */
+static int ctl_read_line(struct ctl_conn *c, char **line, size_t *n_out, struct ctl_err *e)
 {
 	for (;;) {
 		char *nl = c->len > c->off ? memchr(c->buf + c->off, '\n', c->len - c->off) : NULL;
 		if (nl) {
 			*nl = '\0';
 			*line = c->buf + c->off;
+			*n_out = (size_t)(nl - *line);
 			c->off = (size_t)(nl - c->buf) + 1;
 			return 1;
 		}
@@ -95,13 +96,15 @@ static int ctl_read_line(struct ctl_conn *c, char **line, struct ctl_err *e)
 static json_t *ctl_read_obj(struct ctl_conn *c, const char *what, struct ctl_err *e)
 {
 	char *line;
-	int r = ctl_read_line(c, &line, e);
+	size_t n;
+	int r = ctl_read_line(c, &line, &n, e);
 	if (r == 0)
 		ctl_seterr(e, CTL_E_IO, "connection closed before the %s", what);
 	if (r <= 0)
 		return NULL;
 	json_error_t je;
-	json_t *o = json_loads(line, JSON_REJECT_DUPLICATES, &je);
+	/* by length: a NUL inside the line is garbage, not the end of it */
+	json_t *o = json_loadb(line, n, JSON_REJECT_DUPLICATES, &je);
 	if (!o) {
 		ctl_seterr(e, CTL_E_PROTO, "bad JSON in the %s: %s (column %d)", what, je.text, je.column);
 		return NULL;
@@ -152,7 +155,7 @@ int ctl_open(struct ctl_conn *c, const char *path, int timeout_ms, struct ctl_er
 		ctl_seterr(e, CTL_E_CONNECT, "cannot connect to %s: path too long", path);
 		return -1;
 	}
-	snprintf(c->path, sizeof c->path, "%s", path);
+	memcpy(c->path, path, strlen(path) + 1);   /* fits: checked against sun_path, same size */
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (c->fd < 0) {

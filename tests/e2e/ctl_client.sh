@@ -107,6 +107,7 @@ err=$("$ctl" -s "$S" fail 2>&1 >/dev/null)
 expect "bad JSON line" 1 '^obscuractl: bad reply from the server: bad JSON' -- "$ctl" -s "$S" bad json
 expect "reply for another id" 1 'bad reply from the server: reply for request 999' -- "$ctl" -s "$S" bad id
 expect "chunk not a list" 1 'bad reply from the server: chunk is not an array' -- "$ctl" -s "$S" bad chunk
+expect "NUL inside a line" 1 'bad reply from the server: bad JSON' -- "$ctl" -s "$S" bad nul
 expect "closed mid-reply" 1 'connection closed' -- "$ctl" -s "$S" cut
 
 # greeting checks

@@ -10,7 +10,7 @@ client's handling of a broken server is tested too:
   help, status, stats, sources, sources.top [n] (streamed, 2 per chunk), echo [...]
   (returns id/cmd/argv/args it got), empty.stream (zero chunks), fail (bad_args),
   bad.json (a non-JSON line), bad.id (reply for another id), bad.chunk (chunk not a
-  list), cut (closes mid-reply), snapshot.now (admin).
+  list), bad.nul (NUL inside a line), cut (closes mid-reply), snapshot.now (admin).
 stdlib only; run with /usr/bin/python3.  Exits on SIGTERM.
 """
 import json
@@ -32,6 +32,7 @@ COMMANDS = [
     {"cmd": "bad.id", "args": [], "access": "read", "help": "wrong id"},
     {"cmd": "bad.chunk", "args": [], "access": "read", "help": "chunk not a list"},
     {"cmd": "cut", "args": [], "access": "read", "help": "close mid-reply"},
+    {"cmd": "bad.nul", "args": [], "access": "read", "help": "valid JSON, then a NUL and junk"},
     {"cmd": "snapshot.now", "args": [], "access": "admin", "help": "write a snapshot"},
 ]
 
@@ -111,6 +112,8 @@ def handle(conn, opts):
                 send(conn, {"id": 999, "ok": True, "data": 1, "end": True})
             elif cmd == "bad.chunk":
                 send(conn, {"id": rid, "ok": True, "chunk": {"not": "a list"}})
+            elif cmd == "bad.nul":
+                conn.sendall(('{"id": %d, "ok": true, "data": 1, "end": true}' % rid).encode() + b"\0junk\n")
             elif cmd == "cut":
                 send(conn, {"id": rid, "ok": True, "chunk": [1, 2]})
                 return
