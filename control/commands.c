@@ -340,7 +340,8 @@ int cp_cmd_dispatch(struct cp *cp, const char *line, size_t len, bool admin,
 	json_t *req, *id = json_null(), *jid, *jcmd, *args = NULL;
 	json_error_t jerr;
 
-	req = json_loadb(line, len, 0, &jerr);
+	/* DECODE_ANY: a bare scalar is valid JSON, just not a request (bad_request) */
+	req = json_loadb(line, len, JSON_DECODE_ANY, &jerr);
 	if (req == NULL) {
 		cp_reply_err(&r, CP_E_BAD_JSON, "invalid JSON at line %d column %d: %s",
 		             jerr.line, jerr.column, jerr.text);

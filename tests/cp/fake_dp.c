@@ -1,0 +1,398 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * fake_dp.c — a stand-in dataplane for the control-plane tests (no DPDK).
+ *
+ * Creates an exchange exactly as exchange.h describes (obx_layout_init, built under a
+ * temporary name and renamed into place, as obscura-dp does), then publishes scripted
+ * epochs: N workers, K epochs each, source records and counter deltas derived from a
+ * seed, so the same arguments always publish the same data.  Like a real worker it fills
+ * a slot only once the control plane has freed it (state FREE, acquire), writes the
+ * records and the deltas, and publishes with a release store.
+ *
+ * The expected totals are computed independently of the control plane's code (plain
+ * arrays indexed by source number) and written as JSON, so a test can compare them with
+ * what obscura-cp reports: nothing lost, nothing counted twice.
+ *
+ *   fake_dp --path P [--workers N] [--epochs K] [--seed S] [--sources M] [--per-epoch R]
+ *           [--src-capacity C] [--sensors S] [--interval-ms I] [--boot-id HEX]
+ *           [--stop-after E] [--no-finish] [--wait-drained SEC] [--timeout-s SEC]
+ *           [--expect FILE] [--print-expected]
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "exchange.h"
+
+struct fd_opts {
+	const char *path, *expect;
+	uint32_t workers, epochs, sources, per_epoch, src_capacity, sensors, interval_ms;
+	uint32_t stop_after;      /* 0: all */
+	uint64_t seed, boot_id;
+	bool finish, print_expected;
+	uint32_t wait_drained_s, timeout_s;
+};
+
+/* expected: one entry per pool source number (addr is a function of it) */
+struct fd_src {
+	uint64_t first_ns, last_ns, packets, mask;
+};
+
+static struct fd_opts o = {
+	.workers = 2, .epochs = 20, .sources = 500, .per_epoch = 60, .src_capacity = 1024,
+	.sensors = 2, .interval_ms = 5, .seed = 1, .finish = true, .timeout_s = 120,
+};
+
+static uint64_t fd_splitmix(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static uint64_t fd_wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void fd_sleep_ms(uint32_t ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Source number i -> address: a bijection on the low 24 bits (odd multiplier), so
+ * distinct numbers never collide; the seed shifts it so boots overlap partly. */
+static uint32_t fd_addr(uint64_t i)
+{
+	return 0x0b000000u | (uint32_t)(((i + o.seed * 7919u) * 2654435761u) & 0xffffffu);
+}
+
+
+/* Fill one epoch's records (into a slot table, or none) and deltas; update expected. */
+static uint32_t fd_epoch(uint32_t w, uint32_t e, struct obx_src_rec *tab, uint32_t cap,
+                         struct obx_counters *d, struct fd_src *exp)
+{
+	uint64_t rng = o.seed * 1000003u + (uint64_t)w * 7777u + (uint64_t)e * 131u;
+	uint64_t base = 1700000000ull * 1000000000ull + (uint64_t)e * 1000000000ull;
+	uint32_t n = (uint32_t)(o.per_epoch / 2 + fd_splitmix(&rng) % o.per_epoch), n_used = 0;
+	uint32_t per_worker = o.sources / o.workers;
+
+	memset(d, 0, sizeof(*d));
+	if (n > cap * 7 / 10)
+		n = cap * 7 / 10;
+	for (uint32_t k = 0; k < n; k++) {
+		/* a source belongs to one worker, as RSS on the source address does */
+		uint64_t i = (fd_splitmix(&rng) % per_worker) * o.workers + w;
+		uint32_t addr = fd_addr(i);
+		uint64_t t = base + fd_splitmix(&rng) % 1000000000ull;
+		uint64_t last = t + fd_splitmix(&rng) % 1000;
+		uint64_t pk = 1 + fd_splitmix(&rng) % 50;
+		uint64_t mask = 1ull << (fd_splitmix(&rng) % o.sensors);
+		uint32_t j;
+
+		if (tab != NULL) {
+			for (j = obx_src_hash(addr) & (cap - 1); tab[j].packets != 0 &&
+			     tab[j].addr != addr; j = (j + 1) & (cap - 1))
+				;
+			if (tab[j].packets == 0) {
+				tab[j].addr = addr;
+				tab[j].first_ns = t;
+				tab[j].last_ns = last;
+				n_used++;
+			} else {
+				if (t < tab[j].first_ns)
+					tab[j].first_ns = t;
+				if (last > tab[j].last_ns)
+					tab[j].last_ns = last;
+			}
+			tab[j].packets += pk;
+			tab[j].sensor_mask |= mask;
+		}
+		if (exp[i].packets == 0 || t < exp[i].first_ns)
+			exp[i].first_ns = t;
+		if (last > exp[i].last_ns)
+			exp[i].last_ns = last;
+		exp[i].packets += pk;
+		exp[i].mask |= mask;
+
+		d->tel_packets += pk;
+		d->tel_bytes += pk * 60;
+		d->proto_packets[fd_splitmix(&rng) % OBX_P_N] += pk;
+	}
+	for (uint32_t r = 0; r < OBX_DROP_N; r++)
+		d->drops[r] = fd_splitmix(&rng) % 4;
+	d->rx_packets = d->tel_packets;
+	d->rx_bytes = d->tel_bytes;
+	for (uint32_t r = 0; r < OBX_DROP_N; r++) {
+		d->rx_packets += d->drops[r];
+		d->rx_bytes += d->drops[r] * 64;
+	}
+	d->lost_updates = fd_splitmix(&rng) % 3;
+	d->time_backwards = fd_splitmix(&rng) % 2;
+	return n_used;
+}
+
+static void fd_counters_add(struct obx_counters *a, const struct obx_counters *b)
+{
+	uint64_t *x = (uint64_t *)a;
+	const uint64_t *y = (const uint64_t *)b;
+
+	for (size_t i = 0; i < sizeof(*a) / 8; i++)
+		x[i] += y[i];
+}
+
+static void fd_print_counters(FILE *f, const struct obx_counters *c)
+{
+	static const char *const drops[OBX_DROP_N] = OBX_DROP_NAMES;
+	static const char *const protos[OBX_P_N] = { "tcp", "udp", "icmp", "other" };
+
+	fprintf(f, "{\"rx_packets\":%" PRIu64 ",\"rx_bytes\":%" PRIu64 ",\"tel_packets\":%" PRIu64
+	        ",\"tel_bytes\":%" PRIu64 ",\"lost_updates\":%" PRIu64 ",\"time_backwards\":%" PRIu64
+	        ",\"forced_swaps\":%" PRIu64 ",\"drops\":{", c->rx_packets, c->rx_bytes,
+	        c->tel_packets, c->tel_bytes, c->lost_updates, c->time_backwards, c->forced_swaps);
+	for (int i = 0; i < OBX_DROP_N; i++)
+		fprintf(f, "%s\"%s\":%" PRIu64, i ? "," : "", drops[i], c->drops[i]);
+	fprintf(f, "},\"protocols\":{");
+	for (int i = 0; i < OBX_P_N; i++)
+		fprintf(f, "%s\"%s\":%" PRIu64, i ? "," : "", protos[i], c->proto_packets[i]);
+	fprintf(f, "}}");
+}
+
+static int fd_write_expected(FILE *f, const struct fd_src *exp, const struct obx_counters *tot,
+                             const struct obx_counters *per, uint64_t epochs)
+{
+	bool first = true;
+
+	fprintf(f, "{\"boot_id\":\"%016" PRIx64 "\",\"epochs\":%" PRIu64 ",\"total\":", o.boot_id,
+	        epochs);
+	fd_print_counters(f, tot);
+	fprintf(f, ",\"workers\":[");
+	for (uint32_t w = 0; w < o.workers; w++) {
+		fprintf(f, "%s", w ? "," : "");
+		fd_print_counters(f, &per[w]);
+	}
+	fprintf(f, "],\"sources\":[");
+	for (uint64_t i = 0; i < o.sources; i++) {
+		uint32_t a;
+
+		if (exp[i].packets == 0)
+			continue;
+		a = fd_addr(i);
+		fprintf(f, "%s{\"addr\":\"%u.%u.%u.%u\",\"first_ns\":%" PRIu64 ",\"last_ns\":%" PRIu64
+		        ",\"packets\":%" PRIu64 ",\"sensor_mask\":%" PRIu64 "}", first ? "" : ",",
+		        a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255, exp[i].first_ns,
+		        exp[i].last_ns, exp[i].packets, exp[i].mask);
+		first = false;
+	}
+	fprintf(f, "]}\n");
+	return ferror(f) ? -EIO : 0;
+}
+
+static struct obx_header *fd_create(size_t *size_out)
+{
+	struct obx_header tmpl, *h;
+	char tmp[600];
+	size_t size;
+	int fd;
+
+	if (obx_layout_init(&tmpl, o.workers, 1, o.src_capacity) != 0) {
+		fprintf(stderr, "fake_dp: bad layout parameters\n");
+		return NULL;
+	}
+	size = tmpl.total_size;
+	snprintf(tmp, sizeof(tmp), "%s.tmp-%d", o.path, (int)getpid());
+	fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0660);
+	if (fd < 0 || ftruncate(fd, (off_t)size) != 0) {
+		perror("fake_dp: create");
+		return NULL;
+	}
+	h = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (h == MAP_FAILED) {
+		perror("fake_dp: mmap");
+		return NULL;
+	}
+	obx_layout_init(h, o.workers, 1, o.src_capacity);
+	h->boot_id = o.boot_id;
+	h->boot_wall_ns = fd_wall_ns();
+	h->dp_pid = (uint32_t)getpid();
+	h->n_sensors = o.sensors;
+	h->epoch_ns = 1000000000ull;
+	for (uint32_t i = 0; i < o.sensors; i++)
+		snprintf(h->sensor_names[i], OBX_NAME_LEN, "%s", i == 0 ? "alpha" : i == 1 ? "beta" : "gamma");
+	snprintf(obx_port_stats(h, 0)->name, OBX_NAME_LEN, "fake0");
+	atomic_store_explicit(&h->dp_state, OBX_DP_RUNNING, memory_order_release);
+	if (rename(tmp, o.path) != 0) {
+		perror("fake_dp: rename");
+		return NULL;
+	}
+	*size_out = size;
+	return h;
+}
+
+static int fd_wait_state(struct obx_slot_hdr *sh, uint32_t want, uint64_t deadline)
+{
+	while (atomic_load_explicit(&sh->state, memory_order_acquire) != want) {
+		if (fd_wall_ns() > deadline)
+			return -ETIMEDOUT;
+		fd_sleep_ms(1);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "path", 1, NULL, 'p' }, { "workers", 1, NULL, 'w' }, { "epochs", 1, NULL, 'k' },
+		{ "seed", 1, NULL, 's' }, { "sources", 1, NULL, 'm' }, { "per-epoch", 1, NULL, 'r' },
+		{ "src-capacity", 1, NULL, 'C' }, { "sensors", 1, NULL, 'S' },
+		{ "interval-ms", 1, NULL, 'i' }, { "boot-id", 1, NULL, 'b' },
+		{ "stop-after", 1, NULL, 'x' }, { "no-finish", 0, NULL, 'F' },
+		{ "wait-drained", 1, NULL, 'W' }, { "timeout-s", 1, NULL, 'T' },
+		{ "expect", 1, NULL, 'e' }, { "print-expected", 0, NULL, 'P' }, { NULL, 0, NULL, 0 },
+	};
+	struct obx_counters tot, *per;
+	struct obx_header *h = NULL;
+	struct fd_src *exp;
+	uint32_t *cur, n_ep;
+	uint64_t epochs = 0;
+	size_t size = 0;
+	int c, rc = 0;
+
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case 'p': o.path = optarg; break;
+		case 'w': o.workers = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'k': o.epochs = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 's': o.seed = strtoull(optarg, NULL, 0); break;
+		case 'm': o.sources = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'r': o.per_epoch = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'C': o.src_capacity = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'S': o.sensors = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'i': o.interval_ms = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'b': o.boot_id = strtoull(optarg, NULL, 16); break;
+		case 'x': o.stop_after = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'F': o.finish = false; break;
+		case 'W': o.wait_drained_s = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'T': o.timeout_s = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'e': o.expect = optarg; break;
+		case 'P': o.print_expected = true; break;
+		default:
+			fprintf(stderr, "fake_dp: see the comment at the top of fake_dp.c\n");
+			return 2;
+		}
+	}
+	if ((!o.print_expected && o.path == NULL) || o.workers < 1 || o.workers > OBX_MAX_WORKERS ||
+	    o.sensors < 1 || o.sensors > 64 || o.sources < o.workers || o.per_epoch < 2) {
+		fprintf(stderr, "fake_dp: bad arguments\n");
+		return 2;
+	}
+	if (o.boot_id == 0)
+		o.boot_id = 0xb0070000ull + o.seed;
+	exp = calloc(o.sources, sizeof(*exp));
+	per = calloc(o.workers, sizeof(*per));
+	cur = calloc(o.workers, sizeof(*cur));
+	if (exp == NULL || per == NULL || cur == NULL)
+		return 1;
+	memset(&tot, 0, sizeof(tot));
+	n_ep = o.stop_after != 0 && o.stop_after < o.epochs ? o.stop_after : o.epochs;
+
+	if (!o.print_expected) {
+		h = fd_create(&size);
+		if (h == NULL)
+			return 1;
+		fprintf(stderr, "fake_dp: boot %016" PRIx64 " pid %d: %u worker(s) x %u epoch(s) on %s\n",
+		        o.boot_id, (int)getpid(), o.workers, n_ep, o.path);
+	}
+	for (uint32_t e = 1; e <= n_ep; e++) {
+		for (uint32_t w = 0; w < o.workers; w++) {
+			struct obx_counters d;
+
+			if (h == NULL) {
+				fd_epoch(w, e, NULL, o.src_capacity, &d, exp);
+			} else {
+				struct obx_slot_hdr *sh = obx_slot(h, w, cur[w]);
+				uint64_t deadline = fd_wall_ns() + (uint64_t)o.timeout_s * 1000000000ull;
+
+				/* a worker takes a slot only once the control plane freed it */
+				if (fd_wait_state(sh, OBX_SLOT_FREE, deadline) != 0) {
+					fprintf(stderr, "fake_dp: worker %u: slot %u not freed within %u s\n",
+					        w, cur[w], o.timeout_s);
+					rc = 3;
+					goto out;
+				}
+				atomic_store_explicit(&sh->state, OBX_SLOT_FILLING, memory_order_relaxed);
+				sh->worker = w;
+				sh->src_capacity = o.src_capacity;
+				sh->n_src = fd_epoch(w, e, obx_slot_src(sh), o.src_capacity, &d, exp);
+				sh->seq = e;
+				sh->t_first_ns = 1700000000ull * 1000000000ull + (uint64_t)e * 1000000000ull;
+				sh->t_last_ns = sh->t_first_ns + 999999999ull;
+				sh->flags = e == o.epochs ? OBX_SLOT_F_FINAL : 0;
+				sh->delta = d;
+				sh->published_wall_ns = fd_wall_ns();
+				fd_counters_add(&obx_worker_live(h, w)->total, &d);
+				obx_worker_live(h, w)->seq_published = e;
+				obx_port_stats(h, 0)->ipackets += d.rx_packets;
+				obx_port_stats(h, 0)->ibytes += d.rx_bytes;
+				atomic_store_explicit(&h->heartbeat_ns, fd_wall_ns(), memory_order_relaxed);
+				atomic_store_explicit(&sh->state, OBX_SLOT_READY, memory_order_release);
+				cur[w] ^= 1u;
+			}
+			fd_counters_add(&tot, &d);
+			fd_counters_add(&per[w], &d);
+			epochs++;
+		}
+		if (h != NULL && o.interval_ms)
+			fd_sleep_ms(o.interval_ms);
+	}
+	if (h != NULL && o.finish && n_ep == o.epochs) {
+		atomic_store_explicit(&h->dp_state, OBX_DP_FINISHED, memory_order_release);
+		if (o.wait_drained_s) {
+			uint64_t deadline = fd_wall_ns() + (uint64_t)o.wait_drained_s * 1000000000ull;
+
+			for (uint32_t w = 0; w < o.workers; w++)
+				for (uint32_t s = 0; s < OBX_SLOTS; s++)
+					if (fd_wait_state(obx_slot(h, w, s), OBX_SLOT_FREE, deadline) != 0) {
+						fprintf(stderr, "fake_dp: not drained within %u s\n",
+						        o.wait_drained_s);
+						rc = 4;
+						goto out;
+					}
+			atomic_store_explicit(&h->dp_state, OBX_DP_EXITED, memory_order_release);
+		}
+	}
+out:
+	if (o.print_expected) {
+		fd_write_expected(stdout, exp, &tot, per, epochs);
+	} else if (o.expect != NULL) {
+		FILE *f = fopen(o.expect, "w");
+
+		if (f == NULL || fd_write_expected(f, exp, &tot, per, epochs) != 0 || fclose(f) != 0) {
+			perror("fake_dp: expect file");
+			rc = rc ? rc : 1;
+		}
+	}
+	if (h != NULL)
+		munmap(h, size);
+	free(exp);
+	free(per);
+	free(cur);
+	return rc;
+}
