@@ -304,13 +304,29 @@ static int conf_is_null(const char *s)
 	return s[0] == '\0' || strcmp(s, "~") == 0 || strcmp(s, "null") == 0;
 }
 
+/*
+ * Bytes of a control character at s (UTF-8), or 0: C0, DEL, C1 (U+0080..U+009F) and
+ * the Unicode line/paragraph separators U+2028/U+2029, which YAML folds as line breaks
+ * inside quoted scalars (so they would not survive a dump -> load round trip).
+ */
+static size_t conf_ctl_len(const unsigned char *s)
+{
+	if (s[0] < 0x20 || s[0] == 0x7f)
+		return 1;
+	if (s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f)
+		return 2;
+	if (s[0] == 0xe2 && s[1] == 0x80 && (s[2] == 0xa8 || s[2] == 0xa9))
+		return 3;
+	return 0;
+}
+
 /* Checks a string value against the key; NULL or the reason. */
 static const char *conf_check_str(const struct conf_key *k, const char *s, char *rb, size_t rl)
 {
 	size_t n = strlen(s);
 
 	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+		if (conf_ctl_len((const unsigned char *)s + i))
 			return "contains a control character";
 	if ((int64_t)n < k->min)
 		return k->min == 1 ? "must not be empty" : "too short";
@@ -911,13 +927,28 @@ int obs_conf_load(const char *path, struct obs_conf *c, char *err, size_t errlen
 
 /* ---- dump, describe, compare ---- */
 
+/* YAML double-quoted.  Loaded strings hold no control characters, but a struct
+ * filled by code might: escape them so the output always parses back the same. */
 static void conf_dump_str(FILE *out, const char *s)
 {
+	const unsigned char *p = (const unsigned char *)s;
+
 	fputc('"', out);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', out);
-		fputc(*s, out);
+	while (*p) {
+		size_t cl = conf_ctl_len(p);
+		if (cl == 1) {
+			fprintf(out, "\\x%02x", *p);
+		} else if (cl == 2) {
+			fprintf(out, "\\x%02x", p[1]);   /* U+0080..U+009F */
+		} else if (cl == 3) {
+			fputs(p[2] == 0xa8 ? "\\L" : "\\P", out);
+		} else {
+			if (*p == '"' || *p == '\\')
+				fputc('\\', out);
+			fputc(*p, out);
+			cl = 1;
+		}
+		p += cl;
 	}
 	fputc('"', out);
 }

@@ -289,6 +289,11 @@ static void test_bad_strings(void **state)
 	expect_string_error(SENSOR_A "dataplane:\n  \"\": 2\n", "unknown key");
 	expect_string_error(SENSOR_A "dataplane:\n  workers: \"\\0\"\n", "NUL byte");
 	expect_string_error(SENSOR_A "control:\n  user: \"a\\tb\"\n", "control character");
+	/* YAML folds these as line breaks in quoted scalars: refused, never mangled */
+	expect_string_error(SENSOR_A "control:\n  user: \"a\\Lb\"\n", "control character");
+	expect_string_error(SENSOR_A "control:\n  user: \"a\\Pb\"\n", "control character");
+	expect_string_error(SENSOR_A "control:\n  user: \"a\\Nb\"\n", "control character");
+	expect_string_error(SENSOR_A "dataplane:\n  eal_args: [\"\\x85\"]\n", "control character");
 	expect_string_error("telescope:\n  sensors:\n    - name: a\n      prefixes: [010.0.0.0/16]\n",
 	                    "not an IPv4 prefix");
 	expect_string_error("telescope:\n  sensors:\n    - name: a\n      prefixes: [10.0.0.0/33]\n",
