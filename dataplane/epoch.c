@@ -145,13 +145,31 @@ void obs_epoch_boundary(struct obs_epoch *e, uint64_t t)
 	 * packet (or tick) tries again */
 }
 
+/* Replay only: wait, bounded by full_wait_ns and *stop, for the other slot to be FREE.
+ * Returns true when it is. */
+static bool obs_epoch_wait_free(struct obs_epoch *e)
+{
+	const struct timespec nap = { .tv_sec = 0, .tv_nsec = 20000 };
+	uint64_t deadline = obs_wall_ns() + e->full_wait_ns;
+	struct obx_slot_hdr *other = e->slot[e->cur ^ 1u];
+
+	while (obs_slot_state(other) != OBX_SLOT_FREE) {
+		if ((e->stop != NULL && *e->stop) || obs_wall_ns() >= deadline)
+			return false;
+		nanosleep(&nap, NULL);
+	}
+	return true;
+}
+
 void obs_epoch_src_slow(struct obs_epoch *e, uint32_t addr, uint64_t t, uint64_t sensor_bit)
 {
 	if (!e->filling) {
 		e->c.lost_updates++;
 		return;
 	}
-	if (obs_epoch_swap(e, OBX_SLOT_F_FORCED) == 0) {
+	if (obs_epoch_swap(e, OBX_SLOT_F_FORCED) == 0 ||
+	    (e->full_wait_ns != 0 && obs_epoch_wait_free(e) &&
+	     obs_epoch_swap(e, OBX_SLOT_F_FORCED) == 0)) {
 		/* the epoch goes on in the fresh slot; its end is unchanged */
 		e->c.forced_swaps++;
 	} else if (e->n_src >= e->hard_limit) {

@@ -19,6 +19,9 @@
  * other slot is still READY the worker keeps filling up to OBS_EPOCH_HARD_LOAD (kept
  * below 1000 so probe sequences stay short); a new source that finds no room then is
  * counted in lost_updates.  Packets of sources already in the table are never lost.
+ *
+ * Replay is different: a file can wait, so with full_wait_ns set a full table waits
+ * (bounded) for the control plane to free the other slot instead of losing updates.
  */
 #ifndef OBSCURA_EPOCH_H
 #define OBSCURA_EPOCH_H
@@ -58,6 +61,10 @@ struct obs_epoch {
 	uint32_t worker;
 	uint32_t cur;                   /* index of the FILLING slot */
 	bool filling;                   /* false after obs_epoch_finish() */
+	uint64_t full_wait_ns;          /* replay: how long a full table waits for the other
+	                                 * slot to be drained before counting a loss (0: live,
+	                                 * never wait — the wire does not wait either) */
+	const volatile int *stop;       /* replay: abandon that wait when *stop != 0 */
 	struct obx_src_rec empty;       /* the table after finish: one record, never written */
 };
 

@@ -386,6 +386,11 @@ int main(int argc, char **argv)
 		if (obs_worker_init(&workers[w], w, xchg.h, xchg.h->epoch_ns, tel, conf.burst) != 0)
 			goto out;
 		workers[w].idle_sleep_us = oversub ? 20 : 0;
+		if (args.n_replay > 0) {
+			/* a file can wait for the control plane; a wire cannot (epoch.h) */
+			workers[w].ep.full_wait_ns = (uint64_t)args.drain_timeout_s * 1000000000ull;
+			workers[w].ep.stop = &obs_stop;
+		}
 	}
 
 	if (args.n_replay > 0) {

@@ -76,13 +76,15 @@ echo "# three files in one replay"
 run three 1 -- --replay "$T/cases.pcap" "$T/cases.pcap" "$T/cases.pcap"
 $CMP exact "$T/three.json" "$T/cases.json" --times 3 --workers 1 || fail "three"
 
-echo "# 5000 sources in one epoch, capacity 1024, slow drainer: forced swaps, exact accounting"
+echo "# 5000 sources in one epoch, capacity 1024, slow drainer: forced swaps, replay waits, nothing lost"
 run forced 1 --delay-ms 3 -- --replay "$T/src5000.pcap"
 $CMP conserved "$T/forced.json" 5000 || fail "forced"
-$PY - "$T/forced.json" <<'EOP' || fail "forced: no forced epoch"
+$PY - "$T/forced.json" <<'EOP' || fail "forced: no forced epoch, or replay lost updates instead of waiting"
 import json, sys
 g = json.load(open(sys.argv[1]))
 assert g["forced_epochs"] >= 1, g["forced_epochs"]
+lost = g["counters"]["lost_updates"] if "counters" in g else g["totals"]["lost_updates"]
+assert lost == 0, "replay must wait for the drain, not lose: lost_updates=%d" % lost
 EOP
 
 echo "# 20000 garbage frames: no crash, every frame counted, 2 workers"
