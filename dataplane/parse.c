@@ -46,6 +46,11 @@ static inline uint32_t rd32(const uint8_t *p)
 
 int obs_parse(const uint8_t *frame, uint32_t len, struct obs_pkt_meta *m)
 {
+	return obs_parse_snap(frame, len, len, m);
+}
+
+int obs_parse_snap(const uint8_t *frame, uint32_t len, uint32_t wire_len, struct obs_pkt_meta *m)
+{
 	uint32_t off = ETH_HLEN - 2;   /* offset of the (next) ethertype field */
 	uint16_t et;
 	unsigned n_vlan = 0;
@@ -67,7 +72,11 @@ int obs_parse(const uint8_t *frame, uint32_t len, struct obs_pkt_meta *m)
 		return OBX_DROP_NOT_IPV4;
 	off += 2;
 
-	/* IPv4 header: off is its start, len - off the bytes present from there. */
+	/* IPv4 header: off is its start, len - off the bytes present from there.  The
+	 * frame on the wire may be longer than what was captured (snaplen): lengths are
+	 * checked against the wire, reads against what is present. */
+	if (wire_len < len)
+		wire_len = len;
 	uint32_t avail = len - off;
 	if (avail < 20)
 		return OBX_DROP_TRUNC_IP;
@@ -81,7 +90,7 @@ int obs_parse(const uint8_t *frame, uint32_t len, struct obs_pkt_meta *m)
 		return OBX_DROP_TRUNC_IP;
 	uint32_t tot = rd16(ip + 2);
 	/* Bytes beyond tot are Ethernet padding (minimum frame size) and ignored. */
-	if (tot < ihl || tot > avail)
+	if (tot < ihl || tot > wire_len - off)
 		return OBX_DROP_BAD_TOTLEN;
 	if (rd16(ip + 6) & (IP_MF | IP_OFFMASK))
 		return OBX_DROP_FRAGMENT;
@@ -98,15 +107,17 @@ int obs_parse(const uint8_t *frame, uint32_t len, struct obs_pkt_meta *m)
 	m->icmp_type = 0;
 	m->icmp_code = 0;
 
-	/* L4 lives in [l4, off + tot): l4len bytes, all of them present. */
+	/* L4 lives in [l4, off + tot): l4len bytes on the wire, of which the bytes up to
+	 * `end` are present.  A header field is read only when present (else trunc_l4). */
 	const uint8_t *l4 = ip + ihl;
 	uint32_t l4off = off + ihl;
 	uint32_t l4len = tot - ihl;
+	uint32_t end = off + tot < len ? off + tot : len;
 	uint32_t hlen;
 
 	switch (m->proto) {
 	case PROTO_TCP:
-		if (l4len < 20)
+		if (l4len < 20 || l4off + 20 > end)
 			return OBX_DROP_TRUNC_L4;
 		hlen = (uint32_t)(l4[12] >> 4) * 4;
 		if (hlen < 20 || hlen > l4len)
@@ -118,7 +129,7 @@ int obs_parse(const uint8_t *frame, uint32_t len, struct obs_pkt_meta *m)
 		m->proto_idx = OBX_P_TCP;
 		break;
 	case PROTO_UDP: {
-		if (l4len < 8)
+		if (l4len < 8 || l4off + 8 > end)
 			return OBX_DROP_TRUNC_L4;
 		uint32_t ulen = rd16(l4 + 4);
 		if (ulen < 8 || ulen > l4len)
@@ -131,7 +142,7 @@ int obs_parse(const uint8_t *frame, uint32_t len, struct obs_pkt_meta *m)
 	}
 	case PROTO_ICMP:
 		/* type, code, checksum and the 4-byte rest-of-header (id/seq for echo) */
-		if (l4len < 8)
+		if (l4len < 8 || l4off + 8 > end)
 			return OBX_DROP_TRUNC_L4;
 		hlen = 8;
 		m->icmp_type = l4[0];
@@ -146,6 +157,6 @@ int obs_parse(const uint8_t *frame, uint32_t len, struct obs_pkt_meta *m)
 	/* l4off + hlen <= off + tot <= 22 + 65535: payload_off fits 16 bits only because
 	 * it is at most l4off + 60 (off <= 22, ihl <= 60, hlen <= 60). */
 	m->payload_off = (uint16_t)(l4off + hlen);
-	m->payload_len = (uint16_t)(l4len - hlen);
+	m->payload_len = (uint16_t)(end > l4off + hlen ? end - (l4off + hlen) : 0);
 	return -1;
 }

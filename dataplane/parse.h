@@ -25,7 +25,7 @@ struct obs_pkt_meta {
 	uint16_t ip_len;       /* IPv4 total length */
 	uint32_t tcp_seq;      /* host order */
 	uint16_t payload_off;  /* offset of the L4 payload from the frame start */
-	uint16_t payload_len;  /* L4 payload bytes present (bounded by ip_len and the frame) */
+	uint16_t payload_len;  /* L4 payload bytes present (bounded by ip_len and the bytes captured) */
 };
 
 #define OBS_TCP_FIN 0x01
@@ -38,5 +38,15 @@ struct obs_pkt_meta {
  * enum obx_drop reason (>= 0) on rejection, in which case meta is unspecified.
  */
 int obs_parse(const uint8_t *frame, uint32_t len, struct obs_pkt_meta *meta);
+
+/*
+ * The same for a frame captured short (pcap snaplen, or an mbuf whose first segment
+ * holds the headers): len bytes are present, wire_len were on the wire.  IPv4 lengths
+ * are checked against wire_len, so a 96-byte capture of a 1500-byte packet is accepted;
+ * fields are read only from the len present bytes (a missing L4 header is trunc_l4),
+ * and payload_len counts present payload bytes only.  wire_len < len is taken as len.
+ */
+int obs_parse_snap(const uint8_t *frame, uint32_t len, uint32_t wire_len,
+                   struct obs_pkt_meta *meta);
 
 #endif

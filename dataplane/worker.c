@@ -145,8 +145,10 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		vi->t = obs_pkt_time(m, now_ns, ts_mode);
 		vi->wire = (flags & OBS_BURST_F_WIRELEN) ?
 			*RTE_MBUF_DYNFIELD(m, obs_wirelen_off, const uint32_t *) : m->pkt_len;
-		/* the first segment holds every header we read (RTE_MBUF_DEFAULT_BUF_SIZE) */
-		r = obs_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, &meta);
+		/* the first segment holds every header we read (RTE_MBUF_DEFAULT_BUF_SIZE);
+		 * lengths are checked against the wire length (short snaplen captures) */
+		r = obs_parse_snap(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, vi->wire,
+		                   &meta);
 		if (r >= 0) {
 			vi->drop = (int8_t)(r < (int)OBX_DROP_N ? r : OBX_DROP_NOT_IPV4);
 			continue;

@@ -450,6 +450,65 @@ static void test_truncation_property(void **state)
 	}
 }
 
+/*
+ * A capture cut short by its snaplen (pcap caplen < len) is not a malformed packet:
+ * with the wire length given, every cut that keeps the L4 header (8 bytes of it for
+ * UDP/ICMP, 20 for TCP, none for other protocols) parses to the same fields, with the
+ * payload shortened to what is present; a shorter cut is trunc_l2/trunc_ip/trunc_l4,
+ * never bad_totlen, and never reads past the cut (exact-size heap buffers, ASan).
+ */
+static void test_snaplen_property(void **state)
+{
+	struct frame fs[8];
+	unsigned n;
+
+	valid_frames(fs, &n);
+	for (unsigned k = 0; k < n; k++) {
+		struct obs_pkt_meta full, m;
+		const struct frame *f = &fs[k];
+		uint32_t hdr;
+
+		assert_int_equal(obs_parse(f->b, f->len, &full), -1);
+		hdr = full.proto == 6 ? 20 : (full.proto == 17 || full.proto == 1) ? 8 : 0;
+		for (uint32_t len = 0; len <= f->len; len++) {
+			uint8_t *exact = malloc(len ? len : 1);
+			int rc;
+			assert_non_null(exact);
+			memcpy(exact, f->b, len);
+			memset(&m, 0xa5, sizeof(m));
+			rc = obs_parse_snap(exact, len, f->len, &m);
+			free(exact);
+			if (len >= f->l4 + hdr) {
+				uint32_t end = f->ip + full.ip_len < len ? f->ip + full.ip_len : len;
+				if (rc != -1)
+					fail_msg("frame %u snap %u: drop %d", k, len, rc);
+				assert_int_equal(m.src, full.src);
+				assert_int_equal(m.dst, full.dst);
+				assert_int_equal(m.dport, full.dport);
+				assert_int_equal(m.tcp_flags, full.tcp_flags);
+				assert_int_equal(m.tcp_seq, full.tcp_seq);
+				assert_int_equal(m.ip_len, full.ip_len);
+				assert_int_equal(m.payload_off, full.payload_off);
+				assert_int_equal(m.payload_len,
+				                 end > full.payload_off ? end - full.payload_off : 0);
+			} else {
+				if (rc == -1 || rc == OBX_DROP_BAD_TOTLEN)
+					fail_msg("frame %u snap %u of %u: rc %d", k, len, f->len, rc);
+			}
+		}
+	}
+	/* the wire length is still checked: a datagram longer than the wire is bad_totlen */
+	{
+		struct frame f;
+		struct obs_pkt_meta m2;
+		frame_tcp(&f, OBS_TCP_SYN, 0, NULL);
+		assert_int_equal(obs_parse_snap(f.b, f.len, f.len - 1, &m2), -1);  /* wire < len: taken as len */
+		put16(f.b + f.ip + 2, (uint16_t)(f.len - f.ip + 1));
+		assert_int_equal(obs_parse_snap(f.b, f.len, f.len, &m2), OBX_DROP_BAD_TOTLEN);
+		assert_int_equal(obs_parse_snap(f.b, f.len, f.len + 1, &m2), -1);
+	}
+}
+
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
 static uint32_t rnd(void)
@@ -511,6 +570,7 @@ int main(void)
 		cmocka_unit_test(test_eth_padding),
 		cmocka_unit_test(test_drop_reasons),
 		cmocka_unit_test(test_truncation_property),
+		cmocka_unit_test(test_snaplen_property),
 		cmocka_unit_test(test_mutation_property),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
