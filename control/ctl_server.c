@@ -41,6 +41,22 @@ static int cp_sock_bind(const char *path, const char *group, int *out)
 	}
 	strcpy(sa.sun_path, path);
 
+	/* the default lives under /run/obscura, which a fresh boot does not have */
+	{
+		char dir[sizeof(sa.sun_path)];
+		char *slash;
+
+		snprintf(dir, sizeof(dir), "%s", path);
+		slash = strrchr(dir, '/');
+		if (slash != NULL && slash != dir) {
+			*slash = '\0';
+			if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+				ret = -errno;
+				CP_ERR("ctl: cannot create %s: %s", dir, strerror(errno));
+				return ret;
+			}
+		}
+	}
 	/* a socket file that answers belongs to a running cp: never steal it */
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)

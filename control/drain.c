@@ -259,14 +259,16 @@ static int cp_drain_map(struct cp_drain *d, struct obx_header *h, const char *na
 			int r = cp_store_apply(d->store, &p[i].e);
 
 			if (r < 0) {
-				/* journalled but not merged: leave it READY; the retry is
-				 * deduplicated on replay */
+				/* journalled but not merged: leave it and everything after it
+				 * READY (a later seq of the worker must not be applied before
+				 * it, or dedup would skip it); the retry is deduplicated on
+				 * replay */
 				CP_ERR("store: cannot merge epoch %016llx/%u/%llu: %s",
 				       (unsigned long long)p[i].e.boot_id, p[i].w,
 				       (unsigned long long)p[i].seq, strerror(-r));
-				(*left)++;
+				*left = n - i;
 				ret = r;
-				continue;
+				break;
 			}
 			if (r == 0) {
 				uint64_t pub = p[i].e.published_wall_ns;
@@ -413,8 +415,16 @@ static void cp_scan_prev(struct cp_drain *d)
 		snprintf(full, sizeof(full), "%s/%s", strcmp(dir, "/") ? dir : "", de->d_name);
 		r = cp_xmap_open(full, &m, &why);
 		if (r != 0) {
-			/* rate-limited by the scan period; leave the file: it may be data */
-			CP_WARN("exchange: cannot drain %s: %s", full, why != NULL ? why : strerror(-r));
+			/* leave the file: it may be data; say so once per file */
+			bool known = false;
+
+			for (uint32_t k = 0; k < CP_PREV_BAD_MAX; k++)
+				known |= d->prev_bad[k] == de->d_ino;
+			if (!known) {
+				CP_WARN("exchange: cannot drain %s: %s; leaving it", full,
+				        why != NULL ? why : strerror(-r));
+				d->prev_bad[d->n_prev_bad++ % CP_PREV_BAD_MAX] = de->d_ino;
+			}
 			continue;
 		}
 		if (cp_store_boot(d->store, m.boot_id, true) != NULL)

@@ -46,6 +46,9 @@ struct cp_drain {
 	bool waiting_logged;
 
 	uint64_t next_stat_ns, next_prev_ns;
+#define CP_PREV_BAD_MAX 16
+	ino_t prev_bad[CP_PREV_BAD_MAX];   /* .prev files already reported unusable */
+	uint32_t n_prev_bad;
 
 	/* counters for `status` (this run) */
 	uint64_t epochs_drained;   /* applied to the store */
