@@ -26,6 +26,7 @@
 #define CP_OUT_MAX      (512u << 20)   /* a reply backlog beyond this: drop the client */
 #define CP_OUT_PAUSE    (1u << 20)     /* stop reading requests above this backlog */
 #define CP_ACCEPT_BURST 64
+#define CP_READ_ROUNDS  16             /* recv() calls per client per loop turn */
 
 static int cp_sock_bind(const char *path, const char *group, int *out)
 {
@@ -306,8 +307,12 @@ static bool cp_client_lines(struct cp_ctl *c, struct cp_client *cl, bool eof)
 static void cp_client_read(struct cp_ctl *c, struct cp_client *cl, uint64_t now)
 {
 	bool eof = false;
+	int rounds = 0;
 
-	while (!cl->closing && cl->in_len <= c->max_request) {
+	/* bounded per loop turn, so one busy client cannot starve the drain or the others;
+	 * poll() reports the rest next turn */
+	while (!cl->closing && !cl->eof && cl->in_len <= c->max_request &&
+	       rounds++ < CP_READ_ROUNDS) {
 		ssize_t r = recv(cl->fd, cl->in + cl->in_len, c->max_request + 1 - cl->in_len,
 		                 MSG_DONTWAIT);
 
@@ -333,12 +338,15 @@ static void cp_client_read(struct cp_ctl *c, struct cp_client *cl, uint64_t now)
 			break;
 	}
 	if (eof) {
+		/* the peer sent all it will: answer what is buffered (maybe over several
+		 * turns, if the backlog pauses us), then close */
+		cl->eof = true;
 		if (!cp_client_lines(c, cl, true)) {
 			cp_client_close(c, cl, "reply backlog too large");
 			return;
 		}
-		cl->closing = true;
-		cl->in_len = 0;
+		if (cl->in_len == 0)
+			cl->closing = true;
 	}
 }
 
@@ -444,7 +452,8 @@ size_t cp_ctl_pollfds(struct cp_ctl *c, struct pollfd *pfd, size_t max)
 
 		if (cl->fd < 0)
 			continue;
-		if (!cl->closing && cp_pending(cl) < CP_OUT_PAUSE && cl->in_len <= c->max_request)
+		if (!cl->closing && !cl->eof && cp_pending(cl) < CP_OUT_PAUSE &&
+		    cl->in_len <= c->max_request)
 			ev |= POLLIN;
 		if (cp_pending(cl) > 0)
 			ev |= POLLOUT;
@@ -496,10 +505,12 @@ void cp_ctl_process(struct cp_ctl *c, struct pollfd *pfd, size_t n, uint64_t now
 		if (cl->fd < 0)
 			continue;
 		if (!cl->closing && cl->in_len > 0 && cp_pending(cl) < CP_OUT_PAUSE &&
-		    !cp_client_lines(c, cl, false)) {
+		    !cp_client_lines(c, cl, cl->eof)) {
 			cp_client_close(c, cl, "reply backlog too large");
 			continue;
 		}
+		if (cl->eof && cl->in_len == 0)
+			cl->closing = true;
 		if (cp_pending(cl) > 0 && !cp_client_flush(cl, now)) {
 			cp_client_close(c, cl, "peer gone");
 			continue;

@@ -25,6 +25,7 @@ struct cp_client {
 	int fd;                    /* -1: free entry */
 	bool admin;
 	bool closing;              /* close once out is flushed; read no more */
+	bool eof;                  /* peer shut its side: answer what is buffered, then close */
 	pid_t pid;
 	uid_t uid;
 	char *in;                  /* max_request + 1 bytes */

@@ -140,6 +140,23 @@ try:
     check(idle.closed(6.0) and time.time() - t0 >= 1.5, "idle connection closed after idle_timeout_s")
     idle.close()
 
+    # pipelined: 20000 requests in one write, then half-close; every one answered
+    pl = dm.conn()
+    import socket as _s
+    import threading
+    reqs = b"".join(b'{"id":%d,"cmd":"help"}\n' % i for i in range(20000))
+    t = threading.Thread(target=lambda: (pl.s.sendall(reqs), pl.s.shutdown(_s.SHUT_WR)))
+    t.start()
+    ids = []
+    while True:
+        l = pl.line()
+        if l is None:
+            break
+        ids.append(json.loads(l)["id"])
+    t.join()
+    check(ids == list(range(20000)), "20000 pipelined requests then EOF: all answered in order, then closed")
+    pl.close()
+
     # garbage
     rnd = random.Random(1234)
     g = dm.conn()
