@@ -1,0 +1,511 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * covstore.c — coverage cells per period: exact slot sets, SYN and Mirai counts;
+ * see covstore.h.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "covstore.h"
+
+#define COV_MAX_SAMPLE (1u << 24)
+#define COV_SER_MAGIC  0x31564f43u   /* "COV1" */
+#define COV_SER_VERSION 1u
+
+static inline uint32_t cov_hash(const struct cov_key *k)
+{
+	uint64_t x = ((uint64_t)k->block << 32) ^ ((uint64_t)k->period << 24) ^
+	             ((uint64_t)k->dport << 8) ^ k->proto;
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return (uint32_t)x;
+}
+
+static inline bool cov_match(const struct cov_cell *c, const struct cov_key *k)
+{
+	return c->block == k->block && c->period == k->period && c->dport == k->dport &&
+	       c->proto == k->proto;
+}
+
+int cov_store_init(struct cov_store *s, uint32_t sample_size, uint8_t block_len, uint8_t unit)
+{
+	memset(s, 0, sizeof(*s));
+	if (sample_size == 0 || sample_size > COV_MAX_SAMPLE || block_len < 1 || block_len > 32 ||
+	    unit > 3)
+		return -EINVAL;
+	s->sample_size = sample_size;
+	s->block_len = block_len;
+	s->unit = unit;
+	s->cell = calloc(64, sizeof(*s->cell));
+	if (s->cell == NULL)
+		return -ENOMEM;
+	s->mask = 63;
+	return 0;
+}
+
+void cov_store_fini(struct cov_store *s)
+{
+	if (s->cell != NULL)
+		for (uint32_t i = 0; i <= s->mask; i++)
+			if (s->cell[i].flags & COV_F_USED)
+				free(s->cell[i].set.sparse);
+	free(s->cell);
+	memset(s, 0, sizeof(*s));
+}
+
+static int cov_grow(struct cov_store *s)
+{
+	uint32_t ncap = (s->mask + 1) * 2, nmask = ncap - 1;
+	struct cov_cell *nc;
+
+	if (ncap == 0 || ncap > (1u << 30))
+		return -ENOMEM;
+	nc = calloc(ncap, sizeof(*nc));
+	if (nc == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i <= s->mask; i++) {
+		const struct cov_cell *c = &s->cell[i];
+		struct cov_key k = { c->period, c->block, c->dport, c->proto };
+		uint32_t j;
+		if (!(c->flags & COV_F_USED))
+			continue;
+		for (j = cov_hash(&k) & nmask; nc[j].flags & COV_F_USED; j = (j + 1) & nmask)
+			;
+		nc[j] = *c;
+	}
+	free(s->cell);
+	s->cell = nc;
+	s->mask = nmask;
+	return 0;
+}
+
+const struct cov_cell *cov_store_find(const struct cov_store *s, const struct cov_key *k)
+{
+	for (uint32_t j = cov_hash(k) & s->mask;; j = (j + 1) & s->mask) {
+		const struct cov_cell *c = &s->cell[j];
+		if (!(c->flags & COV_F_USED))
+			return NULL;
+		if (cov_match(c, k))
+			return c;
+	}
+}
+
+struct cov_cell *cov_store_cell(struct cov_store *s, const struct cov_key *k, bool create)
+{
+	uint32_t j;
+	struct cov_cell *c;
+
+	for (j = cov_hash(k) & s->mask;; j = (j + 1) & s->mask) {
+		c = &s->cell[j];
+		if (!(c->flags & COV_F_USED))
+			break;
+		if (cov_match(c, k))
+			return c;
+	}
+	if (!create)
+		return NULL;
+	/* load <= 5/8 keeps probes short */
+	if ((uint64_t)(s->n_cells + 1) * 8 > (uint64_t)(s->mask + 1) * 5) {
+		if (cov_grow(s) != 0) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		for (j = cov_hash(k) & s->mask; s->cell[j].flags & COV_F_USED; j = (j + 1) & s->mask)
+			;
+		c = &s->cell[j];
+	}
+	memset(c, 0, sizeof(*c));
+	c->period = k->period;
+	c->block = k->block;
+	c->dport = k->dport;
+	c->proto = k->proto;
+	c->flags = COV_F_USED;
+	if (s->n_cells == 0 || k->period < s->period_min)
+		s->period_min = k->period;
+	if (s->n_cells == 0 || k->period > s->period_max)
+		s->period_max = k->period;
+	s->n_cells++;
+	return c;
+}
+
+bool cov_cell_has(const struct cov_store *s, const struct cov_cell *c, uint32_t slot)
+{
+	if (slot >= s->sample_size)
+		return false;
+	if (c->flags & COV_F_DENSE)
+		return (c->set.bits[slot / 64] >> (slot % 64)) & 1;
+	uint32_t lo = 0, hi = c->n;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (c->set.sparse[mid] < slot)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < c->n && c->set.sparse[lo] == slot;
+}
+
+void cov_cell_slots(const struct cov_store *s, const struct cov_cell *c, uint32_t *out)
+{
+	if (!(c->flags & COV_F_DENSE)) {
+		if (c->n)
+			memcpy(out, c->set.sparse, (size_t)c->n * sizeof(*out));
+		return;
+	}
+	uint32_t k = 0;
+	for (uint32_t w = 0; w < cov_store_words(s); w++) {
+		uint64_t x = c->set.bits[w];
+		while (x) {
+			out[k++] = w * 64 + (uint32_t)__builtin_ctzll(x);
+			x &= x - 1;
+		}
+	}
+}
+
+/* Make c dense. */
+static int cov_densify(struct cov_store *s, struct cov_cell *c)
+{
+	uint32_t words = cov_store_words(s);
+	uint64_t *b = calloc(words, sizeof(*b));
+
+	if (b == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < c->n; i++)
+		b[c->set.sparse[i] / 64] |= 1ull << (c->set.sparse[i] % 64);
+	s->set_bytes -= (uint64_t)c->cap * sizeof(uint32_t);
+	free(c->set.sparse);
+	c->set.bits = b;
+	c->cap = words;
+	c->flags |= COV_F_DENSE;
+	s->n_dense++;
+	s->set_bytes += (uint64_t)words * sizeof(uint64_t);
+	return 0;
+}
+
+static int cov_u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* c ∪= sorted distinct in[0..n). */
+static int cov_union_sorted(struct cov_store *s, struct cov_cell *c, const uint32_t *in, uint32_t n)
+{
+	uint32_t *m, i = 0, j = 0, k = 0, cap;
+
+	if (n == 0)
+		return 0;
+	if (c->flags & COV_F_DENSE) {
+		for (i = 0; i < n; i++) {
+			uint64_t bit = 1ull << (in[i] % 64), *w = &c->set.bits[in[i] / 64];
+			c->n += !(*w & bit);
+			*w |= bit;
+		}
+		return 0;
+	}
+	/* would the union pass the bitmap size?  (upper bound c->n + n) */
+	if ((uint64_t)(c->n + n) * 32 > s->sample_size && (uint64_t)(c->n + n) > 2) {
+		int rc = cov_densify(s, c);
+		if (rc != 0)
+			return rc;
+		return cov_union_sorted(s, c, in, n);
+	}
+	cap = c->n + n;
+	m = malloc((size_t)cap * sizeof(*m));
+	if (m == NULL)
+		return -ENOMEM;
+	while (i < c->n || j < n) {
+		if (j == n || (i < c->n && c->set.sparse[i] < in[j]))
+			m[k++] = c->set.sparse[i++];
+		else if (i == c->n || in[j] < c->set.sparse[i])
+			m[k++] = in[j++];
+		else {
+			m[k++] = in[j++];
+			i++;
+		}
+	}
+	s->set_bytes += (uint64_t)cap * sizeof(uint32_t);
+	s->set_bytes -= (uint64_t)c->cap * sizeof(uint32_t);
+	free(c->set.sparse);
+	c->set.sparse = m;
+	c->cap = cap;
+	c->n = k;
+	return 0;
+}
+
+int cov_store_add(struct cov_store *s, const struct cov_key *k, uint64_t syns, uint64_t mirai,
+                  const uint32_t *slots, uint32_t n)
+{
+	struct cov_cell *c;
+	uint32_t *tmp = NULL, m = 0;
+	int rc = 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		if (slots[i] >= s->sample_size)
+			return -ERANGE;
+	if (n > 0) {
+		tmp = malloc((size_t)n * sizeof(*tmp));
+		if (tmp == NULL)
+			return -ENOMEM;
+		memcpy(tmp, slots, (size_t)n * sizeof(*tmp));
+		qsort(tmp, n, sizeof(*tmp), cov_u32_cmp);
+		for (uint32_t i = 0; i < n; i++)
+			if (i == 0 || tmp[i] != tmp[m - 1])
+				tmp[m++] = tmp[i];
+	}
+	c = cov_store_cell(s, k, true);
+	if (c == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = cov_union_sorted(s, c, tmp, m);
+	if (rc == 0) {
+		c->syns += syns;
+		c->mirai += mirai;
+	}
+out:
+	free(tmp);
+	return rc;
+}
+
+int cov_store_add_bits(struct cov_store *s, const struct cov_key *k, uint64_t syns,
+                       uint64_t mirai, const uint64_t *bits)
+{
+	uint32_t words = cov_store_words(s), cnt = 0;
+	struct cov_cell *c;
+
+	if (s->sample_size % 64 && (bits[words - 1] >> (s->sample_size % 64)))
+		return -ERANGE;
+	c = cov_store_cell(s, k, true);
+	if (c == NULL)
+		return -ENOMEM;
+	if (!(c->flags & COV_F_DENSE)) {
+		int rc = cov_densify(s, c);
+		if (rc != 0)
+			return rc;
+	}
+	for (uint32_t w = 0; w < words; w++) {
+		c->set.bits[w] |= bits[w];
+		cnt += (uint32_t)__builtin_popcountll(c->set.bits[w]);
+	}
+	c->n = cnt;
+	c->syns += syns;
+	c->mirai += mirai;
+	return 0;
+}
+
+int cov_store_merge(struct cov_store *dst, const struct cov_store *src)
+{
+	if (dst->sample_size != src->sample_size || dst->block_len != src->block_len ||
+	    dst->unit != src->unit)
+		return -EINVAL;
+	for (uint32_t i = 0; i <= src->mask; i++) {
+		const struct cov_cell *c = &src->cell[i];
+		struct cov_key k = { c->period, c->block, c->dport, c->proto };
+		int rc;
+		if (!(c->flags & COV_F_USED))
+			continue;
+		if (c->flags & COV_F_DENSE) {
+			rc = cov_store_add_bits(dst, &k, c->syns, c->mirai, c->set.bits);
+		} else {
+			struct cov_cell *d = cov_store_cell(dst, &k, true);
+			if (d == NULL)
+				return -ENOMEM;
+			rc = cov_union_sorted(dst, d, c->set.sparse, c->n);
+			if (rc == 0) {
+				d->syns += c->syns;
+				d->mirai += c->mirai;
+			}
+		}
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+uint64_t cov_store_bytes(const struct cov_store *s)
+{
+	return (uint64_t)(s->mask + 1) * sizeof(struct cov_cell) + s->set_bytes;
+}
+
+/* ------------------------------------------------------------------ serialisation */
+
+struct cov_ser_hdr {
+	uint32_t magic, version;
+	uint32_t sample_size;
+	uint8_t  block_len, unit, pad[2];
+	uint64_t n_cells;
+};
+
+struct cov_ser_cell {
+	uint32_t period, block;
+	uint16_t dport;
+	uint8_t  proto, dense;
+	uint32_t n;
+	uint64_t syns, mirai;
+};
+
+int cov_store_serialize(const struct cov_store *s, uint8_t **out, size_t *len)
+{
+	size_t size = sizeof(struct cov_ser_hdr), off;
+	uint32_t words = cov_store_words(s);
+	struct cov_ser_hdr h = { COV_SER_MAGIC, COV_SER_VERSION, s->sample_size, s->block_len,
+	                         s->unit, { 0, 0 }, s->n_cells };
+	uint8_t *b;
+
+	for (uint32_t i = 0; i <= s->mask; i++) {
+		const struct cov_cell *c = &s->cell[i];
+		if (!(c->flags & COV_F_USED))
+			continue;
+		size += sizeof(struct cov_ser_cell) + ((c->flags & COV_F_DENSE) ?
+			(size_t)words * 8 : (size_t)c->n * 4);
+	}
+	b = malloc(size);
+	if (b == NULL)
+		return -ENOMEM;
+	memcpy(b, &h, sizeof(h));
+	off = sizeof(h);
+	for (uint32_t i = 0; i <= s->mask; i++) {
+		const struct cov_cell *c = &s->cell[i];
+		struct cov_ser_cell sc;
+		if (!(c->flags & COV_F_USED))
+			continue;
+		memset(&sc, 0, sizeof(sc));
+		sc.period = c->period;
+		sc.block = c->block;
+		sc.dport = c->dport;
+		sc.proto = c->proto;
+		sc.dense = (c->flags & COV_F_DENSE) != 0;
+		sc.n = c->n;
+		sc.syns = c->syns;
+		sc.mirai = c->mirai;
+		memcpy(b + off, &sc, sizeof(sc));
+		off += sizeof(sc);
+		if (sc.dense) {
+			memcpy(b + off, c->set.bits, (size_t)words * 8);
+			off += (size_t)words * 8;
+		} else if (c->n) {
+			memcpy(b + off, c->set.sparse, (size_t)c->n * 4);
+			off += (size_t)c->n * 4;
+		}
+	}
+	*out = b;
+	*len = off;
+	return 0;
+}
+
+int cov_store_deserialize(struct cov_store *s, const uint8_t *buf, size_t len, const char **why)
+{
+	struct cov_ser_hdr h;
+	size_t off = sizeof(h);
+	uint32_t words;
+	uint32_t *slots = NULL;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	if (len < sizeof(h)) {
+		*why = "coverage section truncated";
+		return -EBADMSG;
+	}
+	memcpy(&h, buf, sizeof(h));
+	if (h.magic != COV_SER_MAGIC || h.version != COV_SER_VERSION) {
+		*why = "coverage section: bad magic or version";
+		return -EBADMSG;
+	}
+	rc = cov_store_init(s, h.sample_size, h.block_len, h.unit);
+	if (rc == -EINVAL) {
+		*why = "coverage section: bad sample size, block length or period unit";
+		return -EBADMSG;
+	}
+	if (rc != 0)
+		return rc;
+	words = cov_store_words(s);
+	if (h.n_cells > (len - off) / sizeof(struct cov_ser_cell)) {
+		*why = "coverage section: cell count past the end";
+		goto bad;
+	}
+	for (uint64_t i = 0; i < h.n_cells; i++) {
+		struct cov_ser_cell sc;
+		struct cov_key k;
+		if (len - off < sizeof(sc)) {
+			*why = "coverage section truncated";
+			goto bad;
+		}
+		memcpy(&sc, buf + off, sizeof(sc));
+		off += sizeof(sc);
+		k = (struct cov_key){ sc.period, sc.block, sc.dport, sc.proto };
+		if (cov_store_find(s, &k) != NULL) {
+			*why = "coverage section: duplicate cell";
+			goto bad;
+		}
+		if (sc.dense > 1 || sc.n > s->sample_size) {
+			*why = "coverage section: bad cell";
+			goto bad;
+		}
+		if (sc.dense) {
+			uint64_t *bits, cnt = 0;
+			if (len - off < (size_t)words * 8) {
+				*why = "coverage section truncated";
+				goto bad;
+			}
+			bits = malloc((size_t)words * 8);
+			if (bits == NULL) {
+				rc = -ENOMEM;
+				goto fail;
+			}
+			memcpy(bits, buf + off, (size_t)words * 8);
+			off += (size_t)words * 8;
+			for (uint32_t w = 0; w < words; w++)
+				cnt += (uint64_t)__builtin_popcountll(bits[w]);
+			if (cnt != sc.n) {
+				free(bits);
+				*why = "coverage section: bitmap count mismatch";
+				goto bad;
+			}
+			rc = cov_store_add_bits(s, &k, sc.syns, sc.mirai, bits);
+			free(bits);
+		} else {
+			if ((len - off) / 4 < sc.n) {
+				*why = "coverage section truncated";
+				goto bad;
+			}
+			free(slots);
+			slots = malloc((size_t)(sc.n ? sc.n : 1) * 4);
+			if (slots == NULL) {
+				rc = -ENOMEM;
+				goto fail;
+			}
+			memcpy(slots, buf + off, (size_t)sc.n * 4);
+			off += (size_t)sc.n * 4;
+			for (uint32_t j = 0; j < sc.n; j++)
+				if (slots[j] >= s->sample_size || (j > 0 && slots[j] <= slots[j - 1])) {
+					*why = "coverage section: slot list out of range or unsorted";
+					goto bad;
+				}
+			rc = cov_store_add(s, &k, sc.syns, sc.mirai, slots, sc.n);
+		}
+		if (rc != 0) {
+			if (rc == -ERANGE) {
+				*why = "coverage section: slot out of range";
+				goto bad;
+			}
+			goto fail;
+		}
+	}
+	if (off != len) {
+		*why = "coverage section: trailing bytes";
+		goto bad;
+	}
+	free(slots);
+	return 0;
+bad:
+	rc = -EBADMSG;
+fail:
+	free(slots);
+	cov_store_fini(s);
+	return rc;
+}
