@@ -14,9 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "control/scan.h"
+#include "control/scan_report.h"
 #include "dataplane/period.h"
 
 #define S_SIZE 10u
@@ -317,6 +319,33 @@ static void test_classes(void **state)
 	assert_int_equal(r.n_pop, 9 + 6 + 12);
 	assert_int_equal(r.pop[9].sets, 1);
 	assert_int_equal(r.pop[9].port, 100);
+
+	/* the report: every file written, the tables hold every continuous block */
+	char dir[] = "/tmp/obs_scan_reportXXXXXX", path[128], err[256], line[512];
+	struct scan_report_files files;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(scan_report_write(dir, &s, &r, 5, UINT32_MAX, &files, err, sizeof(err)), 0);
+	assert_int_equal(files.n, 7);
+	for (unsigned i = 0; i < files.n; i++) {
+		FILE *f;
+		unsigned lines = 0;
+		snprintf(path, sizeof(path), "%s/%s", dir, files.name[i]);
+		f = fopen(path, "r");
+		assert_non_null(f);
+		while (fgets(line, sizeof(line), f))
+			lines++;
+		fclose(f);
+		if (strcmp(files.name[i], "scan-table3.csv") == 0)
+			assert_int_equal(lines, 1 + 4);
+		if (strcmp(files.name[i], "scan-table2.csv") == 0)
+			assert_int_equal(lines, 1 + 5);
+		assert_true(lines > 1);
+		unlink(path);
+	}
+	rmdir(dir);
+	assert_int_equal(scan_report_write("/nonexistent-dir", &s, &r, 5, UINT32_MAX, &files, err,
+	                                   sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "/nonexistent-dir"));
 	scan_result_free(&r);
 
 	/* overriding J* and S*: J* 0.7 makes BLK(3,2) routine; S* 0.6 makes BLK(3,3) semi */

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * scan_report.h — SPEC.md A as files a person reads: the paper's Table 3 (continuous
+ * scanners) and Table 2 (port popularity) as CSV and Markdown, and three SVG figures:
+ * blocks per country (bar chart), median Jaccard vs Simpson per block (scatter, with the
+ * J* / S* lines), and one block's port sets over the periods (heatmap, ports x periods).
+ *
+ * Files written into dir (which must exist):
+ *   scan-table3.csv  scan-table3.md  scan-table2.csv  scan-table2.md
+ *   scan-countries.svg  scan-js.svg  scan-block.svg (only when heat_block has periods)
+ * Each is written to NAME.tmp and renamed, so a reader never sees half a file.
+ *
+ * Pure apart from the file writes; single-threaded (cp main loop, tests).
+ */
+#ifndef OBSCURA_CP_SCAN_REPORT_H
+#define OBSCURA_CP_SCAN_REPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "covstore.h"
+#include "scan.h"
+
+#define SCAN_REPORT_MAX_FILES 8
+
+struct scan_report_files {
+	unsigned n;
+	char name[SCAN_REPORT_MAX_FILES][32];
+};
+
+/*
+ * Write the report for r (from scan_analyze on cs).  top: rows of Table 2 (0 = 20).
+ * heat_block: the block of the heatmap; UINT32_MAX picks the continuous scanner with
+ * the most wide-area periods.  Returns 0 and the names written, or -errno with err.
+ */
+int scan_report_write(const char *dir, const struct cov_store *cs, const struct scan_result *r,
+                      unsigned top, uint32_t heat_block, struct scan_report_files *files,
+                      char *err, size_t errlen);
+
+#endif
