@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * tables.h — the RCU-managed holder of the dataplane's read-mostly tables (scanner
+ * prefixes, RESIP set, exclusion prefixes, Hyperscan database; DESIGN.md "Read-mostly
+ * tables ... replaced whole").
+ *
+ * A table is an immutable object behind one pointer per table id.  Who calls what:
+ *
+ *   main lcore (and only it): obs_tables_init() once before the workers start;
+ *     obs_tables_swap(id, new, free_fn) to publish a freshly built table: it stores the
+ *     new pointer (release), waits until every registered worker has reported a
+ *     quiescent state after the store (rte_rcu_qsbr_synchronize), then calls the old
+ *     table's free function.  Blocking, bounded by one burst loop of the slowest worker.
+ *     obs_tables_fini() after the workers stopped frees every table.
+ *
+ *   each worker w: obs_tables_online(w) before its loop; once per burst loop
+ *     obs_tables_get(id) at the top of the burst (one pointer for the whole burst) and
+ *     obs_tables_quiescent(w) at the bottom, outside any use of a table pointer;
+ *     obs_tables_offline(w) before it returns (so a finished worker never blocks a swap).
+ *
+ * Why that gives "never loses or double-counts a packet": a burst reads one table
+ * pointer and classifies all its packets against that one table; the old table is freed
+ * only after every worker has passed the end of the burst that may have used it.  A
+ * packet is therefore counted exactly once, against the old table or the new one.
+ *
+ * To plug a table in: add an id to enum obs_table_id, build your immutable object on the
+ * main lcore, obs_tables_swap() it in with its free function, read it in the worker with
+ * obs_tables_get().  The holder never looks inside a table.
+ */
+#ifndef OBSCURA_TABLES_H
+#define OBSCURA_TABLES_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include <rte_rcu_qsbr.h>
+
+enum obs_table_id {
+	OBS_TABLE_SCANNER = 0,   /* struct obs_scanner_tab (scanner_table.h) */
+	OBS_TABLE_RESIP,         /* issue 4 */
+	OBS_TABLE_EXCLUDE,       /* issue 5 */
+	OBS_TABLE_RULES,         /* issue 5 */
+	OBS_TABLE_N
+};
+
+typedef void (*obs_table_free_fn)(void *table);
+
+struct obs_tables {
+	struct rte_rcu_qsbr *qs;
+	uint32_t n_threads;
+	_Atomic(void *) cur[OBS_TABLE_N];
+	obs_table_free_fn free_fn[OBS_TABLE_N];
+	uint64_t generation[OBS_TABLE_N];   /* swaps so far, per table (main lcore) */
+};
+
+extern struct obs_tables obs_tables;
+
+/* Main lcore, before the workers start.  0 or -errno. */
+int obs_tables_init(uint32_t n_workers);
+/* Main lcore, after the workers stopped: frees every table and the QSBR variable. */
+void obs_tables_fini(void);
+
+/* Main lcore: publish t (may be NULL: no table) for id, wait for the grace period, free
+ * the old table with its free function.  0, or -EINVAL (bad id). */
+int obs_tables_swap(enum obs_table_id id, void *t, obs_table_free_fn free_fn);
+
+/* Workers. */
+int obs_tables_online(uint32_t worker);
+void obs_tables_offline(uint32_t worker);
+
+static inline void *obs_tables_get(enum obs_table_id id)
+{
+	return atomic_load_explicit(&obs_tables.cur[id], memory_order_acquire);
+}
+
+static inline void obs_tables_quiescent(uint32_t worker)
+{
+	if (obs_tables.qs != NULL)
+		rte_rcu_qsbr_quiescent(obs_tables.qs, worker);
+}
+
+#endif
