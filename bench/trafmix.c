@@ -1,0 +1,340 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * trafmix.c — see trafmix.h.  Single-threaded; the callers build the pool once at start.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trafmix.h"
+
+enum { BM_R_BACKGROUND = 0, BM_R_MIRAI, BM_R_RESIP, BM_R_SCANPFX };
+
+static const uint16_t bm_scan_ports[32] = {
+	21, 22, 23, 25, 53, 80, 110, 111, 135, 139, 143, 443, 445, 993, 995, 1433,
+	1723, 2323, 3306, 3389, 5060, 5432, 5900, 6379, 8000, 8080, 8443, 8888, 9200,
+	11211, 27017, 37215,
+};
+
+static const char *const bm_providers[] = {
+	"bright", "oxylabs", "smartproxy", "iproyal", "netnut", "soax", "packetstream",
+	"proxyrack", "geosurf", "infatica",
+};
+
+/* lowbias32: xorshift-multiply rounds, each a bijection on 32 bits */
+static inline uint32_t bm_mix32(uint32_t x)
+{
+	x ^= x >> 16; x *= 0x7feb352du;
+	x ^= x >> 15; x *= 0x846ca68bu;
+	x ^= x >> 16;
+	return x;
+}
+
+static inline uint32_t bm_perm(uint64_t seed, uint32_t x)
+{
+	return bm_mix32(bm_mix32(x ^ (uint32_t)seed) ^ (uint32_t)(seed >> 32));
+}
+
+static inline uint64_t bm_splitmix(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static bool bm_reserved(uint32_t a)
+{
+	uint32_t o = a >> 24;
+
+	return o == 0 || o == 10 || o == 127 || o >= 224 ||
+	       (a & 0xffc00000u) == 0x64400000u ||   /* 100.64/10 */
+	       (a & 0xffff0000u) == 0xa9fe0000u ||   /* 169.254/16 */
+	       (a & 0xfff00000u) == 0xac100000u ||   /* 172.16/12 */
+	       (a & 0xffff0000u) == 0xc0a80000u ||   /* 192.168/16 */
+	       (a & 0xfffe0000u) == 0xc6120000u;     /* 198.18/15: the bench telescope */
+}
+
+/* Source i of region r: distinct over every (r, i) with i < 2^28, never reserved
+ * (the inputs of the bijection differ, so the outputs do). */
+static uint32_t bm_addr(uint64_t seed, uint32_t r, uint32_t i)
+{
+	uint32_t round, a = 0;
+
+	for (round = 0; round < 4; round++) {
+		a = bm_perm(seed, (round << 30) | (r << 28) | (i & 0x0fffffffu));
+		if (!bm_reserved(a))
+			return a;
+	}
+	return a;
+}
+
+uint32_t bm_resip_addr(uint64_t seed, uint32_t i)
+{
+	return bm_addr(seed, BM_R_RESIP, i);
+}
+
+/* Scanner prefix k: the first BM_SCAN_HOSTS/4 are /24s holding 4 scanner hosts each. */
+static uint32_t bm_scan_prefix(uint64_t seed, uint32_t k, uint8_t *len)
+{
+	uint32_t a = bm_addr(seed, BM_R_SCANPFX, k), h = bm_mix32(k ^ 0x5ca11e5u) % 100;
+
+	*len = k < BM_SCAN_HOSTS / 4 ? 24 : h < 70 ? 24 : h < 85 ? 32 : h < 95 ? 28 : 16;
+	return *len == 32 ? a : a & ~((1u << (32 - *len)) - 1u);
+}
+
+static uint32_t bm_scan_host(uint64_t seed, uint32_t h)
+{
+	uint8_t len;
+
+	return bm_scan_prefix(seed, h / 4, &len) + 1u + h % 4u;
+}
+
+const char *bm_ip_str(uint32_t a, char *buf)
+{
+	snprintf(buf, 16, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+	return buf;
+}
+
+void bm_mix_defaults(struct bm_mix_conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->seed = 6;
+	c->n_sources = 1000000;
+	c->n_packets = 2000000;
+	c->share[BM_K_SCANNER] = 0.30;
+	c->share[BM_K_MIRAI] = 0.15;
+	c->share[BM_K_RESIP] = 0.05;
+	c->tel_addr = 0xc6120000u;   /* 198.18.0.0/20 */
+	c->tel_len = 20;
+	c->n_resip_table = 6200000;
+}
+
+static uint16_t bm_csum(const uint8_t *p, unsigned n)
+{
+	uint32_t s = 0;
+	unsigned i;
+
+	for (i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)p[i] << 8 | p[i + 1];
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+static void bm_put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+static void bm_put32(uint8_t *p, uint32_t v)
+{
+	bm_put16(p, (uint16_t)(v >> 16));
+	bm_put16(p + 2, (uint16_t)v);
+}
+
+/* proto 6: TCP with flags; 17: UDP; 1: ICMP echo.  The frame is zero-padded to 60. */
+static void bm_frame(uint8_t *f, uint32_t src, uint32_t dst, uint8_t proto, uint16_t sport,
+                     uint16_t dport, uint8_t tcp_flags, uint32_t seq, uint16_t ip_id)
+{
+	static const uint8_t mac[12] = { 2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2 };
+	uint8_t *ip = f + 14, *l4 = ip + 20;
+	uint16_t l4len = proto == 6 ? 20 : 8;
+
+	memset(f, 0, BM_FRAME_SLOT);
+	memcpy(f, mac, sizeof(mac));
+	bm_put16(f + 12, 0x0800);
+	ip[0] = 0x45;
+	bm_put16(ip + 2, (uint16_t)(20 + l4len));
+	bm_put16(ip + 4, ip_id);
+	ip[8] = 64;
+	ip[9] = proto;
+	bm_put32(ip + 12, src);
+	bm_put32(ip + 16, dst);
+	bm_put16(ip + 10, bm_csum(ip, 20));
+	if (proto == 6) {
+		bm_put16(l4, sport);
+		bm_put16(l4 + 2, dport);
+		bm_put32(l4 + 4, seq);
+		l4[12] = 5 << 4;
+		l4[13] = tcp_flags;
+		bm_put16(l4 + 14, 65535);
+	} else if (proto == 17) {
+		bm_put16(l4, sport);
+		bm_put16(l4 + 2, dport);
+		bm_put16(l4 + 4, 8);
+	} else {
+		l4[0] = 8;   /* echo request */
+		bm_put16(l4 + 4, sport);
+		bm_put16(l4 + 6, dport);
+	}
+}
+
+int bm_pool_build(const struct bm_mix_conf *c, struct bm_pool *p)
+{
+	uint64_t rng = c->seed * 0x2545f4914f6cdd1dull + 1;
+	uint32_t tel_n = c->tel_len >= 32 ? 1u : 1u << (32 - c->tel_len);
+	uint32_t k, i, j, cnt[BM_K_N] = { 0 };
+	double other = 0;
+
+	memset(p, 0, sizeof(*p));
+	for (k = 0; k < BM_K_BACKGROUND; k++) {
+		if (c->share[k] < 0 || c->share[k] > 1)
+			return -EINVAL;
+		other += c->share[k];
+	}
+	if (other > 1 || c->n_packets < c->n_sources || c->n_sources < 4 * BM_SCAN_HOSTS ||
+	    c->tel_len < 8 || c->tel_len > 30)
+		return -EINVAL;
+	for (k = 0; k < BM_K_BACKGROUND; k++)
+		p->n_pkt[k] = (uint32_t)(c->share[k] * c->n_packets);
+	p->n_pkt[BM_K_BACKGROUND] = c->n_packets - p->n_pkt[0] - p->n_pkt[1] - p->n_pkt[2];
+	/* sources: 64 scanners; mirai bots and RESIP members at a third of their packets
+	 * (a few packets each), capped by the RESIP table; background takes the rest */
+	p->n_src[BM_K_SCANNER] = p->n_pkt[BM_K_SCANNER] ? BM_SCAN_HOSTS : 0;
+	p->n_src[BM_K_MIRAI] = (p->n_pkt[BM_K_MIRAI] + 2) / 3;
+	p->n_src[BM_K_RESIP] = (p->n_pkt[BM_K_RESIP] + 2) / 3;
+	if (p->n_src[BM_K_RESIP] > c->n_resip_table)
+		p->n_src[BM_K_RESIP] = c->n_resip_table;
+	j = p->n_src[0] + p->n_src[1] + p->n_src[2];
+	if (j >= c->n_sources) {
+		/* few sources asked for: shrink the bot and member populations */
+		p->n_src[BM_K_MIRAI] = p->n_src[BM_K_MIRAI] ? (c->n_sources - p->n_src[0]) / 4 : 0;
+		p->n_src[BM_K_RESIP] = p->n_src[BM_K_RESIP] ? (c->n_sources - p->n_src[0]) / 4 : 0;
+		j = p->n_src[0] + p->n_src[1] + p->n_src[2];
+	}
+	p->n_src[BM_K_BACKGROUND] = c->n_sources - j;
+	if (p->n_src[BM_K_BACKGROUND] > p->n_pkt[BM_K_BACKGROUND])
+		return -EINVAL;   /* every background source needs a frame */
+	for (k = 0; k < BM_K_N; k++)
+		if ((p->n_pkt[k] == 0) != (p->n_src[k] == 0))
+			return -EINVAL;
+
+	p->frames = malloc((size_t)c->n_packets * BM_FRAME_SLOT);
+	if (p->frames == NULL)
+		return -ENOMEM;
+	p->n = c->n_packets;
+	for (i = 0; i < p->n; i++) {
+		uint8_t *f = p->frames + (size_t)i * BM_FRAME_SLOT;
+		uint64_t r = bm_splitmix(&rng);
+		uint32_t dst, src, n_k;
+
+		/* kinds laid out in runs, shuffled below */
+		for (k = 0, n_k = 0; k < BM_K_N; k++) {
+			n_k += p->n_pkt[k];
+			if (i < n_k)
+				break;
+		}
+		j = cnt[k]++;
+		dst = c->tel_addr + (uint32_t)(r % tel_n);
+		switch (k) {
+		case BM_K_SCANNER: {
+			uint32_t h = j % BM_SCAN_HOSTS, step = j / BM_SCAN_HOSTS;
+			uint32_t idx = (step * 2654435761u + h * 7919u) & (tel_n - 1);
+
+			src = bm_scan_host(c->seed, h);
+			bm_frame(f, src, c->tel_addr + idx, 6, (uint16_t)(40000 + h),
+			         bm_scan_ports[(step / tel_n + h) % 32], 0x02, (uint32_t)r, 54321);
+			break;
+		}
+		case BM_K_MIRAI:
+			src = bm_addr(c->seed, BM_R_MIRAI, j % p->n_src[k]);
+			bm_frame(f, src, dst, 6, (uint16_t)(1024 + (r >> 32) % 60000),
+			         (r >> 20) % 10 ? 23 : 2323, 0x02, dst, (uint16_t)(r >> 48));
+			break;
+		case BM_K_RESIP:
+			src = bm_resip_addr(c->seed, j % p->n_src[k]);
+			bm_frame(f, src, dst, (r >> 60) & 1 ? 17 : 6, (uint16_t)(1024 + (r >> 32) % 60000),
+			         (uint16_t)(1 + (r >> 16) % 65535), 0x02, (uint32_t)(r >> 8),
+			         (uint16_t)(r >> 48));
+			break;
+		default: {
+			unsigned pr = (unsigned)((r >> 56) % 10);
+
+			src = bm_addr(c->seed, BM_R_BACKGROUND, j % p->n_src[k]);
+			bm_frame(f, src, dst, pr < 6 ? 6 : pr < 9 ? 17 : 1,
+			         (uint16_t)(1024 + (r >> 32) % 60000), (uint16_t)(1 + (r >> 16) % 65535),
+			         0x02, (uint32_t)(r >> 8), (uint16_t)(r >> 48));
+			break;
+		}
+		}
+	}
+	/* Fisher-Yates: sources interleave as on a link */
+	for (i = p->n - 1; i > 0; i--) {
+		uint8_t tmp[BM_FRAME_SLOT];
+
+		j = (uint32_t)(bm_splitmix(&rng) % ((uint64_t)i + 1));
+		memcpy(tmp, p->frames + (size_t)i * BM_FRAME_SLOT, BM_FRAME_SLOT);
+		memcpy(p->frames + (size_t)i * BM_FRAME_SLOT, p->frames + (size_t)j * BM_FRAME_SLOT,
+		       BM_FRAME_SLOT);
+		memcpy(p->frames + (size_t)j * BM_FRAME_SLOT, tmp, BM_FRAME_SLOT);
+	}
+	return 0;
+}
+
+void bm_pool_free(struct bm_pool *p)
+{
+	free(p->frames);
+	memset(p, 0, sizeof(*p));
+}
+
+/* days since 1970-01-01 -> y, m, d (Howard Hinnant's civil_from_days) */
+static void bm_civil(int64_t z, int *y, unsigned *m, unsigned *d)
+{
+	int64_t era, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	yoe = z - era * 146097;
+	yoe = (yoe - yoe / 1460 + yoe / 36524 - yoe / 146096) / 365;
+	doy = z - era * 146097 - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+int bm_write_resip_csv(const char *path, uint64_t seed, uint32_t n)
+{
+	const int64_t day0 = 19358;   /* 2023-01-01 */
+	char ip[16];
+	uint32_t i;
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL)
+		return -errno;
+	fputs("ip,provider,first_seen,last_seen\n", f);
+	for (i = 0; i < n; i++) {
+		uint32_t h = bm_mix32(i ^ 0xc5f0u), a = bm_resip_addr(seed, i);
+		int64_t d1 = day0 + h % 500, d2 = d1 + (h >> 9) % 200;
+		int y1, y2;
+		unsigned m1, dd1, m2, dd2;
+
+		bm_civil(d1, &y1, &m1, &dd1);
+		bm_civil(d2, &y2, &m2, &dd2);
+		fprintf(f, "%s,%s,%04d-%02u-%02u,%04d-%02u-%02u\n", bm_ip_str(a, ip),
+		        bm_providers[(h >> 20) % (sizeof(bm_providers) / sizeof(bm_providers[0]))],
+		        y1, m1, dd1, y2, m2, dd2);
+	}
+	if (fclose(f) != 0)
+		return -errno;
+	return 0;
+}
+
+int bm_write_scanner_prefixes(const char *path, uint64_t seed, uint32_t n)
+{
+	char ip[16];
+	uint32_t k;
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL)
+		return -errno;
+	fputs("# obscura bench: generated scanner prefixes (bench/trafmix.c)\n", f);
+	for (k = 0; k < n; k++) {
+		uint8_t len;
+		uint32_t a = bm_scan_prefix(seed, k, &len);
+
+		fprintf(f, "%s/%u bench-scanner-%u\n", bm_ip_str(a, ip), len, k % 40);
+	}
+	if (fclose(f) != 0)
+		return -errno;
+	return 0;
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# bench_smoke.sh SRC_ROOT BUILD_ROOT — bench/run --smoke on the meson build: it must
+# finish and print its one table with every row (values are not checked).
+set -uo pipefail
+src=$1 build=$2
+out=$(mktemp /tmp/obscura-bench-smoke.XXXXXX)
+trap 'rm -f "$out"' EXIT
+timeout 100 "$src/bench/run" --smoke --build-dir "$build" --no-build --no-results >"$out" 2>&1
+rc=$?
+[ $rc = 0 ] || { echo "FAIL: bench/run --smoke exit $rc"; tail -30 "$out"; exit 1; }
+missing=0
+for row in 'I/O ceiling: rxdrop' 'full pipeline, live: obscura-dp Mpps' \
+	'full pipeline, live: Mpps per worker CPU-second' 'full pipeline, live: cycles/packet' \
+	'minimal pipeline, live' 'lost_updates during the live run' \
+	'micro: obs_worker_burst() cycles/packet' 'micro: Mpps per core' \
+	'micro stage: parse' 'micro stage: tel_map' 'micro stage: time_counters' \
+	'micro stage: exclude_lpm' 'micro stage: scanner_lpm' 'micro stage: resip_lookup' \
+	'micro stage: coverage' 'micro stage: src_record' 'micro stage: payload' \
+	'micro stage: free' 'micro: minimal pipeline' 'memory: cp store per M' \
+	'memory: exchange per M' 'memory: coverage cells' 'memory: RESIP table'; do
+	grep -qF "| $row" "$out" || { echo "FAIL: row missing: $row"; missing=1; }
+done
+grep -q '^| figure' "$out" || { echo "FAIL: no table header"; missing=1; }
+[ $missing = 0 ] || { cat "$out"; exit 1; }
+echo "bench_smoke: ok ($(grep -c '^| ' "$out") table lines)"
