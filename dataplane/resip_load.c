@@ -833,6 +833,10 @@ struct resip_table *resip_load(const char *path, const struct resip_load_opts *o
 	} else {
 		t->format = RESIP_FMT_CSV;
 		rc = rl_load_csv(&b, map, size);
+		/* the rows are copied out: drop the file's pages before the sort's peak */
+		if (map != NULL)
+			munmap(map, size);
+		map = NULL;
 	}
 	if (rc < 0) {
 		snprintf(err, errlen, "RESIP table %s: %s", path, why[0] ? why : strerror(-rc));
