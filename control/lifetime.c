@@ -1,0 +1,976 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * lifetime.c — SPEC.md C (lifetime.h explains input, grouping, memory and ageing).
+ *
+ * Table: a dense array of struct cp_life_src (so eviction can sample uniformly and
+ * remove by moving the last element into the hole) and an open-addressing index of
+ * uint32 positions (linear probing, backward-shift deletion).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "geo.h"
+#include "lifetime.h"
+
+#define CP_LIFE_EMPTY   UINT32_MAX
+#define CP_LIFE_SAMPLES 16u
+#define NS_S            1000000000ull
+
+const uint32_t cp_life_grid_tl[CP_LIFE_GRID_L] = { 0, 1000, 3000, 5000, 7000, 9000, 10000 };
+
+struct cp_life {
+	struct cp_life_conf c;
+	struct cp_life_src *src;
+	uint32_t n, cap;
+	uint32_t *idx;
+	uint32_t idx_mask;            /* idx size - 1 (power of two) */
+	uint64_t rng;
+	uint64_t heap_bytes;          /* group arrays and spilled type arrays */
+	struct cp_life_stats st;
+};
+
+static inline uint32_t cp_life_hash(uint32_t a)
+{
+	a ^= a >> 16; a *= 0x7feb352du;
+	a ^= a >> 15; a *= 0x846ca68bu;
+	a ^= a >> 16;
+	return a;
+}
+
+static uint64_t cp_life_rand(struct cp_life *l)
+{
+	uint64_t x = l->rng;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	l->rng = x;
+	return x;
+}
+
+struct cp_life *cp_life_new(const struct cp_life_conf *c)
+{
+	struct cp_life *l;
+
+	if (!c || c->gap_ns < 3600ull * NS_S || c->max_sources == 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return NULL;
+	l->c = *c;
+	l->idx_mask = 1023;
+	l->idx = malloc(1024 * sizeof(*l->idx));
+	if (!l->idx) {
+		free(l);
+		errno = ENOMEM;
+		return NULL;
+	}
+	memset(l->idx, 0xff, 1024 * sizeof(*l->idx));
+	l->rng = 0x9e3779b97f4a7c15ull;
+	return l;
+}
+
+static inline struct cp_life_group *cp_life_g(struct cp_life_src *s)
+{
+	return s->cap_groups ? s->g.many : &s->g.one;
+}
+
+const struct cp_life_group *cp_life_groups(const struct cp_life_src *s)
+{
+	return s->cap_groups ? s->g.many : &s->g.one;
+}
+
+static inline uint32_t *cp_life_t(struct cp_life_group *g)
+{
+	return g->cap_types ? g->t.p : g->t.in;
+}
+
+const uint32_t *cp_life_group_types(const struct cp_life_group *g)
+{
+	return g->cap_types ? g->t.p : g->t.in;
+}
+
+static void cp_life_group_release(struct cp_life *l, struct cp_life_group *g)
+{
+	if (g->cap_types) {
+		l->heap_bytes -= (uint64_t)g->cap_types * 4;
+		free(g->t.p);
+	}
+	g->cap_types = 0;
+	g->n_types = 0;
+}
+
+static void cp_life_src_release(struct cp_life *l, struct cp_life_src *s)
+{
+	struct cp_life_group *g = cp_life_g(s);
+
+	for (uint32_t i = 0; i < s->n_groups; i++)
+		cp_life_group_release(l, &g[i]);
+	if (s->cap_groups) {
+		l->heap_bytes -= (uint64_t)s->cap_groups * sizeof(struct cp_life_group);
+		free(s->g.many);
+	}
+	s->cap_groups = 0;
+	s->n_groups = 0;
+}
+
+void cp_life_free(struct cp_life *l)
+{
+	if (!l)
+		return;
+	for (uint32_t i = 0; i < l->n; i++)
+		cp_life_src_release(l, &l->src[i]);
+	free(l->src);
+	free(l->idx);
+	free(l);
+}
+
+/* Index slot holding addr, or the empty slot where it would go. */
+static uint32_t cp_life_slot(const struct cp_life *l, uint32_t addr)
+{
+	uint32_t i = cp_life_hash(addr) & l->idx_mask;
+
+	while (l->idx[i] != CP_LIFE_EMPTY && l->src[l->idx[i]].addr != addr)
+		i = (i + 1) & l->idx_mask;
+	return i;
+}
+
+const struct cp_life_src *cp_life_find(const struct cp_life *l, uint32_t addr)
+{
+	uint32_t i = cp_life_slot(l, addr);
+
+	return l->idx[i] == CP_LIFE_EMPTY ? NULL : &l->src[l->idx[i]];
+}
+
+static int cp_life_idx_grow(struct cp_life *l)
+{
+	uint32_t nsz = (l->idx_mask + 1) * 2, *ni = malloc((size_t)nsz * sizeof(*ni)), *old;
+
+	if (!ni)
+		return -ENOMEM;
+	memset(ni, 0xff, (size_t)nsz * sizeof(*ni));
+	old = l->idx;
+	l->idx = ni;
+	l->idx_mask = nsz - 1;
+	for (uint32_t k = 0; k < l->n; k++) {
+		uint32_t i = cp_life_hash(l->src[k].addr) & l->idx_mask;
+
+		while (ni[i] != CP_LIFE_EMPTY)
+			i = (i + 1) & l->idx_mask;
+		ni[i] = k;
+	}
+	free(old);
+	return 0;
+}
+
+/* Remove the index entry at slot i (backward-shift deletion). */
+static void cp_life_idx_del(struct cp_life *l, uint32_t i)
+{
+	uint32_t j = i;
+
+	for (;;) {
+		uint32_t h;
+
+		j = (j + 1) & l->idx_mask;
+		if (l->idx[j] == CP_LIFE_EMPTY)
+			break;
+		h = cp_life_hash(l->src[l->idx[j]].addr) & l->idx_mask;
+		/* entry at j may move to i if its home h is not in (i, j] cyclically */
+		if ((j > i && (h <= i || h > j)) || (j < i && (h <= i && h > j))) {
+			l->idx[i] = l->idx[j];
+			i = j;
+		}
+	}
+	l->idx[i] = CP_LIFE_EMPTY;
+}
+
+static void cp_life_evict(struct cp_life *l)
+{
+	uint32_t victim = (uint32_t)(cp_life_rand(l) % l->n);
+	uint64_t best = cp_life_src_last(&l->src[victim]);
+	uint32_t slot, last;
+
+	/* a small table is scanned whole: exact LRU */
+	for (uint32_t k = 1; k < (l->n <= CP_LIFE_SAMPLES ? l->n + 1 : CP_LIFE_SAMPLES); k++) {
+		uint32_t c = l->n <= CP_LIFE_SAMPLES ? k - 1 : (uint32_t)(cp_life_rand(l) % l->n);
+		uint64_t t = cp_life_src_last(&l->src[c]);
+
+		if (t < best) {
+			best = t;
+			victim = c;
+		}
+	}
+	slot = cp_life_slot(l, l->src[victim].addr);
+	cp_life_idx_del(l, slot);
+	cp_life_src_release(l, &l->src[victim]);
+	last = l->n - 1;
+	if (victim != last) {
+		l->src[victim] = l->src[last];
+		l->idx[cp_life_slot(l, l->src[victim].addr)] = victim;
+	}
+	l->n--;
+	l->st.n_evicted++;
+}
+
+/* Merge sorted b (nb) into g's sorted type set, at most CP_LIFE_MAX_TYPES. */
+static int cp_life_types_merge(struct cp_life *l, struct cp_life_src *s, struct cp_life_group *g,
+                               const uint32_t *b, uint32_t nb)
+{
+	uint32_t *a = cp_life_t(g), na = g->n_types, n = 0, i = 0, j = 0, cap, *out;
+	uint32_t tmp_in[2];
+	uint64_t dropped = 0;
+
+	/* count the union */
+	while (i < na || j < nb) {
+		if (j == nb || (i < na && a[i] < b[j]))
+			i++;
+		else if (i == na || b[j] < a[i])
+			j++;
+		else {
+			i++;
+			j++;
+		}
+		n++;
+	}
+	if (n == na)
+		return 0;
+	if (n > CP_LIFE_MAX_TYPES) {
+		dropped = n - CP_LIFE_MAX_TYPES;
+		n = CP_LIFE_MAX_TYPES;
+	}
+	if (n <= 2 && !g->cap_types) {
+		out = tmp_in;
+		cap = 0;
+	} else if (g->cap_types && n <= g->cap_types) {
+		out = malloc((size_t)n * 4);   /* merge needs a second buffer */
+		cap = g->cap_types;
+		if (!out)
+			return -ENOMEM;
+	} else {
+		cap = n < 8 ? 8 : n;
+		out = malloc((size_t)cap * 4);
+		if (!out)
+			return -ENOMEM;
+	}
+	{
+		uint32_t k = 0;
+
+		i = j = 0;
+		while ((i < na || j < nb) && k < n) {
+			if (j == nb || (i < na && a[i] < b[j]))
+				out[k++] = a[i++];
+			else if (i == na || b[j] < a[i])
+				out[k++] = b[j++];
+			else {
+				out[k++] = a[i++];
+				j++;
+			}
+		}
+	}
+	if (cap == 0) {
+		memcpy(g->t.in, out, n * 4);
+	} else if (g->cap_types && cap == g->cap_types) {
+		memcpy(g->t.p, out, (size_t)n * 4);
+		free(out);
+	} else {
+		if (g->cap_types) {
+			l->heap_bytes -= (uint64_t)g->cap_types * 4;
+			free(g->t.p);
+		}
+		g->t.p = out;
+		g->cap_types = cap;
+		l->heap_bytes += (uint64_t)cap * 4;
+	}
+	g->n_types = n;
+	if (dropped) {
+		l->st.n_types_truncated += dropped;
+		s->flags |= CP_LIFE_F_TRUNC;
+	}
+	return 0;
+}
+
+static int cp_life_u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Merge group o (types sorted) into g. */
+static int cp_life_group_absorb(struct cp_life *l, struct cp_life_src *s, struct cp_life_group *g,
+                                const struct cp_life_group *o)
+{
+	int ret = cp_life_types_merge(l, s, g, cp_life_group_types(o), o->n_types);
+
+	if (ret)
+		return ret;
+	if (o->first_ns < g->first_ns)
+		g->first_ns = o->first_ns;
+	if (o->last_ns > g->last_ns)
+		g->last_ns = o->last_ns;
+	g->events += o->events;
+	g->sensor_mask |= o->sensor_mask;
+	return 0;
+}
+
+static int cp_life_groups_reserve(struct cp_life *l, struct cp_life_src *s, uint32_t need)
+{
+	struct cp_life_group *ng;
+	uint32_t cap;
+
+	if (need <= (s->cap_groups ? s->cap_groups : 1))
+		return 0;
+	cap = s->cap_groups ? s->cap_groups * 2 : 2;
+	while (cap < need)
+		cap *= 2;
+	if (s->cap_groups) {
+		ng = realloc(s->g.many, (size_t)cap * sizeof(*ng));
+		if (!ng)
+			return -ENOMEM;
+		l->heap_bytes -= (uint64_t)s->cap_groups * sizeof(*ng);
+	} else {
+		ng = malloc((size_t)cap * sizeof(*ng));
+		if (!ng)
+			return -ENOMEM;
+		ng[0] = s->g.one;
+		/* inline types of the copied group stay inline (the union is copied) */
+	}
+	s->g.many = ng;
+	s->cap_groups = cap;
+	l->heap_bytes += (uint64_t)cap * sizeof(*ng);
+	return 0;
+}
+
+int cp_life_add(struct cp_life *l, const struct cp_life_hour *h)
+{
+	struct cp_life_src *s;
+	struct cp_life_group a, *g;
+	uint32_t slot, types_buf[64], *types = types_buf, nt = 0;
+	uint64_t G = l->c.gap_ns;
+	int32_t lo, hi;
+	int ret = 0;
+
+	if (h->first_ns > h->last_ns || (h->n_types && !h->types)) {
+		l->st.n_bad++;
+		return -EINVAL;
+	}
+	/* the aggregate as a group with a sorted, unique type set */
+	if (h->n_types > 64) {
+		types = malloc((size_t)h->n_types * 4);
+		if (!types)
+			return -ENOMEM;
+	}
+	if (h->n_types) {
+		memcpy(types, h->types, (size_t)h->n_types * 4);
+		qsort(types, h->n_types, 4, cp_life_u32_cmp);
+		for (uint32_t i = 0; i < h->n_types; i++)
+			if (nt == 0 || types[nt - 1] != types[i])
+				types[nt++] = types[i];
+	}
+	memset(&a, 0, sizeof(a));
+	a.first_ns = h->first_ns;
+	a.last_ns = h->last_ns;
+	a.events = h->events;
+	a.sensor_mask = h->sensor_mask;
+
+	slot = cp_life_slot(l, h->addr);
+	if (l->idx[slot] == CP_LIFE_EMPTY) {
+		if (l->n >= l->c.max_sources) {
+			cp_life_evict(l);
+			slot = cp_life_slot(l, h->addr);
+		}
+		if (l->n == l->cap) {
+			uint32_t cap = l->cap ? l->cap + l->cap / 2 : 1024;
+			struct cp_life_src *ns;
+
+			if (cap > l->c.max_sources)
+				cap = l->c.max_sources;
+			ns = realloc(l->src, (size_t)cap * sizeof(*ns));
+			if (!ns) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			l->src = ns;
+			l->cap = cap;
+		}
+		if ((uint64_t)(l->n + 1) * 2 > (uint64_t)l->idx_mask + 1) {
+			if ((ret = cp_life_idx_grow(l)) != 0)
+				goto out;
+			slot = cp_life_slot(l, h->addr);
+		}
+		s = &l->src[l->n];
+		memset(s, 0, sizeof(*s));
+		s->addr = h->addr;
+		s->n_groups = 1;
+		s->g.one = a;
+		s->cat_mask = h->cat_mask;
+		if (nt && (ret = cp_life_types_merge(l, s, &s->g.one, types, nt)) != 0)
+			goto out;
+		l->idx[slot] = l->n++;
+		l->st.n_adds++;
+		goto out;
+	}
+	s = &l->src[l->idx[slot]];
+	s->cat_mask |= h->cat_mask;
+	g = cp_life_g(s);
+	/* groups connected to a: f < g.last + G and g.first < l + G; they are contiguous */
+	hi = (int32_t)s->n_groups - 1;
+	while (hi >= 0 && g[hi].first_ns >= a.last_ns + G)
+		hi--;
+	lo = hi;
+	while (lo >= 0 && a.first_ns < g[lo].last_ns + G)
+		lo--;
+	lo++;
+	if (lo > hi) {
+		/* a new group at position lo */
+		if (s->n_groups >= CP_LIFE_MAX_GROUPS) {
+			/* fold into the nearest neighbour; the source leaves continuity */
+			int32_t k = lo >= (int32_t)s->n_groups ? (int32_t)s->n_groups - 1 :
+			            (lo == 0 ? 0 : (a.first_ns - g[lo - 1].last_ns <
+			                            g[lo].first_ns - a.last_ns ? lo - 1 : lo));
+			struct cp_life_group tmp = a;
+
+			tmp.n_types = nt <= 2 ? nt : 0;
+			if (nt <= 2)
+				memcpy(tmp.t.in, types, nt * 4);
+			if ((ret = cp_life_group_absorb(l, s, &g[k], &tmp)) == 0 && nt > 2)
+				ret = cp_life_types_merge(l, s, &g[k], types, nt);
+			s->flags |= CP_LIFE_F_CAPPED;
+			l->st.n_groups_capped++;
+			goto added;
+		}
+		if ((ret = cp_life_groups_reserve(l, s, s->n_groups + 1)) != 0)
+			goto out;
+		g = cp_life_g(s);
+		memmove(&g[lo + 1], &g[lo], (size_t)(s->n_groups - (uint32_t)lo) * sizeof(*g));
+		g[lo] = a;
+		s->n_groups++;
+		if (nt && (ret = cp_life_types_merge(l, s, &g[lo], types, nt)) != 0) {
+			/* undo: keep the table consistent */
+			memmove(&g[lo], &g[lo + 1], (size_t)(s->n_groups - 1 - (uint32_t)lo) * sizeof(*g));
+			s->n_groups--;
+		}
+		goto added;
+	}
+	/* merge a and groups lo+1..hi into g[lo] */
+	if (nt && (ret = cp_life_types_merge(l, s, &g[lo], types, nt)) != 0)
+		goto out;
+	if (a.first_ns < g[lo].first_ns)
+		g[lo].first_ns = a.first_ns;
+	if (a.last_ns > g[lo].last_ns)
+		g[lo].last_ns = a.last_ns;
+	g[lo].events += a.events;
+	g[lo].sensor_mask |= a.sensor_mask;
+	for (int32_t k = lo + 1; k <= hi; k++) {
+		if ((ret = cp_life_group_absorb(l, s, &g[lo], &g[k])) != 0)
+			goto out;   /* memory: the bridged groups stay apart, nothing lost */
+		cp_life_group_release(l, &g[k]);
+	}
+	if (hi > lo) {
+		memmove(&g[lo + 1], &g[hi + 1], (size_t)(s->n_groups - (uint32_t)hi - 1) * sizeof(*g));
+		s->n_groups -= (uint32_t)(hi - lo);
+	}
+added:
+	l->st.n_adds++;
+out:
+	if (types != types_buf)
+		free(types);
+	return ret;
+}
+
+void cp_life_get_stats(const struct cp_life *l, struct cp_life_stats *s)
+{
+	*s = l->st;
+	s->n_sources = l->n;
+	s->mem_bytes = (uint64_t)l->cap * sizeof(struct cp_life_src) +
+	               ((uint64_t)l->idx_mask + 1) * 4 + l->heap_bytes + sizeof(*l);
+}
+
+const struct cp_life_conf *cp_life_conf_get(const struct cp_life *l)
+{
+	return &l->c;
+}
+
+uint64_t cp_life_src_first(const struct cp_life_src *s)
+{
+	return cp_life_groups(s)[0].first_ns;
+}
+
+uint64_t cp_life_src_last(const struct cp_life_src *s)
+{
+	return cp_life_groups(s)[s->n_groups - 1].last_ns;
+}
+
+uint64_t cp_life_src_events(const struct cp_life_src *s)
+{
+	const struct cp_life_group *g = cp_life_groups(s);
+	uint64_t e = 0;
+
+	for (uint32_t i = 0; i < s->n_groups; i++)
+		e += g[i].events;
+	return e;
+}
+
+uint64_t cp_life_src_sensors(const struct cp_life_src *s)
+{
+	const struct cp_life_group *g = cp_life_groups(s);
+	uint64_t m = 0;
+
+	for (uint32_t i = 0; i < s->n_groups; i++)
+		m |= g[i].sensor_mask;
+	return m;
+}
+
+unsigned cp_life_bucket(uint64_t p)
+{
+	if (p < 60 * NS_S)
+		return 0;
+	if (p < 86400 * NS_S)
+		return 1;
+	if (p < 30 * 86400 * NS_S)
+		return 2;
+	return 3;
+}
+
+uint64_t cp_life_n_sources(const struct cp_life *l)
+{
+	return l->n;
+}
+
+const struct cp_life_src *cp_life_at(const struct cp_life *l, uint64_t i)
+{
+	return i < l->n ? &l->src[i] : NULL;
+}
+
+static unsigned cp_life_cc_index(const char cc[2])
+{
+	if (cc[0] >= 'A' && cc[0] <= 'Z' && cc[1] >= 'A' && cc[1] <= 'Z')
+		return (unsigned)(cc[0] - 'A') * 26 + (unsigned)(cc[1] - 'A');
+	return 26 * 26;   /* unknown */
+}
+
+int cp_life_report(struct cp_life *l, struct cp_geo *geo, struct cp_life_report *r)
+{
+	uint64_t (*cc)[26 * 26 + 1] = calloc(CP_LIFE_BUCKETS, sizeof(*cc));
+
+	if (!cc)
+		return -ENOMEM;
+	memset(r, 0, sizeof(*r));
+	r->n_sources = l->n;
+	r->n_evicted = l->st.n_evicted;
+	for (uint32_t i = 0; i < l->n; i++) {
+		struct cp_life_src *s = &l->src[i];
+		unsigned b = cp_life_bucket(cp_life_src_last(s) - cp_life_src_first(s));
+		int pc = __builtin_popcountll(cp_life_src_sensors(s));
+
+		r->bucket[b]++;
+		r->sensors[b][pc >= 5 ? 4 : (pc <= 1 ? 0 : pc - 1)]++;
+		if (pc <= 1)
+			r->one_sensor++;
+		for (unsigned c = 0; c < CP_LIFE_CAT_N; c++)
+			if (s->cat_mask & (1u << c))
+				r->cat[b][c]++;
+		if (!(s->flags & CP_LIFE_F_GEO)) {
+			char c2[3];
+
+			if (geo && cp_geo_country(geo, s->addr, c2) == 0 && c2[0] && c2[1]) {
+				s->cc[0] = c2[0];
+				s->cc[1] = c2[1];
+			} else {
+				s->cc[0] = '-';
+				s->cc[1] = '-';
+			}
+			/* an absent database is not cached: it may be configured later */
+			if (geo)
+				s->flags |= CP_LIFE_F_GEO;
+		}
+		cc[b][cp_life_cc_index(s->cc)]++;
+	}
+	for (unsigned b = 0; b < CP_LIFE_BUCKETS; b++) {
+		uint64_t top_sum = 0;
+
+		for (unsigned k = 0; k < CP_LIFE_TOP_CC; k++) {
+			unsigned best = 26 * 26 + 1;
+
+			for (unsigned c = 0; c <= 26 * 26; c++)
+				if (cc[b][c] && (best > 26 * 26 || cc[b][c] > cc[b][best]))
+					best = c;
+			if (best > 26 * 26)
+				break;
+			if (best == 26 * 26) {
+				strcpy(r->top[b][k].cc, "--");
+			} else {
+				r->top[b][k].cc[0] = (char)('A' + best / 26);
+				r->top[b][k].cc[1] = (char)('A' + best % 26);
+				r->top[b][k].cc[2] = 0;
+			}
+			r->top[b][k].n = cc[b][best];
+			top_sum += cc[b][best];
+			cc[b][best] = 0;
+			r->n_top[b]++;
+		}
+		r->cc_rest[b] = r->bucket[b] - top_sum;
+	}
+	free(cc);
+	return 0;
+}
+
+static int cp_life_u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int cp_life_cdf(const struct cp_life *l, enum cp_life_unit u, struct cp_life_cdf_pt **pts,
+                size_t *n_pts, uint64_t *n_pop)
+{
+	uint64_t *v = malloc(((size_t)l->n + 1) * sizeof(*v));
+	uint64_t n = 0, max_x = 0, unit = 0;
+	struct cp_life_cdf_pt *p = NULL;
+	size_t np = 0, k = 0;
+
+	*pts = NULL;
+	*n_pts = 0;
+	*n_pop = 0;
+	if (!v)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < l->n; i++) {
+		const struct cp_life_src *s = &l->src[i];
+		uint64_t per = cp_life_src_last(s) - cp_life_src_first(s);
+
+		switch (u) {
+		case CP_LIFE_DAYS:
+			v[n++] = per;
+			break;
+		case CP_LIFE_MINUTES:
+			if (per < 86400 * NS_S)
+				v[n++] = per;
+			break;
+		case CP_LIFE_SECONDS:
+			if (per < 60 * NS_S)
+				v[n++] = per;
+			break;
+		case CP_LIFE_EVENTS:
+			if (per < 60 * NS_S)
+				v[n++] = cp_life_src_events(s);
+			break;
+		}
+	}
+	qsort(v, n, sizeof(*v), cp_life_u64_cmp);
+	switch (u) {
+	case CP_LIFE_DAYS:
+		unit = 86400 * NS_S;
+		max_x = n ? (v[n - 1] + unit - 1) / unit : 0;
+		break;
+	case CP_LIFE_MINUTES:
+		unit = 60 * NS_S;
+		max_x = 1440;
+		break;
+	case CP_LIFE_SECONDS:
+		unit = NS_S;
+		max_x = 60;
+		break;
+	case CP_LIFE_EVENTS:
+		unit = 0;
+		break;
+	}
+	if (unit) {
+		p = malloc((size_t)(max_x + 1) * sizeof(*p));
+		if (!p)
+			goto nomem;
+		for (uint64_t x = 0; x <= max_x; x++) {
+			while (k < n && v[k] <= x * unit)
+				k++;
+			p[np].x = x;
+			p[np].n_le = k;
+			np++;
+		}
+	} else {
+		p = malloc(((size_t)n + 1) * sizeof(*p));
+		if (!p)
+			goto nomem;
+		for (k = 0; k < n; k++) {
+			if (k + 1 < n && v[k + 1] == v[k])
+				continue;
+			p[np].x = v[k];
+			p[np].n_le = k + 1;
+			np++;
+		}
+	}
+	free(v);
+	*pts = p;
+	*n_pts = np;
+	*n_pop = n;
+	return 0;
+nomem:
+	free(v);
+	return -ENOMEM;
+}
+
+void cp_life_dice_sets(const uint32_t *a, uint32_t na, const uint32_t *b, uint32_t nb,
+                       uint64_t *num, uint64_t *den)
+{
+	uint32_t i = 0, j = 0, inter = 0;
+
+	if (na + nb == 0) {
+		*num = 1;
+		*den = 1;
+		return;
+	}
+	while (i < na && j < nb) {
+		if (a[i] < b[j])
+			i++;
+		else if (b[j] < a[i])
+			j++;
+		else {
+			inter++;
+			i++;
+			j++;
+		}
+	}
+	*num = 2ull * inter;
+	*den = (uint64_t)na + nb;
+}
+
+/* min over consecutive pairs of r_l and r_e as fractions; false when not eligible */
+static bool cp_life_src_minr(const struct cp_life_src *s, uint64_t *ln, uint64_t *ld,
+                             uint64_t *en, uint64_t *ed)
+{
+	const struct cp_life_group *g = cp_life_groups(s);
+
+	if (s->n_groups < 2 || (s->flags & CP_LIFE_F_CAPPED) ||
+	    cp_life_src_last(s) - cp_life_src_first(s) <= 86400 * NS_S)
+		return false;
+	*ln = *en = 1;
+	*ld = *ed = 1;
+	for (uint32_t i = 0; i + 1 < s->n_groups; i++) {
+		uint64_t n, d;
+		int pa = __builtin_popcountll(g[i].sensor_mask);
+		int pb = __builtin_popcountll(g[i + 1].sensor_mask);
+
+		if (pa + pb == 0) {
+			n = 1;
+			d = 1;
+		} else {
+			n = 2ull * (uint64_t)__builtin_popcountll(g[i].sensor_mask & g[i + 1].sensor_mask);
+			d = (uint64_t)(pa + pb);
+		}
+		if (n * *ld < *ln * d) {
+			*ln = n;
+			*ld = d;
+		}
+		cp_life_dice_sets(cp_life_group_types(&g[i]), g[i].n_types,
+		                  cp_life_group_types(&g[i + 1]), g[i + 1].n_types, &n, &d);
+		if (n * *ed < *en * d) {
+			*en = n;
+			*ed = d;
+		}
+	}
+	return true;
+}
+
+/* r = num/den >= t/10000 exactly */
+static inline bool cp_life_ge(uint64_t num, uint64_t den, uint32_t t_e4)
+{
+	return num * 10000u >= (uint64_t)t_e4 * den;
+}
+
+void cp_life_continuity(const struct cp_life *l, uint32_t tl_e4, uint32_t te_e4,
+                        uint64_t *n_continuous, uint64_t *n_eligible)
+{
+	uint64_t c = 0, e = 0;
+
+	for (uint32_t i = 0; i < l->n; i++) {
+		uint64_t ln, ld, en, ed;
+
+		if (!cp_life_src_minr(&l->src[i], &ln, &ld, &en, &ed))
+			continue;
+		e++;
+		if (cp_life_ge(ln, ld, tl_e4) && cp_life_ge(en, ed, te_e4))
+			c++;
+	}
+	*n_continuous = c;
+	*n_eligible = e;
+}
+
+void cp_life_continuity_grid(const struct cp_life *l,
+                             uint64_t out[CP_LIFE_GRID_L][CP_LIFE_GRID_E], uint64_t *n_eligible)
+{
+	uint64_t e = 0;
+
+	memset(out, 0, sizeof(uint64_t) * CP_LIFE_GRID_L * CP_LIFE_GRID_E);
+	for (uint32_t i = 0; i < l->n; i++) {
+		uint64_t ln, ld, en, ed;
+
+		if (!cp_life_src_minr(&l->src[i], &ln, &ld, &en, &ed))
+			continue;
+		e++;
+		for (unsigned a = 0; a < CP_LIFE_GRID_L; a++) {
+			if (!cp_life_ge(ln, ld, cp_life_grid_tl[a]))
+				continue;
+			for (unsigned b = 0; b < CP_LIFE_GRID_E; b++)
+				if (cp_life_ge(en, ed, 500u * b))
+					out[a][b]++;
+		}
+	}
+	*n_eligible = e;
+}
+
+/* ------------------------------------------------------------- snapshot blob --- */
+
+#define CP_LIFE_MAGIC   0x3146494c424fULL   /* "OBLIF1" */
+#define CP_LIFE_VERSION 1u
+
+struct cp_life_buf {
+	uint8_t *p;
+	size_t n, cap;
+	bool oom;
+};
+
+static void cp_life_put(struct cp_life_buf *b, const void *v, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->n + n > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 65536;
+		uint8_t *p;
+
+		while (cap < b->n + n)
+			cap *= 2;
+		p = realloc(b->p, cap);
+		if (!p) {
+			b->oom = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->n, v, n);
+	b->n += n;
+}
+
+int cp_life_save(const struct cp_life *l, uint8_t **buf, size_t *len)
+{
+	struct cp_life_buf b = { 0 };
+	uint64_t hdr[8] = { CP_LIFE_MAGIC, CP_LIFE_VERSION, l->c.gap_ns, l->n, l->st.n_evicted,
+	                    l->st.n_types_truncated, l->st.n_groups_capped, 0 };
+
+	cp_life_put(&b, hdr, sizeof(hdr));
+	for (uint32_t i = 0; i < l->n; i++) {
+		const struct cp_life_src *s = &l->src[i];
+		const struct cp_life_group *g = cp_life_groups(s);
+		uint32_t h[3] = { s->addr, (uint32_t)s->cat_mask | (uint32_t)(s->flags &
+		                  (CP_LIFE_F_TRUNC | CP_LIFE_F_CAPPED)) << 8, s->n_groups };
+
+		cp_life_put(&b, h, sizeof(h));
+		for (uint32_t k = 0; k < s->n_groups; k++) {
+			uint64_t gv[4] = { g[k].first_ns, g[k].last_ns, g[k].events, g[k].sensor_mask };
+
+			cp_life_put(&b, gv, sizeof(gv));
+			cp_life_put(&b, &g[k].n_types, 4);
+			cp_life_put(&b, cp_life_group_types(&g[k]), (size_t)g[k].n_types * 4);
+		}
+	}
+	if (b.oom) {
+		free(b.p);
+		return -ENOMEM;
+	}
+	*buf = b.p;
+	*len = b.n;
+	return 0;
+}
+
+int cp_life_load(struct cp_life *l, const uint8_t *buf, size_t len, char *err, size_t errlen)
+{
+	uint64_t hdr[8];
+	size_t off = sizeof(hdr);
+
+	if (len < sizeof(hdr)) {
+		snprintf(err, errlen, "lifetime section: %zu bytes, shorter than its header", len);
+		return -EINVAL;
+	}
+	memcpy(hdr, buf, sizeof(hdr));
+	if (hdr[0] != CP_LIFE_MAGIC || hdr[1] != CP_LIFE_VERSION) {
+		snprintf(err, errlen, "lifetime section: bad magic or version %llu",
+		         (unsigned long long)hdr[1]);
+		return -EINVAL;
+	}
+	if (l->n) {
+		snprintf(err, errlen, "lifetime section: target table is not empty");
+		return -EBUSY;
+	}
+	for (uint64_t i = 0; i < hdr[3]; i++) {
+		uint32_t h[3];
+
+		if (len - off < sizeof(h))
+			goto trunc;
+		memcpy(h, buf + off, sizeof(h));
+		off += sizeof(h);
+		if (h[2] == 0 || h[2] > CP_LIFE_MAX_GROUPS) {
+			snprintf(err, errlen, "lifetime section: source %llu has %u groups",
+			         (unsigned long long)i, h[2]);
+			return -EINVAL;
+		}
+		for (uint32_t k = 0; k < h[2]; k++) {
+			uint64_t gv[4];
+			uint32_t nt;
+			struct cp_life_hour a;
+			uint32_t *types;
+			int ret;
+
+			if (len - off < sizeof(gv) + 4)
+				goto trunc;
+			memcpy(gv, buf + off, sizeof(gv));
+			memcpy(&nt, buf + off + sizeof(gv), 4);
+			off += sizeof(gv) + 4;
+			if (nt > CP_LIFE_MAX_TYPES || (len - off) / 4 < nt)
+				goto trunc;
+			if (gv[0] > gv[1]) {
+				snprintf(err, errlen, "lifetime section: group with first > last");
+				return -EINVAL;
+			}
+			types = malloc((size_t)nt * 4 + 4);
+			if (!types)
+				return -ENOMEM;
+			memcpy(types, buf + off, (size_t)nt * 4);
+			off += (size_t)nt * 4;
+			a.addr = h[0];
+			a.first_ns = gv[0];
+			a.last_ns = gv[1];
+			a.events = gv[2];
+			a.sensor_mask = gv[3];
+			a.cat_mask = (uint8_t)h[1];
+			a.n_types = nt;
+			a.types = types;
+			ret = cp_life_add(l, &a);
+			free(types);
+			if (ret) {
+				snprintf(err, errlen, "lifetime section: %s", strerror(-ret));
+				return ret;
+			}
+		}
+		{
+			const struct cp_life_src *cs = cp_life_find(l, h[0]);
+
+			if (cs)
+				((struct cp_life_src *)cs)->flags |= (uint8_t)(h[1] >> 8) &
+				                                     (CP_LIFE_F_TRUNC | CP_LIFE_F_CAPPED);
+		}
+	}
+	if (off != len) {
+		snprintf(err, errlen, "lifetime section: %zu trailing bytes", len - off);
+		return -EINVAL;
+	}
+	l->st.n_evicted += hdr[4];
+	l->st.n_types_truncated += hdr[5];
+	l->st.n_groups_capped += hdr[6];
+	return 0;
+trunc:
+	snprintf(err, errlen, "lifetime section: truncated at byte %zu of %zu", off, len);
+	return -EINVAL;
+}
