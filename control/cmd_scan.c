@@ -29,6 +29,7 @@
 
 #include "cmd_scan.h"
 #include "commands.h"
+#include "coverage.h"
 #include "geo.h"
 #include "json.h"
 #include "period.h"
@@ -146,6 +147,77 @@ void cp_scan_note_drain(uint64_t ns, uint64_t records)
 	if (ns > cp_scan.drain_ns_max)
 		cp_scan.drain_ns_max = ns;
 	cp_scan.drain_records += records;
+}
+
+/*
+ * One drained slot's coverage records into the store.  cells: the CELL table (cap
+ * records, empty ones have syns == 0); pool: the BITMAP pool (n_pool entries handed out,
+ * rec_size bytes each).  Nothing from the exchange is trusted: a record pointing outside
+ * the pool, with too many inline slots or a slot >= |S| is skipped and counted in *bad.
+ * Returns the records applied, or -ENOMEM.
+ */
+long cp_scan_apply_cells(struct cov_store *cs, const void *cells, uint32_t cap,
+                         const void *pool, uint32_t n_pool, uint32_t rec_size, uint64_t *bad)
+{
+	const struct obx_cell_rec *c = cells;
+	uint32_t *slots = NULL;
+	long n = 0;
+
+	if (cs == NULL || c == NULL)
+		return 0;
+	for (uint32_t i = 0; i < cap; i++) {
+		const struct obx_cell_rec *r = &c[i];
+		struct cov_key k = { r->period, r->block, r->dport, r->proto };
+		uint32_t m = 0;
+		int rc;
+
+		if (r->syns == 0)
+			continue;
+		if (r->flags & OBX_CELL_F_BITMAP) {
+			const uint8_t *bm;
+			if (pool == NULL || r->bitmap >= n_pool || (uint64_t)rec_size * 8 < cs->sample_size) {
+				(*bad)++;
+				continue;
+			}
+			if (slots == NULL && (slots = malloc((size_t)cs->sample_size * sizeof(*slots))) == NULL)
+				return -ENOMEM;
+			bm = (const uint8_t *)pool + (uint64_t)r->bitmap * rec_size;
+			for (uint32_t b = 0; b < rec_size; b++) {
+				for (uint32_t x = bm[b], bit; x; x &= x - 1) {
+					bit = b * 8 + (uint32_t)__builtin_ctz(x);
+					if (bit >= cs->sample_size) {
+						m = UINT32_MAX;
+						break;
+					}
+					slots[m++] = bit;
+				}
+				if (m == UINT32_MAX)
+					break;
+			}
+			if (m == UINT32_MAX) {
+				(*bad)++;
+				continue;
+			}
+			rc = cov_store_add(cs, &k, r->syns, r->mirai, slots, m);
+		} else {
+			if (r->n_inline > OBX_CELL_INLINE) {
+				(*bad)++;
+				continue;
+			}
+			rc = cov_store_add(cs, &k, r->syns, r->mirai, r->inline_slot, r->n_inline);
+		}
+		if (rc == -ERANGE) {
+			(*bad)++;
+			continue;
+		}
+		if (rc != 0) {
+			free(slots);
+			return rc;
+		}
+		n++;
+	}
+	free(slots);
+	return n;
 }
 
 /* ------------------------------------------------------------------ enrichment */

@@ -33,6 +33,11 @@ int cp_scan_load_scanners(const char *path, char *err, size_t errlen);
 void cp_scan_set_geo(struct cp_geo *g);
 void cp_scan_geo_close(void);
 
+/* One drained slot's CELL table and BITMAP pool into cs (see cmd_scan.c).  Returns the
+ * records applied or -ENOMEM; malformed records are skipped and counted in *bad. */
+long cp_scan_apply_cells(struct cov_store *cs, const void *cells, uint32_t cap,
+                         const void *pool, uint32_t n_pool, uint32_t rec_size, uint64_t *bad);
+
 /* A cell of this period was drained: when it is newer than the open period, the older
  * periods are closed and analysed.  Returns 1 when an analysis ran, 0, or -ENOMEM. */
 int cp_scan_period_seen(struct cp *cp, uint32_t period);

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * coverage.c — the worker's coverage stage (coverage.h): find or make the cell record,
+ * count the SYN, add the sample slot inline or to the cell's bitmap.  Pure C: the unit
+ * tests drive it on a heap exchange.
+ *
+ * Following epoch.h's pointer rule: everything a packet may need (a new cell record, a
+ * bitmap entry for the spill) is reserved with obs_epoch_need() before anything is
+ * written, and the probe restarts whenever a reservation swapped the slot.  So a packet
+ * is counted once, in one slot, whole.
+ */
+#include "coverage.h"
+#include "period.h"
+#include "telescope.h"
+
+void obs_cov_init(struct obs_cov *cv, uint8_t block_len, uint8_t period_unit)
+{
+	cv->block_mask = block_len >= 32 ? 0xffffffffu : ~(0xffffffffu >> block_len);
+	cv->period_unit = period_unit;
+	cv->cached_period = 0;
+	cv->p_lo = 1;   /* empty range: the first packet computes */
+	cv->p_hi = 0;
+}
+
+static inline uint32_t cov_period(struct obs_cov *cv, uint64_t t)
+{
+	if (likely(t >= cv->p_lo && t < cv->p_hi))
+		return cv->cached_period;
+	cv->cached_period = obs_period_index(cv->period_unit, t);
+	cv->p_lo = obs_period_start_ns(cv->period_unit, cv->cached_period);
+	cv->p_hi = obs_period_start_ns(cv->period_unit, cv->cached_period + 1);
+	return cv->cached_period;
+}
+
+static inline void cov_bit(uint8_t *bm, uint32_t slot)
+{
+	bm[slot / 8] |= (uint8_t)(1u << (slot % 8));
+}
+
+void obs_cov_syn(struct obs_cov *cv, struct obs_epoch *e, uint32_t src, uint16_t dport,
+                 uint64_t t, uint32_t slot, int mirai, uint8_t flags)
+{
+	const uint32_t block = src & cv->block_mask;
+	const uint32_t period = cov_period(cv, t);
+	const uint32_t h = obx_cell_hash(block, period, dport, 6);
+	struct obx_cell_rec *tab, *r;
+	uint32_t mask, i;
+	int rc;
+
+	e->c.cov_syns++;
+	for (;;) {
+		tab = obs_epoch_tab(e, OBX_TAB_CELL, &mask);
+		if (unlikely(tab == NULL)) {
+			e->c.lost_updates++;
+			return;
+		}
+		for (i = h & mask;; i = (i + 1) & mask) {
+			r = &tab[i];
+			if (r->syns == 0 || (r->block == block && r->period == period &&
+			                     r->dport == dport && r->proto == 6))
+				break;
+		}
+		if (r->syns == 0) {
+			/* a new cell: reserve, then write (the first slot always fits inline) */
+			rc = obs_epoch_need(e, OBX_TAB_CELL, 1);
+			if (rc == 1)
+				continue;          /* swapped: probe the new slot */
+			if (rc < 0) {
+				e->c.lost_updates++;
+				return;
+			}
+			r->block = block;
+			r->period = period;
+			r->dport = dport;
+			r->proto = 6;
+			r->flags = flags;
+			r->syns = 1;
+			r->mirai = mirai != 0;
+			r->n_inline = 0;
+			r->reserved = 0;
+			r->bitmap = 0;
+			if (slot != OBS_TEL_NO_SLOT)
+				r->inline_slot[r->n_inline++] = slot;
+			(*obs_epoch_n_used(e, OBX_TAB_CELL))++;
+			return;
+		}
+		if (slot == OBS_TEL_NO_SLOT || (r->flags & OBX_CELL_F_BITMAP))
+			break;
+		for (uint32_t k = 0; k < r->n_inline; k++)
+			if (r->inline_slot[k] == slot)
+				goto count;          /* already hit in this epoch */
+		if (r->n_inline < OBX_CELL_INLINE) {
+			r->inline_slot[r->n_inline++] = slot;
+			goto count;
+		}
+		/* spill to a bitmap: reserve the pool entry first */
+		rc = obs_epoch_need(e, OBX_TAB_BITMAP, 1);
+		if (rc == 1)
+			continue;                    /* swapped: the cell is new in the new slot */
+		if (rc < 0) {
+			e->c.lost_updates++;         /* the slot hit is lost; the SYN still counts */
+			goto count;
+		}
+		{
+			uint32_t idx;
+			uint8_t *bm = obs_epoch_bitmap_alloc(e, &idx);   /* cannot swap now */
+			if (bm == NULL) {
+				e->c.lost_updates++;
+				goto count;
+			}
+			for (uint32_t k = 0; k < r->n_inline; k++)
+				cov_bit(bm, r->inline_slot[k]);
+			r->flags |= OBX_CELL_F_BITMAP;
+			r->bitmap = idx;
+			r->n_inline = 0;
+		}
+		break;
+	}
+	if (slot != OBS_TEL_NO_SLOT && (r->flags & OBX_CELL_F_BITMAP)) {
+		uint32_t pmask;
+		uint8_t *pool = obs_epoch_tab(e, OBX_TAB_BITMAP, &pmask);
+		cov_bit(pool + (uint64_t)r->bitmap * e->t[OBX_TAB_BITMAP].rec_size, slot);
+	}
+count:
+	r->syns++;
+	r->mirai += mirai != 0;
+	r->flags |= flags;
+}
