@@ -505,15 +505,16 @@ static int cp_scan_args(json_t *args, const struct cp_arg *spec, const char *pos
 		for (size_t i = 0; i < nw; i++) {
 			const char *w = words[i];
 			if (strncmp(w, "--", 2) != 0) {
-				if (positional && q->block == NULL && strcmp(positional, "dir") != 0) {
+				/* the command's one positional word, in first place only */
+				if (i == 0 && positional && strcmp(positional, "block") == 0) {
 					q->block = w;
 					continue;
 				}
-				if (positional && strcmp(positional, "dir") == 0 && q->dir == NULL) {
+				if (i == 0 && positional && strcmp(positional, "dir") == 0) {
 					q->dir = w;
 					continue;
 				}
-				if (positional && strcmp(positional, "top") == 0 && q->top < 0) {
+				if (i == 0 && positional && strcmp(positional, "top") == 0) {
 					if (cp_scan_set(q, "top", w, r))
 						return -1;
 					continue;

@@ -216,6 +216,11 @@ static void test_show_ports_params_cells(void **state)
 	assert_int_equal(json_array_size(json_object_get(d, "ports")), 5);
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(d, "ports"), 0), "port")), 1);
 	json_decref(d);
+	static const char *const pw[] = { "3", "--n", "31" };   /* words: top first */
+	d = run(cp_cmd_scan_ports, "scan.ports", pw, 3, &e, msg);
+	assert_int_equal(e, CP_E_OK);
+	assert_int_equal(json_array_size(json_object_get(d, "ports")), 3);
+	json_decref(d);
 	static const char *const pb[] = { "-1" };
 	d = run(cp_cmd_scan_ports, "scan.ports", pb, 1, &e, msg);
 	assert_int_equal(e, CP_E_BAD_ARGS);

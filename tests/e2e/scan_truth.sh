@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# scan_truth.sh OBSCURA_GEN OBSCURA_DP OBSCURA_CP OBSCURACTL
+#
+# SPEC.md A end to end: obscura-gen writes months of telescope traffic with routine,
+# semi-routine and ad-hoc scanner blocks, near misses (29 ports, 5 months, coverage
+# 0.65), Mirai bots, botnet noise and out-of-order timestamps, plus its truth; obscura-dp
+# --replay feeds it through the exchange to obscura-cp; then `obscuractl --json scan
+# list --all`, `scan cells` and `scan ports 0` must equal tests/reference/scan_ref.py's
+# answer cell by cell and class by class, and every truth block must get its expected
+# class.  The same comparison runs again with per-query overrides (alpha, n, m, J*, S*,
+# m = 1 for single wide-area periods, a period range).  Then a report is written and
+# checked, and bad CLI arguments must give clear errors.
+set -uo pipefail
+gen=$(realpath "$1") dp=$(realpath "$2") cp=$(realpath "$3") ctl=$(realpath "$4")
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(cd "$here/../.." && pwd)
+py=/usr/bin/python3
+tmp=$(mktemp -d /tmp/obscura-scan.XXXXXX)
+prefix=obs-scan-$$
+cp_pid=
+cleanup() {
+	[ -n "$cp_pid" ] && kill "$cp_pid" 2>/dev/null && wait "$cp_pid" 2>/dev/null
+	rm -rf "$tmp" /var/run/dpdk/"$prefix"* /run/dpdk/"$prefix"* 2>/dev/null
+}
+trap cleanup EXIT
+fail() {
+	echo "FAIL: $*"
+	for f in "$tmp"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -25 "$f"; }; done
+	exit 1
+}
+
+# two /27s: |D| = 64 = |S|, so 200k frames hold every class (bench/README.md)
+"$gen" --packets 250000 --seed 7 --start 2024-01-01T00:00:00Z --span 400d \
+	--sensor east=198.18.0.0/27 --sensor west=198.18.16.0/27 \
+	--mix background=0.2,backscatter=0.08,mirai=0.1,scanner=0.5,resip=0.08,payload=0.04 \
+	--backwards-share 0.002 --out "$tmp/traffic.pcap" --truth "$tmp/truth.json" --quiet \
+	|| fail "obscura-gen"
+# the scanner table: the shipped list plus one truth block's /24, so the overlap column
+# has a yes and many no
+blk=$("$py" -c 'import json,sys; b=[x["block"] for x in json.load(open(sys.argv[1]))["scanner_blocks"] if x["block"]]; print(b[0].split("/")[0])' "$tmp/truth.json")
+{ cat "$src/conf/scanner-ips.txt"; echo "${blk%.0.0}.7.0/24 test-research-scanner"; } >"$tmp/scanners.txt"
+
+mkdir -p "$tmp/state"
+cat >"$tmp/obscura.yaml" <<EOF
+dataplane:
+  workers: 2
+  hugepages: no
+  file_prefix: $prefix
+telescope:
+  sensors:
+    - name: east
+      prefixes: [198.18.0.0/27]
+    - name: west
+      prefixes: [198.18.16.0/27]
+tables:
+  scanner_file: $tmp/scanners.txt
+exchange:
+  path: $tmp/exchange
+  epoch_ms: 1000
+  drain_wait_s: 5
+control:
+  state_dir: $tmp/state
+  socket: $tmp/ctl.sock
+  socket_ro: ""
+  socket_group: ""
+  user: ""
+EOF
+"$cp" -c "$tmp/obscura.yaml" >"$tmp/cp.log" 2>&1 &
+cp_pid=$!
+up=0
+for _ in $(seq 300); do
+	kill -0 "$cp_pid" 2>/dev/null || fail "obscura-cp exited at start"
+	"$ctl" -t 5 -c "$tmp/obscura.yaml" status >/dev/null 2>&1 && { up=1; break; }
+	sleep 0.1
+done
+[ $up = 1 ] || fail "obscura-cp socket not up within 30 s"
+timeout 600 "$dp" -c "$tmp/obscura.yaml" --replay "$tmp/traffic.pcap" --drain-timeout 120 \
+	>"$tmp/dp.log" 2>&1 || fail "obscura-dp --replay exit $?"
+
+ctl() { "$ctl" -t 120 -c "$tmp/obscura.yaml" "$@"; }
+refargs=(--prefix 198.18.0.0/27 --prefix 198.18.16.0/27 --scanner-file "$tmp/scanners.txt")
+
+# time going backwards is counted (and the packets still count at their own time)
+ctl --json stats >"$tmp/stats.json" 2>>"$tmp/ctl.log" || fail "obscuractl stats"
+"$py" - "$tmp/stats.json" "$tmp/truth.json" <<'EOF' || fail "time_backwards differs from the truth"
+import json, sys
+s, t = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+def find(o):
+    if isinstance(o, dict):
+        if "time_backwards" in o and isinstance(o["time_backwards"], int):
+            return o["time_backwards"]
+        for v in o.values():
+            r = find(v)
+            if r is not None:
+                return r
+got, want = find(s), t["totals"]["time_backwards"]
+print("time_backwards: appliance %s truth %s" % (got, want))
+sys.exit(0 if got == want and want > 0 else 1)
+EOF
+
+ctl --json scan cells >"$tmp/cells.json" 2>>"$tmp/ctl.log" || fail "obscuractl scan cells"
+check() {   # check NAME "OVERRIDE WORDS" "REFERENCE ARGS" [TRUTH]
+	local name=$1 words=$2 rargs=$3 truth=${4:-}
+	# shellcheck disable=SC2086
+	ctl --json scan list --all $words >"$tmp/list-$name.json" 2>>"$tmp/ctl.log" || fail "$name: scan list"
+	# shellcheck disable=SC2086
+	ctl --json scan ports 0 $words >"$tmp/ports-$name.json" 2>>"$tmp/ctl.log" || fail "$name: scan ports"
+	# shellcheck disable=SC2086
+	"$py" "$src/tests/reference/scan_ref.py" "$tmp/traffic.pcap" "${refargs[@]}" $rargs --top 100000 \
+		--out "$tmp/ref-$name.json" || fail "$name: scan_ref.py"
+	"$py" "$here/scan_compare.py" "$tmp/list-$name.json" "$tmp/cells.json" "$tmp/ports-$name.json" \
+		"$tmp/ref-$name.json" $truth || fail "$name: the appliance differs from the reference"
+}
+check defaults "" "" "$tmp/truth.json"
+check overrides "--alpha 0.5 --n 20 --m 4 --jstar 0.9 --sstar 0.5" "--alpha 0.5 --n 20 --m 4 --jstar 0.9 --sstar 0.5"
+check single "--m 1 --n 5" "--m 1 --n 5"
+
+# exact thresholds on real data: alpha = the coverage of a real cell, n = a real |P_t|
+read -r a n m < <("$py" - "$tmp/ref-defaults.json" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+hits = sorted({c["hits"] for c in r["cells"] if c["hits"]})
+a = hits[len(hits) // 2] / r["sample_size"]          # a coverage value cells really have
+b = [x for x in r["blocks"] if x["class"] != "none"][0]
+print("%r %d %d" % (a, b["pmin"], b["n_wide"]))      # exactly |P_t| and |T(A)| of a block
+EOF
+)
+check exact "--alpha $a --n $n --m $m" "--alpha $a --n $n --m $m"
+
+# a period range (the list's from/to) against the reference's first/last on the range
+ctl --json scan list --from 2024-03 --to 2024-09 >"$tmp/range.json" 2>>"$tmp/ctl.log" || fail "scan list --from --to"
+"$py" - "$tmp/range.json" <<'EOF' || fail "scan list --from/--to: a block outside the range"
+import json, sys
+d = json.load(open(sys.argv[1]))
+bad = [b for b in d["blocks"] if b["first"] < "2024-03" or b["last"] > "2024-09"]
+sys.exit(1 if bad else 0)
+EOF
+
+# scan show / params / report
+first=$("$py" -c 'import json,sys; print([b["block"] for b in json.load(open(sys.argv[1]))["blocks"] if b["class"]!="none"][0])' "$tmp/list-defaults.json")
+ctl --json scan show "$first" >"$tmp/show.json" 2>>"$tmp/ctl.log" || fail "scan show"
+ctl scan params >"$tmp/params.txt" 2>>"$tmp/ctl.log" || fail "scan params"
+ctl scan list >"$tmp/list.txt" 2>>"$tmp/ctl.log" || fail "scan list (text)"
+mkdir -p "$tmp/report"
+ctl --json scan report "$tmp/report" >"$tmp/report.json" 2>>"$tmp/ctl.log" || fail "scan report"
+for f in scan-table3.csv scan-table3.md scan-table2.csv scan-table2.md scan-countries.svg scan-js.svg scan-block.svg; do
+	[ -s "$tmp/report/$f" ] || fail "report: $f missing or empty"
+done
+"$py" -c 'import sys, xml.dom.minidom as m; [m.parse(f) for f in sys.argv[1:]]' "$tmp"/report/*.svg \
+	|| fail "report: an SVG is not well-formed XML"
+
+# bad arguments: clear errors, the server stays up
+for bad in "scan list --class often" "scan list --alpha 2" "scan list --from 2024-13" \
+           "scan list --L 24" "scan show 300.1.2.3" "scan show" "scan ports -3" \
+           "scan report relative/dir" "scan list --n"; do
+	# shellcheck disable=SC2086
+	if ctl $bad >"$tmp/bad.out" 2>&1; then fail "'$bad' succeeded"; fi
+	grep -qi "error\|bad\|invalid\|needs\|not\|unknown\|fixed" "$tmp/bad.out" || fail "'$bad': no clear message: $(cat "$tmp/bad.out")"
+done
+ctl status >/dev/null 2>&1 || fail "obscura-cp down after bad arguments"
+
+kill -TERM "$cp_pid"; wait "$cp_pid"; rc=$?; cp_pid=
+[ "$rc" = 0 ] || fail "obscura-cp exit $rc after SIGTERM"
+echo "scan_truth: ok"
