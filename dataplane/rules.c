@@ -261,7 +261,7 @@ static int obs_port_eval(const char *s, size_t n, uint64_t *out, int depth, char
 				return obs_port_eval(obs_rules_port_vars[i].val,
 				                     strlen(obs_rules_port_vars[i].val), out, depth + 1,
 				                     why, wl);
-		snprintf(why, wl, "unknown port variable %s", buf);
+		snprintf(why, wl, "unknown port variable %.100s", buf);
 		return -1;
 	}
 	if (buf[0] == '[') {
@@ -271,7 +271,7 @@ static int obs_port_eval(const char *s, size_t n, uint64_t *out, int depth, char
 		int d = 0;
 
 		if (buf[n - 1] != ']') {
-			snprintf(why, wl, "unterminated port list '%s'", buf);
+			snprintf(why, wl, "unterminated port list '%.100s'", buf);
 			return -1;
 		}
 		memset(pos, 0, sizeof(pos));
@@ -321,11 +321,11 @@ static int obs_port_eval(const char *s, size_t n, uint64_t *out, int depth, char
 			hi = 65535;
 			if ((buf[0] && !obs_parse_ulong(buf, 0, 65535, &lo)) ||
 			    (colon[1] && !obs_parse_ulong(colon + 1, 0, 65535, &hi)) || lo > hi) {
-				snprintf(why, wl, "bad port range '%s:%s'", buf, colon + 1);
+				snprintf(why, wl, "bad port range '%.60s:%.60s'", buf, colon + 1);
 				return -1;
 			}
 		} else if (!obs_parse_ulong(buf, 0, 65535, &lo)) {
-			snprintf(why, wl, "bad port '%s'", buf);
+			snprintf(why, wl, "bad port '%.100s'", buf);
 			return -1;
 		} else {
 			hi = lo;
@@ -1702,4 +1702,38 @@ int obs_rules_scan(const struct obs_rules *r, hs_scratch_t *scratch, const uint8
 		}
 	}
 	return c.overflow ? -ENOSPC : c.n_match;
+}
+
+struct obs_rules_set *obs_rules_set_new(struct obs_rules *r, uint32_t n_workers, char *err,
+                                        size_t errlen)
+{
+	struct obs_rules_set *set = calloc(1, sizeof(*set) + (size_t)n_workers * sizeof(hs_scratch_t *));
+
+	if (!set) {
+		snprintf(err, errlen, "rules: out of memory");
+		obs_rules_free(r);
+		return NULL;
+	}
+	set->rules = r;
+	set->n_workers = n_workers;
+	for (uint32_t w = 0; w < n_workers; w++) {
+		if (obs_rules_scratch_clone(r, &set->scratch[w]) != 0) {
+			snprintf(err, errlen, "rules: cannot clone a Hyperscan scratch for worker %u", w);
+			obs_rules_set_free(set);
+			return NULL;
+		}
+	}
+	return set;
+}
+
+void obs_rules_set_free(void *p)
+{
+	struct obs_rules_set *set = p;
+
+	if (!set)
+		return;
+	for (uint32_t w = 0; w < set->n_workers; w++)
+		obs_rules_scratch_free(set->scratch[w]);
+	obs_rules_free(set->rules);
+	free(set);
 }

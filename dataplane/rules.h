@@ -155,6 +155,21 @@ int obs_rules_scan(const struct obs_rules *r, hs_scratch_t *scratch, const uint8
                    uint32_t len, uint8_t proto, uint16_t dport, obs_rules_match_fn on_match,
                    void *arg);
 
+/*
+ * What the dataplane publishes under RCU (tables.h, OBS_TABLE_RULES): a database and one
+ * scratch per worker cloned for it, so a worker always scans with a scratch that belongs
+ * to the database it read in the same burst.  Built on the main lcore; takes ownership of
+ * r (freed on failure too).  NULL with err set on allocation failure.
+ */
+struct obs_rules_set {
+	struct obs_rules *rules;
+	uint32_t n_workers;
+	hs_scratch_t *scratch[];      /* [n_workers]; NULL when the database is empty */
+};
+struct obs_rules_set *obs_rules_set_new(struct obs_rules *r, uint32_t n_workers, char *err,
+                                        size_t errlen);
+void obs_rules_set_free(void *set);     /* an obs_table_free_fn */
+
 const char *obs_cat_name(unsigned cat);
 const char *obs_rules_rej_name(unsigned rej);
 
