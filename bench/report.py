@@ -60,6 +60,56 @@ def find(obj, key, prefer=()):
     return None
 
 
+def envfile(path):
+    d = {}
+    try:
+        with open(path) as fh:
+            for line in fh:
+                k, _, v = line.strip().partition("=")
+                if k:
+                    d[k] = v
+    except OSError:
+        pass
+    return d
+
+
+def fl(d, k):
+    try:
+        return float(d.get(k, ""))
+    except ValueError:
+        return None
+
+
+def live(path, ghz):
+    """The figures of one alternating pair of live runs (ceiling, pipeline)."""
+    d, r = envfile(path), {}
+    sec, pk = fl(d, "TG1_SEC"), fl(d, "RD_PKTS")
+    r["ceil"] = pk / sec / 1e6 if sec and pk else None
+    sent, full = fl(d, "TG1_SENT") or 0, fl(d, "TG1_FULL") or 0
+    r["tg1_full"] = full / (sent + full) if sent + full > 0 else None
+    r["rd_busy"] = fl(d, "RD_BUSY") or None
+    stats, status = load(d.get("STATS", "")), load(d.get("STATUS", ""))
+    dp_rx = find(stats, "rx_packets", ("totals", "total")) if stats else None
+    r["lost"] = find(status, "lost_updates") if status else None
+    if r["lost"] is None and stats:
+        r["lost"] = find(stats, "lost_updates")
+    r["n_src"] = find(status, "sources", ("store", "cp")) if status else None
+    sec2 = fl(d, "TG2_SEC")
+    r["dp"] = dp_rx / sec2 / 1e6 if dp_rx and sec2 else None
+    sent, full = fl(d, "TG2_SENT") or 0, fl(d, "TG2_FULL") or 0
+    r["tg2_full"] = full / (sent + full) if sent + full > 0 else None
+    # per worker CPU-second: the worker shares its CPU with obscura-cp here, so its rate
+    # on the link understates what the core does; its own CPU time says what it cost
+    for k in ("window", "tg", "wk", "cp"):
+        r["cpu_" + k] = fl(d, "CPU_" + k.upper())
+    w, c = r["cpu_window"], r["cpu_wk"]
+    r["dp_core"] = r["dp"] * w / c if r["dp"] and w and c else None
+    r["dp_cyc"] = ghz * 1e3 / r["dp_core"] if r["dp_core"] and ghz else None
+    growth = ((fl(d, "CP_RSS1") or 0) - (fl(d, "CP_RSS0") or 0)) * 1024
+    r["cp_mib_per_m"] = growth / r["n_src"] * 1e6 / 2**20 if r["n_src"] and growth > 0 else None
+    return r
+
+
 def f(v, fmt):
     return "n/a" if v is None else fmt.format(v)
 
@@ -70,26 +120,29 @@ def main():
     ncpu = int(num("NCPU", 1))
     target_cyc = ghz * 1e3 / 14.88 if ghz else None    # cycles a packet at 14.88 Mpps
 
-    # I/O ceiling: rxdrop packets over trafgen's send window
-    tg1_sec, rd_pkts = num("TG1_SEC"), num("RD_PKTS")
-    ceil = rd_pkts / tg1_sec / 1e6 if tg1_sec > 0 and rd_pkts > 0 else None
-    tg1_full = num("TG1_FULL") / max(num("TG1_SENT") + num("TG1_FULL"), 1)
+    reps = [live(p, ghz) for p in E.get("LIVE_FILES", "").split() if p]
 
-    # full pipeline: obscura-dp's own count (drained by obscura-cp) over trafgen's window
-    stats, status = load(E["STATS"]), load(E["STATUS"])
-    dp_rx = find(stats, "rx_packets", ("totals", "total")) if stats else None
-    lost = find(status, "lost_updates") if status else None
-    if lost is None and stats:
-        lost = find(stats, "lost_updates")
-    n_src = find(status, "sources", ("store", "cp")) if status else None
-    tg2_sec = num("TG2_SEC")
-    dp = dp_rx / tg2_sec / 1e6 if dp_rx and tg2_sec > 0 else None
-    # per worker CPU-second: the worker shares its CPU with obscura-cp here, so its rate
-    # on the link understates what the core does; its own CPU time says what it cost
-    cpu_wk, window = num("CPU_WK"), num("CPU_WINDOW")
-    dp_core = dp * window / cpu_wk if dp and cpu_wk > 0 and window > 0 else None
-    dp_cyc = ghz * 1e9 / (dp_core * 1e6) if dp_core and ghz else None
-    tg2_full = num("TG2_FULL") / max(num("TG2_SENT") + num("TG2_FULL"), 1)
+    def med(key):
+        v = sorted(r[key] for r in reps if r.get(key) is not None)
+        return v[len(v) // 2] if v else None
+
+    def spread(key, fmt):
+        v = sorted(r[key] for r in reps if r.get(key) is not None)
+        if len(v) < 2:
+            return ""
+        return " [" + fmt.format(v[0]) + "-" + fmt.format(v[-1]) + "]"
+
+    def refused(key):
+        v = med(key)
+        if v is None:
+            return ""
+        who = "receiver-bound" if v > 0.10 else "sender-bound"
+        return " ({}: {:.0f} % refused)".format(who, v * 100)
+
+    ceil, dp, dp_core, dp_cyc = med("ceil"), med("dp"), med("dp_core"), med("dp_cyc")
+    rd_busy = med("rd_busy")
+    lost = max((r["lost"] for r in reps if r.get("lost") is not None), default=None)
+    n_src, cp_mib_per_m = med("n_src"), med("cp_mib_per_m")
 
     def ratio(v):
         return f(v / ceil * 100 if v and ceil else None, "{:.0f} %")
@@ -97,25 +150,27 @@ def main():
     mb = lambda k: float(m[k]) if k in m and m[k] != "n/a" else None
     tot, mini = mb("total"), mb("minimal")
     micro_mpps = ghz * 1e3 / tot if tot and ghz else None
-    mini_mpps = ghz * 1e3 / mini if mini and ghz else None
+    # per core: receive-and-drop costs rd_busy cycles a packet (its busy polls); the
+    # minimal pipeline costs that plus the minimal stages; both at this TSC
+    ceil_core = ghz * 1e3 / rd_busy if rd_busy and ghz else None
+    mini_core = ghz * 1e3 / (rd_busy + mini) if rd_busy and mini and ghz else None
 
-    rss_growth = (num("CP_RSS1") - num("CP_RSS0")) * 1024
-    cp_mib_per_m = rss_growth / n_src * 1e6 / 2**20 if n_src and rss_growth > 0 else None
     xb = mb("mem.xchg_bytes_per_src")
     xchg_mib_per_m = xb * 1e6 / 2**20 if xb else None
     xb_max = mb("mem.xchg_bytes_per_src_at_max_load")
 
     rows = []   # (figure, target, measured, ratio to I/O ceiling)
     rows.append(("I/O ceiling: rxdrop on net_memif (Mpps)", "-",
-                 f(ceil, "{:.2f}") + (" (trafgen-bound: {:.0f} % refused)".format(tg1_full * 100)
-                                      if ceil else ""), f(100.0 if ceil else None, "{:.0f} %")))
+                 f(ceil, "{:.2f}") + spread("ceil", "{:.1f}") + refused("tg1_full"),
+                 f(100.0 if ceil else None, "{:.0f} %")))
     rows.append(("full pipeline, live: obscura-dp Mpps per worker core",
-                 ">= 14.88 (stretch 20)", f(dp, "{:.2f}") + (
-                     " (link {:.0f} % refused)".format(tg2_full * 100) if dp else ""), ratio(dp)))
+                 ">= 14.88 (stretch 20)", f(dp, "{:.2f}") + spread("dp", "{:.1f}") +
+                 refused("tg2_full"), ratio(dp)))
     rows.append(("full pipeline, live: Mpps per worker CPU-second (its own CPU time)",
-                 ">= 14.88 (stretch 20)", f(dp_core, "{:.2f}"), ratio(dp_core)))
+                 ">= 14.88 (stretch 20)", f(dp_core, "{:.2f}") + spread("dp_core", "{:.1f}"),
+                 ratio(dp_core)))
     rows.append(("full pipeline, live: cycles/packet (worker CPU time x TSC / packets)",
-                 f(target_cyc, "<= {:.0f}"), f(dp_cyc, "{:.0f}"), "-"))
+                 f(target_cyc, "<= {:.0f}"), f(dp_cyc, "{:.0f}") + spread("dp_cyc", "{:.0f}"), "-"))
     rows.append(("minimal pipeline, live (dp as built: parse, tel map, counters, src record)",
                  ">= 90 % of ceiling", f(dp, "{:.2f}"), ratio(dp)))
     rows.append(("lost_updates during the live run (cp draining)", "0",
@@ -129,9 +184,15 @@ def main():
         v = m.get("stage." + st)
         rows.append(("micro stage: " + st + " (cycles/packet)", "-",
                      "n/a (not built yet)" if v in (None, "n/a") else v, "-"))
-    rows.append(("micro: minimal pipeline (parse, tel map, counters, free) Mpps/core",
-                 ">= 90 % of ceiling", f(mini_mpps, "{:.2f}") + (
-                     " ({:.1f} cycles)".format(mini) if mini else ""), ratio(mini_mpps)))
+    rows.append(("I/O ceiling per core: rxdrop busy cycles/packet -> Mpps", "-",
+                 f(ceil_core, "{:.2f}") + (" ({:.1f} cycles)".format(rd_busy) if rd_busy else "") +
+                 spread("rd_busy", "{:.0f}"),
+                 "-"))
+    rows.append(("minimal pipeline per core: rxdrop busy + micro (parse, tel, counters) Mpps",
+                 ">= 90 % of ceiling/core", f(mini_core, "{:.2f}") + (
+                     " ({:.1f} + {:.1f} cycles)".format(rd_busy, mini) if rd_busy and mini else ""),
+                 f(mini_core / ceil_core * 100 if mini_core and ceil_core else None,
+                   "{:.0f} % of /core")))
     rows.append(("memory: cp store per M tracked sources (RSS growth, MiB)", "<= 32",
                  f(cp_mib_per_m, "{:.1f}") + (" ({:.0f} sources)".format(n_src) if n_src else ""),
                  "-"))
@@ -156,10 +217,13 @@ def main():
              "(175 at 2.6 GHz)".format(f(ghz, "{:.3f}"), f(target_cyc, "{:.0f}")),
              "- live runs: {} s of trafgen, {} sources, 64-byte frames over net_memif "
              "(copy mode, --no-huge)".format(E.get("DURATION"), E.get("SOURCES"))]
-    if num("CPU_WINDOW") > 0:
-        notes.append("- CPU use during the live pipeline run ({:.1f} s): trafgen {:.2f} s, "
-                     "obscura-dp worker {:.2f} s, obscura-cp {:.2f} s".format(
-                         num("CPU_WINDOW"), num("CPU_TG"), num("CPU_WK"), num("CPU_CP")))
+    for i, r in enumerate(reps):
+        if r.get("cpu_window"):
+            notes.append("- run {}: CPU use during the live pipeline ({:.1f} s): trafgen {:.2f} s, "
+                         "obscura-dp worker {:.2f} s, obscura-cp {:.2f} s".format(
+                             i + 1, r["cpu_window"], r["cpu_tg"], r["cpu_wk"], r["cpu_cp"]))
+    if len(reps) > 1:
+        notes.append("- live figures: median of {} alternating runs, [min-max]".format(len(reps)))
     if ncpu < 4:
         notes.append("- OVERSUBSCRIBED: {} CPUs for trafgen (CPU 0), obscura-dp's main lcore "
                      "(CPU 0), its worker (CPU {}), and obscura-cp (anywhere): the live "

@@ -13,8 +13,10 @@
  *
  * It stops on SIGINT/SIGTERM, after --max-seconds, or once packets have come and the
  * link has then been idle for --idle-exit seconds.  The last line is
- * "rxdrop: packets=N seconds=T mpps=X cycles_per_pkt=C" where seconds runs from the
- * first to the last packet and the cycles are the worker's TSC over that window.
+ * "rxdrop: packets=N seconds=T mpps=X cycles_per_pkt=C busy_cycles_per_pkt=B" where
+ * seconds runs from the first to the last packet, C is the worker's TSC over that window
+ * per packet, and B counts only the polls that brought packets: the receive-and-drop
+ * cost of a packet on this core, whether or not the sender kept it busy.
  */
 #include <errno.h>
 #include <signal.h>
@@ -40,6 +42,7 @@ struct rd_state {
 	uint32_t burst;
 	_Atomic uint64_t packets;
 	_Atomic uint64_t first_tsc, last_tsc;
+	_Atomic uint64_t busy_tsc;      /* TSC spent in polls that returned packets */
 	_Atomic int stop;
 };
 
@@ -55,10 +58,12 @@ static int rd_worker(void *arg)
 {
 	struct rd_state *s = arg;
 	struct rte_mbuf *pkts[64];
-	uint64_t n_pkts = 0, first = 0, last = 0;
+	uint64_t n_pkts = 0, first = 0, last = 0, busy = 0, t_prev = rte_rdtsc();
 	uint32_t p, q, iter = 0;
 
 	while (!atomic_load_explicit(&s->stop, memory_order_relaxed)) {
+		uint64_t got = n_pkts, t;
+
 		for (p = 0; p < s->n_ports; p++)
 			for (q = 0; q < s->ports[p].n_rxq; q++) {
 				uint16_t n = rte_eth_rx_burst(s->ports[p].port_id, (uint16_t)q, pkts,
@@ -72,12 +77,20 @@ static int rd_worker(void *arg)
 				if (first == 0)
 					first = last;
 			}
+		/* an iteration that brought packets is I/O work; an empty one is waiting for
+		 * the sender */
+		t = rte_rdtsc();
+		if (n_pkts != got)
+			busy += t - t_prev;
+		t_prev = t;
 		if ((++iter & 1023) == 0) {
+			atomic_store_explicit(&s->busy_tsc, busy, memory_order_relaxed);
 			atomic_store_explicit(&s->packets, n_pkts, memory_order_relaxed);
 			atomic_store_explicit(&s->first_tsc, first, memory_order_relaxed);
 			atomic_store_explicit(&s->last_tsc, last, memory_order_relaxed);
 		}
 	}
+	atomic_store_explicit(&s->busy_tsc, busy, memory_order_relaxed);
 	atomic_store_explicit(&s->packets, n_pkts, memory_order_relaxed);
 	atomic_store_explicit(&s->first_tsc, first, memory_order_relaxed);
 	atomic_store_explicit(&s->last_tsc, last, memory_order_relaxed);
@@ -168,9 +181,11 @@ int main(int argc, char **argv)
 	{
 		double secs = last > first ? (double)(last - first) / (double)hz : 0;
 
-		printf("rxdrop: packets=%llu seconds=%.3f mpps=%.3f cycles_per_pkt=%.1f\n",
+		printf("rxdrop: packets=%llu seconds=%.3f mpps=%.3f cycles_per_pkt=%.1f "
+		       "busy_cycles_per_pkt=%.1f\n",
 		       (unsigned long long)n, secs, secs > 0 ? (double)n / secs / 1e6 : 0.0,
-		       n > 0 ? (double)(last - first) / (double)n : 0.0);
+		       n > 0 ? (double)(last - first) / (double)n : 0.0,
+		       n > 0 ? (double)atomic_load(&st.busy_tsc) / (double)n : 0.0);
 		fflush(stdout);
 	}
 	obs_ports_stop(ports, conf.n_ports);

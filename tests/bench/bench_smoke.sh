@@ -17,7 +17,7 @@ for row in 'I/O ceiling: rxdrop' 'full pipeline, live: obscura-dp Mpps' \
 	'micro stage: parse' 'micro stage: tel_map' 'micro stage: time_counters' \
 	'micro stage: exclude_lpm' 'micro stage: scanner_lpm' 'micro stage: resip_lookup' \
 	'micro stage: coverage' 'micro stage: src_record' 'micro stage: payload' \
-	'micro stage: free' 'micro: minimal pipeline' 'memory: cp store per M' \
+	'micro stage: free' 'I/O ceiling per core' 'minimal pipeline per core' 'memory: cp store per M' \
 	'memory: exchange per M' 'memory: coverage cells' 'memory: RESIP table'; do
 	grep -qF "| $row" "$out" || { echo "FAIL: row missing: $row"; missing=1; }
 done
