@@ -46,7 +46,19 @@ static json_t *cp_status_dp(struct cp *cp, uint64_t now)
 	json_object_set_new(o, "workers", json_integer(h->n_workers));
 	json_object_set_new(o, "ports", json_integer(h->n_ports));
 	json_object_set_new(o, "sensors", json_integer(h->n_sensors));
-	json_object_set_new(o, "src_capacity", json_integer(h->src_capacity));
+	json_object_set_new(o, "src_capacity", json_integer(h->tab_capacity[OBX_TAB_SRC]));
+	{
+		/* every table of the exchange, absent ones as 0 (docs/exchange.md) */
+		static const char *const names[OBX_TAB_MAX] = OBX_TAB_NAMES;
+		json_t *tabs = json_object();
+
+		for (unsigned k = 0; k < OBX_TAB_MAX; k++)
+			if (h->tab_capacity[k] != 0 || k <= OBX_TAB_EVENT)
+				json_object_set_new(tabs, names[k], json_pack("{s:i, s:i}",
+					"capacity", (json_int_t)h->tab_capacity[k],
+					"rec_size", (json_int_t)h->tab_rec_size[k]));
+		json_object_set_new(o, "tables", tabs);
+	}
 	json_object_set_new(o, "epoch_ms", json_real((double)h->epoch_ns / 1e6));
 	json_object_set_new(o, "replay", json_boolean(h->replay));
 	return o;

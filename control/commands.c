@@ -20,6 +20,12 @@ static const struct cp_arg cp_args_top[] = {
 	{ NULL, 0, false, 0, 0, NULL },
 };
 
+static const struct cp_arg cp_args_report[] = {
+	{ "dir", CP_ARG_STR, false, 0, 900,
+	  "absolute directory to write into (default <state_dir>/reports/<UTC time>)" },
+	{ NULL, 0, false, 0, 0, NULL },
+};
+
 static const struct cp_cmd cp_commands[] = {
 	{ "help", cp_cmd_help, NULL, CP_ACCESS_READ, false,
 	  "list the commands, their arguments and access level" },
@@ -33,6 +39,8 @@ static const struct cp_cmd cp_commands[] = {
 	  "the running configuration, normalised (every key)" },
 	{ "snapshot.now", cp_cmd_snapshot_now, NULL, CP_ACCESS_ADMIN, false,
 	  "write a snapshot of the period store now and truncate the journal" },
+	{ "report.write", cp_cmd_report_write, cp_args_report, CP_ACCESS_ADMIN, false,
+	  "write every registered report (Markdown + CSV) into a new directory; lists the files" },
 	{ NULL, NULL, NULL, 0, false, NULL },
 };
 

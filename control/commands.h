@@ -95,5 +95,6 @@ void cp_cmd_stats(struct cp *cp, json_t *args, struct cp_reply *r);
 void cp_cmd_sources_top(struct cp *cp, json_t *args, struct cp_reply *r);
 void cp_cmd_config_show(struct cp *cp, json_t *args, struct cp_reply *r);
 void cp_cmd_snapshot_now(struct cp *cp, json_t *args, struct cp_reply *r);
+void cp_cmd_report_write(struct cp *cp, json_t *args, struct cp_reply *r);
 
 #endif

@@ -10,8 +10,9 @@
  * either without the record or with it; both replay to the same store.
  *
  * The records of a READY slot are the control plane's until it stores FREE, but they
- * are still shared memory written by another process: the scan is bounded by the
- * header's checked src_capacity, never by the slot's own n_src.
+ * are still shared memory written by another process: every table is found and bounded
+ * by the header's checked geometry (tab_off, tab_capacity), never by the slot's own
+ * tabs[] or n_used.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -121,7 +122,7 @@ struct cp_pending {
 	uint64_t seq;
 	int skip;                  /* 0 journal+apply, 1 already applied, 2 invalid */
 	struct cp_epoch e;
-	struct obx_src_rec *recs;  /* owned */
+	void *recs[OBX_TAB_MAX];   /* owned, per e.tabs[] entry */
 };
 
 static int cp_pending_cmp(const void *a, const void *b)
@@ -133,25 +134,42 @@ static int cp_pending_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* Copy the non-empty records of a slot (bounded by the checked capacity). */
-static int cp_copy_recs(const struct obx_header *h, struct obx_slot_hdr *sh,
-                        struct obx_src_rec **out, uint32_t *n_out)
+/*
+ * Copy the in-use records of table kind of a slot into a new array (bounded by the
+ * checked header geometry, never by the slot's own n_used, which is only a hint).  Hash
+ * kinds: every record with a non-zero byte, compacted.  BITMAP: the first n_used
+ * entries in pool order (indices matter), n_used capped at the capacity.
+ */
+static int cp_copy_tab(const struct obx_header *h, struct obx_slot_hdr *sh, unsigned kind,
+                       void **out, uint32_t *n_out)
 {
-	const struct obx_src_rec *tab = obx_slot_src(sh);
-	uint32_t cap = h->src_capacity, n = 0, alloc;
-	struct obx_src_rec *recs;
+	const uint8_t *tab = obx_slot_tab_h(h, sh, kind);
+	uint32_t cap = h->tab_capacity[kind], rs = h->tab_rec_size[kind], hint = sh->tabs[kind].n_used;
+	uint32_t n = 0, alloc;
+	uint8_t *recs;
 
-	/* n_src is a hint only: it is shared memory */
-	alloc = sh->n_src > 0 && sh->n_src <= cap ? sh->n_src : 64;
-	recs = malloc((size_t)alloc * sizeof(*recs));
+	if (!obx_tab_is_hash(kind)) {
+		n = hint <= cap ? hint : cap;
+		recs = malloc((size_t)(n ? n : 1) * rs);
+		if (recs == NULL)
+			return -ENOMEM;
+		memcpy(recs, tab, (size_t)n * rs);
+		*out = recs;
+		*n_out = n;
+		return 0;
+	}
+	alloc = hint > 0 && hint <= cap ? hint : (cap < 64 ? cap : 64);
+	recs = malloc((size_t)alloc * rs);
 	if (recs == NULL)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < cap; i++) {
-		if (tab[i].packets == 0)
+		const uint8_t *r = tab + (size_t)i * rs;
+
+		if (obx_rec_empty(r, rs))
 			continue;
 		if (n == alloc) {
 			uint32_t na = alloc * 2 > cap ? cap : alloc * 2;
-			struct obx_src_rec *nr = realloc(recs, (size_t)na * sizeof(*recs));
+			uint8_t *nr = realloc(recs, (size_t)na * rs);
 
 			if (nr == NULL) {
 				free(recs);
@@ -160,24 +178,61 @@ static int cp_copy_recs(const struct obx_header *h, struct obx_slot_hdr *sh,
 			recs = nr;
 			alloc = na;
 		}
-		recs[n++] = tab[i];
+		memcpy(recs + (size_t)n * rs, r, rs);
+		n++;
 	}
 	*out = recs;
 	*n_out = n;
 	return 0;
 }
 
+/* Copy every present table of a slot into p (p->e.tabs, p->recs). */
+static int cp_copy_tabs(const struct obx_header *h, struct obx_slot_hdr *sh, struct cp_pending *p)
+{
+	p->e.n_tabs = 0;
+	for (unsigned k = 0; k < OBX_TAB_MAX; k++) {
+		struct cp_tab *t;
+		int ret;
+
+		if (h->tab_capacity[k] == 0)
+			continue;
+		t = &p->e.tabs[p->e.n_tabs];
+		t->kind = k;
+		t->rec_size = h->tab_rec_size[k];
+		ret = cp_copy_tab(h, sh, k, &p->recs[p->e.n_tabs], &t->n);
+		if (ret != 0)
+			return ret;
+		t->recs = p->recs[p->e.n_tabs];
+		p->e.n_tabs++;
+	}
+	return 0;
+}
+
 /* Zero what the worker will refill (it relies on empty records, exchange.h), then hand
- * the slot back with a release store so the zeroes are visible before FREE is. */
+ * the slot back with a release store so the zeroes are visible before FREE is.  Hash
+ * kinds: every non-empty record (the whole table is scanned: the slot's n_used is not
+ * trusted).  BITMAP: the entries handed out (the pool is handed out in order, so
+ * nothing past n_used was written). */
 static void cp_slot_release(const struct obx_header *h, struct obx_slot_hdr *sh)
 {
-	struct obx_src_rec *tab = obx_slot_src(sh);
+	for (unsigned k = 0; k < OBX_TAB_MAX; k++) {
+		uint8_t *tab = obx_slot_tab_h(h, sh, k);
+		uint32_t cap = h->tab_capacity[k], rs = h->tab_rec_size[k];
 
-	for (uint32_t i = 0; i < h->src_capacity; i++) {
-		const uint64_t *q = (const uint64_t *)&tab[i];
+		if (tab == NULL)
+			continue;
+		if (!obx_tab_is_hash(k)) {
+			uint32_t n = sh->tabs[k].n_used <= cap ? sh->tabs[k].n_used : cap;
 
-		if (q[0] | q[1] | q[2] | q[3] | q[4])
-			memset(&tab[i], 0, sizeof(tab[i]));
+			memset(tab, 0, (size_t)n * rs);
+			continue;
+		}
+		for (uint32_t i = 0; i < cap; i++) {
+			uint8_t *r = tab + (size_t)i * rs;
+
+			if (!obx_rec_empty(r, rs))
+				memset(r, 0, rs);
+		}
 	}
 	atomic_store_explicit(&sh->state, OBX_SLOT_FREE, memory_order_release);
 }
@@ -238,10 +293,9 @@ static int cp_drain_map(struct cp_drain *d, struct obx_header *h, const char *na
 			p[i].skip = 1;
 			continue;
 		}
-		ret = cp_copy_recs(h, sh, &p[i].recs, &e->n_src);
+		ret = cp_copy_tabs(h, sh, &p[i]);
 		if (ret != 0)
 			goto out_stop;
-		e->src = p[i].recs;
 		ret = cp_journal_append(d->journal, e);
 		if (ret != 0)
 			goto out_stop;
@@ -258,6 +312,19 @@ static int cp_drain_map(struct cp_drain *d, struct obx_header *h, const char *na
 		if (p[i].skip == 0) {
 			int r = cp_store_apply(d->store, &p[i].e);
 
+			if (r == -EPROTO || r == -EINVAL) {
+				/* it will never apply (a table this build cannot read): refuse it
+				 * whole, free the slot so the worker goes on; the journal keeps it
+				 * and its replay refuses it the same way */
+				CP_ERR("store: refusing epoch %016llx/%u/%llu: %s",
+				       (unsigned long long)p[i].e.boot_id, p[i].w,
+				       (unsigned long long)p[i].seq, r == -EPROTO ?
+				       "a table's record size differs from what its reader expects" :
+				       "malformed tables");
+				d->epochs_invalid++;
+				cp_slot_release(h, sh);
+				continue;
+			}
 			if (r < 0) {
 				/* journalled but not merged: leave it and everything after it
 				 * READY (a later seq of the worker must not be applied before
@@ -300,7 +367,8 @@ out_stop:
 	*left = n;
 out_free:
 	for (uint32_t i = 0; i < n; i++)
-		free(p[i].recs);
+		for (unsigned k = 0; k < OBX_TAB_MAX; k++)
+			free(p[i].recs[k]);
 	return ret < 0 && applied == 0 ? ret : applied;
 }
 
@@ -359,9 +427,11 @@ static void cp_try_attach(struct cp_drain *d, const struct stat *st)
 			          (unsigned long long)m.boot_id, n_known + 1);
 	}
 	cp_store_note_header(d->store, m.h);
-	CP_NOTICE("exchange: attached %s: boot %016llx, dp pid %u, %u worker(s), src_capacity "
-	          "%u, state %s", d->path, (unsigned long long)m.boot_id, m.h->dp_pid,
-	          m.h->n_workers, m.h->src_capacity,
+	CP_NOTICE("exchange: attached %s: boot %016llx, dp pid %u, %u worker(s), capacities "
+	          "src %u cell %u bitmap %u resip_port %u event %u, state %s", d->path,
+	          (unsigned long long)m.boot_id, m.h->dp_pid, m.h->n_workers,
+	          m.h->tab_capacity[0], m.h->tab_capacity[1], m.h->tab_capacity[2],
+	          m.h->tab_capacity[3], m.h->tab_capacity[4],
 	          cp_dp_state_name(atomic_load_explicit(&m.h->dp_state, memory_order_acquire)));
 }
 

@@ -20,9 +20,10 @@
 #include "journal.h"
 
 #define CP_JREC_NWORDS (sizeof(struct obx_counters) / sizeof(uint64_t))
-/* A record can hold at most one slot's table: 2^24 records (conf bound) x 40 bytes,
- * plus counters.  Anything larger is garbage, not a record. */
-#define CP_JREC_MAX_LEN ((uint64_t)(1u << 24) * sizeof(struct obx_src_rec) + 4096)
+/* A record holds at most one slot's tables; anything larger than this is garbage, not a
+ * record (checked before any allocation, along with the file size). */
+#define CP_JREC_MAX_LEN (1ull << 36)
+#define CP_JREC_V1_SRC  40u   /* exchange v1 source record */
 
 static int cp_fsync_dir(const char *dir)
 {
@@ -93,13 +94,15 @@ static uint32_t cp_jrec_crc(const struct cp_jrec *h, const void *payload, size_t
 int cp_journal_append(struct cp_journal *j, const struct cp_epoch *e)
 {
 	struct cp_jrec h;
-	struct iovec iov[3];
-	size_t total, done = 0;
-	uint32_t crc;
-	int ret;
+	struct cp_jtab th[OBX_TAB_MAX];
+	struct iovec iov[2 + 2 * OBX_TAB_MAX];
+	size_t total = 0, done = 0;
+	int n_iov = 0, ret;
 
 	if (j->fd < 0)
 		return -EBADF;
+	if (e->n_tabs > OBX_TAB_MAX)
+		return -EINVAL;
 	memset(&h, 0, sizeof(h));
 	h.magic = CP_JREC_MAGIC;
 	h.hdr_len = sizeof(h);
@@ -107,30 +110,40 @@ int cp_journal_append(struct cp_journal *j, const struct cp_epoch *e)
 	h.seq = e->seq;
 	h.worker = e->worker;
 	h.flags = e->flags;
-	h.n_src = e->n_src;
+	h.n_tabs = e->n_tabs;
 	h.n_counters = CP_JREC_NWORDS;
-	h.length = sizeof(e->delta) + (uint64_t)e->n_src * sizeof(struct obx_src_rec);
 	h.t_first_ns = e->t_first_ns;
 	h.t_last_ns = e->t_last_ns;
 	h.published_wall_ns = e->published_wall_ns;
-	crc = cp_jrec_crc(&h, &e->delta, sizeof(e->delta));
-	h.crc = cp_crc32c(crc, e->src, (size_t)e->n_src * sizeof(struct obx_src_rec));
 
-	iov[0].iov_base = &h;
-	iov[0].iov_len = sizeof(h);
-	iov[1].iov_base = (void *)&e->delta;
-	iov[1].iov_len = sizeof(e->delta);
-	iov[2].iov_base = (void *)e->src;
-	iov[2].iov_len = (size_t)e->n_src * sizeof(struct obx_src_rec);
+	iov[n_iov].iov_base = &h;
+	iov[n_iov++].iov_len = sizeof(h);
+	iov[n_iov].iov_base = (void *)&e->delta;
+	iov[n_iov++].iov_len = sizeof(e->delta);
+	for (uint32_t i = 0; i < e->n_tabs; i++) {
+		memset(&th[i], 0, sizeof(th[i]));
+		th[i].kind = e->tabs[i].kind;
+		th[i].rec_size = e->tabs[i].rec_size;
+		th[i].n = e->tabs[i].n;
+		iov[n_iov].iov_base = &th[i];
+		iov[n_iov++].iov_len = sizeof(th[i]);
+		iov[n_iov].iov_base = (void *)e->tabs[i].recs;
+		iov[n_iov++].iov_len = (size_t)e->tabs[i].n * e->tabs[i].rec_size;
+	}
+	for (int i = 1; i < n_iov; i++)
+		h.length += iov[i].iov_len;
+	h.crc = cp_crc32c(0, &h, sizeof(h));   /* crc field is 0 here */
+	for (int i = 1; i < n_iov; i++)
+		h.crc = cp_crc32c(h.crc, iov[i].iov_base, iov[i].iov_len);
 	total = sizeof(h) + (size_t)h.length;
 
 	while (done < total) {
-		struct iovec v[3];
+		struct iovec v[2 + 2 * OBX_TAB_MAX];
 		size_t skip = done;
 		int n = 0;
 		ssize_t w;
 
-		for (int i = 0; i < 3; i++) {
+		for (int i = 0; i < n_iov; i++) {
 			if (skip >= iov[i].iov_len) {
 				skip -= iov[i].iov_len;
 				continue;
@@ -213,11 +226,69 @@ static int cp_pread_full(int fd, void *buf, size_t len, uint64_t off)
 	return 1;
 }
 
+/*
+ * Point e's tables into a checked record payload (buf: nwords counter words, then the
+ * tables).  A v1 record's 40-byte source records are converted into *v1buf (grown as
+ * needed).  0, -EBADMSG (the tables do not add up to the length), -ENOMEM.
+ */
+static int cp_jrec_tables(const struct cp_jrec *h, const uint8_t *buf, uint64_t nwords,
+                          struct cp_epoch *e, struct obx_src_rec **v1buf, size_t *v1cap)
+{
+	uint64_t at = nwords * 8;
+
+	e->n_tabs = 0;
+	if (h->magic == CP_JREC_MAGIC_V1) {
+		/* v1: addr, reserved, first, last, packets, sensor_mask (40 bytes) */
+		if (h->n_tabs > *v1cap) {
+			struct obx_src_rec *n = realloc(*v1buf, (size_t)h->n_tabs * sizeof(*n));
+
+			if (n == NULL)
+				return -ENOMEM;
+			*v1buf = n;
+			*v1cap = h->n_tabs;
+		}
+		for (uint32_t i = 0; i < h->n_tabs; i++) {
+			const uint8_t *p = buf + at + (uint64_t)i * CP_JREC_V1_SRC;
+			struct obx_src_rec *r = &(*v1buf)[i];
+
+			memset(r, 0, sizeof(*r));
+			memcpy(&r->addr, p, 4);
+			memcpy(&r->first_ns, p + 8, 8);
+			memcpy(&r->last_ns, p + 16, 8);
+			memcpy(&r->packets, p + 24, 8);
+			memcpy(&r->sensor_mask, p + 32, 8);
+			r->hour = (uint32_t)(r->first_ns / OBX_HOUR_NS);
+		}
+		e->n_tabs = 1;
+		e->tabs[0] = (struct cp_tab){ .kind = OBX_TAB_SRC, .rec_size = sizeof(struct obx_src_rec),
+		                              .n = h->n_tabs, .recs = *v1buf };
+		return 0;
+	}
+	for (uint32_t i = 0; i < h->n_tabs; i++) {
+		struct cp_jtab t;
+		uint64_t bytes;
+
+		if (h->length - at < sizeof(t))
+			return -EBADMSG;
+		memcpy(&t, buf + at, sizeof(t));
+		at += sizeof(t);
+		bytes = (uint64_t)t.n * t.rec_size;
+		if (t.kind >= OBX_TAB_MAX || t.rec_size % 8 != 0 || h->length - at < bytes)
+			return -EBADMSG;
+		e->tabs[i] = (struct cp_tab){ .kind = t.kind, .rec_size = t.rec_size, .n = t.n,
+		                              .recs = buf + at };
+		at += bytes;
+		e->n_tabs++;
+	}
+	return at == h->length ? 0 : -EBADMSG;
+}
+
 int cp_journal_replay(struct cp_journal *j, struct cp_store *s,
                       struct cp_journal_replay_stats *st)
 {
 	uint8_t *buf = NULL;
-	size_t cap = 0;
+	struct obx_src_rec *v1buf = NULL;
+	size_t cap = 0, v1cap = 0;
 	uint64_t off = 0, end;
 	struct stat sb;
 	int ret = 0;
@@ -246,13 +317,16 @@ int cp_journal_replay(struct cp_journal *j, struct cp_store *s,
 			ret = r;
 			goto out;
 		}
-		if (h.magic != CP_JREC_MAGIC || h.hdr_len != sizeof(h)) {
+		if ((h.magic != CP_JREC_MAGIC && h.magic != CP_JREC_MAGIC_V1) ||
+		    h.hdr_len != sizeof(h)) {
 			snprintf(st->torn_why, sizeof(st->torn_why), "bad record magic/header size");
 			break;
 		}
 		nwords = h.n_counters;
-		if (h.length > CP_JREC_MAX_LEN || nwords > 4096 ||
-		    h.length != nwords * 8 + (uint64_t)h.n_src * sizeof(struct obx_src_rec)) {
+		if (h.length > CP_JREC_MAX_LEN || nwords > 4096 || h.length < nwords * 8 ||
+		    (h.magic == CP_JREC_MAGIC_V1 &&
+		     h.length != nwords * 8 + (uint64_t)h.n_tabs * CP_JREC_V1_SRC) ||
+		    (h.magic == CP_JREC_MAGIC && h.n_tabs > OBX_TAB_MAX)) {
 			snprintf(st->torn_why, sizeof(st->torn_why),
 			         "record length %llu inconsistent", (unsigned long long)h.length);
 			break;
@@ -297,17 +371,26 @@ int cp_journal_replay(struct cp_journal *j, struct cp_store *s,
 		e.published_wall_ns = h.published_wall_ns;
 		/* an older or newer counters layout: take the words both know (append-only ABI) */
 		memcpy(&e.delta, buf, (size_t)(nwords < CP_JREC_NWORDS ? nwords : CP_JREC_NWORDS) * 8);
-		e.n_src = h.n_src;
-		e.src = (const struct obx_src_rec *)(buf + nwords * 8);
+		r = cp_jrec_tables(&h, buf, nwords, &e, &v1buf, &v1cap);
+		if (r == -ENOMEM) {
+			ret = r;
+			goto out;
+		}
+		if (r != 0) {
+			snprintf(st->torn_why, sizeof(st->torn_why),
+			         "record tables inconsistent with its length");
+			break;
+		}
 		st->records++;
 		r = cp_store_apply(s, &e);
 		if (r == 1) {
 			st->duplicates++;
 		} else if (r == 0) {
 			st->applied++;
-		} else if (r == -EINVAL) {
-			CP_WARN("journal: %s: skipping invalid record at offset %llu (worker %u seq %llu)",
-			        j->path, (unsigned long long)off, h.worker, (unsigned long long)h.seq);
+		} else if (r == -EINVAL || r == -EPROTO) {
+			CP_WARN("journal: %s: skipping %s record at offset %llu (worker %u seq %llu)",
+			        j->path, r == -EPROTO ? "unreadable (record size)" : "invalid",
+			        (unsigned long long)off, h.worker, (unsigned long long)h.seq);
 		} else {
 			ret = r;
 			goto out;
@@ -328,5 +411,6 @@ int cp_journal_replay(struct cp_journal *j, struct cp_store *s,
 	j->n_records = st->records;
 out:
 	free(buf);
+	free(v1buf);
 	return ret;
 }

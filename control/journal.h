@@ -8,9 +8,16 @@
  * replayed on top of the snapshot, deduplicated on (boot_id, worker, seq) by the store.
  *
  * Record = struct cp_jrec (header, CRC32C over header-with-crc-zero and payload) then the
- * payload: n_counters uint64 counter words (obx_counters) and n_src obx_src_rec.  A torn
+ * payload: n_counters uint64 counter words (obx_counters), then n_tabs tables, each a
+ * struct cp_jtab (kind, rec_size, n) followed by n records of rec_size bytes — the
+ * epoch's tables generically, whatever kinds the exchange had (exchange.h v2).  A torn
  * last record (crash mid-append) fails its length or CRC check; replay stops there, logs
  * it and cuts it off, so later appends follow a clean record.
+ *
+ * Format versions: records are "OBJ2" (this layout).  "OBJ1" records (exchange v1: n_src
+ * 40-byte source records, no tables) are still replayed: each v1 source record becomes a
+ * v2 one keyed by the hour of its first_ns (the store merges per address, so its totals
+ * are unchanged).
  *
  * Single-threaded (the cp main loop).
  */
@@ -22,8 +29,9 @@
 
 #include "store.h"
 
-#define CP_JREC_MAGIC   0x314a424fu   /* "OBJ1" little-endian */
-#define CP_JOURNAL_NAME "journal"
+#define CP_JREC_MAGIC    0x324a424fu   /* "OBJ2" little-endian */
+#define CP_JREC_MAGIC_V1 0x314a424fu   /* "OBJ1": exchange v1 records, replay only */
+#define CP_JOURNAL_NAME  "journal"
 
 struct cp_jrec {
 	uint32_t magic;
@@ -33,10 +41,18 @@ struct cp_jrec {
 	uint32_t worker;
 	uint32_t flags;
 	uint64_t length;           /* payload bytes */
-	uint32_t n_src;
+	uint32_t n_tabs;           /* v2: tables in the payload (v1: n_src, 40-byte records) */
 	uint32_t n_counters;       /* uint64 words of counters in the payload */
 	uint64_t t_first_ns, t_last_ns, published_wall_ns;
 	uint32_t crc;              /* CRC32C: this header with crc = 0, then the payload */
+	uint32_t reserved;
+};
+
+/* One table in a v2 record's payload; n * rec_size record bytes follow. */
+struct cp_jtab {
+	uint32_t kind;
+	uint32_t rec_size;
+	uint32_t n;
 	uint32_t reserved;
 };
 

@@ -82,6 +82,12 @@ json_t *cp_json_counters(const struct obx_counters *c)
 	json_object_set_new(o, "lost_updates", cp_json_u64(c->lost_updates));
 	json_object_set_new(o, "time_backwards", cp_json_u64(c->time_backwards));
 	json_object_set_new(o, "forced_swaps", cp_json_u64(c->forced_swaps));
+	json_object_set_new(o, "excluded_packets", cp_json_u64(c->excluded_packets));
+	json_object_set_new(o, "resip_packets", cp_json_u64(c->resip_packets));
+	json_object_set_new(o, "scanner_packets", cp_json_u64(c->scanner_packets));
+	json_object_set_new(o, "cov_syns", cp_json_u64(c->cov_syns));
+	json_object_set_new(o, "payload_packets", cp_json_u64(c->payload_packets));
+	json_object_set_new(o, "rule_matches", cp_json_u64(c->rule_matches));
 	return o;
 }
 

@@ -28,6 +28,7 @@
 #include "cp.h"
 #include "cp_log.h"
 #include "ctl_server.h"
+#include "report.h"
 #include "snapshot.h"
 
 #define CP_DEFAULT_CONF  "/etc/obscura/obscura.yaml"
@@ -297,6 +298,9 @@ int main(int argc, char **argv)
 		CP_ERR("out of memory");
 		return 1;
 	}
+	/* registries (docs/exchange.md): the store's own report; analysis modules add
+	 * their consumers, snapshot sections and reports here, before cp_restore() */
+	cp_report_register_builtin(&cp.store);
 	ret = cp_mkdir_p(cp.conf.state_dir, 0750);
 	if (ret != 0) {
 		CP_ERR("cannot create control.state_dir %s: %s", cp.conf.state_dir, strerror(-ret));

@@ -60,15 +60,15 @@ struct cp_snap_meta {
 
 /* ---------------- building ---------------- */
 
-struct cp_buf {
+struct cp_snap_w {
 	uint8_t *p;
 	size_t len, cap;
 	int err;
 };
 
-static void cp_buf_put(struct cp_buf *b, const void *data, size_t len)
+void cp_snap_put(struct cp_snap_w *b, const void *data, size_t len)
 {
-	if (b->err)
+	if (b->err || len == 0)
 		return;
 	if (b->len + len > b->cap) {
 		size_t cap = b->cap ? b->cap : 4096;
@@ -89,16 +89,16 @@ static void cp_buf_put(struct cp_buf *b, const void *data, size_t len)
 }
 
 /* Open a section; returns the offset of its header to close it later. */
-static size_t cp_sec_open(struct cp_buf *b, uint32_t type, uint32_t flags)
+static size_t cp_sec_open(struct cp_snap_w *b, uint32_t type, uint32_t flags)
 {
 	struct cp_sec_hdr h = { .type = type, .flags = flags, .length = 0 };
 	size_t at = b->len;
 
-	cp_buf_put(b, &h, sizeof(h));
+	cp_snap_put(b, &h, sizeof(h));
 	return at;
 }
 
-static void cp_sec_close(struct cp_buf *b, size_t at)
+static void cp_sec_close(struct cp_snap_w *b, size_t at)
 {
 	struct cp_sec_hdr h;
 
@@ -109,37 +109,46 @@ static void cp_sec_close(struct cp_buf *b, size_t at)
 	memcpy(b->p + at, &h, sizeof(h));
 }
 
-static void cp_put_u32(struct cp_buf *b, uint32_t v)
+static void cp_put_u32(struct cp_snap_w *b, uint32_t v)
 {
-	cp_buf_put(b, &v, sizeof(v));
+	cp_snap_put(b, &v, sizeof(v));
 }
 
-static void cp_build_body(struct cp_buf *b, const struct cp_store *s)
+/* ---- the store's sections (built in: the same save/load shape as modules') ---- */
+
+static int cp_sv_meta(void *ctx, const struct cp_store *s, struct cp_snap_w *b)
 {
 	struct cp_snap_meta meta = {
 		.epochs = s->epochs, .t_first_ns = s->t_first_ns, .t_last_ns = s->t_last_ns,
 		.n_workers = s->n_workers,
 	};
-	size_t at;
 
-	at = cp_sec_open(b, CP_SNAP_S_META, CP_SNAP_F_REQUIRED);
-	cp_buf_put(b, &meta, sizeof(meta));
-	cp_sec_close(b, at);
+	(void)ctx;
+	cp_snap_put(b, &meta, sizeof(meta));
+	return 0;
+}
 
-	at = cp_sec_open(b, CP_SNAP_S_TOTALS, CP_SNAP_F_REQUIRED);
+static int cp_sv_totals(void *ctx, const struct cp_store *s, struct cp_snap_w *b)
+{
+	(void)ctx;
 	cp_put_u32(b, CP_NWORDS);
 	cp_put_u32(b, 0);
-	cp_buf_put(b, &s->total, sizeof(s->total));
-	cp_sec_close(b, at);
+	cp_snap_put(b, &s->total, sizeof(s->total));
+	return 0;
+}
 
-	at = cp_sec_open(b, CP_SNAP_S_WORKERS, CP_SNAP_F_REQUIRED);
+static int cp_sv_workers(void *ctx, const struct cp_store *s, struct cp_snap_w *b)
+{
+	(void)ctx;
 	cp_put_u32(b, s->n_workers);
 	cp_put_u32(b, CP_NWORDS);
-	cp_buf_put(b, s->worker, (size_t)s->n_workers * sizeof(s->worker[0]));
-	cp_sec_close(b, at);
+	cp_snap_put(b, s->worker, (size_t)s->n_workers * sizeof(s->worker[0]));
+	return 0;
+}
 
-	/* boots carry the dedup keys: losing them would double-count a journal replay */
-	at = cp_sec_open(b, CP_SNAP_S_BOOTS, CP_SNAP_F_REQUIRED);
+static int cp_sv_boots(void *ctx, const struct cp_store *s, struct cp_snap_w *b)
+{
+	(void)ctx;
 	cp_put_u32(b, s->n_boots);
 	cp_put_u32(b, 0);
 	for (uint32_t i = 0; i < s->n_boots; i++) {
@@ -151,30 +160,117 @@ static void cp_build_body(struct cp_buf *b, const struct cp_store *s)
 		sb.epochs = s->boots[i].epochs;
 		sb.n_workers = s->boots[i].n_workers;
 		memcpy(sb.last_seq, s->boots[i].last_seq, sizeof(sb.last_seq));
-		cp_buf_put(b, &sb, sizeof(sb));
+		cp_snap_put(b, &sb, sizeof(sb));
 	}
-	cp_sec_close(b, at);
+	return 0;
+}
 
-	at = cp_sec_open(b, CP_SNAP_S_SOURCES, CP_SNAP_F_REQUIRED);
+static int cp_sv_sources(void *ctx, const struct cp_store *s, struct cp_snap_w *b)
+{
+	(void)ctx;
 	cp_put_u32(b, s->n_src);
 	cp_put_u32(b, sizeof(struct cp_src));
 	for (uint32_t i = 0; i <= s->src_mask; i++)
 		if (s->src[i].packets != 0)
-			cp_buf_put(b, &s->src[i], sizeof(s->src[i]));
-	cp_sec_close(b, at);
+			cp_snap_put(b, &s->src[i], sizeof(s->src[i]));
+	return 0;
+}
 
-	at = cp_sec_open(b, CP_SNAP_S_PORTS, 0);
-	cp_buf_put(b, &s->ports_boot_id, sizeof(s->ports_boot_id));
+static int cp_sv_ports(void *ctx, const struct cp_store *s, struct cp_snap_w *b)
+{
+	(void)ctx;
+	cp_snap_put(b, &s->ports_boot_id, sizeof(s->ports_boot_id));
 	cp_put_u32(b, s->n_ports);
 	cp_put_u32(b, sizeof(struct obx_port_stats));
-	cp_buf_put(b, s->ports, (size_t)s->n_ports * sizeof(s->ports[0]));
-	cp_sec_close(b, at);
+	cp_snap_put(b, s->ports, (size_t)s->n_ports * sizeof(s->ports[0]));
+	return 0;
+}
 
-	at = cp_sec_open(b, CP_SNAP_S_SENSORS, 0);
+static int cp_sv_sensors(void *ctx, const struct cp_store *s, struct cp_snap_w *b)
+{
+	(void)ctx;
 	cp_put_u32(b, s->n_sensors);
 	cp_put_u32(b, OBX_NAME_LEN);
-	cp_buf_put(b, s->sensor_names, (size_t)s->n_sensors * OBX_NAME_LEN);
+	cp_snap_put(b, s->sensor_names, (size_t)s->n_sensors * OBX_NAME_LEN);
+	return 0;
+}
+
+/* One snapshot section: built in (the store's) or registered (a module's). */
+struct cp_snap_sec {
+	uint32_t type;
+	uint32_t flags;
+	const char *name;
+	cp_snap_save_fn save;
+	cp_snap_load_fn load;      /* NULL for built-ins: cp_parse_builtin() */
+	cp_snap_reset_fn reset;
+	void *ctx;
+};
+
+/* boots carry the dedup keys: losing them would double-count a journal replay, hence
+ * REQUIRED with meta, totals, workers and sources */
+static const struct cp_snap_sec cp_builtin[] = {
+	{ CP_SNAP_S_META, CP_SNAP_F_REQUIRED, "meta", cp_sv_meta, NULL, NULL, NULL },
+	{ CP_SNAP_S_TOTALS, CP_SNAP_F_REQUIRED, "totals", cp_sv_totals, NULL, NULL, NULL },
+	{ CP_SNAP_S_WORKERS, CP_SNAP_F_REQUIRED, "workers", cp_sv_workers, NULL, NULL, NULL },
+	{ CP_SNAP_S_BOOTS, CP_SNAP_F_REQUIRED, "boots", cp_sv_boots, NULL, NULL, NULL },
+	{ CP_SNAP_S_SOURCES, CP_SNAP_F_REQUIRED, "sources", cp_sv_sources, NULL, NULL, NULL },
+	{ CP_SNAP_S_PORTS, 0, "ports", cp_sv_ports, NULL, NULL, NULL },
+	{ CP_SNAP_S_SENSORS, 0, "sensors", cp_sv_sensors, NULL, NULL, NULL },
+};
+#define CP_N_BUILTIN (sizeof(cp_builtin) / sizeof(cp_builtin[0]))
+
+static struct cp_snap_sec cp_registered[CP_SNAP_MAX_SECTIONS];
+static unsigned cp_n_registered;
+
+int cp_snapshot_section_register(uint32_t type, const char *name, cp_snap_save_fn save,
+                                 cp_snap_load_fn load, cp_snap_reset_fn reset, void *ctx)
+{
+	if (type < CP_SNAP_S_MODULE_BASE || type > CP_SNAP_S_TYPE_MAX || save == NULL ||
+	    load == NULL || reset == NULL)
+		return -EINVAL;
+	for (unsigned i = 0; i < cp_n_registered; i++)
+		if (cp_registered[i].type == type)
+			return -EEXIST;
+	if (cp_n_registered == CP_SNAP_MAX_SECTIONS)
+		return -ENOSPC;
+	cp_registered[cp_n_registered++] = (struct cp_snap_sec){
+		.type = type, .flags = 0, .name = name != NULL ? name : "?", .save = save,
+		.load = load, .reset = reset, .ctx = ctx };
+	return 0;
+}
+
+void cp_snapshot_section_unregister_all(void)
+{
+	memset(cp_registered, 0, sizeof(cp_registered));
+	cp_n_registered = 0;
+}
+
+static int cp_build_sec(struct cp_snap_w *b, const struct cp_store *s, const struct cp_snap_sec *sec)
+{
+	size_t at = cp_sec_open(b, sec->type, sec->flags);
+	int ret = sec->save(sec->ctx, s, b);
+
+	if (ret != 0)
+		return ret;
 	cp_sec_close(b, at);
+	return b->err;
+}
+
+static int cp_build_body(struct cp_snap_w *b, const struct cp_store *s, const char **failed)
+{
+	int ret;
+
+	for (unsigned i = 0; i < CP_N_BUILTIN; i++)
+		if ((ret = cp_build_sec(b, s, &cp_builtin[i])) != 0) {
+			*failed = cp_builtin[i].name;
+			return ret;
+		}
+	for (unsigned i = 0; i < cp_n_registered; i++)
+		if ((ret = cp_build_sec(b, s, &cp_registered[i])) != 0) {
+			*failed = cp_registered[i].name;
+			return ret;
+		}
+	return 0;
 }
 
 static void cp_errf(char *err, size_t errlen, const char *fmt, ...)
@@ -226,7 +322,8 @@ static int cp_dir_of(const char *path, char *dir, size_t len)
 
 int cp_snapshot_write_file(const char *path, const struct cp_store *s, char *err, size_t errlen)
 {
-	struct cp_buf b = { 0 };
+	struct cp_snap_w b = { 0 };
+	const char *failed = "?";
 	struct cp_snap_hdr h;
 	struct timespec ts;
 	char tmp[600], dir[600];
@@ -237,10 +334,10 @@ int cp_snapshot_write_file(const char *path, const struct cp_store *s, char *err
 		cp_errf(err, errlen, "snapshot path %s too long", path);
 		return -ENAMETOOLONG;
 	}
-	cp_build_body(&b, s);
-	if (b.err) {
-		ret = b.err;
-		cp_errf(err, errlen, "snapshot %s: out of memory building the body", path);
+	ret = cp_build_body(&b, s, &failed);
+	if (ret != 0) {
+		cp_errf(err, errlen, "snapshot %s: cannot build section %s: %s", path, failed,
+		        strerror(-ret));
 		goto out;
 	}
 	memset(&h, 0, sizeof(h));
@@ -360,6 +457,11 @@ static int cp_parse_body(const char *path, const uint8_t *body, size_t len, stru
 {
 	struct cp_rd r = { .p = body, .len = len };
 	bool seen_meta = false, seen_boots = false;
+	uint32_t seen[CP_SNAP_MAX_SECTIONS];
+	unsigned n_seen = 0;
+
+	if (err != NULL && errlen != 0)
+		err[0] = '\0';
 
 	while (r.off < r.len) {
 		struct cp_sec_hdr sh;
@@ -430,11 +532,13 @@ static int cp_parse_body(const char *path, const uint8_t *body, size_t len, stru
 			seen_boots = true;
 			break;
 		case CP_SNAP_S_SOURCES: {
+			/* 48-byte cp_src (schema 2), or the 32-byte one of schema 1 (addr,
+			 * reserved, first, last, packets, sensor_mask: no flags, no RESIP) */
 			int ret;
 
 			if (!cp_rd_get(&sec, &n, 4) || !cp_rd_get(&sec, &sz, 4) ||
-			    sz != sizeof(struct cp_src) ||
-			    sec.len - sec.off != (size_t)n * sizeof(struct cp_src))
+			    (sz != sizeof(struct cp_src) && sz != 32) ||
+			    sec.len - sec.off != (size_t)n * sz)
 				goto bad_section;
 			ret = cp_store_src_reserve(s, n);
 			if (ret != 0)
@@ -442,7 +546,10 @@ static int cp_parse_body(const char *path, const uint8_t *body, size_t len, stru
 			for (uint32_t i = 0; i < n; i++) {
 				struct cp_src src;
 
-				cp_rd_get(&sec, &src, sizeof(src));
+				memset(&src, 0, sizeof(src));
+				cp_rd_get(&sec, &src, sz);
+				if (sz == 32)
+					src.flags = 0;
 				/* a duplicate address or an empty record cannot come from a store */
 				if (src.packets == 0 || cp_store_src_find(s, src.addr) != NULL)
 					goto bad_section;
@@ -472,13 +579,40 @@ static int cp_parse_body(const char *path, const uint8_t *body, size_t len, stru
 			for (uint32_t i = 0; i < n; i++)
 				s->sensor_names[i][OBX_NAME_LEN - 1] = '\0';
 			break;
-		default:
+		default: {
+			const struct cp_snap_sec *mod = NULL;
+			int ret;
+
+			for (unsigned i = 0; i < cp_n_registered; i++)
+				if (cp_registered[i].type == sh.type)
+					mod = &cp_registered[i];
+			if (mod != NULL) {
+				for (unsigned i = 0; i < n_seen; i++)
+					if (seen[i] == sh.type)
+						goto bad_section;   /* twice: which one is right? */
+				if (n_seen < CP_SNAP_MAX_SECTIONS)
+					seen[n_seen++] = sh.type;
+				ret = mod->load(mod->ctx, s, sec.p, sec.len, err, errlen);
+				if (ret == -ENOMEM)
+					return ret;
+				if (ret != 0) {
+					char why[256];
+
+					snprintf(why, sizeof(why), "%s", err != NULL && errlen ? err : "");
+					cp_errf(err, errlen, "snapshot %s: section %s (type %u, %llu bytes) "
+					        "refused%s%s", path, mod->name, sh.type,
+					        (unsigned long long)sh.length, why[0] ? ": " : "", why);
+					return -EBADMSG;
+				}
+				break;
+			}
 			if (sh.flags & CP_SNAP_F_REQUIRED) {
 				cp_errf(err, errlen, "snapshot %s: required section type %u unknown to "
 				        "this build", path, sh.type);
 				return -EBADMSG;
 			}
 			break;   /* a later build's optional state: skip it */
+		}
 		}
 		continue;
 bad_section:
@@ -492,6 +626,12 @@ bad_section:
 		return -EBADMSG;
 	}
 	return 0;
+}
+
+static void cp_snap_reset_modules(struct cp_store *s)
+{
+	for (unsigned i = 0; i < cp_n_registered; i++)
+		cp_registered[i].reset(cp_registered[i].ctx, s);
 }
 
 int cp_snapshot_load_file(const char *path, struct cp_store *s, char *err, size_t errlen)
@@ -530,13 +670,13 @@ int cp_snapshot_load_file(const char *path, struct cp_store *s, char *err, size_
 		ret = -EBADMSG;
 		goto out_free;
 	}
-	if (h.format != CP_SNAP_FORMAT) {
+	if (h.format != CP_SNAP_FORMAT && h.format != 1) {
 		cp_errf(err, errlen, "snapshot %s: unsupported format version %u (this build "
 		        "reads %u)", path, h.format, CP_SNAP_FORMAT);
 		ret = -EBADMSG;
 		goto out_free;
 	}
-	if (h.schema != CP_STORE_SCHEMA) {
+	if (h.schema != CP_STORE_SCHEMA && h.schema != 1) {
 		cp_errf(err, errlen, "snapshot %s: store schema version %u unsupported (this "
 		        "build has %u)", path, h.schema, CP_STORE_SCHEMA);
 		ret = -EBADMSG;
@@ -559,10 +699,14 @@ int cp_snapshot_load_file(const char *path, struct cp_store *s, char *err, size_
 	ret = cp_store_init(&tmp);
 	if (ret != 0)
 		goto out_free;
+	/* modules start empty; a file without their section leaves them so */
+	cp_snap_reset_modules(&tmp);
 	ret = cp_parse_body(path, data + sizeof(h), len - sizeof(h), &tmp, err, errlen);
 	if (ret != 0) {
 		if (ret == -ENOMEM)
 			cp_errf(err, errlen, "snapshot %s: out of memory", path);
+		/* all or nothing: no module keeps a part of a refused file */
+		cp_snap_reset_modules(&tmp);
 		cp_store_fini(&tmp);
 		goto out_free;
 	}

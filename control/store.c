@@ -136,31 +136,27 @@ int cp_store_src_reserve(struct cp_store *s, uint32_t n)
 }
 
 /* Merge into a table that is known to have room. */
-static void cp_src_merge_nogrow(struct cp_store *s, uint32_t addr, uint64_t first_ns,
-                                uint64_t last_ns, uint64_t packets, uint64_t mask_bits)
+static void cp_src_merge_nogrow(struct cp_store *s, const struct cp_src *in)
 {
 	uint32_t j;
 
-	for (j = obx_src_hash(addr) & s->src_mask; s->src[j].packets != 0;
+	for (j = obx_src_hash(in->addr) & s->src_mask; s->src[j].packets != 0;
 	     j = (j + 1) & s->src_mask) {
 		struct cp_src *r = &s->src[j];
 
-		if (r->addr != addr)
+		if (r->addr != in->addr)
 			continue;
-		if (first_ns < r->first_ns)
-			r->first_ns = first_ns;
-		if (last_ns > r->last_ns)
-			r->last_ns = last_ns;
-		r->packets += packets;
-		r->sensor_mask |= mask_bits;
+		if (in->first_ns < r->first_ns)
+			r->first_ns = in->first_ns;
+		if (in->last_ns > r->last_ns)
+			r->last_ns = in->last_ns;
+		r->packets += in->packets;
+		r->sensor_mask |= in->sensor_mask;
+		r->flags |= in->flags;
+		r->resip_packets += in->resip_packets;
 		return;
 	}
-	s->src[j].addr = addr;
-	s->src[j].reserved = 0;
-	s->src[j].first_ns = first_ns;
-	s->src[j].last_ns = last_ns;
-	s->src[j].packets = packets;
-	s->src[j].sensor_mask = mask_bits;
+	s->src[j] = *in;
 	s->n_src++;
 }
 
@@ -173,7 +169,7 @@ int cp_store_src_merge(struct cp_store *s, const struct cp_src *r)
 	ret = cp_store_src_reserve(s, 1);
 	if (ret != 0)
 		return ret;
-	cp_src_merge_nogrow(s, r->addr, r->first_ns, r->last_ns, r->packets, r->sensor_mask);
+	cp_src_merge_nogrow(s, r);
 	return 0;
 }
 
@@ -194,30 +190,136 @@ static void cp_span(struct cp_store *s, uint64_t first, uint64_t last)
 		s->t_last_ns = last;
 }
 
+/* ---- per-kind consumers ---- */
+
+struct cp_tab_consumer {
+	unsigned kind;
+	const char *name;
+	cp_tab_merge_fn merge;
+	void *ctx;
+};
+
+static struct cp_tab_consumer cp_consumers[CP_TAB_MAX_CONSUMERS];
+static unsigned cp_n_consumers;
+
+int cp_tab_register(unsigned kind, const char *name, cp_tab_merge_fn merge, void *ctx)
+{
+	if (kind >= OBX_TAB_MAX || merge == NULL)
+		return -EINVAL;
+	if (cp_n_consumers == CP_TAB_MAX_CONSUMERS)
+		return -ENOSPC;
+	cp_consumers[cp_n_consumers++] = (struct cp_tab_consumer){
+		.kind = kind, .name = name != NULL ? name : "?", .merge = merge, .ctx = ctx };
+	return 0;
+}
+
+void cp_tab_unregister_all(void)
+{
+	memset(cp_consumers, 0, sizeof(cp_consumers));
+	cp_n_consumers = 0;
+}
+
+const struct cp_tab *cp_epoch_tab(const struct cp_epoch *e, unsigned kind)
+{
+	for (uint32_t i = 0; i < e->n_tabs && i < OBX_TAB_MAX; i++)
+		if (e->tabs[i].kind == kind)
+			return &e->tabs[i];
+	return NULL;
+}
+
+int cp_epoch_add_tab(struct cp_epoch *e, unsigned kind, uint32_t rec_size, const void *recs,
+                     uint32_t n)
+{
+	uint32_t i;
+
+	if (kind >= OBX_TAB_MAX || e->n_tabs >= OBX_TAB_MAX || cp_epoch_tab(e, kind) != NULL)
+		return -EINVAL;
+	for (i = e->n_tabs; i > 0 && e->tabs[i - 1].kind > kind; i--)
+		e->tabs[i] = e->tabs[i - 1];
+	e->tabs[i] = (struct cp_tab){ .kind = kind, .rec_size = rec_size, .n = n, .recs = recs };
+	e->n_tabs++;
+	return 0;
+}
+
+/* The tables of e are well formed: kinds known, ascending (so distinct), sizes sane. */
+static int cp_epoch_tabs_check(const struct cp_epoch *e)
+{
+	if (e->n_tabs > OBX_TAB_MAX)
+		return -EINVAL;
+	for (uint32_t i = 0; i < e->n_tabs; i++) {
+		const struct cp_tab *t = &e->tabs[i];
+
+		if (t->kind >= OBX_TAB_MAX || (i > 0 && t->kind <= e->tabs[i - 1].kind) ||
+		    t->rec_size < OBX_REC_SIZE_MIN || t->rec_size > OBX_REC_SIZE_MAX ||
+		    t->rec_size % 8 != 0 || (t->n != 0 && t->recs == NULL))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static void cp_src_from_rec(struct cp_src *d, const struct obx_src_rec *r)
+{
+	d->addr = r->addr;
+	d->flags = r->flags;
+	d->first_ns = r->first_ns;
+	d->last_ns = r->last_ns;
+	d->packets = r->packets;
+	d->sensor_mask = r->sensor_mask;
+	d->resip_packets = r->resip_packets;
+}
+
 int cp_store_apply(struct cp_store *s, const struct cp_epoch *e)
 {
+	const struct cp_tab *src;
 	struct cp_boot *b;
 	int ret;
 
-	if (e->worker >= OBX_MAX_WORKERS || e->seq == 0 || (e->n_src != 0 && e->src == NULL))
+	if (e->worker >= OBX_MAX_WORKERS || e->seq == 0 || cp_epoch_tabs_check(e) != 0)
 		return -EINVAL;
 	if (cp_store_applied(s, e->boot_id, e->worker, e->seq))
 		return 1;
-	/* every allocation first, so the merge below cannot fail half-way */
+	src = cp_epoch_tab(e, OBX_TAB_SRC);
+	if (src != NULL && src->rec_size != sizeof(struct obx_src_rec))
+		return -EPROTO;
+	/* every allocation and every consumer's check first, so nothing below can fail
+	 * half-way */
 	b = cp_store_boot(s, e->boot_id, true);
 	if (b == NULL)
 		return -ENOMEM;
-	ret = cp_store_src_reserve(s, e->n_src);
+	ret = cp_store_src_reserve(s, src != NULL ? src->n : 0);
 	if (ret != 0)
 		return ret;
+	for (unsigned c = 0; c < cp_n_consumers; c++) {
+		const struct cp_tab *t = cp_epoch_tab(e, cp_consumers[c].kind);
 
-	for (uint32_t i = 0; i < e->n_src; i++) {
-		const struct obx_src_rec *r = &e->src[i];
-
-		if (r->packets == 0)
+		if (t == NULL)
 			continue;
-		cp_src_merge_nogrow(s, r->addr, r->first_ns, r->last_ns, r->packets,
-		                    r->sensor_mask);
+		ret = cp_consumers[c].merge(cp_consumers[c].ctx, e, NULL, t->n, t->rec_size);
+		if (ret != 0)
+			return ret < 0 ? ret : -EPROTO;
+	}
+
+	if (src != NULL) {
+		const struct obx_src_rec *r = src->recs;
+
+		for (uint32_t i = 0; i < src->n; i++) {
+			struct cp_src x;
+
+			if (r[i].packets == 0)
+				continue;
+			cp_src_from_rec(&x, &r[i]);
+			cp_src_merge_nogrow(s, &x);
+		}
+	}
+	for (unsigned c = 0; c < cp_n_consumers; c++) {
+		const struct cp_tab *t = cp_epoch_tab(e, cp_consumers[c].kind);
+		static const uint8_t none[8];
+
+		if (t == NULL)
+			continue;
+		/* recs is never NULL here: NULL means "prepare" */
+		cp_consumers[c].merge(cp_consumers[c].ctx, e, t->n != 0 ? t->recs : none, t->n,
+		                      t->rec_size);
 	}
 	cp_counters_add(&s->total, &e->delta);
 	cp_counters_add(&s->worker[e->worker], &e->delta);
@@ -258,8 +360,7 @@ int cp_store_merge(struct cp_store *dst, const struct cp_store *src)
 		const struct cp_src *r = &src->src[i];
 
 		if (r->packets != 0)
-			cp_src_merge_nogrow(dst, r->addr, r->first_ns, r->last_ns, r->packets,
-			                    r->sensor_mask);
+			cp_src_merge_nogrow(dst, r);
 	}
 	cp_counters_add(&dst->total, &src->total);
 	for (uint32_t w = 0; w < OBX_MAX_WORKERS; w++)

@@ -22,16 +22,19 @@
 
 #include "exchange.h"
 
-/* Bump when the meaning of a store section changes; snapshots carry it. */
-#define CP_STORE_SCHEMA 1u
+/* Bump when the meaning of a store section changes; snapshots carry it.  2: exchange v2
+ * (per-(source, hour) epoch records; cp_src gained flags and resip_packets). */
+#define CP_STORE_SCHEMA 2u
 
+/* One source over everything drained: the merge of its (source, hour) epoch records. */
 struct cp_src {
 	uint32_t addr;          /* IPv4, host byte order */
-	uint32_t reserved;
+	uint32_t flags;         /* OBX_SRC_F_*, OR */
 	uint64_t first_ns;      /* min over epochs (packet time) */
 	uint64_t last_ns;       /* max */
 	uint64_t packets;       /* sum; 0 marks an empty table entry */
 	uint64_t sensor_mask;   /* OR */
+	uint64_t resip_packets; /* sum */
 };
 
 struct cp_boot {
@@ -43,6 +46,17 @@ struct cp_boot {
 	uint64_t last_seq[OBX_MAX_WORKERS];  /* last seq applied per worker; 0 = none */
 };
 
+/* One table of a drained epoch: its in-use records, copied out of the slot.  Hash kinds
+ * are compacted (empty records left out, order meaningless); BITMAP keeps pool order,
+ * n = entries handed out, so an index another kind stored stays valid. */
+struct cp_tab {
+	uint32_t kind;                  /* enum obx_tab_kind */
+	uint32_t rec_size;              /* bytes per record, as the dataplane laid it out */
+	uint32_t n;                     /* records */
+	uint32_t reserved;
+	const void *recs;               /* n * rec_size bytes (8-byte aligned) */
+};
+
 /* A drained epoch, detached from the exchange memory it came from. */
 struct cp_epoch {
 	uint64_t boot_id;
@@ -52,9 +66,40 @@ struct cp_epoch {
 	uint64_t t_first_ns, t_last_ns;
 	uint64_t published_wall_ns;
 	struct obx_counters delta;
-	uint32_t n_src;
-	const struct obx_src_rec *src;  /* n_src records, none empty */
+	uint32_t n_tabs;                /* tables present in the exchange, ascending kind */
+	uint32_t reserved;
+	struct cp_tab tabs[OBX_TAB_MAX];
 };
+
+/* The table of kind in e, or NULL when the kind was absent from the exchange. */
+const struct cp_tab *cp_epoch_tab(const struct cp_epoch *e, unsigned kind);
+/* Add a table to e, keeping tabs[] in ascending kind (tests, tools).  0, -EINVAL (bad or
+ * duplicate kind, e full). */
+int cp_epoch_add_tab(struct cp_epoch *e, unsigned kind, uint32_t rec_size, const void *recs,
+                     uint32_t n);
+
+/*
+ * Per-kind consumers (analysis modules), process-wide.  cp_store_apply() calls every
+ * consumer registered for a kind present in the epoch, in registration order, after
+ * the store's own source merge; several consumers per kind are fine.  Each epoch
+ * reaches a consumer exactly once per store it is applied to (duplicates are filtered
+ * first), from the drain and from the journal replay alike.
+ *
+ * merge() is called twice per epoch, so an epoch is applied whole or not at all:
+ *   1. prepare: recs == NULL, n and rec_size as they will come.  Check rec_size against
+ *      your record (return -EPROTO when it differs: the epoch is logged and refused),
+ *      reserve memory for n records (-ENOMEM), change nothing anyone can see.  Return 0.
+ *   2. apply: recs != NULL.  Merge the n records; this must not fail (room was reserved
+ *      in 1); its return value is ignored (failing here is a bug in the consumer).
+ * Only when every consumer's prepare returned 0 does any apply run.
+ */
+typedef int (*cp_tab_merge_fn)(void *ctx, const struct cp_epoch *e, const void *recs,
+                               uint32_t n, uint32_t rec_size);
+/* 0, -EINVAL (bad kind, no merge), -ENOSPC (CP_TAB_MAX_CONSUMERS reached). */
+int cp_tab_register(unsigned kind, const char *name, cp_tab_merge_fn merge, void *ctx);
+/* Forget every consumer (tests; a restart of the module set). */
+void cp_tab_unregister_all(void);
+#define CP_TAB_MAX_CONSUMERS 32
 
 struct cp_store {
 	struct obx_counters total;                    /* all boots, all workers */
@@ -95,9 +140,12 @@ struct cp_boot *cp_store_boot(struct cp_store *s, uint64_t boot_id, bool create)
 bool cp_store_applied(const struct cp_store *s, uint64_t boot_id, uint32_t worker, uint64_t seq);
 
 /*
- * Merge one epoch.  Returns 0 when applied, 1 when it was already applied (nothing
- * changes), -EINVAL for a bad worker index or seq 0, -ENOMEM (nothing changed: room is
- * reserved before anything is touched, so an epoch is applied whole or not at all).
+ * Merge one epoch: counters, the SRC records (merged per address: first min, last max,
+ * packets/resip_packets summed, sensor_mask/flags ORed), then the registered consumers.
+ * Returns 0 when applied, 1 when it was already applied (nothing changes), -EINVAL for
+ * a bad worker index, seq 0 or malformed tables, -EPROTO when a table's rec_size is not
+ * what its reader expects, -ENOMEM (nothing changed: room is reserved and every
+ * consumer prepared before anything is touched, so an epoch is applied whole or not).
  */
 int cp_store_apply(struct cp_store *s, const struct cp_epoch *e);
 

@@ -147,6 +147,14 @@ static const struct conf_key conf_keys[] = {
 	      "epoch length in packet time"),
 	K_INT(C, "exchange.src_capacity", src_capacity, 1024, 16777216, "262144", CF_POW2,
 	      "source records per epoch slot, power of two"),
+	K_INT(C, "exchange.cell_capacity", cell_capacity, 0, 16777216, "0", CF_POW2,
+	      "coverage cell records per epoch slot (SPEC.md A), power of two; 0 = none"),
+	K_INT(C, "exchange.bitmap_capacity", bitmap_capacity, 0, 4194304, "0", 0,
+	      "coverage bitmaps per epoch slot (SPEC.md A); 0 = none"),
+	K_INT(C, "exchange.resip_port_capacity", resip_port_capacity, 0, 16777216, "0", CF_POW2,
+	      "RESIP port/day records per epoch slot (SPEC.md B), power of two; 0 = none"),
+	K_INT(C, "exchange.event_capacity", event_capacity, 0, 16777216, "0", CF_POW2,
+	      "event-type records per epoch slot (SPEC.md C), power of two; 0 = none"),
 	K_INT(C, "exchange.drain_wait_s", drain_wait_s, 0, 3600, "10", 0,
 	      "at dataplane start, wait this long for an old exchange to drain"),
 
@@ -280,6 +288,20 @@ static int conf_prefix(const char *s, uint32_t *addr, uint8_t *len)
 	*addr = a;
 	*len = (uint8_t)l;
 	return 0;
+}
+
+void obs_conf_exchange_tabs(const struct obs_conf *c, uint32_t cap[OBX_TAB_MAX],
+                            uint32_t rec_size[OBX_TAB_MAX])
+{
+	static const uint32_t sizes[OBX_TAB_MAX] = OBX_REC_SIZES;
+
+	memset(cap, 0, OBX_TAB_MAX * sizeof(cap[0]));
+	cap[OBX_TAB_SRC] = c->src_capacity;
+	cap[OBX_TAB_CELL] = c->cell_capacity;
+	cap[OBX_TAB_BITMAP] = c->bitmap_capacity;
+	cap[OBX_TAB_RESIP_PORT] = c->resip_port_capacity;
+	cap[OBX_TAB_EVENT] = c->event_capacity;
+	memcpy(rec_size, sizes, sizeof(sizes));
 }
 
 int obs_conf_parse_prefix(const char *s, uint32_t *addr, uint8_t *len)

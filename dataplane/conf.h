@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdbool.h>
 
+#include "exchange.h"
+
 #define OBS_CONF_MAX_PORTS     16
 #define OBS_CONF_MAX_SENSORS   64
 #define OBS_CONF_MAX_PREFIXES  256   /* per sensor */
@@ -60,6 +62,10 @@ struct obs_conf {
 	char     exchange_path[OBS_CONF_STR];
 	uint32_t epoch_ms;               /* 10..60000, default 1000 */
 	uint32_t src_capacity;           /* per slot, power of two, 1024..16777216 */
+	uint32_t cell_capacity;          /* per slot; 0 = absent, else power of two */
+	uint32_t bitmap_capacity;        /* per slot; 0 = absent */
+	uint32_t resip_port_capacity;    /* per slot; 0 = absent, else power of two */
+	uint32_t event_capacity;         /* per slot; 0 = absent, else power of two */
 	uint32_t drain_wait_s;           /* dataplane start: wait this long for an old exchange to drain */
 
 	/* control */
@@ -104,6 +110,12 @@ bool obs_conf_key_reloadable(const char *path);
 
 /* One line per key: path, type, default, reloadable|restart, help (for `config keys`). */
 void obs_conf_describe(FILE *out);
+
+/* The exchange table geometry this config asks for (exchange.h): capacities from the
+ * exchange.*_capacity keys, record sizes from OBX_REC_SIZE_* (the record types' own
+ * sizes, not configurable).  xchg.c and the test tools build the layout from it. */
+void obs_conf_exchange_tabs(const struct obs_conf *c, uint32_t cap[OBX_TAB_MAX],
+                            uint32_t rec_size[OBX_TAB_MAX]);
 
 /* Parse "a.b.c.d/len" into host-order address and length; -1 on error (host bits set is an error). */
 int obs_conf_parse_prefix(const char *s, uint32_t *addr, uint8_t *len);

@@ -40,6 +40,17 @@ static inline uint32_t obs_slot_state(struct obx_slot_hdr *sh)
 	return atomic_load_explicit(&sh->state, memory_order_acquire);
 }
 
+/* Point t[] at slot sh's tables (geometry from the header, checked at attach). */
+static void obs_epoch_bind_tabs(struct obs_epoch *e, struct obx_slot_hdr *sh)
+{
+	for (unsigned k = 0; k < OBX_TAB_MAX; k++) {
+		struct obs_epoch_tab *t = &e->t[k];
+
+		t->base = t->capacity != 0 ? (uint8_t *)obx_slot_tab_h(e->h, sh, k) : NULL;
+		t->n_used = 0;
+	}
+}
+
 /* Start filling slot s, which the caller saw FREE (acquire). */
 static void obs_epoch_take(struct obs_epoch *e, uint32_t s)
 {
@@ -49,13 +60,13 @@ static void obs_epoch_take(struct obs_epoch *e, uint32_t s)
 	 * header fields are ours to reset. */
 	sh->worker = e->worker;
 	sh->seq = 0;
-	sh->n_src = 0;
 	sh->flags = 0;
-	sh->src_capacity = e->mask + 1;
+	for (unsigned k = 0; k < OBX_TAB_MAX; k++)
+		sh->tabs[k].n_used = 0;
 	atomic_store_explicit(&sh->state, OBX_SLOT_FILLING, memory_order_relaxed);
 	e->cur = s;
-	e->tab = obx_slot_src(sh);
-	e->n_src = 0;
+	obs_epoch_bind_tabs(e, sh);
+	e->gen++;
 	e->t_first_ns = UINT64_MAX;
 	e->t_last_ns = 0;
 }
@@ -69,8 +80,8 @@ static void obs_epoch_publish(struct obs_epoch *e, uint32_t flags)
 	sh->seq = ++e->seq;
 	sh->t_first_ns = e->t_first_ns == UINT64_MAX ? 0 : e->t_first_ns;
 	sh->t_last_ns = e->t_last_ns;
-	sh->src_capacity = e->mask + 1;
-	sh->n_src = e->n_src;
+	for (unsigned k = 0; k < OBX_TAB_MAX; k++)
+		sh->tabs[k].n_used = e->t[k].n_used;
 	sh->flags = flags;
 	sh->published_wall_ns = obs_wall_ns();
 	sh->delta = e->c;
@@ -95,20 +106,42 @@ static int obs_epoch_swap(struct obs_epoch *e, uint32_t flags)
 	return 0;
 }
 
+static inline int obs_pow2(uint32_t v)
+{
+	return v != 0 && (v & (v - 1)) == 0;
+}
+
 int obs_epoch_init(struct obs_epoch *e, struct obx_header *h, uint32_t w, uint64_t epoch_ns)
 {
 	uint32_t s;
 
 	if (e == NULL || h == NULL || w >= h->n_workers || epoch_ns == 0 ||
-	    h->src_capacity == 0 || (h->src_capacity & (h->src_capacity - 1)) != 0)
+	    !obs_pow2(h->tab_capacity[OBX_TAB_SRC]) ||
+	    h->tab_rec_size[OBX_TAB_SRC] != sizeof(struct obx_src_rec))
 		return -EINVAL;
 	memset(e, 0, sizeof(*e));
 	e->h = h;
 	e->worker = w;
 	e->epoch_ns = epoch_ns;
-	e->mask = h->src_capacity - 1;
-	e->soft_limit = (uint32_t)((uint64_t)h->src_capacity * OBX_SRC_MAX_LOAD / 1000u);
-	e->hard_limit = (uint32_t)((uint64_t)h->src_capacity * OBS_EPOCH_HARD_LOAD / 1000u);
+	for (unsigned k = 0; k < OBX_TAB_MAX; k++) {
+		struct obs_epoch_tab *t = &e->t[k];
+		uint32_t cap = h->tab_capacity[k];
+
+		if (cap == 0)
+			continue;
+		if (obx_tab_is_hash(k) && !obs_pow2(cap))
+			return -EINVAL;
+		t->capacity = cap;
+		t->rec_size = h->tab_rec_size[k];
+		t->mask = cap - 1;
+		if (obx_tab_is_hash(k)) {
+			t->soft_limit = (uint32_t)((uint64_t)cap * OBX_TAB_MAX_LOAD / 1000u);
+			t->hard_limit = (uint32_t)((uint64_t)cap * OBS_EPOCH_HARD_LOAD / 1000u);
+		} else {
+			t->soft_limit = (uint32_t)((uint64_t)cap * OBS_EPOCH_POOL_SOFT / 1000u);
+			t->hard_limit = cap;
+		}
+	}
 	e->live = obx_worker_live(h, w);
 	for (s = 0; s < OBX_SLOTS; s++)
 		e->slot[s] = obx_slot(h, w, s);
@@ -129,11 +162,19 @@ static inline uint64_t obs_epoch_next_end(const struct obs_epoch *e, uint64_t t)
 	return (t / e->epoch_ns + 1) * e->epoch_ns;
 }
 
+static bool obs_epoch_any_used(const struct obs_epoch *e)
+{
+	for (unsigned k = 0; k < OBX_TAB_MAX; k++)
+		if (e->t[k].n_used != 0)
+			return true;
+	return false;
+}
+
 void obs_epoch_boundary(struct obs_epoch *e, uint64_t t)
 {
 	if (!e->filling)
 		return;
-	if (e->epoch_end_ns == 0 || (e->c.rx_packets == 0 && e->n_src == 0)) {
+	if (e->epoch_end_ns == 0 || (e->c.rx_packets == 0 && !obs_epoch_any_used(e))) {
 		/* first packet, or nothing happened in the closing epoch: nothing to hand
 		 * over, just start the epoch t falls in */
 		e->epoch_end_ns = obs_epoch_next_end(e, t);
@@ -161,30 +202,60 @@ static bool obs_epoch_wait_free(struct obs_epoch *e)
 	return true;
 }
 
-void obs_epoch_src_slow(struct obs_epoch *e, uint32_t addr, uint64_t t, uint64_t sensor_bit)
+int obs_epoch_need_slow(struct obs_epoch *e, unsigned kind, uint32_t n_new)
 {
-	if (!e->filling) {
-		e->c.lost_updates++;
-		return;
-	}
+	struct obs_epoch_tab *t;
+
+	if (kind >= OBX_TAB_MAX)
+		return -EINVAL;
+	t = &e->t[kind];
+	if (!e->filling || t->base == NULL || n_new > t->hard_limit)
+		return -ENOSPC;
+	if ((uint64_t)t->n_used + n_new <= t->soft_limit)
+		return 0;
+	/* one slot = one epoch of everything: a full table publishes all of them */
 	if (obs_epoch_swap(e, OBX_SLOT_F_FORCED) == 0 ||
 	    (e->full_wait_ns != 0 && obs_epoch_wait_free(e) &&
 	     obs_epoch_swap(e, OBX_SLOT_F_FORCED) == 0)) {
 		/* the epoch goes on in the fresh slot; its end is unchanged */
 		e->c.forced_swaps++;
-	} else if (e->n_src >= e->hard_limit) {
+		return 1;
+	}
+	if ((uint64_t)t->n_used + n_new <= t->hard_limit)
+		return 0;
+	return -ENOSPC;
+}
+
+void obs_epoch_src_slow(struct obs_epoch *e, uint32_t addr, uint64_t t, uint64_t sensor_bit,
+                        uint32_t flags, uint32_t resip)
+{
+	struct obs_epoch_tab *st = &e->t[OBX_TAB_SRC];
+	uint32_t soft;
+
+	if (obs_epoch_need_slow(e, OBX_TAB_SRC, 1) < 0) {
 		e->c.lost_updates++;
 		return;
 	}
 	/* Room now (fresh slot, or below the hard limit): a new source lands in the first
 	 * empty record of its probe sequence, which obs_epoch_src() does. */
-	{
-		uint32_t soft = e->soft_limit;
+	soft = st->soft_limit;
+	st->soft_limit = UINT32_MAX;
+	obs_epoch_src(e, addr, t, sensor_bit, flags, resip);
+	st->soft_limit = soft;
+}
 
-		e->soft_limit = UINT32_MAX;
-		obs_epoch_src(e, addr, t, sensor_bit);
-		e->soft_limit = soft;
-	}
+void *obs_epoch_bitmap_alloc(struct obs_epoch *e, uint32_t *index)
+{
+	struct obs_epoch_tab *t = &e->t[OBX_TAB_BITMAP];
+	uint32_t i;
+
+	if (obs_epoch_need(e, OBX_TAB_BITMAP, 1) < 0)
+		return NULL;
+	/* after need(): t describes the (possibly new) filling slot */
+	i = t->n_used++;
+	if (index != NULL)
+		*index = i;
+	return t->base + (uint64_t)i * t->rec_size;
 }
 
 void obs_epoch_tick(struct obs_epoch *e, uint64_t now_ns)
@@ -199,13 +270,19 @@ int obs_epoch_finish(struct obs_epoch *e)
 		return -EALREADY;
 	obs_epoch_publish(e, OBX_SLOT_F_FINAL);
 	e->filling = false;
+	e->gen++;
 	/* any later obs_epoch_src() finds an empty one-record table and a zero limit, so it
-	 * takes the slow path and counts a loss: it never writes a published slot */
+	 * takes the slow path and counts a loss; every other kind has no table (need()
+	 * says -ENOSPC): nothing ever writes a published slot */
 	memset(&e->empty, 0, sizeof(e->empty));
-	e->tab = &e->empty;
-	e->mask = 0;
-	e->n_src = 0;
-	e->soft_limit = 0;
+	for (unsigned k = 0; k < OBX_TAB_MAX; k++) {
+		e->t[k].base = NULL;
+		e->t[k].mask = 0;
+		e->t[k].n_used = 0;
+		e->t[k].soft_limit = 0;
+		e->t[k].hard_limit = 0;
+	}
+	e->t[OBX_TAB_SRC].base = (uint8_t *)&e->empty;
 	e->epoch_end_ns = UINT64_MAX;
 	return 0;
 }

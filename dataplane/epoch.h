@@ -10,46 +10,78 @@
  * heap-allocated exchange, the dataplane worker calls it from its burst loop.
  *
  * Per packet the worker calls obs_epoch_time() (time order, epoch boundary) and then,
- * for an accepted telescope packet, obs_epoch_src() (source record).  Counters are
+ * for an accepted telescope packet, its stages: obs_epoch_src() (the (source, hour)
+ * record) and the analyses' tables through the generic room API below.  Counters are
  * bumped directly in e->c, the pending deltas, which are copied into whichever slot is
  * published next and only then zeroed: they are never lost, whatever the slots do.
  *
- * Source table, per slot: linear probing on obx_src_hash(); a new source that would
- * push it past OBX_SRC_MAX_LOAD forces an early swap if the other slot is FREE.  If the
- * other slot is still READY the worker keeps filling up to OBS_EPOCH_HARD_LOAD (kept
- * below 1000 so probe sequences stay short); a new source that finds no room then is
- * counted in lost_updates.  Packets of sources already in the table are never lost.
+ * Tables, per slot (exchange.h): every hash kind is linear probing on its key's hash; a
+ * new record that would push a table past OBX_SRC_MAX_LOAD forces an early swap if the
+ * other slot is FREE — and a swap publishes every table together (one slot = one epoch
+ * of everything).  If the other slot is still READY the worker keeps filling up to
+ * OBS_EPOCH_HARD_LOAD (kept below 1000 so probe sequences stay short); a new record that
+ * finds no room then is counted in lost_updates.  Updates of records already in the
+ * table are never lost.  The BITMAP pool swaps at 3/4 and fills to the end.
  *
  * Replay is different: a file can wait, so with full_wait_ns set a full table waits
  * (bounded) for the control plane to free the other slot instead of losing updates.
+ *
+ * THE POINTER RULE.  A pointer into the filling slot (a record found by probing, a
+ * bitmap entry) is valid only until the next call that can swap: obs_epoch_time(),
+ * obs_epoch_tick(), obs_epoch_finish(), obs_epoch_src(), obs_epoch_need() and
+ * obs_epoch_bitmap_alloc().  Every swap bumps e->gen (obs_epoch_gen()).  So a stage:
+ *   1. probes its table (obs_epoch_tab()); an existing record is updated in place;
+ *   2. for a new record calls obs_epoch_need(e, kind, n) BEFORE writing anything:
+ *      1 = swapped (every table is new: probe again, the record is not there any more),
+ *      0 = room, -ENOSPC = no room (count e->c.lost_updates, skip);
+ *   3. writes the record (count field non-zero), then (*obs_epoch_n_used(e, kind))++.
+ * A stage that writes several kinds for one packet (a cell and its bitmap) reserves
+ * them all first — obs_epoch_need() for each, again from the start while obs_epoch_gen()
+ * changes — and only then probes and writes: obs_epoch_bitmap_alloc() after a successful
+ * obs_epoch_need(e, OBX_TAB_BITMAP, 1) cannot swap.  Never write through a pointer taken
+ * before a call that changed obs_epoch_gen(): it points into a published slot.
  */
 #ifndef OBSCURA_EPOCH_H
 #define OBSCURA_EPOCH_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "exchange.h"
 
 /* Fill limit (per mille) when the early swap is impossible: 7/8 keeps the expected
  * unsuccessful linear probe around 32 slots. */
 #define OBS_EPOCH_HARD_LOAD 875u
+/* BITMAP pool: swap at 3/4 handed out (headroom while the other slot is READY), lose
+ * only when it is exhausted. */
+#define OBS_EPOCH_POOL_SOFT 750u
 
 #ifndef likely
 #define likely(x)   __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 #endif
 
+/* One table of the filling slot, as the worker sees it. */
+struct obs_epoch_tab {
+	uint8_t *base;                  /* records of the filling slot; NULL: absent/finished */
+	uint32_t mask;                  /* capacity - 1 (hash kinds: probe mask) */
+	uint32_t n_used;                /* records in use (BITMAP: handed out) */
+	uint32_t soft_limit;            /* n_used that forces an early swap */
+	uint32_t hard_limit;            /* n_used beyond which new records are lost */
+	uint32_t rec_size;
+	uint32_t capacity;              /* 0: the kind is absent from this exchange */
+};
+
 struct obs_epoch {
-	/* hot: touched per packet */
-	struct obx_src_rec *tab;        /* records of the slot being filled */
-	uint32_t mask;                  /* src_capacity - 1 */
-	uint32_t n_src;                 /* records in use in tab */
-	uint32_t soft_limit;            /* n_src that forces an early swap */
-	uint32_t hard_limit;            /* n_src beyond which new sources are lost */
+	/* hot: touched per packet (t[OBX_TAB_SRC] first) */
+	struct obs_epoch_tab t[OBX_TAB_MAX];
 	uint64_t epoch_end_ns;          /* packet time closing the current epoch; 0 = none yet */
 	uint64_t last_ns;               /* latest packet time seen */
 	uint64_t t_first_ns, t_last_ns; /* packet time range of the filling slot */
+	uint64_t hour_lo_ns;            /* packet times [hour_lo_ns, +1 h) are hour `hour` */
+	uint32_t hour;                  /* (a cache: saves a 64-bit division per packet) */
+	uint32_t gen;                   /* bumped at every slot change (the pointer rule) */
 	struct obx_counters c;          /* pending deltas (go into the next published slot) */
 
 	/* cold */
@@ -65,19 +97,20 @@ struct obs_epoch {
 	                                 * slot to be drained before counting a loss (0: live,
 	                                 * never wait — the wire does not wait either) */
 	const volatile int *stop;       /* replay: abandon that wait when *stop != 0 */
-	struct obx_src_rec empty;       /* the table after finish: one record, never written */
+	struct obx_src_rec empty;       /* the SRC table after finish: one record, never written */
 };
 
 /*
- * Bind e to worker w of the mapped exchange h (layout filled by obx_layout_init, every
- * slot FREE) and take slot 0.  epoch_ns is the epoch length in packet time.  Returns 0,
- * -EINVAL (bad worker/epoch), -EBUSY (no FREE slot).
+ * Bind e to worker w of the mapped exchange h (layout filled by obx_layout_init, slots
+ * by obx_slots_init, every slot FREE) and take slot 0.  epoch_ns is the epoch length in
+ * packet time.  Returns 0, -EINVAL (bad worker/epoch/tables), -EBUSY (no FREE slot).
  */
 int obs_epoch_init(struct obs_epoch *e, struct obx_header *h, uint32_t w, uint64_t epoch_ns);
 
 /* Slow paths, out of line. */
 void obs_epoch_boundary(struct obs_epoch *e, uint64_t t);
-void obs_epoch_src_slow(struct obs_epoch *e, uint32_t addr, uint64_t t, uint64_t sensor_bit);
+void obs_epoch_src_slow(struct obs_epoch *e, uint32_t addr, uint64_t t, uint64_t sensor_bit,
+                        uint32_t flags, uint32_t resip);
 
 /*
  * Account one frame's packet time t (ns, UTC) before counting it: counts time going
@@ -98,24 +131,64 @@ static inline void obs_epoch_time(struct obs_epoch *e, uint64_t t)
 		e->t_last_ns = t;
 }
 
-/* Where addr's probe starts: for prefetching ahead of obs_epoch_src(). */
-static inline const struct obx_src_rec *obs_epoch_bucket(const struct obs_epoch *e, uint32_t addr)
+/* Slot generation: changes whenever the filling slot changes (see the pointer rule). */
+static inline uint32_t obs_epoch_gen(const struct obs_epoch *e)
 {
-	return &e->tab[obx_src_hash(addr) & e->mask];
+	return e->gen;
 }
 
-/* Record one packet of source addr at time t seen by the sensors in sensor_bit. */
-static inline void obs_epoch_src(struct obs_epoch *e, uint32_t addr, uint64_t t,
-                                 uint64_t sensor_bit)
+/* The hour (packet time / 3600 s) of t, without touching the cache (pass 1 prefetch). */
+static inline uint32_t obs_epoch_hour_of(const struct obs_epoch *e, uint64_t t)
 {
-	uint32_t i = obx_src_hash(addr) & e->mask;
+	if (likely(t - e->hour_lo_ns < OBX_HOUR_NS))
+		return e->hour;
+	return (uint32_t)(t / OBX_HOUR_NS);
+}
+
+/* The hour of t, refreshing the cache. */
+static inline uint32_t obs_epoch_hour(struct obs_epoch *e, uint64_t t)
+{
+	if (likely(t - e->hour_lo_ns < OBX_HOUR_NS))
+		return e->hour;
+	e->hour = (uint32_t)(t / OBX_HOUR_NS);
+	e->hour_lo_ns = (uint64_t)e->hour * OBX_HOUR_NS;
+	return e->hour;
+}
+
+/* Where (addr, hour of t)'s probe starts: for prefetching ahead of obs_epoch_src(). */
+static inline const struct obx_src_rec *obs_epoch_bucket(const struct obs_epoch *e, uint32_t addr,
+                                                         uint64_t t)
+{
+	const struct obs_epoch_tab *st = &e->t[OBX_TAB_SRC];
+
+	return (const struct obx_src_rec *)st->base +
+		(obx_src_key_hash(addr, obs_epoch_hour_of(e, t)) & st->mask);
+}
+
+/*
+ * Record one packet of source addr at time t seen by the sensors in sensor_bit, in the
+ * (addr, hour) record: flags are ORed in (OBX_SRC_F_*), resip (0 or 1) is added to
+ * resip_packets.
+ */
+static inline void obs_epoch_src(struct obs_epoch *e, uint32_t addr, uint64_t t,
+                                 uint64_t sensor_bit, uint32_t flags, uint32_t resip)
+{
+	struct obs_epoch_tab *st = &e->t[OBX_TAB_SRC];
+	struct obx_src_rec *tab = (struct obx_src_rec *)st->base;
+	uint32_t hour = obs_epoch_hour(e, t);
+	/* addr and hour are adjacent: one 64-bit compare per probed record */
+	uint64_t key = (uint64_t)addr | (uint64_t)hour << 32;
+	uint32_t i = obx_src_key_hash(addr, hour) & st->mask;
 	struct obx_src_rec *r;
 
 	for (;;) {
-		r = &e->tab[i];
+		uint64_t k;
+
+		r = &tab[i];
 		if (r->packets == 0)
 			break;
-		if (r->addr == addr) {
+		memcpy(&k, r, sizeof(k));
+		if (k == key) {
 			/* min/max, not "latest": packet time may go backwards */
 			if (unlikely(t < r->first_ns))
 				r->first_ns = t;
@@ -123,21 +196,75 @@ static inline void obs_epoch_src(struct obs_epoch *e, uint32_t addr, uint64_t t,
 				r->last_ns = t;
 			r->packets++;
 			r->sensor_mask |= sensor_bit;
+			r->flags |= flags;
+			r->resip_packets += resip;
 			return;
 		}
-		i = (i + 1) & e->mask;
+		i = (i + 1) & st->mask;
 	}
-	if (unlikely(e->n_src >= e->soft_limit)) {
-		obs_epoch_src_slow(e, addr, t, sensor_bit);
+	if (unlikely(st->n_used >= st->soft_limit)) {
+		obs_epoch_src_slow(e, addr, t, sensor_bit, flags, resip);
 		return;
 	}
 	r->addr = addr;
+	r->hour = hour;
 	r->first_ns = t;
 	r->last_ns = t;
 	r->sensor_mask = sensor_bit;
+	r->flags = flags;
+	r->resip_packets = resip;
 	r->packets = 1;
-	e->n_src++;
+	st->n_used++;
 }
+
+/*
+ * Generic room API for the other kinds (the pointer rule above says when to call it).
+ *
+ * obs_epoch_tab: record base of kind's table in the filling slot, *mask = capacity - 1
+ * (the probe mask of a hash kind; the last index of the pool); NULL when the kind is
+ * absent or after obs_epoch_finish().  Re-fetch it whenever obs_epoch_gen() changed.
+ */
+static inline void *obs_epoch_tab(struct obs_epoch *e, unsigned kind, uint32_t *mask)
+{
+	if (kind >= OBX_TAB_MAX)
+		return NULL;
+	if (mask != NULL)
+		*mask = e->t[kind].mask;
+	return e->t[kind].base;
+}
+
+/* The in-use count of kind's table: the inserting stage bumps it after a new record. */
+static inline uint32_t *obs_epoch_n_used(struct obs_epoch *e, unsigned kind)
+{
+	return &e->t[kind < OBX_TAB_MAX ? kind : 0].n_used;
+}
+
+/*
+ * Before writing n_new new records of kind: 0 when they fit under the soft limit;
+ * otherwise try the forced swap (replay: wait, bounded, for the other slot) and return 1
+ * if it happened (every table is new: re-probe); 0 if there is room below the hard
+ * limit; -ENOSPC if there is none (absent kind, finished, or full: the caller counts
+ * lost_updates and skips); -EINVAL for a bad kind.
+ */
+int obs_epoch_need_slow(struct obs_epoch *e, unsigned kind, uint32_t n_new);
+
+static inline int obs_epoch_need(struct obs_epoch *e, unsigned kind, uint32_t n_new)
+{
+	if (likely(kind < OBX_TAB_MAX && e->t[kind].base != NULL &&
+	           e->t[kind].n_used + (uint64_t)n_new <= e->t[kind].soft_limit))
+		return 0;
+	return obs_epoch_need_slow(e, kind, n_new);
+}
+
+/*
+ * Hand out the next BITMAP pool entry (all zero bits) of the filling slot: its address,
+ * its index in *index.  NULL when there is no room (the caller counts lost_updates).  It
+ * calls obs_epoch_need(e, OBX_TAB_BITMAP, 1) itself, so it may swap (obs_epoch_gen()
+ * changes; the entry is then in the new slot and any pointer held before is stale);
+ * after the caller's own successful need() for the pool it cannot swap.  An index is
+ * meaningful only within the slot it was handed out in.
+ */
+void *obs_epoch_bitmap_alloc(struct obs_epoch *e, uint32_t *index);
 
 /*
  * Live mode, no packets: close the epoch by the clock (now, ns UTC) if it is due, so an

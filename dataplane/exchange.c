@@ -19,6 +19,7 @@ struct obx_layout {
 	uint64_t slots_off;
 	uint64_t slot_size;
 	uint64_t total_size;
+	uint64_t tab_off[OBX_TAB_MAX];
 };
 
 static inline uint64_t obx_align(uint64_t v, uint64_t a)
@@ -26,18 +27,52 @@ static inline uint64_t obx_align(uint64_t v, uint64_t a)
 	return (v + a - 1) & ~(a - 1);
 }
 
-static void obx_layout(uint32_t n_workers, uint32_t n_ports, uint32_t src_capacity,
-                       struct obx_layout *l)
+uint64_t obx_slot_layout(const uint32_t cap[OBX_TAB_MAX], const uint32_t rec_size[OBX_TAB_MAX],
+                         uint64_t off[OBX_TAB_MAX])
+{
+	uint64_t at = sizeof(struct obx_slot_hdr);
+
+	/* kind order, each table 64-byte aligned: a record never shares a cache line with
+	 * the slot header or another table */
+	for (unsigned k = 0; k < OBX_TAB_MAX; k++) {
+		if (cap[k] == 0) {
+			off[k] = 0;
+			continue;
+		}
+		at = obx_align(at, 64);
+		off[k] = at;
+		at += (uint64_t)cap[k] * rec_size[k];
+	}
+	return obx_align(at, 64);
+}
+
+uint64_t obx_slot_size(const uint32_t cap[OBX_TAB_MAX], const uint32_t rec_size[OBX_TAB_MAX])
+{
+	uint64_t off[OBX_TAB_MAX];
+
+	return obx_slot_layout(cap, rec_size, off);
+}
+
+static void obx_layout(uint32_t n_workers, const uint32_t cap[OBX_TAB_MAX],
+                       const uint32_t rec_size[OBX_TAB_MAX], struct obx_layout *l)
 {
 	l->port_stats_off = OBX_HEADER_SIZE;
 	l->worker_live_off = obx_align(l->port_stats_off +
 		(uint64_t)OBX_MAX_PORTS * sizeof(struct obx_port_stats), 64);
 	l->slots_off = obx_align(l->worker_live_off +
 		(uint64_t)n_workers * sizeof(struct obx_worker_live), 4096);
-	l->slot_size = obx_slot_size(src_capacity);
+	l->slot_size = obx_slot_layout(cap, rec_size, l->tab_off);
 	l->total_size = l->slots_off + (uint64_t)n_workers * OBX_SLOTS * l->slot_size;
-	/* obx_total_size() is the inline the header publishes; they must agree. */
-	(void)n_ports;
+}
+
+uint64_t obx_total_size(uint32_t n_workers, uint32_t n_ports, const uint32_t cap[OBX_TAB_MAX],
+                        const uint32_t rec_size[OBX_TAB_MAX])
+{
+	struct obx_layout l;
+
+	(void)n_ports;   /* port stats have a fixed OBX_MAX_PORTS array */
+	obx_layout(n_workers, cap, rec_size, &l);
+	return l.total_size;
 }
 
 static inline int obx_pow2(uint32_t v)
@@ -45,15 +80,35 @@ static inline int obx_pow2(uint32_t v)
 	return v != 0 && (v & (v - 1)) == 0;
 }
 
+/* The table rules of exchange.h; NULL when cap/rec_size describe valid tables. */
+static const char *obx_tabs_invalid(const uint32_t cap[OBX_TAB_MAX],
+                                    const uint32_t rec_size[OBX_TAB_MAX])
+{
+	if (cap[OBX_TAB_SRC] == 0)
+		return "source table absent";
+	if (rec_size[OBX_TAB_SRC] != sizeof(struct obx_src_rec))
+		return "source record size differs from struct obx_src_rec";
+	for (unsigned k = 0; k < OBX_TAB_MAX; k++) {
+		if (cap[k] == 0)
+			continue;
+		if (obx_tab_is_hash(k) && !obx_pow2(cap[k]))
+			return "hash table capacity not a power of two";
+		if (rec_size[k] < OBX_REC_SIZE_MIN || rec_size[k] > OBX_REC_SIZE_MAX ||
+		    rec_size[k] % 8 != 0)
+			return "table record size not a multiple of 8 in 16..65536";
+	}
+	return NULL;
+}
+
 int obx_layout_init(struct obx_header *h, uint32_t n_workers, uint32_t n_ports,
-                    uint32_t src_capacity)
+                    const uint32_t cap[OBX_TAB_MAX], const uint32_t rec_size[OBX_TAB_MAX])
 {
 	struct obx_layout l;
 
 	if (n_workers < 1 || n_workers > OBX_MAX_WORKERS || n_ports > OBX_MAX_PORTS ||
-	    !obx_pow2(src_capacity))
+	    cap == NULL || rec_size == NULL || obx_tabs_invalid(cap, rec_size) != NULL)
 		return -EINVAL;
-	obx_layout(n_workers, n_ports, src_capacity, &l);
+	obx_layout(n_workers, cap, rec_size, &l);
 	memset(h, 0, sizeof(*h));
 	h->magic = OBX_MAGIC;
 	h->version = OBX_VERSION;
@@ -61,12 +116,34 @@ int obx_layout_init(struct obx_header *h, uint32_t n_workers, uint32_t n_ports,
 	h->total_size = l.total_size;
 	h->n_workers = n_workers;
 	h->n_ports = n_ports;
-	h->src_capacity = src_capacity;
+	for (unsigned k = 0; k < OBX_TAB_MAX; k++) {
+		h->tab_capacity[k] = cap[k];
+		h->tab_rec_size[k] = cap[k] != 0 ? rec_size[k] : 0;
+		h->tab_off[k] = l.tab_off[k];
+	}
 	h->slot_size = l.slot_size;
 	h->port_stats_off = l.port_stats_off;
 	h->worker_live_off = l.worker_live_off;
 	h->slots_off = l.slots_off;
 	return 0;
+}
+
+void obx_slots_init(struct obx_header *h)
+{
+	for (uint32_t w = 0; w < h->n_workers; w++)
+		for (uint32_t s = 0; s < OBX_SLOTS; s++) {
+			struct obx_slot_hdr *sh = obx_slot(h, w, s);
+
+			sh->worker = w;
+			for (unsigned k = 0; k < OBX_TAB_MAX; k++) {
+				sh->tabs[k].kind = k;
+				sh->tabs[k].rec_size = h->tab_rec_size[k];
+				sh->tabs[k].capacity = h->tab_capacity[k];
+				sh->tabs[k].n_used = 0;
+				sh->tabs[k].off = h->tab_off[k];
+			}
+			atomic_store_explicit(&sh->state, OBX_SLOT_FREE, memory_order_relaxed);
+		}
 }
 
 int obx_header_check(const struct obx_header *h, uint64_t map_size, const char **why)
@@ -110,13 +187,21 @@ int obx_header_check(const struct obx_header *h, uint64_t map_size, const char *
 		*why = "n_sensors above the sensor name table";
 		return -EINVAL;
 	}
-	if (!obx_pow2(h->src_capacity)) {
-		*why = "src_capacity not a power of two";
+	if ((*why = obx_tabs_invalid(h->tab_capacity, h->tab_rec_size)) != NULL)
 		return -EINVAL;
+	obx_layout(h->n_workers, h->tab_capacity, h->tab_rec_size, &l);
+	for (unsigned k = 0; k < OBX_TAB_MAX; k++) {
+		if (h->tab_off[k] != l.tab_off[k]) {
+			*why = "a table offset differs from the layout";
+			return -EINVAL;
+		}
+		if (h->tab_capacity[k] == 0 && h->tab_rec_size[k] != 0) {
+			*why = "an absent table has a record size";
+			return -EINVAL;
+		}
 	}
-	obx_layout(h->n_workers, h->n_ports, h->src_capacity, &l);
 	if (h->slot_size != l.slot_size) {
-		*why = "slot_size differs from obx_slot_size(src_capacity)";
+		*why = "slot_size differs from obx_slot_size(tables)";
 		return -EINVAL;
 	}
 	if (h->port_stats_off != l.port_stats_off) {
@@ -141,5 +226,37 @@ int obx_header_check(const struct obx_header *h, uint64_t map_size, const char *
 		*why = "slots extend past the mapping";
 		return -EINVAL;
 	}
+	/* Tables in kind order, each inside the slot and after the previous one: implied by
+	 * obx_slot_layout(), checked here because the control plane copies by them. */
+	{
+		uint64_t end = sizeof(struct obx_slot_hdr);
+
+		for (unsigned k = 0; k < OBX_TAB_MAX; k++) {
+			if (h->tab_capacity[k] == 0)
+				continue;
+			if (h->tab_off[k] < end || h->tab_off[k] % 64 != 0 ||
+			    h->tab_off[k] + (uint64_t)h->tab_capacity[k] * h->tab_rec_size[k] >
+			    h->slot_size) {
+				*why = "tables overlap or leave the slot";
+				return -EINVAL;
+			}
+			end = h->tab_off[k] + (uint64_t)h->tab_capacity[k] * h->tab_rec_size[k];
+		}
+	}
+	/* Every slot repeats the geometry; obx_slot_tab() follows the slot's copy. */
+	for (uint32_t w = 0; w < h->n_workers; w++)
+		for (uint32_t s = 0; s < OBX_SLOTS; s++) {
+			const struct obx_slot_hdr *sh = obx_slot((struct obx_header *)h, w, s);
+
+			for (unsigned k = 0; k < OBX_TAB_MAX; k++) {
+				const struct obx_tab *t = &sh->tabs[k];
+
+				if (t->kind != k || t->capacity != h->tab_capacity[k] ||
+				    t->rec_size != h->tab_rec_size[k] || t->off != h->tab_off[k]) {
+					*why = "a slot's table geometry differs from the header";
+					return -EINVAL;
+				}
+			}
+		}
 	return 0;
 }

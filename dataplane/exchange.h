@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * exchange.h — the one contract between obscura-dp and obscura-cp.
+ * exchange.h — the one contract between obscura-dp and obscura-cp (layout v2).
  *
  * A file-backed shared-memory region (default /dev/shm/obscura.exchange) that the
  * dataplane creates and the control plane maps read-write.  It holds offsets only,
@@ -11,25 +11,41 @@
  *                                              the first n_ports are used)
  *   struct obx_worker_live  [n_workers]       (64-byte aligned; cumulative for this boot,
  *                                              worker writes)
- *   slot[w][s]  for w < n_workers, s < 2      (page aligned start; slot_size bytes each,
- *                                              a multiple of 64)
+ *   slot[w][s]  for w < n_workers, s < 2      (the first page aligned; slot_size bytes
+ *                                              each, a multiple of 64)
  * obx_layout_init() computes these offsets; obx_header_check() insists on exactly them.
  *
- * A slot is  struct obx_slot_hdr  followed by  src_capacity  x struct obx_src_rec,
- * an open-addressing table (linear probing on obx_src_hash(addr)); a record with
- * packets == 0 is empty.
+ * A slot is one epoch of everything a worker records: struct obx_slot_hdr, then one
+ * table per present kind (enum obx_tab_kind), in kind order, each starting 64-byte
+ * aligned at tab_off[kind] from the slot start:
  *
- * Slot handshake (DESIGN.md "The exchange"):
+ *   slot:  obx_slot_hdr | tab SRC | tab CELL | tab BITMAP | ... (absent kinds take 0 bytes)
+ *
+ * Table geometry (capacity, rec_size, offset) is fixed per exchange: the header holds it
+ * (tab_capacity[], tab_rec_size[], tab_off[]) and every slot header repeats it in
+ * tabs[] (plus n_used, written at publish).  capacity 0 means the kind is absent.
+ *
+ *  - Hash kinds (every kind but BITMAP): power-of-two capacity, open addressing with
+ *    linear probing on a hash of the record's key.  Each record type has a count field
+ *    (packets, syns, ...) that is non-zero in every record in use; an unused record is
+ *    all zero bytes (the control plane zeroes whole records when it frees a slot), so
+ *    "count == 0" is the probe's empty test and "any non-zero byte" is the drain's.
+ *  - BITMAP: a plain pool of rec_size-byte entries handed out in order 0, 1, ...;
+ *    n_used entries are in use.  Other kinds refer to an entry by its index, valid in
+ *    the same slot only (a swap starts a new pool, see epoch.h).
+ *
+ * Slot handshake (docs/exchange.md):
  *   FREE --worker takes it--> FILLING --worker publishes (release store)--> READY
  *   READY --control plane drains it, makes it durable, clears it (release)--> FREE
  * Only the owning worker writes a FILLING slot; only the control plane writes a READY
  * one.  Each side reads the state word with an acquire load before touching the body.
  *
  * A worker publishes at every epoch boundary (packet time) when its other slot is FREE,
- * and early when its source table passes OBX_SRC_MAX_LOAD.  If the other slot is still
- * READY it keeps filling; an update that finds no room is counted in lost_updates.
- * Counter deltas never get lost: they accumulate in the worker and are copied into
- * whichever slot is published next.
+ * and early ("forced") when any of its tables passes OBX_SRC_MAX_LOAD (hash kinds) or 3/4
+ * of the pool (BITMAP).  A forced swap publishes all tables together.  If the other slot
+ * is still READY it keeps filling; an update that finds no room is counted in
+ * lost_updates.  Counter deltas never get lost: they accumulate in the worker and are
+ * copied into whichever slot is published next.
  *
  * Sequence numbers: slot_hdr.seq is per worker, strictly increasing from 1 within one
  * boot.  (boot_id, worker, seq) identifies an epoch uniquely; the control plane's
@@ -43,16 +59,18 @@
 #include <stdint.h>
 #include <stddef.h>
 #include <stdatomic.h>
+#include <string.h>
 
-#define OBX_MAGIC        0x3158434f53424fULL   /* "OBSOCX1" little-endian */
-#define OBX_VERSION      1u
+#define OBX_MAGIC        0x3158434f53424fULL   /* "OBSOCX1" little-endian (kept: the version says v2) */
+#define OBX_VERSION      2u
 #define OBX_HEADER_SIZE  4096u
 #define OBX_MAX_WORKERS  64u
 #define OBX_MAX_PORTS    16u
 #define OBX_SLOTS        2u
 #define OBX_NAME_LEN     32u
-/* early swap once the source table is this full (per mille) */
+/* early swap once a hash table is this full (per mille) */
 #define OBX_SRC_MAX_LOAD 750u
+#define OBX_TAB_MAX_LOAD OBX_SRC_MAX_LOAD
 
 enum obx_dp_state {
 	OBX_DP_STARTING = 0,
@@ -90,9 +108,47 @@ enum obx_proto_idx {
 	OBX_P_TCP = 0, OBX_P_UDP, OBX_P_ICMP, OBX_P_OTHER, OBX_P_N
 };
 
+/*
+ * Table kinds of a slot.  The number is ABI (slot and header arrays, journal records):
+ * never renumber; add kinds in the free numbers below OBX_TAB_MAX.  Record types: SRC is
+ * struct obx_src_rec below; the others are defined by their analyses' headers, which
+ * _Static_assert their size against OBX_REC_SIZE_<KIND>.
+ */
+enum obx_tab_kind {
+	OBX_TAB_SRC        = 0,  /* per (source, hour): struct obx_src_rec; always present */
+	OBX_TAB_CELL       = 1,  /* coverage cells (SPEC A), hash */
+	OBX_TAB_BITMAP     = 2,  /* bitmap pool for CELL (SPEC A), plain array */
+	OBX_TAB_RESIP_PORT = 3,  /* RESIP per port/day counters (SPEC B), hash */
+	OBX_TAB_EVENT      = 4,  /* event types / payload rule hits (SPEC C), hash */
+	OBX_TAB_MAX        = 8,  /* array size; kinds 5..7 are free */
+};
+
+#define OBX_TAB_NAMES { "src", "cell", "bitmap", "resip_port", "event", "tab5", "tab6", \
+	"tab7" }
+
+/* Every kind is an open-addressing hash table except the BITMAP pool. */
+static inline int obx_tab_is_hash(unsigned kind)
+{
+	return kind != OBX_TAB_BITMAP;
+}
+
+/* Record sizes, bytes (a multiple of 8, >= 16).  The non-SRC ones are placeholders until
+ * their analyses define the records; change them here, one line, with the record. */
+#define OBX_REC_SIZE_SRC        48u
+#define OBX_REC_SIZE_CELL       64u
+#define OBX_REC_SIZE_BITMAP     512u   /* 4096 bits */
+#define OBX_REC_SIZE_RESIP_PORT 32u
+#define OBX_REC_SIZE_EVENT      32u
+#define OBX_REC_SIZES { OBX_REC_SIZE_SRC, OBX_REC_SIZE_CELL, OBX_REC_SIZE_BITMAP, \
+	OBX_REC_SIZE_RESIP_PORT, OBX_REC_SIZE_EVENT, 0, 0, 0 }
+#define OBX_REC_SIZE_MIN        16u
+#define OBX_REC_SIZE_MAX        65536u
+
 /* Counters a worker keeps.  In a slot they are deltas for that epoch; in
  * obx_worker_live they are cumulative since this boot (for live display only:
- * the control plane's totals come from drained slot deltas, which are exact). */
+ * the control plane's totals come from drained slot deltas, which are exact).
+ * All uint64_t, append only (the journal and snapshots store them as word arrays and
+ * read older/newer layouts by the words both know): new counters take reserved words. */
 struct obx_counters {
 	uint64_t rx_packets;          /* every frame handed to the worker */
 	uint64_t rx_bytes;            /* wire bytes of those frames */
@@ -100,10 +156,17 @@ struct obx_counters {
 	uint64_t tel_bytes;
 	uint64_t proto_packets[OBX_P_N];
 	uint64_t drops[OBX_DROP_N];
-	uint64_t lost_updates;        /* source updates that found both slots full */
+	uint64_t lost_updates;        /* table updates (any kind) that found no room */
 	uint64_t time_backwards;      /* packets whose time was before the previous packet's */
 	uint64_t forced_swaps;        /* epochs published early because a table filled */
-	uint64_t reserved[5];
+	/* --- v2: the analyses' stages count here (SPEC.md) --- */
+	uint64_t excluded_packets;    /* telescope packets from an excluded source (SPEC C) */
+	uint64_t resip_packets;       /* RESIP traffic packets (SPEC B1) */
+	uint64_t scanner_packets;     /* packets from a scanner-table source */
+	uint64_t cov_syns;            /* SYN-no-ACK packets fed to the coverage cells (SPEC A) */
+	uint64_t payload_packets;     /* packets with an L4 payload offered to the rules */
+	uint64_t rule_matches;        /* payload rule matches (SPEC C event types) */
+	uint64_t reserved[8];
 };
 
 struct obx_port_stats {
@@ -123,14 +186,38 @@ struct obx_worker_live {
 	uint8_t  pad[64];
 } __attribute__((aligned(64)));
 
-/* One per-source record: 40 bytes.  packets == 0 means empty. */
+/*
+ * One record per (source, hour): 48 bytes.  packets == 0 means empty.
+ * Why the hour in the key: in replay an epoch can grow to span days (the control plane
+ * is slower than the file); with per-hour records no gap >= 24 h hides inside one
+ * record, so the lifetime analysis (event groups split at 24 h gaps, SPEC C4) and the
+ * per-day RESIP figures (SPEC B2) stay exact whatever the epoch length.
+ */
 struct obx_src_rec {
-	uint32_t addr;         /* IPv4 source, host byte order */
-	uint32_t reserved;
-	uint64_t first_ns;     /* packet time, ns since the Unix epoch, UTC */
+	uint32_t addr;          /* IPv4 source, host byte order */
+	uint32_t hour;          /* packet time / 3600 s, UTC (OBX_HOUR_NS) */
+	uint64_t first_ns;      /* packet time, ns since the Unix epoch, UTC */
 	uint64_t last_ns;
 	uint64_t packets;
-	uint64_t sensor_mask;  /* bit i: sensor i (config order) saw this source */
+	uint64_t sensor_mask;   /* bit i: sensor i (config order) saw this source */
+	uint32_t flags;         /* OBX_SRC_F_*, ORed over the packets */
+	uint32_t resip_packets; /* of packets, how many were RESIP traffic (SPEC B1) */
+};
+
+#define OBX_HOUR_NS         3600000000000ull
+#define OBX_SRC_F_SCANNER   0x1u   /* source is in the scanner table */
+#define OBX_SRC_F_RESIP     0x2u   /* >= 1 packet was RESIP traffic (SPEC B1) */
+#define OBX_SRC_F_EXCLUDED  0x4u   /* source is in an exclusion list (SPEC C) */
+#define OBX_SRC_F_NAMES { "scanner", "resip", "excluded" }
+
+/* One table of a slot.  Geometry (kind, rec_size, capacity, off) is written once when
+ * the exchange is created and equals the header's; n_used is written at publish. */
+struct obx_tab {
+	uint32_t kind;          /* enum obx_tab_kind (= its index in tabs[]) */
+	uint32_t rec_size;      /* bytes per record */
+	uint32_t capacity;      /* records; 0 = table absent */
+	uint32_t n_used;        /* records in use (hash: non-empty; BITMAP: handed out) */
+	uint64_t off;           /* from the slot start, 64-byte aligned */
 };
 
 struct obx_slot_hdr {
@@ -139,12 +226,11 @@ struct obx_slot_hdr {
 	uint64_t seq;                 /* per-worker epoch sequence, from 1 */
 	uint64_t t_first_ns;          /* packet time of the first/last packet in it */
 	uint64_t t_last_ns;
-	uint32_t src_capacity;        /* power of two */
-	uint32_t n_src;               /* records in use */
 	uint32_t flags;               /* OBX_SLOT_F_* */
 	uint32_t reserved0;
 	uint64_t published_wall_ns;   /* wall clock when it went READY (drain lag) */
 	struct obx_counters delta;    /* counters for this epoch */
+	struct obx_tab tabs[OBX_TAB_MAX];
 	uint8_t  pad[64];
 } __attribute__((aligned(64)));
 
@@ -163,8 +249,8 @@ struct obx_header {
 	_Atomic uint64_t heartbeat_ns;/* main lcore wall clock, refreshed ~10 Hz */
 	uint32_t n_workers;
 	uint32_t n_ports;
-	uint32_t src_capacity;        /* per slot, power of two */
 	uint32_t n_sensors;
+	uint32_t reserved0;
 	uint64_t epoch_ns;            /* epoch length, packet time */
 	uint64_t slot_size;           /* bytes per slot, multiple of 64 */
 	uint64_t port_stats_off;      /* offsets from the start of the mapping */
@@ -172,29 +258,27 @@ struct obx_header {
 	uint64_t slots_off;
 	uint8_t  replay;              /* 1: --replay run */
 	uint8_t  pad0[7];
+	uint32_t tab_capacity[OBX_TAB_MAX];  /* records per slot; 0 = absent; pow2 for hash */
+	uint32_t tab_rec_size[OBX_TAB_MAX];  /* bytes per record */
+	uint64_t tab_off[OBX_TAB_MAX];       /* from the slot start (0 when absent) */
 	char     sensor_names[64][OBX_NAME_LEN];
 };
 
 _Static_assert(sizeof(struct obx_header) <= OBX_HEADER_SIZE, "header fits its page");
-_Static_assert(sizeof(struct obx_src_rec) == 40, "source record is 40 bytes");
+_Static_assert(sizeof(struct obx_src_rec) == OBX_REC_SIZE_SRC, "source record is 48 bytes");
+_Static_assert(sizeof(struct obx_counters) % 8 == 0, "counters are uint64 words");
+_Static_assert(sizeof(struct obx_slot_hdr) % 64 == 0, "tables start 64-byte aligned");
 
-static inline uint64_t obx_slot_size(uint32_t src_capacity)
-{
-	uint64_t s = sizeof(struct obx_slot_hdr) + (uint64_t)src_capacity * sizeof(struct obx_src_rec);
-	return (s + 63) & ~(uint64_t)63;
-}
-
-static inline uint64_t obx_total_size(uint32_t n_workers, uint32_t n_ports, uint32_t src_capacity)
-{
-	uint64_t off = OBX_HEADER_SIZE;
-	off += (uint64_t)OBX_MAX_PORTS * sizeof(struct obx_port_stats);
-	off = (off + 63) & ~(uint64_t)63;
-	off += (uint64_t)n_workers * sizeof(struct obx_worker_live);
-	off = (off + 4095) & ~(uint64_t)4095;
-	off += (uint64_t)n_workers * OBX_SLOTS * obx_slot_size(src_capacity);
-	(void)n_ports;
-	return off;
-}
+/*
+ * The slot geometry for these capacities and record sizes: off[k] (0 for absent kinds)
+ * and the slot size (multiple of 64).  Inputs are not validated here
+ * (obx_layout_init/obx_header_check do that).
+ */
+uint64_t obx_slot_layout(const uint32_t cap[OBX_TAB_MAX], const uint32_t rec_size[OBX_TAB_MAX],
+                         uint64_t off[OBX_TAB_MAX]);
+uint64_t obx_slot_size(const uint32_t cap[OBX_TAB_MAX], const uint32_t rec_size[OBX_TAB_MAX]);
+uint64_t obx_total_size(uint32_t n_workers, uint32_t n_ports, const uint32_t cap[OBX_TAB_MAX],
+                        const uint32_t rec_size[OBX_TAB_MAX]);
 
 static inline struct obx_slot_hdr *obx_slot(struct obx_header *h, uint32_t w, uint32_t s)
 {
@@ -202,9 +286,29 @@ static inline struct obx_slot_hdr *obx_slot(struct obx_header *h, uint32_t w, ui
 		((uint64_t)w * OBX_SLOTS + s) * h->slot_size);
 }
 
+/* Record base of table kind in a slot, or NULL when absent.  Follows the slot's own
+ * tabs[].off: use it only on an exchange obx_header_check() accepted (it checks every
+ * slot's geometry), and prefer obx_slot_tab_h() in the control plane, which takes the
+ * offset from the header (a buggy writer cannot move it). */
+static inline void *obx_slot_tab(struct obx_slot_hdr *sh, unsigned kind)
+{
+	if (kind >= OBX_TAB_MAX || sh->tabs[kind].capacity == 0)
+		return NULL;
+	return (uint8_t *)sh + sh->tabs[kind].off;
+}
+
+static inline void *obx_slot_tab_h(const struct obx_header *h, struct obx_slot_hdr *sh,
+                                   unsigned kind)
+{
+	if (kind >= OBX_TAB_MAX || h->tab_capacity[kind] == 0)
+		return NULL;
+	return (uint8_t *)sh + h->tab_off[kind];
+}
+
+/* The source table of a slot (always present). */
 static inline struct obx_src_rec *obx_slot_src(struct obx_slot_hdr *sh)
 {
-	return (struct obx_src_rec *)(sh + 1);
+	return (struct obx_src_rec *)obx_slot_tab(sh, OBX_TAB_SRC);
 }
 
 static inline struct obx_port_stats *obx_port_stats(struct obx_header *h, uint32_t p)
@@ -217,7 +321,8 @@ static inline struct obx_worker_live *obx_worker_live(struct obx_header *h, uint
 	return (struct obx_worker_live *)((uint8_t *)h + h->worker_live_off) + w;
 }
 
-/* Hash of a source address for the slot tables (murmur3 finalizer: cheap, full avalanche). */
+/* Hash of a source address (murmur3 finalizer: cheap, full avalanche).  The control
+ * plane's per-address tables and the replay worker spread use it. */
 static inline uint32_t obx_src_hash(uint32_t a)
 {
 	a ^= a >> 16; a *= 0x85ebca6bu;
@@ -226,21 +331,54 @@ static inline uint32_t obx_src_hash(uint32_t a)
 	return a;
 }
 
-/*
- * Fill the layout fields of a fresh header (magic, version, header_size, n_workers,
- * n_ports, src_capacity, slot_size, the three offsets and total_size) exactly as the
- * layout above and obx_total_size() describe; every other field is zeroed.  The one
- * layout computation both the dataplane and the test tools use.  Returns 0, or -EINVAL
- * when n_workers is not 1..OBX_MAX_WORKERS, n_ports > OBX_MAX_PORTS or src_capacity is
- * not a power of two.
- */
-int obx_layout_init(struct obx_header *h, uint32_t n_workers, uint32_t n_ports,
-                    uint32_t src_capacity);
+/* Hash of a slot's source key (addr, hour): the hour is spread by the golden-ratio
+ * multiplier before the finalizer, so the records of one address in consecutive hours
+ * land far apart instead of lengthening one probe run. */
+static inline uint32_t obx_src_key_hash(uint32_t addr, uint32_t hour)
+{
+	return obx_src_hash(addr ^ (hour * 0x9e3779b1u));
+}
+
+/* Is this record all zero bytes (unused)?  rec_size is a multiple of 8.  Read by
+ * memcpy: the record has its own type, and a uint64_t view would break aliasing rules
+ * (the compiler folds the loads into plain word reads). */
+static inline int obx_rec_empty(const void *rec, uint32_t rec_size)
+{
+	const uint8_t *p = (const uint8_t *)rec;
+	uint64_t acc = 0;
+
+	for (uint32_t i = 0; i < rec_size; i += 8) {
+		uint64_t q;
+
+		memcpy(&q, p + i, sizeof(q));
+		acc |= q;
+	}
+	return acc == 0;
+}
 
 /*
- * Validate a mapped header against the mapping size.  Returns 0 or a negative errno
- * with *why set to a static message.  Both sides call it; the control plane must never
- * trust offsets it has not checked.
+ * Fill the layout fields of a fresh header (magic, version, header_size, n_workers,
+ * n_ports, tab_capacity/tab_rec_size/tab_off, slot_size, the three offsets and
+ * total_size); every other field is zeroed.  The one layout computation both the
+ * dataplane and the test tools use.  Returns 0, or -EINVAL when n_workers is not
+ * 1..OBX_MAX_WORKERS, n_ports > OBX_MAX_PORTS, SRC is absent or its rec_size is not
+ * sizeof(struct obx_src_rec), a hash kind's capacity is not 0 or a power of two, or a
+ * present kind's rec_size is not a multiple of 8 in OBX_REC_SIZE_MIN..OBX_REC_SIZE_MAX.
+ */
+int obx_layout_init(struct obx_header *h, uint32_t n_workers, uint32_t n_ports,
+                    const uint32_t cap[OBX_TAB_MAX], const uint32_t rec_size[OBX_TAB_MAX]);
+
+/*
+ * Write every slot header of a mapping whose header obx_layout_init() filled: state
+ * FREE, worker index, and tabs[] geometry (n_used 0).  Records must already be zero
+ * (a fresh file is).  The dataplane and the test tools call it once after mapping.
+ */
+void obx_slots_init(struct obx_header *h);
+
+/*
+ * Validate a mapped header (and every slot header's table geometry) against the
+ * mapping size.  Returns 0 or a negative errno with *why set to a static message.  Both
+ * sides call it; the control plane must never trust offsets it has not checked.
  */
 int obx_header_check(const struct obx_header *h, uint64_t map_size, const char **why);
 

@@ -160,7 +160,7 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		vi->drop = -1;
 		vi->src = meta.src;
 		vi->proto_idx = meta.proto_idx < OBX_P_N ? meta.proto_idx : OBX_P_OTHER;
-		rte_prefetch0(obs_epoch_bucket(&w->ep, meta.src));
+		rte_prefetch0(obs_epoch_bucket(&w->ep, meta.src, vi->t));
 	}
 
 	/* pass 2: in packet order, so epoch boundaries fall between the right packets */
@@ -177,8 +177,25 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		c->tel_packets++;
 		c->tel_bytes += vi->wire;
 		c->proto_packets[vi->proto_idx]++;
+		/*
+		 * Analysis stages, in this order (docs/exchange.md; each stage owns its
+		 * counters in *c and its table kind; every insert follows the pointer rule of
+		 * epoch.h: obs_epoch_need() before a new record, re-probe after a swap):
+		 *   (1) exclusion check — an excluded source counts excluded_packets and gets
+		 *       OBX_SRC_F_EXCLUDED (SPEC C: removed before analysis, counted apart);
+		 *   (2) scanner / RESIP lookups — OBX_SRC_F_SCANNER / OBX_SRC_F_RESIP and the
+		 *       per-packet resip bit (SPEC B1), scanner_packets / resip_packets;
+		 *   (3) source record — obs_epoch_src() below, with those flags;
+		 *   (4) coverage cell — SYN without ACK: OBX_TAB_CELL + OBX_TAB_BITMAP
+		 *       (SPEC A), cov_syns;
+		 *   (5) RESIP port counters — OBX_TAB_RESIP_PORT (SPEC B2);
+		 *   (6) event types / payload rules — OBX_TAB_EVENT, payload_packets,
+		 *       rule_matches (SPEC C).
+		 * Stages needing pass-1 work (a lookup to prefetch, a payload to scan) put
+		 * their results in struct obs_verdict.
+		 */
 		obs_epoch_src(&w->ep, vi->src, vi->t,
-		              vi->sensor < 64 ? 1ull << vi->sensor : 0);
+		              vi->sensor < 64 ? 1ull << vi->sensor : 0, 0, 0);
 	}
 	rte_pktmbuf_free_bulk(pkts, n);
 }

@@ -206,16 +206,19 @@ int obs_xchg_create(struct obs_xchg *x, const struct obs_conf *c, bool replay)
 	char tmp[OBS_CONF_STR + 32];
 	struct obx_header *h = MAP_FAILED;
 	struct obx_header proto;
+	uint32_t cap[OBX_TAB_MAX], rec_size[OBX_TAB_MAX];
 	uint64_t size;
-	uint32_t i, w, s;
+	uint32_t i;
 	int fd, ret;
 
 	memset(x, 0, sizeof(*x));
 	/* Compute the layout first: its size is the file size. */
-	ret = obx_layout_init(&proto, c->workers, c->n_ports, c->src_capacity);
+	obs_conf_exchange_tabs(c, cap, rec_size);
+	ret = obx_layout_init(&proto, c->workers, c->n_ports, cap, rec_size);
 	if (ret != 0) {
-		OBS_ERR("exchange: bad layout (workers %u, ports %u, src_capacity %u)", c->workers,
-		        c->n_ports, c->src_capacity);
+		OBS_ERR("exchange: bad layout (workers %u, ports %u, capacities src %u cell %u "
+		        "bitmap %u resip_port %u event %u)", c->workers, c->n_ports, cap[0], cap[1],
+		        cap[2], cap[3], cap[4]);
 		return ret;
 	}
 	size = proto.total_size;
@@ -260,14 +263,8 @@ int obs_xchg_create(struct obs_xchg *x, const struct obs_conf *c, bool replay)
 	h->replay = replay ? 1 : 0;
 	for (i = 0; i < c->n_ports && i < OBX_MAX_PORTS; i++)
 		snprintf(obx_port_stats(h, i)->name, OBX_NAME_LEN, "%s", c->ports[i].name);
-	for (w = 0; w < c->workers; w++)
-		for (s = 0; s < OBX_SLOTS; s++) {
-			struct obx_slot_hdr *sh = obx_slot(h, w, s);
-
-			sh->worker = w;
-			sh->src_capacity = c->src_capacity;
-			atomic_store_explicit(&sh->state, OBX_SLOT_FREE, memory_order_relaxed);
-		}
+	/* a fresh file is zero: every record empty; the slot headers get the geometry */
+	obx_slots_init(h);
 	atomic_store_explicit(&h->heartbeat_ns, h->boot_wall_ns, memory_order_relaxed);
 	obs_xchg_set_state(h, OBX_DP_STARTING);
 	if (rename(tmp, c->exchange_path) != 0) {
@@ -279,9 +276,10 @@ int obs_xchg_create(struct obs_xchg *x, const struct obs_conf *c, bool replay)
 	close(fd);
 	x->h = h;
 	x->size = (size_t)size;
-	OBS_INFO("exchange: %s created, boot %016llx, %llu bytes, %u workers x %u slots x %u "
-	         "sources", x->path, (unsigned long long)h->boot_id, (unsigned long long)size,
-	         c->workers, OBX_SLOTS, c->src_capacity);
+	OBS_INFO("exchange: %s created, boot %016llx, %llu bytes, %u workers x %u slots x %llu "
+	         "bytes (src %u, cell %u, bitmap %u, resip_port %u, event %u records)", x->path,
+	         (unsigned long long)h->boot_id, (unsigned long long)size, c->workers, OBX_SLOTS,
+	         (unsigned long long)h->slot_size, cap[0], cap[1], cap[2], cap[3], cap[4]);
 	return 0;
 out_unmap:
 	munmap(h, (size_t)size);

@@ -2,7 +2,8 @@
 /*
  * fake_dp.c — a stand-in dataplane for the control-plane tests (no DPDK).
  *
- * Creates an exchange exactly as exchange.h describes (obx_layout_init, built under a
+ * Creates an exchange exactly as exchange.h describes (v2: obx_layout_init with an SRC
+ * and a CELL table, see fd_cells(); obx_slots_init; built under a
  * temporary name and renamed into place, as obscura-dp does), then publishes scripted
  * epochs: N workers, K epochs each, source records and counter deltas derived from a
  * seed, so the same arguments always publish the same data.  Like a real worker it fills
@@ -14,7 +15,8 @@
  * what obscura-cp reports: nothing lost, nothing counted twice.
  *
  *   fake_dp --path P [--workers N] [--epochs K] [--seed S] [--sources M] [--per-epoch R]
- *           [--src-capacity C] [--sensors S] [--interval-ms I] [--boot-id HEX]
+ *           [--src-capacity C] [--cell-capacity C2] [--sensors S] [--interval-ms I]
+ *           [--boot-id HEX]
  *           [--stop-after E] [--no-finish] [--wait-drained SEC] [--timeout-s SEC]
  *           [--expect FILE] [--print-expected]
  */
@@ -36,6 +38,7 @@
 struct fd_opts {
 	const char *path, *expect;
 	uint32_t workers, epochs, sources, per_epoch, src_capacity, sensors, interval_ms;
+	uint32_t cell_capacity;   /* the second kind's table (0: SRC only) */
 	uint32_t stop_after;      /* 0: all */
 	uint64_t seed, boot_id;
 	bool finish, print_expected;
@@ -49,6 +52,7 @@ struct fd_src {
 
 static struct fd_opts o = {
 	.workers = 2, .epochs = 20, .sources = 500, .per_epoch = 60, .src_capacity = 1024,
+	.cell_capacity = 64,
 	.sensors = 2, .interval_ms = 5, .seed = 1, .finish = true, .timeout_s = 120,
 };
 
@@ -107,11 +111,15 @@ static uint32_t fd_epoch(uint32_t w, uint32_t e, struct obx_src_rec *tab, uint32
 		uint32_t j;
 
 		if (tab != NULL) {
+			/* keyed by address only (one second of packet time: the hour is that
+			 * of its first packet); the control plane does not care where a record
+			 * sits, only that it is one per key */
 			for (j = obx_src_hash(addr) & (cap - 1); tab[j].packets != 0 &&
 			     tab[j].addr != addr; j = (j + 1) & (cap - 1))
 				;
 			if (tab[j].packets == 0) {
 				tab[j].addr = addr;
+				tab[j].hour = (uint32_t)(t / OBX_HOUR_NS);
 				tab[j].first_ns = t;
 				tab[j].last_ns = last;
 				n_used++;
@@ -204,14 +212,48 @@ static int fd_write_expected(FILE *f, const struct fd_src *exp, const struct obx
 	return ferror(f) ? -EIO : 0;
 }
 
+/*
+ * The second kind (v2 layout test): a CELL table of FD_CELL_SIZE-byte records, each
+ * { u64 count (non-zero), u32 worker, u32 epoch, u64 seq-of-record, pad } — a few per
+ * epoch, so a drained table is never just SRC.  The control plane journals and
+ * snapshots them generically; without a consumer it drops them after the journal.
+ */
+#define FD_CELL_SIZE 64u
+
+static uint32_t fd_cells(uint32_t w, uint32_t e, uint8_t *tab, uint32_t cap)
+{
+	uint32_t n = 1 + (w + e) % 4;
+
+	if (tab == NULL || cap == 0)
+		return 0;
+	for (uint32_t k = 0; k < n && k < cap / 2; k++) {
+		uint8_t *r = tab + (size_t)((e * 7u + k * 13u + w) & (cap - 1)) * FD_CELL_SIZE;
+		uint64_t count = 1000ull * e + w + 1, id = k;
+		uint32_t ww = w, ee = e;
+
+		while (!obx_rec_empty(r, FD_CELL_SIZE))   /* linear probing */
+			r = tab + (size_t)(((size_t)(r - tab) / FD_CELL_SIZE + 1) & (cap - 1)) *
+			    FD_CELL_SIZE;
+		memcpy(r, &count, 8);
+		memcpy(r + 8, &ww, 4);
+		memcpy(r + 12, &ee, 4);
+		memcpy(r + 16, &id, 8);
+	}
+	return n < cap / 2 ? n : cap / 2;
+}
+
 static struct obx_header *fd_create(size_t *size_out)
 {
 	struct obx_header tmpl, *h;
+	uint32_t cap[OBX_TAB_MAX] = { 0 }, rs[OBX_TAB_MAX] = OBX_REC_SIZES;
 	char tmp[600];
 	size_t size;
 	int fd;
 
-	if (obx_layout_init(&tmpl, o.workers, 1, o.src_capacity) != 0) {
+	cap[OBX_TAB_SRC] = o.src_capacity;
+	cap[OBX_TAB_CELL] = o.cell_capacity;
+	rs[OBX_TAB_CELL] = FD_CELL_SIZE;
+	if (obx_layout_init(&tmpl, o.workers, 1, cap, rs) != 0) {
 		fprintf(stderr, "fake_dp: bad layout parameters\n");
 		return NULL;
 	}
@@ -228,7 +270,8 @@ static struct obx_header *fd_create(size_t *size_out)
 		perror("fake_dp: mmap");
 		return NULL;
 	}
-	obx_layout_init(h, o.workers, 1, o.src_capacity);
+	obx_layout_init(h, o.workers, 1, cap, rs);
+	obx_slots_init(h);
 	h->boot_id = o.boot_id;
 	h->boot_wall_ns = fd_wall_ns();
 	h->dp_pid = (uint32_t)getpid();
@@ -262,6 +305,7 @@ int main(int argc, char **argv)
 		{ "path", 1, NULL, 'p' }, { "workers", 1, NULL, 'w' }, { "epochs", 1, NULL, 'k' },
 		{ "seed", 1, NULL, 's' }, { "sources", 1, NULL, 'm' }, { "per-epoch", 1, NULL, 'r' },
 		{ "src-capacity", 1, NULL, 'C' }, { "sensors", 1, NULL, 'S' },
+		{ "cell-capacity", 1, NULL, 'L' },
 		{ "interval-ms", 1, NULL, 'i' }, { "boot-id", 1, NULL, 'b' },
 		{ "stop-after", 1, NULL, 'x' }, { "no-finish", 0, NULL, 'F' },
 		{ "wait-drained", 1, NULL, 'W' }, { "timeout-s", 1, NULL, 'T' },
@@ -284,6 +328,7 @@ int main(int argc, char **argv)
 		case 'm': o.sources = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'r': o.per_epoch = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'C': o.src_capacity = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'L': o.cell_capacity = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'S': o.sensors = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'i': o.interval_ms = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'b': o.boot_id = strtoull(optarg, NULL, 16); break;
@@ -339,8 +384,10 @@ int main(int argc, char **argv)
 				}
 				atomic_store_explicit(&sh->state, OBX_SLOT_FILLING, memory_order_relaxed);
 				sh->worker = w;
-				sh->src_capacity = o.src_capacity;
-				sh->n_src = fd_epoch(w, e, obx_slot_src(sh), o.src_capacity, &d, exp);
+				sh->tabs[OBX_TAB_SRC].n_used = fd_epoch(w, e, obx_slot_src(sh),
+				                                        o.src_capacity, &d, exp);
+				sh->tabs[OBX_TAB_CELL].n_used = fd_cells(w, e, obx_slot_tab(sh, OBX_TAB_CELL),
+				                                         o.cell_capacity);
 				sh->seq = e;
 				sh->t_first_ns = 1700000000ull * 1000000000ull + (uint64_t)e * 1000000000ull;
 				sh->t_last_ns = sh->t_first_ns + 999999999ull;

@@ -62,8 +62,7 @@ static void fill(struct cp_store *s, uint64_t boot, uint32_t n_epochs)
 		x.boot_id = boot;
 		x.worker = e % 4;
 		x.seq = e;
-		x.src = r;
-		x.n_src = 50;
+		cp_epoch_add_tab(&x, OBX_TAB_SRC, sizeof(struct obx_src_rec), r, 50);
 		x.delta.rx_packets = e;
 		x.delta.proto_packets[OBX_P_UDP] = 2 * e;
 		assert_int_equal(cp_store_apply(s, &x), 0);
@@ -248,8 +247,7 @@ static void test_journal_round_trip_and_torn_tail(void **state)
 		x.boot_id = 5;
 		x.worker = e % 2;
 		x.seq = e;
-		x.src = r;
-		x.n_src = 20;
+		cp_epoch_add_tab(&x, OBX_TAB_SRC, sizeof(struct obx_src_rec), r, 20);
 		x.delta.rx_packets = e;
 		assert_int_equal(cp_journal_append(&j, &x), 0);
 		assert_int_equal(cp_store_apply(&a, &x), 0);

@@ -25,8 +25,7 @@ static struct cp_epoch ep(uint64_t boot, uint32_t w, uint64_t seq, const struct 
 	e.boot_id = boot;
 	e.worker = w;
 	e.seq = seq;
-	e.src = r;
-	e.n_src = n;
+	cp_epoch_add_tab(&e, OBX_TAB_SRC, sizeof(struct obx_src_rec), r, n);
 	e.delta.rx_packets = 10 * seq;
 	e.delta.drops[OBX_DROP_NOT_TELESCOPE] = seq;
 	e.delta.lost_updates = 1;

@@ -23,12 +23,40 @@
 #define HARD (CAP * OBS_EPOCH_HARD_LOAD / 1000u)  /* 896 */
 #define EPOCH 1000u
 
+/* The fixture's second kind: a CELL table of test records (count first, as every hash
+ * kind's record must have a zero-means-empty count), and a small BITMAP pool. */
+#define CELLCAP 64u
+#define CELL_SOFT (CELLCAP * OBX_TAB_MAX_LOAD / 1000u)   /* 48 */
+#define CELL_HARD (CELLCAP * OBS_EPOCH_HARD_LOAD / 1000u) /* 56 */
+#define BMCAP 16u
+#define BM_SOFT (BMCAP * OBS_EPOCH_POOL_SOFT / 1000u)    /* 12 */
+
+struct test_cell {
+	uint64_t count;               /* 0 = empty */
+	uint32_t key;
+	uint32_t bitmap;              /* index into the BITMAP pool + 1 (0: none) */
+	uint64_t pad[2];
+};
+
+static int layout(struct obx_header *h)
+{
+	uint32_t cap[OBX_TAB_MAX] = { 0 }, rs[OBX_TAB_MAX] = OBX_REC_SIZES;
+
+	cap[OBX_TAB_SRC] = CAP;
+	cap[OBX_TAB_CELL] = CELLCAP;
+	rs[OBX_TAB_CELL] = sizeof(struct test_cell);
+	cap[OBX_TAB_BITMAP] = BMCAP;
+	rs[OBX_TAB_BITMAP] = 64;
+	return obx_layout_init(h, 2, 1, cap, rs);
+}
+
 struct fx {
 	struct obx_header *h;
 	struct obs_epoch e;
 	uint64_t fed;                 /* packets fed */
 	struct obx_counters drained;  /* sum of drained deltas */
 	uint64_t drained_rec_pkts;    /* sum of record packets drained */
+	uint64_t drained_cells, drained_bitmaps;
 	uint64_t last_seq;
 	uint32_t n_drained;
 	uint32_t last_flags;
@@ -40,11 +68,12 @@ static int setup(void **state)
 	struct obx_header proto;
 
 	assert_non_null(f);
-	assert_int_equal(obx_layout_init(&proto, 2, 1, CAP), 0);
+	assert_int_equal(layout(&proto), 0);
 	/* aligned_alloc wants a size that is a multiple of the alignment */
 	assert_int_equal(posix_memalign((void **)&f->h, 4096, proto.total_size), 0);
 	memset(f->h, 0, proto.total_size);
 	memcpy(f->h, &proto, sizeof(proto));
+	obx_slots_init(f->h);
 	assert_int_equal(obx_header_check(f->h, proto.total_size, NULL), 0);
 	assert_int_equal(obs_epoch_init(&f->e, f->h, 1, EPOCH), 0);
 	*state = f;
@@ -76,7 +105,7 @@ static void pkt(struct fx *f, uint32_t src, uint64_t t, uint64_t sbit)
 	obs_epoch_time(&f->e, t);
 	f->e.c.rx_packets++;
 	f->e.c.tel_packets++;
-	obs_epoch_src(&f->e, src, t, sbit);
+	obs_epoch_src(&f->e, src, t, sbit, 0, 0);
 	f->fed++;
 }
 
@@ -85,7 +114,7 @@ static struct obx_src_rec *find(struct obx_slot_hdr *sh, uint32_t addr)
 	struct obx_src_rec *r = obx_slot_src(sh);
 	uint32_t i;
 
-	for (i = 0; i < sh->src_capacity; i++)
+	for (i = 0; i < CAP; i++)
 		if (r[i].packets && r[i].addr == addr)
 			return &r[i];
 	return NULL;
@@ -103,18 +132,33 @@ static void drain(struct fx *f, uint32_t s)
 	assert_int_equal(sh->seq, f->last_seq + 1);
 	f->last_seq = sh->seq;
 	assert_int_equal(sh->worker, 1);
-	for (i = 0; i < sh->src_capacity; i++)
+	for (i = 0; i < f->h->tab_capacity[OBX_TAB_SRC]; i++)
 		if (r[i].packets) {
 			n++;
 			f->drained_rec_pkts += r[i].packets;
 		}
-	assert_int_equal(n, sh->n_src);
+	assert_int_equal(n, sh->tabs[OBX_TAB_SRC].n_used);
 	obs_counters_add(&f->drained, &sh->delta);
 	f->n_drained++;
 	f->last_flags = sh->flags;
-	memset(r, 0, (size_t)sh->src_capacity * sizeof(*r));
+	memset(r, 0, (size_t)f->h->tab_capacity[OBX_TAB_SRC] * sizeof(*r));
+	/* the other kinds: count what the slot says is there, clear as the cp does */
+	{
+		struct test_cell *c = obx_slot_tab(sh, OBX_TAB_CELL);
+		uint32_t nc = 0;
+
+		for (i = 0; i < CELLCAP; i++)
+			nc += c[i].count != 0;
+		assert_int_equal(nc, sh->tabs[OBX_TAB_CELL].n_used);
+		f->drained_cells += nc;
+		f->drained_bitmaps += sh->tabs[OBX_TAB_BITMAP].n_used;
+		memset(c, 0, CELLCAP * sizeof(*c));
+		memset(obx_slot_tab(sh, OBX_TAB_BITMAP), 0, (size_t)BMCAP * 64);
+		sh->tabs[OBX_TAB_CELL].n_used = 0;
+		sh->tabs[OBX_TAB_BITMAP].n_used = 0;
+	}
 	memset(&sh->delta, 0, sizeof(sh->delta));
-	sh->n_src = 0;
+	sh->tabs[OBX_TAB_SRC].n_used = 0;
 	atomic_store_explicit(&sh->state, OBX_SLOT_FREE, memory_order_release);
 }
 
@@ -124,7 +168,7 @@ static uint64_t rec_pkts(struct obx_slot_hdr *sh)
 	uint64_t n = 0;
 	uint32_t i;
 
-	for (i = 0; i < sh->src_capacity; i++)
+	for (i = 0; i < CAP; i++)
 		n += r[i].packets;
 	return n;
 }
@@ -164,8 +208,8 @@ static void t_init_takes_slot0(void **state)
 
 	assert_int_equal(st(f, 0), OBX_SLOT_FILLING);
 	assert_int_equal(st(f, 1), OBX_SLOT_FREE);
-	assert_int_equal(f->e.soft_limit, SOFT);
-	assert_int_equal(f->e.hard_limit, HARD);
+	assert_int_equal(f->e.t[OBX_TAB_SRC].soft_limit, SOFT);
+	assert_int_equal(f->e.t[OBX_TAB_SRC].hard_limit, HARD);
 	/* worker 0's slots are untouched */
 	assert_int_equal(atomic_load(&obx_slot(f->h, 0, 0)->state), OBX_SLOT_FREE);
 }
@@ -193,7 +237,7 @@ static void t_insert_update(void **state)
 	pkt(f, 0x0a000001, 400, 1);
 	pkt(f, 0, 350, 4);            /* address 0 is a valid source */
 	assert_int_equal(f->e.c.time_backwards, 2);   /* 200 < 310, 350 < 400 */
-	assert_int_equal(f->e.n_src, 3);
+	assert_int_equal(f->e.t[OBX_TAB_SRC].n_used, 3);
 	r = find(slot(f, 0), 0x0a000001);
 	assert_non_null(r);
 	assert_int_equal(r->first_ns, 200);
@@ -220,12 +264,12 @@ static void t_boundary_publish(void **state)
 	assert_int_equal(s0->seq, 1);
 	assert_int_equal(s0->t_first_ns, 100);
 	assert_int_equal(s0->t_last_ns, 999);
-	assert_int_equal(s0->n_src, 2);
+	assert_int_equal(s0->tabs[OBX_TAB_SRC].n_used, 2);
 	assert_int_equal(s0->delta.rx_packets, 2);
 	assert_int_equal(s0->flags, 0);
 	assert_true(s0->published_wall_ns > 0);
 	assert_int_equal(f->e.c.rx_packets, 1);
-	assert_int_equal(f->e.n_src, 1);
+	assert_int_equal(f->e.t[OBX_TAB_SRC].n_used, 1);
 	assert_int_equal(f->e.live->seq_published, 1);
 	assert_int_equal(f->e.live->total.rx_packets, 2);
 	drain(f, 0);
@@ -252,7 +296,7 @@ static void t_other_ready_keeps_filling(void **state)
 	pkt(f, 4, 3500, 1);
 	assert_int_equal(st(f, 0), OBX_SLOT_READY);
 	assert_int_equal(st(f, 1), OBX_SLOT_FILLING);
-	assert_int_equal(f->e.n_src, 3);
+	assert_int_equal(f->e.t[OBX_TAB_SRC].n_used, 3);
 	assert_int_equal(f->e.c.rx_packets, 4);
 	check_no_loss(f);
 	drain(f, 0);
@@ -274,13 +318,13 @@ static void t_forced_swap(void **state)
 
 	for (i = 0; i < SOFT; i++)
 		pkt(f, 0x14000000 + i, 10 + i / 100, 1);
-	assert_int_equal(f->e.n_src, SOFT);
+	assert_int_equal(f->e.t[OBX_TAB_SRC].n_used, SOFT);
 	assert_int_equal(st(f, 0), OBX_SLOT_FILLING);
 	pkt(f, 0x14000000 + SOFT, 20, 1);   /* one past the load limit, other FREE */
 	assert_int_equal(st(f, 0), OBX_SLOT_READY);
 	assert_int_equal(slot(f, 0)->flags, OBX_SLOT_F_FORCED);
-	assert_int_equal(slot(f, 0)->n_src, SOFT);
-	assert_int_equal(f->e.n_src, 1);
+	assert_int_equal(slot(f, 0)->tabs[OBX_TAB_SRC].n_used, SOFT);
+	assert_int_equal(f->e.t[OBX_TAB_SRC].n_used, 1);
 	assert_int_equal(f->e.c.forced_swaps, 1);   /* goes out with the next slot */
 	assert_int_equal(f->e.c.lost_updates, 0);
 	assert_int_equal(f->e.epoch_end_ns, EPOCH); /* the epoch's end does not move */
@@ -298,16 +342,16 @@ static void t_full_and_other_ready_counts_lost(void **state)
 	for (i = 0; i <= SOFT; i++)
 		pkt(f, next++, 100, 1);
 	assert_int_equal(st(f, 0), OBX_SLOT_READY);
-	assert_int_equal(f->e.n_src, 1);
+	assert_int_equal(f->e.t[OBX_TAB_SRC].n_used, 1);
 	/* slot 1 past the soft limit: no swap possible, keeps filling up to the hard one */
-	while (f->e.n_src < HARD)
+	while (f->e.t[OBX_TAB_SRC].n_used < HARD)
 		pkt(f, next++, 200, 1);
 	assert_int_equal(f->e.c.lost_updates, 0);
 	assert_int_equal(f->e.c.forced_swaps, 1);
 	for (i = 0; i < 50; i++)
 		pkt(f, next++, 300, 2);
 	assert_int_equal(f->e.c.lost_updates, 50);
-	assert_int_equal(f->e.n_src, HARD);
+	assert_int_equal(f->e.t[OBX_TAB_SRC].n_used, HARD);
 	assert_int_equal(st(f, 1), OBX_SLOT_FILLING);
 	/* a known source still gets its packets */
 	pkt(f, 0x1e000000 + SOFT + 1, 310, 4);
@@ -325,7 +369,7 @@ static void t_full_and_other_ready_counts_lost(void **state)
 	assert_int_equal(slot(f, 1)->delta.lost_updates, 50);
 	assert_int_equal(slot(f, 1)->delta.forced_swaps, 1);
 	assert_int_equal(f->e.c.forced_swaps, 1);
-	assert_int_equal(f->e.n_src, 1);
+	assert_int_equal(f->e.t[OBX_TAB_SRC].n_used, 1);
 	drain(f, 1);
 	check_no_loss(f);
 	assert_int_equal(f->drained.lost_updates, 50);
@@ -369,7 +413,7 @@ static void t_finish(void **state)
 	pkt(f, 77, 1300, 1);
 	pkt(f, 77, 9999, 1);
 	assert_null(find(s, 77));
-	assert_int_equal(s->n_src, 2);
+	assert_int_equal(s->tabs[OBX_TAB_SRC].n_used, 2);
 	assert_int_equal(f->e.c.lost_updates, 2);
 	drain(f, 0);
 	drain(f, 1);
@@ -386,7 +430,7 @@ static void t_finish_empty(void **state)
 	assert_int_equal(st(f, 0), OBX_SLOT_READY);
 	assert_int_equal(slot(f, 0)->flags, OBX_SLOT_F_FINAL);
 	assert_int_equal(slot(f, 0)->seq, 1);
-	assert_int_equal(slot(f, 0)->n_src, 0);
+	assert_int_equal(slot(f, 0)->tabs[OBX_TAB_SRC].n_used, 0);
 	drain(f, 0);
 }
 

@@ -6,8 +6,9 @@
  *
  * Waits for PATH to appear, maps it, and plays the control plane's part of the slot
  * handshake: every READY slot, lower seq first, is checked (seq strictly increasing
- * per worker, n_src matching the records), accumulated (counters summed, source records merged: min
- * first, max last, packets summed, sensor masks ORed), cleared and set FREE (release).
+ * per worker, each hash table's n_used matching its records), accumulated (counters
+ * summed, the (source, hour) records merged per source: min first, max last, packets
+ * summed, sensor masks ORed; other tables counted), cleared and set FREE (release).
  * It stops when dp_state is FINISHED or EXITED and every slot is FREE (--once: after
  * one pass, for a file left behind), then prints the totals as JSON on stdout.
  * --delay-ms sleeps before each drain, to make the dataplane meet READY slots.
@@ -99,23 +100,51 @@ static void map_grow(void)
 	free(old.r);
 }
 
-static void drain_slot(struct obx_slot_hdr *sh, uint32_t w)
-{
-	struct obx_src_rec *r = obx_slot_src(sh);
-	uint32_t i, n = 0;
+static uint64_t n_src_records, n_tab_records[OBX_TAB_MAX];
 
+/* Merge one (addr, hour) record into the per-address totals (the key is the address:
+ * the JSON is per source, as the truth files are). */
+static void merge_src(const struct obx_src_rec *in)
+{
+	n_src_records++;
+	map_merge(in);
+}
+
+static void drain_slot(const struct obx_header *h, struct obx_slot_hdr *sh, uint32_t w)
+{
 	if (sh->worker != w)
 		bad_worker++;
 	if (sh->seq <= last_seq[w])
 		seq_errors++;
 	last_seq[w] = sh->seq;
-	for (i = 0; i < sh->src_capacity; i++)
-		if (r[i].packets) {
-			map_merge(&r[i]);
-			n++;
+	/* every table by the header's geometry: hash kinds are counted and checked against
+	 * n_used, the SRC records merged; the BITMAP pool's first n_used entries cleared */
+	for (unsigned k = 0; k < OBX_TAB_MAX; k++) {
+		uint8_t *tab = obx_slot_tab_h(h, sh, k);
+		uint32_t cap = h->tab_capacity[k], rs = h->tab_rec_size[k], n = 0;
+
+		if (tab == NULL)
+			continue;
+		if (!obx_tab_is_hash(k)) {
+			n = sh->tabs[k].n_used <= cap ? sh->tabs[k].n_used : cap;
+			n_tab_records[k] += n;
+			memset(tab, 0, (size_t)n * rs);
+			continue;
 		}
-	if (n != sh->n_src)
-		nsrc_mismatch++;
+		for (uint32_t i = 0; i < cap; i++) {
+			uint8_t *r = tab + (size_t)i * rs;
+
+			if (obx_rec_empty(r, rs))
+				continue;
+			if (k == OBX_TAB_SRC)
+				merge_src((const struct obx_src_rec *)r);
+			n++;
+			memset(r, 0, rs);
+		}
+		n_tab_records[k] += n;
+		if (n != sh->tabs[k].n_used)
+			nsrc_mismatch++;
+	}
 	obs_counters_add(&tot, &sh->delta);
 	n_epochs++;
 	if (sh->flags & OBX_SLOT_F_FINAL) {
@@ -123,9 +152,9 @@ static void drain_slot(struct obx_slot_hdr *sh, uint32_t w)
 	}
 	if (sh->flags & OBX_SLOT_F_FORCED)
 		n_forced++;
-	/* clear it as the control plane must: records, then the header, then FREE */
-	memset(r, 0, (size_t)sh->src_capacity * sizeof(*r));
-	sh->n_src = 0;
+	/* clear it as the control plane must: records (above), then the header, then FREE */
+	for (unsigned k = 0; k < OBX_TAB_MAX; k++)
+		sh->tabs[k].n_used = 0;
 	sh->flags = 0;
 	memset(&sh->delta, 0, sizeof(sh->delta));
 	atomic_store_explicit(&sh->state, OBX_SLOT_FREE, memory_order_release);
@@ -154,6 +183,10 @@ static void print_json(const struct obx_header *h, int with_sources)
 	       seq_errors);
 	printf("  \"n_src_mismatch\": %" PRIu64 ",\n  \"bad_worker\": %" PRIu64 ",\n",
 	       nsrc_mismatch, bad_worker);
+	printf("  \"src_records\": %" PRIu64 ",\n  \"tab_records\": [", n_src_records);
+	for (d = 0; d < OBX_TAB_MAX; d++)
+		printf("%s%" PRIu64, d ? ", " : "", n_tab_records[d]);
+	printf("],\n");
 	printf("  \"counters\": {\n");
 	printf("    \"rx_packets\": %" PRIu64 ",\n    \"rx_bytes\": %" PRIu64 ",\n", tot.rx_packets,
 	       tot.rx_bytes);
@@ -279,7 +312,7 @@ int main(int argc, char **argv)
 			for (s = 0; s < n_ready; s++) {
 				if (delay_ms)
 					sleep_ms(delay_ms);
-				drain_slot(ready[s], w);
+				drain_slot(h, ready[s], w);
 			}
 		}
 		if (once)

@@ -81,6 +81,11 @@ static void test_example_loads(void **state)
 	assert_string_equal(want->exchange_path, "/dev/shm/obscura.exchange");
 	assert_int_equal(want->epoch_ms, 1000);
 	assert_int_equal(want->src_capacity, 262144);
+	/* the analyses' tables are absent until their engineers set defaults */
+	assert_int_equal(want->cell_capacity, 0);
+	assert_int_equal(want->bitmap_capacity, 0);
+	assert_int_equal(want->resip_port_capacity, 0);
+	assert_int_equal(want->event_capacity, 0);
 	assert_int_equal(want->drain_wait_s, 10);
 	assert_string_equal(want->state_dir, "/var/lib/obscura");
 	assert_int_equal(want->snapshot_interval_s, 300);
@@ -246,6 +251,30 @@ static void test_bad_strings(void **state)
 	for (int i = 0; i < 257; i++)
 		n += (size_t)sprintf(y + n, "        - 10.1.%d.%d/32\n", i / 256, i % 256);
 	expect_string_error(y, "telescope.sensors[0].prefixes: 257 items, at most 256 allowed");
+	/* the exchange tables: hash kinds 0 or a power of two, the bitmap pool any size */
+	expect_string_error(SENSOR_A "exchange:\n  cell_capacity: 100\n",
+	                    "exchange.cell_capacity: value '100' not a power of two");
+	expect_string_error(SENSOR_A "exchange:\n  resip_port_capacity: 3\n",
+	                    "exchange.resip_port_capacity: value '3' not a power of two");
+	expect_string_error(SENSOR_A "exchange:\n  event_capacity: 33554432\n",
+	                    "exchange.event_capacity: value '33554432' out of range");
+	expect_string_error(SENSOR_A "exchange:\n  bitmap_capacity: 4194305\n",
+	                    "exchange.bitmap_capacity: value '4194305' out of range");
+	{
+		struct obs_conf c;
+		uint32_t cap[OBX_TAB_MAX], rs[OBX_TAB_MAX];
+		char err[256];
+
+		assert_int_equal(obs_conf_load_string(SENSOR_A "exchange:\n  cell_capacity: 0\n"
+			"  bitmap_capacity: 100\n  event_capacity: 1024\n", &c, err, sizeof(err)), 0);
+		obs_conf_exchange_tabs(&c, cap, rs);
+		assert_int_equal(cap[OBX_TAB_SRC], 262144);
+		assert_int_equal(cap[OBX_TAB_CELL], 0);
+		assert_int_equal(cap[OBX_TAB_BITMAP], 100);
+		assert_int_equal(cap[OBX_TAB_EVENT], 1024);
+		assert_int_equal(rs[OBX_TAB_SRC], sizeof(struct obx_src_rec));
+		assert_int_equal(rs[OBX_TAB_BITMAP], OBX_REC_SIZE_BITMAP);
+	}
 	/* a UNIX socket path that cannot be bound */
 	n = (size_t)sprintf(y, SENSOR_A "control:\n  socket: /");
 	memset(y + n, 'x', 120);
@@ -433,6 +462,8 @@ static void test_round_trip_maximal(void **state)
 	memset(longs, 'e', 254);
 	longs[254] = '\0';
 	n += (size_t)sprintf(y + n, "%s\n  epoch_ms: 60000\n  src_capacity: 16777216\n"
+	                     "  cell_capacity: 16777216\n  bitmap_capacity: 4194303\n"
+	                     "  resip_port_capacity: 1\n  event_capacity: 65536\n"
 	                     "  drain_wait_s: 3600\n", longs);
 	n += (size_t)sprintf(y + n, "control:\n  state_dir: \"/var/lib/with space/and 'quote'\"\n"
 	                     "  snapshot_interval_s: 86400\n  socket: /");
@@ -515,7 +546,9 @@ static void test_describe(void **state)
 		"dataplane.ports[].name", "dataplane.ports[].device", "dataplane.ports[].rx_queues",
 		"dataplane.ports[].rx_desc", "telescope.sample_cap", "telescope.sensors",
 		"telescope.sensors[].name", "telescope.sensors[].prefixes", "exchange.path",
-		"exchange.epoch_ms", "exchange.src_capacity", "exchange.drain_wait_s",
+		"exchange.epoch_ms", "exchange.src_capacity", "exchange.cell_capacity",
+		"exchange.bitmap_capacity", "exchange.resip_port_capacity", "exchange.event_capacity",
+		"exchange.drain_wait_s",
 		"control.state_dir", "control.snapshot_interval_s", "control.socket",
 		"control.socket_ro", "control.socket_group", "control.user", "control.max_clients",
 		"control.max_request", "control.idle_timeout_s", "analysis.period",
