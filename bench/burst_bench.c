@@ -37,6 +37,7 @@
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 
+#include "conf.h"
 #include "control/store.h"
 #include "epoch.h"
 #include "log.h"
@@ -86,17 +87,23 @@ static int bb_refill(struct bb *b)
 	return 0;
 }
 
-/* What obscura-cp does to a READY slot (drain.c cp_slot_release), untimed. */
+/* What obscura-cp does to a READY slot (drain.c cp_slot_release: every table back to
+ * empty, then FREE with a release store), untimed. */
 static void bb_drain(struct bb *b)
 {
-	uint32_t s;
+	uint32_t s, k;
 
 	for (s = 0; s < OBX_SLOTS; s++) {
 		struct obx_slot_hdr *sh = obx_slot(b->h, 0, s);
 
 		if (atomic_load_explicit(&sh->state, memory_order_acquire) != OBX_SLOT_READY)
 			continue;
-		memset(obx_slot_src(sh), 0, (size_t)b->h->src_capacity * sizeof(struct obx_src_rec));
+		for (k = 0; k < OBX_TAB_MAX; k++) {
+			uint8_t *tab = obx_slot_tab_h(b->h, sh, k);
+
+			if (tab != NULL)
+				memset(tab, 0, (size_t)b->h->tab_capacity[k] * b->h->tab_rec_size[k]);
+		}
 		atomic_store_explicit(&sh->state, OBX_SLOT_FREE, memory_order_release);
 		b->drained++;
 	}
@@ -182,11 +189,12 @@ static int bb_chunk_stages(struct bb *b, uint64_t cyc[BB_S_N])
 	for (i = 0; i < b->chunk; i += BB_BURST) {
 		for (j = i; j < i + BB_BURST; j++)
 			if (verdict[j] < 0)
-				rte_prefetch0(obs_epoch_bucket(&b->w->ep, meta[j].src));
+				rte_prefetch0(obs_epoch_bucket(&b->w->ep, meta[j].src,
+				                               now + (uint64_t)j * BB_PKT_NS_X10 / 10u));
 		for (j = i; j < i + BB_BURST; j++)
 			if (verdict[j] < 0)
 				obs_epoch_src(&b->w->ep, meta[j].src, now + (uint64_t)j * BB_PKT_NS_X10 / 10u,
-				              sensor[j] < 64 ? 1ull << sensor[j] : 0);
+				              sensor[j] < 64 ? 1ull << sensor[j] : 0, 0, 0);
 	}
 	t1 = rte_rdtsc_precise();
 	cyc[BB_S_SRC] += t1 - t0;
@@ -217,6 +225,9 @@ static double bb_arg(const char *o, const char *v, double lo, double hi)
 int main(int argc, char **argv)
 {
 	static struct bb b;
+	static struct obs_conf conf;
+	char yaml[512], yerr[256];
+	uint32_t tcap[OBX_TAB_MAX], trec[OBX_TAB_MAX];
 	struct bm_mix_conf mc;
 	struct obs_tel_prefix tp = { .addr = 0xc6120000u, .len = 20, .sensor = 0 };
 	struct obx_header proto;
@@ -295,7 +306,17 @@ int main(int argc, char **argv)
 	/* production sizing: N sources per epoch stay under the early-swap load */
 	for (cap = 1024; (uint64_t)cap * OBX_SRC_MAX_LOAD / 1000 < mc.n_sources; cap <<= 1)
 		;
-	if (obx_layout_init(&proto, 1, 0, cap) != 0 ||
+	/* the exchange obscura-dp would create for this config (conf.c, xchg.c) */
+	snprintf(yaml, sizeof(yaml),
+	         "dataplane: {workers: 1}\n"
+	         "telescope: {sample_cap: 4096, sensors: [{name: bench, prefixes: [198.18.0.0/20]}]}\n"
+	         "exchange: {epoch_ms: %u, src_capacity: %u}\n", epoch_ms, cap);
+	if (obs_conf_load_string(yaml, &conf, yerr, sizeof(yerr)) != 0) {
+		fprintf(stderr, "burst_bench: config: %s\n", yerr);
+		return 1;
+	}
+	obs_conf_exchange_tabs(&conf, tcap, trec);
+	if (obx_layout_init(&proto, 1, 0, tcap, trec) != 0 ||
 	    posix_memalign((void **)&b.h, 2u << 20, proto.total_size) != 0) {
 		fprintf(stderr, "burst_bench: exchange of %u records per slot\n", cap);
 		return 1;
@@ -350,7 +371,7 @@ int main(int argc, char **argv)
 	printf("bb packets %llu\n", (unsigned long long)n_meas);
 	printf("bb wall_s %.2f\n", (double)(rte_rdtsc() - t0) / (double)hz);
 	printf("bb src_capacity %u\n", cap);
-	printf("bb n_src_filling %u\n", b.w->ep.n_src);
+	printf("bb n_src_filling %u\n", *obs_epoch_n_used(&b.w->ep, OBX_TAB_SRC));
 	printf("bb epochs_drained %llu\n", (unsigned long long)b.drained);
 	printf("bb lost_updates %llu\n", (unsigned long long)b.w->ep.c.lost_updates);
 	printf("bb total %.1f\n", (double)cyc_total / (double)n_meas);

@@ -177,8 +177,8 @@ def main():
                  f(lost, "{:.0f}"), "-"))
     rows.append(("micro: obs_worker_burst() cycles/packet (no I/O)", f(target_cyc, "<= {:.0f}"),
                  f(tot, "{:.1f}"), "-"))
-    rows.append(("micro: Mpps per core at TSC rate", ">= 14.88 (stretch 20)",
-                 f(micro_mpps, "{:.2f}"), ratio(micro_mpps)))
+    rows.append(("micro: Mpps per core at TSC rate (no I/O)", ">= 14.88 (stretch 20)",
+                 f(micro_mpps, "{:.2f}"), "-"))
     for st in ("parse", "tel_map", "time_counters", "exclude_lpm", "scanner_lpm", "resip_lookup",
                "coverage", "src_record", "payload", "free"):
         v = m.get("stage." + st)
