@@ -153,7 +153,7 @@ static const struct conf_key conf_keys[] = {
 	      "coverage bitmaps per epoch slot (SPEC.md A); 0 = none"),
 	K_INT(C, "exchange.resip_port_capacity", resip_port_capacity, 0, 16777216, "0", CF_POW2,
 	      "RESIP port/day records per epoch slot (SPEC.md B), power of two; 0 = none"),
-	K_INT(C, "exchange.event_capacity", event_capacity, 0, 16777216, "0", CF_POW2,
+	K_INT(C, "exchange.event_capacity", event_capacity, 0, 16777216, "65536", CF_POW2,
 	      "event-type records per epoch slot (SPEC.md C), power of two; 0 = none"),
 	K_INT(C, "exchange.drain_wait_s", drain_wait_s, 0, 3600, "10", 0,
 	      "at dataplane start, wait this long for an old exchange to drain"),
@@ -182,6 +182,19 @@ static const struct conf_key conf_keys[] = {
 	       "analysis period, UTC calendar unit (SPEC.md)"),
 	K_INT(C, "analysis.block_len", block_len, 8, 32, "16", 0,
 	      "source block prefix length L (SPEC.md A)"),
+
+	K_INT(C, "lifetime.gap_s", life_gap_s, 3600, 31536000, "86400", 0,
+	      "split a source's events into groups at idle gaps >= this (SPEC.md C4); >= 1 h"),
+	K_INT(C, "lifetime.max_sources", life_max_sources, 1, 268435456, "4194304", 0,
+	      "sources the lifetime analysis keeps; beyond, the least recently seen is evicted"),
+	{ .path = "rules.files", .type = CT_STRLIST, .min = 0, .max = OBS_CONF_MAX_FILES,
+	  .help = "payload rule files (Suricata subset, dataplane/rules.h), Hyperscan",
+	  .off = offsetof(C, rules_files), .size = MSIZE(C, rules_files[0]),
+	  .cnt_off = offsetof(C, n_rules_files) },
+	{ .path = "exclude.files", .type = CT_STRLIST, .min = 0, .max = OBS_CONF_MAX_FILES,
+	  .help = "exclusion prefix files (SPEC.md C): sources left out of the lifetime analysis",
+	  .off = offsetof(C, exclude_files), .size = MSIZE(C, exclude_files[0]),
+	  .cnt_off = offsetof(C, n_exclude_files) },
 };
 #undef C
 

@@ -22,6 +22,7 @@
 #define OBS_CONF_MAX_PREFIXES  256   /* per sensor */
 #define OBS_CONF_MAX_EAL_ARGS  32
 #define OBS_CONF_STR           256
+#define OBS_CONF_MAX_FILES     16    /* rules.files, exclude.files */
 
 struct obs_conf_port {
 	char     name[32];
@@ -82,6 +83,14 @@ struct obs_conf {
 	/* analysis (SPEC.md); later issues add theirs here */
 	enum obs_conf_period period;
 	uint32_t block_len;              /* L, 8..32, default 16 */
+
+	/* lifetime (SPEC.md C) and payload rules */
+	uint32_t life_gap_s;             /* event group gap, 3600..31536000, default 86400 */
+	uint32_t life_max_sources;       /* lifetime table bound, default 4194304 */
+	uint32_t n_rules_files;
+	char     rules_files[OBS_CONF_MAX_FILES][OBS_CONF_STR];
+	uint32_t n_exclude_files;
+	char     exclude_files[OBS_CONF_MAX_FILES][OBS_CONF_STR];
 };
 
 /* Defaults for every key (the key table's defaults). */

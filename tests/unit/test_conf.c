@@ -85,7 +85,11 @@ static void test_example_loads(void **state)
 	assert_int_equal(want->cell_capacity, 0);
 	assert_int_equal(want->bitmap_capacity, 0);
 	assert_int_equal(want->resip_port_capacity, 0);
-	assert_int_equal(want->event_capacity, 0);
+	assert_int_equal(want->event_capacity, 65536);   /* SPEC C events (issue 5) */
+	assert_int_equal(want->life_gap_s, 86400);
+	assert_int_equal(want->life_max_sources, 4194304);
+	assert_int_equal(want->n_rules_files, 0);
+	assert_int_equal(want->n_exclude_files, 0);
 	assert_int_equal(want->drain_wait_s, 10);
 	assert_string_equal(want->state_dir, "/var/lib/obscura");
 	assert_int_equal(want->snapshot_interval_s, 300);
@@ -552,7 +556,8 @@ static void test_describe(void **state)
 		"control.state_dir", "control.snapshot_interval_s", "control.socket",
 		"control.socket_ro", "control.socket_group", "control.user", "control.max_clients",
 		"control.max_request", "control.idle_timeout_s", "analysis.period",
-		"analysis.block_len",
+		"analysis.block_len", "lifetime.gap_s", "lifetime.max_sources", "rules.files",
+		"exclude.files",
 	};
 	char *buf = NULL;
 	size_t len = 0, lines = 0;
