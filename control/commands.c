@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd_life.h"
 #include "commands.h"
 
 static const struct cp_arg cp_args_top[] = {
@@ -41,6 +42,24 @@ static const struct cp_cmd cp_commands[] = {
 	  "write a snapshot of the period store now and truncate the journal" },
 	{ "report.write", cp_cmd_report_write, cp_args_report, CP_ACCESS_ADMIN, false,
 	  "write every registered report (Markdown + CSV) into a new directory; lists the files" },
+	{ "life.summary", cp_cmd_life_summary, NULL, CP_ACCESS_READ, false,
+	  "source lifetime (SPEC C): Table 1 buckets, one-sensor share, table bounds, losses" },
+	{ "life.cdf", cp_cmd_life_cdf, cp_args_life_cdf, CP_ACCESS_READ, true,
+	  "CDF of the observation period: --unit days|minutes|seconds, or events (< 1 min)" },
+	{ "life.sensors", cp_cmd_life_sensors, NULL, CP_ACCESS_READ, false,
+	  "per lifetime bucket: share of sources seen by 1, 2, 3, 4, >= 5 sensors (Fig. 3)" },
+	{ "life.countries", cp_cmd_life_countries, NULL, CP_ACCESS_READ, false,
+	  "per lifetime bucket: top 10 countries and the rest (Fig. 4)" },
+	{ "life.categories", cp_cmd_life_categories, NULL, CP_ACCESS_READ, false,
+	  "per lifetime bucket: share of sources with each event category (Fig. 5)" },
+	{ "life.continuity", cp_cmd_life_continuity, cp_args_life_continuity, CP_ACCESS_READ, false,
+	  "continuous share (Dice, SPEC C6): the Fig. 8 grid, or one --tl X --te Y" },
+	{ "life.show", cp_cmd_life_show, cp_args_life_show, CP_ACCESS_READ, false,
+	  "one source: first/last, events, sensors, categories, event groups with their types" },
+	{ "rules.status", cp_cmd_rules_status, NULL, CP_ACCESS_READ, false,
+	  "payload rules: files, accepted/rejected/commented counts, rejections with reasons" },
+	{ "rules.reload", cp_cmd_rules_reload, NULL, CP_ACCESS_ADMIN, false,
+	  "re-read rules.files (control plane copy, and the dataplane's database under RCU)" },
 	{ NULL, NULL, NULL, 0, false, NULL },
 };
 

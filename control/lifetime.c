@@ -345,6 +345,26 @@ static int cp_life_groups_reserve(struct cp_life *l, struct cp_life_src *s, uint
 	return 0;
 }
 
+int cp_life_reserve(struct cp_life *l, uint32_t n)
+{
+	uint64_t want = (uint64_t)l->n + n;
+
+	if (want > l->c.max_sources)
+		want = l->c.max_sources;
+	if (want > l->cap) {
+		struct cp_life_src *ns = realloc(l->src, (size_t)want * sizeof(*ns));
+
+		if (!ns)
+			return -ENOMEM;
+		l->src = ns;
+		l->cap = (uint32_t)want;
+	}
+	while (want * 2 > (uint64_t)l->idx_mask + 1)
+		if (cp_life_idx_grow(l) != 0)
+			return -ENOMEM;
+	return 0;
+}
+
 int cp_life_add(struct cp_life *l, const struct cp_life_hour *h)
 {
 	struct cp_life_src *s;

@@ -134,6 +134,10 @@ void cp_life_free(struct cp_life *l);
 /* 0, -EINVAL (first > last; counted in n_bad), -ENOMEM (state unchanged). */
 int cp_life_add(struct cp_life *l, const struct cp_life_hour *h);
 
+/* Make room for n more sources (array and index) so that adding them allocates nothing
+ * for the source table itself (group and type arrays still may).  0 or -ENOMEM. */
+int cp_life_reserve(struct cp_life *l, uint32_t n);
+
 void cp_life_get_stats(const struct cp_life *l, struct cp_life_stats *s);
 const struct cp_life_conf *cp_life_conf_get(const struct cp_life *l);
 

@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cmd_life.h"
 #include "commands.h"
 #include "cp.h"
 #include "cp_log.h"
@@ -301,6 +302,8 @@ int main(int argc, char **argv)
 	/* registries (docs/exchange.md): the store's own report; analysis modules add
 	 * their consumers, snapshot sections and reports here, before cp_restore() */
 	cp_report_register_builtin(&cp.store);
+	if (cp_life_module_init(&cp) != 0)
+		goto out_store;
 	ret = cp_mkdir_p(cp.conf.state_dir, 0750);
 	if (ret != 0) {
 		CP_ERR("cannot create control.state_dir %s: %s", cp.conf.state_dir, strerror(-ret));
@@ -336,6 +339,7 @@ out_journal:
 out_ctl:
 	cp_ctl_close(&ctl);
 out_store:
+	cp_life_module_fini();
 	cp_store_fini(&cp.store);
 	return rc;
 }
