@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "crc32c.h"
 #include "journal.h"
 #include "snapshot.h"
 #include "store.h"
@@ -304,12 +305,345 @@ static void test_journal_round_trip_and_torn_tail(void **state)
 	cp_store_fini(&a);
 }
 
+/* ---- v2: extra kinds in the journal, registered snapshot sections ---- */
+
+struct ev_rec {                    /* a 24-byte test record of the EVENT kind */
+	uint64_t count;
+	uint64_t key;
+	uint64_t extra;
+};
+
+struct collector {                 /* a consumer remembering what it was given */
+	uint64_t n, sum_count, sum_key;
+	uint32_t bitmap_n;
+	uint64_t bitmap_first;         /* first word of pool entry 0, pool order */
+};
+
+static int collect(void *ctx, const struct cp_epoch *e, const void *recs, uint32_t n,
+                   uint32_t rec_size)
+{
+	struct collector *c = ctx;
+
+	(void)e;
+	if (recs == NULL)
+		return rec_size == sizeof(struct ev_rec) ? 0 : -EPROTO;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct ev_rec *r = &((const struct ev_rec *)recs)[i];
+
+		c->n++;
+		c->sum_count += r->count;
+		c->sum_key += r->key;
+	}
+	return 0;
+}
+
+static int collect_pool(void *ctx, const struct cp_epoch *e, const void *recs, uint32_t n,
+                        uint32_t rec_size)
+{
+	struct collector *c = ctx;
+
+	(void)e;
+	if (recs == NULL)
+		return rec_size == 64 ? 0 : -EPROTO;
+	c->bitmap_n += n;
+	if (n > 0)
+		memcpy(&c->bitmap_first, recs, 8);
+	return 0;
+}
+
+/* Journal records carry every table; replay hands each consumer exactly what the
+ * drain would have (and the store ends up the same). */
+static void test_journal_extra_kinds(void **state)
+{
+	struct collector live = { 0 }, replayed = { 0 }, pool_live = { 0 }, pool_rep = { 0 };
+	struct cp_journal j;
+	struct cp_journal_replay_stats st;
+	struct cp_store a, b;
+	struct obx_src_rec r[3];
+	struct ev_rec ev[4];
+	uint64_t pool[2][8];
+
+	(void)state;
+	cp_tab_unregister_all();
+	assert_int_equal(cp_tab_register(OBX_TAB_EVENT, "ev", collect, &live), 0);
+	assert_int_equal(cp_tab_register(OBX_TAB_BITMAP, "pool", collect_pool, &pool_live), 0);
+	assert_int_equal(cp_store_init(&a), 0);
+	assert_int_equal(cp_journal_open(&j, dir), 0);
+	for (uint32_t e = 1; e <= 6; e++) {
+		struct cp_epoch x;
+
+		memset(&x, 0, sizeof(x));
+		memset(r, 0, sizeof(r));
+		for (uint32_t i = 0; i < 3; i++) {
+			r[i].addr = 100 + i;
+			r[i].hour = e;
+			r[i].first_ns = e * 3600;
+			r[i].last_ns = e * 3600 + i;
+			r[i].packets = e;
+			r[i].flags = i;
+			r[i].resip_packets = i;
+		}
+		for (uint32_t i = 0; i < 4; i++)
+			ev[i] = (struct ev_rec){ .count = e + i, .key = 1000 * e + i, .extra = 7 };
+		memset(pool, 0, sizeof(pool));
+		pool[0][0] = e;
+		pool[1][0] = 100 + e;
+		x.boot_id = 6;
+		x.worker = 0;
+		x.seq = e;
+		x.delta.rx_packets = e;
+		x.delta.rule_matches = 2 * e;        /* a v2 counter survives the journal */
+		/* tables added out of order: cp_epoch_add_tab keeps them ascending */
+		assert_int_equal(cp_epoch_add_tab(&x, OBX_TAB_EVENT, sizeof(ev[0]), ev,
+		                                  e % 3 == 0 ? 0 : 4), 0);
+		assert_int_equal(cp_epoch_add_tab(&x, OBX_TAB_BITMAP, 64, pool, 2), 0);
+		assert_int_equal(cp_epoch_add_tab(&x, OBX_TAB_SRC, sizeof(r[0]), r, 3), 0);
+		assert_int_equal(cp_epoch_add_tab(&x, OBX_TAB_SRC, sizeof(r[0]), r, 3), -EINVAL);
+		assert_int_equal(x.tabs[0].kind, OBX_TAB_SRC);
+		assert_int_equal(x.tabs[2].kind, OBX_TAB_EVENT);
+		assert_int_equal(cp_journal_append(&j, &x), 0);
+		assert_int_equal(cp_store_apply(&a, &x), 0);
+	}
+	assert_int_equal(cp_journal_sync(&j), 0);
+	cp_journal_close(&j);
+	assert_int_equal(live.n, 4 * 4);
+	assert_int_equal(pool_live.bitmap_n, 12);
+
+	cp_tab_unregister_all();
+	assert_int_equal(cp_tab_register(OBX_TAB_EVENT, "ev", collect, &replayed), 0);
+	assert_int_equal(cp_tab_register(OBX_TAB_BITMAP, "pool", collect_pool, &pool_rep), 0);
+	assert_int_equal(cp_store_init(&b), 0);
+	assert_int_equal(cp_journal_open(&j, dir), 0);
+	assert_int_equal(cp_journal_replay(&j, &b, &st), 0);
+	assert_int_equal(st.records, 6);
+	assert_int_equal(st.applied, 6);
+	assert_int_equal(st.torn_bytes, 0);
+	assert_memory_equal(&live, &replayed, sizeof(live));
+	assert_memory_equal(&pool_live, &pool_rep, sizeof(pool_live));
+	assert_int_equal(pool_rep.bitmap_first, 6);       /* pool order kept (last epoch) */
+	assert_stores_equal(&a, &b);
+	assert_int_equal(b.total.rule_matches, 2 * (1 + 2 + 3 + 4 + 5 + 6));
+	{
+		const struct cp_src *x = cp_store_src_find(&b, 102);
+
+		assert_non_null(x);
+		assert_int_equal(x->packets, 21);
+		assert_int_equal(x->flags, 2);
+		assert_int_equal(x->resip_packets, 12);
+		assert_int_equal(x->first_ns, 3600);
+		assert_int_equal(x->last_ns, 6 * 3600 + 2);
+	}
+	/* a consumer that cannot read the records refuses them on replay too: counted as
+	 * skipped, the store unchanged by them */
+	cp_journal_close(&j);
+	cp_store_fini(&b);
+	cp_tab_unregister_all();
+	assert_int_equal(cp_tab_register(OBX_TAB_BITMAP, "pool32", collect, &replayed), 0);
+	assert_int_equal(cp_store_init(&b), 0);
+	assert_int_equal(cp_journal_open(&j, dir), 0);
+	assert_int_equal(cp_journal_replay(&j, &b, &st), 0);
+	assert_int_equal(st.records, 6);
+	assert_int_equal(st.applied, 0);
+	assert_int_equal(b.epochs, 0);
+	cp_journal_close(&j);
+	cp_store_fini(&b);
+	cp_store_fini(&a);
+	cp_tab_unregister_all();
+}
+
+/* A v1 journal record (exchange v1: 40-byte source records) still replays. */
+static void test_journal_v1_record(void **state)
+{
+	struct cp_jrec h;
+	uint64_t counters[27] = { 0 };
+	uint8_t recs[2][40];
+	struct cp_journal j;
+	struct cp_journal_replay_stats st;
+	struct cp_store b;
+	const struct cp_src *x;
+	char jp[160];
+	uint32_t crc;
+	int fd;
+
+	(void)state;
+	cp_tab_unregister_all();
+	memset(recs, 0, sizeof(recs));
+	for (uint32_t i = 0; i < 2; i++) {
+		uint32_t addr = 77 + i;
+		uint64_t first = 7200000000000ull, last = first + 5, pk = 3 + i, mask = 2;
+
+		memcpy(recs[i], &addr, 4);
+		memcpy(recs[i] + 8, &first, 8);
+		memcpy(recs[i] + 16, &last, 8);
+		memcpy(recs[i] + 24, &pk, 8);
+		memcpy(recs[i] + 32, &mask, 8);
+	}
+	counters[0] = 9;   /* rx_packets */
+	memset(&h, 0, sizeof(h));
+	h.magic = CP_JREC_MAGIC_V1;
+	h.hdr_len = sizeof(h);
+	h.boot_id = 1;
+	h.seq = 1;
+	h.n_tabs = 2;      /* v1: n_src */
+	h.n_counters = 27;
+	h.length = sizeof(counters) + sizeof(recs);
+	crc = cp_crc32c(0, &h, sizeof(h));
+	crc = cp_crc32c(crc, counters, sizeof(counters));
+	h.crc = cp_crc32c(crc, recs, sizeof(recs));
+	snprintf(jp, sizeof(jp), "%s/journal", dir);
+	fd = open(jp, O_WRONLY | O_CREAT | O_TRUNC, 0640);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, &h, sizeof(h)), (ssize_t)sizeof(h));
+	assert_int_equal(write(fd, counters, sizeof(counters)), (ssize_t)sizeof(counters));
+	assert_int_equal(write(fd, recs, sizeof(recs)), (ssize_t)sizeof(recs));
+	close(fd);
+	assert_int_equal(cp_store_init(&b), 0);
+	assert_int_equal(cp_journal_open(&j, dir), 0);
+	assert_int_equal(cp_journal_replay(&j, &b, &st), 0);
+	assert_int_equal(st.applied, 1);
+	assert_int_equal(b.total.rx_packets, 9);
+	assert_int_equal(b.n_src, 2);
+	x = cp_store_src_find(&b, 78);
+	assert_non_null(x);
+	assert_int_equal(x->packets, 4);
+	assert_int_equal(x->sensor_mask, 2);
+	cp_journal_close(&j);
+	cp_store_fini(&b);
+}
+
+/* A module's snapshot section: its own state, saved and loaded with the store's. */
+struct mod {
+	uint64_t v[4];
+	uint32_t n;
+	int corrupt;                   /* save a bad payload (3 bytes) */
+	uint32_t resets, loads;
+};
+
+static int mod_save(void *ctx, const struct cp_store *s, struct cp_snap_w *w)
+{
+	struct mod *m = ctx;
+
+	(void)s;
+	if (m->corrupt) {
+		cp_snap_put(w, "bad", 3);
+		return 0;
+	}
+	cp_snap_put(w, m->v, (size_t)m->n * 8);
+	return 0;
+}
+
+static int mod_load(void *ctx, struct cp_store *s, const void *p, size_t len, char *err,
+                    size_t errlen)
+{
+	struct mod *m = ctx;
+
+	(void)s;
+	m->loads++;
+	if (len % 8 != 0 || len > sizeof(m->v)) {
+		snprintf(err, errlen, "length %zu not a multiple of 8 up to 32", len);
+		return -EBADMSG;
+	}
+	memcpy(m->v, p, len);
+	m->n = (uint32_t)(len / 8);
+	return 0;
+}
+
+static void mod_reset(void *ctx, struct cp_store *s)
+{
+	struct mod *m = ctx;
+
+	(void)s;
+	memset(m->v, 0, sizeof(m->v));
+	m->n = 0;
+	m->resets++;
+}
+
+static void test_snapshot_registered_sections(void **state)
+{
+	struct mod m1 = { .v = { 1, 2, 3 }, .n = 3 }, m2 = { .v = { 42 }, .n = 1 };
+	struct cp_store a, b;
+	char err[512];
+
+	(void)state;
+	cp_snapshot_section_unregister_all();
+	assert_int_equal(cp_snapshot_section_register(CP_SNAP_S_SCAN, "m1", mod_save, mod_load,
+	                                              mod_reset, &m1), 0);
+	assert_int_equal(cp_snapshot_section_register(CP_SNAP_S_LIFETIME, "m2", mod_save, mod_load,
+	                                              mod_reset, &m2), 0);
+	assert_int_equal(cp_snapshot_section_register(CP_SNAP_S_SCAN, "dup", mod_save, mod_load,
+	                                              mod_reset, &m1), -EEXIST);
+	assert_int_equal(cp_snapshot_section_register(CP_SNAP_S_SOURCES, "store", mod_save,
+	                                              mod_load, mod_reset, &m1), -EINVAL);
+	assert_int_equal(cp_snapshot_section_register(300, "big", mod_save, mod_load, mod_reset,
+	                                              &m1), -EINVAL);
+	assert_int_equal(cp_store_init(&a), 0);
+	assert_int_equal(cp_store_init(&b), 0);
+	fill(&a, 0xabc, 10);
+	assert_int_equal(cp_snapshot_write_file(snap, &a, err, sizeof(err)), 0);
+	/* the modules' state changes after the save; the load brings the saved one back */
+	m1.v[0] = 99;
+	m1.n = 4;
+	m2.n = 0;
+	assert_int_equal(cp_snapshot_load_file(snap, &b, err, sizeof(err)), 0);
+	assert_stores_equal(&a, &b);
+	assert_int_equal(m1.n, 3);
+	assert_int_equal(m1.v[0], 1);
+	assert_int_equal(m1.v[2], 3);
+	assert_int_equal(m1.v[3], 0);
+	assert_int_equal(m2.n, 1);
+	assert_int_equal(m2.v[0], 42);
+
+	/* a module section with a bad length: the whole file is refused, every module is
+	 * empty again (none keeps a part), the caller's store untouched */
+	m2.corrupt = 1;
+	assert_int_equal(cp_snapshot_write_file(snap, &a, err, sizeof(err)), 0);
+	m2.corrupt = 0;
+	cp_store_fini(&b);
+	assert_int_equal(cp_store_init(&b), 0);
+	fill(&b, 0xdef, 3);
+	m1.loads = m2.loads = 0;
+	assert_int_equal(cp_snapshot_load_file(snap, &b, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "m2"));
+	assert_non_null(strstr(err, "not a multiple of 8"));
+	assert_int_equal(m1.loads, 1);    /* it was loaded ... */
+	assert_int_equal(m1.n, 0);        /* ... and reset with the failure */
+	assert_int_equal(m2.n, 0);
+	assert_int_equal(b.epochs, 3);    /* the caller's store as it was */
+	assert_int_equal(b.boots[0].boot_id, 0xdef);
+
+	/* a file without a module's section (written before it registered): it starts
+	 * empty, the rest loads */
+	cp_snapshot_section_unregister_all();
+	assert_int_equal(cp_snapshot_write_file(snap, &a, err, sizeof(err)), 0);
+	assert_int_equal(cp_snapshot_section_register(CP_SNAP_S_SCAN, "m1", mod_save, mod_load,
+	                                              mod_reset, &m1), 0);
+	m1.n = 2;
+	cp_store_fini(&b);
+	assert_int_equal(cp_store_init(&b), 0);
+	assert_int_equal(cp_snapshot_load_file(snap, &b, err, sizeof(err)), 0);
+	assert_int_equal(m1.n, 0);
+	assert_stores_equal(&a, &b);
+	/* and a section of a module this build lacks is skipped (optional) */
+	m1.n = 2;
+	assert_int_equal(cp_snapshot_write_file(snap, &a, err, sizeof(err)), 0);
+	cp_snapshot_section_unregister_all();
+	cp_store_fini(&b);
+	assert_int_equal(cp_store_init(&b), 0);
+	assert_int_equal(cp_snapshot_load_file(snap, &b, err, sizeof(err)), 0);
+	assert_stores_equal(&a, &b);
+	cp_store_fini(&a);
+	cp_store_fini(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_snapshot_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_round_trip_and_torn_tail, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_extra_kinds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_v1_record, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_registered_sections, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

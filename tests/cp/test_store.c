@@ -193,6 +193,200 @@ static void test_store_merge(void **state)
 	cp_store_fini(&all);
 }
 
+/* ---- per-kind consumers (store.h) ---- */
+
+struct test_cell {                 /* the test's CELL record: 32 bytes */
+	uint64_t count;
+	uint32_t key, pad;
+	uint64_t a, b;
+};
+
+struct consumer {
+	const char *name;
+	uint32_t want_size;            /* rec_size it accepts */
+	int prepare_ret;               /* what prepare returns (0, -EPROTO, -ENOMEM) */
+	uint32_t prepares, applies;
+	uint64_t recs_seen, count_sum, seq_sum;
+	uint32_t order;                /* position of its last apply in the global order */
+};
+
+static uint32_t apply_clock;
+
+static int consume(void *ctx, const struct cp_epoch *e, const void *recs, uint32_t n,
+                   uint32_t rec_size)
+{
+	struct consumer *c = ctx;
+
+	if (recs == NULL) {
+		c->prepares++;
+		if (rec_size != c->want_size)
+			return -EPROTO;
+		return c->prepare_ret;
+	}
+	c->applies++;
+	c->order = ++apply_clock;
+	c->seq_sum += e->seq;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct test_cell *r = (const struct test_cell *)((const uint8_t *)recs +
+		                                                      (size_t)i * rec_size);
+
+		c->recs_seen++;
+		c->count_sum += r->count;
+	}
+	return 0;
+}
+
+static struct cp_epoch ep_cells(uint64_t seq, const struct obx_src_rec *src, uint32_t n_src,
+                                const struct test_cell *cells, uint32_t n_cells)
+{
+	struct cp_epoch e = ep(9, 0, seq, src, n_src);
+
+	assert_int_equal(cp_epoch_add_tab(&e, OBX_TAB_CELL, sizeof(*cells), cells, n_cells), 0);
+	return e;
+}
+
+/* Registered consumers get exactly the records of their kind, once per epoch, in
+ * registration order; a duplicate epoch reaches none of them. */
+static void test_consumers_get_records(void **state)
+{
+	struct consumer a = { .name = "a", .want_size = sizeof(struct test_cell) };
+	struct consumer b = { .name = "b", .want_size = sizeof(struct test_cell) };
+	struct consumer srcc = { .name = "src", .want_size = sizeof(struct obx_src_rec) };
+	struct test_cell cells[5];
+	struct obx_src_rec r = { .addr = 7, .hour = 1, .first_ns = 1, .last_ns = 2, .packets = 3 };
+	struct cp_store s;
+	struct cp_epoch e;
+
+	(void)state;
+	cp_tab_unregister_all();
+	assert_int_equal(cp_tab_register(OBX_TAB_CELL, "a", consume, &a), 0);
+	assert_int_equal(cp_tab_register(OBX_TAB_SRC, "src", consume, &srcc), 0);
+	assert_int_equal(cp_tab_register(OBX_TAB_CELL, "b", consume, &b), 0);
+	assert_int_equal(cp_tab_register(OBX_TAB_MAX, "x", consume, NULL), -EINVAL);
+	assert_int_equal(cp_tab_register(OBX_TAB_CELL, "x", NULL, NULL), -EINVAL);
+	memset(cells, 0, sizeof(cells));
+	for (uint32_t i = 0; i < 5; i++) {
+		cells[i].count = 10 + i;
+		cells[i].key = i;
+	}
+	assert_int_equal(cp_store_init(&s), 0);
+	e = ep_cells(1, &r, 1, cells, 5);
+	assert_int_equal(cp_store_apply(&s, &e), 0);
+	assert_int_equal(a.prepares, 1);
+	assert_int_equal(a.applies, 1);
+	assert_int_equal(a.recs_seen, 5);
+	assert_int_equal(a.count_sum, 10 + 11 + 12 + 13 + 14);
+	assert_int_equal(b.recs_seen, 5);
+	assert_int_equal(srcc.recs_seen, 1);
+	assert_true(a.order < srcc.order && srcc.order < b.order);   /* registration order */
+	/* the duplicate reaches nobody */
+	assert_int_equal(cp_store_apply(&s, &e), 1);
+	assert_int_equal(a.prepares, 1);
+	assert_int_equal(a.applies, 1);
+	/* a kind absent from the epoch: its consumers are not called; present with n = 0:
+	 * they are (so a size mismatch is caught even on an empty table) */
+	e = ep(9, 0, 2, &r, 1);
+	assert_int_equal(cp_store_apply(&s, &e), 0);
+	assert_int_equal(a.prepares, 1);
+	assert_int_equal(srcc.applies, 2);
+	e = ep_cells(3, &r, 1, cells, 0);
+	assert_int_equal(cp_store_apply(&s, &e), 0);
+	assert_int_equal(a.prepares, 2);
+	assert_int_equal(a.applies, 2);
+	assert_int_equal(a.recs_seen, 5);
+	assert_int_equal(a.seq_sum, 1 + 3);
+	cp_store_fini(&s);
+	cp_tab_unregister_all();
+}
+
+/* A consumer refusing the record size (or out of memory) in prepare: nothing of the
+ * epoch is applied — not the store's sources, counters or dedup key, not the consumers
+ * registered before it. */
+static void test_consumer_refusal_applies_nothing(void **state)
+{
+	struct consumer a = { .name = "a", .want_size = sizeof(struct test_cell) };
+	struct consumer b = { .name = "b", .want_size = 48 };   /* expects another record */
+	struct test_cell cells[2] = { { .count = 1, .key = 1 }, { .count = 2, .key = 2 } };
+	struct obx_src_rec r = { .addr = 7, .hour = 1, .first_ns = 1, .last_ns = 2, .packets = 3 };
+	struct obx_src_rec bad_src[1] = { r };
+	struct cp_store s;
+	struct cp_epoch e;
+
+	(void)state;
+	cp_tab_unregister_all();
+	assert_int_equal(cp_tab_register(OBX_TAB_CELL, "a", consume, &a), 0);
+	assert_int_equal(cp_tab_register(OBX_TAB_CELL, "b", consume, &b), 0);
+	assert_int_equal(cp_store_init(&s), 0);
+	e = ep_cells(1, &r, 1, cells, 2);
+	assert_int_equal(cp_store_apply(&s, &e), -EPROTO);
+	assert_int_equal(a.applies, 0);
+	assert_int_equal(b.applies, 0);
+	assert_int_equal(s.n_src, 0);
+	assert_int_equal(s.epochs, 0);
+	assert_int_equal(s.total.rx_packets, 0);
+	assert_false(cp_store_applied(&s, 9, 0, 1));
+	/* -ENOMEM from a prepare: the same, and the epoch can be retried */
+	b.want_size = sizeof(struct test_cell);
+	b.prepare_ret = -ENOMEM;
+	assert_int_equal(cp_store_apply(&s, &e), -ENOMEM);
+	assert_int_equal(a.applies + b.applies, 0);
+	assert_int_equal(s.epochs, 0);
+	b.prepare_ret = 0;
+	assert_int_equal(cp_store_apply(&s, &e), 0);
+	assert_int_equal(a.applies, 1);
+	assert_int_equal(b.applies, 1);
+	assert_int_equal(s.n_src, 1);
+	/* the store's own SRC size check */
+	cp_tab_unregister_all();
+	e = ep(9, 0, 2, bad_src, 1);
+	e.tabs[0].rec_size = 40;
+	assert_int_equal(cp_store_apply(&s, &e), -EPROTO);
+	/* malformed tables: kinds out of order, unknown, bad sizes */
+	e = ep_cells(3, &r, 1, cells, 2);
+	e.tabs[1].kind = OBX_TAB_SRC;
+	assert_int_equal(cp_store_apply(&s, &e), -EINVAL);
+	e = ep_cells(3, &r, 1, cells, 2);
+	e.tabs[1].rec_size = 12;
+	assert_int_equal(cp_store_apply(&s, &e), -EINVAL);
+	e = ep_cells(3, &r, 1, cells, 2);
+	e.tabs[1].recs = NULL;
+	assert_int_equal(cp_store_apply(&s, &e), -EINVAL);
+	assert_int_equal(s.epochs, 1);
+	cp_store_fini(&s);
+}
+
+/* (addr, hour) records of one address merge per address: first min, last max, packets
+ * and resip_packets summed, sensor_mask and flags ORed. */
+static void test_hour_records_merge(void **state)
+{
+	struct obx_src_rec r[3] = {
+		{ .addr = 5, .hour = 10, .first_ns = 100, .last_ns = 200, .packets = 2,
+		  .sensor_mask = 1, .flags = OBX_SRC_F_SCANNER, .resip_packets = 0 },
+		{ .addr = 5, .hour = 11, .first_ns = 300, .last_ns = 400, .packets = 3,
+		  .sensor_mask = 2, .flags = OBX_SRC_F_RESIP, .resip_packets = 2 },
+		{ .addr = 5, .hour = 9, .first_ns = 50, .last_ns = 60, .packets = 1,
+		  .sensor_mask = 4, .flags = 0, .resip_packets = 1 },
+	};
+	const struct cp_src *x;
+	struct cp_store s;
+	struct cp_epoch e = ep(1, 0, 1, r, 3);
+
+	(void)state;
+	cp_tab_unregister_all();
+	assert_int_equal(cp_store_init(&s), 0);
+	assert_int_equal(cp_store_apply(&s, &e), 0);
+	assert_int_equal(s.n_src, 1);
+	x = cp_store_src_find(&s, 5);
+	assert_non_null(x);
+	assert_int_equal(x->first_ns, 50);
+	assert_int_equal(x->last_ns, 400);
+	assert_int_equal(x->packets, 6);
+	assert_int_equal(x->sensor_mask, 7);
+	assert_int_equal(x->flags, OBX_SRC_F_SCANNER | OBX_SRC_F_RESIP);
+	assert_int_equal(x->resip_packets, 3);
+	cp_store_fini(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -200,6 +394,9 @@ int main(void)
 		cmocka_unit_test(test_dedup_and_invalid),
 		cmocka_unit_test(test_grow_and_top),
 		cmocka_unit_test(test_store_merge),
+		cmocka_unit_test(test_consumers_get_records),
+		cmocka_unit_test(test_consumer_refusal_applies_nothing),
+		cmocka_unit_test(test_hour_records_merge),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

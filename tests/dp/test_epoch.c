@@ -498,6 +498,268 @@ static void t_soak(void **state)
 	assert_int_equal(f->last_flags & OBX_SLOT_F_FINAL, OBX_SLOT_F_FINAL);
 }
 
+/* ---- v2: a second kind, the BITMAP pool, hour keys, the replay wait ---- */
+
+/* A stage of the test kind, written by the rules of epoch.h: probe, need(), re-probe after
+ * a swap, write with count last, bump n_used.  Returns 0, or -ENOSPC (lost, counted). */
+static int cell_add(struct obs_epoch *e, uint32_t key)
+{
+	uint32_t mask, i;
+	struct test_cell *tab = obs_epoch_tab(e, OBX_TAB_CELL, &mask);
+
+	if (tab == NULL)
+		return -ENOSPC;
+again:
+	for (i = obx_src_hash(key) & mask; tab[i].count != 0; i = (i + 1) & mask)
+		if (tab[i].key == key) {
+			tab[i].count++;
+			return 0;
+		}
+	switch (obs_epoch_need(e, OBX_TAB_CELL, 1)) {
+	case 1:
+		tab = obs_epoch_tab(e, OBX_TAB_CELL, &mask);
+		goto again;
+	case 0:
+		break;
+	default:
+		e->c.lost_updates++;
+		return -ENOSPC;
+	}
+	tab[i].key = key;
+	tab[i].count = 1;
+	(*obs_epoch_n_used(e, OBX_TAB_CELL))++;
+	return 0;
+}
+
+static struct test_cell *cell_find(struct obx_slot_hdr *sh, uint32_t key)
+{
+	struct test_cell *c = obx_slot_tab(sh, OBX_TAB_CELL);
+
+	for (uint32_t i = 0; i < CELLCAP; i++)
+		if (c[i].count != 0 && c[i].key == key)
+			return &c[i];
+	return NULL;
+}
+
+/* need(): 0 under the soft limit; at it a forced swap that publishes every table
+ * together (SRC records ride along), then the caller re-probes in the new slot. */
+static void t_need_second_kind(void **state)
+{
+	struct fx *f = *state;
+	uint32_t gen;
+
+	assert_int_equal(f->e.t[OBX_TAB_CELL].soft_limit, CELL_SOFT);
+	assert_int_equal(f->e.t[OBX_TAB_CELL].hard_limit, CELL_HARD);
+	pkt(f, 0x0a000001, 10, 1);       /* a source record in the same slot */
+	for (uint32_t k = 0; k < CELL_SOFT; k++)
+		assert_int_equal(cell_add(&f->e, 1000 + k), 0);
+	assert_int_equal(*obs_epoch_n_used(&f->e, OBX_TAB_CELL), CELL_SOFT);
+	assert_int_equal(cell_add(&f->e, 1000), 0);            /* an update: no room needed */
+	assert_int_equal(obs_epoch_need(&f->e, OBX_TAB_CELL, 0), 0);
+	assert_int_equal(st(f, 0), OBX_SLOT_FILLING);
+	gen = obs_epoch_gen(&f->e);
+	/* one more new record: forced swap */
+	assert_int_equal(cell_add(&f->e, 5000), 0);
+	assert_int_not_equal(obs_epoch_gen(&f->e), gen);
+	assert_int_equal(st(f, 0), OBX_SLOT_READY);
+	assert_int_equal(slot(f, 0)->flags & OBX_SLOT_F_FORCED, OBX_SLOT_F_FORCED);
+	assert_int_equal(slot(f, 0)->tabs[OBX_TAB_CELL].n_used, CELL_SOFT);
+	assert_int_equal(slot(f, 0)->tabs[OBX_TAB_SRC].n_used, 1);   /* all tables together */
+	assert_non_null(find(slot(f, 0), 0x0a000001));
+	assert_int_equal(cell_find(slot(f, 0), 1000)->count, 2);
+	assert_null(cell_find(slot(f, 0), 5000));
+	assert_int_equal(cell_find(slot(f, 1), 5000)->count, 1);   /* re-probed, new slot */
+	assert_int_equal(*obs_epoch_n_used(&f->e, OBX_TAB_CELL), 1);
+	assert_int_equal(f->e.t[OBX_TAB_SRC].n_used, 0);
+	assert_int_equal(f->e.c.forced_swaps, 1);
+
+	/* other slot READY: fill to the hard limit, then -ENOSPC and a counted loss */
+	for (uint32_t k = 1; k < CELL_HARD; k++)
+		assert_int_equal(cell_add(&f->e, 9000 + k), 0);
+	assert_int_equal(*obs_epoch_n_used(&f->e, OBX_TAB_CELL), CELL_HARD);
+	assert_int_equal(cell_add(&f->e, 123456), -ENOSPC);
+	assert_int_equal(obs_epoch_need(&f->e, OBX_TAB_CELL, 1), -ENOSPC);
+	assert_int_equal(f->e.c.lost_updates, 1);
+	assert_int_equal(cell_add(&f->e, 9001), 0);            /* updates still land */
+	/* drained: the next new record swaps again */
+	drain(f, 0);
+	assert_int_equal(f->drained_cells, CELL_SOFT);
+	assert_int_equal(obs_epoch_need(&f->e, OBX_TAB_CELL, 1), 1);
+	assert_int_equal(st(f, 1), OBX_SLOT_READY);
+	assert_int_equal(st(f, 0), OBX_SLOT_FILLING);
+	/* absent kinds and bad kinds: no room, never a crash */
+	assert_null(obs_epoch_tab(&f->e, OBX_TAB_EVENT, NULL));
+	assert_int_equal(obs_epoch_need(&f->e, OBX_TAB_EVENT, 1), -ENOSPC);
+	assert_int_equal(obs_epoch_need(&f->e, OBX_TAB_MAX, 1), -EINVAL);
+	/* more than the hard limit at once can never fit */
+	assert_int_equal(obs_epoch_need(&f->e, OBX_TAB_CELL, CELL_HARD + 1), -ENOSPC);
+	/* deltas ride with the slots: two forced swaps, one loss, none dropped */
+	assert_int_equal(f->drained.forced_swaps + slot(f, 1)->delta.forced_swaps +
+	                 f->e.c.forced_swaps, 2);
+	assert_int_equal(f->drained.lost_updates + slot(f, 1)->delta.lost_updates +
+	                 f->e.c.lost_updates, 1);
+}
+
+/* The pool: sequential indices; at its soft limit the alloc swaps (gen changes, the
+ * entry comes from the new slot, index 0); pointers from before point into the
+ * published slot, whose entries stay as written. */
+static void t_bitmap_across_swap(void **state)
+{
+	struct fx *f = *state;
+	uint8_t *old[BMCAP];
+	uint32_t idx, gen;
+	uint8_t *p;
+
+	for (uint32_t k = 0; k < BM_SOFT; k++) {
+		old[k] = obs_epoch_bitmap_alloc(&f->e, &idx);
+		assert_non_null(old[k]);
+		assert_int_equal(idx, k);
+		assert_ptr_equal(old[k], (uint8_t *)obx_slot_tab(slot(f, 0), OBX_TAB_BITMAP) + k * 64);
+		old[k][0] = (uint8_t)(k + 1);
+	}
+	/* the rule for several kinds: need() first; then the alloc cannot swap */
+	gen = obs_epoch_gen(&f->e);
+	assert_int_equal(obs_epoch_need(&f->e, OBX_TAB_CELL, 1), 0);
+	assert_int_equal(obs_epoch_need(&f->e, OBX_TAB_BITMAP, 1), 1);   /* pool at 3/4 */
+	assert_int_not_equal(obs_epoch_gen(&f->e), gen);
+	gen = obs_epoch_gen(&f->e);
+	assert_int_equal(obs_epoch_need(&f->e, OBX_TAB_CELL, 1), 0);      /* again: no swap */
+	assert_int_equal(obs_epoch_need(&f->e, OBX_TAB_BITMAP, 1), 0);
+	assert_int_equal(obs_epoch_gen(&f->e), gen);
+	p = obs_epoch_bitmap_alloc(&f->e, &idx);
+	assert_int_equal(obs_epoch_gen(&f->e), gen);
+	assert_int_equal(idx, 0);
+	assert_ptr_equal(p, obx_slot_tab(slot(f, 1), OBX_TAB_BITMAP));
+	assert_int_equal(slot(f, 0)->tabs[OBX_TAB_BITMAP].n_used, BM_SOFT);
+	for (uint32_t k = 0; k < BM_SOFT; k++)
+		assert_int_equal(old[k][0], k + 1);      /* published, untouched */
+	/* READY other slot: the pool fills to the end, then NULL and no swap */
+	for (uint32_t k = 1; k < BMCAP; k++)
+		assert_non_null(obs_epoch_bitmap_alloc(&f->e, &idx));
+	assert_int_equal(idx, BMCAP - 1);
+	gen = obs_epoch_gen(&f->e);
+	assert_null(obs_epoch_bitmap_alloc(&f->e, &idx));
+	assert_int_equal(obs_epoch_gen(&f->e), gen);
+	/* drained: alloc alone swaps and reports it through the generation */
+	drain(f, 0);
+	assert_int_equal(f->drained_bitmaps, BM_SOFT);
+	p = obs_epoch_bitmap_alloc(&f->e, &idx);
+	assert_non_null(p);
+	assert_int_equal(idx, 0);
+	assert_int_not_equal(obs_epoch_gen(&f->e), gen);
+	assert_ptr_equal(p, obx_slot_tab(slot(f, 0), OBX_TAB_BITMAP));
+	/* after finish nothing is handed out */
+	assert_int_equal(obs_epoch_finish(&f->e), 0);
+	assert_null(obs_epoch_bitmap_alloc(&f->e, &idx));
+	assert_null(obs_epoch_tab(&f->e, OBX_TAB_CELL, NULL));
+	assert_int_equal(obs_epoch_need(&f->e, OBX_TAB_CELL, 1), -ENOSPC);
+}
+
+/* One source across three hours (and back into the first): three records, each with
+ * its hour, first/last within it, packets split by hour; flags OR and resip add up. */
+static void t_hour_keys(void **state)
+{
+	struct fx *f = *state;
+	const uint64_t H = OBX_HOUR_NS, base = 472222ull * H;   /* 2023-11-14 */
+	struct obx_src_rec *r[3];
+
+	f->e.epoch_ns = 1000ull * H;          /* one epoch holds them all */
+	obs_epoch_time(&f->e, base + 5);
+	obs_epoch_src(&f->e, 0x0a000001, base + 5, 1, OBX_SRC_F_SCANNER, 0);
+	obs_epoch_src(&f->e, 0x0a000001, base + H - 1, 2, 0, 1);
+	obs_epoch_src(&f->e, 0x0a000001, base + H, 1, OBX_SRC_F_RESIP, 1);
+	obs_epoch_src(&f->e, 0x0a000001, base + 2 * H + 7, 1, 0, 0);
+	obs_epoch_src(&f->e, 0x0a000001, base + 100, 4, OBX_SRC_F_EXCLUDED, 0);  /* back */
+	obs_epoch_src(&f->e, 0x0a000002, base + 2 * H + 9, 1, 0, 0);
+	assert_int_equal(f->e.t[OBX_TAB_SRC].n_used, 4);
+	assert_int_equal(obs_epoch_finish(&f->e), 0);
+	for (uint32_t h = 0; h < 3; h++) {
+		struct obx_src_rec *tab = obx_slot_src(slot(f, 0));
+
+		r[h] = NULL;
+		for (uint32_t i = 0; i < CAP; i++)
+			if (tab[i].packets && tab[i].addr == 0x0a000001 && tab[i].hour == 472222 + h)
+				r[h] = &tab[i];
+		assert_non_null(r[h]);
+	}
+	assert_int_equal(r[0]->packets, 3);
+	assert_int_equal(r[0]->first_ns, base + 5);
+	assert_int_equal(r[0]->last_ns, base + H - 1);
+	assert_int_equal(r[0]->sensor_mask, 1 | 2 | 4);
+	assert_int_equal(r[0]->flags, OBX_SRC_F_SCANNER | OBX_SRC_F_EXCLUDED);
+	assert_int_equal(r[0]->resip_packets, 1);
+	assert_int_equal(r[1]->packets, 1);
+	assert_int_equal(r[1]->first_ns, base + H);
+	assert_int_equal(r[1]->flags, OBX_SRC_F_RESIP);
+	assert_int_equal(r[1]->resip_packets, 1);
+	assert_int_equal(r[2]->packets, 1);
+	assert_int_equal(r[2]->first_ns, base + 2 * H + 7);
+	assert_int_equal(r[2]->last_ns, base + 2 * H + 7);
+	assert_int_equal(r[2]->flags, 0);
+	/* where the worker prefetches is where the record went (no collisions here) */
+	assert_int_equal(obx_src_key_hash(0x0a000001, 472222 + 1) & (CAP - 1),
+	                 (uint32_t)(r[1] - obx_slot_src(slot(f, 0))));
+}
+
+/* Replay: a full table waits (bounded) for the drain instead of losing; a drainer
+ * thread frees the other slot while the worker waits. */
+#include <pthread.h>
+#include <time.h>
+
+struct drainer {
+	struct fx *f;
+	uint32_t s;
+	unsigned delay_ms;
+};
+
+static void *drainer_main(void *arg)
+{
+	struct drainer *d = arg;
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)d->delay_ms * 1000000L };
+
+	nanosleep(&ts, NULL);
+	drain(d->f, d->s);
+	return NULL;
+}
+
+static void t_replay_wait(void **state)
+{
+	struct fx *f = *state;
+	struct drainer d = { .f = f, .s = 0, .delay_ms = 30 };
+	volatile int stop = 0;
+	pthread_t th;
+
+	f->e.full_wait_ns = 5ull * 1000000000ull;
+	f->e.stop = &stop;
+	for (uint32_t k = 0; k <= CELL_SOFT; k++)      /* the last one forces a swap */
+		assert_int_equal(cell_add(&f->e, k), 0);
+	assert_int_equal(st(f, 0), OBX_SLOT_READY);
+	for (uint32_t k = 1; k < CELL_SOFT; k++)
+		assert_int_equal(cell_add(&f->e, 100000 + k), 0);
+	/* full again and slot 0 READY: the next new record waits for the drainer */
+	assert_int_equal(pthread_create(&th, NULL, drainer_main, &d), 0);
+	assert_int_equal(cell_add(&f->e, 777777), 0);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(st(f, 1), OBX_SLOT_READY);
+	assert_int_equal(st(f, 0), OBX_SLOT_FILLING);
+	assert_non_null(cell_find(slot(f, 0), 777777));
+	assert_int_equal(f->e.c.lost_updates, 0);
+	/* pending deltas move into each published slot: count where they went */
+	assert_int_equal(f->drained.forced_swaps + slot(f, 1)->delta.forced_swaps +
+	                 f->e.c.forced_swaps, 2);
+	/* the wait is bounded: no drainer, a short limit, then a loss at the hard limit */
+	f->e.full_wait_ns = 20ull * 1000000ull;
+	for (uint32_t k = 1; k < CELL_HARD; k++)
+		assert_int_equal(cell_add(&f->e, 200000 + k), 0);
+	assert_int_equal(cell_add(&f->e, 888888), -ENOSPC);
+	assert_int_equal(f->e.c.lost_updates, 1);
+	/* and abandoned at once when stopping */
+	stop = 1;
+	f->e.full_wait_ns = 60ull * 1000000000ull;
+	assert_int_equal(cell_add(&f->e, 999999), -ENOSPC);
+	assert_int_equal(f->e.c.lost_updates, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -513,6 +775,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t_finish_empty, setup, teardown),
 		cmocka_unit_test(t_counters_add),
 		cmocka_unit_test_setup_teardown(t_soak, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_need_second_kind, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_bitmap_across_swap, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_hour_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_replay_wait, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
