@@ -409,8 +409,11 @@ void cp_cmd_life_sensors(struct cp *cp, json_t *args, struct cp_reply *r)
 		return;
 	}
 	for (unsigned b = 0; b < CP_LIFE_BUCKETS; b++)
-		json_array_append_new(rows, json_pack("{s:s, s:o, s:f, s:f, s:f, s:f, s:f}",
+		json_array_append_new(rows, json_pack("{s:s, s:o, s:[IIIII], s:f, s:f, s:f, s:f, s:f}",
 			"bucket", bucket_names[b], "sources", cp_json_u64(rep.bucket[b]),
+			"counts", (json_int_t)rep.sensors[b][0], (json_int_t)rep.sensors[b][1],
+			(json_int_t)rep.sensors[b][2], (json_int_t)rep.sensors[b][3],
+			(json_int_t)rep.sensors[b][4],
 			"1", share(rep.sensors[b][0], rep.bucket[b]),
 			"2", share(rep.sensors[b][1], rep.bucket[b]),
 			"3", share(rep.sensors[b][2], rep.bucket[b]),
@@ -467,6 +470,11 @@ void cp_cmd_life_categories(struct cp *cp, json_t *args, struct cp_reply *r)
 	for (unsigned b = 0; b < CP_LIFE_BUCKETS; b++) {
 		json_t *o = json_pack("{s:s, s:o}", "bucket", bucket_names[b], "sources",
 		                      cp_json_u64(rep.bucket[b]));
+		json_t *cnt = json_array();
+
+		for (unsigned c = 0; c < CP_LIFE_CAT_N; c++)
+			json_array_append_new(cnt, cp_json_u64(rep.cat[b][c]));
+		json_object_set_new(o, "counts", cnt);
 
 		for (unsigned c = 0; c < CP_LIFE_CAT_N; c++)
 			json_object_set_new(o, cat_names[c], json_real(share(rep.cat[b][c], rep.bucket[b])));
@@ -629,8 +637,9 @@ void cp_cmd_life_show(struct cp *cp, json_t *args, struct cp_reply *r)
 
 		for (uint32_t i = 0; i < g[k].n_types; i++)
 			json_array_append_new(types, type_json(t[i]));
-		json_array_append_new(groups, json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}",
+		json_array_append_new(groups, json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 			"first", cp_json_time(g[k].first_ns), "last", cp_json_time(g[k].last_ns),
+			"first_ns", cp_json_u64(g[k].first_ns), "last_ns", cp_json_u64(g[k].last_ns),
 			"events", cp_json_u64(g[k].events), "sensors", sensor_names(cp, g[k].sensor_mask),
 			"types", types,
 			"gap_before_s", k ? cp_json_u64((g[k].first_ns - g[k - 1].last_ns) / NS) :
