@@ -26,9 +26,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cmd_scan.h"
 #include "commands.h"
+#include "cp_log.h"
+#include "report.h"
+#include "snapshot.h"
+#include "telescope.h"
 #include "coverage.h"
 #include "geo.h"
 #include "json.h"
@@ -52,6 +57,7 @@ struct cp_scan {
 	bool have_last;
 	/* drain instrumentation */
 	uint64_t drains, drain_ns_sum, drain_ns_max, drain_records;
+	uint64_t bad_records;               /* malformed cell records skipped */
 };
 
 static struct cp_scan cp_scan;
@@ -785,6 +791,7 @@ void cp_cmd_scan_params(struct cp *cp, json_t *args, struct cp_reply *r)
 		"mean_ms", cp_scan.drains ? cp_scan.drain_ns_sum / 1e6 / (double)cp_scan.drains : 0.0,
 		"max_ms", cp_scan.drain_ns_max / 1e6, "records", (json_int_t)cp_scan.drain_records,
 		"analyses", (json_int_t)cp_scan.analyses);
+	json_object_set_new(r->data, "bad_records", json_integer((json_int_t)cp_scan.bad_records));
 }
 
 void cp_cmd_scan_cells(struct cp *cp, json_t *args, struct cp_reply *r)
@@ -875,4 +882,193 @@ int cp_scan_period_seen(struct cp *cp, uint32_t period)
 	cp_scan.have_last = true;
 	cp_scan.analyses++;
 	return 1;
+}
+
+/* ------------------------------------------------------------------ module wiring */
+
+static struct cp *cp_scan_cp;
+
+static uint64_t cp_scan_mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* OBX_TAB_CELL consumer (store.h's prepare/apply protocol). */
+static int cp_scan_cell_merge(void *ctx, const struct cp_epoch *e, const void *recs, uint32_t n,
+                              uint32_t rec_size)
+{
+	const struct cp_tab *bm = cp_epoch_tab(e, OBX_TAB_BITMAP);
+	uint64_t t0, bad = 0;
+	uint32_t maxp = 0;
+	long k;
+
+	(void)ctx;
+	if (!cp_scan.ready)
+		return 0;
+	if (recs == NULL) {        /* prepare */
+		if (rec_size != sizeof(struct obx_cell_rec))
+			return -EPROTO;
+		if (bm != NULL && bm->n > 0 && (uint64_t)bm->rec_size * 8 < cp_scan.cov.sample_size)
+			return -EPROTO;
+		return cov_store_reserve(&cp_scan.cov, n);
+	}
+	t0 = cp_scan_mono_ns();
+	k = cp_scan_apply_cells(&cp_scan.cov, recs, n, bm ? bm->recs : NULL, bm ? bm->n : 0,
+	                        bm ? bm->rec_size : 0, &bad);
+	cp_scan.bad_records += bad;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct obx_cell_rec *r = (const struct obx_cell_rec *)recs + i;
+		if (r->syns && r->period > maxp)
+			maxp = r->period;
+	}
+	cp_scan_note_drain(cp_scan_mono_ns() - t0, n);
+	if (k < 0)
+		CP_ERR("scan: out of memory merging %u coverage cells", n);
+	if (n > 0 && cp_scan_cp != NULL)
+		cp_scan_period_seen(cp_scan_cp, maxp);
+	return 0;
+}
+
+static int cp_scan_snap_save(void *ctx, const struct cp_store *s, struct cp_snap_w *w)
+{
+	uint8_t *buf;
+	size_t len;
+	int rc;
+
+	(void)ctx;
+	(void)s;
+	if (!cp_scan.ready)
+		return 0;
+	rc = cov_store_serialize(&cp_scan.cov, &buf, &len);
+	if (rc != 0)
+		return rc;
+	cp_snap_put(w, buf, len);
+	free(buf);
+	return 0;
+}
+
+static int cp_scan_snap_load(void *ctx, struct cp_store *s, const void *data, size_t len,
+                             char *err, size_t errlen)
+{
+	struct cov_store cs;
+	const char *why = "";
+	int rc;
+
+	(void)ctx;
+	(void)s;
+	rc = cov_store_deserialize(&cs, data, len, &why);
+	if (rc != 0) {
+		snprintf(err, errlen, "scan section: %s", rc == -EBADMSG ? why : strerror(-rc));
+		return rc;
+	}
+	if (cp_scan.ready && (cs.sample_size != cp_scan.cov.sample_size ||
+	                      cs.block_len != cp_scan.cov.block_len || cs.unit != cp_scan.cov.unit)) {
+		snprintf(err, errlen, "scan section: coverage kept for |S| %u, L %u, period %s, but "
+		         "the config gives |S| %u, L %u, period %s (move the snapshot away to start "
+		         "over)", cs.sample_size, cs.block_len, obs_period_unit_name(cs.unit),
+		         cp_scan.cov.sample_size, cp_scan.cov.block_len,
+		         obs_period_unit_name(cp_scan.cov.unit));
+		cov_store_fini(&cs);
+		return -EBADMSG;
+	}
+	cp_scan_adopt(&cs);
+	return 0;
+}
+
+static void cp_scan_snap_reset(void *ctx, struct cp_store *s)
+{
+	uint32_t ss = cp_scan.cov.sample_size;
+	uint8_t l = cp_scan.cov.block_len, u = cp_scan.cov.unit;
+
+	(void)ctx;
+	(void)s;
+	if (!cp_scan.ready)
+		return;
+	cov_store_fini(&cp_scan.cov);
+	if (cov_store_init(&cp_scan.cov, ss, l, u) != 0)
+		cp_scan.ready = false;
+	cp_scan.current = SCAN_NO_PERIOD;
+}
+
+static int cp_scan_report(void *ctx, const char *dir, char *err, size_t errlen)
+{
+	struct scan_result res;
+	struct scan_report_files files;
+	struct cp_reply r;
+	int rc;
+
+	(void)ctx;
+	if (!cp_scan.ready || cp_scan_cp == NULL)
+		return 0;
+	memset(&r, 0, sizeof(r));
+	if (cp_scan_run(cp_scan_cp, &cp_scan.base, &res, &r) != 0) {
+		snprintf(err, errlen, "scan: %s", r.msg);
+		return -ENOMEM;
+	}
+	rc = scan_report_write(dir, &cp_scan.cov, &res, 20, UINT32_MAX, &files, err, errlen);
+	scan_result_free(&res);
+	return rc;
+}
+
+int cp_scan_module_init(struct cp *cp)
+{
+	const struct obs_conf *c = &cp->conf;
+	struct obs_tel_prefix *pf = calloc((size_t)OBS_CONF_MAX_SENSORS * OBS_CONF_MAX_PREFIXES,
+	                                   sizeof(*pf));
+	struct obs_tel *tel;
+	const char *why = NULL;
+	unsigned n = 0;
+	char err[512];
+	int rc;
+
+	cp_scan_cp = cp;
+	for (uint32_t s = 0; pf != NULL && s < c->n_sensors; s++)
+		for (uint32_t i = 0; i < c->sensors[s].n_prefixes; i++)
+			pf[n++] = (struct obs_tel_prefix){ c->sensors[s].prefix_addr[i],
+			                                   c->sensors[s].prefix_len[i], (uint8_t)s };
+	/* |S| exactly as the dataplane computes it from the same telescope */
+	tel = pf ? obs_tel_build(pf, n, c->sample_cap, &why) : NULL;
+	free(pf);
+	if (tel == NULL) {
+		CP_ERR("scan: cannot build the telescope: %s", why ? why : strerror(errno));
+		return -EINVAL;
+	}
+	rc = cp_scan_init(cp, obs_tel_sample_size(tel));
+	obs_tel_free(tel);
+	if (rc != 0)
+		return rc;
+	cp_scan.base.alpha = c->scan_alpha_pm / 1000.0;
+	cp_scan.base.n = c->scan_n;
+	cp_scan.base.m = c->scan_m;
+	cp_scan.base.jstar = c->scan_jstar_pm / 1000.0;
+	cp_scan.base.sstar = c->scan_sstar_pm / 1000.0;
+	if ((rc = cp_tab_register(OBX_TAB_CELL, "scan", cp_scan_cell_merge, NULL)) != 0 ||
+	    (rc = cp_snapshot_section_register(CP_SNAP_S_SCAN, "scan", cp_scan_snap_save,
+	                                       cp_scan_snap_load, cp_scan_snap_reset, NULL)) != 0 ||
+	    (rc = cp_report_register("scan", cp_scan_report, NULL)) != 0) {
+		CP_ERR("scan: registration failed: %s", strerror(-rc));
+		return rc;
+	}
+	if (c->scanner_file[0] != '\0' && cp_scan_load_scanners(c->scanner_file, err, sizeof(err)) != 0)
+		CP_WARN("scan: scanner table for the overlap column: %s", err);
+	if (c->city_mmdb[0] != '\0') {
+		struct cp_geo *g = cp_geo_open(c->city_mmdb, NULL, err, sizeof(err));
+		if (g == NULL)
+			CP_WARN("scan: countries unavailable: %s", err);
+		else
+			cp_scan_set_geo(g);
+	}
+	CP_NOTICE("scan: coverage sample |S| %u, L %u, period %s, alpha %.3f n %u m %u J* %.3f "
+	          "S* %.3f", cp_scan.cov.sample_size, cp_scan.cov.block_len,
+	          obs_period_unit_name(cp_scan.cov.unit), cp_scan.base.alpha, cp_scan.base.n,
+	          cp_scan.base.m, cp_scan.base.jstar, cp_scan.base.sstar);
+	return 0;
+}
+
+void cp_scan_module_fini(void)
+{
+	cp_scan_fini();
+	cp_scan_cp = NULL;
 }

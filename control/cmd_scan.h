@@ -17,6 +17,12 @@
 
 struct cp_geo;
 
+/* The module: |S| from the config's telescope, the OBX_TAB_CELL consumer, the snapshot
+ * section, the "scan" report writer, the scanner list and the country database.  Call
+ * once before the snapshot is loaded.  0 or -errno (logged). */
+int cp_scan_module_init(struct cp *cp);
+void cp_scan_module_fini(void);
+
 /* (Re)initialise the coverage store for |S| = sample_size with the config's L and period
  * unit (a no-op when they already match).  0 or -errno. */
 int cp_scan_init(const struct cp *cp, uint32_t sample_size);

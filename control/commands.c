@@ -15,6 +15,8 @@
 
 #include "cmd_life.h"
 #include "commands.h"
+#include "cmd_scan.h"
+#include "cmd_tables.h"
 
 static const struct cp_arg cp_args_top[] = {
 	{ "n", CP_ARG_INT, false, 0, 100000000, "how many sources (default 10; 0: all)" },
@@ -60,6 +62,21 @@ static const struct cp_cmd cp_commands[] = {
 	  "payload rules: files, accepted/rejected/commented counts, rejections with reasons" },
 	{ "rules.reload", cp_cmd_rules_reload, NULL, CP_ACCESS_ADMIN, false,
 	  "re-read rules.files (control plane copy, and the dataplane's database under RCU)" },
+	{ "scan.list", cp_cmd_scan_list, cp_args_scan_list, CP_ACCESS_READ, false,
+	  "continuous scanners (SPEC A, Table 3): [--class C] [--from P] [--to P] [--all] "
+	  "[--alpha X --n N --m M --jstar X --sstar X]" },
+	{ "scan.show", cp_cmd_scan_show, cp_args_scan_show, CP_ACCESS_READ, false,
+	  "one block's port set per period (SPEC A2): BLOCK [overrides]" },
+	{ "scan.ports", cp_cmd_scan_ports, cp_args_scan_ports, CP_ACCESS_READ, false,
+	  "port popularity over routine/semi-routine port sets (SPEC A9, Table 2): [N]" },
+	{ "scan.params", cp_cmd_scan_params, NULL, CP_ACCESS_READ, false,
+	  "SPEC A parameters in force, coverage store size, drain time per epoch" },
+	{ "scan.cells", cp_cmd_scan_cells, cp_args_scan_cells, CP_ACCESS_READ, true,
+	  "raw coverage cells (period, block, port, slots hit, SYNs, Mirai): [BLOCK]" },
+	{ "scan.report", cp_cmd_scan_report, cp_args_scan_report, CP_ACCESS_ADMIN, false,
+	  "write Tables 2/3 (CSV, Markdown) and the SVG figures into DIR [--block B]" },
+	{ "tables.reload", cp_cmd_tables_reload, cp_args_tables_reload, CP_ACCESS_ADMIN, false,
+	  "rebuild the dataplane's scanner table from its file and swap it in (RCU)" },
 	{ NULL, NULL, NULL, 0, false, NULL },
 };
 

@@ -83,6 +83,14 @@ static int cov_grow(struct cov_store *s)
 	return 0;
 }
 
+int cov_store_reserve(struct cov_store *s, uint32_t n)
+{
+	while ((uint64_t)(s->n_cells + (uint64_t)n) * 8 > (uint64_t)(s->mask + 1) * 5)
+		if (cov_grow(s) != 0)
+			return -ENOMEM;
+	return 0;
+}
+
 const struct cov_cell *cov_store_find(const struct cov_store *s, const struct cov_key *k)
 {
 	for (uint32_t j = cov_hash(k) & s->mask;; j = (j + 1) & s->mask) {

@@ -64,6 +64,9 @@ struct cov_store {
 int cov_store_init(struct cov_store *s, uint32_t sample_size, uint8_t block_len, uint8_t unit);
 void cov_store_fini(struct cov_store *s);
 
+/* Make room for n more cells without failing later (they may be new).  0 or -ENOMEM. */
+int cov_store_reserve(struct cov_store *s, uint32_t n);
+
 /* The cell for k, created empty when create is set (NULL + errno ENOMEM), else NULL
  * when absent.  Creating may move every cell. */
 struct cov_cell *cov_store_cell(struct cov_store *s, const struct cov_key *k, bool create);

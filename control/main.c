@@ -26,6 +26,7 @@
 
 #include "cmd_life.h"
 #include "commands.h"
+#include "cmd_scan.h"
 #include "cp.h"
 #include "cp_log.h"
 #include "ctl_server.h"
@@ -302,6 +303,8 @@ int main(int argc, char **argv)
 	/* registries (docs/exchange.md): the store's own report; analysis modules add
 	 * their consumers, snapshot sections and reports here, before cp_restore() */
 	cp_report_register_builtin(&cp.store);
+	if (cp_scan_module_init(&cp) != 0)    /* SPEC A: coverage cells, scan.* */
+		goto out_store;
 	if (cp_life_module_init(&cp) != 0)
 		goto out_store;
 	ret = cp_mkdir_p(cp.conf.state_dir, 0750);
@@ -340,6 +343,7 @@ out_ctl:
 	cp_ctl_close(&ctl);
 out_store:
 	cp_life_module_fini();
+	cp_scan_module_fini();
 	cp_store_fini(&cp.store);
 	return rc;
 }

@@ -83,6 +83,14 @@ struct obs_conf {
 	/* analysis (SPEC.md); later issues add theirs here */
 	enum obs_conf_period period;
 	uint32_t block_len;              /* L, 8..32, default 16 */
+	/* SPEC.md A defaults (per-query overridable): thresholds in per mille */
+	uint32_t scan_alpha_pm;          /* alpha x 1000, 1..1000, default 800 */
+	uint32_t scan_n;                 /* 1..65536, default 30 */
+	uint32_t scan_m;                 /* 1..100000, default 6 */
+	uint32_t scan_jstar_pm;          /* J* x 1000, 0..1000, default 800 */
+	uint32_t scan_sstar_pm;          /* S* x 1000, 0..1000, default 700 */
+	char     scanner_file[OBS_CONF_STR];   /* tables.scanner_file: "" = none */
+	char     city_mmdb[OBS_CONF_STR];      /* enrich.city_mmdb: GeoIP City/Country, "" = none */
 
 	/* lifetime (SPEC.md C) and payload rules */
 	uint32_t life_gap_s;             /* event group gap, 3600..31536000, default 86400 */

@@ -59,6 +59,8 @@
 #include <stdint.h>
 #include <stddef.h>
 #include <stdatomic.h>
+
+#include "cmdbox.h"
 #include <string.h>
 
 #define OBX_MAGIC        0x3158434f53424fULL   /* "OBSOCX1" little-endian (kept: the version says v2) */
@@ -262,6 +264,12 @@ struct obx_header {
 	uint32_t tab_rec_size[OBX_TAB_MAX];  /* bytes per record */
 	uint64_t tab_off[OBX_TAB_MAX];       /* from the slot start (0 when absent) */
 	char     sensor_names[64][OBX_NAME_LEN];
+	/* SPEC.md A coverage cells (dataplane/coverage.h), filled at dataplane start */
+	uint32_t cov_sample_size;     /* |S|: slots are 0..|S|-1; 0 = no coverage cells */
+	uint8_t  cov_block_len;       /* L of the cells' blocks */
+	uint8_t  cov_period_unit;     /* enum obs_period_unit (period.h) of the cells' periods */
+	uint8_t  pad1[2];
+	struct obx_cmd_box cmd;       /* control plane -> main lcore commands (cmdbox.h) */
 };
 
 _Static_assert(sizeof(struct obx_header) <= OBX_HEADER_SIZE, "header fits its page");

@@ -30,6 +30,7 @@
 #include <rte_mbuf.h>
 
 #include "conf.h"
+#include "cmd.h"
 #include "log.h"
 #include "port.h"
 #include "replay.h"
@@ -54,6 +55,12 @@ struct obs_args {
 /* Second signal (or any signal during the final drain wait) abandons the wait. */
 static volatile sig_atomic_t obs_abort;
 static volatile sig_atomic_t obs_in_drain;
+
+static void obs_on_hup(int sig)
+{
+	(void)sig;
+	obs_cmd_hup();
+}
 
 static void obs_on_signal(int sig)
 {
@@ -297,6 +304,7 @@ int main(int argc, char **argv)
 	struct rte_mempool *pool = NULL;
 	struct obs_xchg xchg = { 0 };
 	struct obs_tel *tel = NULL;
+	bool cmd_up = false;
 	struct obs_args args;
 	struct sigaction sa;
 	char err[512];
@@ -340,6 +348,8 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = obs_on_hup;      /* reload the tables (cmd.h) */
+	sigaction(SIGHUP, &sa, NULL);
 
 	{
 		char line[2048] = "";
@@ -374,8 +384,12 @@ int main(int argc, char **argv)
 		rc = 0;
 		goto out;
 	}
+	obs_xchg_cov_sample_size = obs_tel_sample_size(tel);
 	if (obs_xchg_create(&xchg, &conf, args.n_replay > 0) != 0)
 		goto out;
+	if (obs_cmd_init(xchg.h, &conf, conf.workers) != 0)   /* tables, command mailbox */
+		goto out;
+	cmd_up = true;
 
 	workers = rte_zmalloc("obs_workers", sizeof(*workers) * conf.workers, RTE_CACHE_LINE_SIZE);
 	if (workers == NULL) {
@@ -471,6 +485,7 @@ int main(int argc, char **argv)
 			                      memory_order_relaxed);
 			if (tick++ % 10 == 0)
 				obs_ports_stats(ports, conf.n_ports, xchg.h);
+			obs_cmd_poll();
 			obs_sleep_ms(100);
 		}
 		OBS_NOTICE("signal: stopping workers");
@@ -497,6 +512,8 @@ int main(int argc, char **argv)
 out:
 	if (launched)
 		rte_eal_mp_wait_lcore();
+	if (cmd_up)
+		obs_cmd_fini();
 	if (xchg.h != NULL) {
 		obs_xchg_set_state(xchg.h, OBX_DP_EXITED);
 		obs_xchg_close(&xchg);

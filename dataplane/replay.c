@@ -14,6 +14,7 @@
 #include <rte_mempool.h>
 #include <rte_ring.h>
 
+#include "cmd.h"
 #include "log.h"
 #include "replay.h"
 #include "worker.h"
@@ -96,6 +97,7 @@ struct obs_stage {
 
 static void obs_wait_a_little(uint32_t yield_us)
 {
+	obs_cmd_poll();   /* the main lcore still answers commands while it waits */
 	if (yield_us)
 		rte_delay_us_sleep(yield_us);
 	else
@@ -188,6 +190,7 @@ int obs_replay_run(char *const *files, unsigned n_files, struct rte_mempool *poo
 					hb_next = tsc + hb_period;
 					atomic_store_explicit(&h->heartbeat_ns, obs_now_ns(),
 					                      memory_order_relaxed);
+					obs_cmd_poll();   /* table reloads under traffic (cmd.h) */
 				}
 			}
 		}

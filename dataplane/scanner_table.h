@@ -18,7 +18,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* rte_lpm_lookup_bulk() is inline and sizes an array by its argument */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wvla"
 #include <rte_lpm.h>
+#pragma GCC diagnostic pop
 
 #include "prefix_file.h"
 

@@ -36,6 +36,11 @@ int obs_tables_init(uint32_t n_workers)
 
 void obs_tables_fini(void)
 {
+	/* the workers have stopped: nothing holds a retired table any more */
+	for (unsigned i = 0; i < obs_tables.n_retired; i++)
+		if (obs_tables.retired[i].free_fn != NULL)
+			obs_tables.retired[i].free_fn(obs_tables.retired[i].t);
+	obs_tables.n_retired = 0;
 	for (unsigned i = 0; i < OBS_TABLE_N; i++) {
 		void *t = atomic_exchange(&obs_tables.cur[i], NULL);
 		if (t != NULL && obs_tables.free_fn[i] != NULL)
@@ -56,15 +61,48 @@ int obs_tables_swap(enum obs_table_id id, void *t, obs_table_free_fn free_fn)
 	old_free = obs_tables.free_fn[id];
 	obs_tables.free_fn[id] = free_fn;
 	obs_tables.generation[id]++;
-	if (old != NULL) {
-		/* every online worker passes a quiescent state after the exchange above:
-		 * no burst still holds old */
-		if (obs_tables.qs != NULL)
-			rte_rcu_qsbr_synchronize(obs_tables.qs, RTE_QSBR_THRID_INVALID);
+	if (old == NULL)
+		return 0;
+	if (obs_tables.qs == NULL) {
 		if (old_free != NULL)
 			old_free(old);
+		return 0;
 	}
+	/* retire: free once every online worker has passed a quiescent state after the
+	 * exchange above (token from rte_rcu_qsbr_start) */
+	if (obs_tables.n_retired == OBS_TABLES_MAX_RETIRED) {
+		/* too many pending: wait for the oldest (bounded by one burst loop) */
+		rte_rcu_qsbr_check(obs_tables.qs, obs_tables.retired[0].token, true);
+		obs_tables_reclaim();
+	}
+	if (obs_tables.n_retired == OBS_TABLES_MAX_RETIRED) {
+		rte_rcu_qsbr_synchronize(obs_tables.qs, RTE_QSBR_THRID_INVALID);
+		obs_tables_reclaim();
+	}
+	obs_tables.retired[obs_tables.n_retired].t = old;
+	obs_tables.retired[obs_tables.n_retired].free_fn = old_free;
+	obs_tables.retired[obs_tables.n_retired].token = rte_rcu_qsbr_start(obs_tables.qs);
+	obs_tables.n_retired++;
+	obs_tables_reclaim();
 	return 0;
+}
+
+unsigned obs_tables_reclaim(void)
+{
+	unsigned k = 0, freed = 0;
+
+	for (unsigned i = 0; i < obs_tables.n_retired; i++) {
+		struct obs_tables_retired *r = &obs_tables.retired[i];
+		if (obs_tables.qs == NULL || rte_rcu_qsbr_check(obs_tables.qs, r->token, false) == 1) {
+			if (r->free_fn != NULL)
+				r->free_fn(r->t);
+			freed++;
+		} else {
+			obs_tables.retired[k++] = *r;
+		}
+	}
+	obs_tables.n_retired = k;
+	return freed;
 }
 
 int obs_tables_online(uint32_t worker)

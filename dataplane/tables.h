@@ -8,9 +8,12 @@
  *
  *   main lcore (and only it): obs_tables_init() once before the workers start;
  *     obs_tables_swap(id, new, free_fn) to publish a freshly built table: it stores the
- *     new pointer (release), waits until every registered worker has reported a
- *     quiescent state after the store (rte_rcu_qsbr_synchronize), then calls the old
- *     table's free function.  Blocking, bounded by one burst loop of the slowest worker.
+ *     new pointer (release) and retires the old one with an rte_rcu_qsbr token; the old
+ *     table's free function runs once every online worker has reported a quiescent
+ *     state after the store — from obs_tables_reclaim(), which the main loop calls
+ *     (non-blocking: a worker waiting for the control plane in replay must not stall the
+ *     main lcore, which answers the control plane's commands).  Only when
+ *     OBS_TABLES_MAX_RETIRED tables are pending does a swap wait.
  *     obs_tables_fini() after the workers stopped frees every table.
  *
  *   each worker w: obs_tables_online(w) before its loop; once per burst loop
@@ -45,8 +48,18 @@ enum obs_table_id {
 
 typedef void (*obs_table_free_fn)(void *table);
 
+#define OBS_TABLES_MAX_RETIRED 16
+
+struct obs_tables_retired {
+	void *t;
+	obs_table_free_fn free_fn;
+	uint64_t token;         /* rte_rcu_qsbr_start() at retirement */
+};
+
 struct obs_tables {
 	struct rte_rcu_qsbr *qs;
+	struct obs_tables_retired retired[OBS_TABLES_MAX_RETIRED];
+	unsigned n_retired;
 	uint32_t n_threads;
 	_Atomic(void *) cur[OBS_TABLE_N];
 	obs_table_free_fn free_fn[OBS_TABLE_N];
@@ -60,9 +73,12 @@ int obs_tables_init(uint32_t n_workers);
 /* Main lcore, after the workers stopped: frees every table and the QSBR variable. */
 void obs_tables_fini(void);
 
-/* Main lcore: publish t (may be NULL: no table) for id, wait for the grace period, free
- * the old table with its free function.  0, or -EINVAL (bad id). */
+/* Main lcore: publish t (may be NULL: no table) for id and retire the old table (freed
+ * with its free function after the grace period).  0, or -EINVAL (bad id). */
 int obs_tables_swap(enum obs_table_id id, void *t, obs_table_free_fn free_fn);
+
+/* Main lcore: free the retired tables whose grace period is over; returns how many. */
+unsigned obs_tables_reclaim(void);
 
 /* Workers. */
 int obs_tables_online(uint32_t worker);

@@ -22,6 +22,8 @@
 
 #include "log.h"
 #include "parse.h"
+#include "scanner_table.h"
+#include "tables.h"
 #include "telescope.h"
 #include "worker.h"
 
@@ -87,6 +89,8 @@ int obs_worker_init(struct obs_worker *w, uint32_t id, struct obx_header *h, uin
 	w->tel = tel;
 	w->burst = burst == 0 || burst > OBS_BURST_MAX ? OBS_BURST_MAX : burst;
 	w->live = obx_worker_live(h, id);
+	w->cov_on = h->cov_sample_size != 0 && h->tab_capacity[OBX_TAB_CELL] != 0;
+	obs_cov_init(&w->cov, h->cov_block_len, h->cov_period_unit);
 	ret = obs_epoch_init(&w->ep, h, id, epoch_ns);
 	if (ret != 0)
 		OBS_ERR("worker %u: cannot take an epoch slot: %s", id, strerror(-ret));
@@ -120,6 +124,11 @@ struct obs_verdict {
 	int8_t drop;        /* enum obx_drop, or -1: accepted */
 	uint8_t sensor;
 	uint8_t proto_idx;
+	uint8_t cov;        /* SPEC A input: TCP SYN without ACK (to D) */
+	uint8_t mirai;      /* seq == dst */
+	uint8_t scanner;    /* source in the scanner table */
+	uint16_t dport;
+	uint32_t slot;      /* coverage-sample slot or OBS_TEL_NO_SLOT */
 };
 
 static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts, uint16_t n,
@@ -128,6 +137,10 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 	struct obs_verdict v[OBS_BURST_MAX];
 	struct obx_counters *c = &w->ep.c;
 	struct obs_pkt_meta meta;
+	/* one scanner table for the whole burst (tables.h: read once, quiescent after) */
+	const struct obs_scanner_tab *scan_tab = obs_tables_get(OBS_TABLE_SCANNER);
+	uint32_t scan_src[OBS_BURST_MAX], scan_hop[OBS_BURST_MAX];
+	uint16_t scan_idx[OBS_BURST_MAX], n_scan = 0;
 	uint16_t i;
 
 	for (i = 0; i < n && i < OBS_PREFETCH_AHEAD; i++)
@@ -160,7 +173,20 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		vi->drop = -1;
 		vi->src = meta.src;
 		vi->proto_idx = meta.proto_idx < OBX_P_N ? meta.proto_idx : OBX_P_OTHER;
+		vi->cov = meta.proto == 6 &&
+		          (meta.tcp_flags & (OBS_TCP_SYN | OBS_TCP_ACK)) == OBS_TCP_SYN;
+		vi->mirai = meta.tcp_seq == meta.dst;
+		vi->dport = meta.dport;
+		vi->slot = slot;
+		vi->scanner = 0;
+		scan_src[n_scan] = meta.src;
+		scan_idx[n_scan++] = i;
 		rte_prefetch0(obs_epoch_bucket(&w->ep, meta.src, vi->t));
+	}
+	if (scan_tab != NULL && n_scan > 0) {
+		obs_scanner_lookup_bulk(scan_tab, scan_src, scan_hop, n_scan);
+		for (i = 0; i < n_scan; i++)
+			v[scan_idx[i]].scanner = obs_scanner_hit(scan_hop[i]);
 	}
 
 	/* pass 2: in packet order, so epoch boundaries fall between the right packets */
@@ -194,8 +220,14 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		 * Stages needing pass-1 work (a lookup to prefetch, a payload to scan) put
 		 * their results in struct obs_verdict.
 		 */
+		if (vi->scanner)
+			c->scanner_packets++;
 		obs_epoch_src(&w->ep, vi->src, vi->t,
-		              vi->sensor < 64 ? 1ull << vi->sensor : 0, 0, 0);
+		              vi->sensor < 64 ? 1ull << vi->sensor : 0,
+		              vi->scanner ? OBX_SRC_F_SCANNER : 0, 0);
+		if (vi->cov && w->cov_on)       /* (4) coverage.h */
+			obs_cov_syn(&w->cov, &w->ep, vi->src, vi->dport, vi->t, vi->slot, vi->mirai,
+			            vi->scanner ? OBX_CELL_F_SCANNER : 0);
 	}
 	rte_pktmbuf_free_bulk(pkts, n);
 }
@@ -236,6 +268,7 @@ int obs_worker_poll_main(void *arg)
 	uint32_t q;
 
 	OBS_INFO("worker %u: polling %u queue(s) on lcore %u", w->id, w->n_rxq, rte_lcore_id());
+	obs_tables_online(w->id);
 	while (!obs_stop) {
 		uint64_t tsc = rte_rdtsc();
 		uint64_t now = obs_clock_ns(tsc);
@@ -257,7 +290,9 @@ int obs_worker_poll_main(void *arg)
 			obs_worker_idle(w);
 		}
 		obs_worker_heartbeat(w, tsc);
+		obs_tables_quiescent(w->id);    /* no table pointer held past here */
 	}
+	obs_tables_offline(w->id);
 	obs_epoch_finish(&w->ep);
 	w->hb_next_tsc = 0;
 	obs_worker_heartbeat(w, rte_rdtsc());
@@ -271,6 +306,7 @@ int obs_worker_replay_main(void *arg)
 	struct obs_worker *w = arg;
 	struct rte_mbuf *pkts[OBS_BURST_MAX];
 
+	obs_tables_online(w->id);
 	for (;;) {
 		uint64_t tsc = rte_rdtsc();
 		unsigned n = rte_ring_sc_dequeue_burst(w->ring, (void **)pkts, w->burst, NULL);
@@ -287,7 +323,9 @@ int obs_worker_replay_main(void *arg)
 			obs_worker_idle(w);
 		}
 		obs_worker_heartbeat(w, tsc);
+		obs_tables_quiescent(w->id);    /* no table pointer held past here */
 	}
+	obs_tables_offline(w->id);
 	obs_epoch_finish(&w->ep);
 	w->hb_next_tsc = 0;
 	obs_worker_heartbeat(w, rte_rdtsc());

@@ -14,10 +14,12 @@
 
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <rte_common.h>
 
+#include "coverage.h"
 #include "epoch.h"
 #include "port.h"
 
@@ -45,6 +47,8 @@ struct obs_worker {
 	struct rte_ring *ring;          /* replay: mbufs from the reader; else NULL */
 	struct obx_worker_live *live;
 	uint64_t hb_next_tsc;
+	struct obs_cov cov;             /* coverage stage (SPEC.md A) */
+	bool cov_on;                    /* the exchange has coverage cells */
 } __rte_cache_aligned;
 
 /* UTC clock from the TSC, set once by obs_clock_init() before any worker runs. */

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "coverage.h"
 #include "xchg.h"
 
 uint64_t obs_wall_now_ns(void)
@@ -201,6 +202,8 @@ static uint64_t obs_boot_id(void)
 	return id;
 }
 
+uint32_t obs_xchg_cov_sample_size;
+
 int obs_xchg_create(struct obs_xchg *x, const struct obs_conf *c, bool replay)
 {
 	char tmp[OBS_CONF_STR + 32];
@@ -214,6 +217,9 @@ int obs_xchg_create(struct obs_xchg *x, const struct obs_conf *c, bool replay)
 	memset(x, 0, sizeof(*x));
 	/* Compute the layout first: its size is the file size. */
 	obs_conf_exchange_tabs(c, cap, rec_size);
+	/* SPEC.md A: a bitmap entry holds |S| bits, so its size follows the telescope */
+	if (obs_xchg_cov_sample_size != 0)
+		rec_size[OBX_TAB_BITMAP] = obx_bitmap_rec_size(obs_xchg_cov_sample_size);
 	ret = obx_layout_init(&proto, c->workers, c->n_ports, cap, rec_size);
 	if (ret != 0) {
 		OBS_ERR("exchange: bad layout (workers %u, ports %u, capacities src %u cell %u "
@@ -261,6 +267,11 @@ int obs_xchg_create(struct obs_xchg *x, const struct obs_conf *c, bool replay)
 		snprintf(h->sensor_names[i], OBX_NAME_LEN, "%s", c->sensors[i].name);
 	h->epoch_ns = (uint64_t)c->epoch_ms * 1000000ull;
 	h->replay = replay ? 1 : 0;
+	if (cap[OBX_TAB_CELL] != 0) {
+		h->cov_sample_size = obs_xchg_cov_sample_size;
+		h->cov_block_len = (uint8_t)c->block_len;
+		h->cov_period_unit = (uint8_t)c->period;
+	}
 	for (i = 0; i < c->n_ports && i < OBX_MAX_PORTS; i++)
 		snprintf(obx_port_stats(h, i)->name, OBX_NAME_LEN, "%s", c->ports[i].name);
 	/* a fresh file is zero: every record empty; the slot headers get the geometry */

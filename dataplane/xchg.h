@@ -40,6 +40,9 @@ int obs_xchg_handle_old(const char *path, uint32_t wait_s, volatile sig_atomic_t
  * names, dp_state STARTING), then renamed over path, so a reader never sees a half-built
  * file.  Returns 0 or -errno (the message is logged).
  */
+/* |S| of the telescope (SPEC.md A), set by main before obs_xchg_create(): sizes the
+ * BITMAP entries and is published in the header with the cells' L and period unit. */
+extern uint32_t obs_xchg_cov_sample_size;
 int obs_xchg_create(struct obs_xchg *x, const struct obs_conf *c, bool replay);
 
 /* true when no slot of any worker is READY or FILLING */

@@ -82,8 +82,14 @@ static void test_example_loads(void **state)
 	assert_int_equal(want->epoch_ms, 1000);
 	assert_int_equal(want->src_capacity, 262144);
 	/* the analyses' tables are absent until their engineers set defaults */
-	assert_int_equal(want->cell_capacity, 0);
-	assert_int_equal(want->bitmap_capacity, 0);
+	assert_int_equal(want->cell_capacity, 65536);    /* SPEC A coverage (issue 3) */
+	assert_int_equal(want->bitmap_capacity, 4096);
+	assert_int_equal(want->scan_alpha_pm, 800);
+	assert_int_equal(want->scan_n, 30);
+	assert_int_equal(want->scan_m, 6);
+	assert_int_equal(want->scan_jstar_pm, 800);
+	assert_int_equal(want->scan_sstar_pm, 700);
+	assert_string_equal(want->scanner_file, "");
 	assert_int_equal(want->resip_port_capacity, 0);
 	assert_int_equal(want->event_capacity, 65536);   /* SPEC C events (issue 5) */
 	assert_int_equal(want->life_gap_s, 86400);
@@ -556,7 +562,9 @@ static void test_describe(void **state)
 		"control.state_dir", "control.snapshot_interval_s", "control.socket",
 		"control.socket_ro", "control.socket_group", "control.user", "control.max_clients",
 		"control.max_request", "control.idle_timeout_s", "analysis.period",
-		"analysis.block_len", "lifetime.gap_s", "lifetime.max_sources", "rules.files",
+		"analysis.block_len", "analysis.scan_alpha_permille", "analysis.scan_n",
+		"analysis.scan_m", "analysis.scan_jstar_permille", "analysis.scan_sstar_permille",
+		"tables.scanner_file", "enrich.city_mmdb", "lifetime.gap_s", "lifetime.max_sources", "rules.files",
 		"exclude.files",
 	};
 	char *buf = NULL;

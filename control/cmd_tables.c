@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * cmd_tables.c — `tables.reload [TABLE]`: ask the dataplane's main lcore, through the
+ * exchange's command mailbox (dataplane/cmdbox.h), to rebuild a read-mostly table from
+ * its file and swap it in under RCU (capture never stops).  Waits at most
+ * CP_TABLES_WAIT_MS for the answer; a bad file is refused by the dataplane, which keeps
+ * the old table, and the reason comes back here as the error message.
+ *
+ * Main loop only.  The wait blocks the loop (bounded): the dataplane answers from its
+ * main lcore within one poll period (100 ms live, a few thousand frames in replay).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmd_tables.h"
+#include "commands.h"
+#include "drain.h"
+
+#define CP_TABLES_WAIT_MS 10000u
+
+const struct cp_arg cp_args_tables_reload[] = {
+	{ "table", CP_ARG_STR, false, 0, 32, "scanner (default: every table)" },
+	{ NULL, CP_ARG_STR, false, 0, 0, NULL }
+};
+
+void cp_cmd_tables_reload(struct cp *cp, json_t *args, struct cp_reply *r)
+{
+	json_t *jt = json_object_get(args, "table");
+	const char *table = jt && json_is_string(jt) ? json_string_value(jt) : "";
+	struct obx_header *h = cp->drain.cur.h;
+	struct obx_cmd_box *b;
+	uint64_t seq, t0 = cp_mono_ns();
+
+	if (h == NULL || atomic_load(&h->dp_state) != OBX_DP_RUNNING) {
+		cp_reply_err(r, CP_E_UNAVAILABLE, "no running dataplane attached");
+		return;
+	}
+	if (strlen(table) >= OBX_CMD_ARG_LEN) {
+		cp_reply_err(r, CP_E_BAD_ARGS, "table name too long");
+		return;
+	}
+	b = &h->cmd;
+	seq = atomic_load_explicit(&b->req_seq, memory_order_acquire);
+	if (atomic_load_explicit(&b->done_seq, memory_order_acquire) != seq) {
+		/* an earlier request timed out here; give the dataplane a moment to finish it */
+		while (atomic_load_explicit(&b->done_seq, memory_order_acquire) != seq) {
+			if (cp_mono_ns() - t0 > (uint64_t)CP_TABLES_WAIT_MS * 1000000ull) {
+				cp_reply_err(r, CP_E_BUSY, "the dataplane has not answered an earlier "
+				             "request yet");
+				return;
+			}
+			nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+		}
+	}
+	b->cmd = OBX_CMD_TABLES_RELOAD;
+	memset(b->arg, 0, sizeof(b->arg));
+	snprintf(b->arg, sizeof(b->arg), "%s", table);
+	atomic_store_explicit(&b->req_seq, seq + 1, memory_order_release);
+	while (atomic_load_explicit(&b->done_seq, memory_order_acquire) != seq + 1) {
+		if (cp_mono_ns() - t0 > (uint64_t)CP_TABLES_WAIT_MS * 1000000ull) {
+			cp_reply_err(r, CP_E_UNAVAILABLE, "the dataplane did not answer within %u ms",
+			             CP_TABLES_WAIT_MS);
+			return;
+		}
+		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+	}
+	char msg[OBX_CMD_MSG_LEN];
+	memcpy(msg, b->msg, sizeof(msg));
+	msg[sizeof(msg) - 1] = '\0';
+	if (b->result != 0) {
+		cp_reply_err(r, CP_E_BAD_ARGS, "%s", msg);
+		return;
+	}
+	r->data = json_pack("{s:s, s:f}", "result", msg, "ms", (cp_mono_ns() - t0) / 1e6);
+}

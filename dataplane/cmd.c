@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * cmd.c — the command channel on the main lcore; see cmd.h and cmdbox.h.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "log.h"
+#include "scanner_table.h"
+#include "tables.h"
+
+static struct obx_header *obs_cmd_h;
+static char obs_cmd_scanner_path[OBS_CONF_STR];
+static volatile sig_atomic_t obs_cmd_hup_flag;
+
+void obs_cmd_hup(void)
+{
+	obs_cmd_hup_flag = 1;
+}
+
+int obs_cmd_reload_scanner(const char *path, char *msg, size_t msglen)
+{
+	struct obs_scanner_tab *t;
+	char err[512];
+
+	if (path == NULL || path[0] == '\0')
+		path = obs_cmd_scanner_path;
+	if (path[0] == '\0') {
+		snprintf(msg, msglen, "no scanner table configured (tables.scanner_file)");
+		return -ENOENT;
+	}
+	t = obs_scanner_build(path, err, sizeof(err));
+	if (t == NULL) {
+		snprintf(msg, msglen, "%s", err);
+		OBS_WARN("scanner table reload refused, old table kept: %s", err);
+		return -EINVAL;
+	}
+	t->generation = obs_tables.generation[OBS_TABLE_SCANNER] + 1;
+	obs_tables_swap(OBS_TABLE_SCANNER, t, obs_scanner_free);
+	snprintf(msg, msglen, "scanner table %s: %zu prefixes, %zu labels, %zu IPv6 lines skipped "
+	         "(generation %llu)", path, t->list.n, t->list.n_labels, t->list.n_skipped,
+	         (unsigned long long)t->generation);
+	OBS_NOTICE("%s", msg);
+	if (path != obs_cmd_scanner_path)
+		snprintf(obs_cmd_scanner_path, sizeof(obs_cmd_scanner_path), "%s", path);
+	return 0;
+}
+
+int obs_cmd_init(struct obx_header *h, const struct obs_conf *c, uint32_t n_workers)
+{
+	char msg[OBX_CMD_MSG_LEN];
+	int rc;
+
+	obs_cmd_h = h;
+	snprintf(obs_cmd_scanner_path, sizeof(obs_cmd_scanner_path), "%s", c->scanner_file);
+	rc = obs_tables_init(n_workers);
+	if (rc != 0) {
+		OBS_ERR("cannot set up the table RCU: %s", strerror(-rc));
+		return rc;
+	}
+	if (obs_cmd_scanner_path[0] != '\0') {
+		rc = obs_cmd_reload_scanner(NULL, msg, sizeof(msg));
+		if (rc != 0) {
+			OBS_ERR("tables.scanner_file: %s", msg);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+void obs_cmd_fini(void)
+{
+	obs_tables_fini();
+	obs_cmd_h = NULL;
+}
+
+void obs_cmd_poll(void)
+{
+	struct obx_cmd_box *b;
+	uint64_t req;
+	char msg[OBX_CMD_MSG_LEN];
+	int rc;
+
+	obs_tables_reclaim();
+	if (obs_cmd_hup_flag) {
+		obs_cmd_hup_flag = 0;
+		OBS_NOTICE("SIGHUP: reloading tables");
+		obs_cmd_reload_scanner(NULL, msg, sizeof(msg));
+	}
+	if (obs_cmd_h == NULL)
+		return;
+	b = &obs_cmd_h->cmd;
+	req = atomic_load_explicit(&b->req_seq, memory_order_acquire);
+	if (req == atomic_load_explicit(&b->done_seq, memory_order_relaxed))
+		return;
+	switch (b->cmd) {
+	case OBX_CMD_TABLES_RELOAD: {
+		char arg[OBX_CMD_ARG_LEN];
+		memcpy(arg, b->arg, sizeof(arg));
+		arg[sizeof(arg) - 1] = '\0';
+		if (arg[0] == '\0' || strcmp(arg, "scanner") == 0 || strcmp(arg, "all") == 0)
+			rc = obs_cmd_reload_scanner(NULL, msg, sizeof(msg));
+		else {
+			snprintf(msg, sizeof(msg), "unknown table '%s' (known: scanner)", arg);
+			rc = -EINVAL;
+		}
+		break;
+	}
+	default:
+		snprintf(msg, sizeof(msg), "unknown command %u", b->cmd);
+		rc = -ENOSYS;
+		break;
+	}
+	b->result = rc;
+	snprintf(b->msg, sizeof(b->msg), "%s", msg);
+	atomic_store_explicit(&b->done_seq, req, memory_order_release);
+}

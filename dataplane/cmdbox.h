@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * cmdbox.h — the command mailbox in the exchange header (part of the exchange contract,
+ * included by exchange.h): the control plane asks the dataplane's main lcore to do
+ * something (reload a table) and waits, bounded, for the answer.
+ *
+ * Protocol (one request at a time; the control plane is single-threaded):
+ *   cp:  waits until done_seq == req_seq (no request pending), writes cmd and arg, then
+ *        stores req_seq + 1 with release;
+ *   dp main lcore: polls req_seq (acquire, ~10 Hz live, every few bursts in replay);
+ *        when req_seq != done_seq it runs the command, writes result and msg, then stores
+ *        done_seq = req_seq with release;
+ *   cp:  polls done_seq (acquire) until it equals its req_seq or its deadline passes
+ *        (then it reports a timeout; the answer, when it comes, is simply not read).
+ * A dataplane restart zeroes the box with the rest of the header.
+ */
+#ifndef OBSCURA_CMDBOX_H
+#define OBSCURA_CMDBOX_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#define OBX_CMD_ARG_LEN 256u
+#define OBX_CMD_MSG_LEN 512u
+
+enum obx_cmd {
+	OBX_CMD_NONE = 0,
+	OBX_CMD_TABLES_RELOAD = 1,   /* arg: table name ("scanner", "" = all) */
+};
+
+struct obx_cmd_box {
+	_Atomic uint64_t req_seq;     /* cp: last request posted */
+	_Atomic uint64_t done_seq;    /* dp: last request answered */
+	uint32_t cmd;                 /* enum obx_cmd of request req_seq */
+	int32_t  result;              /* 0 or -errno of request done_seq */
+	char     arg[OBX_CMD_ARG_LEN];
+	char     msg[OBX_CMD_MSG_LEN];  /* human-readable outcome, NUL-terminated */
+};
+
+#endif
