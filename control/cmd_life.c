@@ -149,7 +149,15 @@ static int life_snap_save(void *ctx, const struct cp_store *s, struct cp_snap_w 
 	rc = cp_life_save(M.life, &buf, &len);
 	if (rc != 0)
 		return rc;
-	cp_snap_put(w, buf, len);
+	{
+		/* section: u64 blob length, the lifetime blob, then the consumer counters */
+		uint64_t blen = len, cnt[5] = { M.src_records, M.excluded_records, M.event_records,
+		                                M.bad_records, M.nomem };
+
+		cp_snap_put(w, &blen, sizeof(blen));
+		cp_snap_put(w, buf, len);
+		cp_snap_put(w, cnt, sizeof(cnt));
+	}
 	free(buf);
 	return 0;
 }
@@ -158,6 +166,7 @@ static void life_snap_reset(void *ctx, struct cp_store *s)
 {
 	struct cp_life *fresh = cp_life_new(&M.lc);
 
+	M.src_records = M.excluded_records = M.event_records = M.bad_records = M.nomem = 0;
 	(void)ctx;
 	(void)s;
 	if (fresh == NULL) {
@@ -173,11 +182,31 @@ static int life_snap_load(void *ctx, struct cp_store *s, const void *data, size_
 {
 	int rc;
 
+	uint64_t blen, cnt[5];
+
 	life_snap_reset(ctx, s);
-	rc = cp_life_load(M.life, data, len, err, errlen);
-	if (rc == -EINVAL)
-		rc = -EBADMSG;
-	return rc;
+	if (len < sizeof(blen) + sizeof(cnt)) {
+		snprintf(err, errlen, "lifetime section: %zu bytes, too short", len);
+		return -EBADMSG;
+	}
+	memcpy(&blen, data, sizeof(blen));
+	if (blen != len - sizeof(blen) - sizeof(cnt)) {
+		snprintf(err, errlen, "lifetime section: blob length %llu in %zu bytes",
+		         (unsigned long long)blen, len);
+		return -EBADMSG;
+	}
+	rc = cp_life_load(M.life, (const uint8_t *)data + sizeof(blen), (size_t)blen, err, errlen);
+	if (rc != 0) {
+		life_snap_reset(ctx, s);
+		return rc == -EINVAL ? -EBADMSG : rc;
+	}
+	memcpy(cnt, (const uint8_t *)data + sizeof(blen) + blen, sizeof(cnt));
+	M.src_records = cnt[0];
+	M.excluded_records = cnt[1];
+	M.event_records = cnt[2];
+	M.bad_records = cnt[3];
+	M.nomem = cnt[4];
+	return 0;
 }
 
 static int life_report(void *ctx, const char *dir, char *err, size_t errlen)

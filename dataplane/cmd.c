@@ -9,6 +9,7 @@
 
 #include "cmd.h"
 #include "log.h"
+#include "life_tables.h"
 #include "scanner_table.h"
 #include "tables.h"
 
@@ -68,6 +69,12 @@ int obs_cmd_init(struct obx_header *h, const struct obs_conf *c, uint32_t n_work
 			return rc;
 		}
 	}
+	obs_life_tables_conf(c, n_workers);     /* SPEC C: rules.files, exclude.files */
+	if ((rc = obs_life_reload_rules(msg, sizeof(msg))) != 0 ||
+	    (rc = obs_life_reload_exclude(msg, sizeof(msg))) != 0) {
+		OBS_ERR("%s", msg);
+		return rc;
+	}
 	return 0;
 }
 
@@ -89,6 +96,8 @@ void obs_cmd_poll(void)
 		obs_cmd_hup_flag = 0;
 		OBS_NOTICE("SIGHUP: reloading tables");
 		obs_cmd_reload_scanner(NULL, msg, sizeof(msg));
+		obs_life_reload_rules(msg, sizeof(msg));
+		obs_life_reload_exclude(msg, sizeof(msg));
 	}
 	if (obs_cmd_h == NULL)
 		return;
@@ -101,10 +110,27 @@ void obs_cmd_poll(void)
 		char arg[OBX_CMD_ARG_LEN];
 		memcpy(arg, b->arg, sizeof(arg));
 		arg[sizeof(arg) - 1] = '\0';
-		if (arg[0] == '\0' || strcmp(arg, "scanner") == 0 || strcmp(arg, "all") == 0)
+		if (strcmp(arg, "rules") == 0)
+			rc = obs_life_reload_rules(msg, sizeof(msg));
+		else if (strcmp(arg, "exclude") == 0)
+			rc = obs_life_reload_exclude(msg, sizeof(msg));
+		else if (arg[0] == '\0' || strcmp(arg, "scanner") == 0 || strcmp(arg, "all") == 0) {
 			rc = obs_cmd_reload_scanner(NULL, msg, sizeof(msg));
-		else {
-			snprintf(msg, sizeof(msg), "unknown table '%s' (known: scanner)", arg);
+			if (strcmp(arg, "scanner") != 0) {
+				char m2[OBX_CMD_MSG_LEN / 2];
+				size_t l = strlen(msg);
+				int r2 = obs_life_reload_rules(m2, sizeof(m2));
+
+				snprintf(msg + l, sizeof(msg) - l, "; %s", m2);
+				rc = rc ? rc : r2;
+				l = strlen(msg);
+				r2 = obs_life_reload_exclude(m2, sizeof(m2));
+				snprintf(msg + l, sizeof(msg) - l, "; %s", m2);
+				rc = rc ? rc : r2;
+			}
+		} else {
+			snprintf(msg, sizeof(msg), "unknown table '%s' (known: scanner, rules, exclude)",
+			         arg);
 			rc = -EINVAL;
 		}
 		break;

@@ -20,8 +20,11 @@
 #include <rte_prefetch.h>
 #include <rte_ring.h>
 
+#include "events.h"
+#include "exclude.h"
 #include "log.h"
 #include "parse.h"
+#include "rules.h"
 #include "scanner_table.h"
 #include "tables.h"
 #include "telescope.h"
@@ -90,6 +93,7 @@ int obs_worker_init(struct obs_worker *w, uint32_t id, struct obx_header *h, uin
 	w->burst = burst == 0 || burst > OBS_BURST_MAX ? OBS_BURST_MAX : burst;
 	w->live = obx_worker_live(h, id);
 	w->cov_on = h->cov_sample_size != 0 && h->tab_capacity[OBX_TAB_CELL] != 0;
+	w->ev_on = h->tab_capacity[OBX_TAB_EVENT] != 0;
 	obs_cov_init(&w->cov, h->cov_block_len, h->cov_period_unit);
 	ret = obs_epoch_init(&w->ep, h, id, epoch_ns);
 	if (ret != 0)
@@ -129,7 +133,48 @@ struct obs_verdict {
 	uint8_t scanner;    /* source in the scanner table */
 	uint16_t dport;
 	uint32_t slot;      /* coverage-sample slot or OBS_TEL_NO_SLOT */
+	uint8_t excluded;   /* source in an exclusion list (SPEC C) */
+	uint8_t proto;      /* IP protocol (rules' protocol constraint) */
+	uint16_t pay_off;   /* L4 payload in the first segment (parse.h) */
+	uint16_t pay_len;
+	uint32_t ev_type;   /* packet-class event type (events.h) */
 };
+
+/* (6) one rule match: an event of the rule's sid and category (events.h) */
+struct obs_rule_hit_ctx {
+	struct obs_worker *w;
+	const struct obs_verdict *vi;
+};
+
+static void obs_worker_rule_hit(void *arg, uint32_t idx, const struct obs_rule_info *ri)
+{
+	struct obs_rule_hit_ctx *h = arg;
+
+	(void)idx;
+	h->w->ep.c.rule_matches++;
+	obs_event_add(&h->w->ep, h->vi->src, h->vi->t, h->vi->sensor, ri->sid, ri->category);
+}
+
+/* (6) event types: payload packets through Hyperscan with this worker's scratch (one
+ * event per matched rule), everything else (and unmatched payloads) one packet-class
+ * event.  Excluded sources never get here. */
+static inline void obs_worker_events(struct obs_worker *w, const struct obs_rules_set *rs,
+                                     struct rte_mbuf *m, const struct obs_verdict *vi)
+{
+	if (vi->pay_len > 0) {
+		w->ep.c.payload_packets++;
+		if (rs != NULL && w->id < rs->n_workers && rs->scratch[w->id] != NULL) {
+			struct obs_rule_hit_ctx h = { w, vi };
+			int k = obs_rules_scan(rs->rules, rs->scratch[w->id],
+			                       rte_pktmbuf_mtod_offset(m, const uint8_t *, vi->pay_off),
+			                       vi->pay_len, vi->proto, vi->dport, obs_worker_rule_hit, &h);
+
+			if (k > 0 || k == -ENOSPC)
+				return;
+		}
+	}
+	obs_event_add(&w->ep, vi->src, vi->t, vi->sensor, vi->ev_type, 0);
+}
 
 static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts, uint16_t n,
                                    uint64_t now_ns, enum obs_ts_mode ts_mode, uint32_t flags)
@@ -139,6 +184,8 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 	struct obs_pkt_meta meta;
 	/* one scanner table for the whole burst (tables.h: read once, quiescent after) */
 	const struct obs_scanner_tab *scan_tab = obs_tables_get(OBS_TABLE_SCANNER);
+	const struct obs_exclude_tab *excl_tab = obs_tables_get(OBS_TABLE_EXCLUDE);
+	const struct obs_rules_set *rules = obs_tables_get(OBS_TABLE_RULES);
 	uint32_t scan_src[OBS_BURST_MAX], scan_hop[OBS_BURST_MAX];
 	uint16_t scan_idx[OBS_BURST_MAX], n_scan = 0;
 	uint16_t i;
@@ -179,6 +226,11 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		vi->dport = meta.dport;
 		vi->slot = slot;
 		vi->scanner = 0;
+		vi->excluded = 0;
+		vi->proto = meta.proto;
+		vi->pay_off = meta.payload_off;
+		vi->pay_len = meta.payload_len;
+		vi->ev_type = obs_ev_class_of(&meta);
 		scan_src[n_scan] = meta.src;
 		scan_idx[n_scan++] = i;
 		rte_prefetch0(obs_epoch_bucket(&w->ep, meta.src, vi->t));
@@ -187,6 +239,11 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		obs_scanner_lookup_bulk(scan_tab, scan_src, scan_hop, n_scan);
 		for (i = 0; i < n_scan; i++)
 			v[scan_idx[i]].scanner = obs_scanner_hit(scan_hop[i]);
+	}
+	if (excl_tab != NULL && n_scan > 0) {     /* (1) exclude.h, same sources */
+		obs_exclude_lookup_bulk(excl_tab, scan_src, scan_hop, n_scan);
+		for (i = 0; i < n_scan; i++)
+			v[scan_idx[i]].excluded = obs_exclude_hit(scan_hop[i]);
 	}
 
 	/* pass 2: in packet order, so epoch boundaries fall between the right packets */
@@ -222,12 +279,17 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		 */
 		if (vi->scanner)
 			c->scanner_packets++;
+		if (vi->excluded)
+			c->excluded_packets++;
 		obs_epoch_src(&w->ep, vi->src, vi->t,
 		              vi->sensor < 64 ? 1ull << vi->sensor : 0,
-		              vi->scanner ? OBX_SRC_F_SCANNER : 0, 0);
+		              (vi->scanner ? OBX_SRC_F_SCANNER : 0) |
+		              (vi->excluded ? OBX_SRC_F_EXCLUDED : 0), 0);
 		if (vi->cov && w->cov_on)       /* (4) coverage.h */
 			obs_cov_syn(&w->cov, &w->ep, vi->src, vi->dport, vi->t, vi->slot, vi->mirai,
 			            vi->scanner ? OBX_CELL_F_SCANNER : 0);
+		if (!vi->excluded && w->ev_on)  /* (6) events.h */
+			obs_worker_events(w, rules, pkts[i], vi);
 	}
 	rte_pktmbuf_free_bulk(pkts, n);
 }

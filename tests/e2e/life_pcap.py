@@ -144,7 +144,8 @@ def main():
             typ, cat = type_of(kind, port)
             f.write(json.dumps({"t": t, "src": src, "sensor": sensor, "type": typ,
                                 "cat": cat}) + "\n")
-    payload = sum(1 for e in allev if e[3] in ("sip", "sqli", "xss", "junk"))
+    # every kind but SYN and bare UDP carries L4 payload (the echo request has "ping")
+    payload = sum(1 for e in allev if e[3] in ("sip", "sqli", "xss", "junk", "echo"))
     matches = sum(1 for e in ev if e[3] in SIDS)
     with open(os.path.join(a.out, "expect.json"), "w") as f:
         # excluded sources skip the event stage: their payloads are not scanned
