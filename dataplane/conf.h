@@ -99,6 +99,16 @@ struct obs_conf {
 	char     rules_files[OBS_CONF_MAX_FILES][OBS_CONF_STR];
 	uint32_t n_exclude_files;
 	char     exclude_files[OBS_CONF_MAX_FILES][OBS_CONF_STR];
+
+	/* RESIP (SPEC.md B) and the geography's enrichment sources */
+	char     resip_table[OBS_CONF_STR];    /* resip.table: CSV or MMDB, "" = none */
+	bool     resip_window_check;           /* resip.window_check, default true (B1) */
+	char     resip_country[3];             /* resip.country, default JP (B3) */
+	char     asn_mmdb[OBS_CONF_STR];       /* enrich.asn_mmdb: ASN/ISP MMDB, "" = none */
+	char     org_file[OBS_CONF_STR];       /* enrich.org_file: CIDR -> organisation */
+	char     ptr_file[OBS_CONF_STR];       /* enrich.ptr_file: ip -> PTR name */
+	bool     ptr_live;                     /* enrich.ptr_live: c-ares PTR lookups */
+	uint32_t ptr_rate;                     /* enrich.ptr_rate: live queries per second */
 };
 
 /* Defaults for every key (the key table's defaults). */

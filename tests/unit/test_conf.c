@@ -90,7 +90,10 @@ static void test_example_loads(void **state)
 	assert_int_equal(want->scan_jstar_pm, 800);
 	assert_int_equal(want->scan_sstar_pm, 700);
 	assert_string_equal(want->scanner_file, "");
-	assert_int_equal(want->resip_port_capacity, 0);
+	assert_int_equal(want->resip_port_capacity, 4096);   /* SPEC B (issue 4) */
+	assert_string_equal(want->resip_table, "");
+	assert_true(want->resip_window_check);
+	assert_string_equal(want->resip_country, "JP");
 	assert_int_equal(want->event_capacity, 65536);   /* SPEC C events (issue 5) */
 	assert_int_equal(want->life_gap_s, 86400);
 	assert_int_equal(want->life_max_sources, 4194304);
@@ -565,7 +568,9 @@ static void test_describe(void **state)
 		"analysis.block_len", "analysis.scan_alpha_permille", "analysis.scan_n",
 		"analysis.scan_m", "analysis.scan_jstar_permille", "analysis.scan_sstar_permille",
 		"tables.scanner_file", "enrich.city_mmdb", "lifetime.gap_s", "lifetime.max_sources", "rules.files",
-		"exclude.files",
+		"exclude.files", "resip.table", "resip.window_check", "resip.country",
+		"enrich.asn_mmdb", "enrich.org_file", "enrich.ptr_file", "enrich.ptr_live",
+		"enrich.ptr_rate",
 	};
 	char *buf = NULL;
 	size_t len = 0, lines = 0;
