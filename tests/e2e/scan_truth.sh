@@ -9,8 +9,12 @@
 # list --all`, `scan cells` and `scan ports 0` must equal tests/reference/scan_ref.py's
 # answer cell by cell and class by class, and every truth block must get its expected
 # class.  The same comparison runs again with per-query overrides (alpha, n, m, J*, S*,
-# m = 1 for single wide-area periods, a period range).  Then a report is written and
-# checked, and bad CLI arguments must give clear errors.
+# values exactly at alpha/n/m taken from the data, m = 1 for single wide-area periods, a
+# period range).  Then a report is written and checked, and bad CLI arguments must give
+# clear errors.  A second run uses ISO weeks as the period.  A third replays the pcap 12
+# times while the scanner table is reloaded again and again (ctl and SIGHUP) and once
+# from a bad file (refused, old table kept): scanner_packets and every total must be
+# exactly 12 x the reference (nothing lost or counted twice across the swaps).
 set -uo pipefail
 gen=$(realpath "$1") dp=$(realpath "$2") cp=$(realpath "$3") ctl=$(realpath "$4")
 here=$(cd "$(dirname "$0")" && pwd)
@@ -31,7 +35,7 @@ fail() {
 }
 
 # two /27s: |D| = 64 = |S|, so 200k frames hold every class (bench/README.md)
-"$gen" --packets 250000 --seed 7 --start 2024-01-01T00:00:00Z --span 400d \
+"$gen" --packets 400000 --seed 7 --start 2024-01-01T00:00:00Z --span 400d \
 	--sensor east=198.18.0.0/27 --sensor west=198.18.16.0/27 \
 	--mix background=0.2,backscatter=0.08,mirai=0.1,scanner=0.5,resip=0.08,payload=0.04 \
 	--backwards-share 0.002 --out "$tmp/traffic.pcap" --truth "$tmp/truth.json" --quiet \
@@ -41,12 +45,13 @@ fail() {
 blk=$("$py" -c 'import json,sys; b=[x["block"] for x in json.load(open(sys.argv[1]))["scanner_blocks"] if x["block"]]; print(b[0].split("/")[0])' "$tmp/truth.json")
 { cat "$src/conf/scanner-ips.txt"; echo "${blk%.0.0}.7.0/24 test-research-scanner"; } >"$tmp/scanners.txt"
 
-mkdir -p "$tmp/state"
-cat >"$tmp/obscura.yaml" <<EOF
+conf() {   # conf DIR PERIOD SCANNER_FILE
+	mkdir -p "$1/state"
+	cat >"$1/obscura.yaml" <<EOF
 dataplane:
   workers: 2
   hugepages: no
-  file_prefix: $prefix
+  file_prefix: $prefix-$(basename "$1")
 telescope:
   sensors:
     - name: east
@@ -54,31 +59,44 @@ telescope:
     - name: west
       prefixes: [198.18.16.0/27]
 tables:
-  scanner_file: $tmp/scanners.txt
+  scanner_file: $3
 exchange:
-  path: $tmp/exchange
+  path: $1/exchange
   epoch_ms: 1000
   drain_wait_s: 5
 control:
-  state_dir: $tmp/state
-  socket: $tmp/ctl.sock
+  state_dir: $1/state
+  socket: $1/ctl.sock
   socket_ro: ""
   socket_group: ""
   user: ""
+analysis:
+  period: $2
 EOF
-"$cp" -c "$tmp/obscura.yaml" >"$tmp/cp.log" 2>&1 &
-cp_pid=$!
-up=0
-for _ in $(seq 300); do
-	kill -0 "$cp_pid" 2>/dev/null || fail "obscura-cp exited at start"
-	"$ctl" -t 5 -c "$tmp/obscura.yaml" status >/dev/null 2>&1 && { up=1; break; }
-	sleep 0.1
-done
-[ $up = 1 ] || fail "obscura-cp socket not up within 30 s"
-timeout 600 "$dp" -c "$tmp/obscura.yaml" --replay "$tmp/traffic.pcap" --drain-timeout 120 \
-	>"$tmp/dp.log" 2>&1 || fail "obscura-dp --replay exit $?"
+}
+start_cp() {   # start_cp DIR
+	"$cp" -c "$1/obscura.yaml" >"$1/cp.log" 2>&1 &
+	cp_pid=$!
+	local up=0
+	for _ in $(seq 300); do
+		kill -0 "$cp_pid" 2>/dev/null || fail "obscura-cp exited at start"
+		"$ctl" -t 5 -c "$1/obscura.yaml" status >/dev/null 2>&1 && { up=1; break; }
+		sleep 0.1
+	done
+	[ $up = 1 ] || fail "obscura-cp socket not up within 30 s"
+}
+stop_cp() {
+	kill -TERM "$cp_pid"; wait "$cp_pid"; local rc=$?; cp_pid=
+	[ "$rc" = 0 ] || fail "obscura-cp exit $rc after SIGTERM"
+}
 
-ctl() { "$ctl" -t 120 -c "$tmp/obscura.yaml" "$@"; }
+d=$tmp/month
+conf "$d" month "$tmp/scanners.txt"
+start_cp "$d"
+timeout 600 "$dp" -c "$d/obscura.yaml" --replay "$tmp/traffic.pcap" --drain-timeout 120 \
+	>"$d/dp.log" 2>&1 || fail "obscura-dp --replay exit $?"
+
+ctl() { "$ctl" -t 120 -c "$d/obscura.yaml" "$@"; }
 refargs=(--prefix 198.18.0.0/27 --prefix 198.18.16.0/27 --scanner-file "$tmp/scanners.txt")
 
 # time going backwards is counted (and the packets still count at their own time)
@@ -160,6 +178,99 @@ for bad in "scan list --class often" "scan list --alpha 2" "scan list --from 202
 done
 ctl status >/dev/null 2>&1 || fail "obscura-cp down after bad arguments"
 
-kill -TERM "$cp_pid"; wait "$cp_pid"; rc=$?; cp_pid=
-[ "$rc" = 0 ] || fail "obscura-cp exit $rc after SIGTERM"
+stop_cp
+
+# ---- ISO weeks as the period: cells and classes against the reference
+d=$tmp/week
+conf "$d" week "$tmp/scanners.txt"
+start_cp "$d"
+timeout 600 "$dp" -c "$d/obscura.yaml" --replay "$tmp/traffic.pcap" --drain-timeout 120 \
+	>"$d/dp.log" 2>&1 || fail "week: obscura-dp --replay exit $?"
+ctl --json scan cells >"$tmp/cells.json" 2>>"$tmp/ctl.log" || fail "week: scan cells"
+check week "--n 3 --m 2" "--period week --n 3 --m 2"
+stop_cp
+
+# ---- scanner table reloads under traffic: the pcap 12 times, reloads all along
+d=$tmp/reload
+big=${blk%.0.0}
+cat >"$tmp/scanA.txt" <<EOF
+# two prefixes with traffic, labelled A
+$big.0.0/16 big-A
+198.51.100.0/24 unused-A
+EOF
+cat >"$tmp/scanB.txt" <<EOF
+# the same coverage, other labels and order, one more unused prefix: B
+203.0.113.0/24 unused-B
+$big.0.0/17 big-low-B
+$big.128.0/17 big-high-B
+EOF
+printf '%s\n' "$big.0.0/16 ok" "$big.7.1/24 host-bits" >"$tmp/scanBad.txt"
+cp "$tmp/scanA.txt" "$tmp/scan-live.txt"
+conf "$d" month "$tmp/scan-live.txt"
+start_cp "$d"
+"$py" "$src/tests/reference/scan_ref.py" "$tmp/traffic.pcap" --prefix 198.18.0.0/27 \
+	--prefix 198.18.16.0/27 --scanner-file "$tmp/scanA.txt" --out "$tmp/ref-reload.json" \
+	|| fail "reload: scan_ref.py"
+copies=12
+files=()
+for _ in $(seq $copies); do files+=("$tmp/traffic.pcap"); done
+"$dp" -c "$d/obscura.yaml" --drain-timeout 120 --replay "${files[@]}" >"$d/dp.log" 2>&1 &
+dp_pid=$!
+reloads=0 hups=0 bad_seen=0
+# the first reload succeeds once the control plane has attached to the running dataplane
+for _ in $(seq 300); do
+	kill -0 "$dp_pid" 2>/dev/null || fail "reload: the dataplane ended before the first reload"
+	ctl tables reload >>"$d/reloads.out" 2>&1 && { reloads=1; break; }
+	sleep 0.1
+done
+[ $reloads = 1 ] || fail "reload: tables reload never succeeded: $(tail -1 "$d/reloads.out")"
+for i in $(seq 1 400); do
+	kill -0 "$dp_pid" 2>/dev/null || break
+	case $((i % 4)) in
+	0) cp "$tmp/scanA.txt" "$tmp/scan-live.tmp" ;;
+	*) cp "$tmp/scanB.txt" "$tmp/scan-live.tmp" ;;
+	esac
+	mv "$tmp/scan-live.tmp" "$tmp/scan-live.txt"
+	if [ $((i % 5)) = 0 ]; then
+		kill -HUP "$dp_pid" 2>/dev/null && hups=$((hups + 1))
+	elif [ $bad_seen = 0 ] && [ "$i" -ge 3 ]; then
+		cp "$tmp/scanBad.txt" "$tmp/scan-live.txt"
+		if ctl tables reload >"$d/bad-reload.out" 2>&1; then
+			kill -0 "$dp_pid" 2>/dev/null && fail "reload of a bad file succeeded"
+		else
+			grep -q ":2: host bits set" "$d/bad-reload.out" \
+				|| fail "bad reload: unclear error: $(cat "$d/bad-reload.out")"
+			bad_seen=1
+		fi
+		cp "$tmp/scanA.txt" "$tmp/scan-live.txt"
+	else
+		ctl tables reload >>"$d/reloads.out" 2>&1 && reloads=$((reloads + 1))
+	fi
+	sleep 0.02
+done
+wait "$dp_pid" || fail "reload: obscura-dp exit $?"
+echo "reload: $reloads ctl reloads, $hups SIGHUPs, bad file refused: $bad_seen"
+[ "$reloads" -ge 3 ] || fail "reload: only $reloads reloads happened while the dataplane ran"
+[ "$bad_seen" = 1 ] || fail "reload: the bad file was never tried while the dataplane ran"
+ctl --json stats >"$d/stats.json" 2>>"$tmp/ctl.log" || fail "reload: stats"
+"$py" - "$d/stats.json" "$tmp/ref-reload.json" "$tmp/truth.json" $copies <<'EOF' || fail "reload: totals are not exactly $copies x the reference"
+import json, sys
+s, r, t = (json.load(open(p)) for p in sys.argv[1:4])
+k = int(sys.argv[4])
+def find(o, k):
+    if isinstance(o, dict):
+        if k in o and isinstance(o[k], int):
+            return o[k]
+        for v in o.values():
+            x = find(v, k)
+            if x is not None:
+                return x
+got = {k: find(s, k) for k in ("scanner_packets", "tel_packets", "rx_packets", "lost_updates", "cov_syns")}
+want = {"scanner_packets": k * r["scanner_packets"], "tel_packets": k * t["totals"]["tel_packets"],
+        "rx_packets": k * t["totals"]["rx_packets"], "lost_updates": 0, "cov_syns": k * r["syn_packets"]}
+print("reload totals: appliance %s, expected %s" % (got, want))
+sys.exit(0 if got == want and want["scanner_packets"] > 0 else 1)
+EOF
+stop_cp
 echo "scan_truth: ok"
+

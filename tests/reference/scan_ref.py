@@ -238,7 +238,9 @@ def main():
     hits = {}       # (period, block, dport) -> set of sample addresses hit
     syns = {}       # (period, block, dport) -> [SYNs, Mirai SYNs]
     per24 = {}      # /24 of the source -> accepted telescope packets (A7)
-    n_frames = n_syn = backwards = 0
+    n_frames = n_syn = backwards = n_scanner = 0
+    scan_table = load_prefixes(a.scanner_file) if a.scanner_file else None
+    scan_hits = {}
     prev = None
     for t, f in frames(a.pcap):
         n_frames += 1
@@ -253,6 +255,11 @@ def main():
             continue
         s24 = src & 0xffffff00
         per24[s24] = per24.get(s24, 0) + 1
+        if scan_table is not None:
+            hit = scan_hits.get(src)
+            if hit is None:
+                hit = scan_hits[src] = longest_match(scan_table, src) is not None
+            n_scanner += hit            # packets from a scanner-table source
         if proto != 6 or not (flags & 0x02) or (flags & 0x10):
             continue
         n_syn += 1
@@ -330,7 +337,7 @@ def main():
         "params": {"alpha": a.alpha, "n": a.n, "m": a.m, "jstar": a.jstar, "sstar": a.sstar,
                    "block_len": L, "period": a.period, "sample_cap": a.sample_cap},
         "telescope_size": len(D), "sample_size": len(S), "packets": n_frames,
-        "syn_packets": n_syn, "time_backwards": backwards,
+        "syn_packets": n_syn, "time_backwards": backwards, "scanner_packets": n_scanner,
         "cells": [{"period": k[0], "block": "%s/%d" % (ip(k[1]), L), "proto": 6, "dport": k[2],
                    "hits": len(hits[k]), "syns": syns[k][0], "mirai": syns[k][1]}
                   for k in sorted(hits)],
