@@ -10,6 +10,7 @@
 #include "cmd.h"
 #include "log.h"
 #include "life_tables.h"
+#include "resip_dp.h"
 #include "scanner_table.h"
 #include "tables.h"
 
@@ -75,6 +76,11 @@ int obs_cmd_init(struct obx_header *h, const struct obs_conf *c, uint32_t n_work
 		OBS_ERR("%s", msg);
 		return rc;
 	}
+	obs_resip_dp_conf(c);                   /* SPEC B: resip.table */
+	if ((rc = obs_resip_reload(NULL, msg, sizeof(msg))) != 0) {
+		OBS_ERR("resip.table: %s", msg);
+		return rc;
+	}
 	return 0;
 }
 
@@ -98,6 +104,7 @@ void obs_cmd_poll(void)
 		obs_cmd_reload_scanner(NULL, msg, sizeof(msg));
 		obs_life_reload_rules(msg, sizeof(msg));
 		obs_life_reload_exclude(msg, sizeof(msg));
+		obs_resip_reload(NULL, msg, sizeof(msg));
 	}
 	if (obs_cmd_h == NULL)
 		return;
@@ -114,6 +121,8 @@ void obs_cmd_poll(void)
 			rc = obs_life_reload_rules(msg, sizeof(msg));
 		else if (strcmp(arg, "exclude") == 0)
 			rc = obs_life_reload_exclude(msg, sizeof(msg));
+		else if (strcmp(arg, "resip") == 0)
+			rc = obs_resip_reload(NULL, msg, sizeof(msg));
 		else if (arg[0] == '\0' || strcmp(arg, "scanner") == 0 || strcmp(arg, "all") == 0) {
 			rc = obs_cmd_reload_scanner(NULL, msg, sizeof(msg));
 			if (strcmp(arg, "scanner") != 0) {
@@ -127,9 +136,13 @@ void obs_cmd_poll(void)
 				r2 = obs_life_reload_exclude(m2, sizeof(m2));
 				snprintf(msg + l, sizeof(msg) - l, "; %s", m2);
 				rc = rc ? rc : r2;
+				l = strlen(msg);
+				r2 = obs_resip_reload(NULL, m2, sizeof(m2));
+				snprintf(msg + l, sizeof(msg) - l, "; %s", m2);
+				rc = rc ? rc : r2;
 			}
 		} else {
-			snprintf(msg, sizeof(msg), "unknown table '%s' (known: scanner, rules, exclude)",
+			snprintf(msg, sizeof(msg), "unknown table '%s' (known: scanner, rules, exclude, resip)",
 			         arg);
 			rc = -EINVAL;
 		}

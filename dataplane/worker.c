@@ -24,6 +24,8 @@
 #include "exclude.h"
 #include "log.h"
 #include "parse.h"
+#include "resip_port.h"
+#include "resip_table.h"
 #include "rules.h"
 #include "scanner_table.h"
 #include "tables.h"
@@ -186,6 +188,10 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 	const struct obs_scanner_tab *scan_tab = obs_tables_get(OBS_TABLE_SCANNER);
 	const struct obs_exclude_tab *excl_tab = obs_tables_get(OBS_TABLE_EXCLUDE);
 	const struct obs_rules_set *rules = obs_tables_get(OBS_TABLE_RULES);
+	const struct obs_resip_tab *resip_tab = obs_tables_get(OBS_TABLE_RESIP);
+	uint64_t resip_mask[OBS_BURST_MAX];     /* (2) SPEC B1, per scan_idx entry */
+	uint8_t is_resip[OBS_BURST_MAX];        /* per packet */
+	int64_t resip_t[OBS_BURST_MAX];
 	uint32_t scan_src[OBS_BURST_MAX], scan_hop[OBS_BURST_MAX];
 	uint16_t scan_idx[OBS_BURST_MAX], n_scan = 0;
 	uint16_t i;
@@ -245,6 +251,20 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		for (i = 0; i < n_scan; i++)
 			v[scan_idx[i]].excluded = obs_exclude_hit(scan_hop[i]);
 	}
+	if (resip_tab != NULL) {                  /* (2) resip_table.h, same sources, bulk */
+		memset(is_resip, 0, n);
+		for (i = 0; i < n_scan; i++)
+			resip_t[i] = (int64_t)v[scan_idx[i]].t;
+		for (uint16_t k = 0; k < n_scan; k += OBS_RESIP_BULK) {
+			unsigned m = n_scan - k < OBS_RESIP_BULK ? n_scan - k : OBS_RESIP_BULK;
+
+			if (obs_resip_classify_burst(resip_tab, scan_src + k, resip_t + k, m,
+			                             resip_mask + k) == 0)
+				continue;
+			for (unsigned j = 0; j < m; j++)
+				is_resip[scan_idx[k + j]] = resip_mask[k + j] != 0;
+		}
+	}
 
 	/* pass 2: in packet order, so epoch boundaries fall between the right packets */
 	for (i = 0; i < n; i++) {
@@ -281,13 +301,20 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 			c->scanner_packets++;
 		if (vi->excluded)
 			c->excluded_packets++;
+		const uint32_t resip = resip_tab != NULL && is_resip[i];
+		if (resip)
+			c->resip_packets++;
 		obs_epoch_src(&w->ep, vi->src, vi->t,
 		              vi->sensor < 64 ? 1ull << vi->sensor : 0,
 		              (vi->scanner ? OBX_SRC_F_SCANNER : 0) |
-		              (vi->excluded ? OBX_SRC_F_EXCLUDED : 0), 0);
+		              (vi->excluded ? OBX_SRC_F_EXCLUDED : 0) |
+		              (resip ? OBX_SRC_F_RESIP : 0), resip);
 		if (vi->cov && w->cov_on)       /* (4) coverage.h */
 			obs_cov_syn(&w->cov, &w->ep, vi->src, vi->dport, vi->t, vi->slot, vi->mirai,
 			            vi->scanner ? OBX_CELL_F_SCANNER : 0);
+		if (resip)                      /* (5) resip_port.h */
+			obs_resip_port_add(&w->ep, vi->proto_idx, vi->dport, vi->t,
+			                   vi->sensor < 64 ? 1ull << vi->sensor : 0);
 		if (!vi->excluded && w->ev_on)  /* (6) events.h */
 			obs_worker_events(w, rules, pkts[i], vi);
 	}
