@@ -30,7 +30,7 @@ struct cp_life_mod {
 	struct cp *cp;
 	struct cp_life_conf lc;
 	struct cp_life *life;
-	struct cp_geo *geo;             /* not owned; may be NULL (countries "--") */
+	struct cp_geo *geo;             /* enrich.city_mmdb, owned; NULL: countries "--" */
 	/* the control plane's own copy of the rules: status, sid -> msg */
 	struct obs_rules *rules;
 	char rules_err[512];
@@ -48,11 +48,6 @@ struct cp_life *cp_life_module_table(void)
 	return M.life;
 }
 
-void cp_life_set_geo(struct cp_geo *g);
-void cp_life_set_geo(struct cp_geo *g)
-{
-	M.geo = g;
-}
 
 /* ---------------------------------------------------------------- consumers --- */
 
@@ -277,6 +272,13 @@ int cp_life_module_init(struct cp *cp)
 	}
 	if (rules_load(&cp->conf) != 0)
 		CP_WARN("rules: %s (rules.status shows no database)", M.rules_err);
+	if (cp->conf.city_mmdb[0] != '\0') {
+		char err[512];
+
+		M.geo = cp_geo_open(cp->conf.city_mmdb, NULL, err, sizeof(err));
+		if (M.geo == NULL)
+			CP_WARN("lifetime: countries unavailable: %s", err);
+	}
 	return 0;
 }
 
@@ -284,6 +286,7 @@ void cp_life_module_fini(void)
 {
 	cp_life_free(M.life);
 	obs_rules_free(M.rules);
+	cp_geo_close(M.geo);
 	for (uint32_t i = 0; i < M.n_rej_kept; i++)
 		free(M.rej[i]);
 	memset(&M, 0, sizeof(M));

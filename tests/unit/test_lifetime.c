@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "control/geo.h"
 #include "control/lifetime.h"
 
 #define NS  1000000000ull
@@ -400,6 +401,48 @@ static void test_save_load(void **state)
 	cp_life_free(m);
 }
 
+/* Fig. 4 countries through control/geo.c on MaxMind's test database (when present) */
+static void test_countries(void **state)
+{
+	const char *db = "/work/shared/data/maxmind-mmdb/test-data/GeoIP2-Country-Test.mmdb";
+	char err[256];
+	struct cp_geo *g;
+	struct cp_life *l;
+	struct cp_life_report r;
+	static const uint32_t gb1 = 81u << 24 | 2 << 16 | 69 << 8 | 160, gb2 = 2u << 24 | 125 << 16 |
+		160 << 8 | 216, se = 89u << 24 | 160 << 16 | 20 << 8 | 112, us = 216u << 24 |
+		160 << 16 | 83 << 8 | 56, priv = 10u << 24 | 1;
+
+	(void)state;
+	if (access(db, R_OK) != 0) {
+		printf("  %s absent: skipped\n", db);
+		skip();
+	}
+	g = cp_geo_open(db, NULL, err, sizeof(err));
+	assert_non_null(g);
+	l = mk(100);
+	ev1(l, gb1, T0, 0, 1);
+	ev1(l, gb2, T0, 0, 1);
+	ev1(l, se, T0, 0, 1);
+	ev1(l, us, T0, 0, 1);
+	ev1(l, priv, T0, 0, 1);
+	ev1(l, us, T0 + 2 * DAY, 0, 1);        /* US in bucket 2 */
+	assert_int_equal(cp_life_report(l, g, &r), 0);
+	assert_int_equal(r.bucket[0], 4);
+	assert_int_equal(r.n_top[0], 3);
+	assert_string_equal(r.top[0][0].cc, "GB");
+	assert_int_equal(r.top[0][0].n, 2);
+	/* ties (1 each) by code: "--" (unknown) sorts before "SE" only by index order:
+	 * A..Z letters first, unknown last */
+	assert_string_equal(r.top[0][1].cc, "SE");
+	assert_string_equal(r.top[0][2].cc, "--");
+	assert_int_equal(r.cc_rest[0], 0);
+	assert_int_equal(r.bucket[2], 1);
+	assert_string_equal(r.top[2][0].cc, "US");
+	cp_life_free(l);
+	cp_geo_close(g);
+}
+
 static long rss_kb(void)
 {
 	FILE *f = fopen("/proc/self/statm", "r");
@@ -447,6 +490,7 @@ int main(void)
 		cmocka_unit_test(test_cdf),
 		cmocka_unit_test(test_evict),
 		cmocka_unit_test(test_save_load),
+		cmocka_unit_test(test_countries),
 		cmocka_unit_test(test_memory),
 	};
 
