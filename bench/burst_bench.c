@@ -4,7 +4,8 @@
  * total and per stage, the figures that steer optimisation.
  *
  *   burst_bench [--sources N] [--packets P] [--passes K] [--stage-passes K]
- *               [--chunk C] [--epoch-ms E] [--seed S] [--huge 0|1] [-- EAL ARGS]
+ *               [--chunk C] [--epoch-ms E] [--seed S] [--huge 0|1] [--burst B]
+ *               [--scanner-file F] [--exclude-file F] [-- EAL ARGS]
  *
  * Traffic: the pool of trafmix.h, the same frames bench/trafgen puts on the link.
  * State: one worker on a heap exchange sized like production for N sources per epoch
@@ -18,8 +19,11 @@
  * from the pool and the frames copied in (a copy-mode RX stand-in: data warm in cache);
  * timed, obs_worker_burst() over it 32 at a time.  A second run times each stage on the
  * same frames by calling the functions the worker calls, in the worker's pattern
- * (prefetch ahead, bucket prefetch then update): parse, telescope map, time and
- * counters, source record, free.  Stages that do not exist yet print "n/a".
+ * (prefetch ahead, bulk lookups per burst, bucket prefetch then update): parse,
+ * telescope map, time and counters, exclusion and scanner rte_lpm (tables from
+ * --exclude-file / --scanner-file, published as at start), source record, coverage
+ * cell, event record, free.  Stages that do not exist yet (or whose table was not
+ * given) print "n/a".
  *
  * Output: "bb KEY VALUE" lines (bench/run parses them), cycles per packet by the TSC:
  * the median over chunks (this kind of machine is shared; total_mean keeps the mean).
@@ -40,12 +44,18 @@
 
 #include "conf.h"
 #include "control/store.h"
+#include "coverage.h"
 #include "epoch.h"
+#include "events.h"
+#include "exclude.h"
 #include "log.h"
 #include "parse.h"
+#include "scanner_table.h"
+#include "tables.h"
 #include "telescope.h"
 #include "trafmix.h"
 #include "worker.h"
+#include "xchg.h"
 
 #define BB_BURST bb_burst   /* obscura-dp's dataplane.burst (default 32) */
 static uint32_t bb_burst = 32;
@@ -129,20 +139,30 @@ static uint64_t bb_chunk_total(struct bb *b)
 	return t1 - t0;
 }
 
-enum { BB_S_PARSE = 0, BB_S_TEL, BB_S_TIME, BB_S_SRC, BB_S_FREE, BB_S_N };
+enum { BB_S_PARSE = 0, BB_S_TEL, BB_S_TIME, BB_S_EXCL, BB_S_SCAN, BB_S_SRC, BB_S_COV,
+       BB_S_EVENT, BB_S_FREE, BB_S_N };
 static const char *const bb_stage_name[BB_S_N] = {
-	"parse", "tel_map", "time_counters", "src_record", "free",
+	"parse", "tel_map", "time_counters", "exclude_lpm", "scanner_lpm", "src_record",
+	"coverage", "events", "free",
 };
 
-/* One chunk, stage by stage, in the worker's patterns; cycles added to cyc[]. */
+/* One chunk, stage by stage, in the worker's patterns; cycles added to cyc[].  Each
+ * stage runs over the whole chunk, burst by burst where the worker works burst-wide
+ * (bulk lookups, bucket prefetch then update), on the results of the stages before. */
 static int bb_chunk_stages(struct bb *b, uint64_t cyc[BB_S_N])
 {
 	static struct obs_pkt_meta meta[4096];
 	static int8_t verdict[4096];
-	static uint8_t sensor[4096];
-	struct obx_counters *c = &b->w->ep.c;
+	static uint8_t sensor[4096], scanner[4096], excluded[4096];
+	static uint32_t slot[4096];
+	struct obs_worker *w = b->w;
+	struct obx_counters *c = &w->ep.c;
+	const struct obs_scanner_tab *scan_tab = obs_tables_get(OBS_TABLE_SCANNER);
+	const struct obs_exclude_tab *excl_tab = obs_tables_get(OBS_TABLE_EXCLUDE);
+	uint32_t src[OBS_BURST_MAX], hop[OBS_BURST_MAX];
+	uint16_t idx[OBS_BURST_MAX];
 	uint64_t t0, t1, now = bb_now(b);
-	uint32_t i, j, slot;
+	uint32_t i, j, k, n;
 
 	if (bb_refill(b) != 0)
 		return -ENOMEM;
@@ -163,17 +183,17 @@ static int bb_chunk_stages(struct bb *b, uint64_t cyc[BB_S_N])
 
 	t0 = t1;
 	for (i = 0; i < b->chunk; i++)
-		if (verdict[i] < 0 && obs_tel_lookup(b->w->tel, meta[i].dst, &sensor[i], &slot) != 0)
+		if (verdict[i] < 0 &&
+		    obs_tel_lookup(w->tel, meta[i].dst, &sensor[i], &slot[i]) != 0)
 			verdict[i] = OBX_DROP_NOT_TELESCOPE;
 	t1 = rte_rdtsc_precise();
 	cyc[BB_S_TEL] += t1 - t0;
 
-	/* time as the worker does it without RX timestamps: once a burst, at the poll's
-	 * time (the same time bb_chunk_total() gives a burst) */
+	/* time as the worker does it without RX timestamps: every packet of a burst has
+	 * the poll's time (the one bb_chunk_total() gives a burst); counters per packet */
 	t0 = t1;
 	for (i = 0; i < b->chunk; i++) {
-		if (i % BB_BURST == 0)
-			obs_epoch_time(&b->w->ep, now + (uint64_t)i * BB_PKT_NS_X10 / 10u);
+		obs_epoch_time(&w->ep, now + (uint64_t)(i / BB_BURST * BB_BURST) * BB_PKT_NS_X10 / 10u);
 		c->rx_packets++;
 		c->rx_bytes += b->m[i]->pkt_len;
 		if (verdict[i] >= 0) {
@@ -187,20 +207,80 @@ static int bb_chunk_stages(struct bb *b, uint64_t cyc[BB_S_N])
 	t1 = rte_rdtsc_precise();
 	cyc[BB_S_TIME] += t1 - t0;
 
+	/* the two rte_lpm bulk lookups on the accepted sources of each burst */
+	memset(excluded, 0, b->chunk);
+	memset(scanner, 0, b->chunk);
+	for (k = 0; k < 2; k++) {
+		t0 = rte_rdtsc_precise();
+		for (i = 0; i < b->chunk; i += BB_BURST) {
+			for (j = i, n = 0; j < i + BB_BURST; j++)
+				if (verdict[j] < 0) {
+					src[n] = meta[j].src;
+					idx[n++] = (uint16_t)j;
+				}
+			if (n == 0)
+				continue;
+			if (k == 0 && excl_tab != NULL) {
+				obs_exclude_lookup_bulk(excl_tab, src, hop, n);
+				for (j = 0; j < n; j++)
+					excluded[idx[j]] = (uint8_t)obs_exclude_hit(hop[j]);
+			} else if (k == 1 && scan_tab != NULL) {
+				obs_scanner_lookup_bulk(scan_tab, src, hop, n);
+				for (j = 0; j < n; j++)
+					scanner[idx[j]] = (uint8_t)obs_scanner_hit(hop[j]);
+			}
+		}
+		t1 = rte_rdtsc_precise();
+		cyc[k == 0 ? BB_S_EXCL : BB_S_SCAN] += t1 - t0;
+	}
+
 	/* source record: per burst, bucket prefetch (pass 1) then update (pass 2) */
 	t0 = t1;
 	for (i = 0; i < b->chunk; i += BB_BURST) {
+		uint64_t t = now + (uint64_t)i * BB_PKT_NS_X10 / 10u;
+
 		for (j = i; j < i + BB_BURST; j++)
 			if (verdict[j] < 0)
-				rte_prefetch0(obs_epoch_bucket(&b->w->ep, meta[j].src,
-				                               now + (uint64_t)i * BB_PKT_NS_X10 / 10u));
-		for (j = i; j < i + BB_BURST; j++)
-			if (verdict[j] < 0)
-				obs_epoch_src(&b->w->ep, meta[j].src, now + (uint64_t)i * BB_PKT_NS_X10 / 10u,
-				              sensor[j] < 64 ? 1ull << sensor[j] : 0, 0, 0);
+				rte_prefetch0(obs_epoch_bucket(&w->ep, meta[j].src, t));
+		for (j = i; j < i + BB_BURST; j++) {
+			if (verdict[j] >= 0)
+				continue;
+			if (scanner[j])
+				c->scanner_packets++;
+			if (excluded[j])
+				c->excluded_packets++;
+			obs_epoch_src(&w->ep, meta[j].src, t, sensor[j] < 64 ? 1ull << sensor[j] : 0,
+			              (scanner[j] ? OBX_SRC_F_SCANNER : 0) |
+			              (excluded[j] ? OBX_SRC_F_EXCLUDED : 0), 0);
+		}
 	}
 	t1 = rte_rdtsc_precise();
 	cyc[BB_S_SRC] += t1 - t0;
+
+	/* coverage: SYN without ACK */
+	t0 = t1;
+	for (i = 0; w->cov_on && i < b->chunk; i++) {
+		const struct obs_pkt_meta *mt = &meta[i];
+
+		if (verdict[i] < 0 && mt->proto == 6 &&
+		    (mt->tcp_flags & (OBS_TCP_SYN | OBS_TCP_ACK)) == OBS_TCP_SYN)
+			obs_cov_syn(&w->cov, &w->ep, mt->src, mt->dport,
+			            now + (uint64_t)(i / BB_BURST * BB_BURST) * BB_PKT_NS_X10 / 10u,
+			            slot[i], mt->tcp_seq == mt->dst,
+			            scanner[i] ? OBX_CELL_F_SCANNER : 0);
+	}
+	t1 = rte_rdtsc_precise();
+	cyc[BB_S_COV] += t1 - t0;
+
+	/* event records of the packets without payload (the mix has none) */
+	t0 = t1;
+	for (i = 0; w->ev_on && i < b->chunk; i++)
+		if (verdict[i] < 0 && !excluded[i])
+			obs_event_add(&w->ep, meta[i].src,
+			              now + (uint64_t)(i / BB_BURST * BB_BURST) * BB_PKT_NS_X10 / 10u,
+			              sensor[i], obs_ev_class_of(&meta[i]), 0);
+	t1 = rte_rdtsc_precise();
+	cyc[BB_S_EVENT] += t1 - t0;
 
 	t0 = t1;
 	for (i = 0; i < b->chunk; i += BB_BURST)
@@ -248,6 +328,7 @@ int main(int argc, char **argv)
 	char yaml[512], yerr[256];
 	uint32_t tcap[OBX_TAB_MAX], trec[OBX_TAB_MAX];
 	uint64_t xchg_size;
+	const char *scan_file = NULL, *excl_file = NULL;
 	struct bm_mix_conf mc;
 	struct obs_tel_prefix tp = { .addr = 0xc6120000u, .len = 20, .sensor = 0 };
 	struct obx_header proto;
@@ -289,6 +370,10 @@ int main(int argc, char **argv)
 			epoch_ms = (uint32_t)bb_arg(o, argv[++i], 10, 60000);
 		else if (strcmp(o, "--seed") == 0)
 			mc.seed = (uint64_t)bb_arg(o, argv[++i], 0, 1e18);
+		else if (strcmp(o, "--scanner-file") == 0)
+			scan_file = argv[++i];
+		else if (strcmp(o, "--exclude-file") == 0)
+			excl_file = argv[++i];
 		else if (strcmp(o, "--burst") == 0)
 			bb_burst = (uint32_t)bb_arg(o, argv[++i], 1, OBS_BURST_MAX);
 		else if (strcmp(o, "--huge") == 0)
@@ -330,15 +415,22 @@ int main(int argc, char **argv)
 	for (cap = 1024; (uint64_t)cap * OBX_SRC_MAX_LOAD / 1000 < mc.n_sources; cap <<= 1)
 		;
 	/* the exchange obscura-dp would create for this config (conf.c, xchg.c) */
+	/* production-size per-epoch tables: cells and events sized like the sources */
 	snprintf(yaml, sizeof(yaml),
 	         "dataplane: {workers: 1}\n"
 	         "telescope: {sample_cap: 4096, sensors: [{name: bench, prefixes: [198.18.0.0/20]}]}\n"
-	         "exchange: {epoch_ms: %u, src_capacity: %u}\n", epoch_ms, cap);
+	         "exchange: {epoch_ms: %u, src_capacity: %u, cell_capacity: %u,\n"
+	         "           bitmap_capacity: 16384, event_capacity: %u}\n",
+	         epoch_ms, cap, cap, cap);
 	if (obs_conf_load_string(yaml, &conf, yerr, sizeof(yerr)) != 0) {
 		fprintf(stderr, "burst_bench: config: %s\n", yerr);
 		return 1;
 	}
 	obs_conf_exchange_tabs(&conf, tcap, trec);
+	/* SPEC.md A: a bitmap entry holds |S| bits (xchg.c does the same) */
+	obs_xchg_cov_sample_size = obs_tel_sample_size(tel);
+	if (tcap[OBX_TAB_BITMAP] != 0)
+		trec[OBX_TAB_BITMAP] = obx_bitmap_rec_size(obs_xchg_cov_sample_size);
 	if (obx_layout_init(&proto, 1, 0, tcap, trec) != 0) {
 		fprintf(stderr, "burst_bench: exchange of %u records per slot\n", cap);
 		return 1;
@@ -355,6 +447,31 @@ int main(int argc, char **argv)
 	}
 	memset(b.h, 0, proto.total_size);
 	memcpy(b.h, &proto, sizeof(proto));
+	if (tcap[OBX_TAB_CELL] != 0) {
+		b.h->cov_sample_size = obs_xchg_cov_sample_size;
+		b.h->cov_block_len = (uint8_t)conf.block_len;
+		b.h->cov_period_unit = (uint8_t)conf.period;
+	}
+	/* the read-mostly tables, published as cmd.c does at start */
+	if (obs_tables_init(1) != 0)
+		return 1;
+	if (scan_file != NULL) {
+		struct obs_scanner_tab *st = obs_scanner_build(scan_file, yerr, sizeof(yerr));
+
+		if (st == NULL || obs_tables_swap(OBS_TABLE_SCANNER, st, obs_scanner_free) != 0) {
+			fprintf(stderr, "burst_bench: scanner table: %s\n", yerr);
+			return 1;
+		}
+	}
+	if (excl_file != NULL) {
+		struct obs_exclude_tab *et = obs_exclude_build(&excl_file, 1, yerr, sizeof(yerr));
+
+		if (et == NULL || obs_tables_swap(OBS_TABLE_EXCLUDE, et, obs_exclude_free) != 0) {
+			fprintf(stderr, "burst_bench: exclude table: %s\n", yerr);
+			return 1;
+		}
+	}
+	obs_tables_online(0);
 	b.h->epoch_ns = (uint64_t)epoch_ms * 1000000u;
 	if (posix_memalign((void **)&b.w, RTE_CACHE_LINE_SIZE, sizeof(*b.w)) != 0 ||
 	    obs_worker_init(b.w, 0, b.h, b.h->epoch_ns, tel, BB_BURST) != 0)
@@ -425,16 +542,17 @@ int main(int argc, char **argv)
 	for (k = 0; k < BB_S_N; k++) {
 		double v = med_stage[k];
 
+		if ((k == BB_S_EXCL && excl_file == NULL) || (k == BB_S_SCAN && scan_file == NULL) ||
+		    (k == BB_S_COV && !b.w->cov_on) || (k == BB_S_EVENT && !b.w->ev_on)) {
+			printf("bb stage.%s n/a\n", bb_stage_name[k]);
+			continue;
+		}
 		printf("bb stage.%s %.1f\n", bb_stage_name[k], v);
 		sum += v;
 	}
-	/* TODO(#3, #4, #5): when the stages land, time them here by calling the worker's
-	 * own functions (scanner/exclude rte_lpm bulk, RESIP rte_hash bulk, coverage cell,
-	 * Hyperscan) on the same meta[] — and drop them from this list. */
-	printf("bb stage.exclude_lpm n/a\n");
-	printf("bb stage.scanner_lpm n/a\n");
+	/* TODO(#4): the RESIP rte_hash bulk lookup once the worker has it; payload: the
+	 * mix has no payload packets (Hyperscan runs on payload only, worker.c) */
 	printf("bb stage.resip_lookup n/a\n");
-	printf("bb stage.coverage n/a\n");
 	printf("bb stage.payload n/a\n");
 	printf("bb stage_sum %.1f\n", sum);
 	printf("bb minimal %.1f\n", med_stage[BB_S_PARSE] + med_stage[BB_S_TEL] +

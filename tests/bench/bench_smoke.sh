@@ -12,11 +12,12 @@ rc=$?
 missing=0
 for row in 'I/O ceiling: rxdrop' 'full pipeline, live: obscura-dp Mpps' \
 	'full pipeline, live: Mpps per worker CPU-second' 'full pipeline, live: cycles/packet' \
-	'minimal pipeline, live' 'lost_updates during the live run' \
+	'lost_updates during the live run' \
 	'micro: obs_worker_burst() cycles/packet' 'micro: Mpps per core' \
 	'micro stage: parse' 'micro stage: tel_map' 'micro stage: time_counters' \
 	'micro stage: exclude_lpm' 'micro stage: scanner_lpm' 'micro stage: resip_lookup' \
-	'micro stage: coverage' 'micro stage: src_record' 'micro stage: payload' \
+	'micro stage: coverage' 'micro stage: src_record' 'micro stage: events' \
+	'micro stage: payload' 'micro: sum of the stages' \
 	'micro stage: free' 'I/O ceiling per core' 'minimal pipeline per core' 'memory: cp store per M' \
 	'memory: exchange per M' 'memory: coverage cells' 'memory: RESIP table'; do
 	grep -qF "| $row" "$out" || { echo "FAIL: row missing: $row"; missing=1; }
