@@ -773,7 +773,6 @@ void cp_cmd_scan_ports(struct cp *cp, json_t *args, struct cp_reply *r)
 
 void cp_cmd_scan_params(struct cp *cp, json_t *args, struct cp_reply *r)
 {
-	(void)cp;
 	(void)args;
 	if (!cp_scan_ready(r))
 		return;
@@ -787,11 +786,17 @@ void cp_cmd_scan_params(struct cp *cp, json_t *args, struct cp_reply *r)
 		"scanner_error", cp_scan.scanner_error[0] ? json_string(cp_scan.scanner_error) : json_null(),
 		"overridable", "alpha n m jstar sstar from to (L and the sample cap are fixed by the dataplane's cells)",
 		"geo", cp_scan.geo ? json_true() : json_false(),
-		"drain", "epochs", (json_int_t)cp_scan.drains,
+		"drain_cells", "epochs", (json_int_t)cp_scan.drains,
 		"mean_ms", cp_scan.drains ? cp_scan.drain_ns_sum / 1e6 / (double)cp_scan.drains : 0.0,
 		"max_ms", cp_scan.drain_ns_max / 1e6, "records", (json_int_t)cp_scan.drain_records,
 		"analyses", (json_int_t)cp_scan.analyses);
 	json_object_set_new(r->data, "bad_records", json_integer((json_int_t)cp_scan.bad_records));
+	/* the whole drain per epoch (drain.c: copy, journal + sync, every consumer, release) */
+	json_object_set_new(r->data, "drain_epoch", json_pack("{s:I, s:f, s:f}",
+		"epochs", (json_int_t)cp->drain.drain_epochs,
+		"mean_ms", cp->drain.drain_epochs ?
+			cp->drain.drain_ns_total / 1e6 / (double)cp->drain.drain_epochs : 0.0,
+		"max_ms", cp->drain.drain_ns_max / 1e6));
 }
 
 void cp_cmd_scan_cells(struct cp *cp, json_t *args, struct cp_reply *r)

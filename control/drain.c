@@ -246,7 +246,7 @@ static int cp_drain_map(struct cp_drain *d, struct obx_header *h, const char *na
 {
 	struct cp_pending p[OBX_MAX_WORKERS * OBX_SLOTS];
 	uint32_t n = 0, n_workers = h->n_workers;
-	uint64_t now_wall;
+	uint64_t now_wall, t0 = cp_mono_ns();
 	int ret = 0, applied = 0;
 
 	*left = 0;
@@ -359,6 +359,14 @@ static int cp_drain_map(struct cp_drain *d, struct obx_header *h, const char *na
 		cp_slot_release(h, sh);
 	}
 	d->last_drain_wall_ns = now_wall;
+	if (applied > 0) {
+		uint64_t dt = cp_mono_ns() - t0;
+
+		d->drain_ns_total += dt;
+		d->drain_epochs += (uint64_t)applied;
+		if (dt / (uint64_t)applied > d->drain_ns_max)
+			d->drain_ns_max = dt / (uint64_t)applied;
+	}
 	goto out_free;
 
 out_stop:

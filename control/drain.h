@@ -60,6 +60,11 @@ struct cp_drain {
 	uint64_t prev_files;       /* .prev files drained and removed */
 	uint64_t journal_errors;
 	bool dirty;                /* store changed since the last snapshot */
+	/* drain time (CLOCK_MONOTONIC) of the passes that applied epochs: copy, journal +
+	 * sync, merge into the store (every consumer), clear, release */
+	uint64_t drain_ns_total;   /* sum over passes */
+	uint64_t drain_epochs;     /* epochs applied by those passes */
+	uint64_t drain_ns_max;     /* largest per-epoch time of one pass (pass time / epochs) */
 
 };
 
