@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <glob.h>
+#include <pthread.h>
 #include <cmocka.h>
 
 #include "dataplane/rules.h"
@@ -433,6 +434,66 @@ static void test_et_real(void **state)
 	globfree(&g);
 }
 
+/* obs_rules_set: one scratch per worker; workers scan the same database at once */
+struct worker_arg {
+	const struct obs_rules_set *set;
+	uint32_t id;
+	unsigned matches;
+};
+
+static void *worker_scan(void *p)
+{
+	struct worker_arg *a = p;
+	static const char sqli[] = "GET /?id=1 union select 1 HTTP/1.1";
+	static const char clean[] = "GET / HTTP/1.1";
+
+	for (int i = 0; i < 20000; i++) {
+		int n = obs_rules_scan(a->set->rules, a->set->scratch[a->id], (const uint8_t *)sqli,
+		                       sizeof(sqli) - 1, 6, 80, NULL, NULL);
+		int m = obs_rules_scan(a->set->rules, a->set->scratch[a->id], (const uint8_t *)clean,
+		                       sizeof(clean) - 1, 6, 80, NULL, NULL);
+
+		if (n == 1 && m == 0)
+			a->matches++;
+	}
+	return NULL;
+}
+
+static void test_rules_set(void **state)
+{
+	char err[256];
+	struct obs_rules *r = load_text(
+		"alert tcp any any -> any 80 (content:\"union\"; nocase; content:\"select\"; "
+		"nocase; distance:0; sid:900;)\n", NULL);
+	struct obs_rules_set *set;
+	pthread_t t[4];
+	struct worker_arg a[4];
+
+	(void)state;
+	assert_non_null(r);
+	set = obs_rules_set_new(r, 4, err, sizeof(err));
+	assert_non_null(set);
+	assert_int_equal(set->n_workers, 4);
+	for (uint32_t w = 0; w < 4; w++) {
+		assert_non_null(set->scratch[w]);
+		a[w] = (struct worker_arg){ set, w, 0 };
+		assert_int_equal(pthread_create(&t[w], NULL, worker_scan, &a[w]), 0);
+	}
+	for (uint32_t w = 0; w < 4; w++) {
+		pthread_join(t[w], NULL);
+		assert_int_equal(a[w].matches, 20000);
+	}
+	obs_rules_set_free(set);
+	/* an empty database: no scratch, scans match nothing */
+	set = obs_rules_set_new(load_text("", NULL), 2, err, sizeof(err));
+	assert_non_null(set);
+	assert_null(set->scratch[0]);
+	assert_int_equal(obs_rules_scan(set->rules, set->scratch[0], (const uint8_t *)"x", 1, 6, 80,
+	                                NULL, NULL), 0);
+	obs_rules_set_free(set);
+	obs_rules_set_free(NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -447,6 +508,7 @@ int main(void)
 		cmocka_unit_test(test_shipped_rules),
 		cmocka_unit_test(test_et_subset),
 		cmocka_unit_test(test_et_real),
+		cmocka_unit_test(test_rules_set),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
