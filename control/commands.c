@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cmd_life.h"
+#include "cmd_resip.h"
 #include "commands.h"
 #include "cmd_scan.h"
 #include "cmd_tables.h"
@@ -77,6 +78,20 @@ static const struct cp_cmd cp_commands[] = {
 	  "write Tables 2/3 (CSV, Markdown) and the SVG figures into DIR [--block B]" },
 	{ "tables.reload", cp_cmd_tables_reload, cp_args_tables_reload, CP_ACCESS_ADMIN, false,
 	  "rebuild the dataplane's scanner table from its file and swap it in (RCU)" },
+	{ "tables.status", cp_cmd_tables_status, NULL, CP_ACCESS_READ, false,
+	  "read-mostly tables: files, what is loaded (RESIP: the control plane's copy)" },
+	{ "resip.summary", cp_cmd_resip_summary, NULL, CP_ACCESS_READ, false,
+	  "RESIP traffic (SPEC B): packets, hosts, days, the table loaded" },
+	{ "resip.daily", cp_cmd_resip_daily, NULL, CP_ACCESS_READ, false,
+	  "distinct RESIP hosts and packets per UTC day (Fig. 4)" },
+	{ "resip.top", cp_cmd_resip_top, cp_args_resip_top, CP_ACCESS_READ, false,
+	  "top RESIP sources: packets, days observed, providers (Table 7)" },
+	{ "resip.ports", cp_cmd_resip_ports, cp_args_resip_ports, CP_ACCESS_READ, false,
+	  "RESIP packets per destination port, service and share (Table 8)" },
+	{ "resip.geo", cp_cmd_resip_geo, cp_args_resip_geo, CP_ACCESS_READ, false,
+	  "RESIP table geography [--country CC] [--by region|domain|org|sld] (Tables 3-6, A.1)" },
+	{ "resip.mismatch", cp_cmd_resip_mismatch, cp_args_resip_mismatch, CP_ACCESS_READ, false,
+	  "RESIP addresses whose GeoIP country and PTR ccTLD disagree [--country CC]" },
 	{ NULL, NULL, NULL, 0, false, NULL },
 };
 

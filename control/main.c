@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "cmd_life.h"
+#include "cmd_resip.h"
 #include "commands.h"
 #include "cmd_scan.h"
 #include "cp.h"
@@ -307,6 +308,8 @@ int main(int argc, char **argv)
 		goto out_store;
 	if (cp_life_module_init(&cp) != 0)
 		goto out_store;
+	if (cp_resip_module_init(&cp) != 0)   /* SPEC B: RESIP traffic, resip.* */
+		goto out_store;
 	ret = cp_mkdir_p(cp.conf.state_dir, 0750);
 	if (ret != 0) {
 		CP_ERR("cannot create control.state_dir %s: %s", cp.conf.state_dir, strerror(-ret));
@@ -342,6 +345,7 @@ out_journal:
 out_ctl:
 	cp_ctl_close(&ctl);
 out_store:
+	cp_resip_module_fini();
 	cp_life_module_fini();
 	cp_scan_module_fini();
 	cp_store_fini(&cp.store);

@@ -1,0 +1,530 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * resip.c — the control plane's RESIP traffic state (resip.h).
+ *
+ * Three open-addressing hashes of (u64 key -> u64 value): per source (addr ->
+ * RESIP packets, plus its day count), per (addr, day) -> packets, per
+ * (proto, port, day) -> packets.  Load at most 1/2; cp_resip_reserve() grows them
+ * before an epoch is applied, so adding never fails.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exchange.h"
+#include "resip.h"
+
+struct rh_ent {
+	uint64_t key;
+	uint64_t v0, v1;
+};
+
+struct rh {
+	struct rh_ent *e;
+	uint8_t *used;
+	size_t cap, n;            /* cap: power of two or 0 */
+};
+
+struct cp_resip {
+	struct rh src;            /* addr -> v0 packets, v1 days */
+	struct rh ad;             /* addr << 32 | day -> v0 packets */
+	struct rh pd;             /* proto << 48 | port << 32 | day -> v0 packets */
+	uint64_t packets, port_packets, src_records, port_records, bad_records;
+};
+
+static inline uint64_t rh_hash(uint64_t k)
+{
+	k ^= k >> 33; k *= 0xff51afd7ed558ccdull;
+	k ^= k >> 33; k *= 0xc4ceb9fe1a85ec53ull;
+	k ^= k >> 33;
+	return k;
+}
+
+static void rh_free(struct rh *h)
+{
+	free(h->e);
+	free(h->used);
+	memset(h, 0, sizeof(*h));
+}
+
+static struct rh_ent *rh_slot(const struct rh *h, uint64_t key, bool *found)
+{
+	size_t m = h->cap - 1, i = rh_hash(key) & m;
+
+	while (h->used[i]) {
+		if (h->e[i].key == key) {
+			*found = true;
+			return &h->e[i];
+		}
+		i = (i + 1) & m;
+	}
+	*found = false;
+	return &h->e[i];
+}
+
+static int rh_grow(struct rh *h, size_t want)
+{
+	size_t cap = h->cap ? h->cap : 64;
+	struct rh nh;
+
+	while (cap / 2 < want)
+		cap *= 2;
+	if (cap == h->cap)
+		return 0;
+	nh.cap = cap;
+	nh.n = 0;
+	nh.e = calloc(cap, sizeof(*nh.e));
+	nh.used = calloc(cap, 1);
+	if (nh.e == NULL || nh.used == NULL) {
+		free(nh.e);
+		free(nh.used);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < h->cap; i++) {
+		bool f;
+		struct rh_ent *d;
+
+		if (!h->used[i])
+			continue;
+		d = rh_slot(&nh, h->e[i].key, &f);
+		*d = h->e[i];
+		nh.used[d - nh.e] = 1;
+		nh.n++;
+	}
+	rh_free(h);
+	*h = nh;
+	return 0;
+}
+
+/* Find or insert (room reserved before); *isnew set. */
+static struct rh_ent *rh_get(struct rh *h, uint64_t key, bool *isnew)
+{
+	bool f;
+	struct rh_ent *e;
+
+	if (h->cap == 0 || (h->n + 1) > h->cap / 2)
+		if (rh_grow(h, h->n + 1) != 0)
+			return NULL;
+	e = rh_slot(h, key, &f);
+	*isnew = !f;
+	if (!f) {
+		e->key = key;
+		e->v0 = e->v1 = 0;
+		h->used[e - h->e] = 1;
+		h->n++;
+	}
+	return e;
+}
+
+static const struct rh_ent *rh_find(const struct rh *h, uint64_t key)
+{
+	bool f;
+	const struct rh_ent *e;
+
+	if (h->cap == 0)
+		return NULL;
+	e = rh_slot(h, key, &f);
+	return f ? e : NULL;
+}
+
+struct cp_resip *cp_resip_new(void)
+{
+	return calloc(1, sizeof(struct cp_resip));
+}
+
+void cp_resip_reset(struct cp_resip *r)
+{
+	rh_free(&r->src);
+	rh_free(&r->ad);
+	rh_free(&r->pd);
+	r->packets = r->port_packets = r->src_records = r->port_records = r->bad_records = 0;
+}
+
+void cp_resip_free(struct cp_resip *r)
+{
+	if (r == NULL)
+		return;
+	cp_resip_reset(r);
+	free(r);
+}
+
+int cp_resip_reserve(struct cp_resip *r, uint32_t n)
+{
+	if (rh_grow(&r->src, r->src.n + n) != 0 || rh_grow(&r->ad, r->ad.n + n) != 0 ||
+	    rh_grow(&r->pd, r->pd.n + n) != 0)
+		return -ENOMEM;
+	return 0;
+}
+
+int cp_resip_add_src(struct cp_resip *r, uint32_t addr, uint32_t hour, uint32_t flags,
+                     uint64_t packets, uint64_t resip_packets)
+{
+	struct rh_ent *s, *d;
+	bool nd, ns;
+
+	if (!(flags & OBX_SRC_F_RESIP)) {
+		if (resip_packets != 0) {
+			r->bad_records++;
+			return -EINVAL;
+		}
+		return 0;
+	}
+	r->src_records++;
+	if (resip_packets == 0 || resip_packets > packets) {
+		r->bad_records++;
+		return -EINVAL;
+	}
+	d = rh_get(&r->ad, (uint64_t)addr << 32 | (hour / 24u), &nd);
+	s = rh_get(&r->src, addr, &ns);
+	if (d == NULL || s == NULL)
+		return -ENOMEM;    /* not reached after cp_resip_reserve() */
+	d->v0 += resip_packets;
+	s->v0 += resip_packets;
+	if (nd)
+		s->v1++;
+	r->packets += resip_packets;
+	return 0;
+}
+
+int cp_resip_add_port(struct cp_resip *r, uint8_t proto, uint16_t port, uint32_t day,
+                      uint64_t packets)
+{
+	struct rh_ent *e;
+	bool nw;
+
+	if (packets == 0 || proto >= OBX_P_N ||
+	    (port != 0 && proto != OBX_P_TCP && proto != OBX_P_UDP)) {
+		r->bad_records++;
+		return -EINVAL;
+	}
+	r->port_records++;
+	e = rh_get(&r->pd, (uint64_t)proto << 48 | (uint64_t)port << 32 | day, &nw);
+	if (e == NULL)
+		return -ENOMEM;
+	e->v0 += packets;
+	r->port_packets += packets;
+	return 0;
+}
+
+static int cmp_day(const void *a, const void *b)
+{
+	const struct cp_resip_day *x = a, *y = b;
+
+	return x->day < y->day ? -1 : x->day > y->day;
+}
+
+int cp_resip_daily(const struct cp_resip *r, struct cp_resip_day **out, size_t *n)
+{
+	struct rh days = { 0 };
+	struct cp_resip_day *d;
+	size_t k = 0;
+
+	*out = NULL;
+	*n = 0;
+	for (size_t i = 0; i < r->ad.cap; i++) {
+		struct rh_ent *e;
+		bool nw;
+
+		if (!r->ad.used[i])
+			continue;
+		e = rh_get(&days, (uint32_t)r->ad.e[i].key, &nw);
+		if (e == NULL) {
+			rh_free(&days);
+			return -ENOMEM;
+		}
+		e->v0++;
+		e->v1 += r->ad.e[i].v0;
+	}
+	d = calloc(days.n ? days.n : 1, sizeof(*d));
+	if (d == NULL) {
+		rh_free(&days);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < days.cap; i++)
+		if (days.used[i]) {
+			d[k].day = (uint32_t)days.e[i].key;
+			d[k].hosts = days.e[i].v0;
+			d[k].packets = days.e[i].v1;
+			k++;
+		}
+	rh_free(&days);
+	qsort(d, k, sizeof(*d), cmp_day);
+	*out = d;
+	*n = k;
+	return 0;
+}
+
+static int cmp_src(const void *a, const void *b)
+{
+	const struct cp_resip_src *x = a, *y = b;
+
+	if (x->packets != y->packets)
+		return x->packets > y->packets ? -1 : 1;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+int cp_resip_top(const struct cp_resip *r, size_t n_max, struct cp_resip_src **out, size_t *n)
+{
+	struct cp_resip_src *s = calloc(r->src.n ? r->src.n : 1, sizeof(*s));
+	size_t k = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (s == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < r->src.cap; i++)
+		if (r->src.used[i]) {
+			s[k].addr = (uint32_t)r->src.e[i].key;
+			s[k].packets = r->src.e[i].v0;
+			s[k].days = (uint32_t)r->src.e[i].v1;
+			s[k].first_day = UINT32_MAX;
+			k++;
+		}
+	qsort(s, k, sizeof(*s), cmp_src);
+	if (n_max != 0 && k > n_max)
+		k = n_max;
+	/* first/last day of the sources kept: one pass over (addr, day) */
+	if (k > 0 && k <= 4096) {
+		for (size_t i = 0; i < r->ad.cap; i++) {
+			uint32_t a, d;
+
+			if (!r->ad.used[i])
+				continue;
+			a = (uint32_t)(r->ad.e[i].key >> 32);
+			d = (uint32_t)r->ad.e[i].key;
+			for (size_t j = 0; j < k; j++)
+				if (s[j].addr == a) {
+					if (d < s[j].first_day)
+						s[j].first_day = d;
+					if (d > s[j].last_day)
+						s[j].last_day = d;
+					break;
+				}
+		}
+	}
+	*out = s;
+	*n = k;
+	return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int cp_resip_src_days(const struct cp_resip *r, uint32_t addr, uint32_t **days, size_t *n)
+{
+	const struct rh_ent *s = rh_find(&r->src, addr);
+	uint32_t *d;
+	size_t k = 0;
+
+	*days = NULL;
+	*n = 0;
+	if (s == NULL)
+		return 0;
+	d = calloc(s->v1 ? s->v1 : 1, sizeof(*d));
+	if (d == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < r->ad.cap && k < s->v1; i++)
+		if (r->ad.used[i] && (uint32_t)(r->ad.e[i].key >> 32) == addr)
+			d[k++] = (uint32_t)r->ad.e[i].key;
+	qsort(d, k, sizeof(*d), cmp_u32);
+	*days = d;
+	*n = k;
+	return 0;
+}
+
+static int cmp_port(const void *a, const void *b)
+{
+	const struct cp_resip_port *x = a, *y = b;
+
+	if (x->packets != y->packets)
+		return x->packets > y->packets ? -1 : 1;
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
+	return x->port < y->port ? -1 : x->port > y->port;
+}
+
+int cp_resip_ports(const struct cp_resip *r, size_t n_max, struct cp_resip_port **out,
+                   size_t *n)
+{
+	struct rh ports = { 0 };
+	struct cp_resip_port *p;
+	size_t k = 0;
+
+	*out = NULL;
+	*n = 0;
+	for (size_t i = 0; i < r->pd.cap; i++) {
+		struct rh_ent *e;
+		bool nw;
+
+		if (!r->pd.used[i])
+			continue;
+		e = rh_get(&ports, r->pd.e[i].key >> 32, &nw);
+		if (e == NULL) {
+			rh_free(&ports);
+			return -ENOMEM;
+		}
+		e->v0 += r->pd.e[i].v0;
+		e->v1++;
+	}
+	p = calloc(ports.n ? ports.n : 1, sizeof(*p));
+	if (p == NULL) {
+		rh_free(&ports);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < ports.cap; i++)
+		if (ports.used[i]) {
+			p[k].proto = (uint8_t)(ports.e[i].key >> 16);
+			p[k].port = (uint16_t)ports.e[i].key;
+			p[k].packets = ports.e[i].v0;
+			p[k].days = (uint32_t)ports.e[i].v1;
+			k++;
+		}
+	rh_free(&ports);
+	qsort(p, k, sizeof(*p), cmp_port);
+	if (n_max != 0 && k > n_max)
+		k = n_max;
+	*out = p;
+	*n = k;
+	return 0;
+}
+
+uint64_t cp_resip_port_day(const struct cp_resip *r, uint8_t proto, uint16_t port, uint32_t day)
+{
+	const struct rh_ent *e = rh_find(&r->pd, (uint64_t)proto << 48 | (uint64_t)port << 32 | day);
+
+	return e ? e->v0 : 0;
+}
+
+void cp_resip_totals(const struct cp_resip *r, struct cp_resip_totals *t)
+{
+	struct cp_resip_day *d;
+	size_t n;
+
+	memset(t, 0, sizeof(*t));
+	t->packets = r->packets;
+	t->hosts = r->src.n;
+	t->host_days = r->ad.n;
+	t->port_packets = r->port_packets;
+	t->src_records = r->src_records;
+	t->port_records = r->port_records;
+	t->bad_records = r->bad_records;
+	if (cp_resip_daily(r, &d, &n) == 0) {
+		t->days = n;
+		free(d);
+	}
+}
+
+size_t cp_resip_mem(const struct cp_resip *r)
+{
+	return (r->src.cap + r->ad.cap + r->pd.cap) * (sizeof(struct rh_ent) + 1) + sizeof(*r);
+}
+
+/* ---- snapshot: "RSP1", 5 counters, then per hash n and n x (key, v0, v1) ---- */
+
+#define RSP_MAGIC 0x31505352u   /* "RSP1" */
+
+int cp_resip_save(const struct cp_resip *r, uint8_t **buf, size_t *len)
+{
+	const struct rh *hs[3] = { &r->src, &r->ad, &r->pd };
+	size_t sz = 4 + 5 * 8, off = 0;
+	uint8_t *p;
+	uint32_t magic = RSP_MAGIC;
+	uint64_t cnt[5] = { r->packets, r->port_packets, r->src_records, r->port_records,
+	                    r->bad_records };
+
+	for (int k = 0; k < 3; k++)
+		sz += 8 + hs[k]->n * sizeof(struct rh_ent);
+	p = malloc(sz);
+	if (p == NULL)
+		return -ENOMEM;
+	memcpy(p, &magic, 4);
+	off = 4;
+	memcpy(p + off, cnt, sizeof(cnt));
+	off += sizeof(cnt);
+	for (int k = 0; k < 3; k++) {
+		uint64_t n = hs[k]->n;
+
+		memcpy(p + off, &n, 8);
+		off += 8;
+		for (size_t i = 0; i < hs[k]->cap; i++)
+			if (hs[k]->used[i]) {
+				memcpy(p + off, &hs[k]->e[i], sizeof(struct rh_ent));
+				off += sizeof(struct rh_ent);
+			}
+	}
+	*buf = p;
+	*len = off;
+	return 0;
+}
+
+int cp_resip_load(struct cp_resip *r, const uint8_t *p, size_t len, char *err, size_t errlen)
+{
+	struct rh *hs[3] = { &r->src, &r->ad, &r->pd };
+	uint32_t magic;
+	uint64_t cnt[5];
+	size_t off = 0;
+
+	cp_resip_reset(r);
+	if (len < 4 + sizeof(cnt)) {
+		snprintf(err, errlen, "resip section: %zu bytes, too short", len);
+		return -EBADMSG;
+	}
+	memcpy(&magic, p, 4);
+	if (magic != RSP_MAGIC) {
+		snprintf(err, errlen, "resip section: bad magic 0x%08x", magic);
+		return -EBADMSG;
+	}
+	memcpy(cnt, p + 4, sizeof(cnt));
+	off = 4 + sizeof(cnt);
+	for (int k = 0; k < 3; k++) {
+		uint64_t n;
+
+		if (len - off < 8)
+			goto short_;
+		memcpy(&n, p + off, 8);
+		off += 8;
+		if (n > (len - off) / sizeof(struct rh_ent))
+			goto short_;
+		if (rh_grow(hs[k], (size_t)n) != 0) {
+			cp_resip_reset(r);
+			snprintf(err, errlen, "resip section: out of memory");
+			return -ENOMEM;
+		}
+		for (uint64_t i = 0; i < n; i++) {
+			struct rh_ent e;
+			struct rh_ent *d;
+			bool nw;
+
+			memcpy(&e, p + off, sizeof(e));
+			off += sizeof(e);
+			d = rh_get(hs[k], e.key, &nw);
+			if (d == NULL || !nw || e.v0 == 0) {
+				cp_resip_reset(r);
+				snprintf(err, errlen, "resip section: %s entry %llu",
+				         d == NULL ? "no memory for" : "duplicate or empty",
+				         (unsigned long long)i);
+				return d == NULL ? -ENOMEM : -EBADMSG;
+			}
+			d->v0 = e.v0;
+			d->v1 = e.v1;
+		}
+	}
+	if (off != len)
+		goto short_;
+	r->packets = cnt[0];
+	r->port_packets = cnt[1];
+	r->src_records = cnt[2];
+	r->port_records = cnt[3];
+	r->bad_records = cnt[4];
+	return 0;
+short_:
+	cp_resip_reset(r);
+	snprintf(err, errlen, "resip section: length %zu does not match its counts", len);
+	return -EBADMSG;
+}
