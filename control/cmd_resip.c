@@ -435,7 +435,7 @@ void cp_cmd_resip_ports(struct cp *cp, json_t *args, struct cp_reply *r)
 	a = json_array();
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(a, json_pack("{s:s, s:i, s:s, s:o, s:f, s:o}",
-			"proto", proto_names[p[i].proto], (int)p[i].port,
+			"proto", proto_names[p[i].proto], "port", (int)p[i].port,
 			"service", service_name(p[i].proto, p[i].port),
 			"packets", cp_json_u64(p[i].packets),
 			"share", share(p[i].packets, t.port_packets),

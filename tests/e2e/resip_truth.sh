@@ -1,0 +1,216 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# resip_truth.sh OBSCURA_GEN OBSCURA_DP OBSCURA_CP OBSCURACTL
+#
+# SPEC.md B end to end: obscura-gen writes telescope traffic and a RESIP table for its
+# residential sources (windows around, before and inside their traffic, multi-provider
+# addresses with a gap, duplicates, listed addresses that never send) with the exact
+# SPEC B1 answers; obscura-dp --replay feeds it through the exchange to obscura-cp, and
+# `obscuractl --json resip summary/daily/top 0/ports 0` must equal the truth:
+#   1. window check on;  2. window check off (resip.window_check: false);
+#   3. the pcap replayed 6 times while `tables reload resip` runs in a loop and bad
+#      tables are offered (malformed line, missing file, corrupt MMDB, empty file): each
+#      refused with a clear error, the old table kept, totals still exact (x6);
+#   4. the report's RESIP files exist and Table 7 / Table 8 agree with the commands.
+set -uo pipefail
+gen=$(realpath "$1") dp=$(realpath "$2") cp=$(realpath "$3") ctl=$(realpath "$4")
+here=$(cd "$(dirname "$0")" && pwd)
+py=/usr/bin/python3
+tmp=$(mktemp -d /tmp/obscura-resip.XXXXXX)
+prefix=obs-resip-$$
+cp_pid= dp_pid=
+cleanup() {
+	[ -n "$dp_pid" ] && kill "$dp_pid" 2>/dev/null && wait "$dp_pid" 2>/dev/null
+	[ -n "$cp_pid" ] && kill "$cp_pid" 2>/dev/null && wait "$cp_pid" 2>/dev/null
+	rm -rf "$tmp" /var/run/dpdk/"$prefix"* /run/dpdk/"$prefix"* 2>/dev/null
+}
+trap cleanup EXIT
+fail() {
+	echo "FAIL: $*"
+	for f in "$tmp"/*/*.log "$tmp"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -25 "$f"; }; done
+	exit 1
+}
+
+"$gen" --packets 200000 --seed 11 --start 2024-03-01T00:00:00Z --span 45d \
+	--sensor east=198.18.0.0/24 --sensor west=198.18.16.0/24 \
+	--mix background=0.3,backscatter=0.1,mirai=0.1,scanner=0.2,resip=0.25,payload=0.05 \
+	--backwards-share 0.001 --out "$tmp/traffic.pcap" --truth "$tmp/truth.json" \
+	--resip-table "$tmp/resip.csv" --quiet || fail "obscura-gen"
+"$py" - "$tmp/truth.json" <<'PY' || fail "the truth lacks the cases this test is about"
+import json, sys
+t = json.load(open(sys.argv[1]))["resip"]
+w, n = t["window_check"], t["no_window_check"]
+assert w["packets"] > 1000 and n["packets"] > w["packets"], "window check must matter"
+assert any(len(s["providers"]) > 1 for s in w["sources"]), "multi-provider addresses"
+assert len(w["daily"]) > 10
+print("truth: %d RESIP packets with the window check, %d without; %d rows"
+      % (w["packets"], n["packets"], t["rows"]))
+PY
+
+conf() {   # conf DIR WINDOW_CHECK TABLE
+	mkdir -p "$1/state"
+	cat >"$1/obscura.yaml" <<EOC
+dataplane:
+  workers: 2
+  hugepages: no
+  file_prefix: $prefix
+telescope:
+  sensors:
+    - name: east
+      prefixes: [198.18.0.0/24]
+    - name: west
+      prefixes: [198.18.16.0/24]
+exchange:
+  path: $1/exchange
+  epoch_ms: 1000
+  drain_wait_s: 5
+control:
+  state_dir: $1/state
+  socket: $1/ctl.sock
+  socket_ro: ""
+  socket_group: ""
+  user: ""
+resip:
+  table: $3
+  window_check: $2
+EOC
+}
+start_cp() {
+	"$cp" -c "$1/obscura.yaml" >"$1/cp.log" 2>&1 &
+	cp_pid=$!
+	local up=0
+	for _ in $(seq 300); do
+		kill -0 "$cp_pid" 2>/dev/null || fail "obscura-cp exited at start"
+		"$ctl" -t 5 -c "$1/obscura.yaml" status >/dev/null 2>&1 && { up=1; break; }
+		sleep 0.1
+	done
+	[ $up = 1 ] || fail "obscura-cp socket not up within 30 s"
+}
+stop_cp() {
+	kill -TERM "$cp_pid"; wait "$cp_pid"; local rc=$?; cp_pid=
+	[ "$rc" = 0 ] || fail "obscura-cp exit $rc after SIGTERM"
+}
+compare() {   # compare DIR MODE K
+	local c=("$ctl" -t 60 -c "$1/obscura.yaml" --json)
+	"${c[@]}" resip summary >"$1/summary.json" 2>>"$1/ctl.log" || fail "$2: resip summary"
+	"${c[@]}" resip daily >"$1/daily.json" 2>>"$1/ctl.log" || fail "$2: resip daily"
+	"${c[@]}" resip top 0 >"$1/top.json" 2>>"$1/ctl.log" || fail "$2: resip top 0"
+	"${c[@]}" resip ports 0 >"$1/ports.json" 2>>"$1/ctl.log" || fail "$2: resip ports 0"
+	"$py" "$here/resip_compare.py" "$1/summary.json" "$1/daily.json" "$1/top.json" \
+		"$1/ports.json" "$tmp/truth.json" "$2" "$3" || fail "$2: the appliance differs from the truth"
+}
+
+# 1, 2: one replay each, window check on and off
+for mode in window_check no_window_check; do
+	d=$tmp/$mode
+	wc=true; [ $mode = no_window_check ] && wc=false
+	conf "$d" $wc "$tmp/resip.csv"
+	start_cp "$d"
+	timeout 600 "$dp" -c "$d/obscura.yaml" --replay "$tmp/traffic.pcap" --drain-timeout 120 \
+		>"$d/dp.log" 2>&1 || fail "$mode: obscura-dp --replay exit $?"
+	compare "$d" $mode 1
+	# 4. the report (window check on only)
+	if [ $mode = window_check ]; then
+		"$ctl" -t 60 -c "$d/obscura.yaml" --json report.write "$d/report" >"$d/report.json" \
+			2>>"$d/ctl.log" || fail "report.write"
+		for f in resip_table3_regions.csv resip_tableA1_regions.md resip_table4_domains.csv \
+			resip_table5_orgs.csv resip_table6_sld.md resip_table7_top_sources.csv \
+			resip_table7_top_sources.md resip_table8_ports.csv resip_table8_ports.md \
+			resip_fig4_daily_hosts.svg resip_fig5_top_timeline.svg resip_fig6_port_day.svg; do
+			[ -s "$d/report/$f" ] || fail "report: $f missing or empty"
+		done
+		"$py" - "$d/report" "$d/top.json" "$d/ports.json" <<'PY' || fail "report tables differ from the commands"
+import csv, json, sys, xml.dom.minidom
+d = sys.argv[1]
+top, ports = json.load(open(sys.argv[2])), json.load(open(sys.argv[3]))
+t7 = list(csv.DictReader(open(d + "/resip_table7_top_sources.csv")))
+assert [(r["address"], int(r["packets"]), int(r["days"])) for r in t7] == \
+       [(s["addr"], s["packets"], s["days"]) for s in top[:20]], "Table 7"
+t8 = list(csv.DictReader(open(d + "/resip_table8_ports.csv")))
+assert [(r["proto"], int(r["port"]), int(r["packets"])) for r in t8] == \
+       [(p["proto"], p["port"], p["packets"]) for p in ports[:20]], "Table 8"
+for f in ("resip_fig4_daily_hosts.svg", "resip_fig5_top_timeline.svg", "resip_fig6_port_day.svg"):
+    xml.dom.minidom.parse(d + "/" + f)      # well-formed
+print("report: Tables 7 and 8 equal the commands; figures are well-formed SVG")
+PY
+	fi
+	stop_cp
+done
+
+# 3. reloads during a replay (the pcap 6 times), and bad tables refused
+d=$tmp/reload
+mkdir -p "$d"
+cp "$tmp/resip.csv" "$d/resip.csv"
+conf "$d" true "$d/resip.csv"
+start_cp "$d"
+reps=()
+for _ in 1 2 3 4 5 6; do reps+=("$tmp/traffic.pcap"); done
+"$dp" -c "$d/obscura.yaml" --replay "${reps[@]}" --drain-timeout 120 >"$d/dp.log" 2>&1 &
+dp_pid=$!
+c=("$ctl" -t 30 -c "$d/obscura.yaml")
+for _ in $(seq 100); do
+	"${c[@]}" tables reload resip >/dev/null 2>&1 && break
+	kill -0 "$dp_pid" 2>/dev/null || break
+	sleep 0.05
+done
+ok=0 bad=0
+badcase() {   # badcase NAME: the configured file is bad now; the reload must be refused
+	local out
+	if out=$("${c[@]}" tables reload resip 2>&1); then
+		fail "reload with $1 accepted: $out"
+	fi
+	echo "  $1: $out" | head -c 300; echo
+	echo "$out" | grep -q "old table kept" || fail "reload with $1: no clear error: $out"
+	bad=$((bad + 1))
+}
+i=0
+while kill -0 "$dp_pid" 2>/dev/null && [ $i -lt 400 ]; do
+	i=$((i + 1))
+	if "${c[@]}" tables reload resip >>"$d/reload.log" 2>&1; then
+		ok=$((ok + 1))
+	else
+		kill -0 "$dp_pid" 2>/dev/null && ! grep -q "no running dataplane" "$d/reload.log" && \
+			fail "good reload refused: $(tail -1 "$d/reload.log")"
+		break
+	fi
+	if [ $bad = 0 ] && [ $ok -ge 2 ]; then
+		mv "$d/resip.csv" "$d/good.csv"
+		{ head -3 "$d/good.csv"; echo "1.2.3.999,ProxyAlpha,2024-01-01,2024-02-01"; } >"$d/resip.csv"
+		badcase "a malformed line"
+		rm -f "$d/resip.csv"
+		badcase "a missing file"
+		printf 'garbage\x00\x01\x02\xab\xcd\xefMaxMind.com\x01\x02' >"$d/resip.csv"
+		badcase "a corrupt MMDB"
+		: >"$d/resip.csv"
+		badcase "an empty file"
+		mv "$d/good.csv" "$d/resip.csv"
+	fi
+done
+wait "$dp_pid"; rc=$?; dp_pid=
+[ $rc = 0 ] || fail "reload: obscura-dp --replay exit $rc"
+echo "reload: $ok good reloads during the replay, $bad bad tables refused"
+[ $ok -ge 1 ] || fail "no reload happened during the replay (replay too short?)"
+[ $bad = 4 ] || fail "the bad tables were not all offered during the replay"
+grep -q "old table kept" "$d/dp.log" || fail "the dataplane log does not say the old table was kept"
+compare "$d" window_check 6
+# the control plane's copy refused the bad files too and still has the table
+"${c[@]}" --json tables status >"$d/tables.json" || fail "tables status"
+"$py" - "$d/tables.json" <<'PY' || fail "tables status"
+import json, sys
+rows = {r["table"]: r for r in json.load(open(sys.argv[1]))}
+r = rows["resip"]
+assert r["loaded"] and r["addresses"] > 0 and r["error"] == "", r
+print("tables status: resip %d addresses, %d providers" % (r["addresses"], r["providers"]))
+PY
+stop_cp
+
+# bad CLI arguments: clear errors
+conf "$tmp/cli" true "$tmp/resip.csv"
+start_cp "$tmp/cli"
+out=$("$ctl" -c "$tmp/cli/obscura.yaml" resip geo --by nonsense 2>&1) && fail "resip geo --by nonsense accepted"
+echo "$out" | grep -q "region|domain|org|sld" || fail "resip geo --by nonsense: $out"
+out=$("$ctl" -c "$tmp/cli/obscura.yaml" resip geo --country JPN 2>&1) && fail "--country JPN accepted"
+echo "$out" | grep -q "two letters" || fail "resip geo --country JPN: $out"
+out=$("$ctl" -c "$tmp/cli/obscura.yaml" resip top x 2>&1) && fail "resip top x accepted"
+stop_cp
+echo "PASS"
