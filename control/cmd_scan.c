@@ -337,6 +337,7 @@ static const char *cp_scan_scanner(void *ctx, uint32_t block, uint8_t len)
 const struct cp_arg cp_args_scan_list[] = {
 	CP_SCAN_OPT("class", "routine|semi-routine|ad-hoc|unclassified|none"),
 	CP_SCAN_OPT("all", "also blocks that are not continuous scanners"),
+	CP_SCAN_OPT("periods", "with each block's port sets (wide-area periods)"),
 	CP_SCAN_WORDS
 };
 const struct cp_arg cp_args_scan_show[] = {
@@ -361,7 +362,7 @@ const struct cp_arg cp_args_scan_report[] = {
 
 struct cp_scan_q {
 	struct scan_params p;
-	bool have_class, all;
+	bool have_class, all, periods;
 	enum scan_class cls;
 	const char *block;      /* scan.show / scan.cells / report heatmap */
 	long top;
@@ -437,6 +438,8 @@ static int cp_scan_set(struct cp_scan_q *q, const char *name, const char *v, str
 			q->top = (long)d;
 	} else if (strcmp(name, "all") == 0) {
 		q->all = true;
+	} else if (strcmp(name, "periods") == 0) {
+		q->periods = true;
 	} else if (strcmp(name, "block") == 0) {
 		q->block = v;
 	} else if (strcmp(name, "L") == 0 || strcmp(name, "l") == 0) {
@@ -490,7 +493,8 @@ static int cp_scan_args(json_t *args, const struct cp_arg *spec, const char *pos
 				q->dir = json_string_value(v);
 				continue;
 			}
-			if (strcmp(decl[i], "all") == 0 && strcmp(json_string_value(v), "false") == 0)
+			if ((strcmp(decl[i], "all") == 0 || strcmp(decl[i], "periods") == 0) &&
+			    strcmp(json_string_value(v), "false") == 0)
 				continue;
 			if (decl[i][0] == 'w' && decl[i][1] >= '0' && decl[i][1] <= '9') {
 				cp_reply_err(r, CP_E_BAD_ARGS, "'%s': give options as --NAME VALUE words "
@@ -528,8 +532,8 @@ static int cp_scan_args(json_t *args, const struct cp_arg *spec, const char *pos
 				cp_reply_err(r, CP_E_BAD_ARGS, "unexpected word '%s' (options are --NAME VALUE)", w);
 				return -1;
 			}
-			if (strcmp(w + 2, "all") == 0) {
-				q->all = true;
+			if (strcmp(w + 2, "all") == 0 || strcmp(w + 2, "periods") == 0) {
+				cp_scan_set(q, w + 2, "true", r);
 				continue;
 			}
 			if (i + 1 >= nw) {
@@ -629,7 +633,7 @@ static json_t *cp_scan_jparams(const struct scan_params *p)
 		"block_len_fixed", 1);
 }
 
-static json_t *cp_scan_jrow(const struct scan_block *b)
+static json_t *cp_scan_jrow(const struct scan_block *b, bool with_periods)
 {
 	char b24[24];
 	json_t *o, *periods = json_array();
@@ -656,6 +660,8 @@ static json_t *cp_scan_jrow(const struct scan_block *b)
 		"syns", (json_int_t)b->syns, "mirai", (json_int_t)b->mirai,
 		"mirai_share", b->mirai_share,
 		"gamma", json_null(), "partial", b->partial, "periods", periods);
+	if (!with_periods)
+		json_object_del(o, "periods");
 	return o;
 }
 
@@ -699,7 +705,7 @@ void cp_cmd_scan_list(struct cp *cp, json_t *args, struct cp_reply *r)
 		const struct scan_block *b = &res.blocks[i];
 		if (q.have_class ? b->cls != q.cls : (!q.all && b->cls == SCAN_C_NONE))
 			continue;
-		json_array_append_new(rows, cp_scan_jrow(b));
+		json_array_append_new(rows, cp_scan_jrow(b, q.periods));
 	}
 	r->data = json_pack("{s:o, s:b, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I}, s:o}",
 		"params", cp_scan_jparams(&res.p), "partial", res.partial,

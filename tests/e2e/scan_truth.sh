@@ -121,7 +121,7 @@ ctl --json scan cells >"$tmp/cells.json" 2>>"$tmp/ctl.log" || fail "obscuractl s
 check() {   # check NAME "OVERRIDE WORDS" "REFERENCE ARGS" [TRUTH]
 	local name=$1 words=$2 rargs=$3 truth=${4:-}
 	# shellcheck disable=SC2086
-	ctl --json scan list --all $words >"$tmp/list-$name.json" 2>>"$tmp/ctl.log" || fail "$name: scan list"
+	ctl --json scan list --all --periods $words >"$tmp/list-$name.json" 2>>"$tmp/ctl.log" || fail "$name: scan list"
 	# shellcheck disable=SC2086
 	ctl --json scan ports 0 $words >"$tmp/ports-$name.json" 2>>"$tmp/ctl.log" || fail "$name: scan ports"
 	# shellcheck disable=SC2086
