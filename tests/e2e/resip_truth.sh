@@ -109,6 +109,10 @@ for mode in window_check no_window_check; do
 	timeout 600 "$dp" -c "$d/obscura.yaml" --replay "$tmp/traffic.pcap" --drain-timeout 120 \
 		>"$d/dp.log" 2>&1 || fail "$mode: obscura-dp --replay exit $?"
 	compare "$d" $mode 1
+	# the state survives a control plane restart (snapshot section "resip")
+	stop_cp
+	start_cp "$d"
+	compare "$d" $mode 1
 	# 4. the report (window check on only)
 	if [ $mode = window_check ]; then
 		"$ctl" -t 60 -c "$d/obscura.yaml" --json report.write "$d/report" >"$d/report.json" \
@@ -201,6 +205,80 @@ rows = {r["table"]: r for r in json.load(open(sys.argv[1]))}
 r = rows["resip"]
 assert r["loaded"] and r["addresses"] > 0 and r["error"] == "", r
 print("tables status: resip %d addresses, %d providers" % (r["addresses"], r["providers"]))
+PY
+stop_cp
+
+# the geography of the table (SPEC B3) through the commands and the report: the MMDB
+# fixtures of tests/cp/test_resip_geo.c (MaxMind's writer), the same table and PTR file,
+# the answers that test knows by construction
+g=$tmp/geo
+mkdir -p "$g/mmdb"
+perl "$here/../fixtures/mkmmdb.pl" "$g/mmdb" >"$g/mkmmdb.log" 2>&1 || fail "mkmmdb.pl"
+cat >"$g/t.csv" <<'EOT'
+ip,provider,first_seen,last_seen
+60.32.1.1,alpha,2024-01-01,2024-02-01
+60.32.1.1,beta,2024-01-01,2024-02-01
+60.32.1.2,beta,2024-01-01,2024-02-01
+61.200.5.1,beta,2024-01-01,2024-02-01
+61.200.5.2,gamma,2024-01-01,2024-02-01
+118.0.0.7,gamma,2024-01-01,2024-02-01
+126.100.1.1,alpha,2024-01-01,2024-02-01
+95.100.3.4,alpha,2024-01-01,2024-02-01
+9.9.9.9,alpha,2024-01-01,2024-02-01
+EOT
+cat >"$g/ptr.txt" <<'EOT'
+60.32.1.1 p1-ipngn.tokyo.ocn.ne.jp
+60.32.1.2 p2-ipngn.tokyo.ocn.ne.jp
+61.200.5.1 kd111.ppp.dion.ne.jp
+61.200.5.2 host.example.co.jp
+118.0.0.7 softbank118.bbtec.ru
+95.100.3.4 host.example.jp
+EOT
+conf "$g" true "$g/t.csv"
+cat >>"$g/obscura.yaml" <<EOC
+enrich:
+  city_mmdb: $g/mmdb/city.mmdb
+  asn_mmdb: $g/mmdb/asn.mmdb
+  ptr_file: $g/ptr.txt
+EOC
+start_cp "$g"
+gc=("$ctl" -t 60 -c "$g/obscura.yaml" --json)
+"${gc[@]}" resip geo >"$g/region.json" || fail "resip geo"
+"${gc[@]}" resip geo --by org >"$g/org.json" || fail "resip geo --by org"
+"${gc[@]}" resip geo --by domain >"$g/domain.json" || fail "resip geo --by domain"
+"${gc[@]}" resip geo --by sld >"$g/sld.json" || fail "resip geo --by sld"
+"${gc[@]}" resip geo --country ru >"$g/ru.json" || fail "resip geo --country ru"
+"${gc[@]}" resip mismatch >"$g/mismatch.json" || fail "resip mismatch"
+"${gc[@]}" report.write "$g/report" >/dev/null || fail "report.write (geo)"
+"$py" - "$g" <<'PY' || fail "resip geo answers differ from the fixtures'"
+import csv, json, sys
+g = sys.argv[1]
+def rows(f):
+    j = json.load(open(g + "/" + f))
+    return j, {r["key"]: (r["addresses"], r["providers"]) for r in j["rows"]}
+j, r = rows("region.json")
+assert j["country"] == "JP" and j["addresses"] == 6 and j["no_geo"] == 1, j
+assert r == {"Osaka": (2, {"beta": 1, "gamma": 1}), "Tokyo": (2, {"alpha": 1, "beta": 2}),
+             "Hokkaido": (1, r["Hokkaido"][1]), "not found": (1, {"gamma": 1})}, r
+assert [x["key"] for x in j["rows"]][:2] == ["Osaka", "Tokyo"]
+j, r = rows("org.json")
+assert {k: v[0] for k, v in r.items()} == {"NTT Communications Corporation": 2,
+                                           "KDDI CORPORATION": 2, "SoftBank Corp.": 2}, r
+j, r = rows("domain.json")
+assert r["ocn.ne.jp"][0] == 2 and r["dion.ne.jp"][0] == 1, r
+j, r = rows("sld.json")
+assert r["ne"][0] == 3 and r["co"][0] == 1, r
+j, r = rows("ru.json")
+assert j["country"] == "RU" and {k: v[0] for k, v in r.items()} == {"Moscow": 1}, r
+m = {x["addr"]: (x["geo_country"], x["ptr_tld"]) for x in json.load(open(g + "/mismatch.json"))}
+assert m == {"118.0.0.7": ("JP", "RU"), "95.100.3.4": ("RU", "JP")}, m
+t3 = {x["subdivision"] if "subdivision" in x else x[next(iter(x))]: int(x["addresses"])
+      for x in csv.DictReader(open(g + "/report/resip_table3_regions.csv"))}
+assert t3 == {"Osaka": 2, "Tokyo": 2, "Hokkaido": 1, "not found": 1}, t3
+t5 = list(csv.DictReader(open(g + "/report/resip_table5_orgs.csv")))
+assert len(t5) == 3 and sum(int(x["addresses"]) for x in t5) == 6, t5
+print("geo: regions, organisations, domains, second-level labels, RU, mismatch and "
+      "Tables 3/5 as built into the fixtures")
 PY
 stop_cp
 
