@@ -8,7 +8,9 @@
 # the exchange to obscura-cp; life_compare.py checks every life.* report, every source's
 # event groups, the rule and exclusion counters and rules.status against the independent
 # reference tests/reference/life_ref.py.  The report writer must produce Table 1 and
-# Figs 1-8, and the lifetime state must survive a cp restart (snapshot section).
+# Figs 1-8, and the lifetime state must survive a cp restart (snapshot section).  Last,
+# `rules reload` (and SIGHUP) while the dataplane replays: counters exact, a missing file
+# refused.
 set -uo pipefail
 dp=$(realpath "$1") cp=$(realpath "$2") ctl=$(realpath "$3")
 here=$(cd "$(dirname "$0")" && pwd)
@@ -17,7 +19,9 @@ py=/usr/bin/python3
 tmp=$(mktemp -d /tmp/obscura-life.XXXXXX)
 prefix=obs-life-$$
 cp_pid=
+dp_pid=
 cleanup() {
+	[ -n "$dp_pid" ] && kill "$dp_pid" 2>/dev/null && wait "$dp_pid" 2>/dev/null
 	[ -n "$cp_pid" ] && kill "$cp_pid" 2>/dev/null && wait "$cp_pid" 2>/dev/null
 	rm -rf "$tmp" /var/run/dpdk/"$prefix"* /run/dpdk/"$prefix"* 2>/dev/null
 }
@@ -102,5 +106,61 @@ stop_cp
 start_cp
 "$py" "$here/life_compare.py" "$tmp/ctl.sock" "$tmp/events.jsonl" "$tmp/expect.json" \
 	>"$tmp/after-restart.log" 2>&1 || { cat "$tmp/after-restart.log"; fail "state differs after a cp restart"; }
+
+# rules reload under RCU while the dataplane replays the capture $copies more times: every
+# reload (ctl and SIGHUP) swaps in an equivalent database, one reload finds the file
+# missing and must be refused with the old database kept; afterwards every payload packet
+# was scanned exactly once: rule_matches and payload_packets are exactly (1 + copies) x.
+copies=2000
+files=()
+for _ in $(seq $copies); do files+=("$tmp/traffic.pcap"); done
+cp "$src/conf/rules/obscura.rules" "$tmp/live.rules"
+sed -i "s|files: \[$src/conf/rules/obscura.rules\]|files: [$tmp/live.rules]|" "$tmp/obscura.yaml"
+grep -q "files: \[$tmp/live.rules\]" "$tmp/obscura.yaml" || fail "reload: config not rewritten"
+stop_cp
+start_cp
+"$dp" -c "$tmp/obscura.yaml" --drain-timeout 120 --replay "${files[@]}" >"$tmp/dp-reload.log" 2>&1 &
+dp_pid=$!
+reloads=0 hups=0 bad_seen=0
+for i in $(seq 1 2000); do
+	kill -0 "$dp_pid" 2>/dev/null || break
+	if [ $((i % 7)) = 0 ]; then
+		kill -HUP "$dp_pid" 2>/dev/null && hups=$((hups + 1))
+	elif [ $bad_seen = 0 ] && [ $reloads -ge 2 ]; then
+		mv "$tmp/live.rules" "$tmp/live.rules.away"
+		if "$ctl" -c "$tmp/obscura.yaml" rules reload >"$tmp/bad-reload.out" 2>&1; then
+			fail "reload of a missing rules file succeeded: $(cat "$tmp/bad-reload.out")"
+		fi
+		grep -q "live.rules" "$tmp/bad-reload.out" || fail "bad reload: unclear error: $(cat "$tmp/bad-reload.out")"
+		# the dataplane itself refuses too, keeping its database
+		if "$ctl" -c "$tmp/obscura.yaml" tables reload rules >"$tmp/bad-reload-dp.out" 2>&1; then
+			kill -0 "$dp_pid" 2>/dev/null && fail "dataplane reload of a missing rules file succeeded"
+		else
+			grep -q "rules not replaced.*live.rules" "$tmp/bad-reload-dp.out" \
+				|| fail "bad dp reload: unclear error: $(cat "$tmp/bad-reload-dp.out")"
+		fi
+		bad_seen=1
+		mv "$tmp/live.rules.away" "$tmp/live.rules"
+	else
+		"$ctl" -c "$tmp/obscura.yaml" rules reload >>"$tmp/reloads.out" 2>&1 && reloads=$((reloads + 1))
+	fi
+	sleep 0.01
+done
+wait "$dp_pid" || fail "reload: obscura-dp exit $?"
+echo "rules reload: $reloads ctl reloads, $hups SIGHUPs, missing file refused: $bad_seen ($(head -c 200 "$tmp/bad-reload.out"); dataplane: $(head -c 200 "$tmp/bad-reload-dp.out"))"
+[ "$reloads" -ge 3 ] || fail "reload: only $reloads rules reloads while the dataplane ran"
+[ "$bad_seen" = 1 ] || fail "reload: the missing file was never tried while the dataplane ran"
+grep -q "accepted" "$tmp/reloads.out" || fail "reload: the dataplane did not report the new database"
+"$ctl" -c "$tmp/obscura.yaml" --json stats >"$tmp/stats-reload.json" 2>>"$tmp/ctl.log" || fail "reload: stats"
+"$py" - "$tmp/stats-reload.json" "$tmp/expect.json" $((copies + 1)) <<'EOF3' || fail "reload: totals are not exactly (1 + copies) x the expected"
+import json, sys
+s, e, k = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), int(sys.argv[3])
+t = s["total"] if "total" in s else s
+bad = [(n, t[n], k * e[n]) for n in ("payload_packets", "rule_matches", "excluded_packets")
+       if t[n] != k * e[n]]
+print("after reloads: payload_packets %d, rule_matches %d, excluded_packets %d (x%d)" % (
+      t["payload_packets"], t["rule_matches"], t["excluded_packets"], k))
+sys.exit(1 if bad else 0)
+EOF3
 stop_cp
 echo "life_truth: ok"
