@@ -41,7 +41,7 @@ def main():
                 k, g and g["class"], r and r["class"]))
             continue
         for f in ("class", "n_wide", "first", "last", "pmax", "pmin", "n_pairs", "syns",
-                  "mirai", "busiest24", "scanner"):
+                  "mirai", "busiest24", "scanner", "country"):
             if g[f] != r[f]:
                 errs.append("block %s %s: appliance %r reference %r" % (k, f, g[f], r[f]))
         for f in ("j", "s", "mirai_share"):

@@ -45,7 +45,7 @@ fail() {
 blk=$("$py" -c 'import json,sys; b=[x["block"] for x in json.load(open(sys.argv[1]))["scanner_blocks"] if x["block"]]; print(b[0].split("/")[0])' "$tmp/truth.json")
 { cat "$src/conf/scanner-ips.txt"; echo "${blk%.0.0}.7.0/24 test-research-scanner"; } >"$tmp/scanners.txt"
 
-conf() {   # conf DIR PERIOD SCANNER_FILE
+conf() {   # conf DIR PERIOD SCANNER_FILE [CITY_MMDB]
 	mkdir -p "$1/state"
 	cat >"$1/obscura.yaml" <<EOF
 dataplane:
@@ -72,6 +72,8 @@ control:
   user: ""
 analysis:
   period: $2
+enrich:
+  city_mmdb: "${4:-}"
 EOF
 }
 start_cp() {   # start_cp DIR
@@ -90,14 +92,30 @@ stop_cp() {
 	[ "$rc" = 0 ] || fail "obscura-cp exit $rc after SIGTERM"
 }
 
+# countries (SPEC A7 through libmaxminddb): each truth block's /16 gets a country and the
+# upper half of every other one another, so the busiest /24 decides; scan_ref.py reads
+# the same map as text
+"$py" - "$tmp/truth.json" >"$tmp/countries.txt" <<'EOF'
+import json, sys
+cc = ["JP", "US", "DE", "NL", "CN", "BR", "RU", "FR", "GB", "KR", "IN", "SG"]
+blocks = [b["block"] for b in json.load(open(sys.argv[1]))["scanner_blocks"] if b["block"]]
+for i, b in enumerate(blocks):
+    print("%s %s" % (b, cc[i % len(cc)]))
+    if i % 2 == 0:
+        a = b.split("/")[0].split(".")
+        print("%s.%s.128.0/17 %s" % (a[0], a[1], cc[(i + 5) % len(cc)]))
+EOF
+perl "$here/mkcountry.pl" "$tmp/countries.txt" "$tmp/countries.mmdb" || fail "mkcountry.pl"
+
 d=$tmp/month
-conf "$d" month "$tmp/scanners.txt"
+conf "$d" month "$tmp/scanners.txt" "$tmp/countries.mmdb"
 start_cp "$d"
 timeout 600 "$dp" -c "$d/obscura.yaml" --replay "$tmp/traffic.pcap" --drain-timeout 120 \
 	>"$d/dp.log" 2>&1 || fail "obscura-dp --replay exit $?"
 
 ctl() { "$ctl" -t 120 -c "$d/obscura.yaml" "$@"; }
-refargs=(--prefix 198.18.0.0/27 --prefix 198.18.16.0/27 --scanner-file "$tmp/scanners.txt")
+refargs=(--prefix 198.18.0.0/27 --prefix 198.18.16.0/27 --scanner-file "$tmp/scanners.txt"
+         --country-map "$tmp/countries.txt")
 
 # time going backwards is counted (and the packets still count at their own time)
 ctl --json stats >"$tmp/stats.json" 2>>"$tmp/ctl.log" || fail "obscuractl stats"
@@ -179,10 +197,19 @@ done
 ctl status >/dev/null 2>&1 || fail "obscura-cp down after bad arguments"
 
 stop_cp
+# the coverage store survives a control-plane restart (snapshot section): same answer
+start_cp "$d"
+ctl --json scan list --all --periods >"$tmp/list-restart.json" 2>>"$tmp/ctl.log" || fail "restart: scan list"
+"$py" - "$tmp/list-defaults.json" "$tmp/list-restart.json" <<'EOF' || fail "restart: scan list changed across a cp restart"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+sys.exit(0 if a["blocks"] == b["blocks"] and a["cells"] == b["cells"] else 1)
+EOF
+stop_cp
 
 # ---- ISO weeks as the period: cells and classes against the reference
 d=$tmp/week
-conf "$d" week "$tmp/scanners.txt"
+conf "$d" week "$tmp/scanners.txt" "$tmp/countries.mmdb"
 start_cp "$d"
 timeout 600 "$dp" -c "$d/obscura.yaml" --replay "$tmp/traffic.pcap" --drain-timeout 120 \
 	>"$d/dp.log" 2>&1 || fail "week: obscura-dp --replay exit $?"
