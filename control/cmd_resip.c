@@ -311,26 +311,148 @@ static json_t *ipv4_json(uint32_t a)
 
 /* ------------------------------------------------------------ commands --- */
 
-const struct cp_arg cp_args_resip_top[] = {
-	{ "n", CP_ARG_INT, false, 0, 100000000, "how many sources (default 10; 0: all)" },
+#define RESIP_WORDS \
+	{ "w1", CP_ARG_STR, false, 0, 32, "option words" }, \
+	{ "w2", CP_ARG_STR, false, 0, 32, "option words" }, \
+	{ "w3", CP_ARG_STR, false, 0, 32, "option words" }, \
+	{ "w4", CP_ARG_STR, false, 0, 32, "option words" }, \
+	{ "w5", CP_ARG_STR, false, 0, 32, "option words" }, \
 	{ NULL, CP_ARG_STR, false, 0, 0, NULL }
+
+const struct cp_arg cp_args_resip_range[] = {
+	{ "w0", CP_ARG_STR, false, 0, 32, "[--from YYYY-MM-DD] [--to YYYY-MM-DD] (UTC days)" },
+	RESIP_WORDS
+};
+const struct cp_arg cp_args_resip_top[] = {
+	{ "w0", CP_ARG_STR, false, 0, 32, "[N] (default 10; 0: all) [--from DAY] [--to DAY]" },
+	RESIP_WORDS
 };
 const struct cp_arg cp_args_resip_ports[] = {
-	{ "n", CP_ARG_INT, false, 0, 65536 * 4, "how many ports (default 20; 0: all)" },
-	{ NULL, CP_ARG_STR, false, 0, 0, NULL }
+	{ "w0", CP_ARG_STR, false, 0, 32, "[N] (default 20; 0: all) [--from DAY] [--to DAY]" },
+	RESIP_WORDS
 };
 const struct cp_arg cp_args_resip_geo[] = {
-	{ "w1", CP_ARG_STR, false, 0, 32, "--country CC | --by region|domain|org|sld" },
-	{ "w2", CP_ARG_STR, false, 0, 32, "option words" },
-	{ "w3", CP_ARG_STR, false, 0, 32, "option words" },
-	{ "w4", CP_ARG_STR, false, 0, 32, "option words" },
-	{ NULL, CP_ARG_STR, false, 0, 0, NULL }
+	{ "w0", CP_ARG_STR, false, 0, 32, "[--country CC] [--by region|domain|org|sld]" },
+	RESIP_WORDS
 };
 const struct cp_arg cp_args_resip_mismatch[] = {
-	{ "w1", CP_ARG_STR, false, 0, 32, "--country CC" },
-	{ "w2", CP_ARG_STR, false, 0, 32, "option words" },
-	{ NULL, CP_ARG_STR, false, 0, 0, NULL }
+	{ "w0", CP_ARG_STR, false, 0, 32, "[--country CC]" },
+	RESIP_WORDS
 };
+
+enum { OPT_N = 1, OPT_RANGE = 2, OPT_CC = 4, OPT_BY = 8 };
+
+struct ropts {
+	long long n;              /* -1: not given */
+	uint32_t d0, d1;          /* CP_RESIP_ALL when not given */
+	char cc[3];
+	enum resip_geo_by by;
+};
+
+static int parse_day(const char *v, uint32_t *day)
+{
+	struct tm tm;
+	const char *e;
+
+	memset(&tm, 0, sizeof(tm));
+	e = strptime(v, "%Y-%m-%d", &tm);
+	if (e == NULL || *e != '\0')
+		return -1;
+	*day = (uint32_t)(timegm(&tm) / 86400);
+	return 0;
+}
+
+/* Words of a resip command: a bare number (OPT_N), --from/--to DAY (OPT_RANGE),
+ * --country CC (OPT_CC), --by X (OPT_BY); "--k v" or "k=v". */
+static int ropts_parse(json_t *args, unsigned allowed, struct ropts *o, struct cp_reply *r)
+{
+	static const char *names[] = { "w0", "w1", "w2", "w3", "w4", "w5" };
+	const char *w[6];
+	unsigned k = 0;
+
+	o->n = -1;
+	o->d0 = 0;
+	o->d1 = UINT32_MAX;
+	o->by = RESIP_GEO_REGION;
+	for (unsigned i = 0; i < 6; i++) {
+		json_t *j = json_object_get(args, names[i]);
+		if (j != NULL && json_is_string(j))
+			w[k++] = json_string_value(j);
+	}
+	for (unsigned i = 0; i < k; i++) {
+		const char *opt = w[i], *val = NULL, *eq;
+		char key[16];
+
+		if ((allowed & OPT_N) && o->n < 0 && opt[0] >= '0' && opt[0] <= '9') {
+			char *end;
+			long long v = strtoll(opt, &end, 10);
+			if (*end != '\0' || v < 0 || v > 100000000) {
+				cp_reply_err(r, CP_E_BAD_ARGS, "'%s' is not a count (0..100000000)", opt);
+				return -1;
+			}
+			o->n = v;
+			continue;
+		}
+		if (strncmp(opt, "--", 2) == 0)
+			opt += 2;
+		eq = strchr(opt, '=');
+		if (eq != NULL) {
+			snprintf(key, sizeof(key), "%.*s", (int)(eq - opt), opt);
+			val = eq + 1;
+		} else {
+			snprintf(key, sizeof(key), "%s", opt);
+			if (i + 1 < k)
+				val = w[++i];
+		}
+		if ((allowed & OPT_RANGE) && (strcmp(key, "from") == 0 || strcmp(key, "to") == 0)) {
+			uint32_t d;
+
+			if (val == NULL || parse_day(val, &d) != 0) {
+				cp_reply_err(r, CP_E_BAD_ARGS, "--%s: '%s' is not a date YYYY-MM-DD", key,
+				             val ? val : "");
+				return -1;
+			}
+			if (key[0] == 'f')
+				o->d0 = d;
+			else
+				o->d1 = d;
+		} else if ((allowed & OPT_CC) && strcmp(key, "country") == 0) {
+			if (val == NULL || strlen(val) != 2 || !isalpha((unsigned char)val[0]) ||
+			    !isalpha((unsigned char)val[1])) {
+				cp_reply_err(r, CP_E_BAD_ARGS, "--country: '%s' is not two letters",
+				             val ? val : "");
+				return -1;
+			}
+			o->cc[0] = (char)toupper((unsigned char)val[0]);
+			o->cc[1] = (char)toupper((unsigned char)val[1]);
+			o->cc[2] = '\0';
+		} else if ((allowed & OPT_BY) && strcmp(key, "by") == 0) {
+			if (val == NULL || resip_geo_by_parse(val, &o->by) != 0) {
+				cp_reply_err(r, CP_E_BAD_ARGS, "--by: '%s' is not region|domain|org|sld",
+				             val ? val : "");
+				return -1;
+			}
+		} else {
+			cp_reply_err(r, CP_E_BAD_ARGS, "unknown word '%s' (known:%s%s%s%s)", w[i],
+			             allowed & OPT_N ? " N" : "", allowed & OPT_RANGE ? " --from --to" : "",
+			             allowed & OPT_CC ? " --country" : "", allowed & OPT_BY ? " --by" : "");
+			return -1;
+		}
+	}
+	if (o->d0 > o->d1) {
+		cp_reply_err(r, CP_E_BAD_ARGS, "--from is after --to");
+		return -1;
+	}
+	return 0;
+}
+
+static json_t *range_json(const struct ropts *o)
+{
+	if (o->d0 == 0 && o->d1 == UINT32_MAX)
+		return json_null();
+	return json_pack("{s:o, s:o}", "from", o->d0 ? day_json(o->d0) : json_null(),
+	                 "to", o->d1 != UINT32_MAX ? day_json(o->d1) : json_null());
+}
 
 static json_t *table_json(void)
 {
@@ -349,12 +471,16 @@ static json_t *table_json(void)
 void cp_cmd_resip_summary(struct cp *cp, json_t *args, struct cp_reply *r)
 {
 	struct cp_resip_totals t;
+	struct ropts o;
 
-	(void)args;
-	if (!ready(r))
+	if (!ready(r) || ropts_parse(args, OPT_RANGE, &o, r) != 0)
 		return;
-	cp_resip_totals(M.st, &t);
-	r->data = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:o}",
+	if (cp_resip_totals_range(M.st, o.d0, o.d1, &t) != 0) {
+		cp_reply_err(r, CP_E_INTERNAL, "out of memory");
+		return;
+	}
+	r->data = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:o, "
+	                    "s:o}", "range", range_json(&o),
 		"packets", cp_json_u64(t.packets),
 		"hosts", cp_json_u64(t.hosts),
 		"host_days", cp_json_u64(t.host_days),
@@ -375,10 +501,10 @@ void cp_cmd_resip_daily(struct cp *cp, json_t *args, struct cp_reply *r)
 	struct cp_resip_day *d;
 	size_t n;
 	json_t *a;
+	struct ropts o;
 
 	(void)cp;
-	(void)args;
-	if (!ready(r))
+	if (!ready(r) || ropts_parse(args, OPT_RANGE, &o, r) != 0)
 		return;
 	if (cp_resip_daily(M.st, &d, &n) != 0) {
 		cp_reply_err(r, CP_E_INTERNAL, "out of memory");
@@ -386,7 +512,8 @@ void cp_cmd_resip_daily(struct cp *cp, json_t *args, struct cp_reply *r)
 	}
 	a = json_array();
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, json_pack("{s:o, s:o, s:o}", "day", day_json(d[i].day),
+		if (d[i].day >= o.d0 && d[i].day <= o.d1)
+			json_array_append_new(a, json_pack("{s:o, s:o, s:o}", "day", day_json(d[i].day),
 		                      "hosts", cp_json_u64(d[i].hosts),
 		                      "packets", cp_json_u64(d[i].packets)));
 	free(d);
@@ -395,14 +522,15 @@ void cp_cmd_resip_daily(struct cp *cp, json_t *args, struct cp_reply *r)
 
 void cp_cmd_resip_top(struct cp *cp, json_t *args, struct cp_reply *r)
 {
-	json_t *jn = json_object_get(args, "n"), *a;
-	size_t want = jn ? (size_t)json_integer_value(jn) : 10, n;
+	json_t *a;
+	size_t n;
 	struct cp_resip_src *s;
+	struct ropts o;
 
 	(void)cp;
-	if (!ready(r))
+	if (!ready(r) || ropts_parse(args, OPT_N | OPT_RANGE, &o, r) != 0)
 		return;
-	if (cp_resip_top(M.st, want, &s, &n) != 0) {
+	if (cp_resip_top_range(M.st, o.d0, o.d1, o.n < 0 ? 10 : (size_t)o.n, &s, &n) != 0) {
 		cp_reply_err(r, CP_E_INTERNAL, "out of memory");
 		return;
 	}
@@ -419,16 +547,17 @@ void cp_cmd_resip_top(struct cp *cp, json_t *args, struct cp_reply *r)
 
 void cp_cmd_resip_ports(struct cp *cp, json_t *args, struct cp_reply *r)
 {
-	json_t *jn = json_object_get(args, "n"), *a;
-	size_t want = jn ? (size_t)json_integer_value(jn) : 20, n;
+	json_t *a;
+	size_t n;
 	struct cp_resip_port *p;
 	struct cp_resip_totals t;
+	struct ropts o;
 
 	(void)cp;
-	if (!ready(r))
+	if (!ready(r) || ropts_parse(args, OPT_N | OPT_RANGE, &o, r) != 0)
 		return;
-	cp_resip_totals(M.st, &t);
-	if (cp_resip_ports(M.st, want, &p, &n) != 0) {
+	if (cp_resip_totals_range(M.st, o.d0, o.d1, &t) != 0 ||
+	    cp_resip_ports_range(M.st, o.d0, o.d1, o.n < 0 ? 20 : (size_t)o.n, &p, &n) != 0) {
 		cp_reply_err(r, CP_E_INTERNAL, "out of memory");
 		return;
 	}
@@ -442,61 +571,6 @@ void cp_cmd_resip_ports(struct cp *cp, json_t *args, struct cp_reply *r)
 			"days", cp_json_u64(p[i].days)) );
 	free(p);
 	r->data = a;
-}
-
-/* "--country CC", "--by X" (also "country=CC", "by=X") from positional words. */
-static int geo_opts(json_t *args, const char *names[], unsigned nw, char cc[3],
-                    enum resip_geo_by *by, struct cp_reply *r)
-{
-	const char *w[4] = { NULL };
-	unsigned k = 0;
-
-	for (unsigned i = 0; i < nw; i++) {
-		json_t *j = json_object_get(args, names[i]);
-		if (j != NULL && json_is_string(j))
-			w[k++] = json_string_value(j);
-	}
-	for (unsigned i = 0; i < k; i++) {
-		const char *opt = w[i], *val = NULL;
-
-		if (strncmp(opt, "--", 2) == 0)
-			opt += 2;
-		const char *eq = strchr(opt, '=');
-		char key[16];
-		if (eq != NULL) {
-			snprintf(key, sizeof(key), "%.*s", (int)(eq - opt), opt);
-			val = eq + 1;
-		} else {
-			snprintf(key, sizeof(key), "%s", opt);
-			if (i + 1 < k)
-				val = w[++i];
-		}
-		if (val == NULL) {
-			cp_reply_err(r, CP_E_BAD_ARGS, "option '%s' needs a value", key);
-			return -1;
-		}
-		if (strcmp(key, "country") == 0) {
-			if (strlen(val) != 2 || !isalpha((unsigned char)val[0]) ||
-			    !isalpha((unsigned char)val[1])) {
-				cp_reply_err(r, CP_E_BAD_ARGS, "--country: '%s' is not two letters", val);
-				return -1;
-			}
-			cc[0] = (char)toupper((unsigned char)val[0]);
-			cc[1] = (char)toupper((unsigned char)val[1]);
-			cc[2] = '\0';
-		} else if (strcmp(key, "by") == 0 && by != NULL) {
-			if (resip_geo_by_parse(val, by) != 0) {
-				cp_reply_err(r, CP_E_BAD_ARGS, "--by: '%s' is not region|domain|org|sld",
-				             val);
-				return -1;
-			}
-		} else {
-			cp_reply_err(r, CP_E_BAD_ARGS, "unknown option '%s' (known: --country%s)", w[i],
-			             by ? ", --by" : "");
-			return -1;
-		}
-	}
-	return 0;
 }
 
 static json_t *geo_rows_json(const struct resip_geo_table *g)
@@ -519,16 +593,18 @@ static json_t *geo_rows_json(const struct resip_geo_table *g)
 
 void cp_cmd_resip_geo(struct cp *cp, json_t *args, struct cp_reply *r)
 {
-	static const char *names[] = { "w1", "w2", "w3", "w4" };
 	char cc[3], err[512];
-	enum resip_geo_by by = RESIP_GEO_REGION;
+	enum resip_geo_by by;
 	struct resip_geo_table g;
+	struct ropts o;
 
 	if (!ready(r))
 		return;
-	snprintf(cc, sizeof(cc), "%s", cp->conf.resip_country);
-	if (geo_opts(args, names, 4, cc, &by, r) != 0)
+	snprintf(o.cc, sizeof(o.cc), "%s", cp->conf.resip_country);
+	if (ropts_parse(args, OPT_CC | OPT_BY, &o, r) != 0)
 		return;
+	memcpy(cc, o.cc, sizeof(cc));
+	by = o.by;
 	memset(&g, 0, sizeof(g));
 	if (geo_compute(cc, by, &g, err, sizeof(err)) != 0) {
 		cp_reply_err(r, CP_E_UNAVAILABLE, "%s", err);
@@ -543,18 +619,19 @@ void cp_cmd_resip_geo(struct cp *cp, json_t *args, struct cp_reply *r)
 
 void cp_cmd_resip_mismatch(struct cp *cp, json_t *args, struct cp_reply *r)
 {
-	static const char *names[] = { "w1", "w2" };
 	char cc[3], err[512];
 	struct resip_mismatch *mm = NULL;
 	struct resip_geo_ctx ctx;
 	size_t n = 0;
 	json_t *a;
+	struct ropts o;
 
 	if (!ready(r))
 		return;
-	snprintf(cc, sizeof(cc), "%s", cp->conf.resip_country);
-	if (geo_opts(args, names, 2, cc, NULL, r) != 0)
+	snprintf(o.cc, sizeof(o.cc), "%s", cp->conf.resip_country);
+	if (ropts_parse(args, OPT_CC, &o, r) != 0)
 		return;
+	memcpy(cc, o.cc, sizeof(cc));
 	if (M.tab == NULL) {
 		cp_reply_err(r, CP_E_UNAVAILABLE, "no RESIP table loaded%s%s",
 		             M.tab_err[0] ? ": " : "", M.tab_err);

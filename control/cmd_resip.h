@@ -18,6 +18,7 @@
 int cp_resip_module_init(struct cp *cp);
 void cp_resip_module_fini(void);
 
+extern const struct cp_arg cp_args_resip_range[];
 extern const struct cp_arg cp_args_resip_top[];
 extern const struct cp_arg cp_args_resip_ports[];
 extern const struct cp_arg cp_args_resip_geo[];

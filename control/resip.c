@@ -265,23 +265,58 @@ static int cmp_src(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
+static inline bool in_range(uint32_t d, uint32_t d0, uint32_t d1)
+{
+	return d >= d0 && d <= d1;
+}
+
 int cp_resip_top(const struct cp_resip *r, size_t n_max, struct cp_resip_src **out, size_t *n)
 {
-	struct cp_resip_src *s = calloc(r->src.n ? r->src.n : 1, sizeof(*s));
+	return cp_resip_top_range(r, CP_RESIP_ALL, n_max, out, n);
+}
+
+int cp_resip_top_range(const struct cp_resip *r, uint32_t d0, uint32_t d1, size_t n_max,
+                       struct cp_resip_src **out, size_t *n)
+{
+	const bool all = d0 == 0 && d1 == UINT32_MAX;
+	struct rh sub = { 0 };
+	const struct rh *src = &r->src;
+	struct cp_resip_src *s;
 	size_t k = 0;
 
 	*out = NULL;
 	*n = 0;
-	if (s == NULL)
+	if (!all) {     /* per source within the range, from (addr, day) */
+		for (size_t i = 0; i < r->ad.cap; i++) {
+			struct rh_ent *e;
+			bool nw;
+
+			if (!r->ad.used[i] || !in_range((uint32_t)r->ad.e[i].key, d0, d1))
+				continue;
+			e = rh_get(&sub, r->ad.e[i].key >> 32, &nw);
+			if (e == NULL) {
+				rh_free(&sub);
+				return -ENOMEM;
+			}
+			e->v0 += r->ad.e[i].v0;
+			e->v1++;
+		}
+		src = &sub;
+	}
+	s = calloc(src->n ? src->n : 1, sizeof(*s));
+	if (s == NULL) {
+		rh_free(&sub);
 		return -ENOMEM;
-	for (size_t i = 0; i < r->src.cap; i++)
-		if (r->src.used[i]) {
-			s[k].addr = (uint32_t)r->src.e[i].key;
-			s[k].packets = r->src.e[i].v0;
-			s[k].days = (uint32_t)r->src.e[i].v1;
+	}
+	for (size_t i = 0; i < src->cap; i++)
+		if (src->used[i]) {
+			s[k].addr = (uint32_t)src->e[i].key;
+			s[k].packets = src->e[i].v0;
+			s[k].days = (uint32_t)src->e[i].v1;
 			s[k].first_day = UINT32_MAX;
 			k++;
 		}
+	rh_free(&sub);
 	qsort(s, k, sizeof(*s), cmp_src);
 	if (n_max != 0 && k > n_max)
 		k = n_max;
@@ -294,6 +329,8 @@ int cp_resip_top(const struct cp_resip *r, size_t n_max, struct cp_resip_src **o
 				continue;
 			a = (uint32_t)(r->ad.e[i].key >> 32);
 			d = (uint32_t)r->ad.e[i].key;
+			if (!in_range(d, d0, d1))
+				continue;
 			for (size_t j = 0; j < k; j++)
 				if (s[j].addr == a) {
 					if (d < s[j].first_day)
@@ -352,6 +389,12 @@ static int cmp_port(const void *a, const void *b)
 int cp_resip_ports(const struct cp_resip *r, size_t n_max, struct cp_resip_port **out,
                    size_t *n)
 {
+	return cp_resip_ports_range(r, CP_RESIP_ALL, n_max, out, n);
+}
+
+int cp_resip_ports_range(const struct cp_resip *r, uint32_t d0, uint32_t d1, size_t n_max,
+                         struct cp_resip_port **out, size_t *n)
+{
 	struct rh ports = { 0 };
 	struct cp_resip_port *p;
 	size_t k = 0;
@@ -362,7 +405,7 @@ int cp_resip_ports(const struct cp_resip *r, size_t n_max, struct cp_resip_port 
 		struct rh_ent *e;
 		bool nw;
 
-		if (!r->pd.used[i])
+		if (!r->pd.used[i] || !in_range((uint32_t)r->pd.e[i].key, d0, d1))
 			continue;
 		e = rh_get(&ports, r->pd.e[i].key >> 32, &nw);
 		if (e == NULL) {
@@ -418,6 +461,38 @@ void cp_resip_totals(const struct cp_resip *r, struct cp_resip_totals *t)
 		t->days = n;
 		free(d);
 	}
+}
+
+int cp_resip_totals_range(const struct cp_resip *r, uint32_t d0, uint32_t d1,
+                          struct cp_resip_totals *t)
+{
+	struct cp_resip_src *s;
+	struct cp_resip_day *d;
+	size_t n;
+
+	cp_resip_totals(r, t);
+	if (d0 == 0 && d1 == UINT32_MAX)
+		return 0;
+	if (cp_resip_top_range(r, d0, d1, 0, &s, &n) != 0)
+		return -ENOMEM;
+	t->hosts = n;
+	t->packets = t->host_days = 0;
+	for (size_t i = 0; i < n; i++) {
+		t->packets += s[i].packets;
+		t->host_days += s[i].days;
+	}
+	free(s);
+	t->port_packets = 0;
+	for (size_t i = 0; i < r->pd.cap; i++)
+		if (r->pd.used[i] && in_range((uint32_t)r->pd.e[i].key, d0, d1))
+			t->port_packets += r->pd.e[i].v0;
+	if (cp_resip_daily(r, &d, &n) != 0)
+		return -ENOMEM;
+	t->days = 0;
+	for (size_t i = 0; i < n; i++)
+		t->days += in_range(d[i].day, d0, d1);
+	free(d);
+	return 0;
 }
 
 size_t cp_resip_mem(const struct cp_resip *r)

@@ -69,17 +69,28 @@ int cp_resip_add_src(struct cp_resip *r, uint32_t addr, uint32_t hour, uint32_t 
 int cp_resip_add_port(struct cp_resip *r, uint8_t proto, uint16_t port, uint32_t day,
                       uint64_t packets);
 
+/* A chosen time range (SPEC B2): UTC days d0..d1 inclusive; CP_RESIP_ALL = every day. */
+#define CP_RESIP_ALL 0u, UINT32_MAX
+
 void cp_resip_totals(const struct cp_resip *r, struct cp_resip_totals *t);
+/* totals restricted to days d0..d1 (packets, hosts, host_days, port_packets, days) */
+int cp_resip_totals_range(const struct cp_resip *r, uint32_t d0, uint32_t d1,
+                          struct cp_resip_totals *t);
 /* Malloc'ed arrays (caller frees): */
 /* days ascending */
 int cp_resip_daily(const struct cp_resip *r, struct cp_resip_day **out, size_t *n);
-/* sources by packets descending, then address; n_max 0 = all */
+/* sources by packets descending, then address; n_max 0 = all; packets and days counted
+ * within days d0..d1 only */
 int cp_resip_top(const struct cp_resip *r, size_t n_max, struct cp_resip_src **out, size_t *n);
+int cp_resip_top_range(const struct cp_resip *r, uint32_t d0, uint32_t d1, size_t n_max,
+                       struct cp_resip_src **out, size_t *n);
 /* the days (ascending) of one source */
 int cp_resip_src_days(const struct cp_resip *r, uint32_t addr, uint32_t **days, size_t *n);
 /* ports by packets descending, then proto, port; n_max 0 = all */
 int cp_resip_ports(const struct cp_resip *r, size_t n_max, struct cp_resip_port **out,
                    size_t *n);
+int cp_resip_ports_range(const struct cp_resip *r, uint32_t d0, uint32_t d1, size_t n_max,
+                         struct cp_resip_port **out, size_t *n);
 /* packets of (proto, port) on day */
 uint64_t cp_resip_port_day(const struct cp_resip *r, uint8_t proto, uint16_t port, uint32_t day);
 
