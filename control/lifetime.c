@@ -352,8 +352,14 @@ int cp_life_reserve(struct cp_life *l, uint32_t n)
 	if (want > l->c.max_sources)
 		want = l->c.max_sources;
 	if (want > l->cap) {
-		struct cp_life_src *ns = realloc(l->src, (size_t)want * sizeof(*ns));
+		/* geometric: a consumer reserves every epoch, which must not copy the table
+		 * every epoch */
+		uint64_t grow = (uint64_t)l->cap + l->cap / 2;
+		struct cp_life_src *ns;
 
+		if (want < grow)
+			want = grow < l->c.max_sources ? grow : l->c.max_sources;
+		ns = realloc(l->src, (size_t)want * sizeof(*ns));
 		if (!ns)
 			return -ENOMEM;
 		l->src = ns;

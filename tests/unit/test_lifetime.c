@@ -321,6 +321,24 @@ static void test_evict(void **state)
 	assert_null(cp_life_find(l, 3));
 	cp_life_free(l);
 
+	/* a consumer reserves room every epoch: the table grows geometrically, not per call */
+	l = mk(1000000);
+	{
+		struct cp_life_stats s0, s1;
+
+		for (uint32_t a = 0; a < 100000; a++)
+			ev1(l, a, T0 + a, 0, 1);
+		assert_int_equal(cp_life_reserve(l, 50000), 0);
+		cp_life_get_stats(l, &s0);
+		for (int k = 0; k < 1000; k++) {
+			assert_int_equal(cp_life_reserve(l, 50000), 0);
+			ev1(l, 100000 + (uint32_t)k, T0 + 1, 0, 1);   /* one new source per epoch */
+		}
+		cp_life_get_stats(l, &s1);
+		assert_int_equal(s1.mem_bytes, s0.mem_bytes);
+	}
+	cp_life_free(l);
+
 	/* large: many evictions keep the index consistent */
 	l = mk(1000);
 	for (uint32_t a = 0; a < 20000; a++)
