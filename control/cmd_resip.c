@@ -124,8 +124,11 @@ static int resip_src_merge(void *ctx, const struct cp_epoch *e, const void *recs
 	(void)e;
 	if (rec_size != sizeof(struct obx_src_rec))
 		return -EPROTO;
+	/* prepare: every record of the slot may be RESIP only when a table is configured;
+	 * without one (or for an epoch journalled under another config) the few flagged
+	 * records grow the tables on demand, a failure counted in nomem */
 	if (recs == NULL)
-		return cp_resip_reserve(M.st, n);
+		return M.cp->conf.resip_table[0] ? cp_resip_reserve_src(M.st, n) : 0;
 	for (uint32_t i = 0; i < n; i++)
 		if ((r[i].flags & OBX_SRC_F_RESIP) || r[i].resip_packets)
 			if (cp_resip_add_src(M.st, r[i].addr, r[i].hour, r[i].flags, r[i].packets,
@@ -144,7 +147,7 @@ static int resip_port_merge(void *ctx, const struct cp_epoch *e, const void *rec
 	if (rec_size != sizeof(struct obx_resip_port_rec))
 		return -EPROTO;
 	if (recs == NULL)
-		return cp_resip_reserve(M.st, n);
+		return cp_resip_reserve_port(M.st, n);
 	for (uint32_t i = 0; i < n; i++)
 		if (cp_resip_add_port(M.st, r[i].proto, r[i].port, r[i].day, r[i].packets) == -ENOMEM)
 			M.nomem++;
@@ -479,8 +482,8 @@ void cp_cmd_resip_summary(struct cp *cp, json_t *args, struct cp_reply *r)
 		cp_reply_err(r, CP_E_INTERNAL, "out of memory");
 		return;
 	}
-	r->data = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:o, "
-	                    "s:o}", "range", range_json(&o),
+	r->data = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, "
+	                    "s:o, s:o}", "range", range_json(&o),
 		"packets", cp_json_u64(t.packets),
 		"hosts", cp_json_u64(t.hosts),
 		"host_days", cp_json_u64(t.host_days),
@@ -491,6 +494,7 @@ void cp_cmd_resip_summary(struct cp *cp, json_t *args, struct cp_reply *r)
 		"src_records", cp_json_u64(t.src_records),
 		"port_records", cp_json_u64(t.port_records),
 		"bad_records", cp_json_u64(t.bad_records),
+		"nomem", cp_json_u64(M.nomem),
 		"window_check", cp->conf.resip_window_check,
 		"memory_bytes", cp_json_u64(cp_resip_mem(M.st)),
 		"table", table_json());

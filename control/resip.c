@@ -150,6 +150,17 @@ void cp_resip_free(struct cp_resip *r)
 	free(r);
 }
 
+int cp_resip_reserve_src(struct cp_resip *r, uint32_t n)
+{
+	return rh_grow(&r->src, r->src.n + n) != 0 || rh_grow(&r->ad, r->ad.n + n) != 0 ?
+		-ENOMEM : 0;
+}
+
+int cp_resip_reserve_port(struct cp_resip *r, uint32_t n)
+{
+	return rh_grow(&r->pd, r->pd.n + n) != 0 ? -ENOMEM : 0;
+}
+
 int cp_resip_reserve(struct cp_resip *r, uint32_t n)
 {
 	if (rh_grow(&r->src, r->src.n + n) != 0 || rh_grow(&r->ad, r->ad.n + n) != 0 ||

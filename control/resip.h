@@ -61,8 +61,11 @@ struct cp_resip *cp_resip_new(void);
 void cp_resip_free(struct cp_resip *r);
 void cp_resip_reset(struct cp_resip *r);
 
-/* Consumers' halves: reserve room for n more records (prepare), then add. */
+/* Consumers' halves: reserve room for n more records (prepare), then add.  _src for
+ * SRC records (sources, (source, day)), _port for RESIP_PORT records, both for tests. */
 int cp_resip_reserve(struct cp_resip *r, uint32_t n);
+int cp_resip_reserve_src(struct cp_resip *r, uint32_t n);
+int cp_resip_reserve_port(struct cp_resip *r, uint32_t n);
 /* 0, or -EINVAL for a malformed record (counted in bad_records, nothing changed). */
 int cp_resip_add_src(struct cp_resip *r, uint32_t addr, uint32_t hour, uint32_t flags,
                      uint64_t packets, uint64_t resip_packets);

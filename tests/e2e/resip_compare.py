@@ -28,6 +28,7 @@ def main():
     eq("summary.host_days", summ["host_days"], t["host_days"])
     eq("summary.days", summ["days"], t["days"])
     eq("summary.bad_records", summ["bad_records"], 0)
+    eq("summary.nomem", summ["nomem"], 0)
     eq("summary.window_check", summ["window_check"], mode == "window_check")
     want_daily = [(d["day"], d["hosts"], d["packets"] * k) for d in t["daily"]]
     got_daily = [(d["day"], d["hosts"], d["packets"]) for d in daily]
