@@ -224,6 +224,33 @@ static int cp_life_types_merge(struct cp_life *l, struct cp_life_src *s, struct 
 	uint32_t tmp_in[2];
 	uint64_t dropped = 0;
 
+	/* the common case (one EVENT record): binary search, insert in place when it fits */
+	if (nb == 1) {
+		uint32_t lo = 0, hi = na;
+
+		while (lo < hi) {
+			uint32_t mid = (lo + hi) / 2;
+
+			if (a[mid] < b[0])
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < na && a[lo] == b[0])
+			return 0;
+		if (na >= CP_LIFE_MAX_TYPES) {
+			l->st.n_types_truncated++;
+			s->flags |= CP_LIFE_F_TRUNC;
+			return 0;
+		}
+		if (na < (g->cap_types ? g->cap_types : 2) && na < CP_LIFE_MAX_TYPES) {
+			memmove(&a[lo + 1], &a[lo], (size_t)(na - lo) * 4);
+			a[lo] = b[0];
+			g->n_types = na + 1;
+			return 0;
+		}
+	}
+
 	/* count the union */
 	while (i < na || j < nb) {
 		if (j == nb || (i < na && a[i] < b[j]))
@@ -251,7 +278,10 @@ static int cp_life_types_merge(struct cp_life *l, struct cp_life_src *s, struct 
 		if (!out)
 			return -ENOMEM;
 	} else {
-		cap = n < 8 ? 8 : n;
+		/* geometric, so one-at-a-time inserts do not reallocate every time */
+		cap = n < 8 ? 8 : n + n / 2;
+		if (cap > CP_LIFE_MAX_TYPES)
+			cap = n > CP_LIFE_MAX_TYPES ? n : CP_LIFE_MAX_TYPES;
 		out = malloc((size_t)cap * 4);
 		if (!out)
 			return -ENOMEM;

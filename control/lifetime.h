@@ -95,7 +95,7 @@ struct cp_life_stats {
 	uint64_t n_sources;
 	uint64_t n_adds;
 	uint64_t n_evicted;
-	uint64_t n_types_truncated;   /* types dropped */
+	uint64_t n_types_truncated;   /* event-type insertions dropped past CP_LIFE_MAX_TYPES */
 	uint64_t n_groups_capped;     /* aggregates folded into a neighbour */
 	uint64_t n_bad;               /* refused aggregates (first > last, no events nor types) */
 	uint64_t mem_bytes;           /* what the table holds, allocator overhead excluded */

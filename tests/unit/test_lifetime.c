@@ -164,6 +164,24 @@ static void test_gaps(void **state)
 			assert_true(cp_life_group_types(&cp_life_groups(s)[1])[i] <
 			            cp_life_group_types(&cp_life_groups(s)[1])[i + 1]);
 	}
+	/* a wide scanner: types one at a time past the per-group cap are counted, set sorted */
+	{
+		struct cp_life_stats st;
+		const struct cp_life_group *g5;
+
+		for (uint32_t k = 0; k < CP_LIFE_MAX_TYPES + 904; k++)
+			ev1(l, 5, T0 + k, 0, 0x80010000u | ((k * 7919u) & 0xffffu));
+		for (uint32_t k = 0; k < 100; k++)       /* known ones: no change */
+			ev1(l, 5, T0 + k, 0, 0x80010000u | ((k * 7919u) & 0xffffu));
+		g5 = cp_life_groups(cp_life_find(l, 5));
+		assert_int_equal(g5->n_types, CP_LIFE_MAX_TYPES);
+		for (uint32_t k = 0; k + 1 < g5->n_types; k++)
+			assert_true(cp_life_group_types(g5)[k] < cp_life_group_types(g5)[k + 1]);
+		cp_life_get_stats(l, &st);
+		assert_true(st.n_types_truncated >= 904);
+		assert_true(cp_life_find(l, 5)->flags & CP_LIFE_F_TRUNC);
+		assert_int_equal(cp_life_src_events(cp_life_find(l, 5)), CP_LIFE_MAX_TYPES + 1004);
+	}
 	/* bad aggregate: counted, refused */
 	{
 		struct cp_life_hour h = { 9, T0 + 1, T0, 1, 1, 1, 0, NULL };
