@@ -14,7 +14,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "cmd_scan.h"
 #include "cmd_tables.h"
+#include "cp_log.h"
 #include "commands.h"
 #include "drain.h"
 
@@ -72,6 +74,12 @@ void cp_cmd_tables_reload(struct cp *cp, json_t *args, struct cp_reply *r)
 	if (b->result != 0) {
 		cp_reply_err(r, CP_E_BAD_ARGS, "%s", msg);
 		return;
+	}
+	/* the control plane's own copy (the overlap column of scan.list) follows */
+	if (cp->conf.scanner_file[0] != '\0') {
+		char err[512];
+		if (cp_scan_load_scanners(cp->conf.scanner_file, err, sizeof(err)) != 0)
+			CP_WARN("tables reload: the control plane's scanner list: %s", err);
 	}
 	r->data = json_pack("{s:s, s:f}", "result", msg, "ms", (cp_mono_ns() - t0) / 1e6);
 }
