@@ -272,7 +272,8 @@ static const struct { uint16_t port; const char *name; } svc_fallback[] = {
 	{ 443, "https" }, { 445, "microsoft-ds" }, { 1433, "ms-sql-s" }, { 1900, "ssdp" },
 	{ 2323, "telnet-alt" }, { 3306, "mysql" }, { 3389, "ms-wbt-server" }, { 5060, "sip" },
 	{ 5555, "adb" }, { 5900, "vnc" }, { 6379, "redis" }, { 8080, "http-alt" },
-	{ 8443, "https-alt" }, { 37215, "huawei-hg532" }, { 52869, "upnp-realtek" },
+	{ 8443, "https-alt" }, { 7547, "cwmp" }, { 11211, "memcache" }, { 5353, "mdns" },
+	{ 37215, "huawei-hg532" }, { 52869, "upnp-realtek" },
 };
 
 static const char *service_name(uint8_t proto, uint16_t port)
