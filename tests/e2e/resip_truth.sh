@@ -306,6 +306,25 @@ print("geo: regions, organisations, domains, second-level labels, RU, mismatch a
 PY
 stop_cp
 
+# the table as a MaxMind residential-proxy MMDB (the fixture), in both planes: the
+# dataplane loads it and the replay finds none of its addresses; the cp's copy says mmdb
+m=$tmp/mmdb
+conf "$m" true "$g/mmdb/resip.mmdb"
+start_cp "$m"
+timeout 600 "$dp" -c "$m/obscura.yaml" --replay "$tmp/traffic.pcap" --drain-timeout 120 \
+	>"$m/dp.log" 2>&1 || fail "mmdb: obscura-dp --replay exit $?"
+grep -q "resip table .*resip.mmdb: [1-9][0-9]* addresses" "$m/dp.log" || fail "mmdb: the dataplane did not load it"
+"$ctl" -c "$m/obscura.yaml" --json resip summary >"$m/summary.json" || fail "mmdb: resip summary"
+"$py" - "$m/summary.json" <<'PY' || fail "mmdb: resip summary"
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["table"]["format"] == "mmdb" and s["table"]["loaded"] and s["table"]["addresses"] > 0, s
+assert s["packets"] == 0 and s["counter_resip_packets"] == 0 and s["tel_packets"] > 0, s
+print("mmdb: %d addresses from the MMDB in both planes, no RESIP traffic in this pcap"
+      % s["table"]["addresses"])
+PY
+stop_cp
+
 # bad CLI arguments: clear errors
 conf "$tmp/cli" true "$tmp/resip.csv"
 start_cp "$tmp/cli"
