@@ -5,7 +5,8 @@
  *
  *   trafgen [--sources N] [--packets P] [--scanner-share X] [--mirai-share X]
  *           [--resip-share X] [--resip-rows N] [--seed S] [--duration S] [--burst B]
- *           [--wait-link S] -- EAL ARGS (one port, e.g. --vdev net_memif0,role=server,...)
+ *           [--warmup S] [--wait-link S] -- EAL ARGS (one port, e.g. --vdev
+ *           net_memif0,role=server,...)
  *   trafgen --write-resip FILE [--resip-rows N] [--seed S]       (no EAL)
  *   trafgen --write-scanners FILE [--scanner-prefixes N] [--seed S]  (no EAL)
  *
@@ -14,11 +15,15 @@
  * mbufs allocated in bursts, each filled with the next 60-byte frame of the pool (64 on
  * the wire with the FCS).  A burst the link does not take whole is retried from the
  * first frame not taken, so the receiver sees the pool's mix in order; tx_full counts
- * those refusals (the receiver is the bottleneck when it is large).  The last line is
- * "trafgen: sent=N seconds=T mpps=X tx_full=F nombuf=M" for bench/run.
+ * those refusals (the receiver is the bottleneck when it is large).  With --warmup W it
+ * sends W seconds first and counts only the --duration seconds after them: with the
+ * receiver the bottleneck, what the link takes in that window is what the receiver
+ * handles in steady state.  The last line is "trafgen: sent=N seconds=T mpps=X
+ * tx_full=F nombuf=M ..." (the measured window) for bench/run.
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,12 +78,14 @@ int main(int argc, char **argv)
 	struct bm_mix_conf mc;
 	struct bm_pool pool;
 	const char *w_resip = NULL, *w_scan = NULL;
-	double duration = 10, wait_link = 30, burst_d = 32, scan_pfx = 20000, d;
+	double duration = 10, wait_link = 30, burst_d = 32, scan_pfx = 20000, warmup = 0, d;
 	struct rte_mempool *mp;
 	struct rte_eth_conf pc;
 	struct rte_eth_link link;
 	struct rte_mbuf *m[TG_BURST_MAX];
-	uint64_t sent = 0, tx_full = 0, nombuf = 0, hz, t0, t_end, t1;
+	uint64_t sent = 0, tx_full = 0, nombuf = 0, hz, t0, t_end, t1, t_warm;
+	uint64_t warm_sent = 0, warm_full = 0;
+	bool warm = true;
 	uint32_t pos = 0, burst, iter = 0;
 	int i, ret, eal_argc;
 	uint16_t port = 0;
@@ -123,6 +130,8 @@ int main(int argc, char **argv)
 			mc.seed = (uint64_t)d;
 		else if (strcmp(o, "--duration") == 0 && tg_num(o, v, 0.1, 86400, &d) == 0)
 			duration = d;
+		else if (strcmp(o, "--warmup") == 0 && tg_num(o, v, 0, 3600, &d) == 0)
+			warmup = d;
 		else if (strcmp(o, "--wait-link") == 0 && tg_num(o, v, 0, 3600, &d) == 0)
 			wait_link = d;
 		else if (strcmp(o, "--burst") == 0 && tg_num(o, v, 1, TG_BURST_MAX, &d) == 0)
@@ -207,9 +216,12 @@ int main(int argc, char **argv)
 		}
 		rte_delay_us_sleep(1000);
 	}
-	fprintf(stderr, "trafgen: link up, sending for %.1f s, burst %u\n", duration, burst);
+	fprintf(stderr, "trafgen: link up, sending for %.1f s after %.1f s of warm-up, burst %u\n",
+	        duration, warmup, burst);
 
-	t0 = rte_rdtsc();
+	t_warm = rte_rdtsc() + (uint64_t)(warmup * (double)hz);
+	warm = warmup > 0;
+	t0 = warm ? t_warm : rte_rdtsc();
 	t_end = t0 + (uint64_t)(duration * (double)hz);
 	t1 = t0;
 	while (!tg_stop) {
@@ -219,6 +231,17 @@ int main(int argc, char **argv)
 			t1 = rte_rdtsc();
 			if (t1 >= t_end)
 				break;
+			if (warm && t1 >= t_warm) {
+				/* the measured window starts: the receiver is past its start-up
+				 * (first touch of its tables) */
+				warm = false;
+				warm_sent = sent;
+				warm_full = tx_full;
+				sent = tx_full = 0;
+				t0 = t1;
+				fprintf(stderr, "trafgen: warm-up done (%llu sent), measuring\n",
+				        (unsigned long long)warm_sent);
+			}
 			/* the receiver went away (memif disconnect) */
 			if ((iter & 0xfffff) == 0) {
 				rte_eth_link_get_nowait(port, &link);
@@ -255,9 +278,11 @@ int main(int argc, char **argv)
 		double secs = (double)(t1 - t0) / (double)hz;
 
 		printf("trafgen: sent=%llu seconds=%.3f mpps=%.3f tx_full=%llu nombuf=%llu "
-		       "sources=%u frames=%u\n", (unsigned long long)sent, secs,
+		       "sources=%u frames=%u warmup_sent=%llu warmup_tx_full=%llu\n",
+		       (unsigned long long)sent, secs,
 		       secs > 0 ? (double)sent / secs / 1e6 : 0.0, (unsigned long long)tx_full,
-		       (unsigned long long)nombuf, mc.n_sources, pool.n);
+		       (unsigned long long)nombuf, mc.n_sources, pool.n,
+		       (unsigned long long)warm_sent, (unsigned long long)warm_full);
 		fflush(stdout);
 	}
 	/* let the receiver take what is in the ring before the link goes */
