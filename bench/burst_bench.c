@@ -5,7 +5,7 @@
  *
  *   burst_bench [--sources N] [--packets P] [--passes K] [--stage-passes K]
  *               [--chunk C] [--epoch-ms E] [--seed S] [--huge 0|1] [--burst B]
- *               [--scanner-file F] [--exclude-file F] [-- EAL ARGS]
+ *               [--scanner-file F] [--exclude-file F] [--resip-file CSV] [-- EAL ARGS]
  *
  * Traffic: the pool of trafmix.h, the same frames bench/trafgen puts on the link.
  * State: one worker on a heap exchange sized like production for N sources per epoch
@@ -20,8 +20,9 @@
  * timed, obs_worker_burst() over it 32 at a time.  A second run times each stage on the
  * same frames by calling the functions the worker calls, in the worker's pattern
  * (prefetch ahead, bulk lookups per burst, bucket prefetch then update): parse,
- * telescope map, time and counters, exclusion and scanner rte_lpm (tables from
- * --exclude-file / --scanner-file, published as at start), source record, coverage
+ * telescope map, time and counters, exclusion and scanner rte_lpm, RESIP rte_hash
+ * (tables from --exclude-file / --scanner-file / --resip-file, published as obscura-dp
+ * publishes them at start), source record, coverage
  * cell, event record, free.  Stages that do not exist yet (or whose table was not
  * given) print "n/a".
  *
@@ -50,6 +51,8 @@
 #include "exclude.h"
 #include "log.h"
 #include "parse.h"
+#include "resip_load.h"
+#include "resip_table.h"
 #include "scanner_table.h"
 #include "tables.h"
 #include "telescope.h"
@@ -139,11 +142,11 @@ static uint64_t bb_chunk_total(struct bb *b)
 	return t1 - t0;
 }
 
-enum { BB_S_PARSE = 0, BB_S_TEL, BB_S_TIME, BB_S_EXCL, BB_S_SCAN, BB_S_SRC, BB_S_COV,
-       BB_S_EVENT, BB_S_FREE, BB_S_N };
+enum { BB_S_PARSE = 0, BB_S_TEL, BB_S_TIME, BB_S_EXCL, BB_S_SCAN, BB_S_RESIP, BB_S_SRC,
+       BB_S_COV, BB_S_EVENT, BB_S_FREE, BB_S_N };
 static const char *const bb_stage_name[BB_S_N] = {
-	"parse", "tel_map", "time_counters", "exclude_lpm", "scanner_lpm", "src_record",
-	"coverage", "events", "free",
+	"parse", "tel_map", "time_counters", "exclude_lpm", "scanner_lpm", "resip_lookup",
+	"src_record", "coverage", "events", "free",
 };
 
 /* One chunk, stage by stage, in the worker's patterns; cycles added to cyc[].  Each
@@ -159,6 +162,7 @@ static int bb_chunk_stages(struct bb *b, uint64_t cyc[BB_S_N])
 	struct obx_counters *c = &w->ep.c;
 	const struct obs_scanner_tab *scan_tab = obs_tables_get(OBS_TABLE_SCANNER);
 	const struct obs_exclude_tab *excl_tab = obs_tables_get(OBS_TABLE_EXCLUDE);
+	const struct obs_resip_tab *resip_tab = obs_tables_get(OBS_TABLE_RESIP);
 	uint32_t src[OBS_BURST_MAX], hop[OBS_BURST_MAX];
 	uint16_t idx[OBS_BURST_MAX];
 	uint64_t t0, t1, now = bb_now(b);
@@ -234,6 +238,26 @@ static int bb_chunk_stages(struct bb *b, uint64_t cyc[BB_S_N])
 		cyc[k == 0 ? BB_S_EXCL : BB_S_SCAN] += t1 - t0;
 	}
 
+	/* RESIP: rte_hash bulk lookup and window check of the burst's sources, in bulks of
+	 * OBS_RESIP_BULK (worker.c) */
+	t0 = rte_rdtsc_precise();
+	for (i = 0; resip_tab != NULL && i < b->chunk; i += BB_BURST) {
+		int64_t tt[OBS_BURST_MAX];
+		uint64_t rmask[OBS_BURST_MAX];
+
+		for (j = i, n = 0; j < i + BB_BURST; j++)
+			if (verdict[j] < 0) {
+				src[n] = meta[j].src;
+				tt[n++] = (int64_t)(now + (uint64_t)i * BB_PKT_NS_X10 / 10u);
+			}
+		for (k = 0; k < n; k += OBS_RESIP_BULK)
+			obs_resip_classify_burst(resip_tab, src + k, tt + k,
+			                         n - k < OBS_RESIP_BULK ? n - k : OBS_RESIP_BULK,
+			                         rmask + k);
+	}
+	t1 = rte_rdtsc_precise();
+	cyc[BB_S_RESIP] += t1 - t0;
+
 	/* source record: per burst, bucket prefetch (pass 1) then update (pass 2) */
 	t0 = t1;
 	for (i = 0; i < b->chunk; i += BB_BURST) {
@@ -257,28 +281,41 @@ static int bb_chunk_stages(struct bb *b, uint64_t cyc[BB_S_N])
 	t1 = rte_rdtsc_precise();
 	cyc[BB_S_SRC] += t1 - t0;
 
-	/* coverage: SYN without ACK */
+	/* coverage (SYN without ACK) and event records, per burst as the worker does them:
+	 * the buckets prefetched in pass 1, probed in pass 2 */
 	t0 = t1;
-	for (i = 0; w->cov_on && i < b->chunk; i++) {
-		const struct obs_pkt_meta *mt = &meta[i];
+	for (i = 0; w->cov_on && i < b->chunk; i += BB_BURST) {
+		uint64_t t = now + (uint64_t)i * BB_PKT_NS_X10 / 10u;
 
-		if (verdict[i] < 0 && mt->proto == 6 &&
-		    (mt->tcp_flags & (OBS_TCP_SYN | OBS_TCP_ACK)) == OBS_TCP_SYN)
-			obs_cov_syn(&w->cov, &w->ep, mt->src, mt->dport,
-			            now + (uint64_t)(i / BB_BURST * BB_BURST) * BB_PKT_NS_X10 / 10u,
-			            slot[i], mt->tcp_seq == mt->dst,
-			            scanner[i] ? OBX_CELL_F_SCANNER : 0);
+		for (j = i; j < i + BB_BURST; j++)
+			if (verdict[j] < 0 && meta[j].proto == 6 &&
+			    (meta[j].tcp_flags & (OBS_TCP_SYN | OBS_TCP_ACK)) == OBS_TCP_SYN)
+				obs_cov_prefetch(&w->cov, &w->ep, meta[j].src, meta[j].dport, t);
+		for (j = i; j < i + BB_BURST; j++) {
+			const struct obs_pkt_meta *mt = &meta[j];
+
+			if (verdict[j] < 0 && mt->proto == 6 &&
+			    (mt->tcp_flags & (OBS_TCP_SYN | OBS_TCP_ACK)) == OBS_TCP_SYN)
+				obs_cov_syn(&w->cov, &w->ep, mt->src, mt->dport, t, slot[j],
+				            mt->tcp_seq == mt->dst, scanner[j] ? OBX_CELL_F_SCANNER : 0);
+		}
 	}
 	t1 = rte_rdtsc_precise();
 	cyc[BB_S_COV] += t1 - t0;
 
-	/* event records of the packets without payload (the mix has none) */
 	t0 = t1;
-	for (i = 0; w->ev_on && i < b->chunk; i++)
-		if (verdict[i] < 0 && !excluded[i])
-			obs_event_add(&w->ep, meta[i].src,
-			              now + (uint64_t)(i / BB_BURST * BB_BURST) * BB_PKT_NS_X10 / 10u,
-			              sensor[i], obs_ev_class_of(&meta[i]), 0);
+	for (i = 0; w->ev_on && i < b->chunk; i += BB_BURST) {
+		uint64_t t = now + (uint64_t)i * BB_PKT_NS_X10 / 10u;
+
+		for (j = i; j < i + BB_BURST; j++)
+			if (verdict[j] < 0)
+				obs_event_prefetch(&w->ep, meta[j].src, t, sensor[j],
+				                   obs_ev_class_of(&meta[j]));
+		for (j = i; j < i + BB_BURST; j++)
+			if (verdict[j] < 0 && !excluded[j])
+				obs_event_add(&w->ep, meta[j].src, t, sensor[j],
+				              obs_ev_class_of(&meta[j]), 0);
+	}
 	t1 = rte_rdtsc_precise();
 	cyc[BB_S_EVENT] += t1 - t0;
 
@@ -328,7 +365,7 @@ int main(int argc, char **argv)
 	char yaml[512], yerr[256];
 	uint32_t tcap[OBX_TAB_MAX], trec[OBX_TAB_MAX];
 	uint64_t xchg_size;
-	const char *scan_file = NULL, *excl_file = NULL;
+	const char *scan_file = NULL, *excl_file = NULL, *resip_file = NULL;
 	struct bm_mix_conf mc;
 	struct obs_tel_prefix tp = { .addr = 0xc6120000u, .len = 20, .sensor = 0 };
 	struct obx_header proto;
@@ -372,6 +409,8 @@ int main(int argc, char **argv)
 			mc.seed = (uint64_t)bb_arg(o, argv[++i], 0, 1e18);
 		else if (strcmp(o, "--scanner-file") == 0)
 			scan_file = argv[++i];
+		else if (strcmp(o, "--resip-file") == 0)
+			resip_file = argv[++i];
 		else if (strcmp(o, "--exclude-file") == 0)
 			excl_file = argv[++i];
 		else if (strcmp(o, "--burst") == 0)
@@ -471,6 +510,18 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	if (resip_file != NULL) {
+		struct resip_load_opts ro = { 0 };
+		struct resip_table *rt = resip_load(resip_file, &ro, NULL, yerr, sizeof(yerr));
+		struct obs_resip_tab *xt = rt == NULL ? NULL :
+			obs_resip_tab_build(rt, true, (int)rte_socket_id(), yerr, sizeof(yerr));
+
+		if (xt == NULL || obs_tables_swap(OBS_TABLE_RESIP, xt, obs_resip_tab_free) != 0) {
+			fprintf(stderr, "burst_bench: RESIP table: %s\n", yerr);
+			return 1;
+		}
+		printf("bb mem.resip_load_bytes %zu\n", resip_table_bytes(rt));
+	}
 	obs_tables_online(0);
 	b.h->epoch_ns = (uint64_t)epoch_ms * 1000000u;
 	if (posix_memalign((void **)&b.w, RTE_CACHE_LINE_SIZE, sizeof(*b.w)) != 0 ||
@@ -543,6 +594,7 @@ int main(int argc, char **argv)
 		double v = med_stage[k];
 
 		if ((k == BB_S_EXCL && excl_file == NULL) || (k == BB_S_SCAN && scan_file == NULL) ||
+		    (k == BB_S_RESIP && resip_file == NULL) ||
 		    (k == BB_S_COV && !b.w->cov_on) || (k == BB_S_EVENT && !b.w->ev_on)) {
 			printf("bb stage.%s n/a\n", bb_stage_name[k]);
 			continue;
@@ -550,9 +602,7 @@ int main(int argc, char **argv)
 		printf("bb stage.%s %.1f\n", bb_stage_name[k], v);
 		sum += v;
 	}
-	/* TODO(#4): the RESIP rte_hash bulk lookup once the worker has it; payload: the
-	 * mix has no payload packets (Hyperscan runs on payload only, worker.c) */
-	printf("bb stage.resip_lookup n/a\n");
+	/* payload: the mix has no payload packets (Hyperscan runs on payload only) */
 	printf("bb stage.payload n/a\n");
 	printf("bb stage_sum %.1f\n", sum);
 	printf("bb minimal %.1f\n", med_stage[BB_S_PARSE] + med_stage[BB_S_TEL] +

@@ -202,8 +202,10 @@ def main():
                  f(xchg_mib_per_m, "{:.1f}") + (
                      " ({:.0f} B/src at 75 % load)".format(xb_max) if xb_max else ""), "-"))
     rows.append(("memory: coverage cells per M", "-", "n/a (not built yet)", "-"))
-    rows.append(("memory: RESIP table ({} rows)".format(E.get("RESIP_ROWS", "?")), "-",
-                 "n/a (not built yet)", "-"))
+    rb = mb("mem.resip_load_bytes")
+    rows.append(("memory: RESIP table ({} rows), loaded rows (MiB)".format(E.get("RESIP_ROWS", "?")),
+                 "-", f(rb / 2**20 if rb else None, "{:.1f}") +
+                 (" (+ the rte_hash, not counted)" if rb else " (not built yet)"), "-"))
 
     w = [max(len(r[i]) for r in rows + [("figure", "target", "measured", "vs ceiling")])
          for i in range(4)]
