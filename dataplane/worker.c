@@ -240,6 +240,12 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		scan_src[n_scan] = meta.src;
 		scan_idx[n_scan++] = i;
 		rte_prefetch0(obs_epoch_bucket(&w->ep, meta.src, vi->t));
+		/* and the coverage cell and event buckets pass 2 will probe: each is a
+		 * random record of a table of ~100 MB, a DRAM miss when probed cold */
+		if (vi->cov && w->cov_on)
+			obs_cov_prefetch(&w->cov, &w->ep, meta.src, meta.dport, vi->t);
+		if (w->ev_on)
+			obs_event_prefetch(&w->ep, meta.src, vi->t, vi->sensor, vi->ev_type);
 	}
 	if (scan_tab != NULL && n_scan > 0) {
 		obs_scanner_lookup_bulk(scan_tab, scan_src, scan_hop, n_scan);
