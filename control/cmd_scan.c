@@ -55,12 +55,19 @@ struct cp_scan {
 	uint64_t analyses;                  /* automatic analyses at period close */
 	struct scan_result last;            /* result of the last period close */
 	bool have_last;
+	uint32_t close_to;                  /* closed periods not analysed yet: up to this */
+	uint32_t last_close_to;             /* the last period-close analysis covered ..this */
+	uint64_t last_analysis_ns;          /* CLOCK_MONOTONIC of it */
 	/* drain instrumentation */
 	uint64_t drains, drain_ns_sum, drain_ns_max, drain_records;
 	uint64_t bad_records;               /* malformed cell records skipped */
 };
 
 static struct cp_scan cp_scan;
+
+#define CP_SCAN_CLOSE_MIN_NS (2ull * 1000000000ull)
+
+static int cp_scan_close_run(struct cp *cp);
 
 struct cov_store *cp_scan_cov(void)
 {
@@ -81,6 +88,8 @@ int cp_scan_init(const struct cp *cp, uint32_t sample_size)
 		return rc;
 	scan_params_default(&cp_scan.base);
 	cp_scan.current = SCAN_NO_PERIOD;
+	cp_scan.close_to = SCAN_NO_PERIOD;
+	cp_scan.last_close_to = SCAN_NO_PERIOD;
 	cp_scan.ready = true;
 	return 0;
 }
@@ -93,6 +102,8 @@ int cp_scan_adopt(struct cov_store *cs)
 	memset(cs, 0, sizeof(*cs));
 	scan_params_default(&cp_scan.base);
 	cp_scan.current = cp_scan.cov.n_cells ? cp_scan.cov.period_max : SCAN_NO_PERIOD;
+	cp_scan.close_to = SCAN_NO_PERIOD;
+	cp_scan.last_close_to = SCAN_NO_PERIOD;
 	cp_scan.ready = true;
 	return 0;
 }
@@ -782,6 +793,10 @@ void cp_cmd_scan_params(struct cp *cp, json_t *args, struct cp_reply *r)
 	(void)args;
 	if (!cp_scan_ready(r))
 		return;
+	if (cp_scan_close_run(cp) < 0) {
+		cp_reply_err(r, CP_E_INTERNAL, "out of memory analysing the closed periods");
+		return;
+	}
 	r->data = json_pack("{s:o, s:o, s:I, s:I, s:I, s:I, s:o, s:o, s:s, s:o, s:{s:I, s:f, s:f, s:I}, s:I}",
 		"params", cp_scan_jparams(&cp_scan.base),
 		"current_period", cp_scan_jperiod(cp_scan.current),
@@ -797,6 +812,13 @@ void cp_cmd_scan_params(struct cp *cp, json_t *args, struct cp_reply *r)
 		"max_ms", cp_scan.drain_ns_max / 1e6, "records", (json_int_t)cp_scan.drain_records,
 		"analyses", (json_int_t)cp_scan.analyses);
 	json_object_set_new(r->data, "bad_records", json_integer((json_int_t)cp_scan.bad_records));
+	if (cp_scan.have_last)
+		json_object_set_new(r->data, "last_close", json_pack("{s:o, s:I, s:I, s:I, s:I}",
+			"to", cp_scan_jperiod(cp_scan.last_close_to),
+			"continuous", (json_int_t)cp_scan.last.n_continuous,
+			"routine", (json_int_t)cp_scan.last.n_by_class[SCAN_C_ROUTINE],
+			"semi-routine", (json_int_t)cp_scan.last.n_by_class[SCAN_C_SEMI],
+			"ad-hoc", (json_int_t)cp_scan.last.n_by_class[SCAN_C_ADHOC]));
 	/* the whole drain per epoch (drain.c: copy, journal + sync, every consumer, release) */
 	json_object_set_new(r->data, "drain_epoch", json_pack("{s:I, s:f, s:f}",
 		"epochs", (json_int_t)cp->drain.drain_epochs,
@@ -867,11 +889,34 @@ void cp_cmd_scan_report(struct cp *cp, json_t *args, struct cp_reply *r)
 
 /* ------------------------------------------------------------------ period close */
 
-int cp_scan_period_seen(struct cp *cp, uint32_t period)
+static uint64_t cp_scan_mono_ns(void);
+
+/* Analyse every closed period (up to close_to) now.  1 when it ran, -ENOMEM. */
+static int cp_scan_close_run(struct cp *cp)
 {
 	struct scan_result res;
 	struct cp_reply r;
+	struct scan_params p = cp_scan.base;
 
+	if (cp_scan.close_to == SCAN_NO_PERIOD)
+		return 0;
+	p.to = cp_scan.close_to;
+	memset(&r, 0, sizeof(r));
+	if (cp_scan_run(cp, &p, &res, &r) != 0)
+		return -ENOMEM;
+	if (cp_scan.have_last)
+		scan_result_free(&cp_scan.last);
+	cp_scan.last = res;
+	cp_scan.have_last = true;
+	cp_scan.last_close_to = cp_scan.close_to;
+	cp_scan.close_to = SCAN_NO_PERIOD;
+	cp_scan.analyses++;
+	cp_scan.last_analysis_ns = cp_scan_mono_ns();
+	return 1;
+}
+
+int cp_scan_period_seen(struct cp *cp, uint32_t period)
+{
 	if (!cp_scan.ready)
 		return 0;
 	if (cp_scan.current != SCAN_NO_PERIOD && period <= cp_scan.current)
@@ -880,19 +925,16 @@ int cp_scan_period_seen(struct cp *cp, uint32_t period)
 		cp_scan.current = period;
 		return 0;
 	}
-	/* a newer period arrived: the previous ones are closed; analyse up to them */
-	struct scan_params p = cp_scan.base;
-	p.to = period - 1;
+	/* a newer period arrived: the previous ones are closed.  Analysed at once, but at
+	 * most every CP_SCAN_CLOSE_MIN_NS: a replay of a year in hours closes thousands
+	 * of periods in seconds; the ones in between fold into the next analysis (and
+	 * scan.params runs a pending one) */
 	cp_scan.current = period;
-	memset(&r, 0, sizeof(r));
-	if (cp_scan_run(cp, &p, &res, &r) != 0)
-		return -ENOMEM;
-	if (cp_scan.have_last)
-		scan_result_free(&cp_scan.last);
-	cp_scan.last = res;
-	cp_scan.have_last = true;
-	cp_scan.analyses++;
-	return 1;
+	cp_scan.close_to = period - 1;
+	if (cp_scan.last_analysis_ns != 0 &&
+	    cp_scan_mono_ns() - cp_scan.last_analysis_ns < CP_SCAN_CLOSE_MIN_NS)
+		return 0;
+	return cp_scan_close_run(cp);
 }
 
 /* ------------------------------------------------------------------ module wiring */
