@@ -282,9 +282,13 @@ static int rep_js(const char *dir, const struct scan_result *r, struct scan_repo
 	              "stroke-dasharray=\"4 3\"/><text x=\"%d\" y=\"%d\" fill=\"#555\">S* %.2f</text>\n",
 	        x0, y0 - (int)(sz * r->p.sstar), x0 + sz, y0 - (int)(sz * r->p.sstar),
 	        x0 + 4, y0 - (int)(sz * r->p.sstar) - 4, r->p.sstar);
+	size_t n_pts = 0;
+	for (size_t i = 0; i < r->n_blocks; i++)
+		n_pts += r->blocks[i].cls != SCAN_C_NONE && r->blocks[i].n_pairs > 0;
 	for (size_t i = 0; i < r->n_blocks; i++) {
 		const struct scan_block *b = &r->blocks[i];
 		char blk[20];
+		unsigned dup = 0;
 		if (b->cls == SCAN_C_NONE || b->n_pairs == 0)
 			continue;
 		rep_ip(b->block, blk, sizeof(blk));
@@ -292,6 +296,18 @@ static int rep_js(const char *dir, const struct scan_result *r, struct scan_repo
 		              "<title>%s/%u %s J %.3f S %.3f</title></circle>\n",
 		        x0 + sz * b->j, y0 - sz * b->s, rep_colour[b->cls], blk, r->block_len,
 		        scan_class_name(b->cls), b->j, b->s);
+		if (n_pts > 30)
+			continue;   /* too many to label: the tooltips name them */
+		/* label it; points on the same spot stack their labels downwards */
+		for (size_t k = 0; k < i; k++) {
+			const struct scan_block *o = &r->blocks[k];
+			if (o->cls != SCAN_C_NONE && o->n_pairs > 0 &&
+			    (int)(sz * o->j) == (int)(sz * b->j) && (int)(sz * o->s) == (int)(sz * b->s))
+				dup++;
+		}
+		fprintf(rf.f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"9\" text-anchor=\"%s\">%s</text>\n",
+		        x0 + sz * b->j + (b->j > 0.7 ? -8.0 : 8.0), y0 - sz * b->s + 3 + 11.0 * dup,
+		        b->j > 0.7 ? "end" : "start", blk);
 	}
 	for (unsigned c = SCAN_C_ROUTINE; c <= SCAN_C_ADHOC; c++) {
 		int y = 70 + (int)(c - 1) * 20;
