@@ -5,7 +5,7 @@
  *
  *   trafgen [--sources N] [--packets P] [--scanner-share X] [--mirai-share X]
  *           [--resip-share X] [--resip-rows N] [--seed S] [--duration S] [--burst B]
- *           [--warmup S] [--wait-link S] -- EAL ARGS (one port, e.g. --vdev
+ *           [--warmup S] [--wait-link S] [--linger S] -- EAL ARGS (one port, e.g. --vdev
  *           net_memif0,role=server,...)
  *   trafgen --write-resip FILE [--resip-rows N] [--seed S]       (no EAL)
  *   trafgen --write-scanners FILE [--scanner-prefixes N] [--seed S]  (no EAL)
@@ -19,7 +19,9 @@
  * sends W seconds first and counts only the --duration seconds after them: with the
  * receiver the bottleneck, what the link takes in that window is what the receiver
  * handles in steady state.  The last line is "trafgen: sent=N seconds=T mpps=X
- * tx_full=F nombuf=M ..." (the measured window) for bench/run.
+ * tx_full=F nombuf=M ..." (the measured window) for bench/run.  Then it waits, sending
+ * nothing, for the receiver to disconnect (up to --linger seconds, default 30): a memif
+ * client polling while its server closes can crash in the PMD (seen with DPDK 22.11).
  */
 #include <errno.h>
 #include <signal.h>
@@ -79,6 +81,7 @@ int main(int argc, char **argv)
 	struct bm_pool pool;
 	const char *w_resip = NULL, *w_scan = NULL;
 	double duration = 10, wait_link = 30, burst_d = 32, scan_pfx = 20000, warmup = 0, d;
+	double linger = 30;
 	struct rte_mempool *mp;
 	struct rte_eth_conf pc;
 	struct rte_eth_link link;
@@ -130,6 +133,8 @@ int main(int argc, char **argv)
 			mc.seed = (uint64_t)d;
 		else if (strcmp(o, "--duration") == 0 && tg_num(o, v, 0.1, 86400, &d) == 0)
 			duration = d;
+		else if (strcmp(o, "--linger") == 0 && tg_num(o, v, 0, 3600, &d) == 0)
+			linger = d;
 		else if (strcmp(o, "--warmup") == 0 && tg_num(o, v, 0, 3600, &d) == 0)
 			warmup = d;
 		else if (strcmp(o, "--wait-link") == 0 && tg_num(o, v, 0, 3600, &d) == 0)
@@ -285,8 +290,16 @@ int main(int argc, char **argv)
 		       (unsigned long long)warm_sent, (unsigned long long)warm_full);
 		fflush(stdout);
 	}
-	/* let the receiver take what is in the ring before the link goes */
-	rte_delay_us_sleep(200000);
+	/* The receiver goes first: a net_memif client still polling when the server
+	 * closes can fault in its rx path (DPDK 22.11: the regions are unmapped under it),
+	 * so wait, sending nothing, until the peer has disconnected (or --linger s). */
+	t1 = rte_rdtsc();
+	while (!tg_stop && rte_rdtsc() - t1 < (uint64_t)(linger * (double)hz)) {
+		rte_eth_link_get_nowait(port, &link);
+		if (link.link_status != RTE_ETH_LINK_UP)
+			break;
+		rte_delay_us_sleep(10000);
+	}
 	rte_eth_dev_stop(port);
 	rte_eth_dev_close(port);
 	rte_eal_cleanup();
