@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * test_life.c — the control plane's lifetime module (control/cmd_life.c) as the store
+ * drives it: SRC records become lifetime aggregates unless flagged excluded (skipped and
+ * counted), EVENT records add types and categories without adding events, hostile records
+ * (hour not matching the time, first > last, sensor >= 64, category out of range) are
+ * skipped and counted, a table with the wrong record size refuses the whole epoch, and
+ * life.show / life.summary answer from it.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cmd_life.h"
+#include "events.h"
+#include "report.h"
+#include "snapshot.h"
+#include "store.h"
+
+#define H  OBX_HOUR_NS
+#define T0 (472222ull * H)          /* an hour boundary */
+
+static struct cp cp;
+
+/* rules.reload looks `tables.reload` up in the command table, which links every handler;
+ * snapshot.now's lives in main.c: a stand-in, never called here. */
+int cp_snapshot_now(struct cp *c)
+{
+	(void)c;
+	return -ENOSYS;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	memset(&cp, 0, sizeof(cp));
+	obs_conf_defaults(&cp.conf);
+	assert_int_equal(cp_store_init(&cp.store), 0);
+	assert_int_equal(cp_life_module_init(&cp), 0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	cp_tab_unregister_all();
+	cp_snapshot_section_unregister_all();
+	cp_report_unregister_all();
+	cp_life_module_fini();
+	cp_store_fini(&cp.store);
+	return 0;
+}
+
+static struct obx_src_rec src(uint32_t addr, uint64_t f, uint64_t l, uint64_t pk, uint32_t flags)
+{
+	struct obx_src_rec r;
+
+	memset(&r, 0, sizeof(r));
+	r.addr = addr;
+	r.hour = (uint32_t)(f / H);
+	r.first_ns = f;
+	r.last_ns = l;
+	r.packets = pk;
+	r.sensor_mask = 1;
+	r.flags = flags;
+	return r;
+}
+
+static struct obx_event_rec evr(uint32_t addr, uint64_t t, uint32_t type, uint8_t sensor,
+                                uint8_t cat)
+{
+	struct obx_event_rec r;
+
+	memset(&r, 0, sizeof(r));
+	r.addr = addr;
+	r.hour = (uint32_t)(t / H);
+	r.type = type;
+	r.sensor = sensor;
+	r.category = cat;
+	r.count = 1;
+	r.first_ns = t;
+	r.last_ns = t;
+	return r;
+}
+
+static json_t *cmd(void (*fn)(struct cp *, json_t *, struct cp_reply *), json_t *args,
+                   enum cp_err want)
+{
+	struct cp_reply r;
+
+	memset(&r, 0, sizeof(r));
+	fn(&cp, args, &r);
+	json_decref(args);
+	assert_int_equal(r.err, want);
+	return r.data;
+}
+
+static void test_consume(void **state)
+{
+	struct obx_src_rec s[5] = {
+		src(0x0a000001, T0 + 10, T0 + 20, 7, 0),
+		src(0x0a000002, T0 + 10, T0 + 20, 3, OBX_SRC_F_EXCLUDED),
+		src(0x0a000003, T0 + 10, T0 + 20, 1, 0),
+		src(0x0a000004, T0 + 30, T0 + 10, 1, 0),               /* first > last */
+		src(0x0a000001, T0 + 2 * H, T0 + 2 * H + 5, 2, OBX_SRC_F_SCANNER),
+	};
+	struct obx_event_rec e[4] = {
+		evr(0x0a000001, T0 + 15, 1000101, 2, 2),               /* SQLi rule */
+		evr(0x0a000001, T0 + 2 * H + 1, obs_ev_class_id(OBS_EVC_TCP_SYN, 23), 0, 0),
+		evr(0x0a000005, T0 + 1, 7, 70, 0),                     /* sensor >= 64 */
+		evr(0x0a000005, T0 + 1, 7, 0, 9),                      /* category out of range */
+	};
+	struct cp_epoch ep;
+	const struct cp_life_src *ls;
+	json_t *d;
+
+	(void)state;
+	s[2].hour += 1;                                            /* hour not matching */
+	memset(&ep, 0, sizeof(ep));
+	ep.boot_id = 1;
+	ep.seq = 1;
+	cp_epoch_add_tab(&ep, OBX_TAB_SRC, sizeof(struct obx_src_rec), s, 5);
+	cp_epoch_add_tab(&ep, OBX_TAB_EVENT, sizeof(struct obx_event_rec), e, 4);
+	assert_int_equal(cp_store_apply(&cp.store, &ep), 0);
+
+	ls = cp_life_find(cp_life_module_table(), 0x0a000001);
+	assert_non_null(ls);
+	assert_int_equal(cp_life_src_events(ls), 9);              /* SRC packets only */
+	assert_int_equal(ls->n_groups, 1);
+	assert_int_equal(ls->cat_mask, (1u << 2) | 1u);
+	assert_int_equal(cp_life_groups(ls)[0].n_types, 2);
+	assert_int_equal(cp_life_src_sensors(ls), 1u | 4u);
+	assert_null(cp_life_find(cp_life_module_table(), 0x0a000002));   /* excluded */
+	assert_null(cp_life_find(cp_life_module_table(), 0x0a000003));   /* bad hour */
+	assert_null(cp_life_find(cp_life_module_table(), 0x0a000004));
+	assert_null(cp_life_find(cp_life_module_table(), 0x0a000005));
+
+	d = cmd(cp_cmd_life_summary, json_object(), CP_E_OK);
+	assert_int_equal(json_integer_value(json_object_get(d, "sources")), 1);
+	assert_int_equal(json_integer_value(json_object_get(d, "excluded_records")), 1);
+	assert_int_equal(json_integer_value(json_object_get(d, "bad_records")), 4);
+	assert_int_equal(json_integer_value(json_object_get(d, "src_records")), 5);
+	assert_int_equal(json_integer_value(json_object_get(d, "event_records")), 4);
+	json_decref(d);
+
+	d = cmd(cp_cmd_life_show, json_pack("{s:s}", "address", "10.0.0.1"), CP_E_OK);
+	assert_int_equal(json_integer_value(json_object_get(d, "events")), 9);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(d, "categories"), 1)),
+	                    "SQL Injection");
+	json_decref(d);
+	json_decref(cmd(cp_cmd_life_show, json_pack("{s:s}", "address", "10.0.0.2"),
+	                CP_E_UNAVAILABLE));
+	json_decref(cmd(cp_cmd_life_show, json_pack("{s:s}", "address", "10.0.0.300"),
+	                CP_E_BAD_ARGS));
+	json_decref(cmd(cp_cmd_life_cdf, json_pack("{s:s}", "unit", "fortnights"), CP_E_BAD_ARGS));
+	json_decref(cmd(cp_cmd_life_continuity, json_pack("{s:s, s:s}", "a", "--tl", "b", "1.5"),
+	                CP_E_BAD_ARGS));
+	json_decref(cmd(cp_cmd_life_continuity, json_pack("{s:s, s:s}", "a", "0.12345", "b", "0"),
+	                CP_E_BAD_ARGS));
+	d = cmd(cp_cmd_life_continuity, json_pack("{s:s, s:s, s:s, s:s}", "a", "--tl", "b", "1",
+	                                          "c", "--te", "d", ".05"), CP_E_OK);
+	assert_int_equal(json_integer_value(json_object_get(d, "eligible")), 0);
+	json_decref(d);
+}
+
+static void test_wrong_record_size(void **state)
+{
+	struct obx_src_rec s = src(0x0a000009, T0, T0, 1, 0);
+	uint8_t junk[32 * 2];
+	struct cp_epoch ep;
+
+	(void)state;
+	memset(junk, 0x5a, sizeof(junk));
+	memset(&ep, 0, sizeof(ep));
+	ep.boot_id = 1;
+	ep.seq = 2;
+	cp_epoch_add_tab(&ep, OBX_TAB_SRC, sizeof(struct obx_src_rec), &s, 1);
+	cp_epoch_add_tab(&ep, OBX_TAB_EVENT, 32, junk, 2);        /* an older layout */
+	assert_int_equal(cp_store_apply(&cp.store, &ep), -EPROTO);
+	assert_null(cp_life_find(cp_life_module_table(), 0x0a000009));   /* nothing applied */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_consume, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_record_size, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
