@@ -5,6 +5,7 @@
  * text with a title and labelled axes, readable in any browser.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -282,13 +283,13 @@ static int rep_js(const char *dir, const struct scan_result *r, struct scan_repo
 	              "stroke-dasharray=\"4 3\"/><text x=\"%d\" y=\"%d\" fill=\"#555\">S* %.2f</text>\n",
 	        x0, y0 - (int)(sz * r->p.sstar), x0 + sz, y0 - (int)(sz * r->p.sstar),
 	        x0 + 4, y0 - (int)(sz * r->p.sstar) - 4, r->p.sstar);
-	size_t n_pts = 0;
+	size_t n_pts = 0, n_lab = 0;
+	double lab_x[32], lab_y[32];
 	for (size_t i = 0; i < r->n_blocks; i++)
 		n_pts += r->blocks[i].cls != SCAN_C_NONE && r->blocks[i].n_pairs > 0;
 	for (size_t i = 0; i < r->n_blocks; i++) {
 		const struct scan_block *b = &r->blocks[i];
 		char blk[20];
-		unsigned dup = 0;
 		if (b->cls == SCAN_C_NONE || b->n_pairs == 0)
 			continue;
 		rep_ip(b->block, blk, sizeof(blk));
@@ -298,16 +299,28 @@ static int rep_js(const char *dir, const struct scan_result *r, struct scan_repo
 		        scan_class_name(b->cls), b->j, b->s);
 		if (n_pts > 30)
 			continue;   /* too many to label: the tooltips name them */
-		/* label it; points on the same spot stack their labels downwards */
-		for (size_t k = 0; k < i; k++) {
-			const struct scan_block *o = &r->blocks[k];
-			if (o->cls != SCAN_C_NONE && o->n_pairs > 0 &&
-			    (int)(sz * o->j) == (int)(sz * b->j) && (int)(sz * o->s) == (int)(sz * b->s))
-				dup++;
+		/* label it; a label that would overlap one already placed (nearby points,
+		 * not only identical ones) moves down a line until it is clear */
+		{
+			double lx = x0 + sz * b->j + (b->j > 0.7 ? -8.0 : 8.0);
+			double ly = y0 - sz * b->s + 3;
+			bool moved = true;
+			while (moved && n_lab < sizeof(lab_x) / sizeof(lab_x[0])) {
+				moved = false;
+				for (size_t k = 0; k < n_lab; k++) {
+					if (fabs(lab_x[k] - lx) < 90.0 && fabs(lab_y[k] - ly) < 10.0) {
+						ly = lab_y[k] + 11.0;
+						moved = true;
+					}
+				}
+			}
+			if (n_lab < sizeof(lab_x) / sizeof(lab_x[0])) {
+				lab_x[n_lab] = lx;
+				lab_y[n_lab++] = ly;
+			}
+			fprintf(rf.f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"9\" text-anchor=\"%s\">%s</text>\n",
+			        lx, ly, b->j > 0.7 ? "end" : "start", blk);
 		}
-		fprintf(rf.f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"9\" text-anchor=\"%s\">%s</text>\n",
-		        x0 + sz * b->j + (b->j > 0.7 ? -8.0 : 8.0), y0 - sz * b->s + 3 + 11.0 * dup,
-		        b->j > 0.7 ? "end" : "start", blk);
 	}
 	for (unsigned c = SCAN_C_ROUTINE; c <= SCAN_C_ADHOC; c++) {
 		int y = 70 + (int)(c - 1) * 20;
@@ -367,8 +380,8 @@ static int rep_heat(const char *dir, const struct cov_store *cs, const struct sc
 		nports = 200;   /* keep it readable: the 200 lowest ports */
 	cw = n > 60 ? 10 : 22;
 	w = left + (int)n * cw + 40;
-	if (w < 420)
-		w = 420;
+	if (w < left + 580)
+		w = left + 580;   /* room for the title and the legend line */
 	h = top + (int)nports * ch + 90;
 	rep_ip(blk, ipb, sizeof(ipb));
 	snprintf(title, sizeof(title), "Port set P_t of %s/%u per period (SPEC A2)", ipb, r->block_len);
