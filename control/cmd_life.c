@@ -371,9 +371,9 @@ void cp_cmd_life_summary(struct cp *cp, json_t *args, struct cp_reply *r)
 }
 
 const struct cp_arg cp_args_life_cdf[] = {
-	{ "unit", CP_ARG_STR, false, 0, 16, "days|minutes|seconds|events (or --unit)" },
-	{ "value", CP_ARG_STR, false, 0, 16, "the unit after --unit" },
-	{ NULL, CP_ARG_STR, false, 0, 0, NULL },
+	{ "unit", CP_ARG_STR, false, 0, 16, "days|minutes|seconds|events (or --unit)", false },
+	{ "value", CP_ARG_STR, false, 0, 16, "the unit after --unit", true },
+	{ NULL, CP_ARG_STR, false, 0, 0, NULL, false },
 };
 
 static const char *str_arg(json_t *args, const char *name)
@@ -516,11 +516,11 @@ void cp_cmd_life_categories(struct cp *cp, json_t *args, struct cp_reply *r)
 }
 
 const struct cp_arg cp_args_life_continuity[] = {
-	{ "a", CP_ARG_STR, false, 0, 16, "t_l, or --tl" },
-	{ "b", CP_ARG_STR, false, 0, 16, "t_e, or the t_l value" },
-	{ "c", CP_ARG_STR, false, 0, 16, "--te" },
-	{ "d", CP_ARG_STR, false, 0, 16, "the t_e value" },
-	{ NULL, CP_ARG_STR, false, 0, 0, NULL },
+	{ "a", CP_ARG_STR, false, 0, 16, "t_l, or --tl", true },
+	{ "b", CP_ARG_STR, false, 0, 16, "t_e, or the t_l value", true },
+	{ "c", CP_ARG_STR, false, 0, 16, "--te", true },
+	{ "d", CP_ARG_STR, false, 0, 16, "the t_e value", true },
+	{ NULL, CP_ARG_STR, false, 0, 0, NULL, false },
 };
 
 /* "0", "1", "0.35", ".5", "1.0" -> units of 1/10000, exactly; -1 when not in [0, 1]. */
@@ -620,8 +620,8 @@ void cp_cmd_life_continuity(struct cp *cp, json_t *args, struct cp_reply *r)
 }
 
 const struct cp_arg cp_args_life_show[] = {
-	{ "address", CP_ARG_STR, true, 0, 15, "source IPv4 address" },
-	{ NULL, CP_ARG_STR, false, 0, 0, NULL },
+	{ "address", CP_ARG_STR, true, 0, 15, "source IPv4 address", false },
+	{ NULL, CP_ARG_STR, false, 0, 0, NULL, false },
 };
 
 static json_t *type_json(uint32_t t)

@@ -316,31 +316,31 @@ static json_t *ipv4_json(uint32_t a)
 /* ------------------------------------------------------------ commands --- */
 
 #define RESIP_WORDS \
-	{ "w1", CP_ARG_STR, false, 0, 32, "option words" }, \
-	{ "w2", CP_ARG_STR, false, 0, 32, "option words" }, \
-	{ "w3", CP_ARG_STR, false, 0, 32, "option words" }, \
-	{ "w4", CP_ARG_STR, false, 0, 32, "option words" }, \
-	{ "w5", CP_ARG_STR, false, 0, 32, "option words" }, \
-	{ NULL, CP_ARG_STR, false, 0, 0, NULL }
+	{ "w1", CP_ARG_STR, false, 0, 32, "option words", true }, \
+	{ "w2", CP_ARG_STR, false, 0, 32, "option words", true }, \
+	{ "w3", CP_ARG_STR, false, 0, 32, "option words", true }, \
+	{ "w4", CP_ARG_STR, false, 0, 32, "option words", true }, \
+	{ "w5", CP_ARG_STR, false, 0, 32, "option words", true }, \
+	{ NULL, CP_ARG_STR, false, 0, 0, NULL, false }
 
 const struct cp_arg cp_args_resip_range[] = {
-	{ "w0", CP_ARG_STR, false, 0, 32, "[--from YYYY-MM-DD] [--to YYYY-MM-DD] (UTC days)" },
+	{ "w0", CP_ARG_STR, false, 0, 32, "[--from YYYY-MM-DD] [--to YYYY-MM-DD] (UTC days)", true },
 	RESIP_WORDS
 };
 const struct cp_arg cp_args_resip_top[] = {
-	{ "w0", CP_ARG_STR, false, 0, 32, "[N] (default 10; 0: all) [--from DAY] [--to DAY]" },
+	{ "w0", CP_ARG_STR, false, 0, 32, "[N] (default 10; 0: all) [--from DAY] [--to DAY]", true },
 	RESIP_WORDS
 };
 const struct cp_arg cp_args_resip_ports[] = {
-	{ "w0", CP_ARG_STR, false, 0, 32, "[N] (default 20; 0: all) [--from DAY] [--to DAY]" },
+	{ "w0", CP_ARG_STR, false, 0, 32, "[N] (default 20; 0: all) [--from DAY] [--to DAY]", true },
 	RESIP_WORDS
 };
 const struct cp_arg cp_args_resip_geo[] = {
-	{ "w0", CP_ARG_STR, false, 0, 32, "[--country CC] [--by region|domain|org|sld]" },
+	{ "w0", CP_ARG_STR, false, 0, 32, "[--country CC] [--by region|domain|org|sld]", true },
 	RESIP_WORDS
 };
 const struct cp_arg cp_args_resip_mismatch[] = {
-	{ "w0", CP_ARG_STR, false, 0, 32, "[--country CC]" },
+	{ "w0", CP_ARG_STR, false, 0, 32, "[--country CC]", true },
 	RESIP_WORDS
 };
 

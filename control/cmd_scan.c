@@ -329,7 +329,8 @@ static const char *cp_scan_scanner(void *ctx, uint32_t block, uint8_t len)
 
 /* ------------------------------------------------------------------ arguments */
 
-#define CP_SCAN_OPT(n, h) { n, CP_ARG_STR, false, 0, 64, h }
+#define CP_SCAN_OPT(n, h) { n, CP_ARG_STR, false, 0, 64, h, false }
+#define CP_SCAN_W(n) { n, CP_ARG_STR, false, 0, 64, "option words", true }
 #define CP_SCAN_WORDS \
 	CP_SCAN_OPT("from", "first period (label or #INDEX)"), \
 	CP_SCAN_OPT("to", "last period"), \
@@ -338,12 +339,12 @@ static const char *cp_scan_scanner(void *ctx, uint32_t block, uint8_t len)
 	CP_SCAN_OPT("m", "wide-area periods override"), \
 	CP_SCAN_OPT("jstar", "routine Jaccard threshold override"), \
 	CP_SCAN_OPT("sstar", "routine Simpson threshold override"), \
-	CP_SCAN_OPT("w8", "more option words"), CP_SCAN_OPT("w9", "more option words"), \
-	CP_SCAN_OPT("w10", "more option words"), CP_SCAN_OPT("w11", "more option words"), \
-	CP_SCAN_OPT("w12", "more option words"), CP_SCAN_OPT("w13", "more option words"), \
-	CP_SCAN_OPT("w14", "more option words"), CP_SCAN_OPT("w15", "more option words"), \
-	CP_SCAN_OPT("w16", "more option words"), \
-	{ NULL, CP_ARG_STR, false, 0, 0, NULL }
+	CP_SCAN_W("w8"), CP_SCAN_W("w9"), \
+	CP_SCAN_W("w10"), CP_SCAN_W("w11"), \
+	CP_SCAN_W("w12"), CP_SCAN_W("w13"), \
+	CP_SCAN_W("w14"), CP_SCAN_W("w15"), \
+	CP_SCAN_W("w16"), \
+	{ NULL, CP_ARG_STR, false, 0, 0, NULL, false }
 
 const struct cp_arg cp_args_scan_list[] = {
 	CP_SCAN_OPT("class", "routine|semi-routine|ad-hoc|unclassified|none"),
@@ -353,20 +354,20 @@ const struct cp_arg cp_args_scan_list[] = {
 };
 const struct cp_arg cp_args_scan_show[] = {
 	CP_SCAN_OPT("block", "a.b.0.0/L or any address in the block"),
-	CP_SCAN_OPT("w1", "option words"),
+	CP_SCAN_W("w1"),
 	CP_SCAN_WORDS
 };
 const struct cp_arg cp_args_scan_ports[] = {
 	CP_SCAN_OPT("top", "how many ports (default 20; 0: all)"),
-	CP_SCAN_OPT("w1", "option words"),
+	CP_SCAN_W("w1"),
 	CP_SCAN_WORDS
 };
 const struct cp_arg cp_args_scan_cells[] = {
 	CP_SCAN_OPT("block", "only this block"),
-	{ NULL, CP_ARG_STR, false, 0, 0, NULL }
+	{ NULL, CP_ARG_STR, false, 0, 0, NULL, false }
 };
 const struct cp_arg cp_args_scan_report[] = {
-	{ "dir", CP_ARG_STR, true, 0, 1024, "absolute directory to write into" },
+	{ "dir", CP_ARG_STR, true, 0, 1024, "absolute directory to write into", false },
 	CP_SCAN_OPT("block", "heatmap block (default: the longest continuous scanner)"),
 	CP_SCAN_WORDS
 };

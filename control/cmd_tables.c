@@ -23,8 +23,8 @@
 #define CP_TABLES_WAIT_MS 10000u
 
 const struct cp_arg cp_args_tables_reload[] = {
-	{ "table", CP_ARG_STR, false, 0, 32, "scanner (default: every table)" },
-	{ NULL, CP_ARG_STR, false, 0, 0, NULL }
+	{ "table", CP_ARG_STR, false, 0, 32, "scanner, exclude, resip, rules or all (default: all)", false },
+	{ NULL, CP_ARG_STR, false, 0, 0, NULL, false }
 };
 
 void cp_cmd_tables_reload(struct cp *cp, json_t *args, struct cp_reply *r)

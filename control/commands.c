@@ -20,14 +20,14 @@
 #include "cmd_tables.h"
 
 static const struct cp_arg cp_args_top[] = {
-	{ "n", CP_ARG_INT, false, 0, 100000000, "how many sources (default 10; 0: all)" },
-	{ NULL, 0, false, 0, 0, NULL },
+	{ "n", CP_ARG_INT, false, 0, 100000000, "how many sources (default 10; 0: all)", false },
+	{ NULL, 0, false, 0, 0, NULL, false },
 };
 
 static const struct cp_arg cp_args_report[] = {
 	{ "dir", CP_ARG_STR, false, 0, 900,
-	  "absolute directory to write into (default <state_dir>/reports/<UTC time>)" },
-	{ NULL, 0, false, 0, 0, NULL },
+	  "absolute directory to write into (default <state_dir>/reports/<UTC time>)", false },
+	{ NULL, 0, false, 0, 0, NULL, false },
 };
 
 static const struct cp_cmd cp_commands[] = {
@@ -77,7 +77,7 @@ static const struct cp_cmd cp_commands[] = {
 	{ "scan.report", cp_cmd_scan_report, cp_args_scan_report, CP_ACCESS_ADMIN, false,
 	  "write Tables 2/3 (CSV, Markdown) and the SVG figures into DIR [--block B]" },
 	{ "tables.reload", cp_cmd_tables_reload, cp_args_tables_reload, CP_ACCESS_ADMIN, false,
-	  "rebuild the dataplane's scanner table from its file and swap it in (RCU)" },
+	  "rebuild the dataplane's read-mostly tables from their files and swap them in under RCU: [scanner|exclude|resip|rules|all]" },
 	{ "tables.status", cp_cmd_tables_status, NULL, CP_ACCESS_READ, false,
 	  "read-mostly tables: files, what is loaded (RESIP: the control plane's copy)" },
 	{ "resip.summary", cp_cmd_resip_summary, cp_args_resip_range, CP_ACCESS_READ, false,
@@ -148,11 +148,14 @@ void cp_cmd_help(struct cp *cp, json_t *args, struct cp_reply *r)
 		json_t *names = json_array(), *spec = json_array();
 
 		for (const struct cp_arg *a = c->args; a != NULL && a->name != NULL; a++) {
-			json_array_append_new(names, json_string(a->name));
-			json_array_append_new(spec, json_pack("{s:s, s:s, s:b, s:I, s:I, s:s}",
+			if (!a->words)
+				json_array_append_new(names, json_string(a->name));
+			else if (a == c->args || !a[-1].words)
+				json_array_append_new(names, json_string("OPTIONS..."));
+			json_array_append_new(spec, json_pack("{s:s, s:s, s:b, s:I, s:I, s:s, s:b}",
 				"name", a->name, "type", a->type == CP_ARG_INT ? "int" : "string",
 				"required", a->required, "min", (json_int_t)a->min,
-				"max", (json_int_t)a->max, "help", a->help));
+				"max", (json_int_t)a->max, "help", a->help, "words", a->words));
 		}
 		json_array_append_new(list, json_pack("{s:s, s:o, s:o, s:s, s:b, s:s}",
 			"cmd", c->name, "args", names, "arg_spec", spec,

@@ -45,6 +45,9 @@ struct cp_arg {
 	bool required;
 	long long min, max;            /* CP_ARG_INT bounds; CP_ARG_STR: max length */
 	const char *help;
+	bool words;                    /* a slot for free option words (--from X ...) that the
+	                                * handler parses itself; `help` shows a run of them as
+	                                * one [OPTIONS...] and the command's help line says which */
 };
 
 /* What a handler returns: data (owned, may be NULL for null), or an error. */

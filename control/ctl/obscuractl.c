@@ -83,9 +83,17 @@ static json_t *octl_help_text(json_t *cmds)
 		size_t used = 0;
 		json_t *spec = json_object_get(c, "arg_spec");
 		json_t *list = json_is_array(spec) && json_array_size(spec) ? spec : json_object_get(c, "args");
+		bool in_words = false;
 		json_array_foreach(list, j, a) {
 			const char *an = json_is_string(a) ? json_string_value(a) : json_string_value(json_object_get(a, "name"));
 			bool req = json_is_object(a) && json_is_true(json_object_get(a, "required"));
+			/* free option words (--from X ...): one [OPTIONS...], the help line says which */
+			bool opt_words = json_is_object(a) && json_is_true(json_object_get(a, "words"));
+			if (opt_words && in_words)
+				continue;
+			in_words = opt_words;
+			if (opt_words)
+				an = "OPTIONS...";
 			if (!an || used >= sizeof args)
 				continue;
 			int w = snprintf(args + used, sizeof args - used, "%s%s%s%s", used ? " " : "",

@@ -43,6 +43,14 @@ try:
     check(cmds["snapshot.now"]["access"] == "admin" and cmds["stats"]["access"] == "read",
           "help shows access levels")
     check(cmds["sources.top"]["args"] == ["n"], "help shows positional argument names")
+    # free option words (--from X ...) are one OPTIONS... entry, never placeholder names
+    import re
+    leaked = [(n, a) for n, x in cmds.items() for a in x["args"] if re.fullmatch(r"w\d+", a)]
+    check(not leaked, "help shows no placeholder argument names: %s" % leaked)
+    check(all(isinstance(a.get("words"), bool) for x in cmds.values() for a in x["arg_spec"]),
+          "every arg_spec entry says whether it is an option-word slot")
+    if "resip.top" in cmds:
+        check(cmds["resip.top"]["args"] == ["OPTIONS..."], "option words collapse to OPTIONS...")
 
     def err(lines, code):
         m = lines[-1]
