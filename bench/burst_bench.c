@@ -5,7 +5,8 @@
  *
  *   burst_bench [--sources N] [--packets P] [--passes K] [--stage-passes K]
  *               [--chunk C] [--epoch-ms E] [--seed S] [--huge 0|1] [--burst B]
- *               [--scanner-file F] [--exclude-file F] [--resip-file CSV] [-- EAL ARGS]
+ *               [--scanner-file F] [--exclude-file F] [--resip-file CSV]
+ *               [--rules-file F] [-- EAL ARGS]
  *
  * Traffic: the pool of trafmix.h, the same frames bench/trafgen puts on the link.
  * State: one worker on a heap exchange sized like production for N sources per epoch
@@ -25,6 +26,11 @@
  * publishes them at start), source record, coverage
  * cell, event record, free.  Stages that do not exist yet (or whose table was not
  * given) print "n/a".
+ *
+ * Payload (--rules-file, published as obscura-dp publishes rules.files): the 64-byte mix
+ * has no L4 payload, so Hyperscan never runs on it; the payload stage is timed apart as
+ * cycles per PAYLOAD packet over a small set of payload frames (bb_chunk_payload), and
+ * is not in stage_sum.
  *
  * Output: "bb KEY VALUE" lines (bench/run parses them), cycles per packet by the TSC:
  * the median over chunks (this kind of machine is shared; total_mean keeps the mean).
@@ -53,6 +59,7 @@
 #include "parse.h"
 #include "resip_load.h"
 #include "resip_table.h"
+#include "rules.h"
 #include "scanner_table.h"
 #include "tables.h"
 #include "telescope.h"
@@ -76,6 +83,8 @@ struct bb {
 	struct obs_worker *w;
 	uint64_t drained;
 };
+
+static uint64_t bb_payload_in_mix;   /* accepted mix frames with an L4 payload */
 
 static uint64_t bb_now(const struct bb *b)
 {
@@ -184,6 +193,8 @@ static int bb_chunk_stages(struct bb *b, uint64_t cyc[BB_S_N])
 	}
 	t1 = rte_rdtsc_precise();
 	cyc[BB_S_PARSE] += t1 - t0;
+	for (i = 0; i < b->chunk; i++)            /* untimed: payload packets in the mix */
+		bb_payload_in_mix += verdict[i] < 0 && meta[i].payload_len > 0;
 
 	t0 = t1;
 	for (i = 0; i < b->chunk; i++)
@@ -330,6 +341,162 @@ static int bb_chunk_stages(struct bb *b, uint64_t cyc[BB_S_N])
 	return 0;
 }
 
+/* ---- payload stage (cycles per PAYLOAD packet) ----------------------------------------
+ * The 64-byte mix has no payload (Hyperscan only sees L4 payload), so the payload stage
+ * is timed apart, on a small set of payload frames: HTTP GET with SQLi (tcp/80, matches
+ * sid 1000101), SIP OPTIONS from friendly-scanner (udp/5060, matches 1000001 and
+ * 1000002), 256 random bytes (udp/40000, matches nothing), in turn.  Untimed: the frames
+ * copied into mbufs and parsed (pass 1 of the worker).  Timed: obs_rules_scan() with
+ * this worker's scratch of the published obs_rules_set and the worker's match callback
+ * (a rule_matches count and one event record per matched rule), exactly as
+ * obs_worker_events() calls it; the packet-class event of an unmatched payload belongs
+ * to the events stage and is not in this figure. */
+#define BB_PAY_N 3
+static uint8_t bb_pay_frame[BB_PAY_N][1600];
+static uint32_t bb_pay_len[BB_PAY_N];
+static const char *const bb_pay_name[BB_PAY_N] = { "http_sqli", "sip_options", "random256" };
+static uint64_t bb_pay_matches;
+
+static uint16_t bb_csum(const uint8_t *p, uint32_t n)
+{
+	uint32_t s = 0;
+
+	for (uint32_t i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)p[i] << 8 | p[i + 1];
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+/* Ethernet + IPv4 (src 203.0.113.7 -> 198.18.0.9) + TCP PSH-ACK or UDP + payload. */
+static uint32_t bb_pay_build(uint8_t *f, uint8_t proto, uint16_t dport, const uint8_t *pl,
+                             uint32_t n)
+{
+	uint32_t l4 = proto == 6 ? 20 : 8, ip_len = 20 + l4 + n;
+	uint8_t *ip = f + 14, *t = ip + 20;
+	uint16_t c;
+
+	memset(f, 0, 14 + ip_len);
+	f[12] = 0x08;                                  /* IPv4 */
+	ip[0] = 0x45;
+	ip[2] = (uint8_t)(ip_len >> 8);
+	ip[3] = (uint8_t)ip_len;
+	ip[8] = 64;
+	ip[9] = proto;
+	ip[12] = 203; ip[13] = 0; ip[14] = 113; ip[15] = 7;
+	ip[16] = 198; ip[17] = 18; ip[18] = 0; ip[19] = 9;
+	c = bb_csum(ip, 20);
+	ip[10] = (uint8_t)(c >> 8);
+	ip[11] = (uint8_t)c;
+	t[0] = 0xc3; t[1] = 0x51;                      /* sport 50001 */
+	t[2] = (uint8_t)(dport >> 8);
+	t[3] = (uint8_t)dport;
+	if (proto == 6) {
+		t[7] = 1;                                  /* seq 1 */
+		t[11] = 1;                                 /* ack 1 */
+		t[12] = 5 << 4;                            /* data offset 5 */
+		t[13] = 0x18;                              /* PSH ACK */
+		t[14] = 0xff; t[15] = 0xff;
+	} else {
+		t[4] = (uint8_t)((8 + n) >> 8);
+		t[5] = (uint8_t)(8 + n);
+	}
+	memcpy(t + l4, pl, n);
+	return 14 + ip_len < 60 ? 60 : 14 + ip_len;
+}
+
+static void bb_pay_init(void)
+{
+	static const char sqli[] =
+		"GET /item.php?id=1%20UNION%20SELECT%20user,password%20FROM%20users-- HTTP/1.1\r\n"
+		"Host: 198.18.0.9\r\nUser-Agent: Mozilla/5.0\r\nAccept: */*\r\n\r\n";
+	static const char sip[] =
+		"OPTIONS sip:100@198.18.0.9 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 203.0.113.7:5060;branch=z9hG4bK-1\r\n"
+		"From: \"sipvicious\"<sip:100@1.1.1.1>;tag=1\r\nTo: <sip:100@1.1.1.1>\r\n"
+		"Call-ID: 1234567890\r\nCSeq: 1 OPTIONS\r\n"
+		"User-Agent: friendly-scanner\r\nContent-Length: 0\r\n\r\n";
+	uint8_t rnd[256];
+	uint32_t x = 2463534242u;
+
+	for (uint32_t i = 0; i < sizeof(rnd); i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		rnd[i] = (uint8_t)x;
+	}
+	bb_pay_len[0] = bb_pay_build(bb_pay_frame[0], 6, 80, (const uint8_t *)sqli, sizeof(sqli) - 1);
+	bb_pay_len[1] = bb_pay_build(bb_pay_frame[1], 17, 5060, (const uint8_t *)sip, sizeof(sip) - 1);
+	bb_pay_len[2] = bb_pay_build(bb_pay_frame[2], 17, 40000, rnd, sizeof(rnd));
+}
+
+struct bb_hit_ctx {
+	struct obs_worker *w;
+	uint32_t src;
+	uint64_t t;
+	uint8_t sensor;
+};
+
+/* worker.c obs_worker_rule_hit(): the worker's callback, as it is */
+static void bb_rule_hit(void *arg, uint32_t idx, const struct obs_rule_info *ri)
+{
+	struct bb_hit_ctx *h = arg;
+
+	(void)idx;
+	h->w->ep.c.rule_matches++;
+	bb_pay_matches++;
+	obs_event_add(&h->w->ep, h->src, h->t, h->sensor, ri->sid, ri->category);
+}
+
+/* One chunk of payload packets (kinds in turn, or only `kind` when < BB_PAY_N); returns
+ * the TSC cycles of the scans, or UINT64_MAX. */
+static uint64_t bb_chunk_payload(struct bb *b, int kind)
+{
+	static struct obs_pkt_meta meta[4096];
+	static uint8_t sensor[4096];
+	const struct obs_rules_set *rs = obs_tables_get(OBS_TABLE_RULES);
+	struct obs_worker *w = b->w;
+	uint64_t t0, t1, now = bb_now(b);
+	uint32_t i, slot;
+
+	if (rs == NULL || w->id >= rs->n_workers || rs->scratch[w->id] == NULL)
+		return UINT64_MAX;
+	if (rte_pktmbuf_alloc_bulk(b->mp, b->m, b->chunk) != 0)
+		return UINT64_MAX;
+	for (i = 0; i < b->chunk; i++) {
+		struct rte_mbuf *m = b->m[i];
+		uint32_t k = kind < BB_PAY_N ? (uint32_t)kind : i % BB_PAY_N;
+
+		memcpy(rte_pktmbuf_mtod(m, uint8_t *), bb_pay_frame[k], bb_pay_len[k]);
+		m->data_len = (uint16_t)bb_pay_len[k];
+		m->pkt_len = bb_pay_len[k];
+		if (obs_parse_snap(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, m->pkt_len,
+		                   &meta[i]) >= 0 ||
+		    obs_tel_lookup(w->tel, meta[i].dst, &sensor[i], &slot) != 0 ||
+		    meta[i].payload_len == 0) {
+			fprintf(stderr, "burst_bench: payload frame %s not accepted\n", bb_pay_name[k]);
+			rte_pktmbuf_free_bulk(b->m, b->chunk);
+			return UINT64_MAX;
+		}
+	}
+	obs_epoch_time(&w->ep, now);
+	t0 = rte_rdtsc_precise();
+	for (i = 0; i < b->chunk; i++) {
+		struct bb_hit_ctx h = { w, meta[i].src, now, sensor[i] };
+
+		w->ep.c.payload_packets++;
+		(void)obs_rules_scan(rs->rules, rs->scratch[w->id],
+		                     rte_pktmbuf_mtod_offset(b->m[i], const uint8_t *,
+		                                             meta[i].payload_off),
+		                     meta[i].payload_len, meta[i].proto, meta[i].dport,
+		                     bb_rule_hit, &h);
+	}
+	t1 = rte_rdtsc_precise();
+	rte_pktmbuf_free_bulk(b->m, b->chunk);
+	bb_drain(b);
+	return t1 - t0;
+}
+
 static int bb_cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -365,7 +532,7 @@ int main(int argc, char **argv)
 	char yaml[512], yerr[256];
 	uint32_t tcap[OBX_TAB_MAX], trec[OBX_TAB_MAX];
 	uint64_t xchg_size;
-	const char *scan_file = NULL, *excl_file = NULL, *resip_file = NULL;
+	const char *scan_file = NULL, *excl_file = NULL, *resip_file = NULL, *rules_file = NULL;
 	struct bm_mix_conf mc;
 	struct obs_tel_prefix tp = { .addr = 0xc6120000u, .len = 20, .sensor = 0 };
 	struct obx_header proto;
@@ -413,13 +580,17 @@ int main(int argc, char **argv)
 			resip_file = argv[++i];
 		else if (strcmp(o, "--exclude-file") == 0)
 			excl_file = argv[++i];
+		else if (strcmp(o, "--rules-file") == 0)
+			rules_file = argv[++i];
 		else if (strcmp(o, "--burst") == 0)
 			bb_burst = (uint32_t)bb_arg(o, argv[++i], 1, OBS_BURST_MAX);
 		else if (strcmp(o, "--huge") == 0)
 			huge = (int)bb_arg(o, argv[++i], 0, 1);
 		else {
 			fprintf(stderr, "usage: burst_bench [--sources N] [--packets P] [--passes K] "
-			        "[--stage-passes K] [--chunk C] [--epoch-ms E] [--seed S] [-- EAL]\n");
+			        "[--stage-passes K] [--chunk C] [--epoch-ms E] [--seed S] [--huge 0|1] "
+			        "[--burst B] [--scanner-file F] [--exclude-file F] [--resip-file CSV] "
+			        "[--rules-file F] [-- EAL]\n");
 			return 1;
 		}
 	}
@@ -522,6 +693,22 @@ int main(int argc, char **argv)
 		}
 		printf("bb mem.resip_load_bytes %zu\n", resip_table_bytes(rt));
 	}
+	if (rules_file != NULL) {
+		/* as obscura-dp publishes rules.files at start (life.c): one database, one
+		 * scratch per worker */
+		struct obs_rules_src rsrc = { rules_file, NULL };
+		struct obs_rules *rr = obs_rules_load(&rsrc, 1, NULL, NULL, yerr, sizeof(yerr));
+		struct obs_rules_set *rset = rr == NULL ? NULL :
+			obs_rules_set_new(rr, 1, yerr, sizeof(yerr));
+
+		if (rset == NULL || obs_tables_swap(OBS_TABLE_RULES, rset, obs_rules_set_free) != 0) {
+			fprintf(stderr, "burst_bench: rules: %s\n", yerr);
+			return 1;
+		}
+		printf("bb rules.accepted %u\n", obs_rules_stats(rr)->n_accepted);
+		printf("bb rules.rejected %u\n", obs_rules_stats(rr)->n_rejected);
+		bb_pay_init();
+	}
 	obs_tables_online(0);
 	b.h->epoch_ns = (uint64_t)epoch_ms * 1000000u;
 	if (posix_memalign((void **)&b.w, RTE_CACHE_LINE_SIZE, sizeof(*b.w)) != 0 ||
@@ -602,9 +789,44 @@ int main(int argc, char **argv)
 		printf("bb stage.%s %.1f\n", bb_stage_name[k], v);
 		sum += v;
 	}
-	/* payload: the mix has no payload packets (Hyperscan runs on payload only) */
-	printf("bb stage.payload n/a\n");
 	printf("bb stage_sum %.1f\n", sum);
+	/* payload: the 64-byte mix has none (Hyperscan only sees L4 payload), so it is not
+	 * in the sum; timed apart per payload packet (bb_chunk_payload) */
+	printf("bb payload_in_mix %llu\n", (unsigned long long)bb_payload_in_mix);
+	if (rules_file == NULL) {
+		printf("bb stage.payload n/a\n");
+	} else {
+		uint32_t nc = 32 * stage_passes, kk;
+		uint64_t *pc = calloc(nc, sizeof(*pc));
+		int kind;
+
+		if (pc == NULL)
+			return 1;
+		for (kind = BB_PAY_N; kind >= 0; kind--) {     /* the mix last: it is the row */
+			bb_pay_matches = 0;
+			for (kk = 0; kk < 4; kk++)                 /* warm-up */
+				if (bb_chunk_payload(&b, kind) == UINT64_MAX)
+					return 1;
+			bb_pay_matches = 0;
+			for (kk = 0; kk < nc; kk++)
+				if ((pc[kk] = bb_chunk_payload(&b, kind)) == UINT64_MAX)
+					return 1;
+			if (kind == BB_PAY_N) {
+				printf("bb stage.payload %.1f\n", bb_median(pc, nc) / (double)b.chunk);
+				printf("bb payload.matches_per_pkt %.2f\n",
+				       (double)bb_pay_matches / ((double)nc * b.chunk));
+				printf("bb payload.packets %llu\n", (unsigned long long)nc * b.chunk);
+			} else {
+				printf("bb payload.%s %.1f\n", bb_pay_name[kind],
+				       bb_median(pc, nc) / (double)b.chunk);
+				printf("bb payload.%s.frame_bytes %u\n", bb_pay_name[kind],
+				       bb_pay_len[kind]);
+				printf("bb payload.%s.matches_per_pkt %.2f\n", bb_pay_name[kind],
+				       (double)bb_pay_matches / ((double)nc * b.chunk));
+			}
+		}
+		free(pc);
+	}
 	printf("bb minimal %.1f\n", med_stage[BB_S_PARSE] + med_stage[BB_S_TEL] +
 	       med_stage[BB_S_TIME] + med_stage[BB_S_FREE]);
 	printf("bb mem.src_rec_bytes %zu\n", sizeof(struct obx_src_rec));

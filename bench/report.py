@@ -113,6 +113,25 @@ def live(path, ghz):
     return r
 
 
+def covmem():
+    """covstore_mem outputs: [(slots/cell, cells, |S|, computed MB/M, measured MB/M)]."""
+    import re
+    out = []
+    pat = re.compile(r"cells (\d+) \(dense \d+\), (\d+) slots/cell, \|S\| (\d+): computed "
+                     r"[\d.]+ bytes/cell \(([\d.]+) MB per million\), measured RSS [\d.]+ "
+                     r"bytes/cell \(([\d.]+) MB per million\)")
+    for path in E.get("COVMEM_FILES", "").split():
+        try:
+            with open(path) as fh:
+                mt = pat.search(fh.read())
+        except OSError:
+            continue
+        if mt:
+            out.append((int(mt.group(2)), int(mt.group(1)), int(mt.group(3)),
+                        float(mt.group(4)), float(mt.group(5))))
+    return out
+
+
 def f(v, fmt):
     return "n/a" if v is None else fmt.format(v)
 
@@ -181,11 +200,19 @@ def main():
     rows.append(("micro: Mpps per core at TSC rate (no I/O)", ">= 14.88 (stretch 20)",
                  f(micro_mpps, "{:.2f}"), "-"))
     for st in ("parse", "tel_map", "time_counters", "exclude_lpm", "scanner_lpm", "resip_lookup",
-               "src_record", "coverage", "events", "payload", "free"):
+               "src_record", "coverage", "events", "free"):
         v = m.get("stage." + st)
         rows.append(("micro stage: " + st + " (cycles/packet)", "-",
                      "n/a (not built yet)" if v in (None, "n/a") else v, "-"))
-    rows.append(("micro: sum of the stages (cycles/packet)", "-", m.get("stage_sum", "n/a"), "-"))
+    # payload: timed apart on payload packets (the 64-byte mix has none), not in the sum
+    v = m.get("stage.payload")
+    kinds = [k for k in ("http_sqli", "sip_options", "random256") if "payload." + k in m]
+    rows.append(("micro stage: payload (cycles per payload packet, shipped rules; not in the sum)",
+                 "-", "n/a (no rules file)" if v in (None, "n/a") else
+                 v + " (" + ", ".join("{} {}".format(k, m["payload." + k]) for k in kinds) + ")",
+                 "-"))
+    rows.append(("micro: sum of the stages (cycles/packet, 64-byte mix, payload excluded)", "-",
+                 m.get("stage_sum", "n/a"), "-"))
     rows.append(("I/O ceiling per core: rxdrop busy cycles/packet -> Mpps", "-",
                  f(ceil_core, "{:.2f}") + (" ({:.1f} cycles)".format(rd_busy) if rd_busy else "") +
                  spread("rd_busy", "{:.0f}"),
@@ -201,7 +228,13 @@ def main():
     rows.append(("memory: exchange per M sources/epoch/worker (2 slots, MiB)", "<= 32",
                  f(xchg_mib_per_m, "{:.1f}") + (
                      " ({:.0f} B/src at 75 % load)".format(xb_max) if xb_max else ""), "-"))
-    rows.append(("memory: coverage cells per M", "-", "n/a (not built yet)", "-"))
+    cm = {c[0]: c for c in covmem()}
+    for per in (1, 8):
+        c = cm.get(per)
+        rows.append(("memory: coverage cells per M, cp store, {} slot{}/cell, sample 4096 (MB)".format(
+            per, "" if per == 1 else "s"), "-",
+            "n/a" if c is None else "{:.1f} computed, {:.1f} measured RSS ({} cells, sample {})".format(
+                c[3], c[4], c[1], c[2]), "-"))
     rb = mb("mem.resip_load_bytes")
     rows.append(("memory: RESIP table ({} rows), loaded rows (MiB)".format(E.get("RESIP_ROWS", "?")),
                  "-", f(rb / 2**20 if rb else None, "{:.1f}") +
@@ -221,6 +254,24 @@ def main():
              "(175 at 2.6 GHz)".format(f(ghz, "{:.3f}"), f(target_cyc, "{:.0f}")),
              "- live runs: {} s of trafgen, {} sources, 64-byte frames over net_memif "
              "(copy mode, --no-huge)".format(E.get("DURATION"), E.get("SOURCES"))]
+    if m.get("stage.payload", "n/a") != "n/a":
+        notes.append("- payload stage: obs_rules_scan() with the worker's scratch and match callback "
+                     "(one event record per matched rule), conf/rules/obscura.rules ({} rules), "
+                     "median over 1024-packet chunks of {} payload packets in turn: HTTP GET with "
+                     "SQLi (tcp/80, {} B frame, {} matches), SIP OPTIONS friendly-scanner "
+                     "(udp/5060, {} B, {} matches), 256 random bytes (udp/40000, {} B, {} matches); "
+                     "the 64-byte mix has {} payload packets, so the stage is not in its sum".format(
+                         m.get("rules.accepted", "?"), m.get("payload.packets", "?"),
+                         m.get("payload.http_sqli.frame_bytes", "?"),
+                         m.get("payload.http_sqli.matches_per_pkt", "?"),
+                         m.get("payload.sip_options.frame_bytes", "?"),
+                         m.get("payload.sip_options.matches_per_pkt", "?"),
+                         m.get("payload.random256.frame_bytes", "?"),
+                         m.get("payload.random256.matches_per_pkt", "?"),
+                         m.get("payload_in_mix", "?")))
+    notes.append("- memory: coverage cells: control-plane coverage store (bench/covstore_mem, "
+                 "tests/unit/covstore_mem.c), MB = 10^6 bytes per million distinct cells; "
+                 "computed = table + slot sets (cov_store_bytes), measured = RSS growth")
     for i, r in enumerate(reps):
         if r.get("cpu_window"):
             notes.append("- run {}: CPU use during the live pipeline ({:.1f} s): trafgen {:.2f} s, "
