@@ -366,6 +366,11 @@ int cp_life_report_files(struct cp_life *l, struct cp_geo *geo, const char *dir,
 				        "fill=\"rgb(%d,%d,255)\"><title>t_l %.1f t_e %.2f: %.3f</title>"
 				        "</rect>\n", ML + cw * e, MT + ch * (CP_LIFE_GRID_L - 1 - a), cw, ch,
 				        shade, shade, cp_life_grid_tl[a] / 10000.0, e * 0.05, s);
+				/* the value itself: colour alone cannot be read off */
+				fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
+				        "font-size=\"8\" fill=\"%s\">%.2f</text>\n",
+				        ML + cw * e + cw / 2, MT + ch * (CP_LIFE_GRID_L - 1 - a) + ch / 2 + 3,
+				        s > 0.5 ? "white" : "#222", s);
 			}
 			fprintf(f, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%.1f</text>\n", ML - 4,
 			        MT + ch * (CP_LIFE_GRID_L - 1 - a) + ch / 2 + 4,
