@@ -66,26 +66,9 @@ exclude:
   files: [$tmp/exclude.txt]
 EOF2
 
-start_cp() {
-	"$cp" -c "$tmp/obscura.yaml" >>"$tmp/cp.log" 2>&1 &
-	cp_pid=$!
-	for _ in $(seq 300); do
-		kill -0 "$cp_pid" 2>/dev/null || fail "obscura-cp exited at start"
-		"$ctl" -t 5 -c "$tmp/obscura.yaml" status >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	fail "obscura-cp socket not up within 30 s"
-}
-stop_cp() {
-	kill -TERM "$cp_pid"
-	for _ in $(seq 200); do
-		kill -0 "$cp_pid" 2>/dev/null || { wait "$cp_pid"; cp_pid=; return 0; }
-		sleep 0.1
-	done
-	fail "obscura-cp still running 20 s after SIGTERM"
-}
+. "$here/lib.sh"   # start_cp DIR, stop_cp
 
-start_cp
+start_cp "$tmp"
 timeout 300 "$dp" -c "$tmp/obscura.yaml" --replay "$tmp/traffic.pcap" --drain-timeout 120 \
 	>"$tmp/dp.log" 2>&1 || fail "obscura-dp --replay exit $?"
 "$py" "$here/life_compare.py" "$tmp/ctl.sock" "$tmp/events.jsonl" "$tmp/expect.json" \
@@ -103,7 +86,7 @@ done
 
 # restart: the snapshot section brings the same state back
 stop_cp
-start_cp
+start_cp "$tmp"
 "$py" "$here/life_compare.py" "$tmp/ctl.sock" "$tmp/events.jsonl" "$tmp/expect.json" \
 	>"$tmp/after-restart.log" 2>&1 || { cat "$tmp/after-restart.log"; fail "state differs after a cp restart"; }
 
@@ -118,7 +101,7 @@ cp "$src/conf/rules/obscura.rules" "$tmp/live.rules"
 sed -i "s|files: \[$src/conf/rules/obscura.rules\]|files: [$tmp/live.rules]|" "$tmp/obscura.yaml"
 grep -q "files: \[$tmp/live.rules\]" "$tmp/obscura.yaml" || fail "reload: config not rewritten"
 stop_cp
-start_cp
+start_cp "$tmp"
 "$dp" -c "$tmp/obscura.yaml" --drain-timeout 120 --replay "${files[@]}" >"$tmp/dp-reload.log" 2>&1 &
 dp_pid=$!
 reloads=0 hups=0 bad_seen=0

@@ -75,21 +75,7 @@ resip:
   window_check: $2
 EOC
 }
-start_cp() {
-	"$cp" -c "$1/obscura.yaml" >"$1/cp.log" 2>&1 &
-	cp_pid=$!
-	local up=0
-	for _ in $(seq 300); do
-		kill -0 "$cp_pid" 2>/dev/null || fail "obscura-cp exited at start"
-		"$ctl" -t 5 -c "$1/obscura.yaml" status >/dev/null 2>&1 && { up=1; break; }
-		sleep 0.1
-	done
-	[ $up = 1 ] || fail "obscura-cp socket not up within 30 s"
-}
-stop_cp() {
-	kill -TERM "$cp_pid"; wait "$cp_pid"; local rc=$?; cp_pid=
-	[ "$rc" = 0 ] || fail "obscura-cp exit $rc after SIGTERM"
-}
+. "$here/lib.sh"   # start_cp DIR, stop_cp
 compare() {   # compare DIR MODE K
 	local c=("$ctl" -t 60 -c "$1/obscura.yaml" --json)
 	"${c[@]}" resip summary >"$1/summary.json" 2>>"$1/ctl.log" || fail "$2: resip summary"

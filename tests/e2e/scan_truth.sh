@@ -76,21 +76,7 @@ enrich:
   city_mmdb: "${4:-}"
 EOF
 }
-start_cp() {   # start_cp DIR
-	"$cp" -c "$1/obscura.yaml" >"$1/cp.log" 2>&1 &
-	cp_pid=$!
-	local up=0
-	for _ in $(seq 300); do
-		kill -0 "$cp_pid" 2>/dev/null || fail "obscura-cp exited at start"
-		"$ctl" -t 5 -c "$1/obscura.yaml" status >/dev/null 2>&1 && { up=1; break; }
-		sleep 0.1
-	done
-	[ $up = 1 ] || fail "obscura-cp socket not up within 30 s"
-}
-stop_cp() {
-	kill -TERM "$cp_pid"; wait "$cp_pid"; local rc=$?; cp_pid=
-	[ "$rc" = 0 ] || fail "obscura-cp exit $rc after SIGTERM"
-}
+. "$here/lib.sh"   # start_cp DIR, stop_cp
 
 # countries (SPEC A7 through libmaxminddb): each truth block's /16 gets a country and the
 # upper half of every other one another, so the busiest /24 decides; scan_ref.py reads

@@ -1,0 +1,30 @@
+# tests/e2e/lib.sh — helpers the e2e scripts share; source it after defining
+# $cp (obscura-cp), $ctl (obscuractl), cp_pid= and fail().
+
+# start_cp DIR: obscura-cp on DIR/obscura.yaml (log appended to DIR/cp.log, so restarts
+# keep the earlier runs' lines), back once its socket answers `status`.
+start_cp() {
+	"$cp" -c "$1/obscura.yaml" >>"$1/cp.log" 2>&1 &
+	cp_pid=$!
+	for _ in $(seq 300); do
+		kill -0 "$cp_pid" 2>/dev/null || fail "obscura-cp exited at start"
+		"$ctl" -t 5 -c "$1/obscura.yaml" status >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	fail "obscura-cp socket not up within 30 s"
+}
+
+# stop_cp: SIGTERM, at most 20 s to write its snapshot and exit, exit status 0.
+stop_cp() {
+	local rc
+	kill -TERM "$cp_pid"
+	for _ in $(seq 200); do
+		if ! kill -0 "$cp_pid" 2>/dev/null; then
+			wait "$cp_pid"; rc=$?; cp_pid=
+			[ "$rc" = 0 ] || fail "obscura-cp exit $rc after SIGTERM"
+			return 0
+		fi
+		sleep 0.1
+	done
+	fail "obscura-cp still running 20 s after SIGTERM"
+}
