@@ -6,10 +6,13 @@
  * CP_TABLES_WAIT_MS for the answer; a bad file is refused by the dataplane, which keeps
  * the old table, and the reason comes back here as the error message.
  *
- * Main loop only.  The wait blocks the loop (bounded): the dataplane answers from its
- * main lcore within one poll period (100 ms live, a few thousand frames in replay).
+ * Main loop only.  The wait blocks the loop's socket service (bounded), but it keeps
+ * draining: in --replay the dataplane's main lcore is also the pcap reader, and it can only
+ * reach its mailbox once the workers it feeds have room — which they get when we drain.
+ * Waiting without draining deadlocked the two until the timeout.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -21,6 +24,17 @@
 #include "drain.h"
 
 #define CP_TABLES_WAIT_MS 10000u
+
+/* One step of the wait: drain what is ready, sleep 1 ms.  Returns false if the exchange
+ * mapping changed meanwhile (dataplane restart): h must not be used any more. */
+static bool cp_tables_wait_step(struct cp *cp, const struct obx_header *h)
+{
+	cp_drain_poll(&cp->drain, cp_mono_ns());
+	if (cp->drain.cur.h != h)
+		return false;
+	nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+	return true;
+}
 
 const struct cp_arg cp_args_tables_reload[] = {
 	{ "table", CP_ARG_STR, false, 0, 32, "scanner, exclude, resip, rules or all (default: all)", false },
@@ -53,7 +67,10 @@ void cp_cmd_tables_reload(struct cp *cp, json_t *args, struct cp_reply *r)
 				             "request yet");
 				return;
 			}
-			nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+			if (!cp_tables_wait_step(cp, h)) {
+				cp_reply_err(r, CP_E_UNAVAILABLE, "the dataplane restarted; try again");
+				return;
+			}
 		}
 	}
 	b->cmd = OBX_CMD_TABLES_RELOAD;
@@ -66,7 +83,10 @@ void cp_cmd_tables_reload(struct cp *cp, json_t *args, struct cp_reply *r)
 			             CP_TABLES_WAIT_MS);
 			return;
 		}
-		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+		if (!cp_tables_wait_step(cp, h)) {
+			cp_reply_err(r, CP_E_UNAVAILABLE, "the dataplane restarted before answering");
+			return;
+		}
 	}
 	char msg[OBX_CMD_MSG_LEN];
 	memcpy(msg, b->msg, sizeof(msg));
