@@ -308,27 +308,6 @@ static double share(uint64_t a, uint64_t b)
 	return b ? (double)a / (double)b : 0.0;
 }
 
-static json_t *sensor_names(const struct cp *cp, uint64_t mask)
-{
-	json_t *a = json_array();
-
-	for (uint32_t i = 0; i < 64; i++) {
-		char buf[40];
-
-		if (!(mask & (1ull << i)))
-			continue;
-		if (i < cp->store.n_sensors && cp->store.sensor_names[i][0] != '\0')
-			json_array_append_new(a, json_string(cp->store.sensor_names[i]));
-		else if (i < cp->conf.n_sensors)
-			json_array_append_new(a, json_string(cp->conf.sensors[i].name));
-		else {
-			snprintf(buf, sizeof(buf), "sensor%u", i);
-			json_array_append_new(a, json_string(buf));
-		}
-	}
-	return a;
-}
-
 void cp_cmd_life_summary(struct cp *cp, json_t *args, struct cp_reply *r)
 {
 	struct cp_life_report rep;
@@ -672,7 +651,7 @@ void cp_cmd_life_show(struct cp *cp, json_t *args, struct cp_reply *r)
 		json_array_append_new(groups, json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 			"first", cp_json_time(g[k].first_ns), "last", cp_json_time(g[k].last_ns),
 			"first_ns", cp_json_u64(g[k].first_ns), "last_ns", cp_json_u64(g[k].last_ns),
-			"events", cp_json_u64(g[k].events), "sensors", sensor_names(cp, g[k].sensor_mask),
+			"events", cp_json_u64(g[k].events), "sensors", cp_sensor_names(cp, g[k].sensor_mask),
 			"types", types,
 			"gap_before_s", k ? cp_json_u64((g[k].first_ns - g[k - 1].last_ns) / NS) :
 			                    json_null()));
@@ -687,7 +666,7 @@ void cp_cmd_life_show(struct cp *cp, json_t *args, struct cp_reply *r)
 		"last", cp_json_time(cp_life_src_last(s)), "observation_ns", cp_json_u64(per),
 		"observation_s", (double)per / 1e9, "bucket", bucket_names[cp_life_bucket(per)],
 		"events", cp_json_u64(cp_life_src_events(s)),
-		"sensors", sensor_names(cp, cp_life_src_sensors(s)), "categories", cats,
+		"sensors", cp_sensor_names(cp, cp_life_src_sensors(s)), "categories", cats,
 		"groups", groups, "truncated", (s->flags & (CP_LIFE_F_TRUNC | CP_LIFE_F_CAPPED)) != 0);
 }
 

@@ -11,7 +11,10 @@
 #include "commands.h"
 #include "json.h"
 
-static json_t *cp_sensor_names(const struct cp *cp, uint64_t mask)
+/* Names of the sensors in mask, in config order: the dataplane's names from the exchange
+ * header when known, else the config's, else sensorN.  Every command that shows sensors
+ * uses this one. */
+json_t *cp_sensor_names(const struct cp *cp, uint64_t mask)
 {
 	json_t *a = json_array();
 

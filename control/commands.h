@@ -96,6 +96,8 @@ void cp_cmd_help(struct cp *cp, json_t *args, struct cp_reply *r);
 void cp_cmd_status(struct cp *cp, json_t *args, struct cp_reply *r);
 void cp_cmd_stats(struct cp *cp, json_t *args, struct cp_reply *r);
 void cp_cmd_sources_top(struct cp *cp, json_t *args, struct cp_reply *r);
+/* JSON array of the names of the sensors in mask (cmd_sources.c). */
+json_t *cp_sensor_names(const struct cp *cp, uint64_t mask);
 void cp_cmd_config_show(struct cp *cp, json_t *args, struct cp_reply *r);
 void cp_cmd_snapshot_now(struct cp *cp, json_t *args, struct cp_reply *r);
 void cp_cmd_report_write(struct cp *cp, json_t *args, struct cp_reply *r);
