@@ -202,6 +202,28 @@ static int obs_argv_add(struct obs_argv *a, const char *s)
  * EAL arguments from the config.  *oversub is set when the machine has fewer CPUs than
  * lcores, so lcores share CPUs (--lcores mapping) and must yield when idle.
  */
+/*
+ * Start-up ran out of DPDK memory (rc == -ENOMEM): say how much DPDK has and which knob
+ * raises it, instead of leaving the operator with "Cannot allocate memory".  Without
+ * hugepages obscura-dp gives DPDK 512 MiB, which a production-size RESIP table (6.2 M rows:
+ * about 700 MiB of hash and records) does not fit.
+ */
+static void obs_memory_hint(int rc)
+{
+	struct rte_malloc_socket_stats st;
+	size_t total = 0;
+
+	if (rc != -ENOMEM)
+		return;
+	for (int sock = 0; sock < RTE_MAX_NUMA_NODES; sock++)
+		if (rte_malloc_get_socket_stats(sock, &st) == 0)
+			total += st.heap_totalsz_bytes;
+	OBS_ERR("DPDK is out of memory (%zu MiB in its heap): without hugepages obscura-dp "
+	        "gives it 512 MiB; raise it with dataplane.eal_args: [\"-m\", \"2048\"] (a "
+	        "6.2 M-row RESIP table needs about 2 GiB in all) or reserve hugepages "
+	        "(deploy/setup, dataplane.hugepages)", total >> 20);
+}
+
 static int obs_build_eal_args(const struct obs_conf *c, const struct obs_args *a,
                               struct obs_argv *ea, bool *oversub)
 {
@@ -387,8 +409,10 @@ int main(int argc, char **argv)
 	obs_xchg_cov_sample_size = obs_tel_sample_size(tel);
 	if (obs_xchg_create(&xchg, &conf, args.n_replay > 0) != 0)
 		goto out;
-	if (obs_cmd_init(xchg.h, &conf, conf.workers) != 0)   /* tables, command mailbox */
+	if ((ret = obs_cmd_init(xchg.h, &conf, conf.workers)) != 0) {   /* tables, command mailbox */
+		obs_memory_hint(ret);
 		goto out;
+	}
 	cmd_up = true;
 
 	workers = rte_zmalloc("obs_workers", sizeof(*workers) * conf.workers, RTE_CACHE_LINE_SIZE);
@@ -411,12 +435,16 @@ int main(int argc, char **argv)
 		pool = obs_pool_create("obs_replay", conf.mbufs,
 		                       conf.workers * (4096 + conf.burst + 512) + 1024);
 		if (pool == NULL || obs_replay_rings(workers, conf.workers,
-		                                     (uint32_t)rte_mempool_avail_count(pool)) != 0)
+		                                     (uint32_t)rte_mempool_avail_count(pool)) != 0) {
+			obs_memory_hint(pool == NULL ? -rte_errno : 0);
 			goto out;
+		}
 	} else {
 		pool = obs_pool_create("obs_rx", conf.mbufs, obs_ports_mbufs_needed(&conf));
-		if (pool == NULL || obs_ports_setup(&conf, pool, ports) != 0)
+		if (pool == NULL || obs_ports_setup(&conf, pool, ports) != 0) {
+			obs_memory_hint(pool == NULL ? -rte_errno : 0);
 			goto out;
+		}
 		/* queue q of every port goes to worker q % workers: with equal RSS on every
 		 * port, one source lands on one worker whatever port it arrives on */
 		for (p = 0; p < conf.n_ports; p++)

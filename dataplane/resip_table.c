@@ -66,7 +66,12 @@ struct obs_resip_tab *obs_resip_tab_build(const struct resip_table *t, bool wind
 	};
 	tab->h = rte_hash_create(&hp);
 	if (tab->h == NULL) {
-		snprintf(err, errlen, "rte_hash_create(%u entries): %s", hp.entries, rte_strerror(rte_errno));
+		/* DPDK 22.11 leaves rte_errno at the ENOENT of its earlier name lookup when the
+		 * allocation itself fails: only EEXIST/EINVAL are anything but memory */
+		int e = rte_errno == EEXIST || rte_errno == EINVAL ? rte_errno : ENOMEM;
+
+		snprintf(err, errlen, "rte_hash_create(%u entries): %s", hp.entries,
+		         e == ENOMEM ? "out of DPDK memory" : rte_strerror(e));
 		goto fail;
 	}
 	for (uint32_t i = 0; i < t->n_rows; i++) {
