@@ -20,80 +20,46 @@
 
 #include <cmocka.h>
 
+#include "mmdb_fixture.h"
+
 #include "geo.h"
-
-static char fx_dir[256];
-
-static uint32_t ip(const char *s)
-{
-	struct in_addr a;
-	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
-	return ntohl(a.s_addr);
-}
-
-static const char *fx(const char *name)
-{
-	static char buf[4][512];
-	static int k;
-	k = (k + 1) % 4;
-	snprintf(buf[k], sizeof(buf[k]), "%s/%s", fx_dir, name);
-	return buf[k];
-}
-
-static int setup_fixtures(void **state)
-{
-	const char *src = getenv("OBS_SRCDIR");
-	char cmd[1024];
-	snprintf(fx_dir, sizeof(fx_dir), "/tmp/obs-geo-XXXXXX");
-	if (mkdtemp(fx_dir) == NULL)
-		return -1;
-	snprintf(cmd, sizeof(cmd), "perl %s/tests/fixtures/mkmmdb.pl %s", src ? src : ".", fx_dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static int teardown_fixtures(void **state)
-{
-	char cmd[512];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", fx_dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
 
 static void test_city_and_asn(void **state)
 {
 	char err[256], cc[3], sub[64], org[128];
 	uint32_t asn;
-	struct cp_geo *g = cp_geo_open(fx("city.mmdb"), fx("asn.mmdb"), err, sizeof(err));
+	struct cp_geo *g = cp_geo_open(obs_fx_path("city.mmdb"), obs_fx_path("asn.mmdb"), err, sizeof(err));
 	assert_non_null(g);
 
-	assert_int_equal(cp_geo_country(g, ip("60.32.1.1"), cc), 0);
+	assert_int_equal(cp_geo_country(g, obs_fx_ip("60.32.1.1"), cc), 0);
 	assert_string_equal(cc, "JP");
-	assert_int_equal(cp_geo_subdivision(g, ip("60.32.1.1"), sub, sizeof(sub)), 0);
+	assert_int_equal(cp_geo_subdivision(g, obs_fx_ip("60.32.1.1"), sub, sizeof(sub)), 0);
 	assert_string_equal(sub, "Tokyo");
-	assert_int_equal(cp_geo_subdivision(g, ip("61.200.5.3"), sub, sizeof(sub)), 0);
+	assert_int_equal(cp_geo_subdivision(g, obs_fx_ip("61.200.5.3"), sub, sizeof(sub)), 0);
 	assert_string_equal(sub, "Osaka");
-	assert_int_equal(cp_geo_subdivision(g, ip("126.100.9.9"), sub, sizeof(sub)), 0);
+	assert_int_equal(cp_geo_subdivision(g, obs_fx_ip("126.100.9.9"), sub, sizeof(sub)), 0);
 	assert_string_equal(sub, "Hokkaido");
 	/* JP without a subdivision: country yes, subdivision "not found" */
-	assert_int_equal(cp_geo_country(g, ip("118.0.0.7"), cc), 0);
+	assert_int_equal(cp_geo_country(g, obs_fx_ip("118.0.0.7"), cc), 0);
 	assert_string_equal(cc, "JP");
-	assert_int_equal(cp_geo_subdivision(g, ip("118.0.0.7"), sub, sizeof(sub)), -ENOENT);
-	assert_int_equal(cp_geo_country(g, ip("95.100.3.4"), cc), 0);
+	assert_int_equal(cp_geo_subdivision(g, obs_fx_ip("118.0.0.7"), sub, sizeof(sub)), -ENOENT);
+	assert_int_equal(cp_geo_country(g, obs_fx_ip("95.100.3.4"), cc), 0);
 	assert_string_equal(cc, "RU");
 	/* not in the DB */
-	assert_int_equal(cp_geo_country(g, ip("9.9.9.9"), cc), -ENOENT);
-	assert_int_equal(cp_geo_subdivision(g, ip("9.9.9.9"), sub, sizeof(sub)), -ENOENT);
+	assert_int_equal(cp_geo_country(g, obs_fx_ip("9.9.9.9"), cc), -ENOENT);
+	assert_int_equal(cp_geo_subdivision(g, obs_fx_ip("9.9.9.9"), sub, sizeof(sub)), -ENOENT);
 	/* truncation is safe */
-	assert_int_equal(cp_geo_subdivision(g, ip("126.100.9.9"), sub, 5), 0);
+	assert_int_equal(cp_geo_subdivision(g, obs_fx_ip("126.100.9.9"), sub, 5), 0);
 	assert_string_equal(sub, "Hokk");
 
-	assert_int_equal(cp_geo_asn(g, ip("60.32.1.1"), &asn, org, sizeof(org)), 0);
+	assert_int_equal(cp_geo_asn(g, obs_fx_ip("60.32.1.1"), &asn, org, sizeof(org)), 0);
 	assert_int_equal(asn, 4713);
 	assert_string_equal(org, "NTT Communications Corporation");
-	assert_int_equal(cp_geo_asn(g, ip("118.0.0.7"), &asn, org, sizeof(org)), 0);
+	assert_int_equal(cp_geo_asn(g, obs_fx_ip("118.0.0.7"), &asn, org, sizeof(org)), 0);
 	assert_int_equal(asn, 17676);
 	assert_string_equal(org, "SoftBank Corp.");
-	assert_int_equal(cp_geo_asn(g, ip("9.9.9.9"), &asn, org, sizeof(org)), -ENOENT);
-	assert_int_equal(cp_geo_asn(g, ip("9.9.9.9"), NULL, NULL, 0), -ENOENT);
+	assert_int_equal(cp_geo_asn(g, obs_fx_ip("9.9.9.9"), &asn, org, sizeof(org)), -ENOENT);
+	assert_int_equal(cp_geo_asn(g, obs_fx_ip("9.9.9.9"), NULL, NULL, 0), -ENOENT);
 	cp_geo_close(g);
 }
 
@@ -101,9 +67,9 @@ static void test_isp_shaped(void **state)
 {
 	char err[256], org[128];
 	uint32_t asn;
-	struct cp_geo *g = cp_geo_open(NULL, fx("isp.mmdb"), err, sizeof(err));
+	struct cp_geo *g = cp_geo_open(NULL, obs_fx_path("isp.mmdb"), err, sizeof(err));
 	assert_non_null(g);
-	assert_int_equal(cp_geo_asn(g, ip("60.32.7.7"), &asn, org, sizeof(org)), 0);
+	assert_int_equal(cp_geo_asn(g, obs_fx_ip("60.32.7.7"), &asn, org, sizeof(org)), 0);
 	assert_int_equal(asn, 4713);
 	assert_string_equal(org, "NTT OCN");
 	cp_geo_close(g);
@@ -114,31 +80,31 @@ static void test_absent_and_wrong(void **state)
 	char err[512], cc[3];
 	struct cp_geo *g = cp_geo_open(NULL, "", err, sizeof(err));
 	assert_non_null(g);
-	assert_int_equal(cp_geo_country(g, ip("60.32.1.1"), cc), -ENOENT);
-	assert_int_equal(cp_geo_asn(g, ip("60.32.1.1"), NULL, NULL, 0), -ENOENT);
+	assert_int_equal(cp_geo_country(g, obs_fx_ip("60.32.1.1"), cc), -ENOENT);
+	assert_int_equal(cp_geo_asn(g, obs_fx_ip("60.32.1.1"), NULL, NULL, 0), -ENOENT);
 	cp_geo_close(g);
-	assert_int_equal(cp_geo_country(NULL, ip("60.32.1.1"), cc), -ENOENT);
+	assert_int_equal(cp_geo_country(NULL, obs_fx_ip("60.32.1.1"), cc), -ENOENT);
 
 	/* swapped: an ASN DB where a City DB belongs */
-	g = cp_geo_open(fx("asn.mmdb"), NULL, err, sizeof(err));
+	g = cp_geo_open(obs_fx_path("asn.mmdb"), NULL, err, sizeof(err));
 	assert_null(g);
 	assert_non_null(strstr(err, "is not a city database"));
-	g = cp_geo_open(NULL, fx("resip.mmdb"), err, sizeof(err));
+	g = cp_geo_open(NULL, obs_fx_path("resip.mmdb"), err, sizeof(err));
 	assert_null(g);
 	assert_non_null(strstr(err, "is not a ASN database"));
 
 	/* missing file: the path and the OS reason */
-	g = cp_geo_open(fx("nope.mmdb"), NULL, err, sizeof(err));
+	g = cp_geo_open(obs_fx_path("nope.mmdb"), NULL, err, sizeof(err));
 	assert_null(g);
 	assert_non_null(strstr(err, "nope.mmdb"));
 	assert_non_null(strstr(err, "No such file"));
 
 	/* not an MMDB at all */
-	FILE *f = fopen(fx("garbage.mmdb"), "w");
+	FILE *f = fopen(obs_fx_path("garbage.mmdb"), "w");
 	assert_non_null(f);
 	fputs("ip,provider\n1.2.3.4,x\n", f);
 	fclose(f);
-	g = cp_geo_open(fx("garbage.mmdb"), NULL, err, sizeof(err));
+	g = cp_geo_open(obs_fx_path("garbage.mmdb"), NULL, err, sizeof(err));
 	assert_null(g);
 	assert_non_null(strstr(err, "garbage.mmdb"));
 }
@@ -166,16 +132,16 @@ static void test_maxmind_official(void **state)
 	snprintf(isp, sizeof(isp), "%s/test-data/GeoIP2-ISP-Test.mmdb", d);
 	struct cp_geo *g = cp_geo_open(city, asn, err, sizeof(err));
 	assert_non_null(g);
-	assert_int_equal(cp_geo_country(g, ip("81.2.69.142"), cc), 0);
+	assert_int_equal(cp_geo_country(g, obs_fx_ip("81.2.69.142"), cc), 0);
 	assert_string_equal(cc, "GB");
-	assert_int_equal(cp_geo_asn(g, ip("1.128.0.0"), &n, org, sizeof(org)), 0);
+	assert_int_equal(cp_geo_asn(g, obs_fx_ip("1.128.0.0"), &n, org, sizeof(org)), 0);
 	assert_int_equal(n, 1221);
 	assert_string_equal(org, "Telstra Pty Ltd");
-	assert_int_equal(cp_geo_asn(g, ip("81.2.69.142"), &n, org, sizeof(org)), -ENOENT);
+	assert_int_equal(cp_geo_asn(g, obs_fx_ip("81.2.69.142"), &n, org, sizeof(org)), -ENOENT);
 	cp_geo_close(g);
 	g = cp_geo_open(NULL, isp, err, sizeof(err));
 	assert_non_null(g);
-	assert_int_equal(cp_geo_asn(g, ip("1.128.0.0"), &n, org, sizeof(org)), 0);
+	assert_int_equal(cp_geo_asn(g, obs_fx_ip("1.128.0.0"), &n, org, sizeof(org)), 0);
 	assert_int_equal(n, 1221);
 	cp_geo_close(g);
 }
@@ -198,9 +164,9 @@ static void probe_corrupt(const char *path, int *n_files)
 			continue;
 		}
 		for (size_t i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
-			int r1 = cp_geo_country(g, ip(addrs[i]), cc);
-			int r2 = cp_geo_subdivision(g, ip(addrs[i]), sub, sizeof(sub));
-			int r3 = cp_geo_asn(g, ip(addrs[i]), &asn, org, sizeof(org));
+			int r1 = cp_geo_country(g, obs_fx_ip(addrs[i]), cc);
+			int r2 = cp_geo_subdivision(g, obs_fx_ip(addrs[i]), sub, sizeof(sub));
+			int r3 = cp_geo_asn(g, obs_fx_ip(addrs[i]), &asn, org, sizeof(org));
 			assert_true(r1 == 0 || r1 == -ENOENT || r1 == -EIO);
 			assert_true(r2 == 0 || r2 == -ENOENT || r2 == -EIO);
 			assert_true(r3 == 0 || r3 == -ENOENT || r3 == -EIO);
@@ -252,5 +218,5 @@ int main(void)
 		cmocka_unit_test(test_maxmind_official),
 		cmocka_unit_test(test_maxmind_corrupt),
 	};
-	return cmocka_run_group_tests(tests, setup_fixtures, teardown_fixtures);
+	return cmocka_run_group_tests(tests, obs_fx_setup, obs_fx_teardown);
 }

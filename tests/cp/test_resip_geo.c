@@ -21,55 +21,11 @@
 
 #include <cmocka.h>
 
+#include "mmdb_fixture.h"
+
 #include "geo.h"
 #include "rdns.h"
 #include "resip_geo.h"
-
-static char dir[256];
-
-static uint32_t ip(const char *s)
-{
-	struct in_addr a;
-	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
-	return ntohl(a.s_addr);
-}
-
-static const char *path_of(const char *name)
-{
-	static char buf[8][512];
-	static int k;
-	k = (k + 1) % 8;
-	snprintf(buf[k], sizeof(buf[k]), "%s/%s", dir, name);
-	return buf[k];
-}
-
-static const char *write_file(const char *name, const char *text)
-{
-	const char *p = path_of(name);
-	FILE *f = fopen(p, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	return p;
-}
-
-static int setup(void **state)
-{
-	const char *src = getenv("OBS_SRCDIR");
-	char cmd[1024];
-	snprintf(dir, sizeof(dir), "/tmp/obs-rgeo-XXXXXX");
-	if (mkdtemp(dir) == NULL)
-		return -1;
-	snprintf(cmd, sizeof(cmd), "perl %s/tests/fixtures/mkmmdb.pl %s", src ? src : ".", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char cmd[512];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
 
 static const char *table_csv =
 	"ip,provider,first_seen,last_seen\n"
@@ -103,12 +59,12 @@ static void fx_open(struct fx *f, bool with_ptr)
 {
 	char err[512];
 	memset(f, 0, sizeof(*f));
-	f->t = resip_load(write_file("t.csv", table_csv), NULL, NULL, err, sizeof(err));
+	f->t = resip_load(obs_fx_write("t.csv", table_csv), NULL, NULL, err, sizeof(err));
 	assert_non_null(f->t);
-	f->geo = cp_geo_open(path_of("city.mmdb"), path_of("asn.mmdb"), err, sizeof(err));
+	f->geo = cp_geo_open(obs_fx_path("city.mmdb"), obs_fx_path("asn.mmdb"), err, sizeof(err));
 	assert_non_null(f->geo);
 	if (with_ptr) {
-		struct cp_rdns_opts o = { .file = write_file("ptr.txt", ptr_txt) };
+		struct cp_rdns_opts o = { .file = obs_fx_write("ptr.txt", ptr_txt) };
 		f->rdns = cp_rdns_open(&o, err, sizeof(err));
 		if (f->rdns == NULL)
 			fail_msg("%s", err);
@@ -198,12 +154,12 @@ static void test_org(void **state)
 	resip_geo_table_free(&g);
 
 	/* operator file wins, longest prefix first */
-	f.ctx.orgs = resip_orgmap_load(write_file("org.txt",
+	f.ctx.orgs = resip_orgmap_load(obs_fx_write("org.txt",
 		"# cidr organisation\n60.32.0.0/16 NTT (file)\n60.32.1.2/32,Single host org\n"
 		"126.100.0.0/16  Hokkaido ISP  \n"), err, sizeof(err));
 	assert_non_null(f.ctx.orgs);
-	assert_string_equal(resip_orgmap_lookup(f.ctx.orgs, ip("60.32.1.2")), "Single host org");
-	assert_null(resip_orgmap_lookup(f.ctx.orgs, ip("61.0.0.1")));
+	assert_string_equal(resip_orgmap_lookup(f.ctx.orgs, obs_fx_ip("60.32.1.2")), "Single host org");
+	assert_null(resip_orgmap_lookup(f.ctx.orgs, obs_fx_ip("61.0.0.1")));
 	assert_int_equal(resip_geo_compute(f.t, &f.ctx, "JP", RESIP_GEO_ORG, &g, err, sizeof(err)), 0);
 	assert_int_equal(row(&g, "NTT (file)")->n, 1);
 	assert_int_equal(row(&g, "Single host org")->n, 1);
@@ -212,9 +168,9 @@ static void test_org(void **state)
 	assert_int_equal(row(&g, "KDDI CORPORATION")->n, 2);
 	resip_geo_table_free(&g);
 
-	assert_null(resip_orgmap_load(write_file("badorg.txt", "60.32.0.0/33 x\n"), err, sizeof(err)));
+	assert_null(resip_orgmap_load(obs_fx_write("badorg.txt", "60.32.0.0/33 x\n"), err, sizeof(err)));
 	assert_non_null(strstr(err, "line 1"));
-	assert_null(resip_orgmap_load(path_of("none.txt"), err, sizeof(err)));
+	assert_null(resip_orgmap_load(obs_fx_path("none.txt"), err, sizeof(err)));
 	fx_close(&f);
 }
 
@@ -254,10 +210,10 @@ static void test_domain_sld_mismatch(void **state)
 	size_t n;
 	assert_int_equal(resip_geo_mismatch(f.t, &f.ctx, "JP", &m, &n, err, sizeof(err)), 0);
 	assert_int_equal(n, 2);
-	assert_int_equal(m[0].addr, ip("95.100.3.4"));
+	assert_int_equal(m[0].addr, obs_fx_ip("95.100.3.4"));
 	assert_string_equal(m[0].geo_cc, "RU");
 	assert_string_equal(m[0].ptr_tld, "JP");
-	assert_int_equal(m[1].addr, ip("118.0.0.7"));
+	assert_int_equal(m[1].addr, obs_fx_ip("118.0.0.7"));
 	assert_string_equal(m[1].geo_cc, "JP");
 	assert_string_equal(m[1].ptr_tld, "RU");
 	assert_string_equal(m[1].name, "softbank118.bbtec.ru");
@@ -266,7 +222,7 @@ static void test_domain_sld_mismatch(void **state)
 	fx_close(&f);
 
 	/* bad PTR file: a clear error with the line */
-	struct cp_rdns_opts o = { .file = write_file("badptr.txt", "60.32.1.1 ok.jp\n300.1.1.1 x.jp\n") };
+	struct cp_rdns_opts o = { .file = obs_fx_write("badptr.txt", "60.32.1.1 ok.jp\n300.1.1.1 x.jp\n") };
 	assert_null(cp_rdns_open(&o, err, sizeof(err)));
 	assert_non_null(strstr(err, "line 2: bad IPv4 address"));
 }
@@ -324,7 +280,7 @@ static void test_live_ptr(void **state)
 		stop_dnsmasq();
 		fail_msg("%s", err);
 	}
-	uint32_t addrs[3] = { ip("60.32.1.1"), ip("61.200.5.1"), ip("60.32.9.9") };
+	uint32_t addrs[3] = { obs_fx_ip("60.32.1.1"), obs_fx_ip("61.200.5.1"), obs_fx_ip("60.32.9.9") };
 	const char *names[3];
 	size_t k = cp_rdns_resolve(r, addrs, 3, names, 5000);
 	const struct cp_rdns_stats *st = cp_rdns_stats(r);
@@ -339,9 +295,9 @@ static void test_live_ptr(void **state)
 	k = cp_rdns_resolve(r, addrs, 2, names, 5000);
 	assert_int_equal(k, 2);
 	assert_int_equal(st->n_queries, 3);
-	assert_string_equal(cp_rdns_cached(r, ip("61.200.5.1")), "kd111.ppp.dion.ne.jp");
+	assert_string_equal(cp_rdns_cached(r, obs_fx_ip("61.200.5.1")), "kd111.ppp.dion.ne.jp");
 	/* budget 0: cache only, never a query */
-	uint32_t a7 = ip("118.0.0.7");
+	uint32_t a7 = obs_fx_ip("118.0.0.7");
 	k = cp_rdns_resolve(r, &a7, 1, names, 0);
 	assert_int_equal(k, 0);
 	assert_int_equal(st->n_queries, 3);
@@ -354,7 +310,7 @@ static void test_live_ptr(void **state)
 	uint32_t many[20];
 	const char *nm[20];
 	for (int i = 0; i < 20; i++)
-		many[i] = ip("60.32.2.0") + (uint32_t)i;
+		many[i] = obs_fx_ip("60.32.2.0") + (uint32_t)i;
 	cp_rdns_resolve(r, many, 20, nm, 500);
 	st = cp_rdns_stats(r);
 	assert_true(st->n_queries >= 1 && st->n_queries <= 4);
@@ -397,7 +353,7 @@ int main(void)
 		cmocka_unit_test(test_live_ptr),
 		cmocka_unit_test(test_live_ptr_geo),
 	};
-	int rc = cmocka_run_group_tests(tests, setup, teardown);
+	int rc = cmocka_run_group_tests(tests, obs_fx_setup, obs_fx_teardown);
 	stop_dnsmasq();
 	return rc;
 }

@@ -21,55 +21,11 @@
 
 #include <cmocka.h>
 
+#include "mmdb_fixture.h"
+
 #include "resip_load.h"
 
 #define NS 1000000000LL
-
-static char dir[256];
-
-static uint32_t ip(const char *s)
-{
-	struct in_addr a;
-	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
-	return ntohl(a.s_addr);
-}
-
-static const char *path_of(const char *name)
-{
-	static char buf[4][512];
-	static int k;
-	k = (k + 1) % 4;
-	snprintf(buf[k], sizeof(buf[k]), "%s/%s", dir, name);
-	return buf[k];
-}
-
-static const char *write_file(const char *name, const char *text)
-{
-	const char *p = path_of(name);
-	FILE *f = fopen(p, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	return p;
-}
-
-static int setup(void **state)
-{
-	const char *src = getenv("OBS_SRCDIR");
-	char cmd[1024];
-	snprintf(dir, sizeof(dir), "/tmp/obs-resip-XXXXXX");
-	if (mkdtemp(dir) == NULL)
-		return -1;
-	snprintf(cmd, sizeof(cmd), "perl %s/tests/fixtures/mkmmdb.pl %s", src ? src : ".", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char cmd[512];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
 
 static int prov_index(const struct resip_table *t, const char *name)
 {
@@ -114,7 +70,7 @@ static void test_times(void **state)
 
 static void test_csv_basic(void **state)
 {
-	const char *p = write_file("basic.csv",
+	const char *p = obs_fx_write("basic.csv",
 		"# RESIP table\n"
 		"ip,provider,first_seen,last_seen\r\n"
 		"60.32.1.1,alpha,2024-03-01,2024-03-10\r\n"
@@ -140,10 +96,10 @@ static void test_csv_basic(void **state)
 	int a = prov_index(t, "alpha"), b = prov_index(t, "beta"), g = prov_index(t, "gam,ma");
 	assert_true(a >= 0 && b >= 0 && g >= 0);
 
-	const struct resip_addr *r = resip_find(t, ip("60.32.1.1"));
+	const struct resip_addr *r = resip_find(t, obs_fx_ip("60.32.1.1"));
 	assert_non_null(r);
 	assert_int_equal(r->providers, (1ull << a) | (1ull << b));
-	assert_null(resip_find(t, ip("60.32.1.2")));
+	assert_null(resip_find(t, obs_fx_ip("60.32.1.2")));
 	/* windows: alpha [03-01, 03-10 end], [03-15, 03-16 end]; beta [03-05, 03-20 00:00] */
 	assert_int_equal(resip_match(t, r, tm("2024-03-01", false), true), 1ull << a);
 	assert_int_equal(resip_match(t, r, tm("2024-03-01", false) - 1, true), 0);
@@ -156,11 +112,11 @@ static void test_csv_basic(void **state)
 	/* window check off: every provider, any time */
 	assert_int_equal(resip_match(t, r, 0, false), (1ull << a) | (1ull << b));
 
-	r = resip_find(t, ip("8.8.8.8"));
+	r = resip_find(t, obs_fx_ip("8.8.8.8"));
 	assert_non_null(r);
 	assert_int_equal(resip_match(t, r, tm("2023-12-31T15:00:00Z", false), true), 1ull << a);
 	assert_int_equal(resip_match(t, r, tm("2024-01-01T15:00:00Z", false), true), 0);
-	r = resip_find(t, ip("61.200.5.1"));
+	r = resip_find(t, obs_fx_ip("61.200.5.1"));
 	assert_non_null(r);
 	assert_int_equal(r->providers, 1ull << g);
 	assert_true(resip_table_bytes(t) > 0);
@@ -181,7 +137,7 @@ static const char *rejects_csv =
 
 static void test_csv_rejects(void **state)
 {
-	const char *p = write_file("rejects.csv", rejects_csv);
+	const char *p = obs_fx_write("rejects.csv", rejects_csv);
 	struct resip_load_report rep;
 	struct resip_load_opts o = { .max_rejected = 100 };
 	char err[512];
@@ -220,15 +176,15 @@ static void expect_fail(const char *p, const char *msg)
 
 static void test_csv_failures(void **state)
 {
-	expect_fail(path_of("missing.csv"), "No such file or directory");
-	expect_fail(write_file("empty.csv", ""), "empty table");
-	expect_fail(write_file("header.csv", "ip,provider,first_seen,last_seen\n"), "empty table");
-	expect_fail(write_file("ipv6only.csv", "ip,provider,first_seen,last_seen\n::1,p,2024-01-01,2024-01-02\n"),
+	expect_fail(obs_fx_path("missing.csv"), "No such file or directory");
+	expect_fail(obs_fx_write("empty.csv", ""), "empty table");
+	expect_fail(obs_fx_write("header.csv", "ip,provider,first_seen,last_seen\n"), "empty table");
+	expect_fail(obs_fx_write("ipv6only.csv", "ip,provider,first_seen,last_seen\n::1,p,2024-01-01,2024-01-02\n"),
 		    "empty table");
-	expect_fail(write_file("nohdr.csv", "1.2.3.4,p,2024-01-01,2024-01-02\n"), "missing header");
-	expect_fail(write_file("badhdr.csv", "ip,vendor,first_seen,last_seen\n"), "header column 2 'vendor'");
-	expect_fail(write_file("hdr3.csv", "ip,provider,first_seen\n"), "header must name");
-	expect_fail(dir, "is a directory");
+	expect_fail(obs_fx_write("nohdr.csv", "1.2.3.4,p,2024-01-01,2024-01-02\n"), "missing header");
+	expect_fail(obs_fx_write("badhdr.csv", "ip,vendor,first_seen,last_seen\n"), "header column 2 'vendor'");
+	expect_fail(obs_fx_write("hdr3.csv", "ip,provider,first_seen\n"), "header must name");
+	expect_fail(obs_fx_dir, "is a directory");
 
 	/* 65 providers: over the limit, named */
 	char *big = malloc(65 * 64 + 64);
@@ -236,15 +192,15 @@ static void test_csv_failures(void **state)
 	size_t o = (size_t)sprintf(big, "ip,provider,first_seen,last_seen\n");
 	for (int i = 0; i < 65; i++)
 		o += (size_t)sprintf(big + o, "10.0.0.%d,prov%d,2024-01-01,2024-01-02\n", i, i);
-	expect_fail(write_file("prov65.csv", big), "more than 64 providers (provider 'prov64')");
+	expect_fail(obs_fx_write("prov65.csv", big), "more than 64 providers (provider 'prov64')");
 	free(big);
 
 	/* header with columns in another order */
 	char err[512];
-	struct resip_table *t = resip_load(write_file("order.csv",
+	struct resip_table *t = resip_load(obs_fx_write("order.csv",
 		"Last_Seen,IP,provider,first_seen\n2024-01-02,1.1.1.1,x,2024-01-01\n"), NULL, NULL, err, sizeof(err));
 	assert_non_null(t);
-	assert_int_equal(t->rows[0].addr, ip("1.1.1.1"));
+	assert_int_equal(t->rows[0].addr, obs_fx_ip("1.1.1.1"));
 	assert_int_equal(t->rows[0].last_ns, tm("2024-01-02", true));
 	resip_table_free(t);
 }
@@ -270,7 +226,7 @@ static void test_match_reference(void **state)
 				     raw[i].p, (long long)raw[i].f, (long long)raw[i].l);
 	}
 	char err[512];
-	struct resip_table *t = resip_load(write_file("ref.csv", text), NULL, NULL, err, sizeof(err));
+	struct resip_table *t = resip_load(obs_fx_write("ref.csv", text), NULL, NULL, err, sizeof(err));
 	free(text);
 	assert_non_null(t);
 	int pidx[5];
@@ -306,7 +262,7 @@ static void check_fixture_mmdb(const char *name)
 {
 	struct resip_load_report rep;
 	char err[512];
-	struct resip_table *t = resip_load(path_of(name), NULL, &rep, err, sizeof(err));
+	struct resip_table *t = resip_load(obs_fx_path(name), NULL, &rep, err, sizeof(err));
 	if (t == NULL)
 		fail_msg("%s: %s", name, err);
 	assert_int_equal(t->format, RESIP_FMT_MMDB);
@@ -315,10 +271,10 @@ static void check_fixture_mmdb(const char *name)
 	assert_int_equal(rep.n_expanded, 4);
 	assert_int_equal(t->n_providers, 3);   /* alpha beta gamma; delta is IPv6 only */
 	assert_int_equal(prov_index(t, "delta"), -1);
-	const struct resip_addr *r = resip_find(t, ip("61.200.5.3"));
+	const struct resip_addr *r = resip_find(t, obs_fx_ip("61.200.5.3"));
 	assert_non_null(r);
 	assert_int_equal(r->providers, 1ull << prov_index(t, "beta"));
-	assert_null(resip_find(t, ip("61.200.5.4")));
+	assert_null(resip_find(t, obs_fx_ip("61.200.5.4")));
 	const struct resip_row *row = &t->rows[r->row0];
 	assert_true(row->first_ns == RESIP_T_OPEN_START);
 	assert_int_equal(row->last_ns, tm("2024-02-10", true));
@@ -335,27 +291,27 @@ static void test_mmdb_fixtures(void **state)
 	/* the expansion cap, named in the error */
 	char err[512];
 	struct resip_load_opts o = { .max_addrs = 100000 };
-	struct resip_table *t = resip_load(path_of("resip-big.mmdb"), &o, NULL, err, sizeof(err));
+	struct resip_table *t = resip_load(obs_fx_path("resip-big.mmdb"), &o, NULL, err, sizeof(err));
 	assert_null(t);
 	assert_non_null(strstr(err, "20.0.0.0/12: networks expand to more than 100000 addresses"));
-	t = resip_load(path_of("resip-big.mmdb"), NULL, NULL, err, sizeof(err));
+	t = resip_load(obs_fx_path("resip-big.mmdb"), NULL, NULL, err, sizeof(err));
 	assert_non_null(t);
 	assert_int_equal(t->n_addrs, 1u << 20);
 	resip_table_free(t);
 
 	/* a City DB has no provider_name: every record rejected, file refused */
-	t = resip_load(path_of("city.mmdb"), NULL, NULL, err, sizeof(err));
+	t = resip_load(obs_fx_path("city.mmdb"), NULL, NULL, err, sizeof(err));
 	assert_null(t);
 	assert_non_null(strstr(err, "no provider_name"));
 
 	/* a truncated MMDB */
-	FILE *in = fopen(path_of("resip.mmdb"), "rb"), *out = fopen(path_of("trunc.mmdb"), "wb");
+	FILE *in = fopen(obs_fx_path("resip.mmdb"), "rb"), *out = fopen(obs_fx_path("trunc.mmdb"), "wb");
 	char buf[4096];
 	size_t n = fread(buf, 1, sizeof(buf), in);
 	fwrite(buf, 1, n / 2, out);
 	fclose(in);
 	fclose(out);
-	t = resip_load(path_of("trunc.mmdb"), NULL, NULL, err, sizeof(err));
+	t = resip_load(obs_fx_path("trunc.mmdb"), NULL, NULL, err, sizeof(err));
 	assert_null(t);
 	assert_true(strlen(err) > 0);
 }
@@ -381,14 +337,14 @@ static void test_mmdb_official(void **state)
 		fail_msg("%s", err);
 	/* source-data/GeoIP-Residential-Proxy-Test.json: 15 IPv4 /32 networks */
 	assert_int_equal(t->n_addrs, 15);
-	const struct resip_addr *r = resip_find(t, ip("6.0.42.17"));
+	const struct resip_addr *r = resip_find(t, obs_fx_ip("6.0.42.17"));
 	assert_non_null(r);
 	assert_int_equal(r->providers, 1ull << prov_index(t, "novada"));
 	assert_int_equal(t->rows[r->row0].last_ns, tm("2026-05-14", true));
-	r = resip_find(t, ip("21.4.181.221"));
+	r = resip_find(t, obs_fx_ip("21.4.181.221"));
 	assert_non_null(r);
 	assert_int_equal(r->providers, 1ull << prov_index(t, "geonode"));
-	assert_non_null(resip_find(t, ip("215.42.187.99")));
+	assert_non_null(resip_find(t, obs_fx_ip("215.42.187.99")));
 	resip_table_free(t);
 }
 
@@ -435,5 +391,5 @@ int main(void)
 		cmocka_unit_test(test_mmdb_official),
 		cmocka_unit_test(test_mmdb_corrupt),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, obs_fx_setup, obs_fx_teardown);
 }
