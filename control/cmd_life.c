@@ -80,8 +80,7 @@ static int life_src_merge(void *ctx, const struct cp_epoch *e, const void *recs,
 			M.excluded_records++;
 			continue;
 		}
-		if (r[i].first_ns > r[i].last_ns || r[i].first_ns / OBX_HOUR_NS != r[i].hour ||
-		    r[i].last_ns / OBX_HOUR_NS != r[i].hour) {
+		if (!obx_hour_rec_ok(r[i].first_ns, r[i].last_ns, r[i].hour)) {
 			M.bad_records++;
 			continue;
 		}
@@ -111,8 +110,7 @@ static int life_event_merge(void *ctx, const struct cp_epoch *e, const void *rec
 		struct cp_life_hour h;
 
 		M.event_records++;
-		if (r[i].first_ns > r[i].last_ns || r[i].first_ns / OBX_HOUR_NS != r[i].hour ||
-		    r[i].last_ns / OBX_HOUR_NS != r[i].hour || r[i].sensor >= 64 ||
+		if (!obx_hour_rec_ok(r[i].first_ns, r[i].last_ns, r[i].hour) || r[i].sensor >= 64 ||
 		    r[i].category >= CP_LIFE_CAT_N) {
 			M.bad_records++;
 			continue;

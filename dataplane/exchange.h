@@ -207,6 +207,13 @@ struct obx_src_rec {
 };
 
 #define OBX_HOUR_NS         3600000000000ull
+
+/* The contract for every hour-keyed record (SRC, EVENT): first <= last, both inside the
+ * record's UTC hour.  A consumer refuses (and counts) a record that breaks it. */
+static inline int obx_hour_rec_ok(uint64_t first_ns, uint64_t last_ns, uint32_t hour)
+{
+	return first_ns <= last_ns && first_ns / OBX_HOUR_NS == hour && last_ns / OBX_HOUR_NS == hour;
+}
 #define OBX_SRC_F_SCANNER   0x1u   /* source is in the scanner table */
 #define OBX_SRC_F_RESIP     0x2u   /* >= 1 packet was RESIP traffic (SPEC B1) */
 #define OBX_SRC_F_EXCLUDED  0x4u   /* source is in an exclusion list (SPEC C) */
