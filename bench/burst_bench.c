@@ -165,7 +165,7 @@ static int bb_chunk_stages(struct bb *b, uint64_t cyc[BB_S_N])
 {
 	static struct obs_pkt_meta meta[4096];
 	static int8_t verdict[4096];
-	static uint8_t sensor[4096], scanner[4096], excluded[4096];
+	static uint8_t sensor[4096], scanner[4096], excluded[4096], ev_inline[4096];
 	static uint32_t slot[4096];
 	struct obs_worker *w = b->w;
 	struct obx_counters *c = &w->ep.c;
@@ -284,9 +284,13 @@ static int bb_chunk_stages(struct bb *b, uint64_t cyc[BB_S_N])
 				c->scanner_packets++;
 			if (excluded[j])
 				c->excluded_packets++;
-			obs_epoch_src(&w->ep, meta[j].src, t, sensor[j] < 64 ? 1ull << sensor[j] : 0,
-			              (scanner[j] ? OBX_SRC_F_SCANNER : 0) |
-			              (excluded[j] ? OBX_SRC_F_EXCLUDED : 0), 0);
+			/* with the packet's inline event, as the worker passes it */
+			ev_inline[j] = (uint8_t)obs_epoch_src(
+				&w->ep, meta[j].src, t, sensor[j] < 64 ? 1ull << sensor[j] : 0,
+				(scanner[j] ? OBX_SRC_F_SCANNER : 0) |
+				(excluded[j] ? OBX_SRC_F_EXCLUDED : 0), 0,
+				w->ev_on && !excluded[j] && meta[j].payload_len == 0 ?
+				obs_src_ev(obs_ev_class_of(&meta[j]), sensor[j], 0) : 0);
 		}
 	}
 	t1 = rte_rdtsc_precise();
@@ -318,12 +322,9 @@ static int bb_chunk_stages(struct bb *b, uint64_t cyc[BB_S_N])
 	for (i = 0; w->ev_on && i < b->chunk; i += BB_BURST) {
 		uint64_t t = now + (uint64_t)i * BB_PKT_NS_X10 / 10u;
 
+		/* only the events the source record did not take inline (worker.c) */
 		for (j = i; j < i + BB_BURST; j++)
-			if (verdict[j] < 0)
-				obs_event_prefetch(&w->ep, meta[j].src, t, sensor[j],
-				                   obs_ev_class_of(&meta[j]));
-		for (j = i; j < i + BB_BURST; j++)
-			if (verdict[j] < 0 && !excluded[j])
+			if (verdict[j] < 0 && !excluded[j] && !ev_inline[j])
 				obs_event_add(&w->ep, meta[j].src, t, sensor[j],
 				              obs_ev_class_of(&meta[j]), 0);
 	}

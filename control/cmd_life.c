@@ -61,6 +61,31 @@ static void life_add(const struct cp_life_hour *h)
 		M.bad_records++;
 }
 
+/* One event record (the EVENT table's, or a source record's inline event): the hour's
+ * sensor, category and type; the SRC record counts the packets.  The caller checked the
+ * hour contract. */
+static void life_event_add(uint32_t addr, uint64_t first_ns, uint64_t last_ns, uint8_t sensor,
+                           uint8_t category, const uint32_t *type)
+{
+	struct cp_life_hour h;
+
+	M.event_records++;
+	if (sensor >= 64 || category >= CP_LIFE_CAT_N) {
+		M.bad_records++;
+		return;
+	}
+	memset(&h, 0, sizeof(h));
+	h.addr = addr;
+	h.first_ns = first_ns;
+	h.last_ns = last_ns;
+	h.events = 0;
+	h.sensor_mask = 1ull << sensor;
+	h.cat_mask = (uint8_t)(1u << category);
+	h.n_types = 1;
+	h.types = type;
+	life_add(&h);
+}
+
 static int life_src_merge(void *ctx, const struct cp_epoch *e, const void *recs, uint32_t n,
                           uint32_t rec_size)
 {
@@ -91,6 +116,11 @@ static int life_src_merge(void *ctx, const struct cp_epoch *e, const void *recs,
 		h.events = r[i].packets;
 		h.sensor_mask = r[i].sensor_mask;
 		life_add(&h);
+		if (r[i].ev_mode == OBX_SRC_EV_INLINE)
+			life_event_add(r[i].addr, r[i].first_ns, r[i].last_ns, r[i].ev_sensor,
+			               r[i].ev_category, &r[i].ev_type);
+		else if (r[i].ev_mode != OBX_SRC_EV_NONE)
+			M.bad_records++;
 	}
 	return 0;
 }
@@ -107,24 +137,13 @@ static int life_event_merge(void *ctx, const struct cp_epoch *e, const void *rec
 	if (recs == NULL)
 		return cp_life_reserve(M.life, n);
 	for (uint32_t i = 0; i < n; i++) {
-		struct cp_life_hour h;
-
-		M.event_records++;
-		if (!obx_hour_rec_ok(r[i].first_ns, r[i].last_ns, r[i].hour) || r[i].sensor >= 64 ||
-		    r[i].category >= CP_LIFE_CAT_N) {
+		if (!obx_hour_rec_ok(r[i].first_ns, r[i].last_ns, r[i].hour)) {
+			M.event_records++;
 			M.bad_records++;
 			continue;
 		}
-		memset(&h, 0, sizeof(h));
-		h.addr = r[i].addr;
-		h.first_ns = r[i].first_ns;
-		h.last_ns = r[i].last_ns;
-		h.events = 0;                       /* the SRC record counts the packets */
-		h.sensor_mask = 1ull << r[i].sensor;
-		h.cat_mask = (uint8_t)(1u << r[i].category);
-		h.n_types = 1;
-		h.types = &r[i].type;
-		life_add(&h);
+		life_event_add(r[i].addr, r[i].first_ns, r[i].last_ns, r[i].sensor, r[i].category,
+		               &r[i].type);
 	}
 	return 0;
 }

@@ -24,6 +24,7 @@
  * record (checked before any allocation, along with the file size). */
 #define CP_JREC_MAX_LEN (1ull << 36)
 #define CP_JREC_V1_SRC  40u   /* exchange v1 source record */
+#define CP_JREC_X2_SRC  48u   /* layout v2 source record: no inline event (v3) */
 
 static int cp_fsync_dir(const char *dir)
 {
@@ -228,8 +229,9 @@ static int cp_pread_full(int fd, void *buf, size_t len, uint64_t off)
 
 /*
  * Point e's tables into a checked record payload (buf: nwords counter words, then the
- * tables).  A v1 record's 40-byte source records are converted into *v1buf (grown as
- * needed).  0, -EBADMSG (the tables do not add up to the length), -ENOMEM.
+ * tables).  A v1 record's 40-byte source records, and a layout-v2 record's 48-byte ones,
+ * are converted into *v1buf (grown as needed).  0, -EBADMSG (the tables do not add up to
+ * the length), -ENOMEM.
  */
 static int cp_jrec_tables(const struct cp_jrec *h, const uint8_t *buf, uint64_t nwords,
                           struct cp_epoch *e, struct obx_src_rec **v1buf, size_t *v1cap)
@@ -277,6 +279,25 @@ static int cp_jrec_tables(const struct cp_jrec *h, const uint8_t *buf, uint64_t 
 			return -EBADMSG;
 		e->tabs[i] = (struct cp_tab){ .kind = t.kind, .rec_size = t.rec_size, .n = t.n,
 		                              .recs = buf + at };
+		if (t.kind == OBX_TAB_SRC && t.rec_size == CP_JREC_X2_SRC) {
+			/* exchange v2's 48-byte source records: the same fields, no inline
+			 * event (ev_mode NONE: their events are in the EVENT table) */
+			if (t.n > *v1cap) {
+				struct obx_src_rec *n = realloc(*v1buf, (size_t)t.n * sizeof(*n));
+
+				if (n == NULL)
+					return -ENOMEM;
+				*v1buf = n;
+				*v1cap = t.n;
+			}
+			for (uint32_t k = 0; k < t.n; k++) {
+				memset(&(*v1buf)[k], 0, sizeof(**v1buf));
+				memcpy(&(*v1buf)[k], buf + at + (uint64_t)k * CP_JREC_X2_SRC,
+				       CP_JREC_X2_SRC);
+			}
+			e->tabs[i].rec_size = sizeof(struct obx_src_rec);
+			e->tabs[i].recs = *v1buf;
+		}
 		at += bytes;
 		e->n_tabs++;
 	}

@@ -109,8 +109,8 @@ int obs_epoch_init(struct obs_epoch *e, struct obx_header *h, uint32_t w, uint64
 
 /* Slow paths, out of line. */
 void obs_epoch_boundary(struct obs_epoch *e, uint64_t t);
-void obs_epoch_src_slow(struct obs_epoch *e, uint32_t addr, uint64_t t, uint64_t sensor_bit,
-                        uint32_t flags, uint32_t resip);
+int obs_epoch_src_slow(struct obs_epoch *e, uint32_t addr, uint64_t t, uint64_t sensor_bit,
+                       uint32_t flags, uint32_t resip, uint64_t ev);
 
 /*
  * Account one frame's packet time t (ns, UTC) before counting it: counts time going
@@ -166,21 +166,48 @@ static inline const struct obx_src_rec *obs_epoch_bucket(const struct obs_epoch 
 }
 
 /*
+ * The packet's inline event for obs_epoch_src() (exchange.h, struct obx_src_rec): the
+ * one event (type, sensor, category) the packet is, or 0 when it is not exactly one
+ * packet-class event (excluded, a payload packet the rules will scan, events off).
+ */
+#define OBS_SRC_EV_SET (1ull << 63)
+static inline uint64_t obs_src_ev(uint32_t type, uint8_t sensor, uint8_t category)
+{
+	return OBS_SRC_EV_SET | (uint64_t)category << 40 | (uint64_t)sensor << 32 | type;
+}
+
+static inline uint64_t obs_src_rec_ev(const struct obx_src_rec *r)
+{
+	return obs_src_ev(r->ev_type, r->ev_sensor, r->ev_category);
+}
+
+/* Write r's inline event into the EVENT table (out of line).  1 = that swapped the slot
+ * (r is stale: start over), 0 = done or lost (counted); r->ev_mode is then NONE. */
+int obs_epoch_src_spill(struct obs_epoch *e, struct obx_src_rec *r);
+
+/*
  * Record one packet of source addr at time t seen by the sensors in sensor_bit, in the
  * (addr, hour) record: flags are ORed in (OBX_SRC_F_*), resip (0 or 1) is added to
- * resip_packets.
+ * resip_packets.  ev is the packet's inline event (obs_src_ev()) or 0.  Returns 1 when
+ * the record took the packet's event inline (the caller records no event for it), 0
+ * when the caller's event stage must put its events in the EVENT table (as before the
+ * inline event existed; also when the packet was lost).
  */
-static inline void obs_epoch_src(struct obs_epoch *e, uint32_t addr, uint64_t t,
-                                 uint64_t sensor_bit, uint32_t flags, uint32_t resip)
+static inline int obs_epoch_src(struct obs_epoch *e, uint32_t addr, uint64_t t,
+                                uint64_t sensor_bit, uint32_t flags, uint32_t resip, uint64_t ev)
 {
-	struct obs_epoch_tab *st = &e->t[OBX_TAB_SRC];
-	struct obx_src_rec *tab = (struct obx_src_rec *)st->base;
-	uint32_t hour = obs_epoch_hour(e, t);
-	/* addr and hour are adjacent: one 64-bit compare per probed record */
-	uint64_t key = (uint64_t)addr | (uint64_t)hour << 32;
-	uint32_t i = obx_src_key_hash(addr, hour) & st->mask;
-	struct obx_src_rec *r;
+	struct obs_epoch_tab *st;
+	struct obx_src_rec *tab, *r;
+	uint32_t hour, i;
+	uint64_t key;
 
+again:
+	st = &e->t[OBX_TAB_SRC];
+	tab = (struct obx_src_rec *)st->base;
+	hour = obs_epoch_hour(e, t);
+	/* addr and hour are adjacent: one 64-bit compare per probed record */
+	key = (uint64_t)addr | (uint64_t)hour << 32;
+	i = obx_src_key_hash(addr, hour) & st->mask;
 	for (;;) {
 		uint64_t k;
 
@@ -189,6 +216,9 @@ static inline void obs_epoch_src(struct obs_epoch *e, uint32_t addr, uint64_t t,
 			break;
 		memcpy(&k, r, sizeof(k));
 		if (k == key) {
+			if (r->ev_mode == OBX_SRC_EV_INLINE && unlikely(obs_src_rec_ev(r) != ev) &&
+			    obs_epoch_src_spill(e, r) == 1)
+				goto again;     /* swapped: the record is in the published slot */
 			/* min/max, not "latest": packet time may go backwards */
 			if (unlikely(t < r->first_ns))
 				r->first_ns = t;
@@ -198,14 +228,12 @@ static inline void obs_epoch_src(struct obs_epoch *e, uint32_t addr, uint64_t t,
 			r->sensor_mask |= sensor_bit;
 			r->flags |= flags;
 			r->resip_packets += resip;
-			return;
+			return r->ev_mode == OBX_SRC_EV_INLINE;
 		}
 		i = (i + 1) & st->mask;
 	}
-	if (unlikely(st->n_used >= st->soft_limit)) {
-		obs_epoch_src_slow(e, addr, t, sensor_bit, flags, resip);
-		return;
-	}
+	if (unlikely(st->n_used >= st->soft_limit))
+		return obs_epoch_src_slow(e, addr, t, sensor_bit, flags, resip, ev);
 	r->addr = addr;
 	r->hour = hour;
 	r->first_ns = t;
@@ -213,8 +241,13 @@ static inline void obs_epoch_src(struct obs_epoch *e, uint32_t addr, uint64_t t,
 	r->sensor_mask = sensor_bit;
 	r->flags = flags;
 	r->resip_packets = resip;
+	r->ev_type = (uint32_t)ev;
+	r->ev_sensor = (uint8_t)(ev >> 32);
+	r->ev_category = (uint8_t)(ev >> 40);
+	r->ev_mode = ev != 0 ? OBX_SRC_EV_INLINE : OBX_SRC_EV_NONE;
 	r->packets = 1;
 	st->n_used++;
+	return ev != 0;
 }
 
 /*

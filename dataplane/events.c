@@ -58,3 +58,49 @@ void obs_event_add(struct obs_epoch *e, uint32_t src, uint64_t t, uint8_t sensor
 		return;
 	}
 }
+
+/* epoch.h: the record's inline event into the EVENT table, as it stands (before the
+ * packet that breaks it is counted).  Usually the table holds no record of that key in
+ * this slot; it can (one packet whose source update and event straddled a swap), and
+ * then the spill adds to it. */
+int obs_epoch_src_spill(struct obs_epoch *e, struct obx_src_rec *r)
+{
+	struct obx_event_rec *tab, *v;
+	uint32_t mask, i;
+	int rc = obs_epoch_need(e, OBX_TAB_EVENT, 1);
+
+	if (rc == 1)
+		return 1;               /* swapped: r went out with the published slot, whole */
+	r->ev_mode = OBX_SRC_EV_NONE;
+	if (rc < 0) {
+		e->c.lost_updates++;    /* the inline event's packets lose their event */
+		return 0;
+	}
+	tab = obs_epoch_tab(e, OBX_TAB_EVENT, &mask);
+	i = obx_event_hash(r->addr, r->hour, r->ev_type, r->ev_sensor) & mask;
+	for (;; i = (i + 1) & mask) {
+		v = &tab[i];
+		if (v->count == 0)
+			break;
+		if (v->addr == r->addr && v->hour == r->hour && v->type == r->ev_type &&
+		    v->sensor == r->ev_sensor) {
+			if (r->first_ns < v->first_ns)
+				v->first_ns = r->first_ns;
+			if (r->last_ns > v->last_ns)
+				v->last_ns = r->last_ns;
+			v->count += r->packets;
+			return 0;
+		}
+	}
+	v->addr = r->addr;
+	v->hour = r->hour;
+	v->type = r->ev_type;
+	v->sensor = r->ev_sensor;
+	v->category = r->ev_category;
+	v->reserved = 0;
+	v->first_ns = r->first_ns;
+	v->last_ns = r->last_ns;
+	v->count = r->packets;
+	(*obs_epoch_n_used(e, OBX_TAB_EVENT))++;
+	return 0;
+}

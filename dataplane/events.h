@@ -144,19 +144,4 @@ struct obs_epoch;
 void obs_event_add(struct obs_epoch *e, uint32_t src, uint64_t t, uint8_t sensor, uint32_t type,
                    uint8_t category);
 
-/* Prefetch the first probe slot of the record obs_event_add() will look for (events.c:
- * same key, same hash).  For the worker's pass 1 (bench/README: a cold probe of this
- * table is a DRAM miss at production size). */
-static inline void obs_event_prefetch(struct obs_epoch *e, uint32_t src, uint64_t t,
-                                      uint8_t sensor, uint32_t type)
-{
-	const struct obx_event_rec *tab;
-	uint32_t mask;
-
-	tab = (const struct obx_event_rec *)obs_epoch_tab(e, OBX_TAB_EVENT, &mask);
-	if (tab != NULL)
-		__builtin_prefetch(&tab[obx_event_hash(src, obs_epoch_hour_of(e, t), type, sensor) &
-		                        mask], 0, 3);
-}
-
 #endif /* OBSCURA_EVENTS_H */

@@ -63,8 +63,8 @@
 #include "cmdbox.h"
 #include <string.h>
 
-#define OBX_MAGIC        0x3158434f53424fULL   /* "OBSOCX1" little-endian (kept: the version says v2) */
-#define OBX_VERSION      2u
+#define OBX_MAGIC        0x3158434f53424fULL   /* "OBSOCX1" little-endian (kept: the version says v3) */
+#define OBX_VERSION      3u   /* 3: 64-byte SRC records with an inline event */
 #define OBX_HEADER_SIZE  4096u
 #define OBX_MAX_WORKERS  64u
 #define OBX_MAX_PORTS    16u
@@ -136,7 +136,7 @@ static inline int obx_tab_is_hash(unsigned kind)
 
 /* Record sizes, bytes (a multiple of 8, >= 16).  The non-SRC ones are placeholders until
  * their analyses define the records; change them here, one line, with the record. */
-#define OBX_REC_SIZE_SRC        48u
+#define OBX_REC_SIZE_SRC        64u
 #define OBX_REC_SIZE_CELL       64u
 #define OBX_REC_SIZE_BITMAP     512u   /* 4096 bits */
 #define OBX_REC_SIZE_RESIP_PORT 32u
@@ -189,11 +189,24 @@ struct obx_worker_live {
 } __attribute__((aligned(64)));
 
 /*
- * One record per (source, hour): 48 bytes.  packets == 0 means empty.
+ * One record per (source, hour): 64 bytes, one cache line (tables start 64-byte
+ * aligned).  packets == 0 means empty.
  * Why the hour in the key: in replay an epoch can grow to span days (the control plane
  * is slower than the file); with per-hour records no gap >= 24 h hides inside one
  * record, so the lifetime analysis (event groups split at 24 h gaps, SPEC C4) and the
  * per-day RESIP figures (SPEC B2) stay exact whatever the epoch length.
+ *
+ * The inline event (ev_mode == OBX_SRC_EV_INLINE): every packet of the record was
+ * exactly one event of type ev_type at sensor ev_sensor (category ev_category), so that
+ * event's EVENT record (events.h) would be (addr, hour, ev_sensor, ev_type) with count =
+ * packets, first/last = first_ns/last_ns; the consumer reads it from here and adds it
+ * to whatever the slot's EVENT table holds for that key (normally nothing; one record
+ * when a packet's source update and its event straddled a forced swap).  Most telescope sources send one kind of packet an hour,
+ * so the worker's event stage costs no second random record for them.  The first packet
+ * that breaks the rule (another type or sensor, an excluded packet, a payload packet)
+ * makes the worker write the inline event into the EVENT table as it stands ("spill")
+ * and set ev_mode to OBX_SRC_EV_NONE: from then on the record's events are all in the
+ * EVENT table, as they are for a record that starts with ev_mode NONE.
  */
 struct obx_src_rec {
 	uint32_t addr;          /* IPv4 source, host byte order */
@@ -204,7 +217,16 @@ struct obx_src_rec {
 	uint64_t sensor_mask;   /* bit i: sensor i (config order) saw this source */
 	uint32_t flags;         /* OBX_SRC_F_*, ORed over the packets */
 	uint32_t resip_packets; /* of packets, how many were RESIP traffic (SPEC B1) */
+	uint32_t ev_type;       /* the inline event (above), when ev_mode is INLINE */
+	uint8_t  ev_sensor;
+	uint8_t  ev_category;
+	uint8_t  ev_mode;       /* OBX_SRC_EV_* */
+	uint8_t  reserved0;
+	uint64_t reserved1;
 };
+
+#define OBX_SRC_EV_NONE     0u     /* the record's events (if any) are in the EVENT table */
+#define OBX_SRC_EV_INLINE   1u     /* one event type, inline (above) */
 
 #define OBX_HOUR_NS         3600000000000ull
 
@@ -280,7 +302,7 @@ struct obx_header {
 };
 
 _Static_assert(sizeof(struct obx_header) <= OBX_HEADER_SIZE, "header fits its page");
-_Static_assert(sizeof(struct obx_src_rec) == OBX_REC_SIZE_SRC, "source record is 48 bytes");
+_Static_assert(sizeof(struct obx_src_rec) == OBX_REC_SIZE_SRC, "source record is one cache line");
 _Static_assert(sizeof(struct obx_counters) % 8 == 0, "counters are uint64 words");
 _Static_assert(sizeof(struct obx_slot_hdr) % 64 == 0, "tables start 64-byte aligned");
 

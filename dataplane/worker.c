@@ -240,12 +240,12 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		scan_src[n_scan] = meta.src;
 		scan_idx[n_scan++] = i;
 		rte_prefetch0(obs_epoch_bucket(&w->ep, meta.src, vi->t));
-		/* and the coverage cell and event buckets pass 2 will probe: each is a
-		 * random record of a table of ~100 MB, a DRAM miss when probed cold */
+		/* and the coverage cell pass 2 will probe: a random record of a table of
+		 * ~100 MB, a DRAM miss when probed cold.  No event bucket: most packets'
+		 * events ride inline in the source record (exchange.h), and prefetching a
+		 * line per packet that is rarely read costs memory bandwidth */
 		if (vi->cov && w->cov_on)
 			obs_cov_prefetch(&w->cov, &w->ep, meta.src, meta.dport, vi->t);
-		if (w->ev_on)
-			obs_event_prefetch(&w->ep, meta.src, vi->t, vi->sensor, vi->ev_type);
 	}
 	if (scan_tab != NULL && n_scan > 0) {
 		obs_scanner_lookup_bulk(scan_tab, scan_src, scan_hop, n_scan);
@@ -310,18 +310,22 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		const uint32_t resip = resip_tab != NULL && is_resip[i];
 		if (resip)
 			c->resip_packets++;
-		obs_epoch_src(&w->ep, vi->src, vi->t,
-		              vi->sensor < 64 ? 1ull << vi->sensor : 0,
-		              (vi->scanner ? OBX_SRC_F_SCANNER : 0) |
-		              (vi->excluded ? OBX_SRC_F_EXCLUDED : 0) |
-		              (resip ? OBX_SRC_F_RESIP : 0), resip);
+		/* (6) a packet-class event (no payload, not excluded) can ride inline in the
+		 * source record: then the event stage has nothing to do for it */
+		const uint64_t ev = w->ev_on && !vi->excluded && vi->pay_len == 0 ?
+		                    obs_src_ev(vi->ev_type, vi->sensor, 0) : 0;
+		const int ev_inline = obs_epoch_src(&w->ep, vi->src, vi->t,
+		                                    vi->sensor < 64 ? 1ull << vi->sensor : 0,
+		                                    (vi->scanner ? OBX_SRC_F_SCANNER : 0) |
+		                                    (vi->excluded ? OBX_SRC_F_EXCLUDED : 0) |
+		                                    (resip ? OBX_SRC_F_RESIP : 0), resip, ev);
 		if (vi->cov && w->cov_on)       /* (4) coverage.h */
 			obs_cov_syn(&w->cov, &w->ep, vi->src, vi->dport, vi->t, vi->slot, vi->mirai,
 			            vi->scanner ? OBX_CELL_F_SCANNER : 0);
 		if (resip)                      /* (5) resip_port.h */
 			obs_resip_port_add(&w->ep, vi->proto_idx, vi->dport, vi->t,
 			                   vi->sensor < 64 ? 1ull << vi->sensor : 0);
-		if (!vi->excluded && w->ev_on)  /* (6) events.h */
+		if (!vi->excluded && w->ev_on && !ev_inline)  /* (6) events.h */
 			obs_worker_events(w, rules, pkts[i], vi);
 	}
 	rte_pktmbuf_free_bulk(pkts, n);

@@ -511,6 +511,59 @@ static void test_journal_v1_record(void **state)
 	cp_store_fini(&b);
 }
 
+/* A journal record of exchange layout v2 (48-byte source records, before the inline
+ * event) still replays: same fields, no inline event. */
+static void test_journal_layout_v2_src(void **state)
+{
+	uint8_t recs[3][48];
+	struct cp_epoch x;
+	struct cp_journal j;
+	struct cp_journal_replay_stats st;
+	struct cp_store b;
+	const struct cp_src *s;
+
+	(void)state;
+	cp_tab_unregister_all();
+	memset(recs, 0xee, sizeof(recs));           /* nothing past 48 bytes is read */
+	for (uint32_t i = 0; i < 3; i++) {
+		struct obx_src_rec r;
+
+		memset(&r, 0, sizeof(r));
+		r.addr = 300 + i;
+		r.hour = 2;
+		r.first_ns = 2 * OBX_HOUR_NS + 10;
+		r.last_ns = 2 * OBX_HOUR_NS + 20 + i;
+		r.packets = 5 + i;
+		r.sensor_mask = 4;
+		r.flags = OBX_SRC_F_SCANNER;
+		r.resip_packets = i;
+		memcpy(recs[i], &r, 48);
+	}
+	memset(&x, 0, sizeof(x));
+	x.boot_id = 9;
+	x.seq = 1;
+	x.delta.rx_packets = 18;
+	assert_int_equal(cp_epoch_add_tab(&x, OBX_TAB_SRC, 48, recs, 3), 0);
+	assert_int_equal(cp_journal_open(&j, dir), 0);
+	assert_int_equal(cp_journal_append(&j, &x), 0);
+	assert_int_equal(cp_journal_sync(&j), 0);
+	cp_journal_close(&j);
+
+	assert_int_equal(cp_store_init(&b), 0);
+	assert_int_equal(cp_journal_open(&j, dir), 0);
+	assert_int_equal(cp_journal_replay(&j, &b, &st), 0);
+	assert_int_equal(st.applied, 1);
+	assert_int_equal(b.total.rx_packets, 18);
+	assert_int_equal(b.n_src, 3);
+	s = cp_store_src_find(&b, 302);
+	assert_non_null(s);
+	assert_int_equal(s->packets, 7);
+	assert_int_equal(s->sensor_mask, 4);
+	assert_int_equal(s->last_ns, 2 * OBX_HOUR_NS + 22);
+	cp_journal_close(&j);
+	cp_store_fini(&b);
+}
+
 /* A module's snapshot section: its own state, saved and loaded with the store's. */
 struct mod {
 	uint64_t v[4];
@@ -643,6 +696,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_journal_round_trip_and_torn_tail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_extra_kinds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_v1_record, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_layout_v2_src, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_registered_sections, setup, teardown),
 	};
 
