@@ -626,12 +626,15 @@ int main(int argc, char **argv)
 	for (cap = 1024; (uint64_t)cap * OBX_SRC_MAX_LOAD / 1000 < mc.n_sources; cap <<= 1)
 		;
 	/* the exchange obscura-dp would create for this config (conf.c, xchg.c) */
-	/* production-size per-epoch tables: cells and events sized like the sources */
+	/* production-size per-epoch tables: cells and events sized like the sources, RESIP
+	 * ports for every (proto, port) of a day (bench/run; the mix's RESIP packets go to
+	 * random ports, and a small table would force a swap every few thousand) */
 	snprintf(yaml, sizeof(yaml),
 	         "dataplane: {workers: 1}\n"
 	         "telescope: {sample_cap: 4096, sensors: [{name: bench, prefixes: [198.18.0.0/20]}]}\n"
 	         "exchange: {epoch_ms: %u, src_capacity: %u, cell_capacity: %u,\n"
-	         "           bitmap_capacity: 16384, event_capacity: %u}\n",
+	         "           bitmap_capacity: 16384, event_capacity: %u,\n"
+	         "           resip_port_capacity: 524288}\n",
 	         epoch_ms, cap, cap, cap);
 	if (obs_conf_load_string(yaml, &conf, yerr, sizeof(yerr)) != 0) {
 		fprintf(stderr, "burst_bench: config: %s\n", yerr);

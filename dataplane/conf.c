@@ -151,7 +151,7 @@ static const struct conf_key conf_keys[] = {
 	      "coverage cell records per epoch slot (SPEC.md A), power of two; 0 = none"),
 	K_INT(C, "exchange.bitmap_capacity", bitmap_capacity, 0, 4194304, "4096", 0,
 	      "coverage bitmaps per epoch slot (SPEC.md A); 0 = none"),
-	K_INT(C, "exchange.resip_port_capacity", resip_port_capacity, 0, 16777216, "4096", CF_POW2,
+	K_INT(C, "exchange.resip_port_capacity", resip_port_capacity, 0, 16777216, "65536", CF_POW2,
 	      "RESIP port/day records per epoch slot (SPEC.md B), power of two; 0 = none"),
 	K_INT(C, "exchange.event_capacity", event_capacity, 0, 16777216, "65536", CF_POW2,
 	      "event-type records per epoch slot (SPEC.md C), power of two; 0 = none"),

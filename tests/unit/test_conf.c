@@ -95,7 +95,7 @@ static void test_example_loads(void **state)
 	assert_int_equal(want->scan_jstar_pm, 800);
 	assert_int_equal(want->scan_sstar_pm, 700);
 	assert_string_equal(want->scanner_file, "");
-	assert_int_equal(want->resip_port_capacity, 4096);   /* SPEC B (issue 4) */
+	assert_int_equal(want->resip_port_capacity, 65536);  /* SPEC B (issue 4) */
 	assert_string_equal(want->resip_table, "");
 	assert_true(want->resip_window_check);
 	assert_string_equal(want->resip_country, "JP");
