@@ -85,6 +85,7 @@ struct obs_exclude_tab *obs_exclude_build(const char *const *paths, unsigned n, 
 					         strerror(-rc));
 					goto fail;
 				}
+				obs_pf16_add(t->pf16, p->addr, p->len);
 			}
 	}
 	for (unsigned f = 0; f < loaded; f++)

@@ -12,6 +12,10 @@
  * on the pointer obs_tables_get() gave them for the burst.  Reload policy as the scanner
  * table: an unreadable file, any rejected line, or a /0 refuses the whole build (the
  * caller keeps the old table); IPv6 lines are skipped and counted.
+ *
+ * The /16 prefilter of scanner_table.h (issue 6) sits in front of the rte_lpm: bit a >> 16
+ * is set for every /16 a listed prefix meets; a source outside all of them gets hop 0
+ * without an LPM probe, the same value rte_lpm would give (scanner_table.h says why).
  */
 #ifndef OBSCURA_EXCLUDE_H
 #define OBSCURA_EXCLUDE_H
@@ -22,6 +26,7 @@
 #include <rte_lpm.h>
 
 #include "prefix_file.h"
+#include "scanner_table.h"      /* the /16 prefilter: obs_pf16_* */
 
 #define OBS_EXCLUDE_MAX_FILES 16
 
@@ -32,6 +37,7 @@ struct obs_exclude_tab {
 	uint64_t n_skipped;         /* IPv6 lines */
 	char path[OBS_EXCLUDE_MAX_FILES][256];
 	uint64_t file_prefixes[OBS_EXCLUDE_MAX_FILES];
+	uint64_t pf16[OBS_PF16_WORDS];  /* bit a >> 16: some prefix intersects that /16 */
 };
 
 /* NULL with err set ("PATH:LINE: reason") when a file is refused; with n == 0 the table
@@ -49,7 +55,7 @@ static inline void obs_exclude_lookup_bulk(const struct obs_exclude_tab *t, cons
 			hop[i] = 0;
 		return;
 	}
-	rte_lpm_lookup_bulk(t->lpm, addr, hop, n);
+	obs_pf16_lpm_lookup_bulk(t->lpm, t->pf16, addr, hop, n);
 }
 
 static inline int obs_exclude_hit(uint32_t hop)

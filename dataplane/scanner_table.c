@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * scanner_table.c — build the scanner table's rte_lpm from a prefix file; see
- * scanner_table.h.  Main lcore only.
+ * scanner_table.h.  Main lcore only.  Also the /16 prefilter's build half (obs_pf16_add),
+ * which the exclusion table shares.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -15,6 +16,15 @@
 #include "scanner_table.h"
 
 static atomic_uint obs_scanner_seq;
+
+void obs_pf16_add(uint64_t *bits, uint32_t addr, uint8_t len)
+{
+	uint32_t first = addr >> 16;
+	uint32_t count = len >= 16 ? 1u : 1u << (16 - len);
+
+	for (uint32_t s = first; s < first + count; s++)
+		bits[s >> 6] |= 1ull << (s & 63u);
+}
 
 struct obs_scanner_tab *obs_scanner_build(const char *path, char *err, size_t errlen)
 {
@@ -73,6 +83,7 @@ struct obs_scanner_tab *obs_scanner_build(const char *path, char *err, size_t er
 			snprintf(err, errlen, "%s:%u: rte_lpm_add: %s", path, p->line, strerror(-rc));
 			goto free_lpm;
 		}
+		obs_pf16_add(t->pf16, p->addr, p->len);
 	}
 	snprintf(t->path, sizeof(t->path), "%s", path);
 	return t;
