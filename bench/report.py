@@ -253,7 +253,8 @@ def main():
     notes = ["- cycle targets: 14.88 Mpps at this TSC ({} GHz) = {} cycles/packet "
              "(175 at 2.6 GHz)".format(f(ghz, "{:.3f}"), f(target_cyc, "{:.0f}")),
              "- live runs: {} s of trafgen, {} sources, 64-byte frames over net_memif "
-             "(copy mode, --no-huge)".format(E.get("DURATION"), E.get("SOURCES"))]
+             "(copy mode, --no-huge)".format(E.get("DURATION"), E.get("SOURCES")),
+             "- micro (burst_bench): " + E.get("BB_PAGES", "4 KiB pages (--no-huge)")]
     if m.get("stage.payload", "n/a") != "n/a":
         notes.append("- payload stage: obs_rules_scan() with the worker's scratch and match callback "
                      "(one event record per matched rule), conf/rules/obscura.rules ({} rules), "
