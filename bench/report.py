@@ -110,6 +110,13 @@ def live(path, ghz):
     r["dp_cyc"] = ghz * 1e3 / r["dp_core"] if r["dp_core"] and ghz else None
     growth = ((fl(d, "CP_RSS1") or 0) - (fl(d, "CP_RSS0") or 0)) * 1024
     r["cp_mib_per_m"] = growth / r["n_src"] * 1e6 / 2**20 if r["n_src"] and growth > 0 else None
+    # the parts of it the control plane can name (bytes, per million sources)
+    parts = {"sources table": find(status, "sources_table_bytes") if status else None,
+             "lifetime": find(load(d.get("MEM_LIFE", "")), "memory_bytes"),
+             "resip": find(load(d.get("MEM_RESIP", "")), "memory_bytes"),
+             "coverage cells": find(load(d.get("MEM_SCAN", "")), "bytes")}
+    r["cp_parts"] = {k: v / r["n_src"] * 1e6 / 2**20 for k, v in parts.items()
+                     if v is not None and r["n_src"]}
     return r
 
 
@@ -225,6 +232,12 @@ def main():
     rows.append(("memory: cp store per M tracked sources (RSS growth, MiB)", "<= 32",
                  f(cp_mib_per_m, "{:.1f}") + (" ({:.0f} sources)".format(n_src) if n_src else ""),
                  "-"))
+    parts = next((r["cp_parts"] for r in reversed(reps) if r.get("cp_parts")), {})
+    if parts:
+        named = sum(parts.values())
+        rows.append(("memory: cp per M sources, by part (MiB; the rest: copy buffers, heap)",
+                     "-", ", ".join("{} {:.1f}".format(k, v) for k, v in parts.items()) +
+                     (", rest {:.1f}".format(cp_mib_per_m - named) if cp_mib_per_m else ""), "-"))
     rows.append(("memory: exchange per M sources/epoch/worker (2 slots, MiB)", "<= 32",
                  f(xchg_mib_per_m, "{:.1f}") + (
                      " ({:.0f} B/src at 75 % load)".format(xb_max) if xb_max else ""), "-"))
