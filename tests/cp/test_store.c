@@ -132,6 +132,33 @@ static void test_grow_and_top(void **state)
 	k = cp_store_top(&s, 5, &top);
 	assert_int_equal(k, 5);
 	free(top);
+
+	/* epochs of the same sources (next hour) do not grow the table: only new sources
+	 * need room; one new source among them still fits */
+	{
+		uint32_t cap = s.src_mask + 1;
+
+		for (uint32_t i = 0; i < N; i++) {
+			r[i].hour = 1;
+			r[i].first_ns = r[i].last_ns = OBX_HOUR_NS + i;
+		}
+		for (uint64_t seq = 2; seq < 6; seq++) {
+			e = ep(1, 0, seq, r, N);
+			assert_int_equal(cp_store_apply(&s, &e), 0);
+		}
+		assert_int_equal(s.src_mask + 1, cap);
+		assert_int_equal(s.n_src, N);
+		assert_int_equal(cp_store_src_find(&s, 0x0b000006u)->packets, 5 * 7);
+		/* fill to the load limit with new sources: then it must grow */
+		for (uint32_t i = 0; i < N; i++)
+			r[i].addr = 0x0d000000u + i;
+		e = ep(1, 0, 6, r, N);
+		assert_int_equal(cp_store_apply(&s, &e), 0);
+		assert_int_equal(s.n_src, 2 * N);
+		assert_true((uint64_t)(s.src_mask + 1) * 7 >= 2ull * N * 10);
+		for (uint32_t i = 0; i < N; i++)
+			assert_non_null(cp_store_src_find(&s, 0x0d000000u + i));
+	}
 	cp_store_fini(&s);
 	free(r);
 }
