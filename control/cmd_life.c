@@ -86,6 +86,26 @@ static void life_event_add(uint32_t addr, uint64_t first_ns, uint64_t last_ns, u
 	life_add(&h);
 }
 
+/* Reserve room for the sources of an epoch's records (the address is every hour-keyed
+ * record's first word) that the table does not hold yet — not for every record: an
+ * epoch of known sources would otherwise grow the table each time (store.c, the same). */
+static int life_reserve(const struct cp_epoch *e, unsigned kind, uint32_t n, uint32_t rec_size)
+{
+	const struct cp_tab *t = cp_epoch_tab(e, kind);
+	uint32_t fresh = 0;
+
+	if (cp_life_has_room(M.life, n) || t == NULL || t->recs == NULL)
+		return cp_life_reserve(M.life, n);
+	for (uint32_t i = 0; i < t->n; i++) {
+		uint32_t addr;
+
+		memcpy(&addr, (const uint8_t *)t->recs + (size_t)i * rec_size, sizeof(addr));
+		if (cp_life_find(M.life, addr) == NULL)
+			fresh++;
+	}
+	return cp_life_reserve(M.life, fresh);
+}
+
 static int life_src_merge(void *ctx, const struct cp_epoch *e, const void *recs, uint32_t n,
                           uint32_t rec_size)
 {
@@ -96,7 +116,7 @@ static int life_src_merge(void *ctx, const struct cp_epoch *e, const void *recs,
 	if (rec_size != sizeof(struct obx_src_rec))
 		return -EPROTO;
 	if (recs == NULL)
-		return cp_life_reserve(M.life, n);
+		return life_reserve(e, OBX_TAB_SRC, n, rec_size);
 	for (uint32_t i = 0; i < n; i++) {
 		struct cp_life_hour h;
 
@@ -135,7 +155,7 @@ static int life_event_merge(void *ctx, const struct cp_epoch *e, const void *rec
 	if (rec_size != sizeof(struct obx_event_rec))
 		return -EPROTO;
 	if (recs == NULL)
-		return cp_life_reserve(M.life, n);
+		return life_reserve(e, OBX_TAB_EVENT, n, rec_size);
 	for (uint32_t i = 0; i < n; i++) {
 		if (!obx_hour_rec_ok(r[i].first_ns, r[i].last_ns, r[i].hour)) {
 			M.event_records++;

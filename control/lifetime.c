@@ -375,6 +375,15 @@ static int cp_life_groups_reserve(struct cp_life *l, struct cp_life_src *s, uint
 	return 0;
 }
 
+int cp_life_has_room(const struct cp_life *l, uint32_t n)
+{
+	uint64_t want = (uint64_t)l->n + n;
+
+	if (want > l->c.max_sources)
+		want = l->c.max_sources;
+	return want <= l->cap && want * 2 <= (uint64_t)l->idx_mask + 1;
+}
+
 int cp_life_reserve(struct cp_life *l, uint32_t n)
 {
 	uint64_t want = (uint64_t)l->n + n;

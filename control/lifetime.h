@@ -138,6 +138,10 @@ int cp_life_add(struct cp_life *l, const struct cp_life_hour *h);
  * for the source table itself (group and type arrays still may).  0 or -ENOMEM. */
 int cp_life_reserve(struct cp_life *l, uint32_t n);
 
+/* Would cp_life_reserve(l, n) allocate nothing?  (Then a caller need not count which of
+ * its n sources are new.) */
+int cp_life_has_room(const struct cp_life *l, uint32_t n);
+
 void cp_life_get_stats(const struct cp_life *l, struct cp_life_stats *s);
 const struct cp_life_conf *cp_life_conf_get(const struct cp_life *l);
 

@@ -101,6 +101,57 @@ static json_t *cmd(void (*fn)(struct cp *, json_t *, struct cp_reply *), json_t 
 	return r.data;
 }
 
+/* The source record's inline event (exchange.h) is an event like a table record; and
+ * epochs of known sources do not grow the table (the reserve counts new sources only). */
+static void test_inline_event_and_reserve(void **state)
+{
+	enum { N = 5000 };
+	struct obx_src_rec *s = calloc(N, sizeof(*s));
+	const uint32_t syn23 = obs_ev_class_id(OBS_EVC_TCP_SYN, 23);
+	const struct cp_life_src *ls;
+	uint64_t mem1, mem;
+	json_t *d;
+
+	(void)state;
+	assert_non_null(s);
+	for (uint64_t seq = 1; seq <= 5; seq++) {
+		struct cp_epoch ep;
+
+		for (uint32_t i = 0; i < N; i++) {
+			s[i] = src(0x0b000000u + i, T0 + (seq - 1) * H + i, T0 + (seq - 1) * H + i + 9,
+			           3, 0);
+			s[i].ev_mode = OBX_SRC_EV_INLINE;
+			s[i].ev_type = syn23;
+			s[i].ev_sensor = 1;
+		}
+		s[7].ev_mode = 7;                                  /* not a mode: counted bad */
+		memset(&ep, 0, sizeof(ep));
+		ep.boot_id = 1;
+		ep.seq = seq;
+		cp_epoch_add_tab(&ep, OBX_TAB_SRC, sizeof(*s), s, N);
+		assert_int_equal(cp_store_apply(&cp.store, &ep), 0);
+		d = cmd(cp_cmd_life_summary, json_object(), CP_E_OK);
+		mem = (uint64_t)json_integer_value(json_object_get(d, "memory_bytes"));
+		assert_int_equal(json_integer_value(json_object_get(d, "event_records")),
+		                 seq * (N - 1));
+		assert_int_equal(json_integer_value(json_object_get(d, "bad_records")), seq);
+		json_decref(d);
+		if (seq == 1)
+			mem1 = mem;
+		assert_int_equal(mem, mem1);                       /* same sources: no growth */
+	}
+	ls = cp_life_find(cp_life_module_table(), 0x0b000001u);
+	assert_non_null(ls);
+	assert_int_equal(cp_life_src_events(ls), 15);
+	assert_int_equal(cp_life_src_sensors(ls), 1u | 2u);   /* SRC mask | inline sensor */
+	assert_int_equal(cp_life_groups(ls)[0].n_types, 1);
+	assert_int_equal(cp_life_group_types(&cp_life_groups(ls)[0])[0], syn23);
+	ls = cp_life_find(cp_life_module_table(), 0x0b000007u);
+	assert_non_null(ls);                                     /* the source still counts */
+	assert_int_equal(cp_life_groups(ls)[0].n_types, 0);      /* its bad event does not */
+	free(s);
+}
+
 static void test_consume(void **state)
 {
 	struct obx_src_rec s[5] = {
@@ -190,6 +241,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_consume, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inline_event_and_reserve, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_record_size, setup, teardown),
 	};
 
