@@ -21,17 +21,22 @@ def num(name, default=0.0):
         return default
 
 
-def bb():
+def kv_file(path, tag):
+    """The "TAG KEY VALUE" lines of a tool's output."""
     out = {}
     try:
-        with open(E["BB_OUT"]) as f:
+        with open(path) as f:
             for line in f:
                 p = line.split()
-                if len(p) == 3 and p[0] == "bb":
+                if len(p) == 3 and p[0] == tag:
                     out[p[1]] = p[2]
     except OSError:
         pass
     return out
+
+
+def bb():
+    return kv_file(E.get("BB_OUT", ""), "bb")
 
 
 def load(path):
@@ -202,6 +207,13 @@ def main():
                  f(target_cyc, "<= {:.0f}"), f(dp_cyc, "{:.0f}") + spread("dp_cyc", "{:.0f}"), "-"))
     rows.append(("lost_updates during the live run (cp draining)", "0",
                  f(lost, "{:.0f}"), "-"))
+    ml = kv_file(E.get("MEMLAT_OUT", ""), "ml")
+    rows.append(("machine: a random 64 B line in 1 GiB, dependent / overlapped (ns)", "-",
+                 "{} / {} ({} pages, {} at a time)".format(
+                     ml.get("latency_ns", "n/a"), ml.get("throughput_ns", "n/a"),
+                     ml.get("pages", "?"), ml.get("throughput_k", "?")) if ml else "n/a", "-"))
+    rows.append(("machine: random lines a packet can afford at 14.88 Mpps (overlapped, nothing else)",
+                 "-", ml.get("lines_per_packet_at_14.88", "n/a"), "-"))
     rows.append(("micro: obs_worker_burst() cycles/packet (no I/O)", f(target_cyc, "<= {:.0f}"),
                  f(tot, "{:.1f}"), "-"))
     rows.append(("micro: Mpps per core at TSC rate (no I/O)", ">= 14.88 (stretch 20)",
