@@ -151,14 +151,17 @@ PY
 	stop_cp
 done
 
-# 3. reloads during a replay (the pcap 10 times), and bad tables refused
+# 3. reloads during a replay (the pcap n_reps times), and bad tables refused.  The four
+# bad tables are offered while the replay runs, so it must outlast them: 25 passes (10
+# were once too few when the replay got faster)
+n_reps=25
 d=$tmp/reload
 mkdir -p "$d"
 cp "$tmp/resip.csv" "$d/resip.csv"
 conf "$d" true "$d/resip.csv"
 start_cp "$d"
 reps=()
-for _ in $(seq 10); do reps+=("$tmp/traffic.pcap"); done
+for _ in $(seq $n_reps); do reps+=("$tmp/traffic.pcap"); done
 "$dp" -c "$d/obscura.yaml" --replay "${reps[@]}" --drain-timeout 120 >"$d/dp.log" 2>&1 &
 dp_pid=$!
 c=("$ctl" -t 30 -c "$d/obscura.yaml")
@@ -206,7 +209,7 @@ echo "reload: $ok good reloads during the replay, $bad bad tables refused"
 [ $ok -ge 1 ] || fail "no reload happened during the replay (replay too short?)"
 [ $bad = 4 ] || fail "the bad tables were not all offered during the replay"
 grep -q "old table kept" "$d/dp.log" || fail "the dataplane log does not say the old table was kept"
-compare "$d" window_check 10
+compare "$d" window_check $n_reps
 # the control plane's copy refused the bad files too and still has the table
 "${c[@]}" --json tables status >"$d/tables.json" || fail "tables status"
 "$py" - "$d/tables.json" <<'PY' || fail "tables status"
