@@ -17,6 +17,7 @@
 
 #include "epoch.h"
 #include "exchange.h"
+#include "../fixtures/heap_xchg.h"
 
 #define CAP 1024u
 #define SOFT (CAP * OBX_SRC_MAX_LOAD / 1000u)     /* 768 */
@@ -38,7 +39,8 @@ struct test_cell {
 	uint64_t pad[2];
 };
 
-static int layout(struct obx_header *h)
+/* Two workers (the fixture is worker 1), one port, SRC + test CELL + BITMAP. */
+static struct obx_header *layout(void)
 {
 	uint32_t cap[OBX_TAB_MAX] = { 0 }, rs[OBX_TAB_MAX] = OBX_REC_SIZES;
 
@@ -47,7 +49,7 @@ static int layout(struct obx_header *h)
 	rs[OBX_TAB_CELL] = sizeof(struct test_cell);
 	cap[OBX_TAB_BITMAP] = BMCAP;
 	rs[OBX_TAB_BITMAP] = 64;
-	return obx_layout_init(h, 2, 1, cap, rs);
+	return heap_xchg(2, 1, cap, rs);
 }
 
 struct fx {
@@ -65,16 +67,10 @@ struct fx {
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	struct obx_header proto;
 
 	assert_non_null(f);
-	assert_int_equal(layout(&proto), 0);
-	/* aligned_alloc wants a size that is a multiple of the alignment */
-	assert_int_equal(posix_memalign((void **)&f->h, 4096, proto.total_size), 0);
-	memset(f->h, 0, proto.total_size);
-	memcpy(f->h, &proto, sizeof(proto));
-	obx_slots_init(f->h);
-	assert_int_equal(obx_header_check(f->h, proto.total_size, NULL), 0);
+	f->h = layout();
+	assert_non_null(f->h);
 	assert_int_equal(obs_epoch_init(&f->e, f->h, 1, EPOCH), 0);
 	*state = f;
 	return 0;

@@ -18,6 +18,7 @@
 
 #include "epoch.h"
 #include "resip_port.h"
+#include "../fixtures/heap_xchg.h"
 
 #define CAP 64u
 #define SOFT (CAP * OBX_TAB_MAX_LOAD / 1000u)      /* 48 */
@@ -27,16 +28,12 @@
 static struct obx_header *mk(uint32_t rp_cap, struct obs_epoch *e)
 {
 	uint32_t cap[OBX_TAB_MAX] = { 0 }, rs[OBX_TAB_MAX] = OBX_REC_SIZES;
-	struct obx_header proto, *h = NULL;
+	struct obx_header *h;
 
 	cap[OBX_TAB_SRC] = 1024;
 	cap[OBX_TAB_RESIP_PORT] = rp_cap;
-	assert_int_equal(obx_layout_init(&proto, 1, 1, cap, rs), 0);
-	assert_int_equal(posix_memalign((void **)&h, 4096, proto.total_size), 0);
-	memset(h, 0, proto.total_size);
-	memcpy(h, &proto, sizeof(proto));
-	obx_slots_init(h);
-	assert_int_equal(obx_header_check(h, proto.total_size, NULL), 0);
+	h = heap_xchg(1, 1, cap, rs);
+	assert_non_null(h);
 	assert_int_equal(obs_epoch_init(e, h, 0, 3600ull * 1000000000ull * 1000), 0);
 	obs_epoch_time(e, T0);
 	return h;

@@ -23,6 +23,7 @@
 #include "dataplane/epoch.h"
 #include "dataplane/period.h"
 #include "dataplane/telescope.h"
+#include "../fixtures/heap_xchg.h"
 
 #define SS 100u   /* |S| */
 #define T0 ((uint64_t)obs_days_from_civil(2024, 1, 31) * OBS_NS_PER_DAY)
@@ -37,8 +38,6 @@ int cp_snapshot_now(struct cp *c)
 static struct obx_header *mk(uint32_t cell_cap, uint32_t pool_cap, void **mem)
 {
 	uint32_t cap[OBX_TAB_MAX] = { 0 }, rs[OBX_TAB_MAX] = { 0 };
-	struct obx_header tmp;
-	uint64_t size;
 	struct obx_header *h;
 
 	cap[OBX_TAB_SRC] = 1024;
@@ -47,14 +46,9 @@ static struct obx_header *mk(uint32_t cell_cap, uint32_t pool_cap, void **mem)
 	rs[OBX_TAB_CELL] = OBX_REC_SIZE_CELL;
 	cap[OBX_TAB_BITMAP] = pool_cap;
 	rs[OBX_TAB_BITMAP] = obx_bitmap_rec_size(SS);
-	memset(&tmp, 0, sizeof(tmp));
-	assert_int_equal(obx_layout_init(&tmp, 1, 0, cap, rs), 0);
-	size = tmp.total_size;
-	assert_int_equal(posix_memalign(mem, 4096, size), 0);
-	memset(*mem, 0, size);
-	h = *mem;
-	assert_int_equal(obx_layout_init(h, 1, 0, cap, rs), 0);
-	obx_slots_init(h);
+	h = heap_xchg(1, 0, cap, rs);
+	assert_non_null(h);
+	*mem = h;
 	return h;
 }
 

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "dataplane/exchange.h"
+#include "../fixtures/heap_xchg.h"
 
 static struct obx_header *new_header(void)
 {
@@ -43,13 +44,9 @@ static void caps(uint32_t cap[OBX_TAB_MAX], uint32_t rs[OBX_TAB_MAX], uint32_t s
 static struct obx_header *new_map(uint32_t w, const uint32_t cap[OBX_TAB_MAX],
                                   const uint32_t rs[OBX_TAB_MAX])
 {
-	struct obx_header proto, *h = NULL;
+	struct obx_header *h = heap_xchg(w, 1, cap, rs);
 
-	assert_int_equal(obx_layout_init(&proto, w, 1, cap, rs), 0);
-	assert_int_equal(posix_memalign((void **)&h, 4096, proto.total_size), 0);
-	memset(h, 0, proto.total_size);
-	memcpy(h, &proto, sizeof(proto));
-	obx_slots_init(h);
+	assert_non_null(h);
 	return h;
 }
 

@@ -24,6 +24,7 @@
 #include "epoch.h"
 #include "events.h"
 #include "exchange.h"
+#include "../fixtures/heap_xchg.h"
 
 #define SRCCAP 256u
 #define EVCAP  16u
@@ -40,18 +41,13 @@ struct fx {
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	struct obx_header proto;
 	uint32_t cap[OBX_TAB_MAX] = { 0 }, rs[OBX_TAB_MAX] = OBX_REC_SIZES;
 
 	assert_non_null(f);
 	cap[OBX_TAB_SRC] = SRCCAP;
 	cap[OBX_TAB_EVENT] = EVCAP;
-	assert_int_equal(obx_layout_init(&proto, 1, 1, cap, rs), 0);
-	assert_int_equal(posix_memalign((void **)&f->h, 4096, proto.total_size), 0);
-	memset(f->h, 0, proto.total_size);
-	memcpy(f->h, &proto, sizeof(proto));
-	obx_slots_init(f->h);
-	assert_int_equal(obx_header_check(f->h, proto.total_size, NULL), 0);
+	f->h = heap_xchg(1, 1, cap, rs);
+	assert_non_null(f->h);
 	assert_int_equal(obs_epoch_init(&f->e, f->h, 0, EPOCH), 0);
 	*state = f;
 	return 0;
