@@ -345,21 +345,31 @@ static double share(uint64_t a, uint64_t b)
 	return b ? (double)a / (double)b : 0.0;
 }
 
+/* The report the summary/sensors/countries/categories commands print, or false with the
+ * error already in r. */
+static bool life_report_get(struct cp_reply *r, struct cp_life_report *rep)
+{
+	if (!life_ready(r))
+		return false;
+	if (cp_life_report(M.life, M.geo, rep) != 0) {
+		cp_reply_err(r, CP_E_INTERNAL, "out of memory");
+		return false;
+	}
+	return true;
+}
+
 void cp_cmd_life_summary(struct cp *cp, json_t *args, struct cp_reply *r)
 {
 	struct cp_life_report rep;
 	struct cp_life_stats st;
-	json_t *b = json_array();
+	json_t *b;
 	uint64_t grid[CP_LIFE_GRID_L][CP_LIFE_GRID_E], elig;
 
 	(void)cp;
 	(void)args;
-	if (!life_ready(r))
+	if (!life_report_get(r, &rep))
 		return;
-	if (cp_life_report(M.life, M.geo, &rep) != 0) {
-		cp_reply_err(r, CP_E_INTERNAL, "out of memory");
-		return;
-	}
+	b = json_array();
 	cp_life_get_stats(M.life, &st);
 	cp_life_continuity_grid(M.life, grid, &elig);
 	for (unsigned k = 0; k < CP_LIFE_BUCKETS; k++)
@@ -445,17 +455,13 @@ void cp_cmd_life_cdf(struct cp *cp, json_t *args, struct cp_reply *r)
 void cp_cmd_life_sensors(struct cp *cp, json_t *args, struct cp_reply *r)
 {
 	struct cp_life_report rep;
-	json_t *rows = json_array();
+	json_t *rows;
 
 	(void)cp;
 	(void)args;
-	if (!life_ready(r))
+	if (!life_report_get(r, &rep))
 		return;
-	if (cp_life_report(M.life, M.geo, &rep) != 0) {
-		cp_reply_err(r, CP_E_INTERNAL, "out of memory");
-		json_decref(rows);
-		return;
-	}
+	rows = json_array();
 	for (unsigned b = 0; b < CP_LIFE_BUCKETS; b++)
 		json_array_append_new(rows, json_pack("{s:s, s:o, s:[IIIII], s:f, s:f, s:f, s:f, s:f}",
 			"bucket", bucket_names[b], "sources", cp_json_u64(rep.bucket[b]),
@@ -475,17 +481,13 @@ void cp_cmd_life_sensors(struct cp *cp, json_t *args, struct cp_reply *r)
 void cp_cmd_life_countries(struct cp *cp, json_t *args, struct cp_reply *r)
 {
 	struct cp_life_report rep;
-	json_t *rows = json_array();
+	json_t *rows;
 
 	(void)cp;
 	(void)args;
-	if (!life_ready(r))
+	if (!life_report_get(r, &rep))
 		return;
-	if (cp_life_report(M.life, M.geo, &rep) != 0) {
-		cp_reply_err(r, CP_E_INTERNAL, "out of memory");
-		json_decref(rows);
-		return;
-	}
+	rows = json_array();
 	for (unsigned b = 0; b < CP_LIFE_BUCKETS; b++) {
 		json_t *top = json_array();
 
@@ -504,17 +506,13 @@ void cp_cmd_life_countries(struct cp *cp, json_t *args, struct cp_reply *r)
 void cp_cmd_life_categories(struct cp *cp, json_t *args, struct cp_reply *r)
 {
 	struct cp_life_report rep;
-	json_t *rows = json_array();
+	json_t *rows;
 
 	(void)cp;
 	(void)args;
-	if (!life_ready(r))
+	if (!life_report_get(r, &rep))
 		return;
-	if (cp_life_report(M.life, M.geo, &rep) != 0) {
-		cp_reply_err(r, CP_E_INTERNAL, "out of memory");
-		json_decref(rows);
-		return;
-	}
+	rows = json_array();
 	for (unsigned b = 0; b < CP_LIFE_BUCKETS; b++) {
 		json_t *o = json_pack("{s:s, s:o}", "bucket", bucket_names[b], "sources",
 		                      cp_json_u64(rep.bucket[b]));
