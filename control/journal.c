@@ -227,6 +227,21 @@ static int cp_pread_full(int fd, void *buf, size_t len, uint64_t off)
 	return 1;
 }
 
+/* Room for n converted source records in *buf (older layouts, below). */
+static int cp_jrec_srcbuf(struct obx_src_rec **buf, size_t *cap, size_t n)
+{
+	struct obx_src_rec *p;
+
+	if (n <= *cap)
+		return 0;
+	p = realloc(*buf, n * sizeof(*p));
+	if (p == NULL)
+		return -ENOMEM;
+	*buf = p;
+	*cap = n;
+	return 0;
+}
+
 /*
  * Point e's tables into a checked record payload (buf: nwords counter words, then the
  * tables).  A v1 record's 40-byte source records, and a layout-v2 record's 48-byte ones,
@@ -241,14 +256,8 @@ static int cp_jrec_tables(const struct cp_jrec *h, const uint8_t *buf, uint64_t 
 	e->n_tabs = 0;
 	if (h->magic == CP_JREC_MAGIC_V1) {
 		/* v1: addr, reserved, first, last, packets, sensor_mask (40 bytes) */
-		if (h->n_tabs > *v1cap) {
-			struct obx_src_rec *n = realloc(*v1buf, (size_t)h->n_tabs * sizeof(*n));
-
-			if (n == NULL)
-				return -ENOMEM;
-			*v1buf = n;
-			*v1cap = h->n_tabs;
-		}
+		if (cp_jrec_srcbuf(v1buf, v1cap, h->n_tabs) != 0)
+			return -ENOMEM;
 		for (uint32_t i = 0; i < h->n_tabs; i++) {
 			const uint8_t *p = buf + at + (uint64_t)i * CP_JREC_V1_SRC;
 			struct obx_src_rec *r = &(*v1buf)[i];
@@ -282,14 +291,8 @@ static int cp_jrec_tables(const struct cp_jrec *h, const uint8_t *buf, uint64_t 
 		if (t.kind == OBX_TAB_SRC && t.rec_size == CP_JREC_X2_SRC) {
 			/* exchange v2's 48-byte source records: the same fields, no inline
 			 * event (ev_mode NONE: their events are in the EVENT table) */
-			if (t.n > *v1cap) {
-				struct obx_src_rec *n = realloc(*v1buf, (size_t)t.n * sizeof(*n));
-
-				if (n == NULL)
-					return -ENOMEM;
-				*v1buf = n;
-				*v1cap = t.n;
-			}
+			if (cp_jrec_srcbuf(v1buf, v1cap, t.n) != 0)
+				return -ENOMEM;
 			for (uint32_t k = 0; k < t.n; k++) {
 				memset(&(*v1buf)[k], 0, sizeof(**v1buf));
 				memcpy(&(*v1buf)[k], buf + at + (uint64_t)k * CP_JREC_X2_SRC,
