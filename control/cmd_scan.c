@@ -259,16 +259,15 @@ static int cp_s24_cmp(const void *a, const void *b)
 static int cp_scan_ctx_build(const struct cp *cp, struct cp_scan_ctx *c)
 {
 	const struct cp_store *s = &cp->store;
+	const struct cp_src *src;
 	size_t k = 0;
 
 	c->n = 0;
-	c->s24 = malloc(((size_t)s->n_src + 1) * sizeof(*c->s24));
+	c->s24 = malloc(((size_t)s->src.n + 1) * sizeof(*c->s24));
 	if (c->s24 == NULL)
 		return -ENOMEM;
-	if (s->src != NULL)
-		for (uint64_t i = 0; i <= s->src_mask; i++)
-			if (s->src[i].packets)
-				c->s24[k++] = (struct cp_s24){ s->src[i].addr & 0xffffff00u, s->src[i].packets };
+	for (uint32_t it = 0; (src = cp_store_src_next(s, &it)) != NULL;)
+		c->s24[k++] = (struct cp_s24){ src->addr & 0xffffff00u, src->packets };
 	qsort(c->s24, k, sizeof(*c->s24), cp_s24_cmp);
 	for (size_t i = 0; i < k; i++) {
 		if (c->n > 0 && c->s24[c->n - 1].net == c->s24[i].net)

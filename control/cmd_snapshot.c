@@ -17,5 +17,5 @@ void cp_cmd_snapshot_now(struct cp *cp, json_t *args, struct cp_reply *r)
 	r->data = json_pack("{s:s, s:o, s:I, s:I}", "path", cp->persist.snapshot_path,
 	                    "written", cp_json_time(cp->persist.last_write_wall_ns),
 	                    "epochs", (json_int_t)cp->store.epochs,
-	                    "sources", (json_int_t)cp->store.n_src);
+	                    "sources", (json_int_t)cp->store.src.n);
 }

@@ -65,7 +65,7 @@ void cp_cmd_sources_top(struct cp *cp, json_t *args, struct cp_reply *r)
 
 	k = cp_store_top(&cp->store, n, &top);
 	if (k < 0) {
-		cp_reply_err(r, CP_E_INTERNAL, "out of memory sorting %u sources", cp->store.n_src);
+		cp_reply_err(r, CP_E_INTERNAL, "out of memory sorting %u sources", cp->store.src.n);
 		return;
 	}
 	list = json_array();

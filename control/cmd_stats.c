@@ -14,7 +14,7 @@ void cp_cmd_stats(struct cp *cp, json_t *args, struct cp_reply *r)
 
 	json_object_set_new(o, "epochs", cp_json_u64(s->epochs));
 	json_object_set_new(o, "boots", json_integer(s->n_boots));
-	json_object_set_new(o, "sources", json_integer(s->n_src));
+	json_object_set_new(o, "sources", json_integer(s->src.n));
 	span = json_object();
 	json_object_set_new(span, "first", cp_json_time(s->t_first_ns));
 	json_object_set_new(span, "last", cp_json_time(s->t_last_ns));

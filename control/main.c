@@ -79,7 +79,7 @@ int cp_snapshot_now(struct cp *cp)
 		         strerror(-ret));
 	}
 	CP_DEBUG("snapshot: wrote %s (%llu epochs, %u sources)", p->snapshot_path,
-	         (unsigned long long)cp->store.epochs, cp->store.n_src);
+	         (unsigned long long)cp->store.epochs, cp->store.src.n);
 	return 0;
 }
 
@@ -161,7 +161,7 @@ static int cp_restore(struct cp *cp)
 	if (ret == 0) {
 		p->loaded = true;
 		CP_NOTICE("snapshot: loaded %s: %llu epochs, %u sources, %u boot(s)",
-		          p->snapshot_path, (unsigned long long)cp->store.epochs, cp->store.n_src,
+		          p->snapshot_path, (unsigned long long)cp->store.epochs, cp->store.src.n,
 		          cp->store.n_boots);
 	} else if (ret == -ENOENT) {
 		CP_NOTICE("snapshot: none at %s; starting with an empty store", p->snapshot_path);

@@ -301,7 +301,7 @@ int cp_report_summary(void *ctx, const char *dir, char *err, size_t errlen)
 	fprintf(f, "scope,counter,value\n");
 	fprintf(f, "store,epochs,%" PRIu64 "\n", s->epochs);
 	fprintf(f, "store,boots,%u\n", s->n_boots);
-	fprintf(f, "store,sources,%u\n", s->n_src);
+	fprintf(f, "store,sources,%u\n", s->src.n);
 	fprintf(f, "store,packet_time_first_ns,%" PRIu64 "\n", s->t_first_ns);
 	fprintf(f, "store,packet_time_last_ns,%" PRIu64 "\n", s->t_last_ns);
 	cp_csv_counters(f, "total", &s->total);
@@ -332,7 +332,7 @@ int cp_report_summary(void *ctx, const char *dir, char *err, size_t errlen)
 	fprintf(f, "| | |\n|---|---:|\n");
 	fprintf(f, "| packet time | %s .. %s |\n", s->t_first_ns ? t0 : "-", s->t_last_ns ? t1 : "-");
 	fprintf(f, "| epochs | %" PRIu64 " |\n| dataplane boots | %u |\n| sources | %u |\n",
-	        s->epochs, s->n_boots, s->n_src);
+	        s->epochs, s->n_boots, s->src.n);
 	fprintf(f, "| frames received | %" PRIu64 " |\n| bytes received | %" PRIu64 " |\n",
 	        s->total.rx_packets, s->total.rx_bytes);
 	fprintf(f, "| telescope packets | %" PRIu64 " |\n| telescope bytes | %" PRIu64 " |\n",

@@ -168,11 +168,12 @@ static int cp_sv_boots(void *ctx, const struct cp_store *s, struct cp_snap_w *b)
 static int cp_sv_sources(void *ctx, const struct cp_store *s, struct cp_snap_w *b)
 {
 	(void)ctx;
-	cp_put_u32(b, s->n_src);
+	const struct cp_src *r;
+
+	cp_put_u32(b, s->src.n);
 	cp_put_u32(b, sizeof(struct cp_src));
-	for (uint32_t i = 0; i <= s->src_mask; i++)
-		if (s->src[i].packets != 0)
-			cp_snap_put(b, &s->src[i], sizeof(s->src[i]));
+	for (uint32_t it = 0; (r = cp_store_src_next(s, &it)) != NULL;)
+		cp_snap_put(b, r, sizeof(*r));
 	return 0;
 }
 

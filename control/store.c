@@ -2,21 +2,35 @@
 /*
  * store.c — the period store (store.h).
  *
- * The source table is open addressing with linear probing on obx_src_hash(), the same
- * hash the dataplane slots use, grown by doubling at 70 % load.  Growth happens before
- * an epoch is merged (cp_store_src_reserve), never half-way through one, so a failed
- * allocation leaves the store exactly as it was and the slot simply stays READY.
+ * The source table is the control plane's hash table (htab.h) on obx_src_hash(), the
+ * same hash the dataplane slots use, grown by doubling at 70 % load.  Growth happens
+ * before an epoch is merged (cp_store_src_reserve), never half-way through one, so a
+ * failed allocation leaves the store exactly as it was and the slot simply stays READY.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "store.h"
 
-#define CP_SRC_MIN_CAP 1024u
+static uint64_t cp_src_hash(const void *key, const void *ctx)
+{
+	uint32_t a;
+
+	(void)ctx;
+	memcpy(&a, key, sizeof(a));
+	return obx_src_hash(a);
+}
+
 /* 7/10 load keeps linear-probe chains short (Knuth: ~2 probes per hit). */
-#define CP_SRC_LOAD_NUM 7u
-#define CP_SRC_LOAD_DEN 10u
+const struct cp_ht_type cp_src_ht_type = {
+	.size = sizeof(struct cp_src), .key_size = sizeof(uint32_t),
+	.used_off = offsetof(struct cp_src, packets), .used_len = 8,
+	.load_num = 7, .load_den = 10, .min_cap = 1024, .hash = cp_src_hash,
+};
+#define SRC_T (&cp_src_ht_type)
+_Static_assert(offsetof(struct cp_src, addr) == 0, "the source key leads the record");
 
 void cp_counters_add(struct obx_counters *dst, const struct obx_counters *src)
 {
@@ -34,31 +48,26 @@ void cp_counters_add(struct obx_counters *dst, const struct obx_counters *src)
 int cp_store_init(struct cp_store *s)
 {
 	memset(s, 0, sizeof(*s));
-	s->src = calloc(CP_SRC_MIN_CAP, sizeof(*s->src));
-	if (s->src == NULL)
-		return -ENOMEM;
-	s->src_mask = CP_SRC_MIN_CAP - 1;
-	return 0;
+	cp_ht_init(&s->src, NULL);
+	return cp_ht_reserve(&s->src, SRC_T, 1);
 }
 
 void cp_store_fini(struct cp_store *s)
 {
-	free(s->src);
+	cp_ht_fini(&s->src);
 	free(s->boots);
 	memset(s, 0, sizeof(*s));
 }
 
 void cp_store_reset(struct cp_store *s)
 {
-	struct cp_src *src = s->src;
-	uint32_t mask = s->src_mask;
+	struct cp_ht src = s->src;
 	struct cp_boot *boots = s->boots;
 	uint32_t cap_boots = s->cap_boots;
 
-	memset(src, 0, ((size_t)mask + 1) * sizeof(*src));
+	cp_ht_clear(&src, SRC_T);
 	memset(s, 0, sizeof(*s));
 	s->src = src;
-	s->src_mask = mask;
 	s->boots = boots;
 	s->cap_boots = cap_boots;
 }
@@ -98,41 +107,19 @@ bool cp_store_applied(const struct cp_store *s, uint64_t boot_id, uint32_t worke
 	return b != NULL && worker < OBX_MAX_WORKERS && seq <= b->last_seq[worker];
 }
 
-static int cp_src_rehash(struct cp_store *s, uint32_t cap)
-{
-	struct cp_src *n = calloc(cap, sizeof(*n));
-	uint32_t mask = cap - 1;
-
-	if (n == NULL)
-		return -ENOMEM;
-	for (uint32_t i = 0; i <= s->src_mask; i++) {
-		const struct cp_src *r = &s->src[i];
-		uint32_t j;
-
-		if (r->packets == 0)
-			continue;
-		for (j = obx_src_hash(r->addr) & mask; n[j].packets != 0; j = (j + 1) & mask)
-			;
-		n[j] = *r;
-	}
-	free(s->src);
-	s->src = n;
-	s->src_mask = mask;
-	return 0;
-}
-
 int cp_store_src_reserve(struct cp_store *s, uint32_t n)
 {
-	uint64_t need = (uint64_t)s->n_src + n;
-	uint64_t cap = (uint64_t)s->src_mask + 1;
+	return cp_ht_reserve(&s->src, SRC_T, n);
+}
 
-	if (need * CP_SRC_LOAD_DEN <= cap * CP_SRC_LOAD_NUM)
-		return 0;
-	while (need * CP_SRC_LOAD_DEN > cap * CP_SRC_LOAD_NUM)
-		cap *= 2;
-	if (cap > (1ull << 31))
-		return -ENOMEM;
-	return cp_src_rehash(s, (uint32_t)cap);
+const struct cp_src *cp_store_src_next(const struct cp_store *s, uint32_t *it)
+{
+	return cp_ht_next(&s->src, SRC_T, it);
+}
+
+uint32_t cp_store_src_cap(const struct cp_store *s)
+{
+	return s->src.cap;
 }
 
 /*
@@ -145,10 +132,9 @@ int cp_store_src_reserve(struct cp_store *s, uint32_t n)
 static uint32_t cp_src_new_upper(const struct cp_store *s, const struct cp_tab *src)
 {
 	const struct obx_src_rec *r = src->recs;
-	uint64_t cap = (uint64_t)s->src_mask + 1;
 	uint32_t n = 0;
 
-	if (((uint64_t)s->n_src + src->n) * CP_SRC_LOAD_DEN <= cap * CP_SRC_LOAD_NUM)
+	if (cp_ht_has_room(&s->src, SRC_T, src->n))
 		return src->n;
 	for (uint32_t i = 0; i < src->n; i++)
 		if (r[i].packets != 0 && cp_store_src_find(s, r[i].addr) == NULL)
@@ -159,26 +145,22 @@ static uint32_t cp_src_new_upper(const struct cp_store *s, const struct cp_tab *
 /* Merge into a table that is known to have room. */
 static void cp_src_merge_nogrow(struct cp_store *s, const struct cp_src *in)
 {
-	uint32_t j;
+	bool isnew = false;
+	/* room was reserved: the insert neither grows nor fails */
+	struct cp_src *r = cp_ht_insert(&s->src, SRC_T, &in->addr, &isnew);
 
-	for (j = obx_src_hash(in->addr) & s->src_mask; s->src[j].packets != 0;
-	     j = (j + 1) & s->src_mask) {
-		struct cp_src *r = &s->src[j];
-
-		if (r->addr != in->addr)
-			continue;
-		if (in->first_ns < r->first_ns)
-			r->first_ns = in->first_ns;
-		if (in->last_ns > r->last_ns)
-			r->last_ns = in->last_ns;
-		r->packets += in->packets;
-		r->sensor_mask |= in->sensor_mask;
-		r->flags |= in->flags;
-		r->resip_packets += in->resip_packets;
+	if (isnew) {
+		*r = *in;   /* in->packets != 0: the entry is in use */
 		return;
 	}
-	s->src[j] = *in;
-	s->n_src++;
+	if (in->first_ns < r->first_ns)
+		r->first_ns = in->first_ns;
+	if (in->last_ns > r->last_ns)
+		r->last_ns = in->last_ns;
+	r->packets += in->packets;
+	r->sensor_mask |= in->sensor_mask;
+	r->flags |= in->flags;
+	r->resip_packets += in->resip_packets;
 }
 
 int cp_store_src_merge(struct cp_store *s, const struct cp_src *r)
@@ -196,11 +178,7 @@ int cp_store_src_merge(struct cp_store *s, const struct cp_src *r)
 
 const struct cp_src *cp_store_src_find(const struct cp_store *s, uint32_t addr)
 {
-	for (uint32_t j = obx_src_hash(addr) & s->src_mask; s->src[j].packets != 0;
-	     j = (j + 1) & s->src_mask)
-		if (s->src[j].addr == addr)
-			return &s->src[j];
-	return NULL;
+	return cp_ht_find(&s->src, SRC_T, &addr);
 }
 
 static void cp_span(struct cp_store *s, uint64_t first, uint64_t last)
@@ -357,9 +335,10 @@ int cp_store_apply(struct cp_store *s, const struct cp_epoch *e)
 
 int cp_store_merge(struct cp_store *dst, const struct cp_store *src)
 {
+	const struct cp_src *r;
 	int ret;
 
-	ret = cp_store_src_reserve(dst, src->n_src);
+	ret = cp_store_src_reserve(dst, src->src.n);
 	if (ret != 0)
 		return ret;
 	for (uint32_t i = 0; i < src->n_boots; i++) {
@@ -377,12 +356,8 @@ int cp_store_merge(struct cp_store *dst, const struct cp_store *src)
 			if (sb->last_seq[w] > db->last_seq[w])
 				db->last_seq[w] = sb->last_seq[w];
 	}
-	for (uint32_t i = 0; i <= src->src_mask; i++) {
-		const struct cp_src *r = &src->src[i];
-
-		if (r->packets != 0)
-			cp_src_merge_nogrow(dst, r);
-	}
+	for (uint32_t it = 0; (r = cp_store_src_next(src, &it)) != NULL;)
+		cp_src_merge_nogrow(dst, r);
 	cp_counters_add(&dst->total, &src->total);
 	for (uint32_t w = 0; w < OBX_MAX_WORKERS; w++)
 		cp_counters_add(&dst->worker[w], &src->worker[w]);
@@ -415,16 +390,16 @@ static int cp_src_cmp(const void *a, const void *b)
 
 long cp_store_top(const struct cp_store *s, size_t n, struct cp_src **out)
 {
+	const struct cp_src *r;
 	struct cp_src *all;
 	size_t k = 0;
 
 	*out = NULL;
-	all = malloc(((size_t)s->n_src + 1) * sizeof(*all));
+	all = malloc(((size_t)s->src.n + 1) * sizeof(*all));
 	if (all == NULL)
 		return -ENOMEM;
-	for (uint32_t i = 0; i <= s->src_mask; i++)
-		if (s->src[i].packets != 0)
-			all[k++] = s->src[i];
+	for (uint32_t it = 0; (r = cp_store_src_next(s, &it)) != NULL;)
+		all[k++] = *r;
 	qsort(all, k, sizeof(*all), cp_src_cmp);
 	if (n != 0 && n < k)
 		k = n;

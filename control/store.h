@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "exchange.h"
+#include "htab.h"
 
 /* Bump when the meaning of a store section changes; snapshots carry it.  2: exchange v2
  * (per-(source, hour) epoch records; cp_src gained flags and resip_packets). */
@@ -111,9 +112,8 @@ struct cp_store {
 	struct cp_boot *boots;
 	uint32_t n_boots, cap_boots;
 
-	struct cp_src *src;                           /* open addressing, linear probing */
-	uint32_t src_mask;                            /* capacity - 1 (power of two) */
-	uint32_t n_src;
+	struct cp_ht src;                             /* struct cp_src by addr (htab.h);
+	                                               * src.n sources */
 
 	/* latest port counters seen in an exchange header (live; kept so a restarted cp
 	 * can show the last known values before the dataplane is back) */
@@ -149,8 +149,17 @@ bool cp_store_applied(const struct cp_store *s, uint64_t boot_id, uint32_t worke
  */
 int cp_store_apply(struct cp_store *s, const struct cp_epoch *e);
 
+/* The source table's type (htab.h): struct cp_src keyed by addr, packets != 0 in use,
+ * hashed by obx_src_hash() as the exchange's slots are. */
+extern const struct cp_ht_type cp_src_ht_type;
+
 /* Make room for n more sources without a rehash later.  0 or -ENOMEM. */
 int cp_store_src_reserve(struct cp_store *s, uint32_t n);
+/* The next source at table position *it or after it (*it moves past it); NULL at the
+ * end.  Start with *it = 0; order unspecified. */
+const struct cp_src *cp_store_src_next(const struct cp_store *s, uint32_t *it);
+/* Slots of the source table (its capacity). */
+uint32_t cp_store_src_cap(const struct cp_store *s);
 /* Merge one source record (min/max/sum/OR).  0 or -ENOMEM. */
 int cp_store_src_merge(struct cp_store *s, const struct cp_src *r);
 const struct cp_src *cp_store_src_find(const struct cp_store *s, uint32_t addr);

@@ -54,7 +54,7 @@ static void test_merge_one_source(void **state)
 	assert_int_equal(r->last_ns, 600);    /* max */
 	assert_int_equal(r->packets, 7);      /* sum */
 	assert_int_equal(r->sensor_mask, 3);  /* OR */
-	assert_int_equal(s.n_src, 1);
+	assert_int_equal(s.src.n, 1);
 	assert_int_equal(s.total.rx_packets, 30);
 	assert_int_equal(s.worker[0].drops[OBX_DROP_NOT_TELESCOPE], 3);
 	assert_int_equal(s.epochs, 2);
@@ -113,8 +113,8 @@ static void test_grow_and_top(void **state)
 	assert_int_equal(cp_store_init(&s), 0);
 	e = ep(1, 0, 1, r, N);
 	assert_int_equal(cp_store_apply(&s, &e), 0);
-	assert_int_equal(s.n_src, N);
-	assert_true((uint64_t)s.src_mask + 1 >= N * 10ull / 7);
+	assert_int_equal(s.src.n, N);
+	assert_true((uint64_t)cp_store_src_cap(&s) >= N * 10ull / 7);
 	for (uint32_t i = 0; i < N; i++)
 		assert_non_null(cp_store_src_find(&s, 0x0b000000u + i));
 	assert_null(cp_store_src_find(&s, 0x0c000000u));
@@ -136,7 +136,7 @@ static void test_grow_and_top(void **state)
 	/* epochs of the same sources (next hour) do not grow the table: only new sources
 	 * need room; one new source among them still fits */
 	{
-		uint32_t cap = s.src_mask + 1;
+		uint32_t cap = cp_store_src_cap(&s);
 
 		for (uint32_t i = 0; i < N; i++) {
 			r[i].hour = 1;
@@ -146,16 +146,16 @@ static void test_grow_and_top(void **state)
 			e = ep(1, 0, seq, r, N);
 			assert_int_equal(cp_store_apply(&s, &e), 0);
 		}
-		assert_int_equal(s.src_mask + 1, cap);
-		assert_int_equal(s.n_src, N);
+		assert_int_equal(cp_store_src_cap(&s), cap);
+		assert_int_equal(s.src.n, N);
 		assert_int_equal(cp_store_src_find(&s, 0x0b000006u)->packets, 5 * 7);
 		/* fill to the load limit with new sources: then it must grow */
 		for (uint32_t i = 0; i < N; i++)
 			r[i].addr = 0x0d000000u + i;
 		e = ep(1, 0, 6, r, N);
 		assert_int_equal(cp_store_apply(&s, &e), 0);
-		assert_int_equal(s.n_src, 2 * N);
-		assert_true((uint64_t)(s.src_mask + 1) * 7 >= 2ull * N * 10);
+		assert_int_equal(s.src.n, 2 * N);
+		assert_true((uint64_t)(cp_store_src_cap(&s)) * 7 >= 2ull * N * 10);
 		for (uint32_t i = 0; i < N; i++)
 			assert_non_null(cp_store_src_find(&s, 0x0d000000u + i));
 	}
@@ -168,6 +168,7 @@ static void test_store_merge(void **state)
 {
 	struct obx_src_rec r[64];
 	struct cp_store a, b, all;
+	const struct cp_src *xs;
 
 	(void)state;
 	assert_int_equal(cp_store_init(&a), 0);
@@ -201,19 +202,16 @@ static void test_store_merge(void **state)
 		}
 	}
 	assert_int_equal(cp_store_merge(&a, &b), 0);
-	assert_int_equal(a.n_src, all.n_src);
+	assert_int_equal(a.src.n, all.src.n);
 	assert_int_equal(a.epochs, all.epochs);
 	assert_memory_equal(&a.total, &all.total, sizeof(a.total));
 	assert_memory_equal(a.worker, all.worker, sizeof(a.worker));
 	assert_int_equal(a.n_boots, 2);
-	for (uint32_t i = 0; i <= all.src_mask; i++) {
-		const struct cp_src *x = &all.src[i], *y;
+	for (uint32_t it = 0; (xs = cp_store_src_next(&all, &it)) != NULL;) {
+		const struct cp_src *y = cp_store_src_find(&a, xs->addr);
 
-		if (x->packets == 0)
-			continue;
-		y = cp_store_src_find(&a, x->addr);
 		assert_non_null(y);
-		assert_memory_equal(x, y, sizeof(*x));
+		assert_memory_equal(xs, y, sizeof(*xs));
 	}
 	cp_store_fini(&a);
 	cp_store_fini(&b);
@@ -348,7 +346,7 @@ static void test_consumer_refusal_applies_nothing(void **state)
 	assert_int_equal(cp_store_apply(&s, &e), -EPROTO);
 	assert_int_equal(a.applies, 0);
 	assert_int_equal(b.applies, 0);
-	assert_int_equal(s.n_src, 0);
+	assert_int_equal(s.src.n, 0);
 	assert_int_equal(s.epochs, 0);
 	assert_int_equal(s.total.rx_packets, 0);
 	assert_false(cp_store_applied(&s, 9, 0, 1));
@@ -362,7 +360,7 @@ static void test_consumer_refusal_applies_nothing(void **state)
 	assert_int_equal(cp_store_apply(&s, &e), 0);
 	assert_int_equal(a.applies, 1);
 	assert_int_equal(b.applies, 1);
-	assert_int_equal(s.n_src, 1);
+	assert_int_equal(s.src.n, 1);
 	/* the store's own SRC size check */
 	cp_tab_unregister_all();
 	e = ep(9, 0, 2, bad_src, 1);
@@ -402,7 +400,7 @@ static void test_hour_records_merge(void **state)
 	cp_tab_unregister_all();
 	assert_int_equal(cp_store_init(&s), 0);
 	assert_int_equal(cp_store_apply(&s, &e), 0);
-	assert_int_equal(s.n_src, 1);
+	assert_int_equal(s.src.n, 1);
 	x = cp_store_src_find(&s, 5);
 	assert_non_null(x);
 	assert_int_equal(x->first_ns, 50);
