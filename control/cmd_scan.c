@@ -101,7 +101,7 @@ int cp_scan_adopt(struct cov_store *cs)
 	cp_scan.cov = *cs;
 	memset(cs, 0, sizeof(*cs));
 	scan_params_default(&cp_scan.base);
-	cp_scan.current = cp_scan.cov.n_cells ? cp_scan.cov.period_max : SCAN_NO_PERIOD;
+	cp_scan.current = cp_scan.cov.cells.n ? cp_scan.cov.period_max : SCAN_NO_PERIOD;
 	cp_scan.close_to = SCAN_NO_PERIOD;
 	cp_scan.last_close_to = SCAN_NO_PERIOD;
 	cp_scan.ready = true;
@@ -800,7 +800,7 @@ void cp_cmd_scan_params(struct cp *cp, json_t *args, struct cp_reply *r)
 	r->data = json_pack("{s:o, s:o, s:I, s:I, s:I, s:I, s:o, s:o, s:s, s:o, s:{s:I, s:f, s:f, s:I}, s:I}",
 		"params", cp_scan_jparams(&cp_scan.base),
 		"current_period", cp_scan_jperiod(cp_scan.current),
-		"cells", (json_int_t)cp_scan.cov.n_cells, "dense_cells", (json_int_t)cp_scan.cov.n_dense,
+		"cells", (json_int_t)cp_scan.cov.cells.n, "dense_cells", (json_int_t)cp_scan.cov.n_dense,
 		"bytes", (json_int_t)cov_store_bytes(&cp_scan.cov),
 		"scanner_prefixes", (json_int_t)(cp_scan.have_scanners ? cp_scan.scanners.n : 0),
 		"scanner_file", cp_scan.scanner_path[0] ? json_string(cp_scan.scanner_path) : json_null(),
@@ -830,6 +830,7 @@ void cp_cmd_scan_params(struct cp *cp, json_t *args, struct cp_reply *r)
 void cp_cmd_scan_cells(struct cp *cp, json_t *args, struct cp_reply *r)
 {
 	json_t *jb = json_object_get(args, "block"), *list;
+	const struct cov_cell *c;
 	uint32_t blk = 0;
 	bool one = false;
 
@@ -842,9 +843,8 @@ void cp_cmd_scan_cells(struct cp *cp, json_t *args, struct cp_reply *r)
 		one = true;
 	}
 	list = json_array();
-	for (uint32_t i = 0; i <= cp_scan.cov.mask; i++) {
-		const struct cov_cell *c = &cp_scan.cov.cell[i];
-		if (!(c->flags & COV_F_USED) || (one && c->block != blk))
+	for (uint32_t it = 0; (c = cov_store_next(&cp_scan.cov, &it)) != NULL;) {
+		if (one && c->block != blk)
 			continue;
 		json_array_append_new(list, json_pack("{s:o, s:o, s:i, s:i, s:i, s:I, s:I}",
 			"period", cp_scan_jperiod(c->period), "block", cp_scan_jblock(c->block),

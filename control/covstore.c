@@ -4,6 +4,7 @@
  * see covstore.h.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,10 +26,28 @@ static inline uint32_t cov_hash(const struct cov_key *k)
 	return (uint32_t)x;
 }
 
-static inline bool cov_match(const struct cov_cell *c, const struct cov_key *k)
+static uint64_t cov_key_hash(const void *key, const void *ctx)
 {
-	return c->block == k->block && c->period == k->period && c->dport == k->dport &&
-	       c->proto == k->proto;
+	(void)ctx;
+	return cov_hash(key);   /* reads the key fields only: a cell's are the same */
+}
+
+/* load <= 5/8 keeps probes short */
+static const struct cp_ht_type cov_cell_t = {
+	.size = sizeof(struct cov_cell), .key_size = offsetof(struct cov_key, proto) + 1,
+	.used_off = offsetof(struct cov_cell, flags), .used_len = 1,
+	.load_num = 5, .load_den = 8, .min_cap = 64, .hash = cov_key_hash,
+};
+#define CELL_T (&cov_cell_t)
+_Static_assert(offsetof(struct cov_cell, period) == offsetof(struct cov_key, period) &&
+               offsetof(struct cov_cell, block) == offsetof(struct cov_key, block) &&
+               offsetof(struct cov_cell, dport) == offsetof(struct cov_key, dport) &&
+               offsetof(struct cov_cell, proto) == offsetof(struct cov_key, proto),
+               "a cell starts with its key");
+
+const struct cov_cell *cov_store_next(const struct cov_store *s, uint32_t *it)
+{
+	return cp_ht_next(&s->cells, CELL_T, it);
 }
 
 int cov_store_init(struct cov_store *s, uint32_t sample_size, uint8_t block_len, uint8_t unit)
@@ -40,103 +59,53 @@ int cov_store_init(struct cov_store *s, uint32_t sample_size, uint8_t block_len,
 	s->sample_size = sample_size;
 	s->block_len = block_len;
 	s->unit = unit;
-	s->cell = calloc(64, sizeof(*s->cell));
-	if (s->cell == NULL)
-		return -ENOMEM;
-	s->mask = 63;
-	return 0;
+	cp_ht_init(&s->cells, NULL);
+	return cp_ht_reserve(&s->cells, CELL_T, 1);
 }
 
 void cov_store_fini(struct cov_store *s)
 {
-	if (s->cell != NULL)
-		for (uint32_t i = 0; i <= s->mask; i++)
-			if (s->cell[i].flags & COV_F_USED)
-				free(s->cell[i].set.sparse);
-	free(s->cell);
+	const struct cov_cell *c;
+
+	for (uint32_t it = 0; (c = cov_store_next(s, &it)) != NULL;)
+		free(c->set.sparse);
+	cp_ht_fini(&s->cells);
 	memset(s, 0, sizeof(*s));
-}
-
-static int cov_grow(struct cov_store *s)
-{
-	uint32_t ncap = (s->mask + 1) * 2, nmask = ncap - 1;
-	struct cov_cell *nc;
-
-	if (ncap == 0 || ncap > (1u << 30))
-		return -ENOMEM;
-	nc = calloc(ncap, sizeof(*nc));
-	if (nc == NULL)
-		return -ENOMEM;
-	for (uint32_t i = 0; i <= s->mask; i++) {
-		const struct cov_cell *c = &s->cell[i];
-		struct cov_key k = { c->period, c->block, c->dport, c->proto };
-		uint32_t j;
-		if (!(c->flags & COV_F_USED))
-			continue;
-		for (j = cov_hash(&k) & nmask; nc[j].flags & COV_F_USED; j = (j + 1) & nmask)
-			;
-		nc[j] = *c;
-	}
-	free(s->cell);
-	s->cell = nc;
-	s->mask = nmask;
-	return 0;
 }
 
 int cov_store_reserve(struct cov_store *s, uint32_t n)
 {
-	while ((uint64_t)(s->n_cells + (uint64_t)n) * 8 > (uint64_t)(s->mask + 1) * 5)
-		if (cov_grow(s) != 0)
-			return -ENOMEM;
-	return 0;
+	return cp_ht_reserve(&s->cells, CELL_T, n);
 }
 
 const struct cov_cell *cov_store_find(const struct cov_store *s, const struct cov_key *k)
 {
-	for (uint32_t j = cov_hash(k) & s->mask;; j = (j + 1) & s->mask) {
-		const struct cov_cell *c = &s->cell[j];
-		if (!(c->flags & COV_F_USED))
-			return NULL;
-		if (cov_match(c, k))
-			return c;
-	}
+	return cp_ht_find(&s->cells, CELL_T, k);
 }
 
 struct cov_cell *cov_store_cell(struct cov_store *s, const struct cov_key *k, bool create)
 {
-	uint32_t j;
 	struct cov_cell *c;
+	bool isnew;
 
-	for (j = cov_hash(k) & s->mask;; j = (j + 1) & s->mask) {
-		c = &s->cell[j];
-		if (!(c->flags & COV_F_USED))
-			break;
-		if (cov_match(c, k))
-			return c;
-	}
 	if (!create)
+		return cp_ht_find(&s->cells, CELL_T, k);
+	c = cp_ht_insert(&s->cells, CELL_T, k, &isnew);
+	if (c == NULL) {
+		errno = ENOMEM;
 		return NULL;
-	/* load <= 5/8 keeps probes short */
-	if ((uint64_t)(s->n_cells + 1) * 8 > (uint64_t)(s->mask + 1) * 5) {
-		if (cov_grow(s) != 0) {
-			errno = ENOMEM;
-			return NULL;
-		}
-		for (j = cov_hash(k) & s->mask; s->cell[j].flags & COV_F_USED; j = (j + 1) & s->mask)
-			;
-		c = &s->cell[j];
 	}
-	memset(c, 0, sizeof(*c));
+	if (!isnew)
+		return c;
 	c->period = k->period;
 	c->block = k->block;
 	c->dport = k->dport;
 	c->proto = k->proto;
 	c->flags = COV_F_USED;
-	if (s->n_cells == 0 || k->period < s->period_min)
+	if (s->cells.n == 1 || k->period < s->period_min)
 		s->period_min = k->period;
-	if (s->n_cells == 0 || k->period > s->period_max)
+	if (s->cells.n == 1 || k->period > s->period_max)
 		s->period_max = k->period;
-	s->n_cells++;
 	return c;
 }
 
@@ -311,12 +280,11 @@ int cov_store_merge(struct cov_store *dst, const struct cov_store *src)
 	if (dst->sample_size != src->sample_size || dst->block_len != src->block_len ||
 	    dst->unit != src->unit)
 		return -EINVAL;
-	for (uint32_t i = 0; i <= src->mask; i++) {
-		const struct cov_cell *c = &src->cell[i];
+	const struct cov_cell *c;
+
+	for (uint32_t it = 0; (c = cov_store_next(src, &it)) != NULL;) {
 		struct cov_key k = { c->period, c->block, c->dport, c->proto };
 		int rc;
-		if (!(c->flags & COV_F_USED))
-			continue;
 		if (c->flags & COV_F_DENSE) {
 			rc = cov_store_add_bits(dst, &k, c->syns, c->mirai, c->set.bits);
 		} else {
@@ -337,7 +305,7 @@ int cov_store_merge(struct cov_store *dst, const struct cov_store *src)
 
 uint64_t cov_store_bytes(const struct cov_store *s)
 {
-	return (uint64_t)(s->mask + 1) * sizeof(struct cov_cell) + s->set_bytes;
+	return cp_ht_bytes(&s->cells, CELL_T) + s->set_bytes;
 }
 
 /* ------------------------------------------------------------------ serialisation */
@@ -362,26 +330,21 @@ int cov_store_serialize(const struct cov_store *s, uint8_t **out, size_t *len)
 	size_t size = sizeof(struct cov_ser_hdr), off;
 	uint32_t words = cov_store_words(s);
 	struct cov_ser_hdr h = { COV_SER_MAGIC, COV_SER_VERSION, s->sample_size, s->block_len,
-	                         s->unit, { 0, 0 }, s->n_cells };
+	                         s->unit, { 0, 0 }, s->cells.n };
+	const struct cov_cell *c;
 	uint8_t *b;
 
-	for (uint32_t i = 0; i <= s->mask; i++) {
-		const struct cov_cell *c = &s->cell[i];
-		if (!(c->flags & COV_F_USED))
-			continue;
+	for (uint32_t it = 0; (c = cov_store_next(s, &it)) != NULL;)
 		size += sizeof(struct cov_ser_cell) + ((c->flags & COV_F_DENSE) ?
 			(size_t)words * 8 : (size_t)c->n * 4);
-	}
 	b = malloc(size);
 	if (b == NULL)
 		return -ENOMEM;
 	memcpy(b, &h, sizeof(h));
 	off = sizeof(h);
-	for (uint32_t i = 0; i <= s->mask; i++) {
-		const struct cov_cell *c = &s->cell[i];
+	for (uint32_t it = 0; (c = cov_store_next(s, &it)) != NULL;) {
 		struct cov_ser_cell sc;
-		if (!(c->flags & COV_F_USED))
-			continue;
+
 		memset(&sc, 0, sizeof(sc));
 		sc.period = c->period;
 		sc.block = c->block;

@@ -12,8 +12,8 @@
  * exactly; serialisation is the snapshot section.
  *
  * Pure (no I/O, no exchange access), single-threaded: the cp main loop, the analyses
- * (scan.c) and the unit tests are the callers.  The cell table is open addressing with
- * linear probing, cells inline; pointers into it are valid until the next insertion.
+ * (scan.c) and the unit tests are the callers.  The cell table is the control plane's
+ * hash table (htab.h), cells inline; pointers into it are valid until the next insertion.
  */
 #ifndef OBSCURA_CP_COVSTORE_H
 #define OBSCURA_CP_COVSTORE_H
@@ -21,6 +21,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "htab.h"
 
 #define COV_F_USED  0x1u
 #define COV_F_DENSE 0x2u
@@ -33,11 +35,11 @@ struct cov_key {
 };
 
 struct cov_cell {
-	uint32_t period;
+	uint32_t period;   /* the key: the first 11 bytes, as in struct cov_key */
 	uint32_t block;
 	uint16_t dport;
 	uint8_t  proto;
-	uint8_t  flags;    /* COV_F_* */
+	uint8_t  flags;    /* COV_F_*; COV_F_USED in every cell (the table's in-use mark) */
 	uint32_t n;        /* distinct slots hit = |D_t(A->p) ∩ S| */
 	uint32_t cap;      /* sparse: capacity of sparse[]; dense: words of bits[] */
 	uint64_t syns;     /* SYN packets to D */
@@ -52,9 +54,7 @@ struct cov_store {
 	uint32_t sample_size;   /* |S|: slots are 0..sample_size-1 */
 	uint8_t  block_len;     /* L */
 	uint8_t  unit;          /* enum obs_period_unit (period.h) */
-	struct cov_cell *cell;  /* cap entries, power of two */
-	uint32_t mask;          /* cap - 1 */
-	uint32_t n_cells;
+	struct cp_ht cells;     /* struct cov_cell by key (htab.h); cells.n cells */
 	uint32_t n_dense;
 	uint32_t period_min, period_max;   /* over cells; valid when n_cells > 0 */
 	uint64_t set_bytes;     /* bytes held by slot sets (sparse capacity + bitmaps) */
@@ -66,6 +66,10 @@ void cov_store_fini(struct cov_store *s);
 
 /* Make room for n more cells without failing later (they may be new).  0 or -ENOMEM. */
 int cov_store_reserve(struct cov_store *s, uint32_t n);
+
+/* The next cell at table position *it or after it (*it moves past it), NULL at the end;
+ * start with *it = 0.  Order unspecified. */
+const struct cov_cell *cov_store_next(const struct cov_store *s, uint32_t *it);
 
 /* The cell for k, created empty when create is set (NULL + errno ENOMEM), else NULL
  * when absent.  Creating may move every cell. */

@@ -121,15 +121,15 @@ static bool scan_in_range(const struct scan_params *p, uint32_t period)
 static int scan_collect(const struct cov_store *cs, const struct scan_params *p,
                         uint64_t block_only, struct scan_row **out, size_t *n)
 {
+	const struct cov_cell *c;
 	struct scan_row *r;
 	size_t k = 0;
 
-	r = malloc(((size_t)cs->n_cells + 1) * sizeof(*r));
+	r = malloc(((size_t)cs->cells.n + 1) * sizeof(*r));
 	if (r == NULL)
 		return -ENOMEM;
-	for (uint32_t i = 0; i <= cs->mask; i++) {
-		const struct cov_cell *c = &cs->cell[i];
-		if (!(c->flags & COV_F_USED) || c->proto != p->proto || !scan_in_range(p, c->period))
+	for (uint32_t it = 0; (c = cov_store_next(cs, &it)) != NULL;) {
+		if (c->proto != p->proto || !scan_in_range(p, c->period))
 			continue;
 		if (block_only != UINT64_MAX && c->block != block_only)
 			continue;

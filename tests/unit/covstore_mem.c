@@ -65,9 +65,9 @@ int main(int argc, char **argv)
 	r1 = rss_kb();
 	printf("cells %u (dense %u), %u slots/cell, |S| %u: computed %.1f bytes/cell "
 	       "(%.1f MB per million), measured RSS %.1f bytes/cell (%.1f MB per million)\n",
-	       s.n_cells, s.n_dense, per, sample, (double)cov_store_bytes(&s) / s.n_cells,
-	       (double)cov_store_bytes(&s) / s.n_cells, (double)(r1 - r0) * 1024 / s.n_cells,
-	       (double)(r1 - r0) * 1024 / s.n_cells);
+	       s.cells.n, s.n_dense, per, sample, (double)cov_store_bytes(&s) / s.cells.n,
+	       (double)cov_store_bytes(&s) / s.cells.n, (double)(r1 - r0) * 1024 / s.cells.n,
+	       (double)(r1 - r0) * 1024 / s.cells.n);
 	cov_store_fini(&s);
 	free(sl);
 	return 0;

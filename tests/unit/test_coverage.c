@@ -198,7 +198,7 @@ static void test_hostile_records(void **state)
 	bad = 0;
 	assert_int_equal(cp_scan_apply_cells(&cs, &r[1], 1, pool, 1, 64, &bad), 0);
 	assert_int_equal(bad, 1);
-	assert_int_equal(cs.n_cells, 0);
+	assert_int_equal(cs.cells.n, 0);
 	cov_store_fini(&cs);
 }
 

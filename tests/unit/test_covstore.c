@@ -87,7 +87,7 @@ static void test_model(void **state)
 	}
 	check_model(&s, model, syns);
 	assert_true(s.n_dense > 0);              /* the large cells went dense */
-	assert_true(s.n_dense < s.n_cells);      /* the small ones stayed sparse */
+	assert_true(s.n_dense < s.cells.n);      /* the small ones stayed sparse */
 
 	/* out of range: refused, nothing changes */
 	struct cov_key k0 = key_of(0);
@@ -98,7 +98,7 @@ static void test_model(void **state)
 	/* round trip */
 	assert_int_equal(cov_store_serialize(&s, &buf, &len), 0);
 	assert_int_equal(cov_store_deserialize(&t, buf, len, &why), 0);
-	assert_int_equal(t.n_cells, s.n_cells);
+	assert_int_equal(t.cells.n, s.cells.n);
 	check_model(&t, model, syns);
 
 	/* every truncation is refused, never half-loaded */
