@@ -2,39 +2,37 @@
 /*
  * resip.c — the control plane's RESIP traffic state (resip.h).
  *
- * Three open-addressing hashes of (u64 key -> u64 value): per source (addr ->
- * RESIP packets, plus its day count), per (addr, day) -> packets, per
- * (proto, port, day) -> packets.  Load at most 1/2; cp_resip_reserve() grows them
- * before an epoch is applied, so adding never fails.
+ * Three hash tables (htab.h) of (u64 key -> u64 values): per source (addr -> RESIP
+ * packets, plus its day count), per (addr, day) -> packets, per (proto, port, day) ->
+ * packets.  v0 is never 0 in an entry (every key is added with packets > 0), so it is
+ * the in-use mark: 24 bytes an entry, nothing beside.  Load at most 1/2;
+ * cp_resip_reserve() grows them before an epoch is applied, so adding never fails.
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "exchange.h"
+#include "htab.h"
 #include "resip.h"
 
 struct rh_ent {
 	uint64_t key;
-	uint64_t v0, v1;
+	uint64_t v0, v1;          /* v0 != 0: in use */
 };
 
-struct rh {
-	struct rh_ent *e;
-	uint8_t *used;
-	size_t cap, n;            /* cap: power of two or 0 */
-};
 
 struct cp_resip {
-	struct rh src;            /* addr -> v0 packets, v1 days */
-	struct rh ad;             /* addr << 32 | day -> v0 packets */
-	struct rh pd;             /* proto << 48 | port << 32 | day -> v0 packets */
+	struct cp_ht src;            /* addr -> v0 packets, v1 days */
+	struct cp_ht ad;             /* addr << 32 | day -> v0 packets */
+	struct cp_ht pd;             /* proto << 48 | port << 32 | day -> v0 packets */
 	uint64_t packets, port_packets, src_records, port_records, bad_records;
 };
 
-static inline uint64_t rh_hash(uint64_t k)
+static inline uint64_t rh_mix(uint64_t k)
 {
 	k ^= k >> 33; k *= 0xff51afd7ed558ccdull;
 	k ^= k >> 33; k *= 0xc4ceb9fe1a85ec53ull;
@@ -42,91 +40,54 @@ static inline uint64_t rh_hash(uint64_t k)
 	return k;
 }
 
-static void rh_free(struct rh *h)
+static uint64_t rh_hash(const void *key, const void *ctx)
 {
-	free(h->e);
-	free(h->used);
-	memset(h, 0, sizeof(*h));
+	uint64_t k;
+
+	(void)ctx;
+	memcpy(&k, key, sizeof(k));
+	return rh_mix(k);
 }
 
-static struct rh_ent *rh_slot(const struct rh *h, uint64_t key, bool *found)
-{
-	size_t m = h->cap - 1, i = rh_hash(key) & m;
+static const struct cp_ht_type rh_type = {
+	.size = sizeof(struct rh_ent), .key_size = sizeof(uint64_t),
+	.used_off = offsetof(struct rh_ent, v0), .used_len = 8,
+	.load_num = 1, .load_den = 2, .min_cap = 64, .hash = rh_hash,
+};
+#define RH_T (&rh_type)
 
-	while (h->used[i]) {
-		if (h->e[i].key == key) {
-			*found = true;
-			return &h->e[i];
-		}
-		i = (i + 1) & m;
-	}
-	*found = false;
-	return &h->e[i];
+static void rh_free(struct cp_ht *h)
+{
+	cp_ht_fini(h);
 }
 
-static int rh_grow(struct rh *h, size_t want)
+/* Room for want entries in all (0 or -ENOMEM, nothing changed). */
+static int rh_grow(struct cp_ht *h, size_t want)
 {
-	size_t cap = h->cap ? h->cap : 64;
-	struct rh nh;
-
-	while (cap / 2 < want)
-		cap *= 2;
-	if (cap == h->cap)
-		return 0;
-	nh.cap = cap;
-	nh.n = 0;
-	nh.e = calloc(cap, sizeof(*nh.e));
-	nh.used = calloc(cap, 1);
-	if (nh.e == NULL || nh.used == NULL) {
-		free(nh.e);
-		free(nh.used);
+	if (want > UINT32_MAX)
 		return -ENOMEM;
-	}
-	for (size_t i = 0; i < h->cap; i++) {
-		bool f;
-		struct rh_ent *d;
-
-		if (!h->used[i])
-			continue;
-		d = rh_slot(&nh, h->e[i].key, &f);
-		*d = h->e[i];
-		nh.used[d - nh.e] = 1;
-		nh.n++;
-	}
-	rh_free(h);
-	*h = nh;
-	return 0;
+	return want > h->n ? cp_ht_reserve(h, RH_T, (uint32_t)(want - h->n)) : 0;
 }
 
-/* Find or insert (room reserved before); *isnew set. */
-static struct rh_ent *rh_get(struct rh *h, uint64_t key, bool *isnew)
+/* Find or insert (room reserved before); *isnew set.  The caller adds packets > 0 to
+ * v0 of a new entry before the next call (that marks it in use). */
+static struct rh_ent *rh_get(struct cp_ht *h, uint64_t key, bool *isnew)
 {
-	bool f;
-	struct rh_ent *e;
+	struct rh_ent *e = cp_ht_insert(h, RH_T, &key, isnew);
 
-	if (h->cap == 0 || (h->n + 1) > h->cap / 2)
-		if (rh_grow(h, h->n + 1) != 0)
-			return NULL;
-	e = rh_slot(h, key, &f);
-	*isnew = !f;
-	if (!f) {
+	if (e != NULL && *isnew)
 		e->key = key;
-		e->v0 = e->v1 = 0;
-		h->used[e - h->e] = 1;
-		h->n++;
-	}
 	return e;
 }
 
-static const struct rh_ent *rh_find(const struct rh *h, uint64_t key)
+static const struct rh_ent *rh_find(const struct cp_ht *h, uint64_t key)
 {
-	bool f;
-	const struct rh_ent *e;
+	return cp_ht_find(h, RH_T, &key);
+}
 
-	if (h->cap == 0)
-		return NULL;
-	e = rh_slot(h, key, &f);
-	return f ? e : NULL;
+static const struct rh_ent *rh_next(const struct cp_ht *h, uint32_t *it)
+{
+	return cp_ht_next(h, RH_T, it);
 }
 
 struct cp_resip *cp_resip_new(void)
@@ -187,10 +148,12 @@ int cp_resip_add_src(struct cp_resip *r, uint32_t addr, uint32_t hour, uint32_t 
 		r->bad_records++;
 		return -EINVAL;
 	}
+	/* room in both first (no-op after cp_resip_reserve()), so neither half is left
+	 * without the other */
+	if (rh_grow(&r->ad, r->ad.n + 1) != 0 || rh_grow(&r->src, r->src.n + 1) != 0)
+		return -ENOMEM;
 	d = rh_get(&r->ad, (uint64_t)addr << 32 | (hour / 24u), &nd);
 	s = rh_get(&r->src, addr, &ns);
-	if (d == NULL || s == NULL)
-		return -ENOMEM;    /* not reached after cp_resip_reserve() */
 	d->v0 += resip_packets;
 	s->v0 += resip_packets;
 	if (nd)
@@ -228,38 +191,35 @@ static int cmp_day(const void *a, const void *b)
 
 int cp_resip_daily(const struct cp_resip *r, struct cp_resip_day **out, size_t *n)
 {
-	struct rh days = { 0 };
+	struct cp_ht days = { 0 };
+	const struct rh_ent *a;
 	struct cp_resip_day *d;
 	size_t k = 0;
 
 	*out = NULL;
 	*n = 0;
-	for (size_t i = 0; i < r->ad.cap; i++) {
+	for (uint32_t it = 0; (a = rh_next(&r->ad, &it)) != NULL;) {
 		struct rh_ent *e;
 		bool nw;
 
-		if (!r->ad.used[i])
-			continue;
-		e = rh_get(&days, (uint32_t)r->ad.e[i].key, &nw);
+		e = rh_get(&days, (uint32_t)a->key, &nw);
 		if (e == NULL) {
 			rh_free(&days);
 			return -ENOMEM;
 		}
 		e->v0++;
-		e->v1 += r->ad.e[i].v0;
+		e->v1 += a->v0;
 	}
 	d = calloc(days.n ? days.n : 1, sizeof(*d));
 	if (d == NULL) {
 		rh_free(&days);
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < days.cap; i++)
-		if (days.used[i]) {
-			d[k].day = (uint32_t)days.e[i].key;
-			d[k].hosts = days.e[i].v0;
-			d[k].packets = days.e[i].v1;
-			k++;
-		}
+	for (uint32_t it = 0; (a = rh_next(&days, &it)) != NULL; k++) {
+		d[k].day = (uint32_t)a->key;
+		d[k].hosts = a->v0;
+		d[k].packets = a->v1;
+	}
 	rh_free(&days);
 	qsort(d, k, sizeof(*d), cmp_day);
 	*out = d;
@@ -290,26 +250,27 @@ int cp_resip_top_range(const struct cp_resip *r, uint32_t d0, uint32_t d1, size_
                        struct cp_resip_src **out, size_t *n)
 {
 	const bool all = d0 == 0 && d1 == UINT32_MAX;
-	struct rh sub = { 0 };
-	const struct rh *src = &r->src;
+	struct cp_ht sub = { 0 };
+	const struct cp_ht *src = &r->src;
+	const struct rh_ent *a;
 	struct cp_resip_src *s;
 	size_t k = 0;
 
 	*out = NULL;
 	*n = 0;
 	if (!all) {     /* per source within the range, from (addr, day) */
-		for (size_t i = 0; i < r->ad.cap; i++) {
+		for (uint32_t it = 0; (a = rh_next(&r->ad, &it)) != NULL;) {
 			struct rh_ent *e;
 			bool nw;
 
-			if (!r->ad.used[i] || !in_range((uint32_t)r->ad.e[i].key, d0, d1))
+			if (!in_range((uint32_t)a->key, d0, d1))
 				continue;
-			e = rh_get(&sub, r->ad.e[i].key >> 32, &nw);
+			e = rh_get(&sub, a->key >> 32, &nw);
 			if (e == NULL) {
 				rh_free(&sub);
 				return -ENOMEM;
 			}
-			e->v0 += r->ad.e[i].v0;
+			e->v0 += a->v0;
 			e->v1++;
 		}
 		src = &sub;
@@ -319,31 +280,25 @@ int cp_resip_top_range(const struct cp_resip *r, uint32_t d0, uint32_t d1, size_
 		rh_free(&sub);
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < src->cap; i++)
-		if (src->used[i]) {
-			s[k].addr = (uint32_t)src->e[i].key;
-			s[k].packets = src->e[i].v0;
-			s[k].days = (uint32_t)src->e[i].v1;
-			s[k].first_day = UINT32_MAX;
-			k++;
-		}
+	for (uint32_t it = 0; (a = rh_next(src, &it)) != NULL; k++) {
+		s[k].addr = (uint32_t)a->key;
+		s[k].packets = a->v0;
+		s[k].days = (uint32_t)a->v1;
+		s[k].first_day = UINT32_MAX;
+	}
 	rh_free(&sub);
 	qsort(s, k, sizeof(*s), cmp_src);
 	if (n_max != 0 && k > n_max)
 		k = n_max;
 	/* first/last day of the sources kept: one pass over (addr, day) */
 	if (k > 0 && k <= 4096) {
-		for (size_t i = 0; i < r->ad.cap; i++) {
-			uint32_t a, d;
+		for (uint32_t it = 0; (a = rh_next(&r->ad, &it)) != NULL;) {
+			uint32_t ad = (uint32_t)(a->key >> 32), d = (uint32_t)a->key;
 
-			if (!r->ad.used[i])
-				continue;
-			a = (uint32_t)(r->ad.e[i].key >> 32);
-			d = (uint32_t)r->ad.e[i].key;
 			if (!in_range(d, d0, d1))
 				continue;
 			for (size_t j = 0; j < k; j++)
-				if (s[j].addr == a) {
+				if (s[j].addr == ad) {
 					if (d < s[j].first_day)
 						s[j].first_day = d;
 					if (d > s[j].last_day)
@@ -366,7 +321,7 @@ static int cmp_u32(const void *a, const void *b)
 
 int cp_resip_src_days(const struct cp_resip *r, uint32_t addr, uint32_t **days, size_t *n)
 {
-	const struct rh_ent *s = rh_find(&r->src, addr);
+	const struct rh_ent *s = rh_find(&r->src, addr), *a;
 	uint32_t *d;
 	size_t k = 0;
 
@@ -377,9 +332,9 @@ int cp_resip_src_days(const struct cp_resip *r, uint32_t addr, uint32_t **days, 
 	d = calloc(s->v1 ? s->v1 : 1, sizeof(*d));
 	if (d == NULL)
 		return -ENOMEM;
-	for (size_t i = 0; i < r->ad.cap && k < s->v1; i++)
-		if (r->ad.used[i] && (uint32_t)(r->ad.e[i].key >> 32) == addr)
-			d[k++] = (uint32_t)r->ad.e[i].key;
+	for (uint32_t it = 0; k < s->v1 && (a = rh_next(&r->ad, &it)) != NULL;)
+		if ((uint32_t)(a->key >> 32) == addr)
+			d[k++] = (uint32_t)a->key;
 	qsort(d, k, sizeof(*d), cmp_u32);
 	*days = d;
 	*n = k;
@@ -406,24 +361,25 @@ int cp_resip_ports(const struct cp_resip *r, size_t n_max, struct cp_resip_port 
 int cp_resip_ports_range(const struct cp_resip *r, uint32_t d0, uint32_t d1, size_t n_max,
                          struct cp_resip_port **out, size_t *n)
 {
-	struct rh ports = { 0 };
+	struct cp_ht ports = { 0 };
+	const struct rh_ent *a;
 	struct cp_resip_port *p;
 	size_t k = 0;
 
 	*out = NULL;
 	*n = 0;
-	for (size_t i = 0; i < r->pd.cap; i++) {
+	for (uint32_t it = 0; (a = rh_next(&r->pd, &it)) != NULL;) {
 		struct rh_ent *e;
 		bool nw;
 
-		if (!r->pd.used[i] || !in_range((uint32_t)r->pd.e[i].key, d0, d1))
+		if (!in_range((uint32_t)a->key, d0, d1))
 			continue;
-		e = rh_get(&ports, r->pd.e[i].key >> 32, &nw);
+		e = rh_get(&ports, a->key >> 32, &nw);
 		if (e == NULL) {
 			rh_free(&ports);
 			return -ENOMEM;
 		}
-		e->v0 += r->pd.e[i].v0;
+		e->v0 += a->v0;
 		e->v1++;
 	}
 	p = calloc(ports.n ? ports.n : 1, sizeof(*p));
@@ -431,14 +387,12 @@ int cp_resip_ports_range(const struct cp_resip *r, uint32_t d0, uint32_t d1, siz
 		rh_free(&ports);
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < ports.cap; i++)
-		if (ports.used[i]) {
-			p[k].proto = (uint8_t)(ports.e[i].key >> 16);
-			p[k].port = (uint16_t)ports.e[i].key;
-			p[k].packets = ports.e[i].v0;
-			p[k].days = (uint32_t)ports.e[i].v1;
-			k++;
-		}
+	for (uint32_t it = 0; (a = rh_next(&ports, &it)) != NULL; k++) {
+		p[k].proto = (uint8_t)(a->key >> 16);
+		p[k].port = (uint16_t)a->key;
+		p[k].packets = a->v0;
+		p[k].days = (uint32_t)a->v1;
+	}
 	rh_free(&ports);
 	qsort(p, k, sizeof(*p), cmp_port);
 	if (n_max != 0 && k > n_max)
@@ -477,6 +431,7 @@ void cp_resip_totals(const struct cp_resip *r, struct cp_resip_totals *t)
 int cp_resip_totals_range(const struct cp_resip *r, uint32_t d0, uint32_t d1,
                           struct cp_resip_totals *t)
 {
+	const struct rh_ent *a;
 	struct cp_resip_src *s;
 	struct cp_resip_day *d;
 	size_t n;
@@ -494,9 +449,9 @@ int cp_resip_totals_range(const struct cp_resip *r, uint32_t d0, uint32_t d1,
 	}
 	free(s);
 	t->port_packets = 0;
-	for (size_t i = 0; i < r->pd.cap; i++)
-		if (r->pd.used[i] && in_range((uint32_t)r->pd.e[i].key, d0, d1))
-			t->port_packets += r->pd.e[i].v0;
+	for (uint32_t it = 0; (a = rh_next(&r->pd, &it)) != NULL;)
+		if (in_range((uint32_t)a->key, d0, d1))
+			t->port_packets += a->v0;
 	if (cp_resip_daily(r, &d, &n) != 0)
 		return -ENOMEM;
 	t->days = 0;
@@ -508,7 +463,8 @@ int cp_resip_totals_range(const struct cp_resip *r, uint32_t d0, uint32_t d1,
 
 size_t cp_resip_mem(const struct cp_resip *r)
 {
-	return (r->src.cap + r->ad.cap + r->pd.cap) * (sizeof(struct rh_ent) + 1) + sizeof(*r);
+	return cp_ht_bytes(&r->src, RH_T) + cp_ht_bytes(&r->ad, RH_T) + cp_ht_bytes(&r->pd, RH_T) +
+	       sizeof(*r);
 }
 
 /* ---- snapshot: "RSP1", 5 counters, then per hash n and n x (key, v0, v1) ---- */
@@ -517,7 +473,8 @@ size_t cp_resip_mem(const struct cp_resip *r)
 
 int cp_resip_save(const struct cp_resip *r, uint8_t **buf, size_t *len)
 {
-	const struct rh *hs[3] = { &r->src, &r->ad, &r->pd };
+	const struct cp_ht *hs[3] = { &r->src, &r->ad, &r->pd };
+	const struct rh_ent *e;
 	size_t sz = 4 + 5 * 8, off = 0;
 	uint8_t *p;
 	uint32_t magic = RSP_MAGIC;
@@ -538,11 +495,8 @@ int cp_resip_save(const struct cp_resip *r, uint8_t **buf, size_t *len)
 
 		memcpy(p + off, &n, 8);
 		off += 8;
-		for (size_t i = 0; i < hs[k]->cap; i++)
-			if (hs[k]->used[i]) {
-				memcpy(p + off, &hs[k]->e[i], sizeof(struct rh_ent));
-				off += sizeof(struct rh_ent);
-			}
+		for (uint32_t it = 0; (e = rh_next(hs[k], &it)) != NULL; off += sizeof(*e))
+			memcpy(p + off, e, sizeof(*e));
 	}
 	*buf = p;
 	*len = off;
@@ -551,7 +505,7 @@ int cp_resip_save(const struct cp_resip *r, uint8_t **buf, size_t *len)
 
 int cp_resip_load(struct cp_resip *r, const uint8_t *p, size_t len, char *err, size_t errlen)
 {
-	struct rh *hs[3] = { &r->src, &r->ad, &r->pd };
+	struct cp_ht *hs[3] = { &r->src, &r->ad, &r->pd };
 	uint32_t magic;
 	uint64_t cnt[5];
 	size_t off = 0;
@@ -589,13 +543,14 @@ int cp_resip_load(struct cp_resip *r, const uint8_t *p, size_t len, char *err, s
 
 			memcpy(&e, p + off, sizeof(e));
 			off += sizeof(e);
-			d = rh_get(hs[k], e.key, &nw);
-			if (d == NULL || !nw || e.v0 == 0) {
+			/* an empty entry would not even be in use: refuse it before inserting */
+			d = e.v0 != 0 ? rh_get(hs[k], e.key, &nw) : NULL;
+			if (d == NULL || !nw) {
 				cp_resip_reset(r);
 				snprintf(err, errlen, "resip section: %s entry %llu",
-				         d == NULL ? "no memory for" : "duplicate or empty",
+				         e.v0 != 0 && d == NULL ? "no memory for" : "duplicate or empty",
 				         (unsigned long long)i);
-				return d == NULL ? -ENOMEM : -EBADMSG;
+				return e.v0 != 0 && d == NULL ? -ENOMEM : -EBADMSG;
 			}
 			d->v0 = e.v0;
 			d->v1 = e.v1;
