@@ -3,8 +3,9 @@
  * lifetime.c — SPEC.md C (lifetime.h explains input, grouping, memory and ageing).
  *
  * Table: a dense array of struct cp_life_src (so eviction can sample uniformly and
- * remove by moving the last element into the hole) and an open-addressing index of
- * uint32 positions (linear probing, backward-shift deletion).
+ * remove by moving the last element into the hole) and an index of uint32 positions
+ * + 1 (0: a free slot) in the control plane's hash table (htab.h, external keys: the
+ * address is in the array), load at most 1/2.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,9 +13,9 @@
 #include <string.h>
 
 #include "geo.h"
+#include "htab.h"
 #include "lifetime.h"
 
-#define CP_LIFE_EMPTY   UINT32_MAX
 #define CP_LIFE_SAMPLES 16u
 #define NS_S            1000000000ull
 
@@ -24,8 +25,7 @@ struct cp_life {
 	struct cp_life_conf c;
 	struct cp_life_src *src;
 	uint32_t n, cap;
-	uint32_t *idx;
-	uint32_t idx_mask;            /* idx size - 1 (power of two) */
+	struct cp_ht idx;             /* uint32 position + 1 of each source in src[] */
 	uint64_t rng;
 	uint64_t heap_bytes;          /* group arrays and spilled type arrays */
 	struct cp_life_stats st;
@@ -38,6 +38,45 @@ static inline uint32_t cp_life_hash(uint32_t a)
 	a ^= a >> 16;
 	return a;
 }
+
+/* The index's entries: a position + 1 into l->src; the key (an address) lives there. */
+static inline const struct cp_life_src *cp_life_at_ix(const void *e, const void *ctx)
+{
+	const struct cp_life *l = ctx;
+	uint32_t pos;
+
+	memcpy(&pos, e, sizeof(pos));
+	return &l->src[pos - 1];
+}
+
+static uint64_t cp_life_ix_hash(const void *key, const void *ctx)
+{
+	uint32_t a;
+
+	(void)ctx;
+	memcpy(&a, key, sizeof(a));
+	return cp_life_hash(a);
+}
+
+static uint64_t cp_life_ix_entry_hash(const void *e, const void *ctx)
+{
+	return cp_life_hash(cp_life_at_ix(e, ctx)->addr);
+}
+
+static bool cp_life_ix_match(const void *e, const void *key, const void *ctx)
+{
+	uint32_t a;
+
+	memcpy(&a, key, sizeof(a));
+	return cp_life_at_ix(e, ctx)->addr == a;
+}
+
+static const struct cp_ht_type cp_life_ix_t = {
+	.size = sizeof(uint32_t), .key_size = 0, .used_off = 0, .used_len = 4,
+	.load_num = 1, .load_den = 2, .min_cap = 1024, .hash = cp_life_ix_hash,
+	.match = cp_life_ix_match, .entry_hash = cp_life_ix_entry_hash,
+};
+#define IX_T (&cp_life_ix_t)
 
 static uint64_t cp_life_rand(struct cp_life *l)
 {
@@ -62,14 +101,12 @@ struct cp_life *cp_life_new(const struct cp_life_conf *c)
 	if (!l)
 		return NULL;
 	l->c = *c;
-	l->idx_mask = 1023;
-	l->idx = malloc(1024 * sizeof(*l->idx));
-	if (!l->idx) {
+	cp_ht_init(&l->idx, l);
+	if (cp_ht_reserve(&l->idx, IX_T, 1) != 0) {
 		free(l);
 		errno = ENOMEM;
 		return NULL;
 	}
-	memset(l->idx, 0xff, 1024 * sizeof(*l->idx));
 	l->rng = 0x9e3779b97f4a7c15ull;
 	return l;
 }
@@ -125,74 +162,22 @@ void cp_life_free(struct cp_life *l)
 	for (uint32_t i = 0; i < l->n; i++)
 		cp_life_src_release(l, &l->src[i]);
 	free(l->src);
-	free(l->idx);
+	cp_ht_fini(&l->idx);
 	free(l);
-}
-
-/* Index slot holding addr, or the empty slot where it would go. */
-static uint32_t cp_life_slot(const struct cp_life *l, uint32_t addr)
-{
-	uint32_t i = cp_life_hash(addr) & l->idx_mask;
-
-	while (l->idx[i] != CP_LIFE_EMPTY && l->src[l->idx[i]].addr != addr)
-		i = (i + 1) & l->idx_mask;
-	return i;
 }
 
 const struct cp_life_src *cp_life_find(const struct cp_life *l, uint32_t addr)
 {
-	uint32_t i = cp_life_slot(l, addr);
+	const uint32_t *e = cp_ht_find(&l->idx, IX_T, &addr);
 
-	return l->idx[i] == CP_LIFE_EMPTY ? NULL : &l->src[l->idx[i]];
-}
-
-static int cp_life_idx_grow(struct cp_life *l)
-{
-	uint32_t nsz = (l->idx_mask + 1) * 2, *ni = malloc((size_t)nsz * sizeof(*ni)), *old;
-
-	if (!ni)
-		return -ENOMEM;
-	memset(ni, 0xff, (size_t)nsz * sizeof(*ni));
-	old = l->idx;
-	l->idx = ni;
-	l->idx_mask = nsz - 1;
-	for (uint32_t k = 0; k < l->n; k++) {
-		uint32_t i = cp_life_hash(l->src[k].addr) & l->idx_mask;
-
-		while (ni[i] != CP_LIFE_EMPTY)
-			i = (i + 1) & l->idx_mask;
-		ni[i] = k;
-	}
-	free(old);
-	return 0;
-}
-
-/* Remove the index entry at slot i (backward-shift deletion). */
-static void cp_life_idx_del(struct cp_life *l, uint32_t i)
-{
-	uint32_t j = i;
-
-	for (;;) {
-		uint32_t h;
-
-		j = (j + 1) & l->idx_mask;
-		if (l->idx[j] == CP_LIFE_EMPTY)
-			break;
-		h = cp_life_hash(l->src[l->idx[j]].addr) & l->idx_mask;
-		/* entry at j may move to i if its home h is not in (i, j] cyclically */
-		if ((j > i && (h <= i || h > j)) || (j < i && (h <= i && h > j))) {
-			l->idx[i] = l->idx[j];
-			i = j;
-		}
-	}
-	l->idx[i] = CP_LIFE_EMPTY;
+	return e == NULL ? NULL : &l->src[*e - 1];
 }
 
 static void cp_life_evict(struct cp_life *l)
 {
 	uint32_t victim = (uint32_t)(cp_life_rand(l) % l->n);
 	uint64_t best = cp_life_src_last(&l->src[victim]);
-	uint32_t slot, last;
+	uint32_t last;
 
 	/* a small table is scanned whole: exact LRU */
 	for (uint32_t k = 1; k < (l->n <= CP_LIFE_SAMPLES ? l->n + 1 : CP_LIFE_SAMPLES); k++) {
@@ -204,13 +189,15 @@ static void cp_life_evict(struct cp_life *l)
 			victim = c;
 		}
 	}
-	slot = cp_life_slot(l, l->src[victim].addr);
-	cp_life_idx_del(l, slot);
+	/* the index entry goes while the victim's address is still in the array */
+	cp_ht_delete(&l->idx, IX_T, cp_ht_find(&l->idx, IX_T, &l->src[victim].addr));
 	cp_life_src_release(l, &l->src[victim]);
 	last = l->n - 1;
 	if (victim != last) {
+		/* the last source moves into the hole; its index entry (found through the
+		 * copy still at last) follows it */
 		l->src[victim] = l->src[last];
-		l->idx[cp_life_slot(l, l->src[victim].addr)] = victim;
+		*(uint32_t *)cp_ht_find(&l->idx, IX_T, &l->src[victim].addr) = victim + 1;
 	}
 	l->n--;
 	l->st.n_evicted++;
@@ -381,7 +368,7 @@ int cp_life_has_room(const struct cp_life *l, uint32_t n)
 
 	if (want > l->c.max_sources)
 		want = l->c.max_sources;
-	return want <= l->cap && want * 2 <= (uint64_t)l->idx_mask + 1;
+	return want <= l->cap && cp_ht_has_room(&l->idx, IX_T, (uint32_t)(want - l->idx.n));
 }
 
 int cp_life_reserve(struct cp_life *l, uint32_t n)
@@ -404,17 +391,14 @@ int cp_life_reserve(struct cp_life *l, uint32_t n)
 		l->src = ns;
 		l->cap = (uint32_t)want;
 	}
-	while (want * 2 > (uint64_t)l->idx_mask + 1)
-		if (cp_life_idx_grow(l) != 0)
-			return -ENOMEM;
-	return 0;
+	return want > l->idx.n ? cp_ht_reserve(&l->idx, IX_T, (uint32_t)(want - l->idx.n)) : 0;
 }
 
 int cp_life_add(struct cp_life *l, const struct cp_life_hour *h)
 {
 	struct cp_life_src *s;
 	struct cp_life_group a, *g;
-	uint32_t slot, types_buf[64], *types = types_buf, nt = 0;
+	uint32_t types_buf[64], *types = types_buf, nt = 0, *ix;
 	uint64_t G = l->c.gap_ns;
 	int32_t lo, hi;
 	int ret = 0;
@@ -442,12 +426,12 @@ int cp_life_add(struct cp_life *l, const struct cp_life_hour *h)
 	a.events = h->events;
 	a.sensor_mask = h->sensor_mask;
 
-	slot = cp_life_slot(l, h->addr);
-	if (l->idx[slot] == CP_LIFE_EMPTY) {
-		if (l->n >= l->c.max_sources) {
+	ix = cp_ht_find(&l->idx, IX_T, &h->addr);
+	if (ix == NULL) {
+		bool isnew;
+
+		if (l->n >= l->c.max_sources)
 			cp_life_evict(l);
-			slot = cp_life_slot(l, h->addr);
-		}
 		if (l->n == l->cap) {
 			uint32_t cap = l->cap ? l->cap + l->cap / 2 : 1024;
 			struct cp_life_src *ns;
@@ -462,11 +446,9 @@ int cp_life_add(struct cp_life *l, const struct cp_life_hour *h)
 			l->src = ns;
 			l->cap = cap;
 		}
-		if ((uint64_t)(l->n + 1) * 2 > (uint64_t)l->idx_mask + 1) {
-			if ((ret = cp_life_idx_grow(l)) != 0)
-				goto out;
-			slot = cp_life_slot(l, h->addr);
-		}
+		/* room in the index first: once the source is built, its insert cannot fail */
+		if ((ret = cp_ht_reserve(&l->idx, IX_T, 1)) != 0)
+			goto out;
 		s = &l->src[l->n];
 		memset(s, 0, sizeof(*s));
 		s->addr = h->addr;
@@ -475,11 +457,12 @@ int cp_life_add(struct cp_life *l, const struct cp_life_hour *h)
 		s->cat_mask = h->cat_mask;
 		if (nt && (ret = cp_life_types_merge(l, s, &s->g.one, types, nt)) != 0)
 			goto out;
-		l->idx[slot] = l->n++;
+		ix = cp_ht_insert(&l->idx, IX_T, &h->addr, &isnew);
+		*ix = ++l->n;      /* position + 1 */
 		l->st.n_adds++;
 		goto out;
 	}
-	s = &l->src[l->idx[slot]];
+	s = &l->src[*ix - 1];
 	s->cat_mask |= h->cat_mask;
 	g = cp_life_g(s);
 	/* groups connected to a: f < g.last + G and g.first < l + G; they are contiguous */
@@ -552,7 +535,7 @@ void cp_life_get_stats(const struct cp_life *l, struct cp_life_stats *s)
 	*s = l->st;
 	s->n_sources = l->n;
 	s->mem_bytes = (uint64_t)l->cap * sizeof(struct cp_life_src) +
-	               ((uint64_t)l->idx_mask + 1) * 4 + l->heap_bytes + sizeof(*l);
+	               cp_ht_bytes(&l->idx, IX_T) + l->heap_bytes + sizeof(*l);
 }
 
 const struct cp_life_conf *cp_life_conf_get(const struct cp_life *l)
