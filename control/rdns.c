@@ -2,7 +2,8 @@
 /*
  * rdns.c — PTR names from an operator file and from c-ares; see rdns.h.
  *
- * The cache is an open-addressing table keyed by address (grows at half load).  A live
+ * The cache is the control plane's hash table (htab.h) keyed by address, the entry's
+ * state its in-use mark (grows at half load).  A live
  * run sends queries while the token bucket has tokens and fewer than max_inflight are out,
  * and drives c-ares with select() until every query has an answer or the budget ends;
  * then outstanding queries are cancelled (ARES_ECANCELLED, counted as deferred).
@@ -18,20 +19,19 @@
 
 #include <ares.h>
 
+#include "htab.h"
 #include "rdns.h"
 
 enum { RS_EMPTY = 0, RS_FILE, RS_NAME, RS_NEG, RS_PENDING, RS_FAILED };
 
 struct rd_ent {
 	uint32_t addr;
-	uint8_t state;
+	uint8_t state;       /* RS_*; RS_EMPTY (0) only in a free slot */
 	char *name;
 };
 
 struct cp_rdns {
-	struct rd_ent *tab;
-	size_t cap;          /* power of two */
-	size_t used;
+	struct cp_ht tab;    /* struct rd_ent by addr */
 	size_t n_file;
 	bool live;
 	ares_channel ch;
@@ -56,63 +56,43 @@ static double rd_now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static size_t rd_hash(uint32_t a, size_t cap)
+static uint64_t rd_hash(const void *key, const void *ctx)
 {
-	return (size_t)((a * 2654435761u) ^ (a >> 16)) & (cap - 1);
+	uint32_t a;
+
+	(void)ctx;
+	memcpy(&a, key, sizeof(a));
+	return (a * 2654435761u) ^ (a >> 16);
 }
 
-static struct rd_ent *rd_slot(struct cp_rdns *r, uint32_t addr)
+static const struct cp_ht_type rd_t = {
+	.size = sizeof(struct rd_ent), .key_size = sizeof(uint32_t),
+	.used_off = offsetof(struct rd_ent, state), .used_len = 1,
+	.load_num = 1, .load_den = 2, .min_cap = 1024, .hash = rd_hash,
+};
+
+static struct rd_ent *rd_get(struct cp_rdns *r, uint32_t addr)
 {
-	size_t i = rd_hash(addr, r->cap);
-	while (r->tab[i].state != RS_EMPTY && r->tab[i].addr != addr)
-		i = (i + 1) & (r->cap - 1);
-	return &r->tab[i];
+	return cp_ht_find(&r->tab, &rd_t, &addr);
 }
 
-static int rd_grow(struct cp_rdns *r)
-{
-	size_t nc = r->cap ? r->cap * 2 : 1024;
-	struct rd_ent *old = r->tab, *nt = calloc(nc, sizeof(*nt));
-	size_t oc = r->cap;
-	if (nt == NULL)
-		return -ENOMEM;
-	r->tab = nt;
-	r->cap = nc;
-	for (size_t i = 0; i < oc; i++)
-		if (old[i].state != RS_EMPTY)
-			*rd_slot(r, old[i].addr) = old[i];
-	free(old);
-	return 0;
-}
-
-/* The entry of addr, created EMPTY->state if new; NULL on ENOMEM. */
-static struct rd_ent *rd_get(struct cp_rdns *r, uint32_t addr, bool create)
-{
-	if (r->cap == 0 || (create && (r->used + 1) * 2 > r->cap)) {
-		if (!create && r->cap == 0)
-			return NULL;
-		if (rd_grow(r) < 0)
-			return NULL;
-	}
-	struct rd_ent *e = rd_slot(r, addr);
-	if (e->state == RS_EMPTY) {
-		if (!create)
-			return NULL;
-		e->addr = addr;
-		e->name = NULL;
-		r->used++;
-	}
-	return e;
-}
-
+/* Set addr's state and name (copied), creating its entry.  0 or -ENOMEM (nothing
+ * changed). */
 static int rd_set(struct cp_rdns *r, uint32_t addr, uint8_t state, const char *name)
 {
-	struct rd_ent *e = rd_get(r, addr, true);
-	if (e == NULL)
-		return -ENOMEM;
 	char *dup = NULL;
+	struct rd_ent *e;
+	bool isnew;
+
 	if (name != NULL && (dup = strdup(name)) == NULL)
 		return -ENOMEM;
+	e = cp_ht_insert(&r->tab, &rd_t, &addr, &isnew);
+	if (e == NULL) {
+		free(dup);
+		return -ENOMEM;
+	}
+	if (isnew)
+		e->addr = addr;
 	free(e->name);
 	e->name = dup;
 	e->state = state;
@@ -180,7 +160,8 @@ struct cp_rdns *cp_rdns_open(const struct cp_rdns_opts *o, char *err, size_t err
 	}
 	r->rate = o && o->rate > 0 ? o->rate : 50;
 	r->max_inflight = o && o->max_inflight ? o->max_inflight : 32;
-	if (rd_grow(r) < 0)
+	cp_ht_init(&r->tab, NULL);
+	if (cp_ht_reserve(&r->tab, &rd_t, 1) < 0)
 		goto fail;
 	if (o && o->file && o->file[0] && rd_load_file(r, o->file, err, errlen) < 0)
 		goto fail;
@@ -222,9 +203,11 @@ void cp_rdns_close(struct cp_rdns *r)
 		ares_destroy(r->ch);
 		ares_library_cleanup();
 	}
-	for (size_t i = 0; i < r->cap; i++)
-		free(r->tab[i].name);
-	free(r->tab);
+	struct rd_ent *e;
+
+	for (uint32_t it = 0; (e = cp_ht_next(&r->tab, &rd_t, &it)) != NULL;)
+		free(e->name);
+	cp_ht_fini(&r->tab);
 	free(r);
 }
 
@@ -252,7 +235,7 @@ static void rd_callback(void *arg, int status, int timeouts, struct hostent *h)
 
 static bool rd_known(struct cp_rdns *r, uint32_t addr)
 {
-	struct rd_ent *e = rd_get(r, addr, false);
+	struct rd_ent *e = rd_get(r, addr);
 	return e != NULL && (e->state == RS_FILE || e->state == RS_NAME || e->state == RS_NEG ||
 			     e->state == RS_PENDING);
 }
@@ -320,7 +303,7 @@ size_t cp_rdns_resolve(struct cp_rdns *r, const uint32_t *addrs, size_t n, const
 	if (r->live && budget_ms > 0)
 		rd_live(r, addrs, n, budget_ms);
 	for (size_t i = 0; i < n; i++) {
-		struct rd_ent *e = rd_get(r, addrs[i], false);
+		struct rd_ent *e = rd_get(r, addrs[i]);
 		names[i] = NULL;
 		if (e == NULL)
 			continue;
@@ -338,7 +321,7 @@ size_t cp_rdns_resolve(struct cp_rdns *r, const uint32_t *addrs, size_t n, const
 
 const char *cp_rdns_cached(struct cp_rdns *r, uint32_t addr)
 {
-	struct rd_ent *e = rd_get(r, addr, false);
+	struct rd_ent *e = rd_get(r, addr);
 	return e != NULL && (e->state == RS_FILE || e->state == RS_NAME) ? e->name : NULL;
 }
 

@@ -3,8 +3,8 @@
  * resip_geo.c — SPEC.md B3 over a loaded RESIP table; see resip_geo.h.
  *
  * One pass places every table address by GeoIP country; the views then group the
- * addresses of the chosen country by a string key (a small open-addressing table of
- * keys -> rows), counting each address once in the row total and once per provider it
+ * addresses of the chosen country by a string key (rows in an array, indexed by the
+ * control plane's hash table, htab.h), counting each address once in the row total and once per provider it
  * has rows for.  PTR names come from cp_rdns (file, cache, then live within the budget).
  * Public suffixes come from libpsl with Debian's list (psl_latest: the newest of the
  * distribution's files and libpsl's built-in copy).
@@ -20,6 +20,7 @@
 #include <libpsl.h>
 
 #include "geo.h"
+#include "htab.h"
 #include "rdns.h"
 #include "resip_geo.h"
 
@@ -233,56 +234,75 @@ void resip_orgmap_free(struct resip_orgmap *m)
 struct rg_group {
 	struct resip_geo_row *rows;
 	size_t n, cap;
-	uint32_t *idx;       /* open addressing: row index + 1, 0 = empty */
-	size_t icap;
+	struct cp_ht idx;    /* uint32 row index + 1 (htab.h; the key is the row's) */
 };
 
-static uint64_t rg_hash(const char *s)
+/* Keys are kept to the row's key length: a longer one is the row of its truncation
+ * (hashed and compared on those bytes only). */
+#define RG_KEY_MAX (sizeof(((struct resip_geo_row *)0)->key) - 1)
+
+static uint64_t rg_hash(const void *key, const void *ctx)
 {
 	uint64_t h = 1469598103934665603ull;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	const char *s = key;
+
+	(void)ctx;
+	for (size_t i = 0; i < RG_KEY_MAX && s[i]; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
 	return h;
 }
 
+static const struct resip_geo_row *rg_row_of(const void *e, const void *ctx)
+{
+	const struct rg_group *g = ctx;
+	uint32_t r;
+
+	memcpy(&r, e, sizeof(r));
+	return &g->rows[r - 1];
+}
+
+static uint64_t rg_entry_hash(const void *e, const void *ctx)
+{
+	return rg_hash(rg_row_of(e, ctx)->key, NULL);
+}
+
+static bool rg_match(const void *e, const void *key, const void *ctx)
+{
+	return strncmp(rg_row_of(e, ctx)->key, key, RG_KEY_MAX) == 0;
+}
+
+static const struct cp_ht_type rg_idx_t = {
+	.size = sizeof(uint32_t), .key_size = 0, .used_off = 0, .used_len = 4,
+	.load_num = 1, .load_den = 2, .min_cap = 64, .hash = rg_hash, .match = rg_match,
+	.entry_hash = rg_entry_hash,
+};
+
 static int rg_add(struct rg_group *g, const char *key, uint64_t providers)
 {
-	if ((g->n + 1) * 2 > g->icap) {
-		size_t nc = g->icap ? g->icap * 2 : 64;
-		uint32_t *ni = calloc(nc, sizeof(*ni));
-		if (ni == NULL)
-			return -ENOMEM;
-		for (size_t r = 0; r < g->n; r++) {
-			size_t k = rg_hash(g->rows[r].key) & (nc - 1);
-			while (ni[k])
-				k = (k + 1) & (nc - 1);
-			ni[k] = (uint32_t)r + 1;
-		}
-		free(g->idx);
-		g->idx = ni;
-		g->icap = nc;
-	}
-	size_t k = rg_hash(key) & (g->icap - 1);
-	while (g->idx[k] && strncmp(g->rows[g->idx[k] - 1].key, key, sizeof(g->rows[0].key) - 1) != 0)
-		k = (k + 1) & (g->icap - 1);
 	struct resip_geo_row *row;
-	if (g->idx[k] == 0) {
-		if (g->n == g->cap) {
-			size_t nc = g->cap ? g->cap * 2 : 32;
-			void *p = realloc(g->rows, nc * sizeof(*g->rows));
-			if (p == NULL)
-				return -ENOMEM;
-			g->rows = p;
-			g->cap = nc;
-		}
+	uint32_t *ix;
+	bool isnew;
+
+	if (g->n == g->cap) {
+		size_t nc = g->cap ? g->cap * 2 : 32;
+		void *p = realloc(g->rows, nc * sizeof(*g->rows));
+		if (p == NULL)
+			return -ENOMEM;
+		g->rows = p;
+		g->cap = nc;
+	}
+	ix = cp_ht_insert(&g->idx, &rg_idx_t, key, &isnew);
+	if (ix == NULL)
+		return -ENOMEM;
+	if (isnew) {
 		row = &g->rows[g->n];
 		memset(row, 0, sizeof(*row));
-		size_t kl = strnlen(key, sizeof(row->key) - 1);   /* long keys truncate */
+		size_t kl = strnlen(key, RG_KEY_MAX);   /* long keys truncate */
 		memcpy(row->key, key, kl);
 		row->key[kl] = '\0';
-		g->idx[k] = (uint32_t)++g->n;
+		*ix = (uint32_t)++g->n;
 	} else {
-		row = &g->rows[g->idx[k] - 1];
+		row = &g->rows[*ix - 1];
 	}
 	row->n++;
 	for (uint64_t m = providers; m; m &= m - 1)
@@ -361,6 +381,7 @@ int resip_geo_compute(const struct resip_table *t, struct resip_geo_ctx *ctx, co
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	cp_ht_init(&g.idx, &g);   /* the index reads the keys in g.rows */
 	if ((rc = rg_cc_norm(cc_in, cc, err, errlen)) < 0)
 		return rc;
 	if ((unsigned)by >= RESIP_GEO_N) {
@@ -424,14 +445,14 @@ int resip_geo_compute(const struct resip_table *t, struct resip_geo_ctx *ctx, co
 	out->n_addrs = n;
 	out->rows = g.rows;
 	out->n_rows = g.n;
-	free(g.idx);
+	cp_ht_fini(&g.idx);
 	free(ix);
 	free(names);
 	return 0;
 oom:
 	snprintf(err, errlen, "out of memory");
 	free(g.rows);
-	free(g.idx);
+	cp_ht_fini(&g.idx);
 	free(ix);
 	free(names);
 	return -ENOMEM;
