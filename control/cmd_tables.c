@@ -17,7 +17,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cmd_scan.h"
+#include "analysis.h"
 #include "cmd_tables.h"
 #include "cp_log.h"
 #include "commands.h"
@@ -95,11 +95,22 @@ void cp_cmd_tables_reload(struct cp *cp, json_t *args, struct cp_reply *r)
 		cp_reply_err(r, CP_E_BAD_ARGS, "%s", msg);
 		return;
 	}
-	/* the control plane's own copy (the overlap column of scan.list) follows */
-	if (cp->conf.scanner_file[0] != '\0') {
-		char err[512];
-		if (cp_scan_load_scanners(cp->conf.scanner_file, err, sizeof(err)) != 0)
-			CP_WARN("tables reload: the control plane's scanner list: %s", err);
-	}
+	/* the analyses' own copies follow */
+	cp_analyses_table_loaded(cp, "scanner");
 	r->data = json_pack("{s:s, s:f}", "result", msg, "ms", (cp_mono_ns() - t0) / 1e6);
+}
+
+void cp_cmd_tables_status(struct cp *cp, json_t *args, struct cp_reply *r)
+{
+	json_t *a = json_array(), *t;
+
+	(void)args;
+	t = json_pack("{s:s, s:s, s:s}", "table", "scanner", "path", cp->conf.scanner_file,
+	              "where", "dataplane");
+	cp_analyses_tables_status(cp, "scanner", t);
+	json_array_append_new(a, t);
+	t = json_pack("{s:s}", "table", "resip");
+	cp_analyses_tables_status(cp, "resip", t);
+	json_array_append_new(a, t);
+	r->data = a;
 }

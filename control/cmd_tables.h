@@ -7,5 +7,6 @@
 
 extern const struct cp_arg cp_args_tables_reload[];
 void cp_cmd_tables_reload(struct cp *cp, json_t *args, struct cp_reply *r);
+void cp_cmd_tables_status(struct cp *cp, json_t *args, struct cp_reply *r);
 
 #endif

@@ -13,11 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd_life.h"
-#include "cmd_resip.h"
-#include "commands.h"
-#include "cmd_scan.h"
 #include "cmd_tables.h"
+#include "commands.h"
 
 static const struct cp_arg cp_args_top[] = {
 	{ "n", CP_ARG_INT, false, 0, 100000000, "how many sources (default 10; 0: all)", false },
@@ -30,7 +27,8 @@ static const struct cp_arg cp_args_report[] = {
 	{ NULL, 0, false, 0, 0, NULL, false },
 };
 
-static const struct cp_cmd cp_commands[] = {
+/* The core's commands; each analysis registers its own (analysis.h). */
+static const struct cp_cmd cp_core_commands[] = {
 	{ "help", cp_cmd_help, NULL, CP_ACCESS_READ, false,
 	  "list the commands, their arguments and access level" },
 	{ "status", cp_cmd_status, NULL, CP_ACCESS_READ, false,
@@ -45,55 +43,17 @@ static const struct cp_cmd cp_commands[] = {
 	  "write a snapshot of the period store now and truncate the journal" },
 	{ "report.write", cp_cmd_report_write, cp_args_report, CP_ACCESS_ADMIN, false,
 	  "write every registered report (Markdown + CSV) into a new directory; lists the files" },
-	{ "life.summary", cp_cmd_life_summary, NULL, CP_ACCESS_READ, false,
-	  "source lifetime (SPEC C): Table 1 buckets, one-sensor share, table bounds, losses" },
-	{ "life.cdf", cp_cmd_life_cdf, cp_args_life_cdf, CP_ACCESS_READ, true,
-	  "CDF of the observation period: --unit days|minutes|seconds, or events (< 1 min)" },
-	{ "life.sensors", cp_cmd_life_sensors, NULL, CP_ACCESS_READ, false,
-	  "per lifetime bucket: share of sources seen by 1, 2, 3, 4, >= 5 sensors (Fig. 3)" },
-	{ "life.countries", cp_cmd_life_countries, NULL, CP_ACCESS_READ, false,
-	  "per lifetime bucket: top 10 countries and the rest (Fig. 4)" },
-	{ "life.categories", cp_cmd_life_categories, NULL, CP_ACCESS_READ, false,
-	  "per lifetime bucket: share of sources with each event category (Fig. 5)" },
-	{ "life.continuity", cp_cmd_life_continuity, cp_args_life_continuity, CP_ACCESS_READ, false,
-	  "continuous share (Dice, SPEC C6): the Fig. 8 grid, or one --tl X --te Y" },
-	{ "life.show", cp_cmd_life_show, cp_args_life_show, CP_ACCESS_READ, false,
-	  "one source: first/last, events, sensors, categories, event groups with their types" },
-	{ "rules.status", cp_cmd_rules_status, NULL, CP_ACCESS_READ, false,
-	  "payload rules: files, accepted/rejected/commented counts, rejections with reasons" },
-	{ "rules.reload", cp_cmd_rules_reload, NULL, CP_ACCESS_ADMIN, false,
-	  "re-read rules.files (control plane copy, and the dataplane's database under RCU)" },
-	{ "scan.list", cp_cmd_scan_list, cp_args_scan_list, CP_ACCESS_READ, false,
-	  "continuous scanners (SPEC A, Table 3): [--class C] [--from P] [--to P] [--all] "
-	  "[--alpha X --n N --m M --jstar X --sstar X]" },
-	{ "scan.show", cp_cmd_scan_show, cp_args_scan_show, CP_ACCESS_READ, false,
-	  "one block's port set per period (SPEC A2): BLOCK [overrides]" },
-	{ "scan.ports", cp_cmd_scan_ports, cp_args_scan_ports, CP_ACCESS_READ, false,
-	  "port popularity over routine/semi-routine port sets (SPEC A9, Table 2): [N]" },
-	{ "scan.params", cp_cmd_scan_params, NULL, CP_ACCESS_READ, false,
-	  "SPEC A parameters in force, coverage store size, drain time per epoch" },
-	{ "scan.cells", cp_cmd_scan_cells, cp_args_scan_cells, CP_ACCESS_READ, true,
-	  "raw coverage cells (period, block, port, slots hit, SYNs, Mirai): [BLOCK]" },
-	{ "scan.report", cp_cmd_scan_report, cp_args_scan_report, CP_ACCESS_ADMIN, false,
-	  "write Tables 2/3 (CSV, Markdown) and the SVG figures into DIR [--block B]" },
 	{ "tables.reload", cp_cmd_tables_reload, cp_args_tables_reload, CP_ACCESS_ADMIN, false,
 	  "rebuild the dataplane's read-mostly tables from their files and swap them in under RCU: [scanner|exclude|resip|rules|all]" },
 	{ "tables.status", cp_cmd_tables_status, NULL, CP_ACCESS_READ, false,
 	  "read-mostly tables: files, what is loaded (RESIP: the control plane's copy)" },
-	{ "resip.summary", cp_cmd_resip_summary, cp_args_resip_range, CP_ACCESS_READ, false,
-	  "RESIP traffic (SPEC B): packets, hosts, days, the table loaded [--from D] [--to D]" },
-	{ "resip.daily", cp_cmd_resip_daily, cp_args_resip_range, CP_ACCESS_READ, false,
-	  "distinct RESIP hosts and packets per UTC day (Fig. 4)" },
-	{ "resip.top", cp_cmd_resip_top, cp_args_resip_top, CP_ACCESS_READ, false,
-	  "top RESIP sources: packets, days observed, providers (Table 7)" },
-	{ "resip.ports", cp_cmd_resip_ports, cp_args_resip_ports, CP_ACCESS_READ, false,
-	  "RESIP packets per destination port, service and share (Table 8)" },
-	{ "resip.geo", cp_cmd_resip_geo, cp_args_resip_geo, CP_ACCESS_READ, false,
-	  "RESIP table geography [--country CC] [--by region|domain|org|sld] (Tables 3-6, A.1)" },
-	{ "resip.mismatch", cp_cmd_resip_mismatch, cp_args_resip_mismatch, CP_ACCESS_READ, false,
-	  "RESIP addresses whose GeoIP country and PTR ccTLD disagree [--country CC]" },
 	{ NULL, NULL, NULL, 0, false, NULL },
 };
+
+/* The command table: the core's set, then every registered set in order. */
+#define CP_MAX_CMD_SETS 16
+static const struct cp_cmd *cp_cmd_sets[CP_MAX_CMD_SETS] = { cp_core_commands };
+static unsigned cp_n_cmd_sets = 1;
 
 static const char *const cp_err_codes[] = {
 	[CP_E_OK] = "ok",
@@ -115,17 +75,31 @@ const char *cp_err_code(enum cp_err e)
 	return cp_err_codes[e];
 }
 
-const struct cp_cmd *cp_cmd_table(void)
-{
-	return cp_commands;
-}
-
 const struct cp_cmd *cp_cmd_find(const char *name)
 {
-	for (const struct cp_cmd *c = cp_commands; c->name != NULL; c++)
-		if (strcmp(c->name, name) == 0)
-			return c;
+	for (unsigned k = 0; k < cp_n_cmd_sets; k++)
+		for (const struct cp_cmd *c = cp_cmd_sets[k]; c->name != NULL; c++)
+			if (strcmp(c->name, name) == 0)
+				return c;
 	return NULL;
+}
+
+int cp_cmd_register(const struct cp_cmd *set)
+{
+	if (set == NULL)
+		return -EINVAL;
+	for (const struct cp_cmd *c = set; c->name != NULL; c++)
+		if (c->fn == NULL || cp_cmd_find(c->name) != NULL)
+			return c->fn == NULL ? -EINVAL : -EEXIST;
+	if (cp_n_cmd_sets == CP_MAX_CMD_SETS)
+		return -ENOSPC;
+	cp_cmd_sets[cp_n_cmd_sets++] = set;
+	return 0;
+}
+
+void cp_cmd_unregister_all(void)
+{
+	cp_n_cmd_sets = 1;
 }
 
 void cp_reply_err(struct cp_reply *r, enum cp_err e, const char *fmt, ...)
@@ -140,28 +114,36 @@ void cp_reply_err(struct cp_reply *r, enum cp_err e, const char *fmt, ...)
 	r->data = NULL;
 }
 
+/* One command's `help` entry. */
+static json_t *cp_help_entry(const struct cp_cmd *c)
+{
+	json_t *names = json_array(), *spec = json_array();
+
+	for (const struct cp_arg *a = c->args; a != NULL && a->name != NULL; a++) {
+		if (!a->words)
+			json_array_append_new(names, json_string(a->name));
+		else if (a == c->args || !a[-1].words)
+			json_array_append_new(names, json_string("OPTIONS..."));
+		json_array_append_new(spec, json_pack("{s:s, s:s, s:b, s:I, s:I, s:s, s:b}",
+			"name", a->name, "type", a->type == CP_ARG_INT ? "int" : "string",
+			"required", a->required, "min", (json_int_t)a->min,
+			"max", (json_int_t)a->max, "help", a->help, "words", a->words));
+	}
+	return json_pack("{s:s, s:o, s:o, s:s, s:b, s:s}",
+		"cmd", c->name, "args", names, "arg_spec", spec,
+		"access", c->access == CP_ACCESS_ADMIN ? "admin" : "read",
+		"stream", c->stream, "help", c->help);
+}
+
 void cp_cmd_help(struct cp *cp, json_t *args, struct cp_reply *r)
 {
 	json_t *list = json_array();
 
-	for (const struct cp_cmd *c = cp_commands; c->name != NULL; c++) {
-		json_t *names = json_array(), *spec = json_array();
-
-		for (const struct cp_arg *a = c->args; a != NULL && a->name != NULL; a++) {
-			if (!a->words)
-				json_array_append_new(names, json_string(a->name));
-			else if (a == c->args || !a[-1].words)
-				json_array_append_new(names, json_string("OPTIONS..."));
-			json_array_append_new(spec, json_pack("{s:s, s:s, s:b, s:I, s:I, s:s, s:b}",
-				"name", a->name, "type", a->type == CP_ARG_INT ? "int" : "string",
-				"required", a->required, "min", (json_int_t)a->min,
-				"max", (json_int_t)a->max, "help", a->help, "words", a->words));
-		}
-		json_array_append_new(list, json_pack("{s:s, s:o, s:o, s:s, s:b, s:s}",
-			"cmd", c->name, "args", names, "arg_spec", spec,
-			"access", c->access == CP_ACCESS_ADMIN ? "admin" : "read",
-			"stream", c->stream, "help", c->help));
-	}
+	(void)cp;
+	(void)args;
+	for (unsigned k = 0; k < cp_n_cmd_sets; k++)
+		for (const struct cp_cmd *c = cp_cmd_sets[k]; c->name != NULL; c++)
+			json_array_append_new(list, cp_help_entry(c));
 	r->data = list;
 }
 

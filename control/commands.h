@@ -73,8 +73,14 @@ struct cp_cmd {
 /* Rows per streamed chunk line. */
 #define CP_STREAM_CHUNK 256
 
+/* The command of that name: the core's set (commands.c) first, then the sets analyses
+ * registered (analysis.h), in order. */
 const struct cp_cmd *cp_cmd_find(const char *name);
-const struct cp_cmd *cp_cmd_table(void);   /* NULL-name terminated */
+/* Add a set of commands (NULL-name terminated, static).  0, -EINVAL (a command without
+ * a handler), -EEXIST (a name taken), -ENOSPC. */
+int cp_cmd_register(const struct cp_cmd *set);
+/* Back to the core's set alone (tests, shutdown). */
+void cp_cmd_unregister_all(void);
 
 /* Set a handler error (printf-style message). */
 void cp_reply_err(struct cp_reply *r, enum cp_err e, const char *fmt, ...)

@@ -24,10 +24,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cmd_life.h"
-#include "cmd_resip.h"
+#include "analysis.h"
 #include "commands.h"
-#include "cmd_scan.h"
 #include "cp.h"
 #include "cp_log.h"
 #include "ctl_server.h"
@@ -191,6 +189,8 @@ static int cp_restore(struct cp *cp)
 		CP_ERR("journal: replay of %s failed: %s", cp->journal.path, strerror(-ret));
 		return ret;
 	}
+	if (p->replay.applied != 0)
+		cp_analyses_after_epochs(cp);
 	if (p->replay.records != 0 || p->replay.torn_bytes != 0)
 		CP_NOTICE("journal: replayed %s: %llu record(s), %llu applied, %llu already in "
 		          "the snapshot%s", cp->journal.path,
@@ -216,7 +216,13 @@ static int cp_run(struct cp *cp, struct cp_ctl *ctl)
 		int timeout, r;
 
 		if (now >= next_drain) {
+			uint64_t drained = cp->drain.epochs_drained;
+
 			cp_drain_poll(&cp->drain, now);
+			/* the analyses derive after a pass that merged epochs (any mapping's),
+			 * never inside the merge */
+			if (cp->drain.epochs_drained != drained)
+				cp_analyses_after_epochs(cp);
 			next_drain = now + CP_DRAIN_NS;
 		}
 		if (now >= next_snap) {
@@ -301,14 +307,10 @@ int main(int argc, char **argv)
 		CP_ERR("out of memory");
 		return 1;
 	}
-	/* registries (docs/exchange.md): the store's own report; analysis modules add
-	 * their consumers, snapshot sections and reports here, before cp_restore() */
+	/* the store's own report, then every analysis of the registry (analysis.h): its
+	 * consumers, snapshot section, report and commands, before cp_restore() */
 	cp_report_register_builtin(&cp.store);
-	if (cp_scan_module_init(&cp) != 0)    /* SPEC A: coverage cells, scan.* */
-		goto out_store;
-	if (cp_life_module_init(&cp) != 0)
-		goto out_store;
-	if (cp_resip_module_init(&cp) != 0)   /* SPEC B: RESIP traffic, resip.* */
+	if (cp_analyses_start(&cp) != 0)
 		goto out_store;
 	ret = cp_mkdir_p(cp.conf.state_dir, 0750);
 	if (ret != 0) {
@@ -345,9 +347,7 @@ out_journal:
 out_ctl:
 	cp_ctl_close(&ctl);
 out_store:
-	cp_resip_module_fini();
-	cp_life_module_fini();
-	cp_scan_module_fini();
+	cp_analyses_stop();
 	cp_store_fini(&cp.store);
 	return rc;
 }

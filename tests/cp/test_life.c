@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * test_life.c — the control plane's lifetime module (control/cmd_life.c) as the store
+ * test_life.c — the control plane's lifetime analysis (control/life/) as the store
  * drives it: SRC records become lifetime aggregates unless flagged excluded (skipped and
  * counted), EVENT records add types and categories without adding events, hostile records
  * (hour not matching the time, first > last, sensor >= 64, category out of range) are
@@ -17,7 +17,8 @@
 
 #include <cmocka.h>
 
-#include "cmd_life.h"
+#include "analysis.h"
+#include "life_mod.h"
 #include "events.h"
 #include "report.h"
 #include "snapshot.h"
@@ -28,8 +29,8 @@
 
 static struct cp cp;
 
-/* rules.reload looks `tables.reload` up in the command table, which links every handler;
- * snapshot.now's lives in main.c: a stand-in, never called here. */
+/* the command table links snapshot.now's handler, whose snapshot lives in main.c: a
+ * stand-in, never called here. */
 int cp_snapshot_now(struct cp *c)
 {
 	(void)c;
@@ -42,17 +43,14 @@ static int setup(void **state)
 	memset(&cp, 0, sizeof(cp));
 	obs_conf_defaults(&cp.conf);
 	assert_int_equal(cp_store_init(&cp.store), 0);
-	assert_int_equal(cp_life_module_init(&cp), 0);
+	assert_int_equal(cp_analysis_start(&cp, &cp_analysis_life), 0);
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	cp_tab_unregister_all();
-	cp_snapshot_section_unregister_all();
-	cp_report_unregister_all();
-	cp_life_module_fini();
+	cp_analyses_stop();      /* fini, and every registration dropped */
 	cp_store_fini(&cp.store);
 	return 0;
 }

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "control/covstore.h"
+#include "control/scan/covstore.h"
 
 static long rss_kb(void)
 {

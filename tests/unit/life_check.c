@@ -17,7 +17,7 @@
 
 #include <jansson.h>
 
-#include "control/lifetime.h"
+#include "control/life/lifetime.h"
 
 #define NS 1000000000ull
 #define HOUR (3600 * NS)

@@ -17,7 +17,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "control/cmd_scan.h"
+#include "control/scan/scan_mod.h"
 #include "control/commands.h"
 #include "dataplane/period.h"
 

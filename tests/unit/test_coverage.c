@@ -17,8 +17,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "control/cmd_scan.h"
-#include "control/covstore.h"
+#include "control/scan/scan_mod.h"
+#include "control/scan/covstore.h"
 #include "dataplane/coverage.h"
 #include "dataplane/epoch.h"
 #include "dataplane/period.h"

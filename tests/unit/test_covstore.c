@@ -14,7 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "control/covstore.h"
+#include "control/scan/covstore.h"
 #include "dataplane/period.h"
 
 #define NS(s) ((uint64_t)(s) * 1000000000ull)

@@ -18,7 +18,7 @@
 #include <cmocka.h>
 
 #include "control/geo.h"
-#include "control/lifetime.h"
+#include "control/life/lifetime.h"
 
 #define NS  1000000000ull
 #define H   (3600 * NS)

@@ -17,8 +17,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "control/scan.h"
-#include "control/scan_report.h"
+#include "control/scan/scan.h"
+#include "control/scan/scan_report.h"
 #include "dataplane/period.h"
 
 #define S_SIZE 10u

@@ -4,8 +4,8 @@
  *
  * One pass places every table address by GeoIP country; the views then group the
  * addresses of the chosen country by a string key (rows in an array, indexed by the
- * control plane's hash table, htab.h), counting each address once in the row total and once per provider it
- * has rows for.  PTR names come from cp_rdns (file, cache, then live within the budget).
+ * control plane's hash table, htab.h), counting each address once in the row total and
+ * once per provider it has rows for.  PTR names come from cp_rdns (file, cache, then live within the budget).
  * Public suffixes come from libpsl with Debian's list (psl_latest: the newest of the
  * distribution's files and libpsl's built-in copy).
  */

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * cmd_life.h — the lifetime module of the control plane (SPEC.md C): consumer of the
- * exchange's SRC and EVENT records into control/lifetime.c, its snapshot section
- * (CP_SNAP_S_LIFETIME), its report writer ("lifetime": Table 1, Figs 1-8) and the
- * `life.*` / `rules.*` commands.  Main loop only.
+ * life_mod.h — the lifetime analysis (SPEC.md C) inside the control plane, shared by its
+ * files: life_mod.c (consumer of the exchange's SRC and EVENT records into lifetime.c,
+ * snapshot section CP_SNAP_S_LIFETIME, report writer "lifetime": Table 1, Figs 1-8, the
+ * ops table cp_analysis_life), cmd_life.c (the life.* commands) and cmd_rules.c (the
+ * control plane's copy of the payload rules, rules.*).  Main loop only.
  *
  * What goes in: every SRC record not flagged OBX_SRC_F_EXCLUDED (first/last, packets,
  * sensors of its (source, hour)) and every EVENT record (its type, sensor, category and
@@ -12,20 +13,45 @@
  * first) are skipped and counted (bad_records).  Merge order does not matter
  * (lifetime.h), so journal replay after a snapshot reproduces the state exactly.
  */
-#ifndef OBSCURA_CP_CMD_LIFE_H
-#define OBSCURA_CP_CMD_LIFE_H
+#ifndef OBSCURA_CP_LIFE_MOD_H
+#define OBSCURA_CP_LIFE_MOD_H
 
 #include <jansson.h>
 
 #include "commands.h"
+#include "conf.h"
 #include "lifetime.h"
 
-/* Register the consumers, snapshot section and report (before cp_restore()), load the
- * rule files for `rules.status`.  0 or -errno (logged). */
-int cp_life_module_init(struct cp *cp);
-void cp_life_module_fini(void);
+struct cp_life_mod {
+	struct cp *cp;
+	struct cp_life_conf lc;
+	struct cp_life *life;
+	struct cp_geo *geo;             /* enrich.city_mmdb, owned; NULL: countries "--" */
+	/* consumer counters (this run) */
+	uint64_t src_records, excluded_records, event_records, bad_records, nomem;
+};
+
+extern struct cp_life_mod cp_life_mod;
+
+/* The ops table (analysis.h) this folder registers through. */
+struct cp_analysis;
+extern const struct cp_analysis cp_analysis_life;
+
 struct cp_life *cp_life_module_table(void);   /* tests */
 
+/* ---- cmd_rules.c: the control plane's copy of rules.files ---- */
+
+/* (Re)read the copy; a bad file keeps the old one.  0 or -EINVAL (cp_life_rules_error()
+ * says why). */
+int cp_life_rules_load(const struct obs_conf *c);
+void cp_life_rules_free(void);
+const char *cp_life_rules_error(void);
+/* An event type as life.show prints it: name, and the rule's msg and category. */
+json_t *cp_life_type_json(uint32_t type);
+
+/* ---- the commands (cmd_life.c, cmd_rules.c) ---- */
+
+extern const struct cp_cmd cp_life_commands[];
 extern const struct cp_arg cp_args_life_cdf[];
 extern const struct cp_arg cp_args_life_continuity[];
 extern const struct cp_arg cp_args_life_show[];

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * cmd_rules.c — the control plane's copy of the payload rules (rules.files): what
+ * `rules.status` shows and what names an event type's rule in `life.show` (sid -> msg,
+ * category); `rules.reload` re-reads it and asks the dataplane to swap its database
+ * (tables.h).  Main loop only.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd_tables.h"
+#include "events.h"
+#include "json.h"
+#include "life_mod.h"
+#include "rules.h"
+
+#define CP_LIFE_MAX_REJ_KEPT 200
+
+/* The copy and what its last load said. */
+static struct cp_rules_copy {
+	struct obs_rules *rules;
+	char rules_err[512];
+	uint64_t rules_loaded_wall_ns;
+	uint32_t n_rej_kept;
+	char *rej[CP_LIFE_MAX_REJ_KEPT];
+} M;
+
+static void rules_log(void *arg, const char *file, unsigned line, const char *reason)
+{
+	(void)arg;
+	(void)file;
+	(void)line;
+	if (M.n_rej_kept < CP_LIFE_MAX_REJ_KEPT)
+		M.rej[M.n_rej_kept++] = strdup(reason);
+}
+
+int cp_life_rules_load(const struct obs_conf *c)
+{
+	struct obs_rules_src src[OBS_CONF_MAX_FILES];
+	struct obs_rules *r;
+	char err[512];
+
+	for (uint32_t i = 0; i < M.n_rej_kept; i++)
+		free(M.rej[i]);
+	M.n_rej_kept = 0;
+	for (uint32_t i = 0; i < c->n_rules_files; i++) {
+		src[i].name = c->rules_files[i];
+		src[i].text = NULL;
+	}
+	r = obs_rules_load(src, c->n_rules_files, rules_log, NULL, err, sizeof(err));
+	if (r == NULL) {
+		snprintf(M.rules_err, sizeof(M.rules_err), "%s", err);
+		return -EINVAL;      /* the old copy stays */
+	}
+	obs_rules_free(M.rules);
+	M.rules = r;
+	M.rules_err[0] = 0;
+	M.rules_loaded_wall_ns = cp_wall_ns();
+	return 0;
+}
+
+
+void cp_life_rules_free(void)
+{
+	obs_rules_free(M.rules);
+	for (uint32_t i = 0; i < M.n_rej_kept; i++)
+		free(M.rej[i]);
+	memset(&M, 0, sizeof(M));
+}
+
+const char *cp_life_rules_error(void)
+{
+	return M.rules_err;
+}
+
+json_t *cp_life_type_json(uint32_t t)
+{
+	char name[48];
+	int k;
+
+	obs_ev_name(t, name, sizeof(name));
+	if (!obs_ev_is_class(t) && M.rules && (k = obs_rules_find_sid(M.rules, t)) >= 0) {
+		const struct obs_rule_info *ri = obs_rules_info(M.rules, (uint32_t)k);
+
+		return json_pack("{s:s, s:s, s:s}", "type", name, "msg", ri->msg, "category",
+		                 obs_cat_name(ri->category));
+	}
+	return json_pack("{s:s, s:s}", "type", name, "category",
+	                 obs_ev_is_class(t) ? "Scan" : "?");
+}
+
+
+void cp_cmd_rules_status(struct cp *cp, json_t *args, struct cp_reply *r)
+{
+	json_t *files = json_array(), *rej = json_array(), *by = json_object();
+	const struct obs_rules_stats *st;
+
+	(void)args;
+	for (uint32_t i = 0; i < cp->conf.n_rules_files; i++)
+		json_array_append_new(files, json_string(cp->conf.rules_files[i]));
+	if (M.rules == NULL) {
+		r->data = json_pack("{s:o, s:b, s:s}", "files", files, "loaded", 0,
+		                    "error", M.rules_err);
+		json_decref(rej);
+		json_decref(by);
+		return;
+	}
+	st = obs_rules_stats(M.rules);
+	for (unsigned k = 0; k < OBS_REJ_N; k++)
+		json_object_set_new(by, obs_rules_rej_name(k), cp_json_u64(st->rejected[k]));
+	for (uint32_t i = 0; i < M.n_rej_kept; i++)
+		if (M.rej[i])
+			json_array_append_new(rej, json_string(M.rej[i]));
+	r->data = json_pack("{s:o, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s}",
+		"files", files, "loaded", 1, "loaded_at", cp_json_time(M.rules_loaded_wall_ns),
+		"lines", cp_json_u64(st->n_lines), "accepted", cp_json_u64(st->n_accepted),
+		"rejected", cp_json_u64(st->n_rejected), "commented", cp_json_u64(st->n_commented),
+		"patterns", cp_json_u64(st->n_patterns), "db_bytes", cp_json_u64(st->db_bytes),
+		"rejected_by_reason", by, "rejections", rej,
+		"scratch_bytes", cp_json_u64(st->scratch_bytes),
+		"note", "the control plane's copy of rules.files; the dataplane compiles the same "
+		        "files (rules reload swaps its database under RCU)");
+}
+
+
+void cp_cmd_rules_reload(struct cp *cp, json_t *args, struct cp_reply *r)
+{
+	const struct cp_cmd *tr = cp_cmd_find("tables.reload");
+	struct cp_reply dr = { 0 };
+	json_t *targs;
+
+	(void)args;
+	if (cp_life_rules_load(&cp->conf) != 0) {
+		cp_reply_err(r, CP_E_BAD_ARGS, "rules not reloaded: %s", M.rules_err);
+		return;
+	}
+	if (tr == NULL) {
+		r->data = json_pack("{s:s, s:o}", "control_plane", "reloaded",
+		                    "dataplane", json_null());
+		return;
+	}
+	targs = json_pack("{s:s}", "table", "rules");
+	tr->fn(cp, targs, &dr);
+	json_decref(targs);
+	if (dr.err != CP_E_OK) {
+		cp_reply_err(r, dr.err, "control plane copy reloaded; dataplane: %s", dr.msg);
+		return;
+	}
+	r->data = json_pack("{s:s, s:o}", "control_plane", "reloaded", "dataplane",
+	                    dr.data ? dr.data : json_string("reloaded"));
+}

@@ -1,0 +1,387 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * cmd_resip.c — the resip.* ctl commands (SPEC.md B) over the RESIP analysis' state
+ * (resip_mod.h): summary, daily hosts, top sources, ports, the table's geography and
+ * the GeoIP/PTR country mismatches, with their option words.  Main loop only.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "json.h"
+#include "resip_mod.h"
+
+/* the analysis' state (resip_mod.h) */
+static struct cp_resip_mod *const M = &cp_resip_mod;
+
+
+static bool ready(struct cp_reply *r)
+{
+	if (M->st == NULL) {
+		cp_reply_err(r, CP_E_UNAVAILABLE, "the RESIP module is not running");
+		return false;
+	}
+	cp_resip_table_refresh();
+	return true;
+}
+
+static json_t *ipv4_json(uint32_t a)
+{
+	return cp_json_ipv4(a);
+}
+
+/* ------------------------------------------------------------ commands --- */
+
+#define RESIP_WORDS \
+	{ "w1", CP_ARG_STR, false, 0, 32, "option words", true }, \
+	{ "w2", CP_ARG_STR, false, 0, 32, "option words", true }, \
+	{ "w3", CP_ARG_STR, false, 0, 32, "option words", true }, \
+	{ "w4", CP_ARG_STR, false, 0, 32, "option words", true }, \
+	{ "w5", CP_ARG_STR, false, 0, 32, "option words", true }, \
+	{ NULL, CP_ARG_STR, false, 0, 0, NULL, false }
+
+const struct cp_arg cp_args_resip_range[] = {
+	{ "w0", CP_ARG_STR, false, 0, 32, "[--from YYYY-MM-DD] [--to YYYY-MM-DD] (UTC days)", true },
+	RESIP_WORDS
+};
+const struct cp_arg cp_args_resip_top[] = {
+	{ "w0", CP_ARG_STR, false, 0, 32, "[N] (default 10; 0: all) [--from DAY] [--to DAY]", true },
+	RESIP_WORDS
+};
+const struct cp_arg cp_args_resip_ports[] = {
+	{ "w0", CP_ARG_STR, false, 0, 32, "[N] (default 20; 0: all) [--from DAY] [--to DAY]", true },
+	RESIP_WORDS
+};
+const struct cp_arg cp_args_resip_geo[] = {
+	{ "w0", CP_ARG_STR, false, 0, 32, "[--country CC] [--by region|domain|org|sld]", true },
+	RESIP_WORDS
+};
+const struct cp_arg cp_args_resip_mismatch[] = {
+	{ "w0", CP_ARG_STR, false, 0, 32, "[--country CC]", true },
+	RESIP_WORDS
+};
+
+enum { OPT_N = 1, OPT_RANGE = 2, OPT_CC = 4, OPT_BY = 8 };
+
+struct ropts {
+	long long n;              /* -1: not given */
+	uint32_t d0, d1;          /* CP_RESIP_ALL when not given */
+	char cc[3];
+	enum resip_geo_by by;
+};
+
+static int parse_day(const char *v, uint32_t *day)
+{
+	struct tm tm;
+	const char *e;
+
+	memset(&tm, 0, sizeof(tm));
+	e = strptime(v, "%Y-%m-%d", &tm);
+	if (e == NULL || *e != '\0')
+		return -1;
+	*day = (uint32_t)(timegm(&tm) / 86400);
+	return 0;
+}
+
+/* Words of a resip command: a bare number (OPT_N), --from/--to DAY (OPT_RANGE),
+ * --country CC (OPT_CC), --by X (OPT_BY); "--k v" or "k=v". */
+static int ropts_parse(json_t *args, unsigned allowed, struct ropts *o, struct cp_reply *r)
+{
+	static const char *names[] = { "w0", "w1", "w2", "w3", "w4", "w5" };
+	const char *w[6];
+	unsigned k = 0;
+
+	o->n = -1;
+	o->d0 = 0;
+	o->d1 = UINT32_MAX;
+	o->by = RESIP_GEO_REGION;
+	for (unsigned i = 0; i < 6; i++) {
+		json_t *j = json_object_get(args, names[i]);
+		if (j != NULL && json_is_string(j))
+			w[k++] = json_string_value(j);
+	}
+	for (unsigned i = 0; i < k; i++) {
+		const char *opt = w[i], *val = NULL, *eq;
+		char key[16];
+
+		if ((allowed & OPT_N) && o->n < 0 && opt[0] >= '0' && opt[0] <= '9') {
+			char *end;
+			long long v = strtoll(opt, &end, 10);
+			if (*end != '\0' || v < 0 || v > 100000000) {
+				cp_reply_err(r, CP_E_BAD_ARGS, "'%s' is not a count (0..100000000)", opt);
+				return -1;
+			}
+			o->n = v;
+			continue;
+		}
+		if (strncmp(opt, "--", 2) == 0)
+			opt += 2;
+		eq = strchr(opt, '=');
+		if (eq != NULL) {
+			snprintf(key, sizeof(key), "%.*s", (int)(eq - opt), opt);
+			val = eq + 1;
+		} else {
+			snprintf(key, sizeof(key), "%s", opt);
+			if (i + 1 < k)
+				val = w[++i];
+		}
+		if ((allowed & OPT_RANGE) && (strcmp(key, "from") == 0 || strcmp(key, "to") == 0)) {
+			uint32_t d;
+
+			if (val == NULL || parse_day(val, &d) != 0) {
+				cp_reply_err(r, CP_E_BAD_ARGS, "--%s: '%s' is not a date YYYY-MM-DD", key,
+				             val ? val : "");
+				return -1;
+			}
+			if (key[0] == 'f')
+				o->d0 = d;
+			else
+				o->d1 = d;
+		} else if ((allowed & OPT_CC) && strcmp(key, "country") == 0) {
+			if (val == NULL || strlen(val) != 2 || !isalpha((unsigned char)val[0]) ||
+			    !isalpha((unsigned char)val[1])) {
+				cp_reply_err(r, CP_E_BAD_ARGS, "--country: '%s' is not two letters",
+				             val ? val : "");
+				return -1;
+			}
+			o->cc[0] = (char)toupper((unsigned char)val[0]);
+			o->cc[1] = (char)toupper((unsigned char)val[1]);
+			o->cc[2] = '\0';
+		} else if ((allowed & OPT_BY) && strcmp(key, "by") == 0) {
+			if (val == NULL || resip_geo_by_parse(val, &o->by) != 0) {
+				cp_reply_err(r, CP_E_BAD_ARGS, "--by: '%s' is not region|domain|org|sld",
+				             val ? val : "");
+				return -1;
+			}
+		} else {
+			cp_reply_err(r, CP_E_BAD_ARGS, "unknown word '%s' (known:%s%s%s%s)", w[i],
+			             allowed & OPT_N ? " N" : "", allowed & OPT_RANGE ? " --from --to" : "",
+			             allowed & OPT_CC ? " --country" : "", allowed & OPT_BY ? " --by" : "");
+			return -1;
+		}
+	}
+	if (o->d0 > o->d1) {
+		cp_reply_err(r, CP_E_BAD_ARGS, "--from is after --to");
+		return -1;
+	}
+	return 0;
+}
+
+static json_t *range_json(const struct ropts *o)
+{
+	if (o->d0 == 0 && o->d1 == UINT32_MAX)
+		return json_null();
+	return json_pack("{s:o, s:o}", "from", o->d0 ? cp_resip_day_json(o->d0) : json_null(),
+	                 "to", o->d1 != UINT32_MAX ? cp_resip_day_json(o->d1) : json_null());
+}
+
+void cp_cmd_resip_summary(struct cp *cp, json_t *args, struct cp_reply *r)
+{
+	struct cp_resip_totals t;
+	struct ropts o;
+
+	if (!ready(r) || ropts_parse(args, OPT_RANGE, &o, r) != 0)
+		return;
+	if (cp_resip_totals_range(M->st, o.d0, o.d1, &t) != 0) {
+		cp_reply_err(r, CP_E_INTERNAL, "out of memory");
+		return;
+	}
+	r->data = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, "
+	                    "s:o, s:o}", "range", range_json(&o),
+		"packets", cp_json_u64(t.packets),
+		"hosts", cp_json_u64(t.hosts),
+		"host_days", cp_json_u64(t.host_days),
+		"days", cp_json_u64(t.days),
+		"port_packets", cp_json_u64(t.port_packets),
+		"counter_resip_packets", cp_json_u64(cp->store.total.resip_packets),
+		"tel_packets", cp_json_u64(cp->store.total.tel_packets),
+		"src_records", cp_json_u64(t.src_records),
+		"port_records", cp_json_u64(t.port_records),
+		"bad_records", cp_json_u64(t.bad_records),
+		"nomem", cp_json_u64(M->nomem),
+		"window_check", cp->conf.resip_window_check,
+		"memory_bytes", cp_json_u64(cp_resip_mem(M->st)),
+		"table", cp_resip_table_json());
+}
+
+void cp_cmd_resip_daily(struct cp *cp, json_t *args, struct cp_reply *r)
+{
+	struct cp_resip_day *d;
+	size_t n;
+	json_t *a;
+	struct ropts o;
+
+	(void)cp;
+	if (!ready(r) || ropts_parse(args, OPT_RANGE, &o, r) != 0)
+		return;
+	if (cp_resip_daily(M->st, &d, &n) != 0) {
+		cp_reply_err(r, CP_E_INTERNAL, "out of memory");
+		return;
+	}
+	a = json_array();
+	for (size_t i = 0; i < n; i++)
+		if (d[i].day >= o.d0 && d[i].day <= o.d1)
+			json_array_append_new(a, json_pack("{s:o, s:o, s:o}", "day", cp_resip_day_json(d[i].day),
+		                      "hosts", cp_json_u64(d[i].hosts),
+		                      "packets", cp_json_u64(d[i].packets)));
+	free(d);
+	r->data = a;
+}
+
+void cp_cmd_resip_top(struct cp *cp, json_t *args, struct cp_reply *r)
+{
+	json_t *a;
+	size_t n;
+	struct cp_resip_src *s;
+	struct ropts o;
+
+	(void)cp;
+	if (!ready(r) || ropts_parse(args, OPT_N | OPT_RANGE, &o, r) != 0)
+		return;
+	if (cp_resip_top_range(M->st, o.d0, o.d1, o.n < 0 ? 10 : (size_t)o.n, &s, &n) != 0) {
+		cp_reply_err(r, CP_E_INTERNAL, "out of memory");
+		return;
+	}
+	a = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}",
+			"addr", ipv4_json(s[i].addr), "packets", cp_json_u64(s[i].packets),
+			"days", cp_json_u64(s[i].days), "providers", cp_resip_providers_json(s[i].addr),
+			"first_day", s[i].first_day != UINT32_MAX ? cp_resip_day_json(s[i].first_day) : json_null(),
+			"last_day", s[i].first_day != UINT32_MAX ? cp_resip_day_json(s[i].last_day) : json_null()));
+	free(s);
+	r->data = a;
+}
+
+void cp_cmd_resip_ports(struct cp *cp, json_t *args, struct cp_reply *r)
+{
+	json_t *a;
+	size_t n;
+	struct cp_resip_port *p;
+	struct cp_resip_totals t;
+	struct ropts o;
+
+	(void)cp;
+	if (!ready(r) || ropts_parse(args, OPT_N | OPT_RANGE, &o, r) != 0)
+		return;
+	if (cp_resip_totals_range(M->st, o.d0, o.d1, &t) != 0 ||
+	    cp_resip_ports_range(M->st, o.d0, o.d1, o.n < 0 ? 20 : (size_t)o.n, &p, &n) != 0) {
+		cp_reply_err(r, CP_E_INTERNAL, "out of memory");
+		return;
+	}
+	a = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("{s:s, s:i, s:s, s:o, s:f, s:o}",
+			"proto", cp_resip_proto_names[p[i].proto], "port", (int)p[i].port,
+			"service", cp_resip_service_name(p[i].proto, p[i].port),
+			"packets", cp_json_u64(p[i].packets),
+			"share", cp_resip_share(p[i].packets, t.port_packets),
+			"days", cp_json_u64(p[i].days)) );
+	free(p);
+	r->data = a;
+}
+
+static json_t *geo_rows_json(const struct resip_geo_table *g)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < g->n_rows; i++) {
+		json_t *pp = json_object();
+
+		for (uint32_t p = 0; p < M->tab->n_providers; p++)
+			if (g->rows[i].per_provider[p])
+				json_object_set_new(pp, M->tab->providers[p],
+				                    cp_json_u64(g->rows[i].per_provider[p]));
+		json_array_append_new(a, json_pack("{s:s, s:o, s:f, s:o}", "key", g->rows[i].key,
+		                      "addresses", cp_json_u64(g->rows[i].n),
+		                      "share", cp_resip_share(g->rows[i].n, g->n_addrs), "providers", pp));
+	}
+	return a;
+}
+
+void cp_cmd_resip_geo(struct cp *cp, json_t *args, struct cp_reply *r)
+{
+	char cc[3], err[512];
+	enum resip_geo_by by;
+	struct resip_geo_table g;
+	struct ropts o;
+
+	if (!ready(r))
+		return;
+	snprintf(o.cc, sizeof(o.cc), "%s", cp->conf.resip_country);
+	if (ropts_parse(args, OPT_CC | OPT_BY, &o, r) != 0)
+		return;
+	memcpy(cc, o.cc, sizeof(cc));
+	by = o.by;
+	memset(&g, 0, sizeof(g));
+	if (cp_resip_geo_compute(cc, by, &g, err, sizeof(err)) != 0) {
+		cp_reply_err(r, CP_E_UNAVAILABLE, "%s", err);
+		return;
+	}
+	r->data = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "country", cc,
+	                    "by", resip_geo_by_name(by), "addresses", cp_json_u64(g.n_addrs),
+	                    "no_geo", cp_json_u64(g.n_no_geo), "with_ptr", cp_json_u64(g.n_ptr),
+	                    "rows", geo_rows_json(&g));
+	resip_geo_table_free(&g);
+}
+
+void cp_cmd_resip_mismatch(struct cp *cp, json_t *args, struct cp_reply *r)
+{
+	char cc[3], err[512];
+	struct resip_mismatch *mm = NULL;
+	struct resip_geo_ctx ctx;
+	size_t n = 0;
+	json_t *a;
+	struct ropts o;
+
+	if (!ready(r))
+		return;
+	snprintf(o.cc, sizeof(o.cc), "%s", cp->conf.resip_country);
+	if (ropts_parse(args, OPT_CC, &o, r) != 0)
+		return;
+	memcpy(cc, o.cc, sizeof(cc));
+	if (M->tab == NULL) {
+		cp_reply_err(r, CP_E_UNAVAILABLE, "no RESIP table loaded%s%s",
+		             M->tab_err[0] ? ": " : "", M->tab_err);
+		return;
+	}
+	if (cp_resip_geo_open(err, sizeof(err)) != 0) {
+		cp_reply_err(r, CP_E_UNAVAILABLE, "%s", err);
+		return;
+	}
+	ctx.geo = M->geo;
+	ctx.rdns = M->rdns;
+	ctx.orgs = M->orgs;
+	ctx.ptr_budget_ms = RESIP_PTR_BUDGET_MS;
+	if (resip_geo_mismatch(M->tab, &ctx, cc, &mm, &n, err, sizeof(err)) != 0) {
+		cp_reply_err(r, CP_E_UNAVAILABLE, "%s", err);
+		return;
+	}
+	a = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("{s:o, s:s, s:s, s:s, s:o}", "addr",
+		                      ipv4_json(mm[i].addr), "geo_country", mm[i].geo_cc,
+		                      "ptr_tld", mm[i].ptr_tld, "name", mm[i].name,
+		                      "providers", cp_resip_providers_json(mm[i].addr)));
+	free(mm);
+	r->data = a;
+}
+
+const struct cp_cmd cp_resip_commands[] = {
+	{ "resip.summary", cp_cmd_resip_summary, cp_args_resip_range, CP_ACCESS_READ, false,
+	  "RESIP traffic (SPEC B): packets, hosts, days, the table loaded [--from D] [--to D]" },
+	{ "resip.daily", cp_cmd_resip_daily, cp_args_resip_range, CP_ACCESS_READ, false,
+	  "distinct RESIP hosts and packets per UTC day (Fig. 4)" },
+	{ "resip.top", cp_cmd_resip_top, cp_args_resip_top, CP_ACCESS_READ, false,
+	  "top RESIP sources: packets, days observed, providers (Table 7)" },
+	{ "resip.ports", cp_cmd_resip_ports, cp_args_resip_ports, CP_ACCESS_READ, false,
+	  "RESIP packets per destination port, service and share (Table 8)" },
+	{ "resip.geo", cp_cmd_resip_geo, cp_args_resip_geo, CP_ACCESS_READ, false,
+	  "RESIP table geography [--country CC] [--by region|domain|org|sld] (Tables 3-6, A.1)" },
+	{ "resip.mismatch", cp_cmd_resip_mismatch, cp_args_resip_mismatch, CP_ACCESS_READ, false,
+	  "RESIP addresses whose GeoIP country and PTR ccTLD disagree [--country CC]" },
+	{ NULL, NULL, NULL, 0, false, NULL },
+};

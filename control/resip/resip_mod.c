@@ -1,0 +1,348 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * resip_mod.c — the RESIP analysis (SPEC.md B) in the control plane (resip_mod.h): the
+ * SRC (RESIP-flagged) and RESIP_PORT consumers into resip.c, its snapshot section, the
+ * control plane's copy of the RESIP table (provider names, B3 geography), the geography
+ * sources (enrich.*), what `tables status` shows of that copy, and the ops table.
+ * Main loop only.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "analysis.h"
+#include "cp_log.h"
+#include "geo.h"
+#include "json.h"
+#include "rdns.h"
+#include "resip_mod.h"
+#include "resip_port.h"
+
+const char *const cp_resip_proto_names[OBX_P_N] = { "tcp", "udp", "icmp", "other" };
+
+struct cp_resip_mod cp_resip_mod;
+/* the analysis' state (resip_mod.h) */
+static struct cp_resip_mod *const M = &cp_resip_mod;
+
+/* ------------------------------------------------------------ table copy --- */
+
+/* (Re)read resip.table when it changed on disk.  A bad file keeps the old copy. */
+void cp_resip_table_refresh(void)
+{
+	const char *path = M->cp->conf.resip_table;
+	struct stat sb;
+	struct resip_table *t;
+	char err[400];
+
+	if (path[0] == '\0')
+		return;
+	if (stat(path, &sb) != 0) {
+		snprintf(M->tab_err, sizeof(M->tab_err), "%s: %s", path, strerror(errno));
+		return;
+	}
+	if (M->tab != NULL && sb.st_mtim.tv_sec == M->tab_mtime.tv_sec &&
+	    sb.st_mtim.tv_nsec == M->tab_mtime.tv_nsec && sb.st_size == M->tab_size)
+		return;
+	if (M->tab == NULL && M->tab_err[0] != '\0' && sb.st_mtim.tv_sec == M->tab_mtime.tv_sec &&
+	    sb.st_mtim.tv_nsec == M->tab_mtime.tv_nsec && sb.st_size == M->tab_size)
+		return;    /* same bad file */
+	M->tab_mtime = sb.st_mtim;
+	M->tab_size = sb.st_size;
+	t = resip_load(path, NULL, NULL, err, sizeof(err));
+	if (t == NULL) {
+		snprintf(M->tab_err, sizeof(M->tab_err), "%s", err);
+		CP_WARN("resip: control plane copy of %s not replaced: %s", path, err);
+		return;
+	}
+	resip_table_free(M->tab);
+	M->tab = t;
+	M->tab_err[0] = '\0';
+	M->tab_loaded_wall_ns = (uint64_t)time(NULL) * 1000000000ull;
+}
+
+json_t *cp_resip_providers_json(uint32_t addr)
+{
+	json_t *a = json_array();
+	const struct resip_addr *ra;
+
+	if (M->tab == NULL || (ra = resip_find(M->tab, addr)) == NULL)
+		return a;
+	for (uint32_t i = 0; i < M->tab->n_providers; i++)
+		if (ra->providers & (1ull << i))
+			json_array_append_new(a, json_string(M->tab->providers[i]));
+	return a;
+}
+
+void cp_resip_providers_str(uint32_t addr, char *out, size_t len)
+{
+	const struct resip_addr *ra;
+	size_t o = 0;
+
+	out[0] = '\0';
+	if (M->tab == NULL || (ra = resip_find(M->tab, addr)) == NULL)
+		return;
+	for (uint32_t i = 0; i < M->tab->n_providers && o < len; i++)
+		if (ra->providers & (1ull << i))
+			o += (size_t)snprintf(out + o, len - o, "%s%s", o ? ";" : "", M->tab->providers[i]);
+}
+
+/* ------------------------------------------------------------ consumers --- */
+
+static int resip_src_merge(void *ctx, const struct cp_epoch *e, const void *recs, uint32_t n,
+                           uint32_t rec_size)
+{
+	const struct obx_src_rec *r = recs;
+
+	(void)ctx;
+	(void)e;
+	if (rec_size != sizeof(struct obx_src_rec))
+		return -EPROTO;
+	/* prepare: every record of the slot may be RESIP only when a table is configured;
+	 * without one (or for an epoch journalled under another config) the few flagged
+	 * records grow the tables on demand, a failure counted in nomem */
+	if (recs == NULL)
+		return M->cp->conf.resip_table[0] ? cp_resip_reserve_src(M->st, n) : 0;
+	for (uint32_t i = 0; i < n; i++)
+		if ((r[i].flags & OBX_SRC_F_RESIP) || r[i].resip_packets)
+			if (cp_resip_add_src(M->st, r[i].addr, r[i].hour, r[i].flags, r[i].packets,
+			                     r[i].resip_packets) == -ENOMEM)
+				M->nomem++;
+	return 0;
+}
+
+static int resip_port_merge(void *ctx, const struct cp_epoch *e, const void *recs, uint32_t n,
+                            uint32_t rec_size)
+{
+	const struct obx_resip_port_rec *r = recs;
+
+	(void)ctx;
+	(void)e;
+	if (rec_size != sizeof(struct obx_resip_port_rec))
+		return -EPROTO;
+	if (recs == NULL)
+		return cp_resip_reserve_port(M->st, n);
+	for (uint32_t i = 0; i < n; i++)
+		if (cp_resip_add_port(M->st, r[i].proto, r[i].port, r[i].day, r[i].packets) == -ENOMEM)
+			M->nomem++;
+	return 0;
+}
+
+static int resip_snap_save(void *ctx, const struct cp_store *s, struct cp_snap_w *w)
+{
+	uint8_t *buf;
+	size_t len;
+	int rc;
+
+	(void)ctx;
+	(void)s;
+	rc = cp_resip_save(M->st, &buf, &len);
+	if (rc != 0)
+		return rc;
+	cp_snap_put(w, buf, len);
+	free(buf);
+	return 0;
+}
+
+static int resip_snap_load(void *ctx, struct cp_store *s, const void *data, size_t len,
+                           char *err, size_t errlen)
+{
+	(void)ctx;
+	(void)s;
+	return cp_resip_load(M->st, data, len, err, errlen);
+}
+
+static void resip_snap_reset(void *ctx, struct cp_store *s)
+{
+	(void)ctx;
+	(void)s;
+	cp_resip_reset(M->st);
+}
+
+/* ------------------------------------------------------------ geography --- */
+
+int cp_resip_geo_open(char *err, size_t errlen)
+{
+	const struct obs_conf *c = &M->cp->conf;
+
+	if (M->geo_tried) {
+		if (M->geo_err[0]) {
+			snprintf(err, errlen, "%s", M->geo_err);
+			return -ENOENT;
+		}
+		return 0;
+	}
+	M->geo_tried = true;
+	if (c->city_mmdb[0] == '\0' && c->asn_mmdb[0] == '\0') {
+		snprintf(M->geo_err, sizeof(M->geo_err), "no GeoIP database configured "
+		         "(enrich.city_mmdb / enrich.asn_mmdb)");
+	} else {
+		M->geo = cp_geo_open(c->city_mmdb[0] ? c->city_mmdb : NULL,
+		                    c->asn_mmdb[0] ? c->asn_mmdb : NULL, M->geo_err, sizeof(M->geo_err));
+		if (M->geo != NULL)
+			M->geo_err[0] = '\0';
+	}
+	if (M->geo_err[0] == '\0' && (c->ptr_file[0] || c->ptr_live)) {
+		struct cp_rdns_opts o = { .file = c->ptr_file, .live = c->ptr_live,
+		                          .rate = c->ptr_rate };
+		M->rdns = cp_rdns_open(&o, M->geo_err, sizeof(M->geo_err));
+		if (M->rdns != NULL)
+			M->geo_err[0] = '\0';
+	}
+	if (M->geo_err[0] == '\0' && c->org_file[0]) {
+		M->orgs = resip_orgmap_load(c->org_file, M->geo_err, sizeof(M->geo_err));
+		if (M->orgs != NULL)
+			M->geo_err[0] = '\0';
+	}
+	if (M->geo_err[0]) {
+		snprintf(err, errlen, "%s", M->geo_err);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+int cp_resip_geo_compute(const char *cc, enum resip_geo_by by, struct resip_geo_table *g,
+                         char *err, size_t errlen)
+{
+	struct resip_geo_ctx ctx;
+
+	cp_resip_table_refresh();
+	if (M->tab == NULL) {
+		snprintf(err, errlen, "no RESIP table loaded%s%.400s", M->tab_err[0] ? ": " : "",
+		         M->tab_err);
+		return -ENOENT;
+	}
+	if (cp_resip_geo_open(err, errlen) != 0)
+		return -ENOENT;
+	ctx.geo = M->geo;
+	ctx.rdns = M->rdns;
+	ctx.orgs = M->orgs;
+	ctx.ptr_budget_ms = RESIP_PTR_BUDGET_MS;
+	return resip_geo_compute(M->tab, &ctx, cc, by, g, err, errlen);
+}
+
+/* ------------------------------------------------------------ helpers --- */
+
+void cp_resip_day_str(uint32_t day, char *buf, size_t len)
+{
+	time_t s = (time_t)day * 86400;
+	struct tm tm;
+
+	gmtime_r(&s, &tm);
+	strftime(buf, len, "%Y-%m-%d", &tm);
+}
+
+json_t *cp_resip_day_json(uint32_t day)
+{
+	char b[16];
+
+	cp_resip_day_str(day, b, sizeof(b));
+	return json_string(b);
+}
+
+static const struct { uint16_t port; const char *name; } svc_fallback[] = {
+	{ 21, "ftp" }, { 22, "ssh" }, { 23, "telnet" }, { 25, "smtp" }, { 53, "domain" },
+	{ 80, "http" }, { 110, "pop3" }, { 123, "ntp" }, { 143, "imap" }, { 161, "snmp" },
+	{ 443, "https" }, { 445, "microsoft-ds" }, { 1433, "ms-sql-s" }, { 1900, "ssdp" },
+	{ 2323, "telnet-alt" }, { 3306, "mysql" }, { 3389, "ms-wbt-server" }, { 5060, "sip" },
+	{ 5555, "adb" }, { 5900, "vnc" }, { 6379, "redis" }, { 8080, "http-alt" },
+	{ 8443, "https-alt" }, { 7547, "cwmp" }, { 11211, "memcache" }, { 5353, "mdns" },
+	{ 37215, "huawei-hg532" }, { 52869, "upnp-realtek" },
+};
+
+const char *cp_resip_service_name(uint8_t proto, uint16_t port)
+{
+	struct servent *se;
+
+	if (proto == OBX_P_ICMP)
+		return "icmp";
+	if (proto != OBX_P_TCP && proto != OBX_P_UDP)
+		return "-";
+	se = getservbyport(htons(port), cp_resip_proto_names[proto]);
+	if (se != NULL && se->s_name != NULL)
+		return se->s_name;
+	for (size_t i = 0; i < sizeof(svc_fallback) / sizeof(svc_fallback[0]); i++)
+		if (svc_fallback[i].port == port)
+			return svc_fallback[i].name;
+	return "unknown";
+}
+
+double cp_resip_share(uint64_t a, uint64_t b)
+{
+	return b ? (double)a / (double)b : 0.0;
+}
+
+json_t *cp_resip_table_json(void)
+{
+	const struct obs_conf *c = &M->cp->conf;
+
+	return json_pack("{s:s, s:b, s:o, s:o, s:o, s:o, s:s?, s:s}",
+		"path", c->resip_table, "loaded", M->tab != NULL,
+		"addresses", cp_json_u64(M->tab ? M->tab->n_addrs : 0),
+		"rows", cp_json_u64(M->tab ? M->tab->n_rows : 0),
+		"providers", cp_json_u64(M->tab ? M->tab->n_providers : 0),
+		"duplicates", cp_json_u64(M->tab ? M->tab->rep.n_duplicates : 0),
+		"format", M->tab ? (M->tab->format == RESIP_FMT_MMDB ? "mmdb" : "csv") : NULL,
+		"error", M->tab_err);
+}
+
+/* tables.status: the resip row gets the control plane's copy (analysis.h). */
+static void resip_tables_status(struct cp *cp, const char *table, json_t *row)
+{
+	json_t *t;
+
+	if (strcmp(table, "resip") != 0 || M->st == NULL)
+		return;
+	cp_resip_table_refresh();
+	t = cp_resip_table_json();
+	json_object_update(row, t);
+	json_decref(t);
+	json_object_set_new(row, "where", json_string("control plane copy (the dataplane loads "
+	                    "the same file; `tables reload resip` there)"));
+	json_object_set_new(row, "window_check", json_boolean(cp->conf.resip_window_check));
+}
+
+/* ------------------------------------------------------------ init --- */
+
+static int cp_resip_module_init(struct cp *cp)
+{
+	memset(M, 0, sizeof(*M));
+	M->cp = cp;
+	M->st = cp_resip_new();
+	if (M->st == NULL)
+		return -ENOMEM;
+	cp_resip_table_refresh();
+	if (M->tab_err[0])
+		CP_WARN("resip: %s (provider names and geography unavailable until fixed)",
+		        M->tab_err);
+	return 0;
+}
+
+static void cp_resip_module_fini(void)
+{
+	cp_resip_free(M->st);
+	resip_table_free(M->tab);
+	cp_geo_close(M->geo);
+	cp_rdns_close(M->rdns);
+	resip_orgmap_free(M->orgs);
+	memset(M, 0, sizeof(*M));
+}
+
+const struct cp_analysis cp_analysis_resip = {
+	.name = "resip",
+	.init = cp_resip_module_init,
+	.fini = cp_resip_module_fini,
+	.n_consumers = 2,
+	.consumers = { { OBX_TAB_SRC, resip_src_merge }, { OBX_TAB_RESIP_PORT, resip_port_merge } },
+	.snap_type = CP_SNAP_S_RESIP,
+	.snap_save = resip_snap_save,
+	.snap_load = resip_snap_load,
+	.snap_reset = resip_snap_reset,
+	.report = cp_resip_report,
+	.commands = cp_resip_commands,
+	.tables_status = resip_tables_status,
+};

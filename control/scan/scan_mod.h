@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * scan_mod.h — the scan analysis (SPEC.md A) inside the control plane, shared by its
+ * files: scan_mod.c (the coverage store the drain feeds, the period-close analysis, the
+ * snapshot section, the report writer, the ops table cp_analysis_scan), scan_args.c
+ * (the scan.* argument words) and cmd_scan.c (the scan.* handlers).  The math itself is
+ * scan.c over covstore.c; the files written by scan.report are scan_report.c.
+ * Main loop only.
+ */
+#ifndef OBSCURA_CP_SCAN_MOD_H
+#define OBSCURA_CP_SCAN_MOD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "commands.h"
+#include "covstore.h"
+#include "cp.h"
+#include "prefix_file.h"
+#include "scan.h"
+
+struct cp_geo;
+
+/* The analysis' state: one per process. */
+struct cp_scan {
+	bool ready;
+	struct cp *cp;                      /* the daemon's state (the store's sources) */
+	struct cov_store cov;
+	struct scan_params base;            /* config defaults */
+	struct obs_pfx_list scanners;       /* for the overlap column */
+	bool have_scanners;
+	char scanner_path[512];
+	char scanner_error[512];
+	struct cp_geo *geo;
+	uint32_t current;                   /* newest period seen (open), SCAN_NO_PERIOD */
+	uint32_t seen;                      /* newest period merged since the last pass */
+	bool have_seen;
+	uint64_t analyses;                  /* automatic analyses at period close */
+	struct scan_result last;            /* result of the last period close */
+	bool have_last;
+	uint32_t close_to;                  /* closed periods not analysed yet: up to this */
+	uint32_t last_close_to;             /* the last period-close analysis covered ..this */
+	uint64_t last_analysis_ns;          /* CLOCK_MONOTONIC of it */
+	/* drain instrumentation */
+	uint64_t drains, drain_ns_sum, drain_ns_max, drain_records;
+	uint64_t bad_records;               /* malformed cell records skipped */
+};
+
+extern struct cp_scan cp_scan;
+
+/* The ops table (analysis.h) this folder registers through. */
+struct cp_analysis;
+extern const struct cp_analysis cp_analysis_scan;
+
+/* (Re)initialise the coverage store for |S| = sample_size with the config's L and period
+ * unit (a no-op when they already match).  0 or -errno. */
+int cp_scan_init(const struct cp *cp, uint32_t sample_size);
+/* Take over cs (e.g. loaded from a snapshot); cs is left empty. */
+int cp_scan_adopt(struct cov_store *cs);
+void cp_scan_fini(void);
+/* The store, or NULL before cp_scan_init. */
+struct cov_store *cp_scan_cov(void);
+
+/* The scanner table file for the overlap column.  0, or -errno / -EINVAL (rejected
+ * lines) with err; the previous list stays. */
+int cp_scan_load_scanners(const char *path, char *err, size_t errlen);
+/* Country lookups (owned from now on; NULL: none). */
+void cp_scan_set_geo(struct cp_geo *g);
+void cp_scan_geo_close(void);
+
+/* One drained slot's CELL table and BITMAP pool into cs (see scan_mod.c).  Returns the
+ * records applied or -ENOMEM; malformed records are skipped and counted in *bad. */
+long cp_scan_apply_cells(struct cov_store *cs, const void *cells, uint32_t cap,
+                         const void *pool, uint32_t n_pool, uint32_t rec_size, uint64_t *bad);
+
+/* Cells of this period were merged: when it is newer than the open period, the older
+ * periods are closed and analysed (at most every 2 s).  Returns 1 when an analysis ran,
+ * 0, or -ENOMEM.  The drain reaches it once per pass, after the merge (after_epochs). */
+int cp_scan_period_seen(struct cp *cp, uint32_t period);
+/* Analyse every closed period not analysed yet (scan.params shows the result).  1 when
+ * it ran, 0 when none was pending, -ENOMEM. */
+int cp_scan_close_run(struct cp *cp);
+/* Drain instrumentation: one epoch's coverage records took ns. */
+void cp_scan_note_drain(uint64_t ns, uint64_t records);
+
+/* The analysis over the store with the enrichment (busiest /24 from cp's sources,
+ * country, scanner overlap).  0, or -1 with the error in r. */
+int cp_scan_run(struct cp *cp, const struct scan_params *p, struct scan_result *res,
+                struct cp_reply *r);
+
+/* ---- scan_args.c: the words of the scan.* commands ---- */
+
+struct cp_scan_q {
+	struct scan_params p;
+	bool have_class, all, periods;
+	enum scan_class cls;
+	const char *block;      /* scan.show / scan.cells / report heatmap */
+	long top;
+	const char *dir;        /* report */
+};
+
+/* Argument specs for the command table. */
+extern const struct cp_arg cp_args_scan_list[], cp_args_scan_show[], cp_args_scan_ports[],
+	cp_args_scan_cells[], cp_args_scan_report[];
+
+/* Fill q from args (named, or obscuractl's words); positional: the command's one
+ * leading word ("block", "dir", "top") or NULL.  0, or -1 with the error in r. */
+int cp_scan_args(json_t *args, const struct cp_arg *spec, const char *positional,
+                 struct cp_scan_q *q, struct cp_reply *r);
+/* "a.b.0.0/L" or any address in the block -> the block.  0, or -1 with r set. */
+int cp_scan_parse_block(const char *s, uint32_t *block, struct cp_reply *r);
+/* false (r set) until the coverage store exists. */
+bool cp_scan_ready(struct cp_reply *r);
+
+/* ---- cmd_scan.c: the handlers ---- */
+
+extern const struct cp_cmd cp_scan_commands[];
+
+void cp_cmd_scan_list(struct cp *cp, json_t *args, struct cp_reply *r);
+void cp_cmd_scan_show(struct cp *cp, json_t *args, struct cp_reply *r);
+void cp_cmd_scan_ports(struct cp *cp, json_t *args, struct cp_reply *r);
+void cp_cmd_scan_params(struct cp *cp, json_t *args, struct cp_reply *r);
+void cp_cmd_scan_cells(struct cp *cp, json_t *args, struct cp_reply *r);
+void cp_cmd_scan_report(struct cp *cp, json_t *args, struct cp_reply *r);
+
+#endif
