@@ -1,116 +1,132 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * cmd_tables.c — `tables.reload [TABLE]`: ask the dataplane's main lcore, through the
- * exchange's command mailbox (dataplane/cmdbox.h), to rebuild a read-mostly table from
- * its file and swap it in under RCU (capture never stops).  Waits at most
- * CP_TABLES_WAIT_MS for the answer; a bad file is refused by the dataplane, which keeps
- * the old table, and the reason comes back here as the error message.
+ * cmd_tables.c — `tables.reload [TABLE]` and `tables.status` (cmd_tables.h).
  *
- * Main loop only.  The wait blocks the loop's socket service (bounded), but it keeps
- * draining: in --replay the dataplane's main lcore is also the pcap reader, and it can only
- * reach its mailbox once the workers it feeds have room — which they get when we drain.
- * Waiting without draining deadlocked the two until the timeout.
+ * tables.reload queues a request per table ("all" or nothing: scanner, exclude, resip
+ * and rules, each its own request, each its own outcome) and answers at once with the
+ * request ids (reload.h posts them through the command mailbox and follows them from the
+ * main loop).  The dataplane's main lcore rebuilds the table from its file and swaps it
+ * in under RCU, capture never stops; a bad file is refused with the reason and the old
+ * table kept.  tables.status shows, per table, its files, the state of its latest
+ * request (queued, posted, in progress since when, loaded with what, refused with why,
+ * unanswered), its last few requests, the last loaded and the last refused, and what
+ * the analyses keep of it (the RESIP table's control-plane copy).
+ *
+ * Main loop only; neither handler waits for the dataplane.
  */
 #include <errno.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "analysis.h"
 #include "cmd_tables.h"
-#include "cp_log.h"
-#include "commands.h"
-#include "drain.h"
-
-#define CP_TABLES_WAIT_MS 10000u
-
-/* One step of the wait: drain what is ready, sleep 1 ms.  Returns false if the exchange
- * mapping changed meanwhile (dataplane restart): h must not be used any more. */
-static bool cp_tables_wait_step(struct cp *cp, const struct obx_header *h)
-{
-	cp_drain_poll(&cp->drain, cp_mono_ns());
-	if (cp->drain.cur.h != h)
-		return false;
-	nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
-	return true;
-}
+#include "json.h"
+#include "reload.h"
 
 const struct cp_arg cp_args_tables_reload[] = {
 	{ "table", CP_ARG_STR, false, 0, 32, "scanner, exclude, resip, rules or all (default: all)", false },
 	{ NULL, CP_ARG_STR, false, 0, 0, NULL, false }
 };
 
+json_t *cp_reload_req_json(const struct cp_reload_req *q)
+{
+	uint64_t end = q->done_wall_ns ? q->done_wall_ns : cp_wall_ns();
+	json_t *o = json_pack("{s:I, s:s, s:s, s:o, s:o, s:o, s:o, s:f}",
+		"id", (json_int_t)q->id, "table", cp_reload_table_name(q->table),
+		"state", cp_reload_state_name(q->state), "queued", cp_json_time(q->queued_wall_ns),
+		"posted", cp_json_time(q->posted_wall_ns), "started", cp_json_time(q->started_wall_ns),
+		"finished", cp_json_time(q->done_wall_ns),
+		/* queued to answered; for a pending request, so far */
+		"ms", end > q->queued_wall_ns ? (double)(end - q->queued_wall_ns) / 1e6 : 0.0);
+
+	if (q->state == CP_RS_LOADED)
+		json_object_set_new(o, "result", json_string(q->msg));
+	else if (q->state == CP_RS_REFUSED || q->state == CP_RS_UNANSWERED)
+		json_object_set_new(o, "reason", json_string(q->msg));
+	return o;
+}
+
 void cp_cmd_tables_reload(struct cp *cp, json_t *args, struct cp_reply *r)
 {
-	json_t *jt = json_object_get(args, "table");
+	json_t *jt = json_object_get(args, "table"), *list;
 	const char *table = jt && json_is_string(jt) ? json_string_value(jt) : "";
-	struct obx_header *h = cp->drain.cur.h;
-	struct obx_cmd_box *b;
-	uint64_t seq, t0 = cp_mono_ns();
+	bool all = table[0] == '\0' || strcmp(table, "all") == 0;
+	int one = all ? -1 : cp_reload_table_parse(table);
 
-	if (h == NULL || atomic_load(&h->dp_state) != OBX_DP_RUNNING) {
-		cp_reply_err(r, CP_E_UNAVAILABLE, "no running dataplane attached");
+	if (!all && one < 0) {
+		cp_reply_err(r, CP_E_BAD_ARGS, "unknown table '%s' (known: scanner, exclude, resip, "
+		             "rules, all)", table);
 		return;
 	}
-	if (strlen(table) >= OBX_CMD_ARG_LEN) {
-		cp_reply_err(r, CP_E_BAD_ARGS, "table name too long");
-		return;
-	}
-	b = &h->cmd;
-	seq = atomic_load_explicit(&b->req_seq, memory_order_acquire);
-	if (atomic_load_explicit(&b->done_seq, memory_order_acquire) != seq) {
-		/* an earlier request timed out here; give the dataplane a moment to finish it */
-		while (atomic_load_explicit(&b->done_seq, memory_order_acquire) != seq) {
-			if (cp_mono_ns() - t0 > (uint64_t)CP_TABLES_WAIT_MS * 1000000ull) {
-				cp_reply_err(r, CP_E_BUSY, "the dataplane has not answered an earlier "
-				             "request yet");
-				return;
-			}
-			if (!cp_tables_wait_step(cp, h)) {
-				cp_reply_err(r, CP_E_UNAVAILABLE, "the dataplane restarted; try again");
-				return;
-			}
-		}
-	}
-	b->cmd = OBX_CMD_TABLES_RELOAD;
-	memset(b->arg, 0, sizeof(b->arg));
-	snprintf(b->arg, sizeof(b->arg), "%s", table);
-	atomic_store_explicit(&b->req_seq, seq + 1, memory_order_release);
-	while (atomic_load_explicit(&b->done_seq, memory_order_acquire) != seq + 1) {
-		if (cp_mono_ns() - t0 > (uint64_t)CP_TABLES_WAIT_MS * 1000000ull) {
-			cp_reply_err(r, CP_E_UNAVAILABLE, "the dataplane did not answer within %u ms",
-			             CP_TABLES_WAIT_MS);
+	list = json_array();
+	for (uint32_t t = 0; t < CP_RT_N; t++) {
+		uint64_t id;
+		int rc;
+
+		if (!all && (int)t != one)
+			continue;
+		rc = cp_reload_queue(cp, t, &id);
+		if (rc != 0) {
+			json_decref(list);
+			if (rc == -ENODEV)
+				cp_reply_err(r, CP_E_UNAVAILABLE, "no running dataplane attached");
+			else
+				cp_reply_err(r, CP_E_BUSY, "too many reloads waiting for the dataplane");
 			return;
 		}
-		if (!cp_tables_wait_step(cp, h)) {
-			cp_reply_err(r, CP_E_UNAVAILABLE, "the dataplane restarted before answering");
-			return;
-		}
+		json_array_append_new(list, cp_reload_req_json(cp_reload_find(&cp->reload, id)));
 	}
-	char msg[OBX_CMD_MSG_LEN];
-	memcpy(msg, b->msg, sizeof(msg));
-	msg[sizeof(msg) - 1] = '\0';
-	if (b->result != 0) {
-		cp_reply_err(r, CP_E_BAD_ARGS, "%s", msg);
-		return;
+	r->data = json_pack("{s:o, s:s}", "requests", list, "outcome",
+	                    "the dataplane rebuilds in the background: `tables status` shows "
+	                    "each request's outcome");
+}
+
+/* The files a table is read from. */
+static json_t *cp_tables_files(const struct obs_conf *c, uint32_t t)
+{
+	json_t *a = json_array();
+	uint32_t n = t == CP_RT_EXCLUDE ? c->n_exclude_files : t == CP_RT_RULES ? c->n_rules_files : 1;
+
+	for (uint32_t i = 0; i < n; i++) {
+		const char *f = t == CP_RT_SCANNER ? c->scanner_file : t == CP_RT_RESIP ?
+		                c->resip_table : t == CP_RT_EXCLUDE ? c->exclude_files[i] :
+		                c->rules_files[i];
+
+		if (f[0] != '\0')
+			json_array_append_new(a, json_string(f));
 	}
-	/* the analyses' own copies follow */
-	cp_analyses_table_loaded(cp, "scanner");
-	r->data = json_pack("{s:s, s:f}", "result", msg, "ms", (cp_mono_ns() - t0) / 1e6);
+	return a;
+}
+
+static json_t *cp_tables_row(struct cp *cp, uint32_t t)
+{
+	const struct cp_reload_tab *rt = &cp->reload.tab[t];
+	json_t *row, *hist = json_array();
+
+	for (uint32_t i = 0; i < CP_RELOAD_HISTORY; i++)
+		if (rt->hist[i].id != 0)
+			json_array_append_new(hist, cp_reload_req_json(&rt->hist[i]));
+	row = json_pack("{s:s, s:o, s:s, s:s, s:o, s:o, s:o, s:o}",
+		"table", cp_reload_table_name(t), "files", cp_tables_files(&cp->conf, t),
+		"where", "dataplane",
+		"state", rt->hist[0].id ? cp_reload_state_name(rt->hist[0].state) : "not reloaded",
+		"request", rt->hist[0].id ? cp_reload_req_json(&rt->hist[0]) : json_null(),
+		"requests", hist,
+		"last_loaded", rt->loaded.id ? cp_reload_req_json(&rt->loaded) : json_null(),
+		"last_refused", rt->refused.id ? cp_reload_req_json(&rt->refused) : json_null());
+	if (t == CP_RT_SCANNER || t == CP_RT_RESIP)
+		json_object_set_new(row, "path", json_string(t == CP_RT_SCANNER ?
+			cp->conf.scanner_file : cp->conf.resip_table));
+	cp_analyses_tables_status(cp, cp_reload_table_name(t), row);
+	return row;
 }
 
 void cp_cmd_tables_status(struct cp *cp, json_t *args, struct cp_reply *r)
 {
-	json_t *a = json_array(), *t;
+	json_t *a = json_array();
 
 	(void)args;
-	t = json_pack("{s:s, s:s, s:s}", "table", "scanner", "path", cp->conf.scanner_file,
-	              "where", "dataplane");
-	cp_analyses_tables_status(cp, "scanner", t);
-	json_array_append_new(a, t);
-	t = json_pack("{s:s}", "table", "resip");
-	cp_analyses_tables_status(cp, "resip", t);
-	json_array_append_new(a, t);
+	for (uint32_t t = 0; t < CP_RT_N; t++)
+		json_array_append_new(a, cp_tables_row(cp, t));
 	r->data = a;
 }

@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* cmd_tables.h — `tables.reload` (cmd_tables.c).  Main loop only. */
+/* cmd_tables.h — `tables.reload`, `tables.status` (cmd_tables.c).  Main loop only. */
 #ifndef OBSCURA_CP_CMD_TABLES_H
 #define OBSCURA_CP_CMD_TABLES_H
 
 #include "commands.h"
+#include "reload.h"
 
 extern const struct cp_arg cp_args_tables_reload[];
 void cp_cmd_tables_reload(struct cp *cp, json_t *args, struct cp_reply *r);
 void cp_cmd_tables_status(struct cp *cp, json_t *args, struct cp_reply *r);
+
+/* One reload request as the replies and `tables status` show it. */
+json_t *cp_reload_req_json(const struct cp_reload_req *q);
 
 #endif

@@ -13,6 +13,7 @@
 #include "conf.h"
 #include "drain.h"
 #include "journal.h"
+#include "reload.h"
 #include "store.h"
 
 #define CP_VERSION "0.1.0"
@@ -40,6 +41,7 @@ struct cp {
 	struct cp_store store;
 	struct cp_journal journal;
 	struct cp_drain drain;
+	struct cp_reload reload;        /* table reloads in the dataplane (reload.h) */
 	struct cp_persist persist;
 	uint64_t start_wall_ns, start_mono_ns;
 };

@@ -225,6 +225,9 @@ static int cp_run(struct cp *cp, struct cp_ctl *ctl)
 				cp_analyses_after_epochs(cp);
 			next_drain = now + CP_DRAIN_NS;
 		}
+		/* outcomes of table reloads, background reads: never waited for */
+		cp_reload_poll(cp);
+		cp_analyses_poll(cp);
 		if (now >= next_snap) {
 			if (cp->drain.dirty || cp->persist.n_written == 0)
 				cp_snapshot_now(cp);

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "cmd.h"
 #include "log.h"
@@ -112,6 +113,14 @@ void obs_cmd_poll(void)
 	req = atomic_load_explicit(&b->req_seq, memory_order_acquire);
 	if (req == atomic_load_explicit(&b->done_seq, memory_order_relaxed))
 		return;
+	/* in progress, for the control plane's `tables status` (cmdbox.h) */
+	{
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		b->run_wall_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+		atomic_store_explicit(&b->run_seq, req, memory_order_release);
+	}
 	switch (b->cmd) {
 	case OBX_CMD_TABLES_RELOAD: {
 		char arg[OBX_CMD_ARG_LEN];

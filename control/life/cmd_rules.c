@@ -3,7 +3,7 @@
  * cmd_rules.c — the control plane's copy of the payload rules (rules.files): what
  * `rules.status` shows and what names an event type's rule in `life.show` (sid -> msg,
  * category); `rules.reload` re-reads it and asks the dataplane to swap its database
- * (tables.h).  Main loop only.
+ * (a reload request, reload.h).  Main loop only.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -125,29 +125,27 @@ void cp_cmd_rules_status(struct cp *cp, json_t *args, struct cp_reply *r)
 }
 
 
+/* The copy is re-read here (a bad file is refused at once, the old copy kept); the
+ * dataplane's database is a reload request like `tables reload rules` (reload.h): posted,
+ * answered in the background, its outcome in `tables status`. */
 void cp_cmd_rules_reload(struct cp *cp, json_t *args, struct cp_reply *r)
 {
-	const struct cp_cmd *tr = cp_cmd_find("tables.reload");
-	struct cp_reply dr = { 0 };
-	json_t *targs;
+	uint64_t id;
+	int rc;
 
 	(void)args;
 	if (cp_life_rules_load(&cp->conf) != 0) {
 		cp_reply_err(r, CP_E_BAD_ARGS, "rules not reloaded: %s", M.rules_err);
 		return;
 	}
-	if (tr == NULL) {
-		r->data = json_pack("{s:s, s:o}", "control_plane", "reloaded",
-		                    "dataplane", json_null());
+	rc = cp_reload_queue(cp, CP_RT_RULES, &id);
+	if (rc != 0) {
+		cp_reply_err(r, rc == -ENODEV ? CP_E_UNAVAILABLE : CP_E_BUSY, "control plane copy "
+		             "reloaded; dataplane: %s", rc == -ENODEV ?
+		             "no running dataplane attached" : "too many reloads waiting");
 		return;
 	}
-	targs = json_pack("{s:s}", "table", "rules");
-	tr->fn(cp, targs, &dr);
-	json_decref(targs);
-	if (dr.err != CP_E_OK) {
-		cp_reply_err(r, dr.err, "control plane copy reloaded; dataplane: %s", dr.msg);
-		return;
-	}
-	r->data = json_pack("{s:s, s:o}", "control_plane", "reloaded", "dataplane",
-	                    dr.data ? dr.data : json_string("reloaded"));
+	r->data = json_pack("{s:s, s:o, s:s}", "control_plane", "reloaded", "dataplane",
+	                    cp_reload_req_json(cp_reload_find(&cp->reload, id)), "outcome",
+	                    "`tables status` shows the dataplane's answer (table rules)");
 }

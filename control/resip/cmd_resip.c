@@ -24,7 +24,7 @@ static bool ready(struct cp_reply *r)
 		cp_reply_err(r, CP_E_UNAVAILABLE, "the RESIP module is not running");
 		return false;
 	}
-	cp_resip_table_refresh();
+	cp_resip_table_refresh(false);
 	return true;
 }
 

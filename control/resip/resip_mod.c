@@ -19,6 +19,7 @@
 #include "cp_log.h"
 #include "geo.h"
 #include "json.h"
+#include "loader.h"
 #include "rdns.h"
 #include "resip_mod.h"
 #include "resip_port.h"
@@ -31,16 +32,44 @@ static struct cp_resip_mod *const M = &cp_resip_mod;
 
 /* ------------------------------------------------------------ table copy --- */
 
-/* (Re)read resip.table when it changed on disk.  A bad file keeps the old copy. */
-void cp_resip_table_refresh(void)
+/* One read of resip.table, on the loader's thread (loader.h): its inputs and result. */
+struct resip_copy_job {
+	char path[OBS_CONF_STR];
+	struct resip_table *t;     /* NULL: refused, err says why */
+	char err[400];
+};
+
+static void *resip_copy_load(void *arg)
+{
+	struct resip_copy_job *j = arg;
+
+	j->t = resip_load(j->path, NULL, NULL, j->err, sizeof(j->err));
+	return j;
+}
+
+/* A read finished: the new copy replaces the old one, or the old one stays. */
+static void resip_copy_adopt(struct resip_copy_job *j)
+{
+	if (j->t == NULL) {
+		snprintf(M->tab_err, sizeof(M->tab_err), "%s", j->err);
+		CP_WARN("resip: control plane copy of %s not replaced: %s", j->path, j->err);
+	} else {
+		resip_table_free(M->tab);
+		M->tab = j->t;
+		M->tab_err[0] = '\0';
+		M->tab_loaded_wall_ns = (uint64_t)time(NULL) * 1000000000ull;
+	}
+	free(j);
+}
+
+void cp_resip_table_refresh(bool wait)
 {
 	const char *path = M->cp->conf.resip_table;
+	struct resip_copy_job *j;
 	struct stat sb;
-	struct resip_table *t;
-	char err[400];
 
-	if (path[0] == '\0')
-		return;
+	if (path[0] == '\0' || cp_loader_busy(&M->loader))
+		return;    /* a read is under way: the next refresh after it looks again */
 	if (stat(path, &sb) != 0) {
 		snprintf(M->tab_err, sizeof(M->tab_err), "%s: %s", path, strerror(errno));
 		return;
@@ -53,16 +82,27 @@ void cp_resip_table_refresh(void)
 		return;    /* same bad file */
 	M->tab_mtime = sb.st_mtim;
 	M->tab_size = sb.st_size;
-	t = resip_load(path, NULL, NULL, err, sizeof(err));
-	if (t == NULL) {
-		snprintf(M->tab_err, sizeof(M->tab_err), "%s", err);
-		CP_WARN("resip: control plane copy of %s not replaced: %s", path, err);
+	j = calloc(1, sizeof(*j));
+	if (j == NULL) {
+		snprintf(M->tab_err, sizeof(M->tab_err), "%s: out of memory", path);
 		return;
 	}
-	resip_table_free(M->tab);
-	M->tab = t;
-	M->tab_err[0] = '\0';
-	M->tab_loaded_wall_ns = (uint64_t)time(NULL) * 1000000000ull;
+	snprintf(j->path, sizeof(j->path), "%s", path);
+	/* a production table is millions of rows: read it off the loop; wait only at
+	 * start-up, before anyone is served (or when no thread can be had) */
+	if (!wait && cp_loader_start(&M->loader, resip_copy_load, j) == 0)
+		return;
+	resip_copy_adopt(resip_copy_load(j));
+}
+
+/* Every loop turn (analysis.h): collect a finished read. */
+static void resip_poll(struct cp *cp)
+{
+	void *res;
+
+	(void)cp;
+	if (cp_loader_done(&M->loader, &res))
+		resip_copy_adopt(res);
 }
 
 json_t *cp_resip_providers_json(uint32_t addr)
@@ -210,7 +250,7 @@ int cp_resip_geo_compute(const char *cc, enum resip_geo_by by, struct resip_geo_
 {
 	struct resip_geo_ctx ctx;
 
-	cp_resip_table_refresh();
+	cp_resip_table_refresh(false);
 	if (M->tab == NULL) {
 		snprintf(err, errlen, "no RESIP table loaded%s%.400s", M->tab_err[0] ? ": " : "",
 		         M->tab_err);
@@ -297,13 +337,21 @@ static void resip_tables_status(struct cp *cp, const char *table, json_t *row)
 
 	if (strcmp(table, "resip") != 0 || M->st == NULL)
 		return;
-	cp_resip_table_refresh();
 	t = cp_resip_table_json();
 	json_object_update(row, t);
 	json_decref(t);
 	json_object_set_new(row, "where", json_string("control plane copy (the dataplane loads "
 	                    "the same file; `tables reload resip` there)"));
 	json_object_set_new(row, "window_check", json_boolean(cp->conf.resip_window_check));
+	json_object_set_new(row, "copy_loading", json_boolean(cp_loader_busy(&M->loader)));
+}
+
+/* The dataplane swapped a new RESIP table in: the copy follows (in the background). */
+static void resip_table_loaded(struct cp *cp, const char *table)
+{
+	(void)cp;
+	if (strcmp(table, "resip") == 0 && M->st != NULL)
+		cp_resip_table_refresh(false);
 }
 
 /* ------------------------------------------------------------ init --- */
@@ -315,7 +363,7 @@ static int cp_resip_module_init(struct cp *cp)
 	M->st = cp_resip_new();
 	if (M->st == NULL)
 		return -ENOMEM;
-	cp_resip_table_refresh();
+	cp_resip_table_refresh(true);    /* start-up: nobody is served yet */
 	if (M->tab_err[0])
 		CP_WARN("resip: %s (provider names and geography unavailable until fixed)",
 		        M->tab_err);
@@ -324,6 +372,12 @@ static int cp_resip_module_init(struct cp *cp)
 
 static void cp_resip_module_fini(void)
 {
+	struct resip_copy_job *j = cp_loader_wait(&M->loader);
+
+	if (j != NULL) {
+		resip_table_free(j->t);
+		free(j);
+	}
 	cp_resip_free(M->st);
 	resip_table_free(M->tab);
 	cp_geo_close(M->geo);
@@ -344,5 +398,7 @@ const struct cp_analysis cp_analysis_resip = {
 	.snap_reset = resip_snap_reset,
 	.report = cp_resip_report,
 	.commands = cp_resip_commands,
+	.table_loaded = resip_table_loaded,
 	.tables_status = resip_tables_status,
+	.poll = resip_poll,
 };

@@ -21,6 +21,7 @@
 
 #include "commands.h"
 #include "exchange.h"
+#include "loader.h"
 #include "resip.h"
 #include "resip_geo.h"
 #include "resip_load.h"
@@ -34,6 +35,7 @@ struct cp_resip_mod {
 	struct timespec tab_mtime;
 	off_t tab_size;
 	uint64_t tab_loaded_wall_ns;
+	struct cp_loader loader;        /* a read of resip.table under way (loader.h) */
 	/* geography sources (opened lazily, kept) */
 	struct cp_geo *geo;
 	struct cp_rdns *rdns;
@@ -54,8 +56,10 @@ extern const char *const cp_resip_proto_names[OBX_P_N];
 /* Live PTR lookups a geography query may spend (rdns.h's budget). */
 #define RESIP_PTR_BUDGET_MS 5000u
 
-/* (Re)read resip.table when it changed on disk.  A bad file keeps the old copy. */
-void cp_resip_table_refresh(void);
+/* (Re)read resip.table when it changed on disk; a bad file keeps the old copy.  With
+ * wait (start-up) the read happens now; otherwise on the loader's thread, and the copy
+ * in use stays until the poll hook adopts the new one. */
+void cp_resip_table_refresh(bool wait);
 /* The copy as `resip summary` and `tables status` show it. */
 json_t *cp_resip_table_json(void);
 /* The providers listing addr in the copy: a JSON array / "a;b" into out. */

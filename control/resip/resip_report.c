@@ -345,7 +345,7 @@ int cp_resip_report(void *ctx, const char *dir, char *err, size_t errlen)
 	int rc;
 
 	(void)ctx;
-	cp_resip_table_refresh();
+	cp_resip_table_refresh(false);
 	if ((rc = report_geo(dir, "resip_table3_regions", "Table 3: RESIP addresses per "
 	                     "first-level subdivision x provider (top 10)", RESIP_GEO_REGION, 10,
 	                     err, errlen)) != 0 ||

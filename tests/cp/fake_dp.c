@@ -14,10 +14,16 @@
  * arrays indexed by source number) and written as JSON, so a test can compare them with
  * what obscura-cp reports: nothing lost, nothing counted twice.
  *
+ * With --serve-s it then stays running that long and answers the command mailbox
+ * (cmdbox.h) as the dataplane's main lcore does: each request shows as running (run_seq)
+ * for --cmd-ms, then is answered — loaded, or refused for the table named by --refuse —,
+ * so the control plane's non-blocking reloads can be tested without DPDK.
+ *
  *   fake_dp --path P [--workers N] [--epochs K] [--seed S] [--sources M] [--per-epoch R]
  *           [--src-capacity C] [--cell-capacity C2] [--sensors S] [--interval-ms I]
  *           [--boot-id HEX]
  *           [--stop-after E] [--no-finish] [--wait-drained SEC] [--timeout-s SEC]
+ *           [--serve-s SEC] [--cmd-ms MS] [--refuse TABLE]
  *           [--expect FILE] [--print-expected]
  */
 #include <errno.h>
@@ -43,6 +49,8 @@ struct fd_opts {
 	uint64_t seed, boot_id;
 	bool finish, print_expected;
 	uint32_t wait_drained_s, timeout_s;
+	uint32_t serve_s, cmd_ms;  /* the command mailbox (cmdbox.h) */
+	const char *refuse;
 };
 
 /* expected: one entry per pool source number (addr is a function of it) */
@@ -289,6 +297,44 @@ static struct obx_header *fd_create(size_t *size_out)
 	return h;
 }
 
+/* Answer the command mailbox for o.serve_s seconds, one request at a time. */
+static void fd_serve(struct obx_header *h)
+{
+	struct obx_cmd_box *b = &h->cmd;
+	uint64_t end = fd_wall_ns() + (uint64_t)o.serve_s * 1000000000ull;
+
+	while (fd_wall_ns() < end) {
+		uint64_t req = atomic_load_explicit(&b->req_seq, memory_order_acquire);
+		char arg[OBX_CMD_ARG_LEN];
+
+		atomic_store_explicit(&h->heartbeat_ns, fd_wall_ns(), memory_order_relaxed);
+		if (req == atomic_load_explicit(&b->done_seq, memory_order_relaxed)) {
+			fd_sleep_ms(5);
+			continue;
+		}
+		memcpy(arg, b->arg, sizeof(arg));
+		arg[sizeof(arg) - 1] = '\0';
+		b->run_wall_ns = fd_wall_ns();
+		atomic_store_explicit(&b->run_seq, req, memory_order_release);
+		fd_sleep_ms(o.cmd_ms);           /* the table being rebuilt */
+		if (b->cmd != OBX_CMD_TABLES_RELOAD) {
+			b->result = -ENOSYS;
+			snprintf(b->msg, sizeof(b->msg), "unknown command %u", b->cmd);
+		} else if (o.refuse != NULL && strcmp(arg, o.refuse) == 0) {
+			b->result = -EINVAL;
+			snprintf(b->msg, sizeof(b->msg), "%s table refused by fake_dp, old table kept",
+			         arg);
+		} else {
+			b->result = 0;
+			snprintf(b->msg, sizeof(b->msg), "%s table loaded by fake_dp (request %llu)",
+			         arg, (unsigned long long)req);
+		}
+		fprintf(stderr, "fake_dp: request %llu (%s): %s\n", (unsigned long long)req, arg,
+		        b->msg);
+		atomic_store_explicit(&b->done_seq, req, memory_order_release);
+	}
+}
+
 static int fd_wait_state(struct obx_slot_hdr *sh, uint32_t want, uint64_t deadline)
 {
 	while (atomic_load_explicit(&sh->state, memory_order_acquire) != want) {
@@ -309,7 +355,9 @@ int main(int argc, char **argv)
 		{ "interval-ms", 1, NULL, 'i' }, { "boot-id", 1, NULL, 'b' },
 		{ "stop-after", 1, NULL, 'x' }, { "no-finish", 0, NULL, 'F' },
 		{ "wait-drained", 1, NULL, 'W' }, { "timeout-s", 1, NULL, 'T' },
-		{ "expect", 1, NULL, 'e' }, { "print-expected", 0, NULL, 'P' }, { NULL, 0, NULL, 0 },
+		{ "expect", 1, NULL, 'e' }, { "print-expected", 0, NULL, 'P' },
+		{ "serve-s", 1, NULL, 'V' }, { "cmd-ms", 1, NULL, 'M' }, { "refuse", 1, NULL, 'R' },
+		{ NULL, 0, NULL, 0 },
 	};
 	struct obx_counters tot, *per;
 	struct obx_header *h = NULL;
@@ -338,6 +386,9 @@ int main(int argc, char **argv)
 		case 'T': o.timeout_s = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'e': o.expect = optarg; break;
 		case 'P': o.print_expected = true; break;
+		case 'V': o.serve_s = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'M': o.cmd_ms = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'R': o.refuse = optarg; break;
 		default:
 			fprintf(stderr, "fake_dp: see the comment at the top of fake_dp.c\n");
 			return 2;
@@ -409,6 +460,8 @@ int main(int argc, char **argv)
 		if (h != NULL && o.interval_ms)
 			fd_sleep_ms(o.interval_ms);
 	}
+	if (h != NULL && o.serve_s)
+		fd_serve(h);
 	if (h != NULL && o.finish && n_ep == o.epochs) {
 		atomic_store_explicit(&h->dp_state, OBX_DP_FINISHED, memory_order_release);
 		if (o.wait_drained_s) {

@@ -28,3 +28,12 @@ stop_cp() {
 	done
 	fail "obscura-cp still running 20 s after SIGTERM"
 }
+
+# reload_wait OBSCURACTL [OPTIONS...] -- WORDS...: a table reload (`tables reload [T]`,
+# `rules reload`) and its outcome.  The reload answers at once with the requests it posted;
+# this polls `tables status` until the dataplane answered each, prints a line per table
+# ("TABLE: loaded: MESSAGE", "TABLE: refused: REASON") and returns 0 when every table
+# loaded, 1 when one did not or the reload itself failed (reload_wait.py).
+reload_wait() {
+	/usr/bin/python3 "$(dirname "${BASH_SOURCE[0]}")/reload_wait.py" "$@"
+}

@@ -111,12 +111,12 @@ for i in $(seq 1 2000); do
 		kill -HUP "$dp_pid" 2>/dev/null && hups=$((hups + 1))
 	elif [ $bad_seen = 0 ] && [ $reloads -ge 2 ]; then
 		mv "$tmp/live.rules" "$tmp/live.rules.away"
-		if "$ctl" -c "$tmp/obscura.yaml" rules reload >"$tmp/bad-reload.out" 2>&1; then
+		if reload_wait "$ctl" -c "$tmp/obscura.yaml" -- rules reload >"$tmp/bad-reload.out" 2>&1; then
 			fail "reload of a missing rules file succeeded: $(cat "$tmp/bad-reload.out")"
 		fi
 		grep -q "live.rules" "$tmp/bad-reload.out" || fail "bad reload: unclear error: $(cat "$tmp/bad-reload.out")"
 		# the dataplane itself refuses too, keeping its database
-		if "$ctl" -c "$tmp/obscura.yaml" tables reload rules >"$tmp/bad-reload-dp.out" 2>&1; then
+		if reload_wait "$ctl" -c "$tmp/obscura.yaml" -- tables reload rules >"$tmp/bad-reload-dp.out" 2>&1; then
 			kill -0 "$dp_pid" 2>/dev/null && fail "dataplane reload of a missing rules file succeeded"
 		else
 			grep -q "rules not replaced.*live.rules" "$tmp/bad-reload-dp.out" \
@@ -125,7 +125,7 @@ for i in $(seq 1 2000); do
 		bad_seen=1
 		mv "$tmp/live.rules.away" "$tmp/live.rules"
 	else
-		"$ctl" -c "$tmp/obscura.yaml" rules reload >>"$tmp/reloads.out" 2>&1 && reloads=$((reloads + 1))
+		reload_wait "$ctl" -c "$tmp/obscura.yaml" -- rules reload >>"$tmp/reloads.out" 2>&1 && reloads=$((reloads + 1))
 	fi
 	sleep 0.01
 done

@@ -166,14 +166,14 @@ for _ in $(seq $n_reps); do reps+=("$tmp/traffic.pcap"); done
 dp_pid=$!
 c=("$ctl" -t 30 -c "$d/obscura.yaml")
 for _ in $(seq 100); do
-	"${c[@]}" tables reload resip >/dev/null 2>&1 && break
+	reload_wait "${c[@]}" -- tables reload resip >/dev/null 2>&1 && break
 	kill -0 "$dp_pid" 2>/dev/null || break
 	sleep 0.05
 done
 ok=0 bad=0
 badcase() {   # badcase NAME: the configured file is bad now; the reload must be refused
 	local out
-	if out=$("${c[@]}" tables reload resip 2>&1); then
+	if out=$(reload_wait "${c[@]}" -- tables reload resip 2>&1); then
 		fail "reload with $1 accepted: $out"
 	fi
 	echo "  $1: $out" | head -c 300; echo
@@ -183,7 +183,7 @@ badcase() {   # badcase NAME: the configured file is bad now; the reload must be
 i=0
 while kill -0 "$dp_pid" 2>/dev/null && [ $i -lt 400 ]; do
 	i=$((i + 1))
-	if "${c[@]}" tables reload resip >>"$d/reload.log" 2>&1; then
+	if reload_wait "${c[@]}" -- tables reload resip >>"$d/reload.log" 2>&1; then
 		ok=$((ok + 1))
 	else
 		kill -0 "$dp_pid" 2>/dev/null && ! grep -q "no running dataplane" "$d/reload.log" && \

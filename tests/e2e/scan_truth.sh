@@ -251,7 +251,7 @@ reloads=0 hups=0 bad_seen=0
 # the first reload succeeds once the control plane has attached to the running dataplane
 for _ in $(seq 300); do
 	kill -0 "$dp_pid" 2>/dev/null || fail "reload: the dataplane ended before the first reload"
-	ctl tables reload >>"$d/reloads.out" 2>&1 && { reloads=1; break; }
+	reload_wait "$ctl" -t 120 -c "$d/obscura.yaml" -- tables reload >>"$d/reloads.out" 2>&1 && { reloads=1; break; }
 	sleep 0.1
 done
 [ $reloads = 1 ] || fail "reload: tables reload never succeeded: $(tail -1 "$d/reloads.out")"
@@ -266,7 +266,7 @@ for i in $(seq 1 400); do
 		kill -HUP "$dp_pid" 2>/dev/null && hups=$((hups + 1))
 	elif [ $bad_seen = 0 ] && [ "$i" -ge 3 ]; then
 		cp "$tmp/scanBad.txt" "$tmp/scan-live.txt"
-		if ctl tables reload >"$d/bad-reload.out" 2>&1; then
+		if reload_wait "$ctl" -t 120 -c "$d/obscura.yaml" -- tables reload >"$d/bad-reload.out" 2>&1; then
 			kill -0 "$dp_pid" 2>/dev/null && fail "reload of a bad file succeeded"
 		else
 			grep -q ":2: host bits set" "$d/bad-reload.out" \
@@ -276,7 +276,7 @@ for i in $(seq 1 400); do
 		sleep 0.5   # a whole copy of the pcap flows against whatever table is live now
 		cp "$tmp/scanA.txt" "$tmp/scan-live.txt"
 	else
-		ctl tables reload >>"$d/reloads.out" 2>&1 && reloads=$((reloads + 1))
+		reload_wait "$ctl" -t 120 -c "$d/obscura.yaml" -- tables reload >>"$d/reloads.out" 2>&1 && reloads=$((reloads + 1))
 	fi
 	sleep 0.02
 done
