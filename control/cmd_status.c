@@ -78,6 +78,20 @@ void cp_cmd_status(struct cp *cp, json_t *args, struct cp_reply *r)
 	cpo = json_pack("{s:i, s:s, s:f, s:s}", "pid", (int)getpid(), "version", CP_VERSION,
 	                "uptime_s", (double)(mono - cp->start_mono_ns) / 1e9,
 	                "config", cp->conf_path);
+	{
+		/* background jobs (jobs.h): a snapshot or a report being written */
+		json_t *jobs = json_array();
+
+		for (unsigned i = 0; i < CP_JOBS_MAX; i++) {
+			const struct cp_job *j = &cp->jobs.run[i];
+
+			if (j->id != 0)
+				json_array_append_new(jobs, json_pack("{s:I, s:s, s:i, s:f}", "job",
+					(json_int_t)j->id, "what", j->what, "pid", (int)j->pid,
+					"ms", (double)(mono - j->started_mono_ns) / 1e6));
+		}
+		json_object_set_new(cpo, "jobs", jobs);
+	}
 	json_object_set_new(o, "cp", cpo);
 
 	drain = json_object();
@@ -123,12 +137,21 @@ void cp_cmd_status(struct cp *cp, json_t *args, struct cp_reply *r)
 	json_object_set_new(snap, "failed", cp_json_u64(p->n_failed));
 	json_object_set_new(snap, "last_error", p->last_error[0] ? json_string(p->last_error)
 	                                                         : json_null());
+	{
+		/* written by a child process (persist.c): in progress since */
+		const struct cp_job *j = cp_job_running(cp, "snapshot");
+
+		json_object_set_new(snap, "writing", j != NULL ? json_pack("{s:I, s:f}", "job",
+			(json_int_t)j->id, "ms", (double)(mono - j->started_mono_ns) / 1e6) :
+			json_null());
+	}
 	json_object_set_new(o, "snapshot", snap);
 
 	jr = json_object();
 	json_object_set_new(jr, "path", json_string(cp->journal.path));
 	json_object_set_new(jr, "records", cp_json_u64(cp->journal.n_records));
 	json_object_set_new(jr, "bytes", cp_json_u64(cp->journal.size));
+	json_object_set_new(jr, "segments", json_integer(cp->journal.n_segments));
 	json_object_set_new(jr, "replayed_at_start", cp_json_u64(p->replay.applied));
 	json_object_set_new(jr, "replay_duplicates", cp_json_u64(p->replay.duplicates));
 	json_object_set_new(jr, "torn_bytes_dropped", cp_json_u64(p->replay.torn_bytes));

@@ -350,7 +350,8 @@ char *cp_cmd_error_line(json_t *id, enum cp_err e, const char *msg)
 	return b.p;
 }
 
-static void cp_render(struct cp_sbuf *b, const struct cp_cmd *c, json_t *id, struct cp_reply *r)
+static void cp_render(struct cp_sbuf *b, const struct cp_cmd *c, json_t *id,
+                      const struct cp_reply *r)
 {
 	if (r->err != CP_E_OK) {
 		cp_sbuf_line(b, cp_error_obj(id, r->err, r->msg));
@@ -375,13 +376,45 @@ static void cp_render(struct cp_sbuf *b, const struct cp_cmd *c, json_t *id, str
 	                          r->data != NULL ? r->data : json_null(), "end", 1));
 }
 
+/* The lines in b as the caller's buffer, or one error line when b ran out of memory. */
+static int cp_sbuf_take(struct cp_sbuf *b, char **out, size_t *outlen)
+{
+	if (b->oom) {
+		free(b->p);
+		*out = cp_cmd_error_line(NULL, CP_E_INTERNAL, "out of memory");
+		if (*out == NULL)
+			return -ENOMEM;
+		*outlen = strlen(*out);
+		return 0;
+	}
+	*out = b->p;
+	*outlen = b->len;
+	return 0;
+}
+
+int cp_cmd_render_reply(const struct cp_cmd *c, json_t *id, const struct cp_reply *r,
+                        char **out, size_t *outlen)
+{
+	struct cp_sbuf b = { 0 };
+	struct cp_reply chk = *r;
+
+	if (chk.err == CP_E_OK && c->stream && !json_is_array(chk.data)) {
+		chk.data = NULL;
+		cp_reply_err(&chk, CP_E_INTERNAL, "%s: handler returned no list", c->name);
+	}
+	cp_render(&b, c, id != NULL ? id : json_null(), &chk);
+	return cp_sbuf_take(&b, out, outlen);
+}
+
 int cp_cmd_dispatch(struct cp *cp, const char *line, size_t len, bool admin,
-                    char **out, size_t *outlen)
+                    char **out, size_t *outlen, struct cp_deferred *defer)
 {
 	struct cp_sbuf b = { 0 };
 	struct cp_reply r = { .data = NULL, .err = CP_E_OK };
 	const struct cp_cmd *c = NULL;
 	json_t *req, *id = json_null(), *jid, *jcmd, *args = NULL;
+
+	defer->job = 0;
 	json_error_t jerr;
 
 	/* DECODE_ANY: a bare scalar is valid JSON, just not a request (bad_request) */
@@ -419,6 +452,18 @@ int cp_cmd_dispatch(struct cp *cp, const char *line, size_t len, bool admin,
 	if (args == NULL)
 		goto render;
 	c->fn(cp, args, &r);
+	if (r.defer != 0 && r.err == CP_E_OK) {
+		/* answered when the job ends (jobs.h): the server holds the client's reply */
+		defer->job = r.defer;
+		defer->id = json_incref(id);
+		defer->cmd = c;
+		json_decref(r.data);
+		json_decref(args);
+		json_decref(req);
+		*out = NULL;
+		*outlen = 0;
+		return 0;
+	}
 	if (r.err == CP_E_OK && c->stream && !json_is_array(r.data))
 		cp_reply_err(&r, CP_E_INTERNAL, "%s: handler returned no list", c->name);
 render:
@@ -426,15 +471,5 @@ render:
 	json_decref(r.data);
 	json_decref(args);
 	json_decref(req);   /* id borrowed from req until here */
-	if (b.oom) {
-		free(b.p);
-		*out = cp_cmd_error_line(NULL, CP_E_INTERNAL, "out of memory");
-		if (*out == NULL)
-			return -ENOMEM;
-		*outlen = strlen(*out);
-		return 0;
-	}
-	*out = b.p;
-	*outlen = b.len;
-	return 0;
+	return cp_sbuf_take(&b, out, outlen);
 }

@@ -50,12 +50,21 @@ struct cp_arg {
 	                                * one [OPTIONS...] and the command's help line says which */
 };
 
-/* What a handler returns: data (owned, may be NULL for null), or an error. */
+/* What a handler returns: data (owned, may be NULL for null), or an error — or, for
+ * work done in a background job (jobs.h), the job id in defer: the client's reply is
+ * held until the job ends and is then its reply (while it waits, the client's further
+ * requests wait too, so its replies stay in order; every other client is served). */
 struct cp_reply {
 	json_t *data;
 	enum cp_err err;
 	char msg[256];
+	uint64_t defer;
 };
+
+static inline void cp_reply_defer(struct cp_reply *r, uint64_t job)
+{
+	r->defer = job;
+}
 
 /* args: an object holding exactly the declared arguments that were given, type-checked
  * and in range. */
@@ -86,13 +95,25 @@ void cp_cmd_unregister_all(void);
 void cp_reply_err(struct cp_reply *r, enum cp_err e, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* A reply the handler deferred: the job, the request's id (a reference the caller
+ * owns), the command. */
+struct cp_deferred {
+	uint64_t job;                 /* 0: answered now */
+	json_t *id;
+	const struct cp_cmd *cmd;
+};
+
 /*
  * Handle one request line (without its newline).  Appends the reply lines, each ending
  * in '\n', to a newly allocated string (*out, *outlen; caller frees).  Never fails for
  * bad input — that is an error reply; returns -ENOMEM only if even that cannot be built.
+ * A deferred reply: *out NULL, defer filled (cp_cmd_render_reply() renders it later).
  */
 int cp_cmd_dispatch(struct cp *cp, const char *line, size_t len, bool admin,
-                    char **out, size_t *outlen);
+                    char **out, size_t *outlen, struct cp_deferred *defer);
+/* The reply lines of command c to request id, as cp_cmd_dispatch() would have built them. */
+int cp_cmd_render_reply(const struct cp_cmd *c, json_t *id, const struct cp_reply *r,
+                        char **out, size_t *outlen);
 
 /* A single error reply line (for busy / too_large from the server). */
 char *cp_cmd_error_line(json_t *id, enum cp_err e, const char *msg);

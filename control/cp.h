@@ -12,6 +12,7 @@
 
 #include "conf.h"
 #include "drain.h"
+#include "jobs.h"
 #include "journal.h"
 #include "reload.h"
 #include "store.h"
@@ -33,6 +34,8 @@ struct cp_persist {
 	uint64_t n_written;
 	uint64_t n_failed;
 	char last_error[512];          /* "" after a good write */
+	uint64_t writing;              /* the background snapshot's job (jobs.h), 0: none */
+	uint64_t next;                 /* a snapshot.now waiting for the next one: its job id */
 };
 
 struct cp {
@@ -42,12 +45,19 @@ struct cp {
 	struct cp_journal journal;
 	struct cp_drain drain;
 	struct cp_reload reload;        /* table reloads in the dataplane (reload.h) */
+	struct cp_jobs jobs;            /* snapshots, reports in a child process (jobs.h) */
 	struct cp_persist persist;
 	uint64_t start_wall_ns, start_mono_ns;
 };
 
-/* Snapshot now and truncate the journal on success.  0 or -errno (recorded in
- * cp->persist.last_error). */
+/* persist.c — snapshot now and truncate the journal on success (shutdown).  0 or -errno
+ * (recorded in cp->persist.last_error). */
 int cp_snapshot_now(struct cp *cp);
+
+/* persist.c — a snapshot in the background (jobs.h): the timer (r NULL) or snapshot.now
+ * (r: deferred until the file is durable, or the error).  A snapshot being written: the
+ * timer skips, snapshot.now waits for the next one. */
+struct cp_reply;
+void cp_snapshot_start(struct cp *cp, struct cp_reply *r);
 
 #endif

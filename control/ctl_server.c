@@ -125,6 +125,8 @@ int cp_ctl_open(struct cp_ctl *c, struct cp *cp)
 
 	memset(c, 0, sizeof(*c));
 	c->cp = cp;
+	cp->jobs.answer = cp_ctl_answer;   /* deferred replies (jobs.h) */
+	cp->jobs.answer_ctx = c;
 	c->lfd[0] = c->lfd[1] = -1;
 	c->max_clients = conf->max_clients;
 	c->max_request = conf->max_request;
@@ -162,6 +164,7 @@ static void cp_client_close(struct cp_ctl *c, struct cp_client *cl, const char *
 	close(cl->fd);
 	free(cl->in);
 	free(cl->out);
+	json_decref(cl->wait.id);
 	memset(cl, 0, sizeof(*cl));
 	cl->fd = -1;
 	c->n_clients--;
@@ -169,6 +172,8 @@ static void cp_client_close(struct cp_ctl *c, struct cp_client *cl, const char *
 
 void cp_ctl_close(struct cp_ctl *c)
 {
+	if (c->cp != NULL && c->cp->jobs.answer_ctx == c)
+		c->cp->jobs.answer = NULL;
 	for (uint32_t i = 0; c->clients != NULL && i < c->max_clients; i++)
 		cp_client_close(c, &c->clients[i], "server shutting down");
 	free(c->clients);
@@ -265,7 +270,7 @@ static void cp_client_error(struct cp_client *cl, enum cp_err e, const char *msg
 /* Handle complete lines in the input buffer while the backlog allows.  false: drop. */
 static bool cp_client_lines(struct cp_ctl *c, struct cp_client *cl, bool eof)
 {
-	while (cl->in_len > 0 && cp_pending(cl) < CP_OUT_PAUSE) {
+	while (cl->in_len > 0 && cp_pending(cl) < CP_OUT_PAUSE && cl->wait.job == 0) {
 		char *nl = memchr(cl->in, '\n', cl->in_len);
 		size_t len, used;
 		char *out = NULL;
@@ -287,15 +292,16 @@ static bool cp_client_lines(struct cp_ctl *c, struct cp_client *cl, bool eof)
 			return true;
 		}
 		c->n_requests++;
-		if (cp_cmd_dispatch(c->cp, cl->in, len, cl->admin, &out, &outlen) != 0)
+		if (cp_cmd_dispatch(c->cp, cl->in, len, cl->admin, &out, &outlen, &cl->wait) != 0)
 			return false;
-		if (!cp_client_queue(cl, out, outlen))
+		if (out != NULL && !cp_client_queue(cl, out, outlen))
 			return false;
 		memmove(cl->in, cl->in + used, cl->in_len - used);
 		cl->in_len -= used;
 	}
 	/* a full buffer with no newline can only become a line over the limit */
-	if (!cl->closing && cl->in_len > c->max_request && memchr(cl->in, '\n', cl->in_len) == NULL) {
+	if (!cl->closing && cl->wait.job == 0 && cl->in_len > c->max_request &&
+	    memchr(cl->in, '\n', cl->in_len) == NULL) {
 		cp_client_error(cl, CP_E_TOO_LARGE, "request line over control.max_request bytes; "
 		                "closing");
 		cl->closing = true;
@@ -453,7 +459,7 @@ size_t cp_ctl_pollfds(struct cp_ctl *c, struct pollfd *pfd, size_t max)
 		if (cl->fd < 0)
 			continue;
 		if (!cl->closing && !cl->eof && cp_pending(cl) < CP_OUT_PAUSE &&
-		    cl->in_len <= c->max_request)
+		    cl->in_len <= c->max_request && cl->wait.job == 0)
 			ev |= POLLIN;
 		if (cp_pending(cl) > 0)
 			ev |= POLLOUT;
@@ -515,6 +521,10 @@ void cp_ctl_process(struct cp_ctl *c, struct pollfd *pfd, size_t n, uint64_t now
 			cp_client_close(c, cl, "peer gone");
 			continue;
 		}
+		if (cl->wait.job != 0) {
+			cl->last_active_ns = now;   /* waiting for its reply is not idling */
+			continue;
+		}
 		if (cl->closing && cp_pending(cl) == 0) {
 			cp_client_close(c, cl, "done");
 			continue;
@@ -525,4 +535,26 @@ void cp_ctl_process(struct cp_ctl *c, struct pollfd *pfd, size_t n, uint64_t now
 	for (int k = 0; k < 2 && (size_t)k < n; k++)
 		if (pfd[k].fd >= 0 && (pfd[k].revents & POLLIN))
 			cp_accept(c, k, now);
+}
+
+void cp_ctl_answer(void *ctx, uint64_t job, const struct cp_reply *r)
+{
+	struct cp_ctl *c = ctx;
+
+	for (uint32_t i = 0; c->clients != NULL && i < c->max_clients; i++) {
+		struct cp_client *cl = &c->clients[i];
+		char *out = NULL;
+		size_t outlen = 0;
+
+		if (cl->fd < 0 || cl->wait.job != job)
+			continue;
+		if (cp_cmd_render_reply(cl->wait.cmd, cl->wait.id, r, &out, &outlen) != 0 ||
+		    !cp_client_queue(cl, out, outlen)) {
+			cp_client_close(c, cl, "cannot queue its reply");
+			continue;
+		}
+		json_decref(cl->wait.id);
+		memset(&cl->wait, 0, sizeof(cl->wait));
+		/* the requests it sent meanwhile are read on the next turn */
+	}
 }

@@ -5,7 +5,11 @@
  *
  * Limits: request lines over max_request get `too_large` and a close; connections past
  * max_clients get `busy` instead of the greeting; a client idle for idle_timeout_s is
- * closed.  Peer identity (SO_PEERCRED) is logged at connect.
+ * closed (not while it waits for a deferred reply).  Peer identity (SO_PEERCRED) is
+ * logged at connect.
+ *
+ * A reply the handler deferred (a background job, jobs.h) is held: the client's next
+ * requests wait in its buffer until cp_ctl_answer() delivers it; other clients go on.
  *
  * Single-threaded: the main loop calls cp_ctl_pollfds() before poll() and
  * cp_ctl_process() after it.
@@ -19,6 +23,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "commands.h"
 #include "cp.h"
 
 struct cp_client {
@@ -34,6 +39,7 @@ struct cp_client {
 	size_t out_len, out_off, out_cap;
 	uint64_t last_active_ns;   /* monotonic */
 	uint64_t id;               /* connection number, for the log */
+	struct cp_deferred wait;   /* wait.job != 0: its reply comes with that job */
 };
 
 struct cp_ctl {
@@ -58,5 +64,9 @@ size_t cp_ctl_pollfds(struct cp_ctl *c, struct pollfd *pfd, size_t max);
 void cp_ctl_process(struct cp_ctl *c, struct pollfd *pfd, size_t n, uint64_t now_ns);
 /* Upper bound of pollfds needed. */
 size_t cp_ctl_max_pollfds(const struct cp_ctl *c);
+
+/* Job `job` ended with reply r: every client waiting on it gets its reply (jobs.h's
+ * answer callback; ctx is the struct cp_ctl). */
+void cp_ctl_answer(void *ctx, uint64_t job, const struct cp_reply *r);
 
 #endif

@@ -5,8 +5,16 @@
  *
  * Appends are one writev() each; the file is O_APPEND so a record always lands at the
  * end even after truncation.  fdatasync() is the durability point the drain waits for.
+ *
+ * Segments: a snapshot written in the background (persist.c) covers what the journal
+ * held when it started, while new epochs keep coming.  So the journal is rotated then
+ * (journal -> journal.<n>, a fresh journal for what follows) and the segments up to n
+ * are removed once that snapshot is durable.  Replay reads the segments in ascending n,
+ * then the journal: a worker's epochs stay in seq order, which the store's dedup needs.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,17 +47,88 @@ static int cp_fsync_dir(const char *dir)
 	return ret;
 }
 
+/* "journal.<n>" -> n, or 0 for any other name. */
+static uint64_t cp_seg_number(const char *name)
+{
+	const char *p = name + sizeof(CP_JOURNAL_NAME);
+	char *end;
+	uint64_t n;
+
+	if (strncmp(name, CP_JOURNAL_NAME ".", sizeof(CP_JOURNAL_NAME)) != 0 || *p < '1' ||
+	    *p > '9')
+		return 0;
+	n = strtoull(p, &end, 10);
+	return *end == '\0' ? n : 0;
+}
+
+static int cp_u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The segment numbers in dir, ascending, into a new array (*n of them). */
+static int cp_seg_list(const char *dir, uint64_t **out, size_t *n)
+{
+	uint64_t *v = NULL;
+	size_t k = 0, cap = 0;
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	*out = NULL;
+	*n = 0;
+	if (d == NULL)
+		return -errno;
+	while ((de = readdir(d)) != NULL) {
+		uint64_t s = cp_seg_number(de->d_name);
+
+		if (s == 0)
+			continue;
+		if (k == cap) {
+			uint64_t *nv = realloc(v, (cap ? cap * 2 : 8) * sizeof(*v));
+
+			if (nv == NULL) {
+				free(v);
+				closedir(d);
+				return -ENOMEM;
+			}
+			v = nv;
+			cap = cap ? cap * 2 : 8;
+		}
+		v[k++] = s;
+	}
+	closedir(d);
+	qsort(v, k, sizeof(*v), cp_u64_cmp);
+	*out = v;
+	*n = k;
+	return 0;
+}
+
+static void cp_seg_path(const struct cp_journal *j, uint64_t seg, char *out, size_t len)
+{
+	snprintf(out, len, "%s.%" PRIu64, j->path, seg);
+}
+
 int cp_journal_open(struct cp_journal *j, const char *dir)
 {
 	struct stat st;
 	bool created = false;
+	uint64_t *segs;
+	size_t n_segs;
 	int ret;
 
 	memset(j, 0, sizeof(*j));
 	j->fd = -1;
 	if ((size_t)snprintf(j->path, sizeof(j->path), "%s/%s", dir, CP_JOURNAL_NAME) >=
-	    sizeof(j->path))
+	    sizeof(j->path) || (size_t)snprintf(j->dir, sizeof(j->dir), "%s", dir) >= sizeof(j->dir))
 		return -ENAMETOOLONG;
+	ret = cp_seg_list(dir, &segs, &n_segs);
+	if (ret != 0)
+		return ret;
+	j->n_segments = (uint32_t)n_segs;
+	j->next_seg = n_segs ? segs[n_segs - 1] + 1 : 1;
+	free(segs);
 	if (stat(j->path, &st) != 0)
 		created = true;
 	j->fd = open(j->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
@@ -205,7 +284,85 @@ int cp_journal_truncate(struct cp_journal *j)
 	j->size = 0;
 	j->n_records = 0;
 	j->n_unsynced = 0;
+	return cp_journal_drop(j, UINT64_MAX);
+}
+
+int cp_journal_rotate(struct cp_journal *j, uint64_t *seg)
+{
+	char sp[600];
+	int fd, ret;
+
+	if (j->fd < 0)
+		return -EBADF;
+	if (j->size == 0) {          /* nothing since the last rotation: the segments suffice */
+		*seg = j->next_seg - 1;
+		return 0;
+	}
+	ret = cp_journal_sync(j);
+	if (ret != 0)
+		return ret;
+	cp_seg_path(j, j->next_seg, sp, sizeof(sp));
+	if (rename(j->path, sp) != 0) {
+		ret = -errno;
+		CP_ERR("journal: cannot rotate %s to %s: %s", j->path, sp, strerror(errno));
+		return ret;
+	}
+	fd = open(j->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	if (fd < 0 || (ret = cp_fsync_dir(j->dir)) != 0) {
+		ret = fd < 0 ? -errno : ret;
+		CP_ERR("journal: cannot start a new %s: %s", j->path, strerror(-ret));
+		if (fd >= 0)
+			close(fd);
+		if (rename(sp, j->path) != 0)   /* back: appends go on where they were */
+			CP_ERR("journal: cannot move %s back: %s", sp, strerror(errno));
+		return ret;
+	}
+	close(j->fd);
+	j->fd = fd;
+	*seg = j->next_seg++;
+	j->n_segments++;
+	j->size = 0;
+	j->n_records = 0;
 	return 0;
+}
+
+int cp_journal_recount(struct cp_journal *j)
+{
+	uint64_t *segs;
+	size_t n;
+	int ret = cp_seg_list(j->dir, &segs, &n);
+
+	if (ret == 0)
+		j->n_segments = (uint32_t)n;
+	free(segs);
+	return ret;
+}
+
+int cp_journal_drop(struct cp_journal *j, uint64_t upto)
+{
+	uint64_t *segs;
+	size_t n;
+	int ret = cp_seg_list(j->dir, &segs, &n), kept = 0;
+
+	if (ret != 0)
+		return ret;
+	for (size_t i = 0; i < n; i++) {
+		char sp[600];
+
+		if (segs[i] > upto) {
+			kept++;
+			continue;
+		}
+		cp_seg_path(j, segs[i], sp, sizeof(sp));
+		if (unlink(sp) != 0 && errno != ENOENT) {
+			/* harmless for correctness: replay deduplicates against the snapshot */
+			CP_WARN("journal: cannot remove %s: %s", sp, strerror(errno));
+			kept++;
+		}
+	}
+	free(segs);
+	j->n_segments = (uint32_t)kept;
+	return n ? cp_fsync_dir(j->dir) : 0;
 }
 
 static int cp_pread_full(int fd, void *buf, size_t len, uint64_t off)
@@ -307,20 +464,22 @@ static int cp_jrec_tables(const struct cp_jrec *h, const uint8_t *buf, uint64_t 
 	return at == h->length ? 0 : -EBADMSG;
 }
 
-int cp_journal_replay(struct cp_journal *j, struct cp_store *s,
-                      struct cp_journal_replay_stats *st)
+/*
+ * Apply the valid records of one file (fd, named path) to s, adding to *st; a torn tail
+ * is cut off.  *end gets the offset of the end of the last valid record.  0 or -errno.
+ */
+static int cp_journal_replay_fd(int fd, const char *path, struct cp_store *s,
+                                struct cp_journal_replay_stats *st, uint64_t *end_ok)
 {
 	uint8_t *buf = NULL;
 	struct obx_src_rec *v1buf = NULL;
 	size_t cap = 0, v1cap = 0;
 	uint64_t off = 0, end;
 	struct stat sb;
+	char why[128] = "";
 	int ret = 0;
 
-	memset(st, 0, sizeof(*st));
-	if (j->fd < 0)
-		return -EBADF;
-	if (fstat(j->fd, &sb) != 0)
+	if (fstat(fd, &sb) != 0)
 		return -errno;
 	end = (uint64_t)sb.st_size;
 
@@ -331,19 +490,18 @@ int cp_journal_replay(struct cp_journal *j, struct cp_store *s,
 		int r;
 
 		if (end - off < sizeof(h)) {
-			snprintf(st->torn_why, sizeof(st->torn_why),
-			         "%llu trailing bytes, shorter than a record header",
+			snprintf(why, sizeof(why), "%llu trailing bytes, shorter than a record header",
 			         (unsigned long long)(end - off));
 			break;
 		}
-		r = cp_pread_full(j->fd, &h, sizeof(h), off);
+		r = cp_pread_full(fd, &h, sizeof(h), off);
 		if (r < 0) {
 			ret = r;
 			goto out;
 		}
 		if ((h.magic != CP_JREC_MAGIC && h.magic != CP_JREC_MAGIC_V1) ||
 		    h.hdr_len != sizeof(h)) {
-			snprintf(st->torn_why, sizeof(st->torn_why), "bad record magic/header size");
+			snprintf(why, sizeof(why), "bad record magic/header size");
 			break;
 		}
 		nwords = h.n_counters;
@@ -351,13 +509,12 @@ int cp_journal_replay(struct cp_journal *j, struct cp_store *s,
 		    (h.magic == CP_JREC_MAGIC_V1 &&
 		     h.length != nwords * 8 + (uint64_t)h.n_tabs * CP_JREC_V1_SRC) ||
 		    (h.magic == CP_JREC_MAGIC && h.n_tabs > OBX_TAB_MAX)) {
-			snprintf(st->torn_why, sizeof(st->torn_why),
-			         "record length %llu inconsistent", (unsigned long long)h.length);
+			snprintf(why, sizeof(why), "record length %llu inconsistent",
+			         (unsigned long long)h.length);
 			break;
 		}
 		if (h.length > end - off - sizeof(h)) {
-			snprintf(st->torn_why, sizeof(st->torn_why),
-			         "record of %llu bytes runs past the end of the file",
+			snprintf(why, sizeof(why), "record of %llu bytes runs past the end of the file",
 			         (unsigned long long)h.length);
 			break;
 		}
@@ -371,17 +528,17 @@ int cp_journal_replay(struct cp_journal *j, struct cp_store *s,
 			buf = nb;
 			cap = (size_t)h.length;
 		}
-		r = cp_pread_full(j->fd, buf, (size_t)h.length, off + sizeof(h));
+		r = cp_pread_full(fd, buf, (size_t)h.length, off + sizeof(h));
 		if (r < 0) {
 			ret = r;
 			goto out;
 		}
 		if (r == 0 && h.length != 0) {
-			snprintf(st->torn_why, sizeof(st->torn_why), "short read");
+			snprintf(why, sizeof(why), "short read");
 			break;
 		}
 		if (cp_jrec_crc(&h, buf, (size_t)h.length) != h.crc) {
-			snprintf(st->torn_why, sizeof(st->torn_why), "record CRC mismatch");
+			snprintf(why, sizeof(why), "record CRC mismatch");
 			break;
 		}
 
@@ -401,8 +558,7 @@ int cp_journal_replay(struct cp_journal *j, struct cp_store *s,
 			goto out;
 		}
 		if (r != 0) {
-			snprintf(st->torn_why, sizeof(st->torn_why),
-			         "record tables inconsistent with its length");
+			snprintf(why, sizeof(why), "record tables inconsistent with its length");
 			break;
 		}
 		st->records++;
@@ -413,7 +569,7 @@ int cp_journal_replay(struct cp_journal *j, struct cp_store *s,
 			st->applied++;
 		} else if (r == -EINVAL || r == -EPROTO) {
 			CP_WARN("journal: %s: skipping %s record at offset %llu (worker %u seq %llu)",
-			        j->path, r == -EPROTO ? "unreadable (record size)" : "invalid",
+			        path, r == -EPROTO ? "unreadable (record size)" : "invalid",
 			        (unsigned long long)off, h.worker, (unsigned long long)h.seq);
 		} else {
 			ret = r;
@@ -422,19 +578,62 @@ int cp_journal_replay(struct cp_journal *j, struct cp_store *s,
 		off += sizeof(h) + h.length;
 	}
 	if (off < end) {
-		st->torn_bytes = end - off;
-		CP_WARN("journal: %s: ignoring torn tail at offset %llu (%llu bytes): %s", j->path,
-		        (unsigned long long)off, (unsigned long long)st->torn_bytes, st->torn_why);
-		if (ftruncate(j->fd, (off_t)off) != 0 || fdatasync(j->fd) != 0) {
+		st->torn_bytes += end - off;
+		snprintf(st->torn_why, sizeof(st->torn_why), "%s", why);
+		CP_WARN("journal: %s: ignoring torn tail at offset %llu (%llu bytes): %s", path,
+		        (unsigned long long)off, (unsigned long long)(end - off), why);
+		if (ftruncate(fd, (off_t)off) != 0 || fdatasync(fd) != 0) {
 			ret = -errno;
-			CP_ERR("journal: cannot cut the torn tail of %s: %s", j->path, strerror(errno));
+			CP_ERR("journal: cannot cut the torn tail of %s: %s", path, strerror(errno));
 			goto out;
 		}
 	}
-	j->size = off;
-	j->n_records = st->records;
+	*end_ok = off;
 out:
 	free(buf);
 	free(v1buf);
 	return ret;
+}
+
+int cp_journal_replay(struct cp_journal *j, struct cp_store *s,
+                      struct cp_journal_replay_stats *st)
+{
+	uint64_t *segs, end = 0;
+	size_t n;
+	int ret;
+
+	memset(st, 0, sizeof(*st));
+	if (j->fd < 0)
+		return -EBADF;
+	/* the segments first, oldest first: a worker's epochs in seq order */
+	ret = cp_seg_list(j->dir, &segs, &n);
+	if (ret != 0)
+		return ret;
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		char sp[600];
+		int fd;
+
+		cp_seg_path(j, segs[i], sp, sizeof(sp));
+		fd = open(sp, O_RDWR | O_CLOEXEC);
+		if (fd < 0) {
+			ret = -errno;
+			CP_ERR("journal: cannot open %s: %s", sp, strerror(errno));
+			break;
+		}
+		ret = cp_journal_replay_fd(fd, sp, s, st, &end);
+		close(fd);
+	}
+	free(segs);
+	if (ret != 0)
+		return ret;
+	{
+		uint64_t before = st->records;
+
+		ret = cp_journal_replay_fd(j->fd, j->path, s, st, &end);
+		if (ret != 0)
+			return ret;
+		j->size = end;
+		j->n_records = st->records - before;
+	}
+	return 0;
 }

@@ -14,6 +14,11 @@
  * last record (crash mid-append) fails its length or CRC check; replay stops there, logs
  * it and cuts it off, so later appends follow a clean record.
  *
+ * Segments: while a snapshot is written in the background, new epochs go on being
+ * appended; cp_journal_rotate() moves what the snapshot covers aside (journal.<n>) and
+ * cp_journal_drop() removes it once the snapshot is durable.  Replay reads every segment
+ * (ascending) before the journal.
+ *
  * Format versions: records are "OBJ2" (this layout).  "OBJ1" records (exchange v1: n_src
  * 40-byte source records, no tables) are still replayed: each v1 source record becomes a
  * v2 one keyed by the hour of its first_ns (the store merges per address, so its totals
@@ -59,6 +64,9 @@ struct cp_jtab {
 struct cp_journal {
 	int fd;
 	char path[512];
+	char dir[512];
+	uint64_t next_seg;         /* the number the next rotation gives its segment */
+	uint32_t n_segments;       /* segments on disk (set aside, not yet dropped) */
 	uint64_t size;             /* bytes in the file (all valid records) */
 	uint64_t n_records;        /* records since the last truncation */
 	uint64_t n_unsynced;       /* appended, not yet synced */
@@ -86,7 +94,16 @@ int cp_journal_replay(struct cp_journal *j, struct cp_store *s,
 int cp_journal_append(struct cp_journal *j, const struct cp_epoch *e);
 /* Make every appended record durable.  0 or -errno. */
 int cp_journal_sync(struct cp_journal *j);
-/* Empty the journal (after a durable snapshot).  0 or -errno. */
+/* Empty the journal and drop every segment (after a durable snapshot of everything).
+ * 0 or -errno. */
 int cp_journal_truncate(struct cp_journal *j);
+/* Set what the journal holds aside as segment *seg, go on in a fresh journal (an empty
+ * journal is not rotated: *seg is then the last segment, 0 for none).  0 or -errno
+ * (nothing moved). */
+int cp_journal_rotate(struct cp_journal *j, uint64_t *seg);
+/* Remove the segments up to upto (a durable snapshot covers them).  0 or -errno. */
+int cp_journal_drop(struct cp_journal *j, uint64_t upto);
+/* n_segments from the directory (another process dropped some).  0 or -errno. */
+int cp_journal_recount(struct cp_journal *j);
 
 #endif

@@ -51,36 +51,6 @@ static void cp_usage(FILE *out)
 	        "           run it under a supervisor)\n", CP_DEFAULT_CONF);
 }
 
-int cp_snapshot_now(struct cp *cp)
-{
-	struct cp_persist *p = &cp->persist;
-	char err[512] = "";
-	int ret;
-
-	ret = cp_snapshot_write_file(p->snapshot_path, &cp->store, err, sizeof(err));
-	if (ret != 0) {
-		p->n_failed++;
-		snprintf(p->last_error, sizeof(p->last_error), "%s", err);
-		CP_ERR("%s (the journal is kept)", err);
-		return ret;
-	}
-	p->n_written++;
-	p->last_write_wall_ns = cp_wall_ns();
-	p->last_write_mono_ns = cp_mono_ns();
-	p->last_error[0] = '\0';
-	cp->drain.dirty = false;
-	/* everything journalled is in the store, hence in the snapshot just made durable */
-	ret = cp_journal_truncate(&cp->journal);
-	if (ret != 0) {
-		/* harmless for correctness: replay deduplicates against the snapshot */
-		snprintf(p->last_error, sizeof(p->last_error), "journal truncate: %s",
-		         strerror(-ret));
-	}
-	CP_DEBUG("snapshot: wrote %s (%llu epochs, %u sources)", p->snapshot_path,
-	         (unsigned long long)cp->store.epochs, cp->store.src.n);
-	return 0;
-}
-
 static int cp_mkdir_p(const char *path, mode_t mode)
 {
 	char buf[512];
@@ -225,12 +195,14 @@ static int cp_run(struct cp *cp, struct cp_ctl *ctl)
 				cp_analyses_after_epochs(cp);
 			next_drain = now + CP_DRAIN_NS;
 		}
-		/* outcomes of table reloads, background reads: never waited for */
+		/* outcomes of table reloads, background reads and jobs: never waited for */
 		cp_reload_poll(cp);
 		cp_analyses_poll(cp);
+		cp_jobs_poll(cp);
 		if (now >= next_snap) {
+			/* written by a child (persist.c): the loop goes on meanwhile */
 			if (cp->drain.dirty || cp->persist.n_written == 0)
-				cp_snapshot_now(cp);
+				cp_snapshot_start(cp, NULL);
 			next_snap = now + (uint64_t)cp->conf.snapshot_interval_s * 1000000000ull;
 		}
 		n = cp_ctl_pollfds(ctl, pfd, maxfd);
@@ -337,9 +309,12 @@ int main(int argc, char **argv)
 		goto out_journal;
 	}
 
+	cp.jobs.fork_ok = true;   /* the loop collects background jobs from here on */
 	ret = cp_run(&cp, &ctl);
 	if (cp_stop)
 		CP_NOTICE("signal %d: draining, writing the final snapshot", (int)cp_stop);
+	/* a snapshot being written is finished, reports are abandoned, then the final one */
+	cp_jobs_finish(&cp, "snapshot");
 	cp_drain_flush(&cp.drain);
 	if (cp_snapshot_now(&cp) == 0)
 		CP_NOTICE("snapshot: wrote %s; bye", cp.persist.snapshot_path);

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jobs.h"
 #include "period.h"
 #include "scan_mod.h"
 #include "scan_report.h"
@@ -252,27 +253,26 @@ void cp_cmd_scan_cells(struct cp *cp, json_t *args, struct cp_reply *r)
 	r->data = list;
 }
 
-void cp_cmd_scan_report(struct cp *cp, json_t *args, struct cp_reply *r)
+/* scan.report's work, in a child process (jobs.h) or inline: the analysis and its files. */
+struct cp_scan_report_job {
+	struct scan_params p;
+	char dir[1025];
+	unsigned top;
+	uint32_t heat;
+};
+
+static void cp_scan_report_run(struct cp *cp, void *arg, struct cp_reply *r)
 {
-	struct cp_scan_q q;
+	const struct cp_scan_report_job *j = arg;
 	struct scan_result res;
 	struct scan_report_files files;
-	uint32_t heat = UINT32_MAX;
 	char err[512];
 	json_t *names;
 
-	if (!cp_scan_ready(r) || cp_scan_args(args, cp_args_scan_report, "dir", &q, r))
+	if (cp_scan_run(cp, &j->p, &res, r))
 		return;
-	if (q.dir == NULL || q.dir[0] != '/') {
-		cp_reply_err(r, CP_E_BAD_ARGS, "scan report needs an absolute directory");
-		return;
-	}
-	if (q.block && cp_scan_parse_block(q.block, &heat, r))
-		return;
-	if (cp_scan_run(cp, &q.p, &res, r))
-		return;
-	if (scan_report_write(q.dir, &cp_scan.cov, &res, q.top < 0 ? 20 : (unsigned)q.top, heat,
-	                      &files, err, sizeof(err)) != 0) {
+	if (scan_report_write(j->dir, &cp_scan.cov, &res, j->top, j->heat, &files, err,
+	                      sizeof(err)) != 0) {
 		scan_result_free(&res);
 		cp_reply_err(r, CP_E_BAD_ARGS, "report: %s", err);
 		return;
@@ -280,11 +280,38 @@ void cp_cmd_scan_report(struct cp *cp, json_t *args, struct cp_reply *r)
 	names = json_array();
 	for (unsigned i = 0; i < files.n; i++)
 		json_array_append_new(names, json_string(files.name[i]));
-	r->data = json_pack("{s:s, s:o, s:I}", "dir", q.dir, "files", names,
+	r->data = json_pack("{s:s, s:o, s:I}", "dir", j->dir, "files", names,
 	                    "continuous", (json_int_t)res.n_continuous);
 	scan_result_free(&res);
 }
 
+void cp_cmd_scan_report(struct cp *cp, json_t *args, struct cp_reply *r)
+{
+	const struct cp_job *busy = cp_job_running(cp, "scan.report");
+	struct cp_scan_report_job j = { .heat = UINT32_MAX };
+	struct cp_scan_q q;
+	uint64_t job;
+
+	if (!cp_scan_ready(r) || cp_scan_args(args, cp_args_scan_report, "dir", &q, r))
+		return;
+	if (q.dir == NULL || q.dir[0] != '/') {
+		cp_reply_err(r, CP_E_BAD_ARGS, "scan report needs an absolute directory");
+		return;
+	}
+	if (q.block && cp_scan_parse_block(q.block, &j.heat, r))
+		return;
+	if (busy != NULL) {
+		cp_reply_err(r, CP_E_BUSY, "a scan report is being written (job %llu); try again "
+		             "when it is done", (unsigned long long)busy->id);
+		return;
+	}
+	j.p = q.p;
+	j.top = q.top < 0 ? 20 : (unsigned)q.top;
+	snprintf(j.dir, sizeof(j.dir), "%s", q.dir);
+	job = cp_job_start(cp, 0, "scan.report", cp_scan_report_run, NULL, &j, sizeof(j), r);
+	if (job != 0)
+		cp_reply_defer(r, job);
+}
 
 const struct cp_cmd cp_scan_commands[] = {
 	{ "scan.list", cp_cmd_scan_list, cp_args_scan_list, CP_ACCESS_READ, false,

@@ -25,12 +25,6 @@
 
 static struct cp cp;
 
-/* commands.c's table links cmd_snapshot.c, which calls the daemon's snapshot (main.c) */
-int cp_snapshot_now(struct cp *c)
-{
-	(void)c;
-	return -ENOSYS;
-}
 static const uint32_t M0 = (2024 - 1970) * 12;   /* 2024-01 */
 
 static void fill(void)

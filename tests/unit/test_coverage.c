@@ -28,13 +28,6 @@
 #define SS 100u   /* |S| */
 #define T0 ((uint64_t)obs_days_from_civil(2024, 1, 31) * OBS_NS_PER_DAY)
 
-/* commands.c's table links cmd_snapshot.c, which calls the daemon's snapshot (main.c) */
-int cp_snapshot_now(struct cp *c)
-{
-	(void)c;
-	return -ENOSYS;
-}
-
 static struct obx_header *mk(uint32_t cell_cap, uint32_t pool_cap, void **mem)
 {
 	uint32_t cap[OBX_TAB_MAX] = { 0 }, rs[OBX_TAB_MAX] = { 0 };
