@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -80,6 +81,10 @@ static void cp_job_child(struct cp *cp, int fd, pid_t parent, cp_job_fn fn, void
 		_exit(2);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
+	/* the parent's loop, serving clients, goes first when CPUs are short */
+	if (setpriority(PRIO_PROCESS, 0, 10) != 0) {
+		/* no lower priority: the job still runs */
+	}
 	fn(cp, arg, &r);
 	line = cp_job_encode(&r);
 	if (line == NULL)

@@ -47,19 +47,30 @@ static void *resip_copy_load(void *arg)
 	return j;
 }
 
-/* A read finished: the new copy replaces the old one, or the old one stays. */
+static void *resip_copy_free(void *arg)
+{
+	resip_table_free(arg);
+	return NULL;
+}
+
+/* A read finished: the new copy replaces the old one (freed on the loader's thread:
+ * giving back a few hundred MB takes a while too), or the old one stays. */
 static void resip_copy_adopt(struct resip_copy_job *j)
 {
+	struct resip_table *old = M->tab;
+
 	if (j->t == NULL) {
 		snprintf(M->tab_err, sizeof(M->tab_err), "%s", j->err);
 		CP_WARN("resip: control plane copy of %s not replaced: %s", j->path, j->err);
+		old = NULL;
 	} else {
-		resip_table_free(M->tab);
 		M->tab = j->t;
 		M->tab_err[0] = '\0';
 		M->tab_loaded_wall_ns = (uint64_t)time(NULL) * 1000000000ull;
 	}
 	free(j);
+	if (old != NULL && cp_loader_start(&M->loader, resip_copy_free, old) != 0)
+		resip_table_free(old);
 }
 
 void cp_resip_table_refresh(bool wait)
@@ -68,8 +79,13 @@ void cp_resip_table_refresh(bool wait)
 	struct resip_copy_job *j;
 	struct stat sb;
 
-	if (path[0] == '\0' || cp_loader_busy(&M->loader))
-		return;    /* a read is under way: the next refresh after it looks again */
+	if (path[0] == '\0')
+		return;
+	if (cp_loader_busy(&M->loader)) {
+		M->refresh_pending = true;   /* the poll hook looks again once it is done */
+		return;
+	}
+	M->refresh_pending = false;
 	if (stat(path, &sb) != 0) {
 		snprintf(M->tab_err, sizeof(M->tab_err), "%s: %s", path, strerror(errno));
 		return;
@@ -95,14 +111,19 @@ void cp_resip_table_refresh(bool wait)
 	resip_copy_adopt(resip_copy_load(j));
 }
 
-/* Every loop turn (analysis.h): collect a finished read. */
+/* Every loop turn (analysis.h): collect a finished read (a finished free returns NULL),
+ * then a refresh that came while the loader was busy. */
 static void resip_poll(struct cp *cp)
 {
 	void *res;
 
 	(void)cp;
-	if (cp_loader_done(&M->loader, &res))
+	if (!cp_loader_done(&M->loader, &res))
+		return;
+	if (res != NULL)
 		resip_copy_adopt(res);
+	if (M->refresh_pending && !cp_loader_busy(&M->loader))
+		cp_resip_table_refresh(false);
 }
 
 json_t *cp_resip_providers_json(uint32_t addr)
@@ -372,7 +393,7 @@ static int cp_resip_module_init(struct cp *cp)
 
 static void cp_resip_module_fini(void)
 {
-	struct resip_copy_job *j = cp_loader_wait(&M->loader);
+	struct resip_copy_job *j = cp_loader_wait(&M->loader);   /* a read or a free */
 
 	if (j != NULL) {
 		resip_table_free(j->t);

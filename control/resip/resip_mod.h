@@ -35,7 +35,9 @@ struct cp_resip_mod {
 	struct timespec tab_mtime;
 	off_t tab_size;
 	uint64_t tab_loaded_wall_ns;
-	struct cp_loader loader;        /* a read of resip.table under way (loader.h) */
+	struct cp_loader loader;        /* a read of resip.table, or the old copy's free, under
+	                                 * way (loader.h) */
+	bool refresh_pending;           /* a refresh came while the loader was busy */
 	/* geography sources (opened lazily, kept) */
 	struct cp_geo *geo;
 	struct cp_rdns *rdns;
