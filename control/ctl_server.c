@@ -118,6 +118,20 @@ err_close:
 	return ret;
 }
 
+/* In a job's child (jobs.h): close every socket of the server, touch nothing else (the
+ * parent owns the state; the socket files stay). */
+static void cp_ctl_forget(void *ctx)
+{
+	struct cp_ctl *c = ctx;
+
+	for (int k = 0; k < 2; k++)
+		if (c->lfd[k] >= 0)
+			close(c->lfd[k]);
+	for (uint32_t i = 0; c->clients != NULL && i < c->max_clients; i++)
+		if (c->clients[i].fd >= 0)
+			close(c->clients[i].fd);
+}
+
 int cp_ctl_open(struct cp_ctl *c, struct cp *cp)
 {
 	const struct obs_conf *conf = &cp->conf;
@@ -126,6 +140,7 @@ int cp_ctl_open(struct cp_ctl *c, struct cp *cp)
 	memset(c, 0, sizeof(*c));
 	c->cp = cp;
 	cp->jobs.answer = cp_ctl_answer;   /* deferred replies (jobs.h) */
+	cp->jobs.in_child = cp_ctl_forget;
 	cp->jobs.answer_ctx = c;
 	c->lfd[0] = c->lfd[1] = -1;
 	c->max_clients = conf->max_clients;
@@ -172,8 +187,10 @@ static void cp_client_close(struct cp_ctl *c, struct cp_client *cl, const char *
 
 void cp_ctl_close(struct cp_ctl *c)
 {
-	if (c->cp != NULL && c->cp->jobs.answer_ctx == c)
+	if (c->cp != NULL && c->cp->jobs.answer_ctx == c) {
 		c->cp->jobs.answer = NULL;
+		c->cp->jobs.in_child = NULL;
+	}
 	for (uint32_t i = 0; c->clients != NULL && i < c->max_clients; i++)
 		cp_client_close(c, &c->clients[i], "server shutting down");
 	free(c->clients);

@@ -79,6 +79,8 @@ static void cp_job_child(struct cp *cp, int fd, pid_t parent, cp_job_fn fn, void
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
 		_exit(2);
+	if (cp->jobs.in_child != NULL)
+		cp->jobs.in_child(cp->jobs.answer_ctx);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
 	/* the parent's loop, serving clients, goes first when CPUs are short */

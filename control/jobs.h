@@ -53,8 +53,11 @@ struct cp_jobs {
 	bool fork_ok;                 /* set by the daemon once its loop collects jobs */
 	uint64_t next_id;
 	struct cp_job run[CP_JOBS_MAX];
-	/* who gets a finished job's reply: the ctl server's deferred clients */
+	/* who gets a finished job's reply: the ctl server's deferred clients; and what a
+	 * child lets go of first: the server's sockets (a child must never answer a
+	 * connection, nor keep the socket looking served once its parent is gone) */
 	void (*answer)(void *ctx, uint64_t job, const struct cp_reply *r);
+	void (*in_child)(void *ctx);
 	void *answer_ctx;
 };
 
