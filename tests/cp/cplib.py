@@ -5,6 +5,7 @@ fake_dp, and merges fake_dp's expected-totals files the way the period store mus
 """
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -256,6 +257,15 @@ def compare(conn, exp, what):
             fail("%s: source %s = %r, expected %r" % (what, r["addr"], r, e))
     order = [(-r["packets"], tuple(int(x) for x in r["addr"].split("."))) for r in top]
     check(order == sorted(order), "%s: sources ordered by packets desc, address asc" % what)
+
+
+def cleanup(dm, d):
+    """A test's end, however it ends: the daemon killed, its directory removed (kept
+    when CP_TEST_KEEP is set)."""
+    if dm.alive():
+        dm.kill()
+    if os.environ.get("CP_TEST_KEEP") is None:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def tmpdir(name):

@@ -17,17 +17,19 @@ With a store of ~400 000 sources (a snapshot takes a few hundred ms to write):
    it writes; after a restart the store equals everything fake_dp published.
 The latencies of the status calls are printed, never compared with a clock.
 """
+import atexit
 import os
 import select
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cplib import Daemon, check, compare, fail, fake_dp, merge_expected, tmpdir  # noqa: E402
+from cplib import Daemon, check, cleanup, compare, fail, fake_dp, merge_expected, tmpdir  # noqa: E402
 
 cp_bin, fake_bin = sys.argv[1], sys.argv[2]
 d = tmpdir("background")
 dm = Daemon(cp_bin, d, snapshot_interval_s=3600)
+atexit.register(cleanup, dm, d)
 dm.start()
 exp = os.path.join(d, "exp.json")
 fake_dp(fake_bin, dm.xpath, 5, exp,

@@ -23,6 +23,7 @@
 #include "mmdb_fixture.h"
 
 #include "geo.h"
+#include "../fixtures/test_main.h"
 
 static void test_city_and_asn(void **state)
 {
@@ -209,14 +210,6 @@ static void test_maxmind_corrupt(void **state)
 	assert_true(n >= 4);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_city_and_asn),
-		cmocka_unit_test(test_isp_shaped),
-		cmocka_unit_test(test_absent_and_wrong),
-		cmocka_unit_test(test_maxmind_official),
-		cmocka_unit_test(test_maxmind_corrupt),
-	};
-	return cmocka_run_group_tests(tests, obs_fx_setup, obs_fx_teardown);
-}
+OBS_TEST_MAIN(obs_fx_setup, obs_fx_teardown,
+	OBS_T(test_city_and_asn), OBS_T(test_isp_shaped), OBS_T(test_absent_and_wrong),
+	OBS_T(test_maxmind_official), OBS_T(test_maxmind_corrupt))

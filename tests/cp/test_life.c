@@ -23,6 +23,7 @@
 #include "report.h"
 #include "snapshot.h"
 #include "store.h"
+#include "../fixtures/test_main.h"
 
 #define H  OBX_HOUR_NS
 #define T0 (472222ull * H)          /* an hour boundary */
@@ -227,13 +228,6 @@ static void test_wrong_record_size(void **state)
 	assert_null(cp_life_find(cp_life_module_table(), 0x0a000009));   /* nothing applied */
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_consume, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_inline_event_and_reserve, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_wrong_record_size, setup, teardown),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+#define EACH(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
+OBS_TEST_MAIN(NULL, NULL,
+	EACH(test_consume), EACH(test_inline_event_and_reserve), EACH(test_wrong_record_size))

@@ -22,6 +22,7 @@
 #include "journal.h"
 #include "snapshot.h"
 #include "store.h"
+#include "../fixtures/test_main.h"
 
 static char dir[64];
 static char snap[128];
@@ -687,17 +688,9 @@ static void test_snapshot_registered_sections(void **state)
 	cp_store_fini(&b);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_snapshot_round_trip, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_snapshot_refusals, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_journal_round_trip_and_torn_tail, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_journal_extra_kinds, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_journal_v1_record, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_journal_layout_v2_src, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_snapshot_registered_sections, setup, teardown),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+#define EACH(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
+OBS_TEST_MAIN(NULL, NULL,
+	EACH(test_snapshot_round_trip), EACH(test_snapshot_refusals),
+	EACH(test_journal_round_trip_and_torn_tail), EACH(test_journal_extra_kinds),
+	EACH(test_journal_v1_record), EACH(test_journal_layout_v2_src),
+	EACH(test_snapshot_registered_sections))

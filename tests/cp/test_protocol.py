@@ -12,12 +12,11 @@ and the daemon still answers status after all of it.
 import json
 import os
 import random
-import shutil
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cplib import Conn, Daemon, check, fail, fake_dp, tmpdir  # noqa: E402
+from cplib import Conn, Daemon, check, cleanup, fail, fake_dp, tmpdir  # noqa: E402
 
 cp_bin, fake_bin = sys.argv[1], sys.argv[2]
 d = tmpdir("proto")
@@ -199,8 +198,5 @@ try:
     log = dm.logtext()
     check("pid" in log and "uid" in log and "connection #" in log, "peer credentials logged")
 finally:
-    if dm.alive():
-        dm.kill()
-    if os.environ.get("CP_TEST_KEEP") is None:
-        shutil.rmtree(d, ignore_errors=True)
+    cleanup(dm, d)
 print("PASS")

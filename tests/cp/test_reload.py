@@ -16,16 +16,18 @@ taking 1.5 s (the table being rebuilt), the exclude table refused:
 5. an unknown table is bad_args; a request the dataplane never answers (it is killed and
    another one starts) is reported unanswered; with no dataplane, unavailable.
 """
+import atexit
 import os
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cplib import Daemon, check, fail, fake_dp, tmpdir  # noqa: E402
+from cplib import Daemon, check, cleanup, fail, fake_dp, tmpdir  # noqa: E402
 
 cp_bin, fake_bin = sys.argv[1], sys.argv[2]
 d = tmpdir("reload")
 dm = Daemon(cp_bin, d)
+atexit.register(cleanup, dm, d)
 dm.start()
 c = dm.conn()
 

@@ -17,6 +17,7 @@
 
 #include "exchange.h"
 #include "resip.h"
+#include "../fixtures/test_main.h"
 
 #define DAY0 19800u   /* a UTC day number */
 
@@ -150,12 +151,5 @@ static void test_snapshot(void **state)
 	cp_resip_free(q);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_merge),
-		cmocka_unit_test(test_hostile),
-		cmocka_unit_test(test_snapshot),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+OBS_TEST_MAIN(NULL, NULL,
+	OBS_T(test_merge), OBS_T(test_hostile), OBS_T(test_snapshot))

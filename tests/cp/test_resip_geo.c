@@ -26,6 +26,7 @@
 #include "geo.h"
 #include "rdns.h"
 #include "resip_geo.h"
+#include "../fixtures/test_main.h"
 
 static const char *table_csv =
 	"ip,provider,first_seen,last_seen\n"
@@ -344,16 +345,14 @@ static void test_live_ptr_geo(void **state)
 	stop_dnsmasq();
 }
 
-int main(void)
+static int teardown(void **state)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_region),
-		cmocka_unit_test(test_org),
-		cmocka_unit_test(test_domain_sld_mismatch),
-		cmocka_unit_test(test_live_ptr),
-		cmocka_unit_test(test_live_ptr_geo),
-	};
-	int rc = cmocka_run_group_tests(tests, obs_fx_setup, obs_fx_teardown);
+	int rc = obs_fx_teardown(state);
+
 	stop_dnsmasq();
 	return rc;
 }
+
+OBS_TEST_MAIN(obs_fx_setup, teardown,
+	OBS_T(test_region), OBS_T(test_org), OBS_T(test_domain_sld_mismatch),
+	OBS_T(test_live_ptr), OBS_T(test_live_ptr_geo))

@@ -16,14 +16,13 @@ usage: test_restart.py OBSCURA_CP FAKE_DP
 import glob
 import os
 import random
-import shutil
 import signal
 import struct
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cplib import Daemon, check, compare, fail, fake_dp, merge_expected, tmpdir  # noqa: E402
+from cplib import Daemon, check, cleanup, compare, fail, fake_dp, merge_expected, tmpdir  # noqa: E402
 
 cp_bin, fake_bin = sys.argv[1], sys.argv[2]
 d = tmpdir("restart")
@@ -174,8 +173,5 @@ try:
     c.close()
     check(dm.stop() == 0, "final SIGTERM")
 finally:
-    if dm.alive():
-        dm.kill()
-    if os.environ.get("CP_TEST_KEEP") is None:
-        shutil.rmtree(d, ignore_errors=True)
+    cleanup(dm, d)
 print("PASS")

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "store.h"
+#include "../fixtures/test_main.h"
 
 static struct cp_epoch ep(uint64_t boot, uint32_t w, uint64_t seq, const struct obx_src_rec *r,
                           uint32_t n)
@@ -412,17 +413,7 @@ static void test_hour_records_merge(void **state)
 	cp_store_fini(&s);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_merge_one_source),
-		cmocka_unit_test(test_dedup_and_invalid),
-		cmocka_unit_test(test_grow_and_top),
-		cmocka_unit_test(test_store_merge),
-		cmocka_unit_test(test_consumers_get_records),
-		cmocka_unit_test(test_consumer_refusal_applies_nothing),
-		cmocka_unit_test(test_hour_records_merge),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+OBS_TEST_MAIN(NULL, NULL,
+	OBS_T(test_merge_one_source), OBS_T(test_dedup_and_invalid), OBS_T(test_grow_and_top),
+	OBS_T(test_store_merge), OBS_T(test_consumers_get_records),
+	OBS_T(test_consumer_refusal_applies_nothing), OBS_T(test_hour_records_merge))

@@ -1,5 +1,41 @@
-# tests/e2e/lib.sh — helpers the e2e scripts share; source it after defining
-# $cp (obscura-cp), $ctl (obscuractl), cp_pid= and fail().
+# tests/e2e/lib.sh — helpers the e2e scripts share; source it after defining $cp
+# (obscura-cp) and $ctl (obscuractl), then call e2e_setup.
+
+# e2e_setup NAME: a fresh $tmp, the DPDK file prefix $prefix, cp_pid= dp_pid= (set them
+# when a daemon runs in the background), and an exit trap that stops both and removes
+# $tmp and the prefix's DPDK runtime files.
+e2e_setup() {
+	tmp=$(mktemp -d /tmp/obscura-"$1".XXXXXX)
+	prefix=obs-$1-$$
+	cp_pid= dp_pid=
+	trap e2e_cleanup EXIT
+}
+e2e_cleanup() {
+	[ -n "$dp_pid" ] && kill "$dp_pid" 2>/dev/null && wait "$dp_pid" 2>/dev/null
+	[ -n "$cp_pid" ] && kill "$cp_pid" 2>/dev/null && wait "$cp_pid" 2>/dev/null
+	rm -rf "$tmp" /var/run/dpdk/"$prefix"* /run/dpdk/"$prefix"* 2>/dev/null
+}
+
+# fail MSG: say so, show the end of every log under $tmp, exit 1.
+fail() {
+	echo "FAIL: $*"
+	for f in "$tmp"/*.log "$tmp"/*/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -25 "$f"; }; done
+	exit 1
+}
+
+# conf_control DIR [SOCKET_RO]: the control part of a test config (state and sockets in
+# DIR, no privilege drop), on stdout.
+conf_control() {
+	local ro=${2:-'""'}
+	cat <<EOC
+control:
+  state_dir: $1/state
+  socket: $1/ctl.sock
+  socket_ro: $ro
+  socket_group: ""
+  user: ""
+EOC
+}
 
 # start_cp DIR: obscura-cp on DIR/obscura.yaml (log appended to DIR/cp.log, so restarts
 # keep the earlier runs' lines), back once its socket answers `status`.

@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "control/life/lifetime.h"
+#include "../fixtures/test_main.h"   /* obs_xorshift() */
 
 #define NS 1000000000ull
 #define HOUR (3600 * NS)
@@ -48,10 +49,7 @@ static uint64_t rng = 88172645463325252ull;
 
 static uint64_t rnd(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
+	return obs_xorshift(&rng);
 }
 
 static int add_agg(struct agg **a, size_t *n, size_t *cap, const struct ev *e, size_t k)

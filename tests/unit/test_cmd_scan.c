@@ -20,6 +20,7 @@
 #include "control/scan/scan_mod.h"
 #include "control/commands.h"
 #include "dataplane/period.h"
+#include "../fixtures/test_main.h"
 
 #define BLK(a, b) (((uint32_t)(a) << 24) | ((uint32_t)(b) << 16))
 
@@ -299,12 +300,5 @@ static void test_scanner_and_close(void **state)
 	json_decref(d);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_list),
-		cmocka_unit_test(test_show_ports_params_cells),
-		cmocka_unit_test(test_scanner_and_close),
-	};
-	return cmocka_run_group_tests(tests, setup, teardown);
-}
+OBS_TEST_MAIN(setup, teardown,
+	OBS_T(test_list), OBS_T(test_show_ports_params_cells), OBS_T(test_scanner_and_close))

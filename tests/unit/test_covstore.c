@@ -16,16 +16,15 @@
 
 #include "control/scan/covstore.h"
 #include "dataplane/period.h"
+#include "../fixtures/test_main.h"
 
 #define NS(s) ((uint64_t)(s) * 1000000000ull)
 
 static uint64_t rng_state = 88172645463325252ull;
+
 static uint64_t rnd(void)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
+	return obs_xorshift(&rng_state);
 }
 
 /* model: per key (k in 0..NK), a byte per slot */
@@ -218,12 +217,5 @@ static void test_periods(void **state)
 	}
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_model),
-		cmocka_unit_test(test_bits),
-		cmocka_unit_test(test_periods),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+OBS_TEST_MAIN(NULL, NULL,
+	OBS_T(test_model), OBS_T(test_bits), OBS_T(test_periods))

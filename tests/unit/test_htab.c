@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "htab.h"
+#include "../fixtures/test_main.h"
 
 /* ---- inline key: a 12-byte entry, key = 4 bytes, in use = the 8-byte count ---- */
 
@@ -22,8 +23,12 @@ struct ent {
 	uint64_t count;
 } __attribute__((packed));
 
-static uint64_t mix(uint64_t x)
+/* The key's n bytes, mixed (any width of key this test uses). */
+static uint64_t mix_key(const void *key, size_t n)
 {
+	uint64_t x = 0;
+
+	memcpy(&x, key, n);
 	x ^= x >> 33;
 	x *= 0xff51afd7ed558ccdull;
 	x ^= x >> 33;
@@ -32,11 +37,8 @@ static uint64_t mix(uint64_t x)
 
 static uint64_t ent_hash(const void *key, const void *ctx)
 {
-	uint32_t k;
-
 	(void)ctx;
-	memcpy(&k, key, 4);
-	return mix(k);
+	return mix_key(key, 4);
 }
 
 /* every key of a group of 8 lands on the same home slot: long runs, wrap-around */
@@ -171,12 +173,8 @@ static void test_delete_reference(void **state)
 	memset(ref, 0, sizeof(ref));
 	cp_ht_init(&h, NULL);
 	for (int step = 0; step < 60000; step++) {
-		uint32_t k;
+		uint32_t k = (uint32_t)(obs_xorshift(&x) % KEYS);
 
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		k = (uint32_t)(x % KEYS);
 		if (x % 3 == 0 && ref[k] != 0) {
 			struct ent *e = cp_ht_find(&h, &bad_t, &k);
 
@@ -307,11 +305,8 @@ struct narrow {
 
 static uint64_t narrow_hash(const void *key, const void *ctx)
 {
-	uint16_t k;
-
 	(void)ctx;
-	memcpy(&k, key, 2);
-	return mix(k);
+	return mix_key(key, 2);
 }
 
 static void test_used_widths(void **state)
@@ -345,15 +340,6 @@ static void test_used_widths(void **state)
 	cp_ht_fini(&h);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_insert_find_grow),
-		cmocka_unit_test(test_reserve_no_move),
-		cmocka_unit_test(test_iterate),
-		cmocka_unit_test(test_delete_reference),
-		cmocka_unit_test(test_external_key),
-		cmocka_unit_test(test_used_widths),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+OBS_TEST_MAIN(NULL, NULL,
+	OBS_T(test_insert_find_grow), OBS_T(test_reserve_no_move), OBS_T(test_iterate),
+	OBS_T(test_delete_reference), OBS_T(test_external_key), OBS_T(test_used_widths))

@@ -19,6 +19,7 @@
 
 #include "control/geo.h"
 #include "control/life/lifetime.h"
+#include "../fixtures/test_main.h"
 
 #define NS  1000000000ull
 #define H   (3600 * NS)
@@ -515,20 +516,7 @@ static void test_memory(void **state)
 	cp_life_free(l);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_conf),
-		cmocka_unit_test(test_buckets),
-		cmocka_unit_test(test_gaps),
-		cmocka_unit_test(test_dice),
-		cmocka_unit_test(test_continuity),
-		cmocka_unit_test(test_cdf),
-		cmocka_unit_test(test_evict),
-		cmocka_unit_test(test_save_load),
-		cmocka_unit_test(test_countries),
-		cmocka_unit_test(test_memory),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+OBS_TEST_MAIN(NULL, NULL,
+	OBS_T(test_conf), OBS_T(test_buckets), OBS_T(test_gaps), OBS_T(test_dice),
+	OBS_T(test_continuity), OBS_T(test_cdf), OBS_T(test_evict), OBS_T(test_save_load),
+	OBS_T(test_countries), OBS_T(test_memory))

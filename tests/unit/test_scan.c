@@ -20,6 +20,7 @@
 #include "control/scan/scan.h"
 #include "control/scan/scan_report.h"
 #include "dataplane/period.h"
+#include "../fixtures/test_main.h"
 
 #define S_SIZE 10u
 #define BLK(a, b) (((uint32_t)(a) << 24) | ((uint32_t)(b) << 16))
@@ -364,12 +365,5 @@ static void test_classes(void **state)
 	cov_store_fini(&s);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_alpha_n_m),
-		cmocka_unit_test(test_single_and_medians),
-		cmocka_unit_test(test_classes),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+OBS_TEST_MAIN(NULL, NULL,
+	OBS_T(test_alpha_n_m), OBS_T(test_single_and_medians), OBS_T(test_classes))
