@@ -26,6 +26,18 @@ const struct cp_analysis *const cp_analyses[] = { CP_ANALYSES NULL };
 static const struct cp_analysis *cp_started[CP_MAX_ANALYSES];
 static unsigned cp_n_started;
 
+/* Every consumer of an analysis is reached through this: the record size is the
+ * core's to check (the epoch is refused whole, store.h), the merge the analysis'. */
+static int cp_analysis_merge(void *ctx, const struct cp_epoch *e, const void *recs, uint32_t n,
+                             uint32_t rec_size)
+{
+	const struct cp_analysis_consumer *c = ctx;
+
+	if (rec_size != c->rec_size)
+		return -EPROTO;
+	return c->merge(NULL, e, recs, n, rec_size);
+}
+
 int cp_analysis_start(struct cp *cp, const struct cp_analysis *a)
 {
 	int rc;
@@ -38,11 +50,13 @@ int cp_analysis_start(struct cp *cp, const struct cp_analysis *a)
 	/* from here on the analysis is started: fini() runs at stop even when a
 	 * registration below fails */
 	cp_started[cp_n_started++] = a;
-	for (unsigned i = 0; i < a->n_consumers && rc == 0; i++)
-		rc = cp_tab_register(a->consumers[i].kind, a->name, a->consumers[i].merge, NULL);
-	if (rc == 0 && a->snap_type != 0)
-		rc = cp_snapshot_section_register(a->snap_type, a->name, a->snap_save,
-		                                  a->snap_load, a->snap_reset, NULL);
+	for (unsigned i = 0; i < CP_ANALYSIS_MAX_CONSUMERS && a->consumers[i].merge != NULL &&
+	     rc == 0; i++)
+		rc = cp_tab_register(a->consumers[i].kind, a->name, cp_analysis_merge,
+		                     (void *)&a->consumers[i]);
+	if (rc == 0 && a->snap.type != 0)
+		rc = cp_snapshot_section_register(a->snap.type, a->name, a->snap.save, a->snap.load,
+		                                  a->snap.reset, NULL);
 	if (rc == 0 && a->report != NULL)
 		rc = cp_report_register(a->name, a->report, NULL);
 	if (rc == 0 && a->commands != NULL)

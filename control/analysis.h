@@ -17,7 +17,9 @@
  *                       consumers, the section, the report and the commands are
  *                       registered: cp_analysis_start());
  *   consumers[].merge   per drained or replayed epoch, inside cp_store_apply() (store.h:
- *                       prepare, then apply) — only merging, never analysing;
+ *                       prepare, then apply) — only merging, never analysing; an epoch
+ *                       whose table has another record size than the consumer's is
+ *                       refused (-EPROTO) before the consumer sees it;
  *   after_epochs(cp)    once per drain pass that applied epochs, after every consumer of
  *                       every epoch of the pass (and once after the journal replay):
  *                       where an analysis runs what it derives from merged state;
@@ -49,7 +51,15 @@
 
 struct cp_analysis_consumer {
 	unsigned kind;                     /* enum obx_tab_kind */
-	cp_tab_merge_fn merge;             /* store.h's prepare/apply protocol */
+	uint32_t rec_size;                 /* the record it reads (sizeof, exchange.h) */
+	cp_tab_merge_fn merge;             /* store.h's prepare/apply protocol; NULL ends */
+};
+
+struct cp_analysis_section {
+	uint32_t type;                     /* CP_SNAP_S_* (snapshot.h); 0: no section */
+	cp_snap_save_fn save;
+	cp_snap_load_fn load;
+	cp_snap_reset_fn reset;
 };
 
 struct cp_analysis {
@@ -57,13 +67,8 @@ struct cp_analysis {
 	int (*init)(struct cp *cp);        /* 0 or -errno (logged by the analysis) */
 	void (*fini)(void);
 
-	unsigned n_consumers;
 	struct cp_analysis_consumer consumers[CP_ANALYSIS_MAX_CONSUMERS];
-
-	uint32_t snap_type;                /* CP_SNAP_S_* (snapshot.h); 0: no section */
-	cp_snap_save_fn snap_save;
-	cp_snap_load_fn snap_load;
-	cp_snap_reset_fn snap_reset;
+	struct cp_analysis_section snap;
 
 	cp_report_write_fn report;         /* `report write`; NULL: none */
 	const struct cp_cmd *commands;     /* NULL-name terminated, or NULL */

@@ -88,6 +88,15 @@ void cp_snap_put(struct cp_snap_w *b, const void *data, size_t len)
 	b->len += len;
 }
 
+int cp_snap_put_built(struct cp_snap_w *w, int rc, uint8_t *buf, size_t len)
+{
+	if (rc != 0)
+		return rc;
+	cp_snap_put(w, buf, len);
+	free(buf);
+	return 0;
+}
+
 /* Open a section; returns the offset of its header to close it later. */
 static size_t cp_sec_open(struct cp_snap_w *b, uint32_t type, uint32_t flags)
 {

@@ -70,6 +70,9 @@ enum cp_snap_section {
  */
 struct cp_snap_w;
 void cp_snap_put(struct cp_snap_w *w, const void *data, size_t len);
+/* A payload serialised elsewhere into buf (malloc'ed) by a builder that returned rc:
+ * appended and freed when rc is 0.  Returns rc. */
+int cp_snap_put_built(struct cp_snap_w *w, int rc, uint8_t *buf, size_t len);
 
 typedef int (*cp_snap_save_fn)(void *ctx, const struct cp_store *s, struct cp_snap_w *w);
 typedef int (*cp_snap_load_fn)(void *ctx, struct cp_store *s, const void *data, size_t len,

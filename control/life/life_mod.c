@@ -91,9 +91,6 @@ static int life_src_merge(void *ctx, const struct cp_epoch *e, const void *recs,
 	const struct obx_src_rec *r = recs;
 
 	(void)ctx;
-	(void)e;
-	if (rec_size != sizeof(struct obx_src_rec))
-		return -EPROTO;
 	if (recs == NULL)
 		return life_reserve(e, OBX_TAB_SRC, n, rec_size);
 	for (uint32_t i = 0; i < n; i++) {
@@ -130,9 +127,6 @@ static int life_event_merge(void *ctx, const struct cp_epoch *e, const void *rec
 	const struct obx_event_rec *r = recs;
 
 	(void)ctx;
-	(void)e;
-	if (rec_size != sizeof(struct obx_event_rec))
-		return -EPROTO;
 	if (recs == NULL)
 		return life_reserve(e, OBX_TAB_EVENT, n, rec_size);
 	for (uint32_t i = 0; i < n; i++) {
@@ -263,15 +257,9 @@ static void cp_life_module_fini(void)
 
 
 const struct cp_analysis cp_analysis_life = {
-	.name = "lifetime",
-	.init = cp_life_module_init,
-	.fini = cp_life_module_fini,
-	.n_consumers = 2,
-	.consumers = { { OBX_TAB_SRC, life_src_merge }, { OBX_TAB_EVENT, life_event_merge } },
-	.snap_type = CP_SNAP_S_LIFETIME,
-	.snap_save = life_snap_save,
-	.snap_load = life_snap_load,
-	.snap_reset = life_snap_reset,
-	.report = life_report,
-	.commands = cp_life_commands,
+	.name = "lifetime", .init = cp_life_module_init, .fini = cp_life_module_fini,
+	.consumers = { { OBX_TAB_SRC, sizeof(struct obx_src_rec), life_src_merge },
+	               { OBX_TAB_EVENT, sizeof(struct obx_event_rec), life_event_merge } },
+	.snap = { CP_SNAP_S_LIFETIME, life_snap_save, life_snap_load, life_snap_reset },
+	.report = life_report, .commands = cp_life_commands,
 };

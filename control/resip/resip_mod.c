@@ -161,8 +161,7 @@ static int resip_src_merge(void *ctx, const struct cp_epoch *e, const void *recs
 
 	(void)ctx;
 	(void)e;
-	if (rec_size != sizeof(struct obx_src_rec))
-		return -EPROTO;
+	(void)rec_size;   /* checked by the core against the consumer's (analysis.h) */
 	/* prepare: every record of the slot may be RESIP only when a table is configured;
 	 * without one (or for an epoch journalled under another config) the few flagged
 	 * records grow the tables on demand, a failure counted in nomem */
@@ -183,8 +182,7 @@ static int resip_port_merge(void *ctx, const struct cp_epoch *e, const void *rec
 
 	(void)ctx;
 	(void)e;
-	if (rec_size != sizeof(struct obx_resip_port_rec))
-		return -EPROTO;
+	(void)rec_size;
 	if (recs == NULL)
 		return cp_resip_reserve_port(M->st, n);
 	for (uint32_t i = 0; i < n; i++)
@@ -195,18 +193,14 @@ static int resip_port_merge(void *ctx, const struct cp_epoch *e, const void *rec
 
 static int resip_snap_save(void *ctx, const struct cp_store *s, struct cp_snap_w *w)
 {
-	uint8_t *buf;
-	size_t len;
+	uint8_t *buf = NULL;
+	size_t len = 0;
 	int rc;
 
 	(void)ctx;
 	(void)s;
-	rc = cp_resip_save(M->st, &buf, &len);
-	if (rc != 0)
-		return rc;
-	cp_snap_put(w, buf, len);
-	free(buf);
-	return 0;
+	rc = cp_resip_save(M->st, &buf, &len);   /* before buf and len are read */
+	return cp_snap_put_built(w, rc, buf, len);
 }
 
 static int resip_snap_load(void *ctx, struct cp_store *s, const void *data, size_t len,
@@ -408,18 +402,11 @@ static void cp_resip_module_fini(void)
 }
 
 const struct cp_analysis cp_analysis_resip = {
-	.name = "resip",
-	.init = cp_resip_module_init,
-	.fini = cp_resip_module_fini,
-	.n_consumers = 2,
-	.consumers = { { OBX_TAB_SRC, resip_src_merge }, { OBX_TAB_RESIP_PORT, resip_port_merge } },
-	.snap_type = CP_SNAP_S_RESIP,
-	.snap_save = resip_snap_save,
-	.snap_load = resip_snap_load,
-	.snap_reset = resip_snap_reset,
-	.report = cp_resip_report,
-	.commands = cp_resip_commands,
-	.table_loaded = resip_table_loaded,
-	.tables_status = resip_tables_status,
+	.name = "resip", .init = cp_resip_module_init, .fini = cp_resip_module_fini,
+	.consumers = { { OBX_TAB_SRC, sizeof(struct obx_src_rec), resip_src_merge },
+	               { OBX_TAB_RESIP_PORT, sizeof(struct obx_resip_port_rec), resip_port_merge } },
+	.snap = { CP_SNAP_S_RESIP, resip_snap_save, resip_snap_load, resip_snap_reset },
+	.report = cp_resip_report, .commands = cp_resip_commands,
+	.table_loaded = resip_table_loaded, .tables_status = resip_tables_status,
 	.poll = resip_poll,
 };

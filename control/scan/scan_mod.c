@@ -376,9 +376,7 @@ static int cp_scan_cell_merge(void *ctx, const struct cp_epoch *e, const void *r
 	(void)ctx;
 	if (!cp_scan.ready)
 		return 0;
-	if (recs == NULL) {        /* prepare */
-		if (rec_size != sizeof(struct obx_cell_rec))
-			return -EPROTO;
+	if (recs == NULL) {        /* prepare (the core checked rec_size) */
 		if (bm != NULL && bm->n > 0 && (uint64_t)bm->rec_size * 8 < cp_scan.cov.sample_size)
 			return -EPROTO;
 		return cov_store_reserve(&cp_scan.cov, n);
@@ -415,20 +413,16 @@ static void cp_scan_after_epochs(struct cp *cp)
 
 static int cp_scan_snap_save(void *ctx, const struct cp_store *s, struct cp_snap_w *w)
 {
-	uint8_t *buf;
-	size_t len;
+	uint8_t *buf = NULL;
+	size_t len = 0;
 	int rc;
 
 	(void)ctx;
 	(void)s;
 	if (!cp_scan.ready)
 		return 0;
-	rc = cov_store_serialize(&cp_scan.cov, &buf, &len);
-	if (rc != 0)
-		return rc;
-	cp_snap_put(w, buf, len);
-	free(buf);
-	return 0;
+	rc = cov_store_serialize(&cp_scan.cov, &buf, &len);   /* before buf and len are read */
+	return cp_snap_put_built(w, rc, buf, len);
 }
 
 static int cp_scan_snap_load(void *ctx, struct cp_store *s, const void *data, size_t len,
@@ -561,18 +555,10 @@ static void cp_scan_table_loaded(struct cp *cp, const char *table)
 }
 
 const struct cp_analysis cp_analysis_scan = {
-	.name = "scan",
-	.init = cp_scan_module_init,
-	.fini = cp_scan_module_fini,
-	.n_consumers = 1,
-	.consumers = { { OBX_TAB_CELL, cp_scan_cell_merge } },
-	.snap_type = CP_SNAP_S_SCAN,
-	.snap_save = cp_scan_snap_save,
-	.snap_load = cp_scan_snap_load,
-	.snap_reset = cp_scan_snap_reset,
-	.report = cp_scan_report,
-	.commands = cp_scan_commands,
-	.after_epochs = cp_scan_after_epochs,
-	.table_loaded = cp_scan_table_loaded,
+	.name = "scan", .init = cp_scan_module_init, .fini = cp_scan_module_fini,
+	.consumers = { { OBX_TAB_CELL, sizeof(struct obx_cell_rec), cp_scan_cell_merge } },
+	.snap = { CP_SNAP_S_SCAN, cp_scan_snap_save, cp_scan_snap_load, cp_scan_snap_reset },
+	.report = cp_scan_report, .commands = cp_scan_commands,
+	.after_epochs = cp_scan_after_epochs, .table_loaded = cp_scan_table_loaded,
 };
 
