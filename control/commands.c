@@ -15,6 +15,7 @@
 
 #include "cmd_tables.h"
 #include "commands.h"
+#include "grow.h"
 
 static const struct cp_arg cp_args_top[] = {
 	{ "n", CP_ARG_INT, false, 0, 100000000, "how many sources (default 10; 0: all)", false },
@@ -286,16 +287,11 @@ err:
 
 /* ---- rendering ---- */
 
-struct cp_sbuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void cp_sbuf_line(struct cp_sbuf *b, json_t *obj)
+/* One reply line (obj as compact JSON, then '\n') appended to b; the buffer keeps a NUL
+ * after its last line, not counted in len. */
+static void cp_sbuf_line(struct cp_buf *b, json_t *obj)
 {
 	char *s;
-	size_t n;
 
 	if (obj == NULL) {
 		b->oom = true;
@@ -307,27 +303,10 @@ static void cp_sbuf_line(struct cp_sbuf *b, json_t *obj)
 		b->oom = true;
 		return;
 	}
-	n = strlen(s);
-	if (!b->oom && b->len + n + 2 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		char *np;
-
-		while (cap < b->len + n + 2)
-			cap *= 2;
-		np = realloc(b->p, cap);
-		if (np == NULL)
-			b->oom = true;
-		else {
-			b->p = np;
-			b->cap = cap;
-		}
-	}
-	if (!b->oom) {
-		memcpy(b->p + b->len, s, n);
-		b->len += n;
-		b->p[b->len++] = '\n';
-		b->p[b->len] = '\0';
-	}
+	cp_buf_put(b, s, strlen(s));
+	cp_buf_put(b, "\n", 2);      /* the newline and the NUL */
+	if (!b->oom)
+		b->len--;
 	free(s);
 }
 
@@ -339,7 +318,7 @@ static json_t *cp_error_obj(json_t *id, enum cp_err e, const char *msg)
 
 char *cp_cmd_error_line(json_t *id, enum cp_err e, const char *msg)
 {
-	struct cp_sbuf b = { 0 };
+	struct cp_buf b = { 0 };
 	json_t *nid = id != NULL ? id : json_null();
 
 	cp_sbuf_line(&b, cp_error_obj(nid, e, msg));
@@ -347,10 +326,10 @@ char *cp_cmd_error_line(json_t *id, enum cp_err e, const char *msg)
 		free(b.p);
 		return NULL;
 	}
-	return b.p;
+	return (char *)b.p;
 }
 
-static void cp_render(struct cp_sbuf *b, const struct cp_cmd *c, json_t *id,
+static void cp_render(struct cp_buf *b, const struct cp_cmd *c, json_t *id,
                       const struct cp_reply *r)
 {
 	if (r->err != CP_E_OK) {
@@ -377,7 +356,7 @@ static void cp_render(struct cp_sbuf *b, const struct cp_cmd *c, json_t *id,
 }
 
 /* The lines in b as the caller's buffer, or one error line when b ran out of memory. */
-static int cp_sbuf_take(struct cp_sbuf *b, char **out, size_t *outlen)
+static int cp_sbuf_take(struct cp_buf *b, char **out, size_t *outlen)
 {
 	if (b->oom) {
 		free(b->p);
@@ -387,7 +366,7 @@ static int cp_sbuf_take(struct cp_sbuf *b, char **out, size_t *outlen)
 		*outlen = strlen(*out);
 		return 0;
 	}
-	*out = b->p;
+	*out = (char *)b->p;
 	*outlen = b->len;
 	return 0;
 }
@@ -395,7 +374,7 @@ static int cp_sbuf_take(struct cp_sbuf *b, char **out, size_t *outlen)
 int cp_cmd_render_reply(const struct cp_cmd *c, json_t *id, const struct cp_reply *r,
                         char **out, size_t *outlen)
 {
-	struct cp_sbuf b = { 0 };
+	struct cp_buf b = { 0 };
 	struct cp_reply chk = *r;
 
 	if (chk.err == CP_E_OK && c->stream && !json_is_array(chk.data)) {
@@ -409,7 +388,7 @@ int cp_cmd_render_reply(const struct cp_cmd *c, json_t *id, const struct cp_repl
 int cp_cmd_dispatch(struct cp *cp, const char *line, size_t len, bool admin,
                     char **out, size_t *outlen, struct cp_deferred *defer)
 {
-	struct cp_sbuf b = { 0 };
+	struct cp_buf b = { 0 };
 	struct cp_reply r = { .data = NULL, .err = CP_E_OK };
 	const struct cp_cmd *c = NULL;
 	json_t *req, *id = json_null(), *jid, *jcmd, *args = NULL;

@@ -22,6 +22,7 @@
 #include "commands.h"
 #include "cp_log.h"
 #include "ctl_server.h"
+#include "grow.h"
 
 #define CP_OUT_MAX      (512u << 20)   /* a reply backlog beyond this: drop the client */
 #define CP_OUT_PAUSE    (1u << 20)     /* stop reading requests above this backlog */
@@ -235,19 +236,14 @@ static bool cp_client_queue(struct cp_client *cl, char *buf, size_t len)
 		cl->out_len -= cl->out_off;
 		cl->out_off = 0;
 	}
-	if (cl->out_len + len > cl->out_cap) {
-		size_t cap = cl->out_cap ? cl->out_cap : 4096;
-		char *n;
+	{
+		char *n = cp_grow(cl->out, &cl->out_cap, cl->out_len + len, 1, 4096);
 
-		while (cap < cl->out_len + len)
-			cap *= 2;
-		n = realloc(cl->out, cap);
 		if (n == NULL) {
 			free(buf);
 			return false;
 		}
 		cl->out = n;
-		cl->out_cap = cap;
 	}
 	memcpy(cl->out + cl->out_len, buf, len);
 	cl->out_len += len;

@@ -24,6 +24,7 @@
 #include "commands.h"
 #include "cp.h"
 #include "cp_log.h"
+#include "grow.h"
 #include "jobs.h"
 
 uint64_t cp_job_reserve_id(struct cp *cp)
@@ -168,17 +169,12 @@ fail:
 static bool cp_job_read(struct cp_job *j)
 {
 	for (;;) {
+		char *b = cp_grow(j->buf, &j->cap, j->len + 4096, 1, 8192);
 		ssize_t n;
 
-		if (j->len + 4096 > j->cap) {
-			size_t cap = j->cap ? j->cap * 2 : 8192;
-			char *b = realloc(j->buf, cap);
-
-			if (b == NULL)
-				return true;
-			j->buf = b;
-			j->cap = cap;
-		}
+		if (b == NULL)
+			return true;
+		j->buf = b;
 		n = read(j->fd, j->buf + j->len, j->cap - j->len);
 		if (n > 0) {
 			j->len += (size_t)n;

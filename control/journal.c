@@ -25,6 +25,7 @@
 
 #include "cp_log.h"
 #include "crc32c.h"
+#include "grow.h"
 #include "journal.h"
 
 #define CP_JREC_NWORDS (sizeof(struct obx_counters) / sizeof(uint64_t))
@@ -85,17 +86,14 @@ static int cp_seg_list(const char *dir, uint64_t **out, size_t *n)
 
 		if (s == 0)
 			continue;
-		if (k == cap) {
-			uint64_t *nv = realloc(v, (cap ? cap * 2 : 8) * sizeof(*v));
+		uint64_t *nv = cp_grow(v, &cap, k + 1, sizeof(*v), 8);
 
-			if (nv == NULL) {
-				free(v);
-				closedir(d);
-				return -ENOMEM;
-			}
-			v = nv;
-			cap = cap ? cap * 2 : 8;
+		if (nv == NULL) {
+			free(v);
+			closedir(d);
+			return -ENOMEM;
 		}
+		v = nv;
 		v[k++] = s;
 	}
 	closedir(d);

@@ -19,6 +19,7 @@
 
 #include <jansson.h>
 
+#include "grow.h"
 #include "json.h"
 #include "report.h"
 
@@ -138,16 +139,14 @@ static int cp_flist_scan(const char *dir, const char *rel, struct cp_flist *l, i
 		}
 		if (!S_ISREG(st.st_mode) || l->n >= CP_REPORT_MAX_FILES)
 			continue;
-		if (l->n == l->cap) {
-			size_t cap = l->cap ? l->cap * 2 : 32;
-			struct cp_fent *v = realloc(l->v, cap * sizeof(*v));
+		{
+			struct cp_fent *v = cp_grow(l->v, &l->cap, l->n + 1, sizeof(*v), 32);
 
 			if (v == NULL) {
 				closedir(d);
 				return -ENOMEM;
 			}
 			l->v = v;
-			l->cap = cap;
 		}
 		l->v[l->n].rel = strdup(sub);
 		if (l->v[l->n].rel == NULL) {

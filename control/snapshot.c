@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "crc32c.h"
+#include "grow.h"
 #include "snapshot.h"
 
 struct cp_snap_hdr {
@@ -61,31 +62,12 @@ struct cp_snap_meta {
 /* ---------------- building ---------------- */
 
 struct cp_snap_w {
-	uint8_t *p;
-	size_t len, cap;
-	int err;
+	struct cp_buf buf;            /* the body being built (grow.h) */
 };
 
 void cp_snap_put(struct cp_snap_w *b, const void *data, size_t len)
 {
-	if (b->err || len == 0)
-		return;
-	if (b->len + len > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		uint8_t *n;
-
-		while (cap < b->len + len)
-			cap *= 2;
-		n = realloc(b->p, cap);
-		if (n == NULL) {
-			b->err = -ENOMEM;
-			return;
-		}
-		b->p = n;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, data, len);
-	b->len += len;
+	cp_buf_put(&b->buf, data, len);
 }
 
 int cp_snap_put_built(struct cp_snap_w *w, int rc, uint8_t *buf, size_t len)
@@ -101,7 +83,7 @@ int cp_snap_put_built(struct cp_snap_w *w, int rc, uint8_t *buf, size_t len)
 static size_t cp_sec_open(struct cp_snap_w *b, uint32_t type, uint32_t flags)
 {
 	struct cp_sec_hdr h = { .type = type, .flags = flags, .length = 0 };
-	size_t at = b->len;
+	size_t at = b->buf.len;
 
 	cp_snap_put(b, &h, sizeof(h));
 	return at;
@@ -111,11 +93,11 @@ static void cp_sec_close(struct cp_snap_w *b, size_t at)
 {
 	struct cp_sec_hdr h;
 
-	if (b->err)
+	if (b->buf.oom)
 		return;
-	memcpy(&h, b->p + at, sizeof(h));
-	h.length = b->len - at - sizeof(h);
-	memcpy(b->p + at, &h, sizeof(h));
+	memcpy(&h, b->buf.p + at, sizeof(h));
+	h.length = b->buf.len - at - sizeof(h);
+	memcpy(b->buf.p + at, &h, sizeof(h));
 }
 
 static void cp_put_u32(struct cp_snap_w *b, uint32_t v)
@@ -263,7 +245,7 @@ static int cp_build_sec(struct cp_snap_w *b, const struct cp_store *s, const str
 	if (ret != 0)
 		return ret;
 	cp_sec_close(b, at);
-	return b->err;
+	return b->buf.oom ? -ENOMEM : 0;
 }
 
 static int cp_build_body(struct cp_snap_w *b, const struct cp_store *s, const char **failed)
@@ -356,8 +338,8 @@ int cp_snapshot_write_file(const char *path, const struct cp_store *s, char *err
 	h.schema = CP_STORE_SCHEMA;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	h.created_wall_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	h.body_len = b.len;
-	h.body_crc = cp_crc32c(0, b.p, b.len);
+	h.body_len = b.buf.len;
+	h.body_crc = cp_crc32c(0, b.buf.p, b.buf.len);
 	h.hdr_crc = cp_crc32c(0, &h, offsetof(struct cp_snap_hdr, hdr_crc));
 
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
@@ -367,7 +349,7 @@ int cp_snapshot_write_file(const char *path, const struct cp_store *s, char *err
 		goto out;
 	}
 	if ((ret = cp_write_all(fd, &h, sizeof(h))) != 0 ||
-	    (ret = cp_write_all(fd, b.p, b.len)) != 0) {
+	    (ret = cp_write_all(fd, b.buf.p, b.buf.len)) != 0) {
 		cp_errf(err, errlen, "snapshot: writing %s: %s", tmp, strerror(-ret));
 		goto out_unlink;
 	}
@@ -399,7 +381,7 @@ out:
 		close(fd);
 	if (dfd >= 0)
 		close(dfd);
-	free(b.p);
+	free(b.buf.p);
 	return ret;
 }
 

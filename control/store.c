@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "store.h"
 
 static uint64_t cp_src_hash(const void *key, const void *ctx)
@@ -81,16 +82,16 @@ struct cp_boot *cp_store_boot(struct cp_store *s, uint64_t boot_id, bool create)
 			return &s->boots[i];
 	if (!create)
 		return NULL;
-	if (s->n_boots == s->cap_boots) {
-		uint32_t cap = s->cap_boots ? s->cap_boots * 2 : 8;
+	{
+		size_t cap = s->cap_boots;
 
-		b = realloc(s->boots, (size_t)cap * sizeof(*b));
-		if (b == NULL) {
+		b = cp_grow(s->boots, &cap, (size_t)s->n_boots + 1, sizeof(*b), 8);
+		if (b == NULL || cap > UINT32_MAX) {
 			errno = ENOMEM;
 			return NULL;
 		}
 		s->boots = b;
-		s->cap_boots = cap;
+		s->cap_boots = (uint32_t)cap;
 	}
 	b = &s->boots[s->n_boots++];
 	memset(b, 0, sizeof(*b));

@@ -9,59 +9,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "lifetime_int.h"
 
 #define CP_LIFE_MAGIC   0x3146494c424fULL   /* "OBLIF1" */
 #define CP_LIFE_VERSION 1u
 
-struct cp_life_buf {
-	uint8_t *p;
-	size_t n, cap;
-	bool oom;
-};
-
-static void cp_life_put(struct cp_life_buf *b, const void *v, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->n + n > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 65536;
-		uint8_t *p;
-
-		while (cap < b->n + n)
-			cap *= 2;
-		p = realloc(b->p, cap);
-		if (!p) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->n, v, n);
-	b->n += n;
-}
-
 int cp_life_save(const struct cp_life *l, uint8_t **buf, size_t *len)
 {
-	struct cp_life_buf b = { 0 };
+	struct cp_buf b = { 0 };
 	uint64_t hdr[8] = { CP_LIFE_MAGIC, CP_LIFE_VERSION, l->c.gap_ns, l->n, l->st.n_evicted,
 	                    l->st.n_types_truncated, l->st.n_groups_capped, 0 };
 
-	cp_life_put(&b, hdr, sizeof(hdr));
+	cp_buf_put(&b, hdr, sizeof(hdr));
 	for (uint32_t i = 0; i < l->n; i++) {
 		const struct cp_life_src *s = &l->src[i];
 		const struct cp_life_group *g = cp_life_groups(s);
 		uint32_t h[3] = { s->addr, (uint32_t)s->cat_mask | (uint32_t)(s->flags &
 		                  (CP_LIFE_F_TRUNC | CP_LIFE_F_CAPPED)) << 8, s->n_groups };
 
-		cp_life_put(&b, h, sizeof(h));
+		cp_buf_put(&b, h, sizeof(h));
 		for (uint32_t k = 0; k < s->n_groups; k++) {
 			uint64_t gv[4] = { g[k].first_ns, g[k].last_ns, g[k].events, g[k].sensor_mask };
 
-			cp_life_put(&b, gv, sizeof(gv));
-			cp_life_put(&b, &g[k].n_types, 4);
-			cp_life_put(&b, cp_life_group_types(&g[k]), (size_t)g[k].n_types * 4);
+			cp_buf_put(&b, gv, sizeof(gv));
+			cp_buf_put(&b, &g[k].n_types, 4);
+			cp_buf_put(&b, cp_life_group_types(&g[k]), (size_t)g[k].n_types * 4);
 		}
 	}
 	if (b.oom) {
@@ -69,7 +42,7 @@ int cp_life_save(const struct cp_life *l, uint8_t **buf, size_t *len)
 		return -ENOMEM;
 	}
 	*buf = b.p;
-	*len = b.n;
+	*len = b.len;
 	return 0;
 }
 

@@ -20,6 +20,7 @@
 #include <libpsl.h>
 
 #include "geo.h"
+#include "grow.h"
 #include "htab.h"
 #include "rdns.h"
 #include "resip_geo.h"
@@ -161,20 +162,14 @@ struct resip_orgmap *resip_orgmap_load(const char *path, char *err, size_t errle
 		size_t sl = strlen(s);
 		while (sl > 0 && (s[sl - 1] == ' ' || s[sl - 1] == '\t'))
 			s[--sl] = '\0';
-		if (m->n == cap) {
-			cap = cap ? cap * 2 : 64;
-			void *p = realloc(m->v, cap * sizeof(*m->v));
-			if (!p)
-				goto oom;
-			m->v = p;
-		}
-		if (m->names_len + sl + 1 > ncap) {
-			ncap = (ncap + sl + 1) * 2;
-			void *p = realloc(m->names, ncap);
-			if (!p)
-				goto oom;
-			m->names = p;
-		}
+		void *pv = cp_grow(m->v, &cap, m->n + 1, sizeof(*m->v), 64);
+		if (pv == NULL)
+			goto oom;
+		m->v = pv;
+		pv = cp_grow(m->names, &ncap, m->names_len + sl + 1, 1, 4096);
+		if (pv == NULL)
+			goto oom;
+		m->names = pv;
 		uint32_t mask = len == 0 ? 0 : ~0u << (32 - len);
 		m->v[m->n].net = ntohl(a.s_addr) & mask;
 		m->v[m->n].len = (uint8_t)len;
@@ -283,14 +278,10 @@ static int rg_add(struct rg_group *g, const char *key, uint64_t providers)
 	uint32_t *ix;
 	bool isnew;
 
-	if (g->n == g->cap) {
-		size_t nc = g->cap ? g->cap * 2 : 32;
-		void *p = realloc(g->rows, nc * sizeof(*g->rows));
-		if (p == NULL)
-			return -ENOMEM;
-		g->rows = p;
-		g->cap = nc;
-	}
+	row = cp_grow(g->rows, &g->cap, g->n + 1, sizeof(*g->rows), 32);
+	if (row == NULL)
+		return -ENOMEM;
+	g->rows = row;
 	ix = cp_ht_insert(&g->idx, &rg_idx_t, key, &isnew);
 	if (ix == NULL)
 		return -ENOMEM;
@@ -505,13 +496,10 @@ int resip_geo_mismatch(const struct resip_table *t, struct resip_geo_ctx *ctx, c
 			   (strcmp(tld, cc) == 0 && strcmp(gcc, cc) != 0);
 		if (!mis)
 			continue;
-		if (k == cap) {
-			cap = cap ? cap * 2 : 16;
-			void *p = realloc(v, cap * sizeof(*v));
-			if (p == NULL)
-				goto oom;
-			v = p;
-		}
+		void *pv = cp_grow(v, &cap, k + 1, sizeof(*v), 16);
+		if (pv == NULL)
+			goto oom;
+		v = pv;
 		struct resip_mismatch *m = &v[k++];
 		memset(m, 0, sizeof(*m));
 		m->addr = a->addr;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "scan.h"
 
 static const char *const scan_class_names[SCAN_C_N] = {
@@ -381,16 +382,15 @@ int scan_analyze(const struct cov_store *cs, const struct scan_params *p,
 			out->n_port_sets += w;
 		}
 		scan_enrich_block(en, cs->block_len, &blk);
-		if (out->n_blocks == cap) {
-			size_t nc = cap ? cap * 2 : 64;
-			struct scan_block *nb = realloc(out->blocks, nc * sizeof(*nb));
+		{
+			struct scan_block *nb = cp_grow(out->blocks, &cap, out->n_blocks + 1,
+			                                sizeof(*nb), 64);
 			if (nb == NULL) {
 				scan_psets_free(ps, w);
 				rc = -ENOMEM;
 				goto fail;
 			}
 			out->blocks = nb;
-			cap = nc;
 		}
 		out->blocks[out->n_blocks++] = blk;
 		out->n_by_class[blk.cls]++;
