@@ -116,13 +116,16 @@ void cp_geo_close(struct cp_geo *g)
 	free(g);
 }
 
-/* Find the record of addr.  0 with *res filled, -ENOENT, or -EIO. */
-static int geo_lookup(MMDB_s *db, uint32_t addr, MMDB_lookup_result_s *res)
+/* Find the record of addr in g's ASN database (asn) or its City/Country one.  0 with
+ * *res filled, -ENOENT (no such database, no record), or -EIO. */
+static int geo_lookup(struct cp_geo *g, bool asn, uint32_t addr, MMDB_lookup_result_s *res)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(addr) };
 	int mmerr = MMDB_SUCCESS;
 
-	*res = MMDB_lookup_sockaddr(db, (const struct sockaddr *)&sin, &mmerr);
+	if (g == NULL || !(asn ? g->has_asn : g->has_city))
+		return -ENOENT;
+	*res = MMDB_lookup_sockaddr(asn ? &g->asn : &g->city, (const struct sockaddr *)&sin, &mmerr);
 	if (mmerr != MMDB_SUCCESS)
 		return -EIO;
 	return res->found_entry ? 0 : -ENOENT;
@@ -161,11 +164,8 @@ int cp_geo_country(struct cp_geo *g, uint32_t addr, char cc[3])
 	static const char *const p_registered[] = { "registered_country", "iso_code", NULL };
 	MMDB_lookup_result_s res;
 	char buf[8];
-	int rc;
+	int rc = geo_lookup(g, false, addr, &res);
 
-	if (g == NULL || !g->has_city)
-		return -ENOENT;
-	rc = geo_lookup(&g->city, addr, &res);
 	if (rc < 0)
 		return rc;
 	rc = geo_string(&res, p_country, buf, sizeof(buf));
@@ -185,14 +185,9 @@ int cp_geo_subdivision(struct cp_geo *g, uint32_t addr, char *out, size_t outlen
 {
 	static const char *const p_sub[] = { "subdivisions", "0", "names", "en", NULL };
 	MMDB_lookup_result_s res;
-	int rc;
+	int rc = geo_lookup(g, false, addr, &res);
 
-	if (g == NULL || !g->has_city)
-		return -ENOENT;
-	rc = geo_lookup(&g->city, addr, &res);
-	if (rc < 0)
-		return rc;
-	return geo_string(&res, p_sub, out, outlen);
+	return rc < 0 ? rc : geo_string(&res, p_sub, out, outlen);
 }
 
 int cp_geo_asn(struct cp_geo *g, uint32_t addr, uint32_t *asn, char *org, size_t orglen)
@@ -203,11 +198,8 @@ int cp_geo_asn(struct cp_geo *g, uint32_t addr, uint32_t *asn, char *org, size_t
 	static const char *const p_isp[] = { "isp", NULL };
 	MMDB_lookup_result_s res;
 	MMDB_entry_data_s d;
-	int rc, rc_org;
+	int rc = geo_lookup(g, true, addr, &res), rc_org;
 
-	if (g == NULL || !g->has_asn)
-		return -ENOENT;
-	rc = geo_lookup(&g->asn, addr, &res);
 	if (rc < 0)
 		return rc;
 	rc = geo_value(&res, &d, p_num);

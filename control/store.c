@@ -154,10 +154,7 @@ static void cp_src_merge_nogrow(struct cp_store *s, const struct cp_src *in)
 		*r = *in;   /* in->packets != 0: the entry is in use */
 		return;
 	}
-	if (in->first_ns < r->first_ns)
-		r->first_ns = in->first_ns;
-	if (in->last_ns > r->last_ns)
-		r->last_ns = in->last_ns;
+	cp_span_widen(&r->first_ns, &r->last_ns, in->first_ns, in->last_ns);
 	r->packets += in->packets;
 	r->sensor_mask |= in->sensor_mask;
 	r->flags |= in->flags;

@@ -27,6 +27,16 @@
  * (per-(source, hour) epoch records; cp_src gained flags and resip_packets). */
 #define CP_STORE_SCHEMA 2u
 
+/* The merge of two time spans: the earlier first, the later last (the store's and the
+ * analyses' summaries keep spans this way, so merge order never matters). */
+static inline void cp_span_widen(uint64_t *first, uint64_t *last, uint64_t f, uint64_t l)
+{
+	if (f < *first)
+		*first = f;
+	if (l > *last)
+		*last = l;
+}
+
 /* One source over everything drained: the merge of its (source, hour) epoch records. */
 struct cp_src {
 	uint32_t addr;          /* IPv4, host byte order */

@@ -50,7 +50,7 @@ static bool life_report_get(struct cp_reply *r, struct cp_life_report *rep)
 	return true;
 }
 
-void cp_cmd_life_summary(struct cp *cp, json_t *args, struct cp_reply *r)
+static void cp_cmd_life_summary(struct cp *cp, json_t *args, struct cp_reply *r)
 {
 	struct cp_life_report rep;
 	struct cp_life_stats st;
@@ -88,7 +88,7 @@ void cp_cmd_life_summary(struct cp *cp, json_t *args, struct cp_reply *r)
 		"nomem", cp_json_u64(M->nomem));
 }
 
-const struct cp_arg cp_args_life_cdf[] = {
+static const struct cp_arg cp_args_life_cdf[] = {
 	{ "unit", CP_ARG_STR, false, 0, 16, "days|minutes|seconds|events (or --unit)", false },
 	{ "value", CP_ARG_STR, false, 0, 16, "the unit after --unit", true },
 	{ NULL, CP_ARG_STR, false, 0, 0, NULL, false },
@@ -101,7 +101,7 @@ static const char *str_arg(json_t *args, const char *name)
 	return j && json_is_string(j) ? json_string_value(j) : NULL;
 }
 
-void cp_cmd_life_cdf(struct cp *cp, json_t *args, struct cp_reply *r)
+static void cp_cmd_life_cdf(struct cp *cp, json_t *args, struct cp_reply *r)
 {
 	static const char *const units[] = { "days", "minutes", "seconds", "events" };
 	const char *u = str_arg(args, "unit"), *v = str_arg(args, "value");
@@ -144,84 +144,96 @@ void cp_cmd_life_cdf(struct cp *cp, json_t *args, struct cp_reply *r)
 	r->data = rows;
 }
 
-void cp_cmd_life_sensors(struct cp *cp, json_t *args, struct cp_reply *r)
+/* One row per lifetime bucket (Figs 3-5): the report, then row(rep, bucket) for each;
+ * NULL with the error in r. */
+static json_t *life_bucket_rows(struct cp_reply *r, struct cp_life_report *rep,
+                                json_t *(*row)(const struct cp_life_report *rep, unsigned b))
 {
-	struct cp_life_report rep;
 	json_t *rows;
 
-	(void)cp;
-	(void)args;
-	if (!life_report_get(r, &rep))
-		return;
+	if (!life_report_get(r, rep))
+		return NULL;
 	rows = json_array();
 	for (unsigned b = 0; b < CP_LIFE_BUCKETS; b++)
-		json_array_append_new(rows, json_pack("{s:s, s:o, s:[IIIII], s:f, s:f, s:f, s:f, s:f}",
-			"bucket", bucket_names[b], "sources", cp_json_u64(rep.bucket[b]),
-			"counts", (json_int_t)rep.sensors[b][0], (json_int_t)rep.sensors[b][1],
-			(json_int_t)rep.sensors[b][2], (json_int_t)rep.sensors[b][3],
-			(json_int_t)rep.sensors[b][4],
-			"1", share(rep.sensors[b][0], rep.bucket[b]),
-			"2", share(rep.sensors[b][1], rep.bucket[b]),
-			"3", share(rep.sensors[b][2], rep.bucket[b]),
-			"4", share(rep.sensors[b][3], rep.bucket[b]),
-			">=5", share(rep.sensors[b][4], rep.bucket[b])));
-	r->data = json_pack("{s:o, s:o, s:f}", "buckets", rows,
-	                    "one_sensor", cp_json_u64(rep.one_sensor),
-	                    "one_sensor_share", share(rep.one_sensor, rep.n_sources));
+		json_array_append_new(rows, row(rep, b));
+	return rows;
 }
 
-void cp_cmd_life_countries(struct cp *cp, json_t *args, struct cp_reply *r)
+static json_t *life_sensors_row(const struct cp_life_report *rep, unsigned b)
+{
+	const uint64_t *n = rep->sensors[b];
+
+	return json_pack("{s:s, s:o, s:[IIIII], s:f, s:f, s:f, s:f, s:f}",
+		"bucket", bucket_names[b], "sources", cp_json_u64(rep->bucket[b]),
+		"counts", (json_int_t)n[0], (json_int_t)n[1], (json_int_t)n[2], (json_int_t)n[3],
+		(json_int_t)n[4],
+		"1", share(n[0], rep->bucket[b]), "2", share(n[1], rep->bucket[b]),
+		"3", share(n[2], rep->bucket[b]), "4", share(n[3], rep->bucket[b]),
+		">=5", share(n[4], rep->bucket[b]));
+}
+
+static void cp_cmd_life_sensors(struct cp *cp, json_t *args, struct cp_reply *r)
 {
 	struct cp_life_report rep;
-	json_t *rows;
+	json_t *rows = life_bucket_rows(r, &rep, life_sensors_row);
 
 	(void)cp;
 	(void)args;
-	if (!life_report_get(r, &rep))
-		return;
-	rows = json_array();
-	for (unsigned b = 0; b < CP_LIFE_BUCKETS; b++) {
-		json_t *top = json_array();
-
-		for (unsigned k = 0; k < rep.n_top[b]; k++)
-			json_array_append_new(top, json_pack("{s:s, s:o, s:f}", "country",
-			                      rep.top[b][k].cc, "sources", cp_json_u64(rep.top[b][k].n),
-			                      "share", share(rep.top[b][k].n, rep.bucket[b])));
-		json_array_append_new(rows, json_pack("{s:s, s:o, s:o, s:o, s:f}",
-			"bucket", bucket_names[b], "sources", cp_json_u64(rep.bucket[b]), "top", top,
-			"rest", cp_json_u64(rep.cc_rest[b]), "rest_share",
-			share(rep.cc_rest[b], rep.bucket[b])));
-	}
-	r->data = json_pack("{s:o, s:b}", "buckets", rows, "geoip", M->geo != NULL);
+	if (rows != NULL)
+		r->data = json_pack("{s:o, s:o, s:f}", "buckets", rows,
+		                    "one_sensor", cp_json_u64(rep.one_sensor),
+		                    "one_sensor_share", share(rep.one_sensor, rep.n_sources));
 }
 
-void cp_cmd_life_categories(struct cp *cp, json_t *args, struct cp_reply *r)
+static json_t *life_countries_row(const struct cp_life_report *rep, unsigned b)
+{
+	json_t *top = json_array();
+
+	for (unsigned k = 0; k < rep->n_top[b]; k++)
+		json_array_append_new(top, json_pack("{s:s, s:o, s:f}", "country",
+		                      rep->top[b][k].cc, "sources", cp_json_u64(rep->top[b][k].n),
+		                      "share", share(rep->top[b][k].n, rep->bucket[b])));
+	return json_pack("{s:s, s:o, s:o, s:o, s:f}",
+		"bucket", bucket_names[b], "sources", cp_json_u64(rep->bucket[b]), "top", top,
+		"rest", cp_json_u64(rep->cc_rest[b]), "rest_share",
+		share(rep->cc_rest[b], rep->bucket[b]));
+}
+
+static void cp_cmd_life_countries(struct cp *cp, json_t *args, struct cp_reply *r)
 {
 	struct cp_life_report rep;
-	json_t *rows;
+	json_t *rows = life_bucket_rows(r, &rep, life_countries_row);
 
 	(void)cp;
 	(void)args;
-	if (!life_report_get(r, &rep))
-		return;
-	rows = json_array();
-	for (unsigned b = 0; b < CP_LIFE_BUCKETS; b++) {
-		json_t *o = json_pack("{s:s, s:o}", "bucket", bucket_names[b], "sources",
-		                      cp_json_u64(rep.bucket[b]));
-		json_t *cnt = json_array();
-
-		for (unsigned c = 0; c < CP_LIFE_CAT_N; c++)
-			json_array_append_new(cnt, cp_json_u64(rep.cat[b][c]));
-		json_object_set_new(o, "counts", cnt);
-
-		for (unsigned c = 0; c < CP_LIFE_CAT_N; c++)
-			json_object_set_new(o, cat_names[c], json_real(share(rep.cat[b][c], rep.bucket[b])));
-		json_array_append_new(rows, o);
-	}
-	r->data = rows;
+	if (rows != NULL)
+		r->data = json_pack("{s:o, s:b}", "buckets", rows, "geoip", M->geo != NULL);
 }
 
-const struct cp_arg cp_args_life_continuity[] = {
+static json_t *life_categories_row(const struct cp_life_report *rep, unsigned b)
+{
+	json_t *o = json_pack("{s:s, s:o}", "bucket", bucket_names[b], "sources",
+	                      cp_json_u64(rep->bucket[b]));
+	json_t *cnt = json_array();
+
+	for (unsigned c = 0; c < CP_LIFE_CAT_N; c++)
+		json_array_append_new(cnt, cp_json_u64(rep->cat[b][c]));
+	json_object_set_new(o, "counts", cnt);
+	for (unsigned c = 0; c < CP_LIFE_CAT_N; c++)
+		json_object_set_new(o, cat_names[c], json_real(share(rep->cat[b][c], rep->bucket[b])));
+	return o;
+}
+
+static void cp_cmd_life_categories(struct cp *cp, json_t *args, struct cp_reply *r)
+{
+	struct cp_life_report rep;
+
+	(void)cp;
+	(void)args;
+	r->data = life_bucket_rows(r, &rep, life_categories_row);
+}
+
+static const struct cp_arg cp_args_life_continuity[] = {
 	{ "a", CP_ARG_STR, false, 0, 16, "t_l, or --tl", true },
 	{ "b", CP_ARG_STR, false, 0, 16, "t_e, or the t_l value", true },
 	{ "c", CP_ARG_STR, false, 0, 16, "--te", true },
@@ -257,7 +269,7 @@ static long thr_e4(const char *s)
 	return ip * 10000 + fp;
 }
 
-void cp_cmd_life_continuity(struct cp *cp, json_t *args, struct cp_reply *r)
+static void cp_cmd_life_continuity(struct cp *cp, json_t *args, struct cp_reply *r)
 {
 	const char *w[4] = { str_arg(args, "a"), str_arg(args, "b"), str_arg(args, "c"),
 	                     str_arg(args, "d") };
@@ -325,12 +337,12 @@ void cp_cmd_life_continuity(struct cp *cp, json_t *args, struct cp_reply *r)
 	}
 }
 
-const struct cp_arg cp_args_life_show[] = {
+static const struct cp_arg cp_args_life_show[] = {
 	{ "address", CP_ARG_STR, true, 0, 15, "source IPv4 address", false },
 	{ NULL, CP_ARG_STR, false, 0, 0, NULL, false },
 };
 
-void cp_cmd_life_show(struct cp *cp, json_t *args, struct cp_reply *r)
+static void cp_cmd_life_show(struct cp *cp, json_t *args, struct cp_reply *r)
 {
 	const char *a = str_arg(args, "address");
 	struct in_addr ia;

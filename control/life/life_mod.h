@@ -49,20 +49,10 @@ const char *cp_life_rules_error(void);
 /* An event type as life.show prints it: name, and the rule's msg and category. */
 json_t *cp_life_type_json(uint32_t type);
 
-/* ---- the commands (cmd_life.c, cmd_rules.c) ---- */
+/* ---- the commands: life.* (cmd_life.c), rules.* (cmd_rules.c) in one table ---- */
 
 extern const struct cp_cmd cp_life_commands[];
-extern const struct cp_arg cp_args_life_cdf[];
-extern const struct cp_arg cp_args_life_continuity[];
-extern const struct cp_arg cp_args_life_show[];
 
-void cp_cmd_life_summary(struct cp *cp, json_t *args, struct cp_reply *r);
-void cp_cmd_life_cdf(struct cp *cp, json_t *args, struct cp_reply *r);
-void cp_cmd_life_sensors(struct cp *cp, json_t *args, struct cp_reply *r);
-void cp_cmd_life_countries(struct cp *cp, json_t *args, struct cp_reply *r);
-void cp_cmd_life_categories(struct cp *cp, json_t *args, struct cp_reply *r);
-void cp_cmd_life_continuity(struct cp *cp, json_t *args, struct cp_reply *r);
-void cp_cmd_life_show(struct cp *cp, json_t *args, struct cp_reply *r);
 void cp_cmd_rules_status(struct cp *cp, json_t *args, struct cp_reply *r);
 void cp_cmd_rules_reload(struct cp *cp, json_t *args, struct cp_reply *r);
 

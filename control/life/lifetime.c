@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "lifetime_int.h"
+#include "store.h"       /* cp_span_widen() */
 
 #define CP_LIFE_SAMPLES 16u
 
@@ -304,6 +305,14 @@ static int cp_life_u32_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* g takes in o's span, events and sensors (its types are merged apart). */
+static void cp_life_group_fold(struct cp_life_group *g, const struct cp_life_group *o)
+{
+	cp_span_widen(&g->first_ns, &g->last_ns, o->first_ns, o->last_ns);
+	g->events += o->events;
+	g->sensor_mask |= o->sensor_mask;
+}
+
 /* Merge group o (types sorted) into g. */
 static int cp_life_group_absorb(struct cp_life *l, struct cp_life_src *s, struct cp_life_group *g,
                                 const struct cp_life_group *o)
@@ -312,12 +321,7 @@ static int cp_life_group_absorb(struct cp_life *l, struct cp_life_src *s, struct
 
 	if (ret)
 		return ret;
-	if (o->first_ns < g->first_ns)
-		g->first_ns = o->first_ns;
-	if (o->last_ns > g->last_ns)
-		g->last_ns = o->last_ns;
-	g->events += o->events;
-	g->sensor_mask |= o->sensor_mask;
+	cp_life_group_fold(g, o);
 	return 0;
 }
 
@@ -494,12 +498,7 @@ int cp_life_add(struct cp_life *l, const struct cp_life_hour *h)
 	/* merge a and groups lo+1..hi into g[lo] */
 	if (nt && (ret = cp_life_types_merge(l, s, &g[lo], types, nt)) != 0)
 		goto out;
-	if (a.first_ns < g[lo].first_ns)
-		g[lo].first_ns = a.first_ns;
-	if (a.last_ns > g[lo].last_ns)
-		g[lo].last_ns = a.last_ns;
-	g[lo].events += a.events;
-	g[lo].sensor_mask |= a.sensor_mask;
+	cp_life_group_fold(&g[lo], &a);
 	for (int32_t k = lo + 1; k <= hi; k++) {
 		if ((ret = cp_life_group_absorb(l, s, &g[lo], &g[k])) != 0)
 			goto out;   /* memory: the bridged groups stay apart, nothing lost */

@@ -35,33 +35,21 @@ static json_t *ipv4_json(uint32_t a)
 
 /* ------------------------------------------------------------ commands --- */
 
-#define RESIP_WORDS \
-	{ "w1", CP_ARG_STR, false, 0, 32, "option words", true }, \
-	{ "w2", CP_ARG_STR, false, 0, 32, "option words", true }, \
-	{ "w3", CP_ARG_STR, false, 0, 32, "option words", true }, \
-	{ "w4", CP_ARG_STR, false, 0, 32, "option words", true }, \
-	{ "w5", CP_ARG_STR, false, 0, 32, "option words", true }, \
-	{ NULL, CP_ARG_STR, false, 0, 0, NULL, false }
+/* A resip command's arguments: up to six option words (ropts_parse() reads them), the
+ * first one's help saying which. */
+#define RESIP_W(n, h) { n, CP_ARG_STR, false, 0, 32, h, true }
+#define RESIP_ARGS(help) { RESIP_W("w0", help), RESIP_W("w1", "option words"),              \
+	RESIP_W("w2", "option words"), RESIP_W("w3", "option words"),                      \
+	RESIP_W("w4", "option words"), RESIP_W("w5", "option words"),                      \
+	{ NULL, CP_ARG_STR, false, 0, 0, NULL, false } }
 
-const struct cp_arg cp_args_resip_range[] = {
-	{ "w0", CP_ARG_STR, false, 0, 32, "[--from YYYY-MM-DD] [--to YYYY-MM-DD] (UTC days)", true },
-	RESIP_WORDS
-};
-const struct cp_arg cp_args_resip_top[] = {
-	{ "w0", CP_ARG_STR, false, 0, 32, "[N] (default 10; 0: all) [--from DAY] [--to DAY]", true },
-	RESIP_WORDS
-};
-const struct cp_arg cp_args_resip_ports[] = {
-	{ "w0", CP_ARG_STR, false, 0, 32, "[N] (default 20; 0: all) [--from DAY] [--to DAY]", true },
-	RESIP_WORDS
-};
-const struct cp_arg cp_args_resip_geo[] = {
-	{ "w0", CP_ARG_STR, false, 0, 32, "[--country CC] [--by region|domain|org|sld]", true },
-	RESIP_WORDS
-};
-const struct cp_arg cp_args_resip_mismatch[] = {
-	{ "w0", CP_ARG_STR, false, 0, 32, "[--country CC]", true },
-	RESIP_WORDS
+enum { RA_RANGE, RA_TOP, RA_PORTS, RA_GEO, RA_MISMATCH, RA_N };
+static const struct cp_arg cp_args_resip[RA_N][7] = {
+	[RA_RANGE] = RESIP_ARGS("[--from YYYY-MM-DD] [--to YYYY-MM-DD] (UTC days)"),
+	[RA_TOP] = RESIP_ARGS("[N] (default 10; 0: all) [--from DAY] [--to DAY]"),
+	[RA_PORTS] = RESIP_ARGS("[N] (default 20; 0: all) [--from DAY] [--to DAY]"),
+	[RA_GEO] = RESIP_ARGS("[--country CC] [--by region|domain|org|sld]"),
+	[RA_MISMATCH] = RESIP_ARGS("[--country CC]"),
 };
 
 enum { OPT_N = 1, OPT_RANGE = 2, OPT_CC = 4, OPT_BY = 8 };
@@ -178,7 +166,7 @@ static json_t *range_json(const struct ropts *o)
 	                 "to", o->d1 != UINT32_MAX ? cp_resip_day_json(o->d1) : json_null());
 }
 
-void cp_cmd_resip_summary(struct cp *cp, json_t *args, struct cp_reply *r)
+static void cp_cmd_resip_summary(struct cp *cp, json_t *args, struct cp_reply *r)
 {
 	struct cp_resip_totals t;
 	struct ropts o;
@@ -207,7 +195,7 @@ void cp_cmd_resip_summary(struct cp *cp, json_t *args, struct cp_reply *r)
 		"table", cp_resip_table_json());
 }
 
-void cp_cmd_resip_daily(struct cp *cp, json_t *args, struct cp_reply *r)
+static void cp_cmd_resip_daily(struct cp *cp, json_t *args, struct cp_reply *r)
 {
 	struct cp_resip_day *d;
 	size_t n;
@@ -231,7 +219,7 @@ void cp_cmd_resip_daily(struct cp *cp, json_t *args, struct cp_reply *r)
 	r->data = a;
 }
 
-void cp_cmd_resip_top(struct cp *cp, json_t *args, struct cp_reply *r)
+static void cp_cmd_resip_top(struct cp *cp, json_t *args, struct cp_reply *r)
 {
 	json_t *a;
 	size_t n;
@@ -256,7 +244,7 @@ void cp_cmd_resip_top(struct cp *cp, json_t *args, struct cp_reply *r)
 	r->data = a;
 }
 
-void cp_cmd_resip_ports(struct cp *cp, json_t *args, struct cp_reply *r)
+static void cp_cmd_resip_ports(struct cp *cp, json_t *args, struct cp_reply *r)
 {
 	json_t *a;
 	size_t n;
@@ -302,7 +290,7 @@ static json_t *geo_rows_json(const struct resip_geo_table *g)
 	return a;
 }
 
-void cp_cmd_resip_geo(struct cp *cp, json_t *args, struct cp_reply *r)
+static void cp_cmd_resip_geo(struct cp *cp, json_t *args, struct cp_reply *r)
 {
 	char cc[3], err[512];
 	enum resip_geo_by by;
@@ -328,7 +316,7 @@ void cp_cmd_resip_geo(struct cp *cp, json_t *args, struct cp_reply *r)
 	resip_geo_table_free(&g);
 }
 
-void cp_cmd_resip_mismatch(struct cp *cp, json_t *args, struct cp_reply *r)
+static void cp_cmd_resip_mismatch(struct cp *cp, json_t *args, struct cp_reply *r)
 {
 	char cc[3], err[512];
 	struct resip_mismatch *mm = NULL;
@@ -371,17 +359,17 @@ void cp_cmd_resip_mismatch(struct cp *cp, json_t *args, struct cp_reply *r)
 }
 
 const struct cp_cmd cp_resip_commands[] = {
-	{ "resip.summary", cp_cmd_resip_summary, cp_args_resip_range, CP_ACCESS_READ, false,
+	{ "resip.summary", cp_cmd_resip_summary, cp_args_resip[RA_RANGE], CP_ACCESS_READ, false,
 	  "RESIP traffic (SPEC B): packets, hosts, days, the table loaded [--from D] [--to D]" },
-	{ "resip.daily", cp_cmd_resip_daily, cp_args_resip_range, CP_ACCESS_READ, false,
+	{ "resip.daily", cp_cmd_resip_daily, cp_args_resip[RA_RANGE], CP_ACCESS_READ, false,
 	  "distinct RESIP hosts and packets per UTC day (Fig. 4)" },
-	{ "resip.top", cp_cmd_resip_top, cp_args_resip_top, CP_ACCESS_READ, false,
+	{ "resip.top", cp_cmd_resip_top, cp_args_resip[RA_TOP], CP_ACCESS_READ, false,
 	  "top RESIP sources: packets, days observed, providers (Table 7)" },
-	{ "resip.ports", cp_cmd_resip_ports, cp_args_resip_ports, CP_ACCESS_READ, false,
+	{ "resip.ports", cp_cmd_resip_ports, cp_args_resip[RA_PORTS], CP_ACCESS_READ, false,
 	  "RESIP packets per destination port, service and share (Table 8)" },
-	{ "resip.geo", cp_cmd_resip_geo, cp_args_resip_geo, CP_ACCESS_READ, false,
+	{ "resip.geo", cp_cmd_resip_geo, cp_args_resip[RA_GEO], CP_ACCESS_READ, false,
 	  "RESIP table geography [--country CC] [--by region|domain|org|sld] (Tables 3-6, A.1)" },
-	{ "resip.mismatch", cp_cmd_resip_mismatch, cp_args_resip_mismatch, CP_ACCESS_READ, false,
+	{ "resip.mismatch", cp_cmd_resip_mismatch, cp_args_resip[RA_MISMATCH], CP_ACCESS_READ, false,
 	  "RESIP addresses whose GeoIP country and PTR ccTLD disagree [--country CC]" },
 	{ NULL, NULL, NULL, 0, false, NULL },
 };

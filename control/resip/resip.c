@@ -246,6 +246,31 @@ int cp_resip_top(const struct cp_resip *r, size_t n_max, struct cp_resip_src **o
 	return cp_resip_top_range(r, CP_RESIP_ALL, n_max, out, n);
 }
 
+/*
+ * The (key, day) entries of src within days d0..d1 summed by key (the entry's key >> 32)
+ * into dst: v0 the packets, v1 the days.  0, or -ENOMEM with dst freed.
+ */
+static int rh_sum_days(struct cp_ht *dst, const struct cp_ht *src, uint32_t d0, uint32_t d1)
+{
+	const struct rh_ent *a;
+
+	for (uint32_t it = 0; (a = rh_next(src, &it)) != NULL;) {
+		struct rh_ent *e;
+		bool nw;
+
+		if (!in_range((uint32_t)a->key, d0, d1))
+			continue;
+		e = rh_get(dst, a->key >> 32, &nw);
+		if (e == NULL) {
+			rh_free(dst);
+			return -ENOMEM;
+		}
+		e->v0 += a->v0;
+		e->v1++;
+	}
+	return 0;
+}
+
 int cp_resip_top_range(const struct cp_resip *r, uint32_t d0, uint32_t d1, size_t n_max,
                        struct cp_resip_src **out, size_t *n)
 {
@@ -259,20 +284,8 @@ int cp_resip_top_range(const struct cp_resip *r, uint32_t d0, uint32_t d1, size_
 	*out = NULL;
 	*n = 0;
 	if (!all) {     /* per source within the range, from (addr, day) */
-		for (uint32_t it = 0; (a = rh_next(&r->ad, &it)) != NULL;) {
-			struct rh_ent *e;
-			bool nw;
-
-			if (!in_range((uint32_t)a->key, d0, d1))
-				continue;
-			e = rh_get(&sub, a->key >> 32, &nw);
-			if (e == NULL) {
-				rh_free(&sub);
-				return -ENOMEM;
-			}
-			e->v0 += a->v0;
-			e->v1++;
-		}
+		if (rh_sum_days(&sub, &r->ad, d0, d1) != 0)
+			return -ENOMEM;
 		src = &sub;
 	}
 	s = calloc(src->n ? src->n : 1, sizeof(*s));
@@ -368,20 +381,8 @@ int cp_resip_ports_range(const struct cp_resip *r, uint32_t d0, uint32_t d1, siz
 
 	*out = NULL;
 	*n = 0;
-	for (uint32_t it = 0; (a = rh_next(&r->pd, &it)) != NULL;) {
-		struct rh_ent *e;
-		bool nw;
-
-		if (!in_range((uint32_t)a->key, d0, d1))
-			continue;
-		e = rh_get(&ports, a->key >> 32, &nw);
-		if (e == NULL) {
-			rh_free(&ports);
-			return -ENOMEM;
-		}
-		e->v0 += a->v0;
-		e->v1++;
-	}
+	if (rh_sum_days(&ports, &r->pd, d0, d1) != 0)
+		return -ENOMEM;
 	p = calloc(ports.n ? ports.n : 1, sizeof(*p));
 	if (p == NULL) {
 		rh_free(&ports);

@@ -84,20 +84,8 @@ double cp_resip_share(uint64_t a, uint64_t b);
 /* The report writer (report.h). */
 int cp_resip_report(void *ctx, const char *dir, char *err, size_t errlen);
 
-/* ---- cmd_resip.c ---- */
+/* ---- cmd_resip.c: the resip.* commands (their handlers are its own) ---- */
 
 extern const struct cp_cmd cp_resip_commands[];
-extern const struct cp_arg cp_args_resip_range[];
-extern const struct cp_arg cp_args_resip_top[];
-extern const struct cp_arg cp_args_resip_ports[];
-extern const struct cp_arg cp_args_resip_geo[];
-extern const struct cp_arg cp_args_resip_mismatch[];
-
-void cp_cmd_resip_summary(struct cp *cp, json_t *args, struct cp_reply *r);
-void cp_cmd_resip_daily(struct cp *cp, json_t *args, struct cp_reply *r);
-void cp_cmd_resip_top(struct cp *cp, json_t *args, struct cp_reply *r);
-void cp_cmd_resip_ports(struct cp *cp, json_t *args, struct cp_reply *r);
-void cp_cmd_resip_geo(struct cp *cp, json_t *args, struct cp_reply *r);
-void cp_cmd_resip_mismatch(struct cp *cp, json_t *args, struct cp_reply *r);
 
 #endif

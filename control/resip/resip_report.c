@@ -329,22 +329,84 @@ static int fig6(const char *dir, const struct cp_resip_port *p, size_t n,
 	return svg_close(f, err, errlen);
 }
 
+/* One table of rows: fill(ctx, i, cells) sets the cells of row i < n. */
+typedef void (*tw_fill_fn)(const void *ctx, size_t i, char cells[][300]);
+
+static int tw_table(const char *dir, const char *base, const char *title, const char *note,
+                    unsigned ncol, const char *const *hdr, size_t n, tw_fill_fn fill,
+                    const void *ctx, char *err, size_t errlen)
+{
+	char c[8][300];
+	const char *cc[8];
+	struct tw t;
+	int rc = tw_open(&t, dir, base, title, note, ncol, hdr, err, errlen);
+
+	if (rc != 0)
+		return rc;
+	for (unsigned k = 0; k < 8; k++)
+		cc[k] = c[k];
+	for (size_t i = 0; i < n; i++) {
+		fill(ctx, i, c);
+		tw_row(&t, cc);
+	}
+	return tw_close(&t, err, errlen);
+}
+
+/* What the RESIP tables are made of. */
+struct resip_rep {
+	struct cp_resip_src *s;
+	struct cp_resip_port *p;
+	struct cp_resip_day *d;
+	size_t ns, np, nd;
+	struct cp_resip_totals tot;
+};
+
+static void fill_top(const void *ctx, size_t i, char c[][300])   /* Table 7 */
+{
+	const struct cp_resip_src *s = &((const struct resip_rep *)ctx)->s[i];
+	struct in_addr ia = { .s_addr = htonl(s->addr) };
+
+	snprintf(c[0], 300, "%zu", i + 1);
+	inet_ntop(AF_INET, &ia, c[1], 300);
+	snprintf(c[2], 300, "%llu", (unsigned long long)s->packets);
+	snprintf(c[3], 300, "%u", s->days);
+	cp_resip_providers_str(s->addr, c[4], 300);
+}
+
+static void fill_port(const void *ctx, size_t i, char c[][300])  /* Table 8 */
+{
+	const struct resip_rep *rr = ctx;
+	const struct cp_resip_port *p = &rr->p[i];
+
+	snprintf(c[0], 300, "%zu", i + 1);
+	snprintf(c[1], 300, "%s", cp_resip_proto_names[p->proto]);
+	snprintf(c[2], 300, "%u", p->port);
+	snprintf(c[3], 300, "%s", cp_resip_service_name(p->proto, p->port));
+	snprintf(c[4], 300, "%llu", (unsigned long long)p->packets);
+	snprintf(c[5], 300, "%.4f", cp_resip_share(p->packets, rr->tot.port_packets));
+	snprintf(c[6], 300, "%u", p->days);
+}
+
+static void fill_day(const void *ctx, size_t i, char c[][300])   /* Fig. 4's data */
+{
+	const struct cp_resip_day *d = &((const struct resip_rep *)ctx)->d[i];
+
+	cp_resip_day_str(d->day, c[0], 300);
+	snprintf(c[1], 300, "%llu", (unsigned long long)d->hosts);
+	snprintf(c[2], 300, "%llu", (unsigned long long)d->packets);
+}
+
 int cp_resip_report(void *ctx, const char *dir, char *err, size_t errlen)
 {
 	static const char *h7[] = { "rank", "address", "packets", "days", "providers" };
 	static const char *h8[] = { "rank", "proto", "port", "service", "packets", "share", "days" };
 	static const char *hd[] = { "day", "hosts", "packets" };
-	struct cp_resip_src *s = NULL;
-	struct cp_resip_port *p = NULL;
-	struct cp_resip_day *d = NULL;
-	struct cp_resip_totals tot;
-	size_t ns = 0, np = 0, nd = 0;
-	struct tw t;
-	char c[7][300];
-	const char *cc[7];
+	struct resip_rep rr;
+	char note[300];
 	int rc;
 
 	(void)ctx;
+	memset(&rr, 0, sizeof(rr));
 	cp_resip_table_refresh(false);
 	if ((rc = report_geo(dir, "resip_table3_regions", "Table 3: RESIP addresses per "
 	                     "first-level subdivision x provider (top 10)", RESIP_GEO_REGION, 10,
@@ -360,68 +422,32 @@ int cp_resip_report(void *ctx, const char *dir, char *err, size_t errlen)
 	    (rc = report_geo(dir, "resip_table6_sld", "Table 6: RESIP addresses per second-level "
 	                     "label under the country TLD", RESIP_GEO_SLD, 0, err, errlen)) != 0)
 		return rc;
-	cp_resip_totals(M->st, &tot);
-	if (cp_resip_top(M->st, 20, &s, &ns) != 0 || cp_resip_ports(M->st, 20, &p, &np) != 0 ||
-	    cp_resip_daily(M->st, &d, &nd) != 0) {
+	cp_resip_totals(M->st, &rr.tot);
+	if (cp_resip_top(M->st, 20, &rr.s, &rr.ns) != 0 ||
+	    cp_resip_ports(M->st, 20, &rr.p, &rr.np) != 0 ||
+	    cp_resip_daily(M->st, &rr.d, &rr.nd) != 0) {
 		snprintf(err, errlen, "out of memory");
 		rc = -ENOMEM;
 		goto out;
 	}
-	for (int i = 0; i < 7; i++)
-		cc[i] = c[i];
-	char note[300];
 	snprintf(note, sizeof(note), "%llu RESIP packets from %llu hosts over %llu days.",
-	         (unsigned long long)tot.packets, (unsigned long long)tot.hosts,
-	         (unsigned long long)tot.days);
-	if ((rc = tw_open(&t, dir, "resip_table7_top_sources", "Table 7: top RESIP sources",
-	                  note, 5, h7, err, errlen)) != 0)
+	         (unsigned long long)rr.tot.packets, (unsigned long long)rr.tot.hosts,
+	         (unsigned long long)rr.tot.days);
+	if ((rc = tw_table(dir, "resip_table7_top_sources", "Table 7: top RESIP sources", note,
+	                   5, h7, rr.ns, fill_top, &rr, err, errlen)) != 0 ||
+	    (rc = tw_table(dir, "resip_table8_ports", "Table 8: RESIP packets per destination "
+	                   "port", note, 7, h8, rr.np, fill_port, &rr, err, errlen)) != 0 ||
+	    (rc = tw_table(dir, "resip_fig4_daily_hosts", "Fig. 4 data: distinct RESIP hosts per "
+	                   "day", note, 3, hd, rr.nd, fill_day, &rr, err, errlen)) != 0)
 		goto out;
-	for (size_t i = 0; i < ns; i++) {
-		struct in_addr ia = { .s_addr = htonl(s[i].addr) };
-
-		snprintf(c[0], sizeof(c[0]), "%zu", i + 1);
-		inet_ntop(AF_INET, &ia, c[1], sizeof(c[1]));
-		snprintf(c[2], sizeof(c[2]), "%llu", (unsigned long long)s[i].packets);
-		snprintf(c[3], sizeof(c[3]), "%u", s[i].days);
-		cp_resip_providers_str(s[i].addr, c[4], sizeof(c[4]));
-		tw_row(&t, cc);
-	}
-	if ((rc = tw_close(&t, err, errlen)) != 0)
-		goto out;
-	if ((rc = tw_open(&t, dir, "resip_table8_ports", "Table 8: RESIP packets per "
-	                  "destination port", note, 7, h8, err, errlen)) != 0)
-		goto out;
-	for (size_t i = 0; i < np; i++) {
-		snprintf(c[0], sizeof(c[0]), "%zu", i + 1);
-		snprintf(c[1], sizeof(c[1]), "%s", cp_resip_proto_names[p[i].proto]);
-		snprintf(c[2], sizeof(c[2]), "%u", p[i].port);
-		snprintf(c[3], sizeof(c[3]), "%s", cp_resip_service_name(p[i].proto, p[i].port));
-		snprintf(c[4], sizeof(c[4]), "%llu", (unsigned long long)p[i].packets);
-		snprintf(c[5], sizeof(c[5]), "%.4f", cp_resip_share(p[i].packets, tot.port_packets));
-		snprintf(c[6], sizeof(c[6]), "%u", p[i].days);
-		tw_row(&t, cc);
-	}
-	if ((rc = tw_close(&t, err, errlen)) != 0)
-		goto out;
-	if ((rc = tw_open(&t, dir, "resip_fig4_daily_hosts", "Fig. 4 data: distinct RESIP hosts "
-	                  "per day", note, 3, hd, err, errlen)) != 0)
-		goto out;
-	for (size_t i = 0; i < nd; i++) {
-		cp_resip_day_str(d[i].day, c[0], sizeof(c[0]));
-		snprintf(c[1], sizeof(c[1]), "%llu", (unsigned long long)d[i].hosts);
-		snprintf(c[2], sizeof(c[2]), "%llu", (unsigned long long)d[i].packets);
-		tw_row(&t, cc);
-	}
-	if ((rc = tw_close(&t, err, errlen)) != 0)
-		goto out;
-	if ((rc = fig4(dir, d, nd, err, errlen)) != 0 ||
-	    (rc = fig5(dir, s, ns > 10 ? 10 : ns, nd ? d[0].day : 0, nd ? d[nd - 1].day : 0,
-	               err, errlen)) != 0 ||
-	    (rc = fig6(dir, p, np > 10 ? 10 : np, d, nd, err, errlen)) != 0)
+	if ((rc = fig4(dir, rr.d, rr.nd, err, errlen)) != 0 ||
+	    (rc = fig5(dir, rr.s, rr.ns > 10 ? 10 : rr.ns, rr.nd ? rr.d[0].day : 0,
+	               rr.nd ? rr.d[rr.nd - 1].day : 0, err, errlen)) != 0 ||
+	    (rc = fig6(dir, rr.p, rr.np > 10 ? 10 : rr.np, rr.d, rr.nd, err, errlen)) != 0)
 		goto out;
 out:
-	free(s);
-	free(p);
-	free(d);
+	free(rr.s);
+	free(rr.p);
+	free(rr.d);
 	return rc;
 }

@@ -100,7 +100,7 @@ static json_t *cp_scan_jrow(const struct scan_block *b, bool with_periods)
 
 /* ------------------------------------------------------------------ handlers */
 
-void cp_cmd_scan_list(struct cp *cp, json_t *args, struct cp_reply *r)
+static void cp_cmd_scan_list(struct cp *cp, json_t *args, struct cp_reply *r)
 {
 	struct cp_scan_q q;
 	struct scan_result res;
@@ -129,7 +129,7 @@ void cp_cmd_scan_list(struct cp *cp, json_t *args, struct cp_reply *r)
 	scan_result_free(&res);
 }
 
-void cp_cmd_scan_show(struct cp *cp, json_t *args, struct cp_reply *r)
+static void cp_cmd_scan_show(struct cp *cp, json_t *args, struct cp_reply *r)
 {
 	struct cp_scan_q q;
 	struct scan_pset *ps;
@@ -164,7 +164,7 @@ void cp_cmd_scan_show(struct cp *cp, json_t *args, struct cp_reply *r)
 	                    "params", cp_scan_jparams(&q.p), "periods", list);
 }
 
-void cp_cmd_scan_ports(struct cp *cp, json_t *args, struct cp_reply *r)
+static void cp_cmd_scan_ports(struct cp *cp, json_t *args, struct cp_reply *r)
 {
 	struct cp_scan_q q;
 	struct scan_result res;
@@ -187,7 +187,7 @@ void cp_cmd_scan_ports(struct cp *cp, json_t *args, struct cp_reply *r)
 	scan_result_free(&res);
 }
 
-void cp_cmd_scan_params(struct cp *cp, json_t *args, struct cp_reply *r)
+static void cp_cmd_scan_params(struct cp *cp, json_t *args, struct cp_reply *r)
 {
 	(void)args;
 	if (!cp_scan_ready(r))
@@ -226,7 +226,7 @@ void cp_cmd_scan_params(struct cp *cp, json_t *args, struct cp_reply *r)
 		"max_ms", cp->drain.drain_ns_max / 1e6));
 }
 
-void cp_cmd_scan_cells(struct cp *cp, json_t *args, struct cp_reply *r)
+static void cp_cmd_scan_cells(struct cp *cp, json_t *args, struct cp_reply *r)
 {
 	json_t *jb = json_object_get(args, "block"), *list;
 	const struct cov_cell *c;
@@ -285,7 +285,7 @@ static void cp_scan_report_run(struct cp *cp, void *arg, struct cp_reply *r)
 	scan_result_free(&res);
 }
 
-void cp_cmd_scan_report(struct cp *cp, json_t *args, struct cp_reply *r)
+static void cp_cmd_scan_report(struct cp *cp, json_t *args, struct cp_reply *r)
 {
 	const struct cp_job *busy = cp_job_running(cp, "scan.report");
 	struct cp_scan_report_job j = { .heat = UINT32_MAX };

@@ -44,15 +44,9 @@ int scan_class_parse(const char *s, enum scan_class *c)
 
 void scan_params_default(struct scan_params *p)
 {
-	p->alpha = 0.8;
-	p->n = 30;
-	p->m = 6;
-	p->jstar = 0.8;
-	p->sstar = 0.7;
-	p->from = 0;
-	p->to = SCAN_NO_PERIOD;
-	p->current = SCAN_NO_PERIOD;
-	p->proto = 6;
+	*p = (struct scan_params){ .alpha = 0.8, .n = 30, .m = 6, .jstar = 0.8, .sstar = 0.7,
+	                           .from = 0, .to = SCAN_NO_PERIOD, .current = SCAN_NO_PERIOD,
+	                           .proto = 6 };
 }
 
 int scan_params_check(const struct scan_params *p, const char **why)

@@ -114,15 +114,8 @@ int cp_scan_parse_block(const char *s, uint32_t *block, struct cp_reply *r);
 /* false (r set) until the coverage store exists. */
 bool cp_scan_ready(struct cp_reply *r);
 
-/* ---- cmd_scan.c: the handlers ---- */
+/* ---- cmd_scan.c: the scan.* commands (their handlers are its own) ---- */
 
 extern const struct cp_cmd cp_scan_commands[];
-
-void cp_cmd_scan_list(struct cp *cp, json_t *args, struct cp_reply *r);
-void cp_cmd_scan_show(struct cp *cp, json_t *args, struct cp_reply *r);
-void cp_cmd_scan_ports(struct cp *cp, json_t *args, struct cp_reply *r);
-void cp_cmd_scan_params(struct cp *cp, json_t *args, struct cp_reply *r);
-void cp_cmd_scan_cells(struct cp *cp, json_t *args, struct cp_reply *r);
-void cp_cmd_scan_report(struct cp *cp, json_t *args, struct cp_reply *r);
 
 #endif

@@ -90,61 +90,85 @@ static void rep_table3_row(FILE *f, const struct scan_result *r, const struct sc
 	        b->mirai_share, sep, md ? "n/a" : "", md ? " |" : "");
 }
 
+/* What the table files share: the parameter line, the Table 2 length. */
+struct rep_args {
+	char ps[160];
+	unsigned top;
+};
+
+typedef void (*rep_body_fn)(FILE *f, const struct scan_result *r, const struct rep_args *a);
+
+/* One file of dir: opened, written by body, closed and listed in files. */
+static int rep_file(const char *dir, const char *name, rep_body_fn body,
+                    const struct scan_result *r, const struct rep_args *a,
+                    struct scan_report_files *files, char *err, size_t el)
+{
+	struct rep_file rf;
+	int rc = rep_open(&rf, dir, name, err, el);
+
+	if (rc != 0)
+		return rc;
+	body(rf.f, r, a);
+	return rep_close(&rf, files, name, err, el);
+}
+
+static void rep_table3_csv(FILE *f, const struct scan_result *r, const struct rep_args *a)
+{
+	(void)a;
+	fprintf(f, "block,country,first,last,periods,class,max_ports,min_ports,median_jaccard,"
+	           "median_simpson,scanner_table,mirai_share,gamma\n");
+	for (size_t i = 0; i < r->n_blocks; i++)
+		if (r->blocks[i].cls != SCAN_C_NONE)
+			rep_table3_row(f, r, &r->blocks[i], false);
+}
+
+static void rep_table3_md(FILE *f, const struct scan_result *r, const struct rep_args *a)
+{
+	fprintf(f, "# Continuous wide-area scanners (SPEC.md A, the paper's Table 3)\n\n"
+	           "%s%s.  %zu continuous scanners: %zu routine, %zu semi-routine, %zu ad-hoc, "
+	           "%zu unclassified.  gamma needs the responder (not configured).\n\n",
+	        a->ps, r->partial ? "; **partial**: the range includes the open period" : "",
+	        r->n_continuous, r->n_by_class[SCAN_C_ROUTINE], r->n_by_class[SCAN_C_SEMI],
+	        r->n_by_class[SCAN_C_ADHOC], r->n_by_class[SCAN_C_UNCLASSIFIED]);
+	fprintf(f, "| block | country | first | last | periods | class | max ports | min ports | "
+	           "J | S | scanner table | Mirai share | gamma |\n"
+	           "|---|---|---|---|--:|---|--:|--:|--:|--:|---|--:|--:|\n");
+	for (size_t i = 0; i < r->n_blocks; i++)
+		if (r->blocks[i].cls != SCAN_C_NONE)
+			rep_table3_row(f, r, &r->blocks[i], true);
+}
+
+static void rep_table2_csv(FILE *f, const struct scan_result *r, const struct rep_args *a)
+{
+	fprintf(f, "rank,port,port_sets,share\n");
+	for (size_t i = 0; i < r->n_pop && i < a->top; i++)
+		fprintf(f, "%zu,%u,%u,%.4f\n", i + 1, r->pop[i].port, r->pop[i].sets, r->pop[i].share);
+}
+
+static void rep_table2_md(FILE *f, const struct scan_result *r, const struct rep_args *a)
+{
+	fprintf(f, "# Port popularity (SPEC.md A9, the paper's Table 2)\n\n"
+	           "Share of the %llu port sets of routine and semi-routine blocks that hold "
+	           "each port; %s.\n\n| rank | port | port sets | share |\n|--:|--:|--:|--:|\n",
+	        (unsigned long long)r->n_port_sets, a->ps);
+	for (size_t i = 0; i < r->n_pop && i < a->top; i++)
+		fprintf(f, "| %zu | %u | %u | %.1f %% |\n", i + 1, r->pop[i].port, r->pop[i].sets,
+		        100.0 * r->pop[i].share);
+}
+
 static int rep_tables(const char *dir, const struct scan_result *r, unsigned top,
                       struct scan_report_files *files, char *err, size_t el)
 {
-	struct rep_file rf;
+	struct rep_args a = { .top = top == 0 ? 20 : top };
 	int rc;
-	char ps[160];
 
-	snprintf(ps, sizeof(ps), "alpha %.3g, n %u, m %u, J* %.3g, S* %.3g, L %u, |S| %u",
+	snprintf(a.ps, sizeof(a.ps), "alpha %.3g, n %u, m %u, J* %.3g, S* %.3g, L %u, |S| %u",
 	         r->p.alpha, r->p.n, r->p.m, r->p.jstar, r->p.sstar, r->block_len, r->sample_size);
-	/* Table 3 */
-	if ((rc = rep_open(&rf, dir, "scan-table3.csv", err, el)) != 0)
+	if ((rc = rep_file(dir, "scan-table3.csv", rep_table3_csv, r, &a, files, err, el)) != 0 ||
+	    (rc = rep_file(dir, "scan-table3.md", rep_table3_md, r, &a, files, err, el)) != 0 ||
+	    (rc = rep_file(dir, "scan-table2.csv", rep_table2_csv, r, &a, files, err, el)) != 0)
 		return rc;
-	fprintf(rf.f, "block,country,first,last,periods,class,max_ports,min_ports,median_jaccard,"
-	              "median_simpson,scanner_table,mirai_share,gamma\n");
-	for (size_t i = 0; i < r->n_blocks; i++)
-		if (r->blocks[i].cls != SCAN_C_NONE)
-			rep_table3_row(rf.f, r, &r->blocks[i], false);
-	if ((rc = rep_close(&rf, files, "scan-table3.csv", err, el)) != 0)
-		return rc;
-	if ((rc = rep_open(&rf, dir, "scan-table3.md", err, el)) != 0)
-		return rc;
-	fprintf(rf.f, "# Continuous wide-area scanners (SPEC.md A, the paper's Table 3)\n\n"
-	              "%s%s.  %zu continuous scanners: %zu routine, %zu semi-routine, %zu ad-hoc, "
-	              "%zu unclassified.  gamma needs the responder (not configured).\n\n",
-	        ps, r->partial ? "; **partial**: the range includes the open period" : "",
-	        r->n_continuous, r->n_by_class[SCAN_C_ROUTINE], r->n_by_class[SCAN_C_SEMI],
-	        r->n_by_class[SCAN_C_ADHOC], r->n_by_class[SCAN_C_UNCLASSIFIED]);
-	fprintf(rf.f, "| block | country | first | last | periods | class | max ports | min ports | "
-	              "J | S | scanner table | Mirai share | gamma |\n"
-	              "|---|---|---|---|--:|---|--:|--:|--:|--:|---|--:|--:|\n");
-	for (size_t i = 0; i < r->n_blocks; i++)
-		if (r->blocks[i].cls != SCAN_C_NONE)
-			rep_table3_row(rf.f, r, &r->blocks[i], true);
-	if ((rc = rep_close(&rf, files, "scan-table3.md", err, el)) != 0)
-		return rc;
-	/* Table 2 */
-	if (top == 0)
-		top = 20;
-	if ((rc = rep_open(&rf, dir, "scan-table2.csv", err, el)) != 0)
-		return rc;
-	fprintf(rf.f, "rank,port,port_sets,share\n");
-	for (size_t i = 0; i < r->n_pop && i < top; i++)
-		fprintf(rf.f, "%zu,%u,%u,%.4f\n", i + 1, r->pop[i].port, r->pop[i].sets, r->pop[i].share);
-	if ((rc = rep_close(&rf, files, "scan-table2.csv", err, el)) != 0)
-		return rc;
-	if ((rc = rep_open(&rf, dir, "scan-table2.md", err, el)) != 0)
-		return rc;
-	fprintf(rf.f, "# Port popularity (SPEC.md A9, the paper's Table 2)\n\n"
-	              "Share of the %llu port sets of routine and semi-routine blocks that hold "
-	              "each port; %s.\n\n| rank | port | port sets | share |\n|--:|--:|--:|--:|\n",
-	        (unsigned long long)r->n_port_sets, ps);
-	for (size_t i = 0; i < r->n_pop && i < top; i++)
-		fprintf(rf.f, "| %zu | %u | %u | %.1f %% |\n", i + 1, r->pop[i].port, r->pop[i].sets,
-		        100.0 * r->pop[i].share);
-	return rep_close(&rf, files, "scan-table2.md", err, el);
+	return rep_file(dir, "scan-table2.md", rep_table2_md, r, &a, files, err, el);
 }
 
 /* ------------------------------------------------------------------ SVG */

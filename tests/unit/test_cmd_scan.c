@@ -72,37 +72,25 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Run a handler with argv words (as obscuractl sends them): the words fill the declared
+/* Run a command with argv words (as obscuractl sends them): the words fill the declared
  * positional args in order, which is what commands.c does with "argv". */
-static const struct cp_arg *spec_of(const char *cmd)
+static json_t *run(const char *cmd, const char *const *words, size_t n, enum cp_err *err,
+                   char *msg)
 {
-	if (strcmp(cmd, "scan.list") == 0)
-		return cp_args_scan_list;
-	if (strcmp(cmd, "scan.show") == 0)
-		return cp_args_scan_show;
-	if (strcmp(cmd, "scan.ports") == 0)
-		return cp_args_scan_ports;
-	if (strcmp(cmd, "scan.cells") == 0)
-		return cp_args_scan_cells;
-	if (strcmp(cmd, "scan.report") == 0)
-		return cp_args_scan_report;
-	return NULL;
-}
-
-static json_t *run(cp_cmd_fn fn, const char *cmd, const char *const *words, size_t n,
-                   enum cp_err *err, char *msg)
-{
-	const struct cp_arg *spec = spec_of(cmd);
+	const struct cp_cmd *c = cp_scan_commands;
 	struct cp_reply r;
 	json_t *args = json_object();
 
+	while (c->name != NULL && strcmp(c->name, cmd) != 0)
+		c++;
+	assert_non_null(c->name);
 	for (size_t i = 0; i < n; i++) {
-		assert_non_null(spec);
-		assert_non_null(spec[i].name);
-		json_object_set_new(args, spec[i].name, json_string(words[i]));
+		assert_non_null(c->args);
+		assert_non_null(c->args[i].name);
+		json_object_set_new(args, c->args[i].name, json_string(words[i]));
 	}
 	memset(&r, 0, sizeof(r));
-	fn(&cp, args, &r);
+	c->fn(&cp, args, &r);
 	json_decref(args);
 	*err = r.err;
 	if (msg)
@@ -127,7 +115,7 @@ static void test_list(void **state)
 	json_t *d, *b;
 
 	(void)state;
-	d = run(cp_cmd_scan_list, "scan.list", NULL, 0, &e, msg);
+	d = run("scan.list", NULL, 0, &e, msg);
 	assert_int_equal(e, CP_E_OK);
 	assert_int_equal(json_integer_value(json_object_get(d, "continuous")), 2);
 	b = find_block(json_object_get(d, "blocks"), "7.7.0.0/16");
@@ -143,17 +131,17 @@ static void test_list(void **state)
 
 	/* obscuractl words: --class routine --from 2024-02 */
 	static const char *const w1[] = { "--class", "routine", "--from", "2024-02" };
-	d = run(cp_cmd_scan_list, "scan.list", w1, 4, &e, msg);
+	d = run("scan.list", w1, 4, &e, msg);
 	assert_int_equal(e, CP_E_OK);
 	assert_int_equal(json_array_size(json_object_get(d, "blocks")), 0);  /* 5 periods < m */
 	json_decref(d);
 	static const char *const w2[] = { "--class", "routine", "--from", "2024-02", "--m", "5" };
-	d = run(cp_cmd_scan_list, "scan.list", w2, 6, &e, msg);
+	d = run("scan.list", w2, 6, &e, msg);
 	assert_int_equal(json_array_size(json_object_get(d, "blocks")), 1);
 	json_decref(d);
 	/* --all shows the near misses too; alpha 1.0 makes every port miss (8/8 = 1.0 ok) */
 	static const char *const w3[] = { "--alpha", "1.0", "--n", "32", "--all" };
-	d = run(cp_cmd_scan_list, "scan.list", w3, 5, &e, msg);
+	d = run("scan.list", w3, 5, &e, msg);
 	assert_int_equal(e, CP_E_OK);
 	assert_int_equal(json_array_size(json_object_get(d, "blocks")), 0);   /* 31 < 32 ports */
 	json_decref(d);
@@ -165,16 +153,16 @@ static void test_list(void **state)
 		{ "--L", "24" }, { "--bogus", "1" }, { "--to", "2023-01-x" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		d = run(cp_cmd_scan_list, "scan.list", bad[i], 2, &e, msg);
+		d = run("scan.list", bad[i], 2, &e, msg);
 		assert_int_equal(e, CP_E_BAD_ARGS);
 		assert_null(d);
 		assert_true(strlen(msg) > 5);
 	}
 	static const char *const dangling[] = { "--class" };
-	d = run(cp_cmd_scan_list, "scan.list", dangling, 1, &e, msg);
+	d = run("scan.list", dangling, 1, &e, msg);
 	assert_int_equal(e, CP_E_BAD_ARGS);
 	static const char *const range[] = { "--from", "2024-05", "--to", "2024-01" };
-	d = run(cp_cmd_scan_list, "scan.list", range, 4, &e, msg);
+	d = run("scan.list", range, 4, &e, msg);
 	assert_int_equal(e, CP_E_BAD_ARGS);
 }
 
@@ -186,46 +174,46 @@ static void test_show_ports_params_cells(void **state)
 
 	(void)state;
 	static const char *const w[] = { "7.7.0.0/16" };
-	d = run(cp_cmd_scan_show, "scan.show", w, 1, &e, msg);
+	d = run("scan.show", w, 1, &e, msg);
 	assert_int_equal(e, CP_E_OK);
 	assert_int_equal(json_array_size(json_object_get(d, "periods")), 6);
 	json_decref(d);
 	static const char *const w2[] = { "7.7.1.2", "--n", "40" };   /* any address in it */
-	d = run(cp_cmd_scan_show, "scan.show", w2, 3, &e, msg);
+	d = run("scan.show", w2, 3, &e, msg);
 	assert_int_equal(e, CP_E_OK);
 	assert_false(json_is_true(json_object_get(json_array_get(json_object_get(d, "periods"), 0), "wide")));
 	json_decref(d);
 	static const char *const w3[] = { "7.7.0.0/24" };
-	d = run(cp_cmd_scan_show, "scan.show", w3, 1, &e, msg);
+	d = run("scan.show", w3, 1, &e, msg);
 	assert_int_equal(e, CP_E_BAD_ARGS);
 	static const char *const w4[] = { "not-an-ip" };
-	d = run(cp_cmd_scan_show, "scan.show", w4, 1, &e, msg);
+	d = run("scan.show", w4, 1, &e, msg);
 	assert_int_equal(e, CP_E_BAD_ARGS);
-	d = run(cp_cmd_scan_show, "scan.show", NULL, 0, &e, msg);
+	d = run("scan.show", NULL, 0, &e, msg);
 	assert_int_equal(e, CP_E_BAD_ARGS);
 
 	static const char *const p[] = { "5" };
-	d = run(cp_cmd_scan_ports, "scan.ports", p, 1, &e, msg);
+	d = run("scan.ports", p, 1, &e, msg);
 	assert_int_equal(e, CP_E_OK);
 	assert_int_equal(json_integer_value(json_object_get(d, "port_sets")), 6);
 	assert_int_equal(json_array_size(json_object_get(d, "ports")), 5);
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(d, "ports"), 0), "port")), 1);
 	json_decref(d);
 	static const char *const pw[] = { "3", "--n", "31" };   /* words: top first */
-	d = run(cp_cmd_scan_ports, "scan.ports", pw, 3, &e, msg);
+	d = run("scan.ports", pw, 3, &e, msg);
 	assert_int_equal(e, CP_E_OK);
 	assert_int_equal(json_array_size(json_object_get(d, "ports")), 3);
 	json_decref(d);
 	static const char *const pb[] = { "-1" };
-	d = run(cp_cmd_scan_ports, "scan.ports", pb, 1, &e, msg);
+	d = run("scan.ports", pb, 1, &e, msg);
 	assert_int_equal(e, CP_E_BAD_ARGS);
 
-	d = run(cp_cmd_scan_params, "scan.params", NULL, 0, &e, msg);
+	d = run("scan.params", NULL, 0, &e, msg);
 	assert_int_equal(e, CP_E_OK);
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(d, "params"), "n")), 30);
 	json_decref(d);
 
-	d = run(cp_cmd_scan_cells, "scan.cells", NULL, 0, &e, msg);
+	d = run("scan.cells", NULL, 0, &e, msg);
 	assert_int_equal(e, CP_E_OK);
 	assert_int_equal(json_array_size(d), 2 * 6 * 31);
 	json_decref(d);
@@ -234,7 +222,7 @@ static void test_show_ports_params_cells(void **state)
 	char dir[] = "/tmp/obs_cmd_scanXXXXXX";
 	assert_non_null(mkdtemp(dir));
 	const char *const rw[] = { dir, "--block", "8.8.0.0/16" };
-	d = run(cp_cmd_scan_report, "scan.report", rw, 3, &e, msg);
+	d = run("scan.report", rw, 3, &e, msg);
 	assert_int_equal(e, CP_E_OK);
 	assert_int_equal(json_array_size(json_object_get(d, "files")), 7);
 	for (size_t i = 0; i < 7; i++) {
@@ -246,10 +234,10 @@ static void test_show_ports_params_cells(void **state)
 	rmdir(dir);
 	json_decref(d);
 	static const char *const rel[] = { "relative/dir" };
-	d = run(cp_cmd_scan_report, "scan.report", rel, 1, &e, msg);
+	d = run("scan.report", rel, 1, &e, msg);
 	assert_int_equal(e, CP_E_BAD_ARGS);
 	static const char *const gone[] = { "/nonexistent/dir" };
-	d = run(cp_cmd_scan_report, "scan.report", gone, 1, &e, msg);
+	d = run("scan.report", gone, 1, &e, msg);
 	assert_int_equal(e, CP_E_BAD_ARGS);
 	assert_non_null(strstr(msg, "/nonexistent/dir"));
 }
@@ -266,7 +254,7 @@ static void test_scanner_and_close(void **state)
 	assert_int_equal(write(fd, "7.7.128.0/20 research\n", 22), 22);
 	close(fd);
 	assert_int_equal(cp_scan_load_scanners(path, err, sizeof(err)), 0);
-	d = run(cp_cmd_scan_list, "scan.list", NULL, 0, &e, msg);
+	d = run("scan.list", NULL, 0, &e, msg);
 	assert_string_equal(json_string_value(json_object_get(
 		find_block(json_object_get(d, "blocks"), "7.7.0.0/16"), "scanner")), "research");
 	assert_true(json_is_null(json_object_get(
@@ -278,7 +266,7 @@ static void test_scanner_and_close(void **state)
 	close(fd);
 	assert_int_equal(cp_scan_load_scanners(path, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, ":1: host bits set"));
-	d = run(cp_cmd_scan_list, "scan.list", NULL, 0, &e, msg);
+	d = run("scan.list", NULL, 0, &e, msg);
 	assert_string_equal(json_string_value(json_object_get(
 		find_block(json_object_get(d, "blocks"), "7.7.0.0/16"), "scanner")), "research");
 	json_decref(d);
@@ -289,12 +277,12 @@ static void test_scanner_and_close(void **state)
 	assert_int_equal(cp_scan_period_seen(&cp, M0 + 5), 0);
 	assert_int_equal(cp_scan_period_seen(&cp, M0 + 3), 0);      /* older: nothing */
 	assert_int_equal(cp_scan_period_seen(&cp, M0 + 6), 1);
-	d = run(cp_cmd_scan_list, "scan.list", NULL, 0, &e, msg);
+	d = run("scan.list", NULL, 0, &e, msg);
 	/* the open period (2024-07) is inside the open-ended range: partial */
 	assert_true(json_is_true(json_object_get(d, "partial")));
 	json_decref(d);
 	static const char *const closed[] = { "--to", "2024-06" };
-	d = run(cp_cmd_scan_list, "scan.list", closed, 2, &e, msg);
+	d = run("scan.list", closed, 2, &e, msg);
 	assert_false(json_is_true(json_object_get(d, "partial")));
 	assert_int_equal(json_integer_value(json_object_get(d, "continuous")), 2);
 	json_decref(d);
