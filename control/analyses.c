@@ -35,7 +35,35 @@ static int cp_analysis_merge(void *ctx, const struct cp_epoch *e, const void *re
 
 	if (rec_size != c->rec_size)
 		return -EPROTO;
-	return c->merge(NULL, e, recs, n, rec_size);
+	return c->merge(e, recs, n);
+}
+
+/* The section's functions, as snapshot.h calls them (ctx: the section). */
+static int cp_analysis_save(void *ctx, const struct cp_store *s, struct cp_snap_w *w)
+{
+	const struct cp_analysis_section *sec = ctx;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	(void)s;
+	if (sec->save != NULL)
+		return sec->save(w);
+	rc = sec->blob(&buf, &len);
+	return cp_snap_put_built(w, rc, buf, len);
+}
+
+static int cp_analysis_load(void *ctx, struct cp_store *s, const void *data, size_t len,
+                            char *err, size_t errlen)
+{
+	(void)s;
+	return ((const struct cp_analysis_section *)ctx)->load(data, len, err, errlen);
+}
+
+static void cp_analysis_reset(void *ctx, struct cp_store *s)
+{
+	(void)s;
+	((const struct cp_analysis_section *)ctx)->reset();
 }
 
 int cp_analysis_start(struct cp *cp, const struct cp_analysis *a)
@@ -55,8 +83,9 @@ int cp_analysis_start(struct cp *cp, const struct cp_analysis *a)
 		rc = cp_tab_register(a->consumers[i].kind, a->name, cp_analysis_merge,
 		                     (void *)&a->consumers[i]);
 	if (rc == 0 && a->snap.type != 0)
-		rc = cp_snapshot_section_register(a->snap.type, a->name, a->snap.save, a->snap.load,
-		                                  a->snap.reset, NULL);
+		rc = cp_snapshot_section_register(a->snap.type, a->name, cp_analysis_save,
+		                                  cp_analysis_load, cp_analysis_reset,
+		                                  (void *)&a->snap);
 	if (rc == 0 && a->report != NULL)
 		rc = cp_report_register(a->name, a->report, NULL);
 	if (rc == 0 && a->commands != NULL)

@@ -49,17 +49,27 @@
 
 #define CP_ANALYSIS_MAX_CONSUMERS 4
 
+/* A consumer of one table kind, store.h's protocol: first with recs NULL (prepare: room
+ * for n records, nothing visible changed; 0 or -errno), then with the records (apply:
+ * must not fail).  The record size is checked before. */
+typedef int (*cp_analysis_merge_fn)(const struct cp_epoch *e, const void *recs, uint32_t n);
+
 struct cp_analysis_consumer {
 	unsigned kind;                     /* enum obx_tab_kind */
 	uint32_t rec_size;                 /* the record it reads (sizeof, exchange.h) */
-	cp_tab_merge_fn merge;             /* store.h's prepare/apply protocol; NULL ends */
+	cp_analysis_merge_fn merge;        /* NULL ends the list */
 };
 
+/* The snapshot section (snapshot.h's registry, its all-or-nothing load). */
 struct cp_analysis_section {
 	uint32_t type;                     /* CP_SNAP_S_* (snapshot.h); 0: no section */
-	cp_snap_save_fn save;
-	cp_snap_load_fn load;
-	cp_snap_reset_fn reset;
+	/* the payload, built whole by blob() (malloc'ed; the core appends and frees it) or
+	 * appended piece by piece by save() (cp_snap_put) */
+	int (*blob)(uint8_t **buf, size_t *len);
+	int (*save)(struct cp_snap_w *w);
+	/* one payload into the state: 0, -EBADMSG with err set, -ENOMEM */
+	int (*load)(const void *data, size_t len, char *err, size_t errlen);
+	void (*reset)(void);               /* the state emptied */
 };
 
 struct cp_analysis {

@@ -85,14 +85,12 @@ static int life_reserve(const struct cp_epoch *e, unsigned kind, uint32_t n, uin
 	return cp_life_reserve(M->life, fresh);
 }
 
-static int life_src_merge(void *ctx, const struct cp_epoch *e, const void *recs, uint32_t n,
-                          uint32_t rec_size)
+static int life_src_merge(const struct cp_epoch *e, const void *recs, uint32_t n)
 {
 	const struct obx_src_rec *r = recs;
 
-	(void)ctx;
 	if (recs == NULL)
-		return life_reserve(e, OBX_TAB_SRC, n, rec_size);
+		return life_reserve(e, OBX_TAB_SRC, n, sizeof(*r));
 	for (uint32_t i = 0; i < n; i++) {
 		struct cp_life_hour h;
 
@@ -121,14 +119,12 @@ static int life_src_merge(void *ctx, const struct cp_epoch *e, const void *recs,
 	return 0;
 }
 
-static int life_event_merge(void *ctx, const struct cp_epoch *e, const void *recs, uint32_t n,
-                            uint32_t rec_size)
+static int life_event_merge(const struct cp_epoch *e, const void *recs, uint32_t n)
 {
 	const struct obx_event_rec *r = recs;
 
-	(void)ctx;
 	if (recs == NULL)
-		return life_reserve(e, OBX_TAB_EVENT, n, rec_size);
+		return life_reserve(e, OBX_TAB_EVENT, n, sizeof(*r));
 	for (uint32_t i = 0; i < n; i++) {
 		if (!obx_hour_rec_ok(r[i].first_ns, r[i].last_ns, r[i].hour)) {
 			M->event_records++;
@@ -143,14 +139,12 @@ static int life_event_merge(void *ctx, const struct cp_epoch *e, const void *rec
 
 /* ------------------------------------------------------------ snapshot, report --- */
 
-static int life_snap_save(void *ctx, const struct cp_store *s, struct cp_snap_w *w)
+static int life_snap_save(struct cp_snap_w *w)
 {
 	uint8_t *buf;
 	size_t len;
 	int rc;
 
-	(void)ctx;
-	(void)s;
 	rc = cp_life_save(M->life, &buf, &len);
 	if (rc != 0)
 		return rc;
@@ -167,13 +161,11 @@ static int life_snap_save(void *ctx, const struct cp_store *s, struct cp_snap_w 
 	return 0;
 }
 
-static void life_snap_reset(void *ctx, struct cp_store *s)
+static void life_snap_reset(void)
 {
 	struct cp_life *fresh = cp_life_new(&M->lc);
 
 	M->src_records = M->excluded_records = M->event_records = M->bad_records = M->nomem = 0;
-	(void)ctx;
-	(void)s;
 	if (fresh == NULL) {
 		CP_ERR("lifetime: out of memory resetting the table");
 		return;
@@ -182,14 +174,12 @@ static void life_snap_reset(void *ctx, struct cp_store *s)
 	M->life = fresh;
 }
 
-static int life_snap_load(void *ctx, struct cp_store *s, const void *data, size_t len, char *err,
-                          size_t errlen)
+static int life_snap_load(const void *data, size_t len, char *err, size_t errlen)
 {
+	uint64_t blen, cnt[5];
 	int rc;
 
-	uint64_t blen, cnt[5];
-
-	life_snap_reset(ctx, s);
+	life_snap_reset();
 	if (len < sizeof(blen) + sizeof(cnt)) {
 		snprintf(err, errlen, "lifetime section: %zu bytes, too short", len);
 		return -EBADMSG;
@@ -202,7 +192,7 @@ static int life_snap_load(void *ctx, struct cp_store *s, const void *data, size_
 	}
 	rc = cp_life_load(M->life, (const uint8_t *)data + sizeof(blen), (size_t)blen, err, errlen);
 	if (rc != 0) {
-		life_snap_reset(ctx, s);
+		life_snap_reset();
 		return rc == -EINVAL ? -EBADMSG : rc;
 	}
 	memcpy(cnt, (const uint8_t *)data + sizeof(blen) + blen, sizeof(cnt));
@@ -260,6 +250,7 @@ const struct cp_analysis cp_analysis_life = {
 	.name = "lifetime", .init = cp_life_module_init, .fini = cp_life_module_fini,
 	.consumers = { { OBX_TAB_SRC, sizeof(struct obx_src_rec), life_src_merge },
 	               { OBX_TAB_EVENT, sizeof(struct obx_event_rec), life_event_merge } },
-	.snap = { CP_SNAP_S_LIFETIME, life_snap_save, life_snap_load, life_snap_reset },
+	.snap = { .type = CP_SNAP_S_LIFETIME, .save = life_snap_save, .load = life_snap_load,
+	          .reset = life_snap_reset },
 	.report = life_report, .commands = cp_life_commands,
 };

@@ -154,14 +154,11 @@ void cp_resip_providers_str(uint32_t addr, char *out, size_t len)
 
 /* ------------------------------------------------------------ consumers --- */
 
-static int resip_src_merge(void *ctx, const struct cp_epoch *e, const void *recs, uint32_t n,
-                           uint32_t rec_size)
+static int resip_src_merge(const struct cp_epoch *e, const void *recs, uint32_t n)
 {
 	const struct obx_src_rec *r = recs;
 
-	(void)ctx;
 	(void)e;
-	(void)rec_size;   /* checked by the core against the consumer's (analysis.h) */
 	/* prepare: every record of the slot may be RESIP only when a table is configured;
 	 * without one (or for an epoch journalled under another config) the few flagged
 	 * records grow the tables on demand, a failure counted in nomem */
@@ -175,14 +172,11 @@ static int resip_src_merge(void *ctx, const struct cp_epoch *e, const void *recs
 	return 0;
 }
 
-static int resip_port_merge(void *ctx, const struct cp_epoch *e, const void *recs, uint32_t n,
-                            uint32_t rec_size)
+static int resip_port_merge(const struct cp_epoch *e, const void *recs, uint32_t n)
 {
 	const struct obx_resip_port_rec *r = recs;
 
-	(void)ctx;
 	(void)e;
-	(void)rec_size;
 	if (recs == NULL)
 		return cp_resip_reserve_port(M->st, n);
 	for (uint32_t i = 0; i < n; i++)
@@ -191,30 +185,18 @@ static int resip_port_merge(void *ctx, const struct cp_epoch *e, const void *rec
 	return 0;
 }
 
-static int resip_snap_save(void *ctx, const struct cp_store *s, struct cp_snap_w *w)
+static int resip_snap_blob(uint8_t **buf, size_t *len)
 {
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	int rc;
-
-	(void)ctx;
-	(void)s;
-	rc = cp_resip_save(M->st, &buf, &len);   /* before buf and len are read */
-	return cp_snap_put_built(w, rc, buf, len);
+	return cp_resip_save(M->st, buf, len);
 }
 
-static int resip_snap_load(void *ctx, struct cp_store *s, const void *data, size_t len,
-                           char *err, size_t errlen)
+static int resip_snap_load(const void *data, size_t len, char *err, size_t errlen)
 {
-	(void)ctx;
-	(void)s;
 	return cp_resip_load(M->st, data, len, err, errlen);
 }
 
-static void resip_snap_reset(void *ctx, struct cp_store *s)
+static void resip_snap_reset(void)
 {
-	(void)ctx;
-	(void)s;
 	cp_resip_reset(M->st);
 }
 
@@ -405,7 +387,8 @@ const struct cp_analysis cp_analysis_resip = {
 	.name = "resip", .init = cp_resip_module_init, .fini = cp_resip_module_fini,
 	.consumers = { { OBX_TAB_SRC, sizeof(struct obx_src_rec), resip_src_merge },
 	               { OBX_TAB_RESIP_PORT, sizeof(struct obx_resip_port_rec), resip_port_merge } },
-	.snap = { CP_SNAP_S_RESIP, resip_snap_save, resip_snap_load, resip_snap_reset },
+	.snap = { .type = CP_SNAP_S_RESIP, .blob = resip_snap_blob, .load = resip_snap_load,
+	          .reset = resip_snap_reset },
 	.report = cp_resip_report, .commands = cp_resip_commands,
 	.table_loaded = resip_table_loaded, .tables_status = resip_tables_status,
 	.poll = resip_poll,

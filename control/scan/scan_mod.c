@@ -365,15 +365,13 @@ int cp_scan_period_seen(struct cp *cp, uint32_t period)
 /* ------------------------------------------------------------------ module wiring */
 
 /* OBX_TAB_CELL consumer (store.h's prepare/apply protocol). */
-static int cp_scan_cell_merge(void *ctx, const struct cp_epoch *e, const void *recs, uint32_t n,
-                              uint32_t rec_size)
+static int cp_scan_cell_merge(const struct cp_epoch *e, const void *recs, uint32_t n)
 {
 	const struct cp_tab *bm = cp_epoch_tab(e, OBX_TAB_BITMAP);
 	uint64_t t0, bad = 0;
 	uint32_t maxp = 0;
 	long k;
 
-	(void)ctx;
 	if (!cp_scan.ready)
 		return 0;
 	if (recs == NULL) {        /* prepare (the core checked rec_size) */
@@ -411,29 +409,19 @@ static void cp_scan_after_epochs(struct cp *cp)
 		CP_ERR("scan: out of memory analysing the closed periods");
 }
 
-static int cp_scan_snap_save(void *ctx, const struct cp_store *s, struct cp_snap_w *w)
+static int cp_scan_snap_blob(uint8_t **buf, size_t *len)
 {
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	int rc;
-
-	(void)ctx;
-	(void)s;
-	if (!cp_scan.ready)
-		return 0;
-	rc = cov_store_serialize(&cp_scan.cov, &buf, &len);   /* before buf and len are read */
-	return cp_snap_put_built(w, rc, buf, len);
+	*buf = NULL;
+	*len = 0;
+	return cp_scan.ready ? cov_store_serialize(&cp_scan.cov, buf, len) : 0;
 }
 
-static int cp_scan_snap_load(void *ctx, struct cp_store *s, const void *data, size_t len,
-                             char *err, size_t errlen)
+static int cp_scan_snap_load(const void *data, size_t len, char *err, size_t errlen)
 {
 	struct cov_store cs;
 	const char *why = "";
 	int rc;
 
-	(void)ctx;
-	(void)s;
 	rc = cov_store_deserialize(&cs, data, len, &why);
 	if (rc != 0) {
 		snprintf(err, errlen, "scan section: %s", rc == -EBADMSG ? why : strerror(-rc));
@@ -453,13 +441,11 @@ static int cp_scan_snap_load(void *ctx, struct cp_store *s, const void *data, si
 	return 0;
 }
 
-static void cp_scan_snap_reset(void *ctx, struct cp_store *s)
+static void cp_scan_snap_reset(void)
 {
 	uint32_t ss = cp_scan.cov.sample_size;
 	uint8_t l = cp_scan.cov.block_len, u = cp_scan.cov.unit;
 
-	(void)ctx;
-	(void)s;
 	if (!cp_scan.ready)
 		return;
 	cov_store_fini(&cp_scan.cov);
@@ -557,7 +543,8 @@ static void cp_scan_table_loaded(struct cp *cp, const char *table)
 const struct cp_analysis cp_analysis_scan = {
 	.name = "scan", .init = cp_scan_module_init, .fini = cp_scan_module_fini,
 	.consumers = { { OBX_TAB_CELL, sizeof(struct obx_cell_rec), cp_scan_cell_merge } },
-	.snap = { CP_SNAP_S_SCAN, cp_scan_snap_save, cp_scan_snap_load, cp_scan_snap_reset },
+	.snap = { .type = CP_SNAP_S_SCAN, .blob = cp_scan_snap_blob, .load = cp_scan_snap_load,
+	          .reset = cp_scan_snap_reset },
 	.report = cp_scan_report, .commands = cp_scan_commands,
 	.after_epochs = cp_scan_after_epochs, .table_loaded = cp_scan_table_loaded,
 };

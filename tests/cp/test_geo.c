@@ -176,6 +176,11 @@ static void probe_corrupt(const char *path, int *n_files)
 	}
 }
 
+static void probe_corrupt_cb(const char *path, void *n_files)
+{
+	probe_corrupt(path, n_files);
+}
+
 static void test_maxmind_corrupt(void **state)
 {
 	const char *d = shared_dir();
@@ -189,20 +194,7 @@ static void test_maxmind_corrupt(void **state)
 	int n = 0;
 	if (d == NULL)
 		skip();
-	for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", d, sub[i]);
-		DIR *dir = opendir(path);
-		if (dir == NULL)
-			continue;
-		struct dirent *e;
-		while ((e = readdir(dir)) != NULL) {
-			if (strstr(e->d_name, ".mmdb") == NULL)
-				continue;
-			snprintf(path, sizeof(path), "%s/%s/%s", d, sub[i], e->d_name);
-			probe_corrupt(path, &n);
-		}
-		closedir(dir);
-	}
+	obs_fx_each_mmdb(d, sub, sizeof(sub) / sizeof(sub[0]), probe_corrupt_cb, &n);
 	for (size_t i = 0; i < sizeof(broken) / sizeof(broken[0]); i++) {
 		snprintf(path, sizeof(path), "%s/test-data/%s", d, broken[i]);
 		probe_corrupt(path, &n);

@@ -23,6 +23,12 @@ fail() {
 	exit 1
 }
 
+# conf_dataplane WORKERS FILE_PREFIX: the dataplane part of a test config (no hugepages),
+# on stdout.
+conf_dataplane() {
+	printf 'dataplane:\n  workers: %s\n  hugepages: no\n  file_prefix: %s\n' "$1" "$2"
+}
+
 # conf_control DIR [SOCKET_RO]: the control part of a test config (state and sockets in
 # DIR, no privilege drop), on stdout.
 conf_control() {

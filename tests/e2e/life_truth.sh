@@ -22,10 +22,7 @@ e2e_setup life
 "$py" "$here/life_pcap.py" "$tmp" --sources 300 --seed 11 || fail "life_pcap.py"
 mkdir -p "$tmp/state"
 cat >"$tmp/obscura.yaml" <<EOF2
-dataplane:
-  workers: 2
-  hugepages: no
-  file_prefix: $prefix
+$(conf_dataplane 2 "$prefix")
 telescope:
   sensors:
     - {name: s0, prefixes: [198.18.0.0/24]}

@@ -25,18 +25,12 @@ scenario() {   # scenario NAME WORKERS
 	local name=$1 workers=$2 d=$tmp/$1
 	mkdir -p "$d/state"
 	cat >"$d/obscura.yaml" <<EOF
-dataplane:
-  workers: $workers
-  hugepages: no
-  file_prefix: $prefix-$name
+$(conf_dataplane "$workers" "$prefix-$name")
 telescope:
   sensors:
-    - name: east
-      prefixes: [198.18.0.0/20]
-    - name: west
-      prefixes: [198.18.16.0/20]
-    - name: north
-      prefixes: [203.0.113.0/24, 198.51.100.0/25]
+    - {name: east, prefixes: [198.18.0.0/20]}
+    - {name: west, prefixes: [198.18.16.0/20]}
+    - {name: north, prefixes: [203.0.113.0/24, 198.51.100.0/25]}
 exchange:
   path: $d/exchange
   epoch_ms: 1000

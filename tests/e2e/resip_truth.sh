@@ -38,10 +38,7 @@ PY
 conf() {   # conf DIR WINDOW_CHECK TABLE
 	mkdir -p "$1/state"
 	cat >"$1/obscura.yaml" <<EOC
-dataplane:
-  workers: 2
-  hugepages: no
-  file_prefix: $prefix
+$(conf_dataplane 2 "$prefix")
 telescope:
   sensors:
     - name: east

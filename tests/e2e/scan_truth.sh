@@ -37,10 +37,7 @@ blk=$("$py" -c 'import json,sys; b=[x["block"] for x in json.load(open(sys.argv[
 conf() {   # conf DIR PERIOD SCANNER_FILE [CITY_MMDB]
 	mkdir -p "$1/state"
 	cat >"$1/obscura.yaml" <<EOF
-dataplane:
-  workers: 2
-  hugepages: no
-  file_prefix: $prefix-$(basename "$1")
+$(conf_dataplane 2 "$prefix-$(basename "$1")")
 telescope:
   sensors:
     - name: east
