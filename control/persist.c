@@ -5,8 +5,9 @@
  * writes it (jobs.h) from the store as it was at the fork while the loop goes on.
  *
  * A background snapshot covers the journal up to its start: the journal is rotated then
- * (journal.h), and the child drops the segments it covers once its file is durable.  If the write fails the segment stays, the store is marked dirty again, and
- * the next snapshot covers both.  A `snapshot.now` while one is being written waits for
+ * (journal.h), and the child drops the segments it covers once its file is durable.  If
+ * the write fails the segment stays, the store is marked dirty again, and the next
+ * snapshot covers both.  A `snapshot.now` while one is being written waits for
  * the next one, which starts as soon as the running one ends (it will hold everything
  * drained until then); the timer just skips a turn.
  *

@@ -166,17 +166,38 @@ static json_t *range_json(const struct ropts *o)
 	                 "to", o->d1 != UINT32_MAX ? cp_resip_day_json(o->d1) : json_null());
 }
 
+/* A command's first step: the analysis running, its words parsed (the country defaulting to
+ * the configured one).  false: r holds the error. */
+static bool begin(const struct cp *cp, json_t *args, unsigned allowed, struct ropts *o,
+                  struct cp_reply *r)
+{
+	if (!ready(r))
+		return false;
+	snprintf(o->cc, sizeof(o->cc), "%s", cp->conf.resip_country);
+	return ropts_parse(args, allowed, o, r) == 0;
+}
+
+/* rc of a query that fails only for memory: true (r holds the error) when it failed. */
+static bool failed(int rc, struct cp_reply *r)
+{
+	if (rc != 0)
+		cp_reply_err(r, CP_E_INTERNAL, "out of memory");
+	return rc != 0;
+}
+
+static json_t *day_or_null(uint32_t first_day, uint32_t day)
+{
+	return first_day != UINT32_MAX ? cp_resip_day_json(day) : json_null();
+}
+
 static void cp_cmd_resip_summary(struct cp *cp, json_t *args, struct cp_reply *r)
 {
 	struct cp_resip_totals t;
 	struct ropts o;
 
-	if (!ready(r) || ropts_parse(args, OPT_RANGE, &o, r) != 0)
+	if (!begin(cp, args, OPT_RANGE, &o, r) ||
+	    failed(cp_resip_totals_range(M->st, o.d0, o.d1, &t), r))
 		return;
-	if (cp_resip_totals_range(M->st, o.d0, o.d1, &t) != 0) {
-		cp_reply_err(r, CP_E_INTERNAL, "out of memory");
-		return;
-	}
 	r->data = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, "
 	                    "s:o, s:o}", "range", range_json(&o),
 		"packets", cp_json_u64(t.packets),
@@ -202,19 +223,15 @@ static void cp_cmd_resip_daily(struct cp *cp, json_t *args, struct cp_reply *r)
 	json_t *a;
 	struct ropts o;
 
-	(void)cp;
-	if (!ready(r) || ropts_parse(args, OPT_RANGE, &o, r) != 0)
+	if (!begin(cp, args, OPT_RANGE, &o, r) || failed(cp_resip_daily(M->st, &d, &n), r))
 		return;
-	if (cp_resip_daily(M->st, &d, &n) != 0) {
-		cp_reply_err(r, CP_E_INTERNAL, "out of memory");
-		return;
-	}
 	a = json_array();
 	for (size_t i = 0; i < n; i++)
 		if (d[i].day >= o.d0 && d[i].day <= o.d1)
-			json_array_append_new(a, json_pack("{s:o, s:o, s:o}", "day", cp_resip_day_json(d[i].day),
-		                      "hosts", cp_json_u64(d[i].hosts),
-		                      "packets", cp_json_u64(d[i].packets)));
+			json_array_append_new(a, json_pack("{s:o, s:o, s:o}",
+			                      "day", cp_resip_day_json(d[i].day),
+			                      "hosts", cp_json_u64(d[i].hosts),
+			                      "packets", cp_json_u64(d[i].packets)));
 	free(d);
 	r->data = a;
 }
@@ -226,20 +243,16 @@ static void cp_cmd_resip_top(struct cp *cp, json_t *args, struct cp_reply *r)
 	struct cp_resip_src *s;
 	struct ropts o;
 
-	(void)cp;
-	if (!ready(r) || ropts_parse(args, OPT_N | OPT_RANGE, &o, r) != 0)
+	if (!begin(cp, args, OPT_N | OPT_RANGE, &o, r) ||
+	    failed(cp_resip_top_range(M->st, o.d0, o.d1, o.n < 0 ? 10 : (size_t)o.n, &s, &n), r))
 		return;
-	if (cp_resip_top_range(M->st, o.d0, o.d1, o.n < 0 ? 10 : (size_t)o.n, &s, &n) != 0) {
-		cp_reply_err(r, CP_E_INTERNAL, "out of memory");
-		return;
-	}
 	a = json_array();
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(a, json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}",
 			"addr", ipv4_json(s[i].addr), "packets", cp_json_u64(s[i].packets),
 			"days", cp_json_u64(s[i].days), "providers", cp_resip_providers_json(s[i].addr),
-			"first_day", s[i].first_day != UINT32_MAX ? cp_resip_day_json(s[i].first_day) : json_null(),
-			"last_day", s[i].first_day != UINT32_MAX ? cp_resip_day_json(s[i].last_day) : json_null()));
+			"first_day", day_or_null(s[i].first_day, s[i].first_day),
+			"last_day", day_or_null(s[i].first_day, s[i].last_day)));
 	free(s);
 	r->data = a;
 }
@@ -252,14 +265,10 @@ static void cp_cmd_resip_ports(struct cp *cp, json_t *args, struct cp_reply *r)
 	struct cp_resip_totals t;
 	struct ropts o;
 
-	(void)cp;
-	if (!ready(r) || ropts_parse(args, OPT_N | OPT_RANGE, &o, r) != 0)
+	if (!begin(cp, args, OPT_N | OPT_RANGE, &o, r) ||
+	    failed(cp_resip_totals_range(M->st, o.d0, o.d1, &t) ||
+	           cp_resip_ports_range(M->st, o.d0, o.d1, o.n < 0 ? 20 : (size_t)o.n, &p, &n), r))
 		return;
-	if (cp_resip_totals_range(M->st, o.d0, o.d1, &t) != 0 ||
-	    cp_resip_ports_range(M->st, o.d0, o.d1, o.n < 0 ? 20 : (size_t)o.n, &p, &n) != 0) {
-		cp_reply_err(r, CP_E_INTERNAL, "out of memory");
-		return;
-	}
 	a = json_array();
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(a, json_pack("{s:s, s:i, s:s, s:o, s:f, s:o}",
@@ -297,10 +306,7 @@ static void cp_cmd_resip_geo(struct cp *cp, json_t *args, struct cp_reply *r)
 	struct resip_geo_table g;
 	struct ropts o;
 
-	if (!ready(r))
-		return;
-	snprintf(o.cc, sizeof(o.cc), "%s", cp->conf.resip_country);
-	if (ropts_parse(args, OPT_CC | OPT_BY, &o, r) != 0)
+	if (!begin(cp, args, OPT_CC | OPT_BY, &o, r))
 		return;
 	memcpy(cc, o.cc, sizeof(cc));
 	by = o.by;
@@ -325,10 +331,7 @@ static void cp_cmd_resip_mismatch(struct cp *cp, json_t *args, struct cp_reply *
 	json_t *a;
 	struct ropts o;
 
-	if (!ready(r))
-		return;
-	snprintf(o.cc, sizeof(o.cc), "%s", cp->conf.resip_country);
-	if (ropts_parse(args, OPT_CC, &o, r) != 0)
+	if (!begin(cp, args, OPT_CC, &o, r))
 		return;
 	memcpy(cc, o.cc, sizeof(cc));
 	if (M->tab == NULL) {
@@ -369,7 +372,8 @@ const struct cp_cmd cp_resip_commands[] = {
 	  "RESIP packets per destination port, service and share (Table 8)" },
 	{ "resip.geo", cp_cmd_resip_geo, cp_args_resip[RA_GEO], CP_ACCESS_READ, false,
 	  "RESIP table geography [--country CC] [--by region|domain|org|sld] (Tables 3-6, A.1)" },
-	{ "resip.mismatch", cp_cmd_resip_mismatch, cp_args_resip[RA_MISMATCH], CP_ACCESS_READ, false,
+	{ "resip.mismatch", cp_cmd_resip_mismatch, cp_args_resip[RA_MISMATCH], CP_ACCESS_READ,
+	  false,
 	  "RESIP addresses whose GeoIP country and PTR ccTLD disagree [--country CC]" },
 	{ NULL, NULL, NULL, 0, false, NULL },
 };

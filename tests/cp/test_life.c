@@ -50,34 +50,16 @@ static int teardown(void **state)
 
 static struct obx_src_rec src(uint32_t addr, uint64_t f, uint64_t l, uint64_t pk, uint32_t flags)
 {
-	struct obx_src_rec r;
-
-	memset(&r, 0, sizeof(r));
-	r.addr = addr;
-	r.hour = (uint32_t)(f / H);
-	r.first_ns = f;
-	r.last_ns = l;
-	r.packets = pk;
-	r.sensor_mask = 1;
-	r.flags = flags;
-	return r;
+	return (struct obx_src_rec){ .addr = addr, .hour = (uint32_t)(f / H), .first_ns = f,
+	                             .last_ns = l, .packets = pk, .sensor_mask = 1, .flags = flags };
 }
 
 static struct obx_event_rec evr(uint32_t addr, uint64_t t, uint32_t type, uint8_t sensor,
                                 uint8_t cat)
 {
-	struct obx_event_rec r;
-
-	memset(&r, 0, sizeof(r));
-	r.addr = addr;
-	r.hour = (uint32_t)(t / H);
-	r.type = type;
-	r.sensor = sensor;
-	r.category = cat;
-	r.count = 1;
-	r.first_ns = t;
-	r.last_ns = t;
-	return r;
+	return (struct obx_event_rec){ .addr = addr, .hour = (uint32_t)(t / H), .type = type,
+	                               .sensor = sensor, .category = cat, .count = 1,
+	                               .first_ns = t, .last_ns = t };
 }
 
 /* The command's handler, as the analysis registered it (analysis.h). */

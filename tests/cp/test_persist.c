@@ -452,15 +452,35 @@ static void test_journal_extra_kinds(void **state)
 }
 
 /* A v1 journal record (exchange v1: 40-byte source records) still replays. */
+/* Replays the journal in dir into a fresh store b: one record applied, rx packets in the
+ * counters, n_src sources, and source addr with its packets and sensor mask. */
+static const struct cp_src *replay_check(struct cp_store *b, uint64_t rx, size_t n_src,
+                                         uint32_t addr, uint64_t packets, uint64_t mask)
+{
+	struct cp_journal j;
+	struct cp_journal_replay_stats st;
+	const struct cp_src *x;
+
+	assert_int_equal(cp_store_init(b), 0);
+	assert_int_equal(cp_journal_open(&j, dir), 0);
+	assert_int_equal(cp_journal_replay(&j, b, &st), 0);
+	cp_journal_close(&j);
+	assert_int_equal(st.applied, 1);
+	assert_int_equal(b->total.rx_packets, rx);
+	assert_int_equal(b->src.n, n_src);
+	x = cp_store_src_find(b, addr);
+	assert_non_null(x);
+	assert_int_equal(x->packets, packets);
+	assert_int_equal(x->sensor_mask, mask);
+	return x;
+}
+
 static void test_journal_v1_record(void **state)
 {
 	struct cp_jrec h;
 	uint64_t counters[27] = { 0 };
 	uint8_t recs[2][40];
-	struct cp_journal j;
-	struct cp_journal_replay_stats st;
 	struct cp_store b;
-	const struct cp_src *x;
 	char jp[160];
 	uint32_t crc;
 	int fd;
@@ -497,17 +517,7 @@ static void test_journal_v1_record(void **state)
 	assert_int_equal(write(fd, counters, sizeof(counters)), (ssize_t)sizeof(counters));
 	assert_int_equal(write(fd, recs, sizeof(recs)), (ssize_t)sizeof(recs));
 	close(fd);
-	assert_int_equal(cp_store_init(&b), 0);
-	assert_int_equal(cp_journal_open(&j, dir), 0);
-	assert_int_equal(cp_journal_replay(&j, &b, &st), 0);
-	assert_int_equal(st.applied, 1);
-	assert_int_equal(b.total.rx_packets, 9);
-	assert_int_equal(b.src.n, 2);
-	x = cp_store_src_find(&b, 78);
-	assert_non_null(x);
-	assert_int_equal(x->packets, 4);
-	assert_int_equal(x->sensor_mask, 2);
-	cp_journal_close(&j);
+	replay_check(&b, 9, 2, 78, 4, 2);
 	cp_store_fini(&b);
 }
 
@@ -518,7 +528,6 @@ static void test_journal_layout_v2_src(void **state)
 	uint8_t recs[3][48];
 	struct cp_epoch x;
 	struct cp_journal j;
-	struct cp_journal_replay_stats st;
 	struct cp_store b;
 	const struct cp_src *s;
 
@@ -549,18 +558,8 @@ static void test_journal_layout_v2_src(void **state)
 	assert_int_equal(cp_journal_sync(&j), 0);
 	cp_journal_close(&j);
 
-	assert_int_equal(cp_store_init(&b), 0);
-	assert_int_equal(cp_journal_open(&j, dir), 0);
-	assert_int_equal(cp_journal_replay(&j, &b, &st), 0);
-	assert_int_equal(st.applied, 1);
-	assert_int_equal(b.total.rx_packets, 18);
-	assert_int_equal(b.src.n, 3);
-	s = cp_store_src_find(&b, 302);
-	assert_non_null(s);
-	assert_int_equal(s->packets, 7);
-	assert_int_equal(s->sensor_mask, 4);
+	s = replay_check(&b, 18, 3, 302, 7, 4);
 	assert_int_equal(s->last_ns, 2 * OBX_HOUR_NS + 22);
-	cp_journal_close(&j);
 	cp_store_fini(&b);
 }
 

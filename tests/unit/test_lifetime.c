@@ -260,12 +260,24 @@ static void test_continuity(void **state)
 	cp_life_free(l);
 }
 
+/* The CDF of l in unit u, checked for its population and its number of points. */
+static struct cp_life_cdf_pt *cdf(const struct cp_life *l, enum cp_life_unit u, uint64_t pop,
+                                  size_t n)
+{
+	struct cp_life_cdf_pt *p;
+	size_t got_n;
+	uint64_t got_pop;
+
+	assert_int_equal(cp_life_cdf(l, u, &p, &got_n, &got_pop), 0);
+	assert_int_equal(got_pop, pop);
+	assert_int_equal(got_n, n);
+	return p;
+}
+
 static void test_cdf(void **state)
 {
 	struct cp_life *l = mk(100);
 	struct cp_life_cdf_pt *p;
-	size_t n;
-	uint64_t pop;
 
 	(void)state;
 	/* periods 0 s (3 events), 30 s (2 events), 60 s, 90 s, 1 day, 2.5 days */
@@ -284,31 +296,23 @@ static void test_cdf(void **state)
 	for (uint64_t t = 0; t <= 60 * H; t += 12 * H)
 		ev1(l, 6, T0 + t, 0, 1);
 
-	assert_int_equal(cp_life_cdf(l, CP_LIFE_DAYS, &p, &n, &pop), 0);
-	assert_int_equal(pop, 6);
-	assert_int_equal(n, 4);                 /* x = 0..3 */
+	p = cdf(l, CP_LIFE_DAYS, 6, 4);        /* x = 0..3 */
 	assert_int_equal(p[0].n_le, 1);         /* period <= 0: only the single-instant one */
 	assert_int_equal(p[1].n_le, 5);         /* exactly 1 day counts at x = 1 */
 	assert_int_equal(p[2].n_le, 5);
 	assert_int_equal(p[3].n_le, 6);
 	free(p);
-	assert_int_equal(cp_life_cdf(l, CP_LIFE_MINUTES, &p, &n, &pop), 0);
-	assert_int_equal(pop, 4);
-	assert_int_equal(n, 1441);
+	p = cdf(l, CP_LIFE_MINUTES, 4, 1441);
 	assert_int_equal(p[0].n_le, 1);
 	assert_int_equal(p[1].n_le, 3);         /* 0, 30, 60 s */
 	assert_int_equal(p[2].n_le, 4);
 	assert_int_equal(p[1440].n_le, 4);
 	free(p);
-	assert_int_equal(cp_life_cdf(l, CP_LIFE_SECONDS, &p, &n, &pop), 0);
-	assert_int_equal(pop, 2);
-	assert_int_equal(n, 61);
+	p = cdf(l, CP_LIFE_SECONDS, 2, 61);
 	assert_int_equal(p[29].n_le, 1);
 	assert_int_equal(p[30].n_le, 2);
 	free(p);
-	assert_int_equal(cp_life_cdf(l, CP_LIFE_EVENTS, &p, &n, &pop), 0);
-	assert_int_equal(pop, 2);
-	assert_int_equal(n, 2);
+	p = cdf(l, CP_LIFE_EVENTS, 2, 2);
 	assert_int_equal(p[0].x, 2);
 	assert_int_equal(p[0].n_le, 1);
 	assert_int_equal(p[1].x, 3);
