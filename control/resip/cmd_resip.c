@@ -216,29 +216,71 @@ static void cp_cmd_resip_summary(struct cp *cp, json_t *args, struct cp_reply *r
 		"table", cp_resip_table_json());
 }
 
+/* A reply's rows: row(v, i, ctx) for i < n, NULL ones left out. */
+typedef json_t *row_fn(const void *v, size_t i, const void *ctx);
+
+static json_t *rows_json(const void *v, size_t n, row_fn *row, const void *ctx)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++) {
+		json_t *x = row(v, i, ctx);
+		if (x != NULL)
+			json_array_append_new(a, x);
+	}
+	return a;
+}
+
+static json_t *day_row(const void *v, size_t i, const void *ctx)
+{
+	const struct cp_resip_day *d = (const struct cp_resip_day *)v + i;
+	const struct ropts *o = ctx;
+
+	if (d->day < o->d0 || d->day > o->d1)
+		return NULL;
+	return json_pack("{s:o, s:o, s:o}", "day", cp_resip_day_json(d->day),
+	                 "hosts", cp_json_u64(d->hosts), "packets", cp_json_u64(d->packets));
+}
+
+static json_t *src_row(const void *v, size_t i, const void *ctx)
+{
+	const struct cp_resip_src *s = (const struct cp_resip_src *)v + i;
+
+	(void)ctx;
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}",
+		"addr", ipv4_json(s->addr), "packets", cp_json_u64(s->packets),
+		"days", cp_json_u64(s->days), "providers", cp_resip_providers_json(s->addr),
+		"first_day", day_or_null(s->first_day, s->first_day),
+		"last_day", day_or_null(s->first_day, s->last_day));
+}
+
+static json_t *port_row(const void *v, size_t i, const void *ctx)
+{
+	const struct cp_resip_port *p = (const struct cp_resip_port *)v + i;
+	const struct cp_resip_totals *t = ctx;
+
+	return json_pack("{s:s, s:i, s:s, s:o, s:f, s:o}",
+		"proto", cp_resip_proto_names[p->proto], "port", (int)p->port,
+		"service", cp_resip_service_name(p->proto, p->port),
+		"packets", cp_json_u64(p->packets),
+		"share", cp_resip_share(p->packets, t->port_packets),
+		"days", cp_json_u64(p->days));
+}
+
 static void cp_cmd_resip_daily(struct cp *cp, json_t *args, struct cp_reply *r)
 {
 	struct cp_resip_day *d;
 	size_t n;
-	json_t *a;
 	struct ropts o;
 
 	if (!begin(cp, args, OPT_RANGE, &o, r) || failed(cp_resip_daily(M->st, &d, &n), r))
 		return;
-	a = json_array();
-	for (size_t i = 0; i < n; i++)
-		if (d[i].day >= o.d0 && d[i].day <= o.d1)
-			json_array_append_new(a, json_pack("{s:o, s:o, s:o}",
-			                      "day", cp_resip_day_json(d[i].day),
-			                      "hosts", cp_json_u64(d[i].hosts),
-			                      "packets", cp_json_u64(d[i].packets)));
+	r->data = rows_json(d, n, day_row, &o);
 	free(d);
-	r->data = a;
 }
 
 static void cp_cmd_resip_top(struct cp *cp, json_t *args, struct cp_reply *r)
 {
-	json_t *a;
 	size_t n;
 	struct cp_resip_src *s;
 	struct ropts o;
@@ -246,20 +288,12 @@ static void cp_cmd_resip_top(struct cp *cp, json_t *args, struct cp_reply *r)
 	if (!begin(cp, args, OPT_N | OPT_RANGE, &o, r) ||
 	    failed(cp_resip_top_range(M->st, o.d0, o.d1, o.n < 0 ? 10 : (size_t)o.n, &s, &n), r))
 		return;
-	a = json_array();
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}",
-			"addr", ipv4_json(s[i].addr), "packets", cp_json_u64(s[i].packets),
-			"days", cp_json_u64(s[i].days), "providers", cp_resip_providers_json(s[i].addr),
-			"first_day", day_or_null(s[i].first_day, s[i].first_day),
-			"last_day", day_or_null(s[i].first_day, s[i].last_day)));
+	r->data = rows_json(s, n, src_row, NULL);
 	free(s);
-	r->data = a;
 }
 
 static void cp_cmd_resip_ports(struct cp *cp, json_t *args, struct cp_reply *r)
 {
-	json_t *a;
 	size_t n;
 	struct cp_resip_port *p;
 	struct cp_resip_totals t;
@@ -269,16 +303,8 @@ static void cp_cmd_resip_ports(struct cp *cp, json_t *args, struct cp_reply *r)
 	    failed(cp_resip_totals_range(M->st, o.d0, o.d1, &t) ||
 	           cp_resip_ports_range(M->st, o.d0, o.d1, o.n < 0 ? 20 : (size_t)o.n, &p, &n), r))
 		return;
-	a = json_array();
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, json_pack("{s:s, s:i, s:s, s:o, s:f, s:o}",
-			"proto", cp_resip_proto_names[p[i].proto], "port", (int)p[i].port,
-			"service", cp_resip_service_name(p[i].proto, p[i].port),
-			"packets", cp_json_u64(p[i].packets),
-			"share", cp_resip_share(p[i].packets, t.port_packets),
-			"days", cp_json_u64(p[i].days)) );
+	r->data = rows_json(p, n, port_row, &t);
 	free(p);
-	r->data = a;
 }
 
 static json_t *geo_rows_json(const struct resip_geo_table *g)
@@ -322,13 +348,22 @@ static void cp_cmd_resip_geo(struct cp *cp, json_t *args, struct cp_reply *r)
 	resip_geo_table_free(&g);
 }
 
+static json_t *mismatch_row(const void *v, size_t i, const void *ctx)
+{
+	const struct resip_mismatch *m = (const struct resip_mismatch *)v + i;
+
+	(void)ctx;
+	return json_pack("{s:o, s:s, s:s, s:s, s:o}", "addr", ipv4_json(m->addr),
+	                 "geo_country", m->geo_cc, "ptr_tld", m->ptr_tld, "name", m->name,
+	                 "providers", cp_resip_providers_json(m->addr));
+}
+
 static void cp_cmd_resip_mismatch(struct cp *cp, json_t *args, struct cp_reply *r)
 {
 	char cc[3], err[512];
 	struct resip_mismatch *mm = NULL;
 	struct resip_geo_ctx ctx;
 	size_t n = 0;
-	json_t *a;
 	struct ropts o;
 
 	if (!begin(cp, args, OPT_CC, &o, r))
@@ -343,22 +378,14 @@ static void cp_cmd_resip_mismatch(struct cp *cp, json_t *args, struct cp_reply *
 		cp_reply_err(r, CP_E_UNAVAILABLE, "%s", err);
 		return;
 	}
-	ctx.geo = M->geo;
-	ctx.rdns = M->rdns;
-	ctx.orgs = M->orgs;
-	ctx.ptr_budget_ms = RESIP_PTR_BUDGET_MS;
+	ctx = (struct resip_geo_ctx){ .geo = M->geo, .rdns = M->rdns, .orgs = M->orgs,
+	                              .ptr_budget_ms = RESIP_PTR_BUDGET_MS };
 	if (resip_geo_mismatch(M->tab, &ctx, cc, &mm, &n, err, sizeof(err)) != 0) {
 		cp_reply_err(r, CP_E_UNAVAILABLE, "%s", err);
 		return;
 	}
-	a = json_array();
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, json_pack("{s:o, s:s, s:s, s:s, s:o}", "addr",
-		                      ipv4_json(mm[i].addr), "geo_country", mm[i].geo_cc,
-		                      "ptr_tld", mm[i].ptr_tld, "name", mm[i].name,
-		                      "providers", cp_resip_providers_json(mm[i].addr)));
+	r->data = rows_json(mm, n, mismatch_row, NULL);
 	free(mm);
-	r->data = a;
 }
 
 const struct cp_cmd cp_resip_commands[] = {

@@ -112,18 +112,9 @@ static void test_absent_and_wrong(void **state)
 
 /* --- extra cases from ../shared/data/maxmind-mmdb, skipped when absent --- */
 
-static const char *shared_dir(void)
-{
-	static char buf[512];
-	const char *src = getenv("OBS_SRCDIR");
-	struct stat st;
-	snprintf(buf, sizeof(buf), "%s/../shared/data/maxmind-mmdb", src ? src : ".");
-	return stat(buf, &st) == 0 ? buf : NULL;
-}
-
 static void test_maxmind_official(void **state)
 {
-	const char *d = shared_dir();
+	const char *d = obs_fx_shared_dir();
 	char city[600], asn[600], isp[600], err[512], cc[3], org[128];
 	uint32_t n;
 	if (d == NULL)
@@ -183,7 +174,7 @@ static void probe_corrupt_cb(const char *path, void *n_files)
 
 static void test_maxmind_corrupt(void **state)
 {
-	const char *d = shared_dir();
+	const char *d = obs_fx_shared_dir();
 	static const char *const sub[] = { "bad-data/libmaxminddb", "bad-data/maxminddb-golang",
 					   "bad-data/maxminddb-python" };
 	static const char *const broken[] = { "GeoIP2-City-Test-Invalid-Node-Count.mmdb",

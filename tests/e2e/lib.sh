@@ -1,12 +1,25 @@
-# tests/e2e/lib.sh — helpers the e2e scripts share; source it after defining $cp
-# (obscura-cp) and $ctl (obscuractl), then call e2e_setup.
+# tests/e2e/lib.sh — helpers the e2e scripts share; source it, then call e2e_setup with the
+# script's arguments.  It sets $py (the Debian python3, for scapy) and $src (the source
+# tree); the helpers use $gen (obscura-gen), $cp (obscura-cp) and $ctl (obscuractl).
+py=/usr/bin/python3
+src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
-# e2e_setup NAME: a fresh $tmp, the DPDK file prefix $prefix, cp_pid= dp_pid= (set them
-# when a daemon runs in the background), and an exit trap that stops both and removes
-# $tmp and the prefix's DPDK runtime files.
+# e2e_setup NAME VAR... -- PATH...: each VAR set to its PATH made absolute (the programs
+# meson passes, e.g. gen dp cp ctl), a fresh $tmp, the DPDK file prefix $prefix, cp_pid=
+# dp_pid= (set them when a daemon runs in the background), and an exit trap that stops
+# both and removes $tmp and the prefix's DPDK runtime files.
 e2e_setup() {
-	tmp=$(mktemp -d /tmp/obscura-"$1".XXXXXX)
-	prefix=obs-$1-$$
+	local name=$1 vars=()
+	shift
+	while [ "$1" != -- ]; do vars+=("$1"); shift; done
+	shift
+	for v in "${vars[@]}"; do
+		[ $# -gt 0 ] || { echo "usage: $0 ${vars[*]}" >&2; exit 2; }
+		printf -v "$v" '%s' "$(realpath "$1")"
+		shift
+	done
+	tmp=$(mktemp -d /tmp/obscura-"$name".XXXXXX)
+	prefix=obs-$name-$$
 	cp_pid= dp_pid=
 	trap e2e_cleanup EXIT
 }
@@ -21,6 +34,12 @@ fail() {
 	echo "FAIL: $*"
 	for f in "$tmp"/*.log "$tmp"/*/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -25 "$f"; }; done
 	exit 1
+}
+
+# gen_traffic OPTIONS...: obscura-gen ($gen) with OPTIONS writing $tmp/traffic.pcap and its
+# truth $tmp/truth.json; fails the test when it fails.
+gen_traffic() {
+	"$gen" "$@" --out "$tmp/traffic.pcap" --truth "$tmp/truth.json" || fail "obscura-gen"
 }
 
 # conf_dataplane WORKERS FILE_PREFIX: the dataplane part of a test config (no hugepages),
@@ -77,5 +96,5 @@ stop_cp() {
 # ("TABLE: loaded: MESSAGE", "TABLE: refused: REASON") and returns 0 when every table
 # loaded, 1 when one did not or the reload itself failed (reload_wait.py).
 reload_wait() {
-	/usr/bin/python3 "$(dirname "${BASH_SOURCE[0]}")/reload_wait.py" "$@"
+	"$py" "$src/tests/e2e/reload_wait.py" "$@"
 }

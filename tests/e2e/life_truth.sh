@@ -12,12 +12,9 @@
 # `rules reload` (and SIGHUP) while the dataplane replays: counters exact, a missing file
 # refused.
 set -uo pipefail
-dp=$(realpath "$1") cp=$(realpath "$2") ctl=$(realpath "$3")
 here=$(cd "$(dirname "$0")" && pwd)
-src=$(cd "$here/../.." && pwd)
-py=/usr/bin/python3
-. "$here/lib.sh"   # e2e_setup, fail, conf_control, start_cp, stop_cp, reload_wait
-e2e_setup life
+. "$here/lib.sh"   # $py, $src, e2e_setup, fail, gen_traffic, start_cp, reload_wait ...
+e2e_setup life dp cp ctl -- "$@"
 
 "$py" "$here/life_pcap.py" "$tmp" --sources 300 --seed 11 || fail "life_pcap.py"
 mkdir -p "$tmp/state"

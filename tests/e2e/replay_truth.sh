@@ -9,15 +9,13 @@
 # once the cp has drained everything; then `obscuractl --json stats` and `sources top`
 # must equal the truth exactly (compare_truth.py).  Once with 1 worker, once with 2.
 set -uo pipefail
-gen=$(realpath "$1") dp=$(realpath "$2") cp=$(realpath "$3") ctl=$(realpath "$4")
 here=$(cd "$(dirname "$0")" && pwd)
-py=/usr/bin/python3
-. "$here/lib.sh"   # e2e_setup, fail, conf_control, start_cp, stop_cp
-e2e_setup e2e
+. "$here/lib.sh"   # $py, $src, e2e_setup, fail, gen_traffic, start_cp, reload_wait ...
+e2e_setup e2e gen dp cp ctl -- "$@"
 
 sensors=(--sensor east=198.18.0.0/20 --sensor west=198.18.16.0/20 --sensor north=203.0.113.0/24,198.51.100.0/25)
-"$gen" --packets 20000 --seed 2024 --malformed-share 0.02 --vlan-share 0.05 --backwards-share 0.002 \
-	"${sensors[@]}" --out "$tmp/traffic.pcap" --truth "$tmp/truth.json" || fail "obscura-gen"
+gen_traffic --packets 20000 --seed 2024 --malformed-share 0.02 --vlan-share 0.05 \
+	--backwards-share 0.002 "${sensors[@]}"
 # the truth itself, recomputed from the bytes by an independent parser reference
 "$py" "$here/pcap_truth.py" "$tmp/traffic.pcap" "$tmp/truth.json" || fail "truth does not match the pcap"
 

@@ -13,17 +13,14 @@
 #      refused with a clear error, the old table kept, totals still exact (x10);
 #   4. the report's RESIP files exist and Table 7 / Table 8 agree with the commands.
 set -uo pipefail
-gen=$(realpath "$1") dp=$(realpath "$2") cp=$(realpath "$3") ctl=$(realpath "$4")
 here=$(cd "$(dirname "$0")" && pwd)
-py=/usr/bin/python3
-. "$here/lib.sh"   # e2e_setup, fail, conf_control, start_cp, stop_cp, reload_wait
-e2e_setup resip
+. "$here/lib.sh"   # $py, $src, e2e_setup, fail, gen_traffic, start_cp, reload_wait ...
+e2e_setup resip gen dp cp ctl -- "$@"
 
-"$gen" --packets 200000 --seed 11 --start 2024-03-01T00:00:00Z --span 45d \
+gen_traffic --packets 200000 --seed 11 --start 2024-03-01T00:00:00Z --span 45d \
 	--sensor east=198.18.0.0/24 --sensor west=198.18.16.0/24 \
 	--mix background=0.3,backscatter=0.1,mirai=0.1,scanner=0.2,resip=0.25,payload=0.05 \
-	--backwards-share 0.001 --out "$tmp/traffic.pcap" --truth "$tmp/truth.json" \
-	--resip-table "$tmp/resip.csv" --quiet || fail "obscura-gen"
+	--backwards-share 0.001 --resip-table "$tmp/resip.csv" --quiet
 "$py" - "$tmp/truth.json" <<'PY' || fail "the truth lacks the cases this test is about"
 import json, sys
 t = json.load(open(sys.argv[1]))["resip"]

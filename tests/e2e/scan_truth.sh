@@ -16,19 +16,15 @@
 # from a bad file (refused, old table kept): scanner_packets and every total must be
 # exactly 12 x the reference (nothing lost or counted twice across the swaps).
 set -uo pipefail
-gen=$(realpath "$1") dp=$(realpath "$2") cp=$(realpath "$3") ctl=$(realpath "$4")
 here=$(cd "$(dirname "$0")" && pwd)
-src=$(cd "$here/../.." && pwd)
-py=/usr/bin/python3
-. "$here/lib.sh"   # e2e_setup, fail, conf_control, start_cp, stop_cp, reload_wait
-e2e_setup scan
+. "$here/lib.sh"   # $py, $src, e2e_setup, fail, gen_traffic, start_cp, reload_wait ...
+e2e_setup scan gen dp cp ctl -- "$@"
 
 # two /27s: |D| = 64 = |S|, so 200k frames hold every class (bench/README.md)
-"$gen" --packets 400000 --seed 7 --start 2024-01-01T00:00:00Z --span 400d \
+gen_traffic --packets 400000 --seed 7 --start 2024-01-01T00:00:00Z --span 400d \
 	--sensor east=198.18.0.0/27 --sensor west=198.18.16.0/27 \
 	--mix background=0.2,backscatter=0.08,mirai=0.1,scanner=0.5,resip=0.08,payload=0.04 \
-	--backwards-share 0.002 --out "$tmp/traffic.pcap" --truth "$tmp/truth.json" --quiet \
-	|| fail "obscura-gen"
+	--backwards-share 0.002 --quiet
 # the scanner table: the shipped list plus one truth block's /24, so the overlap column
 # has a yes and many no
 blk=$("$py" -c 'import json,sys; b=[x["block"] for x in json.load(open(sys.argv[1]))["scanner_blocks"] if x["block"]]; print(b[0].split("/")[0])' "$tmp/truth.json")
