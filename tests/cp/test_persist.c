@@ -220,6 +220,15 @@ static void test_snapshot_refusals(void **state)
 	cp_store_fini(&a);
 }
 
+/* The journal in dir (opened as j, left open) replayed into a fresh store b. */
+static void replay_fresh(struct cp_journal *j, struct cp_store *b,
+                         struct cp_journal_replay_stats *st)
+{
+	assert_int_equal(cp_store_init(b), 0);
+	assert_int_equal(cp_journal_open(j, dir), 0);
+	assert_int_equal(cp_journal_replay(j, b, st), 0);
+}
+
 static void test_journal_round_trip_and_torn_tail(void **state)
 {
 	struct cp_journal j;
@@ -258,9 +267,7 @@ static void test_journal_round_trip_and_torn_tail(void **state)
 	cp_journal_close(&j);
 
 	/* replay into an empty store: the same store */
-	assert_int_equal(cp_store_init(&b), 0);
-	assert_int_equal(cp_journal_open(&j, dir), 0);
-	assert_int_equal(cp_journal_replay(&j, &b, &st), 0);
+	replay_fresh(&j, &b, &st);
 	assert_int_equal(st.records, 12);
 	assert_int_equal(st.applied, 12);
 	assert_int_equal(st.torn_bytes, 0);
@@ -286,9 +293,7 @@ static void test_journal_round_trip_and_torn_tail(void **state)
 		assert_int_equal(write(fd, all, 150), 150);
 		close(fd);
 		free(all);
-		assert_int_equal(cp_store_init(&b), 0);
-		assert_int_equal(cp_journal_open(&j, dir), 0);
-		assert_int_equal(cp_journal_replay(&j, &b, &st), 0);
+		replay_fresh(&j, &b, &st);
 		assert_int_equal(st.applied, 12);
 		assert_int_equal(st.torn_bytes, 150);
 		assert_true(st.torn_why[0] != '\0');
@@ -412,9 +417,7 @@ static void test_journal_extra_kinds(void **state)
 	cp_tab_unregister_all();
 	assert_int_equal(cp_tab_register(OBX_TAB_EVENT, "ev", collect, &replayed), 0);
 	assert_int_equal(cp_tab_register(OBX_TAB_BITMAP, "pool", collect_pool, &pool_rep), 0);
-	assert_int_equal(cp_store_init(&b), 0);
-	assert_int_equal(cp_journal_open(&j, dir), 0);
-	assert_int_equal(cp_journal_replay(&j, &b, &st), 0);
+	replay_fresh(&j, &b, &st);
 	assert_int_equal(st.records, 6);
 	assert_int_equal(st.applied, 6);
 	assert_int_equal(st.torn_bytes, 0);
@@ -439,9 +442,7 @@ static void test_journal_extra_kinds(void **state)
 	cp_store_fini(&b);
 	cp_tab_unregister_all();
 	assert_int_equal(cp_tab_register(OBX_TAB_BITMAP, "pool32", collect, &replayed), 0);
-	assert_int_equal(cp_store_init(&b), 0);
-	assert_int_equal(cp_journal_open(&j, dir), 0);
-	assert_int_equal(cp_journal_replay(&j, &b, &st), 0);
+	replay_fresh(&j, &b, &st);
 	assert_int_equal(st.records, 6);
 	assert_int_equal(st.applied, 0);
 	assert_int_equal(b.epochs, 0);
@@ -451,7 +452,6 @@ static void test_journal_extra_kinds(void **state)
 	cp_tab_unregister_all();
 }
 
-/* A v1 journal record (exchange v1: 40-byte source records) still replays. */
 /* Replays the journal in dir into a fresh store b: one record applied, rx packets in the
  * counters, n_src sources, and source addr with its packets and sensor mask. */
 static const struct cp_src *replay_check(struct cp_store *b, uint64_t rx, size_t n_src,
@@ -461,9 +461,7 @@ static const struct cp_src *replay_check(struct cp_store *b, uint64_t rx, size_t
 	struct cp_journal_replay_stats st;
 	const struct cp_src *x;
 
-	assert_int_equal(cp_store_init(b), 0);
-	assert_int_equal(cp_journal_open(&j, dir), 0);
-	assert_int_equal(cp_journal_replay(&j, b, &st), 0);
+	replay_fresh(&j, b, &st);
 	cp_journal_close(&j);
 	assert_int_equal(st.applied, 1);
 	assert_int_equal(b->total.rx_packets, rx);
@@ -475,6 +473,7 @@ static const struct cp_src *replay_check(struct cp_store *b, uint64_t rx, size_t
 	return x;
 }
 
+/* A v1 journal record (exchange v1: 40-byte source records) still replays. */
 static void test_journal_v1_record(void **state)
 {
 	struct cp_jrec h;

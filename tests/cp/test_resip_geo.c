@@ -101,6 +101,27 @@ static const struct resip_geo_row *row(const struct resip_geo_table *g, const ch
 	return NULL;
 }
 
+/* The table of f by `by` for cc: each wanted row (the list ends at key NULL) with its
+ * address count, and n_rows rows in all unless n_rows < 0. */
+struct want {
+	const char *key;
+	uint64_t n;
+};
+
+static void geo_expect(struct fx *f, const char *cc, enum resip_geo_by by, int n_rows,
+                       const struct want *w)
+{
+	struct resip_geo_table g;
+	char err[256];
+
+	assert_int_equal(resip_geo_compute(f->t, &f->ctx, cc, by, &g, err, sizeof(err)), 0);
+	for (; w->key != NULL; w++)
+		assert_int_equal(row(&g, w->key)->n, w->n);
+	if (n_rows >= 0)
+		assert_int_equal(g.n_rows, n_rows);
+	resip_geo_table_free(&g);
+}
+
 static void test_region(void **state)
 {
 	struct fx f;
@@ -144,15 +165,11 @@ static void test_region(void **state)
 static void test_org(void **state)
 {
 	struct fx f;
-	struct resip_geo_table g;
 	char err[256];
 	fx_open(&f, false);
-	assert_int_equal(resip_geo_compute(f.t, &f.ctx, "JP", RESIP_GEO_ORG, &g, err, sizeof(err)), 0);
-	assert_int_equal(g.n_rows, 3);
-	assert_int_equal(row(&g, "NTT Communications Corporation")->n, 2);
-	assert_int_equal(row(&g, "KDDI CORPORATION")->n, 2);
-	assert_int_equal(row(&g, "SoftBank Corp.")->n, 2);
-	resip_geo_table_free(&g);
+	geo_expect(&f, "JP", RESIP_GEO_ORG, 3, (const struct want[]){
+		{ "NTT Communications Corporation", 2 }, { "KDDI CORPORATION", 2 },
+		{ "SoftBank Corp.", 2 }, { NULL, 0 } });
 
 	/* operator file wins, longest prefix first */
 	f.ctx.orgs = resip_orgmap_load(obs_fx_write("org.txt",
@@ -161,13 +178,9 @@ static void test_org(void **state)
 	assert_non_null(f.ctx.orgs);
 	assert_string_equal(resip_orgmap_lookup(f.ctx.orgs, obs_fx_ip("60.32.1.2")), "Single host org");
 	assert_null(resip_orgmap_lookup(f.ctx.orgs, obs_fx_ip("61.0.0.1")));
-	assert_int_equal(resip_geo_compute(f.t, &f.ctx, "JP", RESIP_GEO_ORG, &g, err, sizeof(err)), 0);
-	assert_int_equal(row(&g, "NTT (file)")->n, 1);
-	assert_int_equal(row(&g, "Single host org")->n, 1);
-	assert_int_equal(row(&g, "Hokkaido ISP")->n, 1);
-	assert_int_equal(row(&g, "SoftBank Corp.")->n, 1);
-	assert_int_equal(row(&g, "KDDI CORPORATION")->n, 2);
-	resip_geo_table_free(&g);
+	geo_expect(&f, "JP", RESIP_GEO_ORG, -1, (const struct want[]){
+		{ "NTT (file)", 1 }, { "Single host org", 1 }, { "Hokkaido ISP", 1 },
+		{ "SoftBank Corp.", 1 }, { "KDDI CORPORATION", 2 }, { NULL, 0 } });
 
 	assert_null(resip_orgmap_load(obs_fx_write("badorg.txt", "60.32.0.0/33 x\n"), err, sizeof(err)));
 	assert_non_null(strstr(err, "line 1"));
@@ -191,21 +204,13 @@ static void test_domain_sld_mismatch(void **state)
 	assert_int_equal(resip_geo_compute(f.t, &f.ctx, "JP", RESIP_GEO_DOMAIN, &g, err, sizeof(err)), 0);
 	assert_int_equal(g.n_addrs, 6);
 	assert_int_equal(g.n_ptr, 5);
-	assert_int_equal(row(&g, "ocn.ne.jp")->n, 2);   /* case and trailing dot normalised */
-	assert_int_equal(row(&g, "dion.ne.jp")->n, 1);
-	assert_int_equal(row(&g, "example.co.jp")->n, 1);
-	assert_int_equal(row(&g, "bbtec.ru")->n, 1);
-	assert_int_equal(row(&g, RESIP_GEO_NO_PTR)->n, 1);
-	assert_int_equal(g.n_rows, 5);
 	resip_geo_table_free(&g);
-
-	assert_int_equal(resip_geo_compute(f.t, &f.ctx, "JP", RESIP_GEO_SLD, &g, err, sizeof(err)), 0);
-	assert_int_equal(row(&g, "ne")->n, 3);
-	assert_int_equal(row(&g, "co")->n, 1);
-	assert_int_equal(row(&g, "(not .jp)")->n, 1);
-	assert_int_equal(row(&g, RESIP_GEO_NO_PTR)->n, 1);
-	assert_int_equal(g.n_rows, 4);
-	resip_geo_table_free(&g);
+	geo_expect(&f, "JP", RESIP_GEO_DOMAIN, 5, (const struct want[]){
+		{ "ocn.ne.jp", 2 },                     /* case and trailing dot normalised */
+		{ "dion.ne.jp", 1 }, { "example.co.jp", 1 }, { "bbtec.ru", 1 },
+		{ RESIP_GEO_NO_PTR, 1 }, { NULL, 0 } });
+	geo_expect(&f, "JP", RESIP_GEO_SLD, 4, (const struct want[]){
+		{ "ne", 3 }, { "co", 1 }, { "(not .jp)", 1 }, { RESIP_GEO_NO_PTR, 1 }, { NULL, 0 } });
 
 	struct resip_mismatch *m;
 	size_t n;
@@ -325,7 +330,6 @@ static void test_live_ptr_geo(void **state)
 	/* the geography with a live PTR source only (no file) */
 	char err[256], servers[64];
 	struct fx f;
-	struct resip_geo_table g;
 	if (!start_dnsmasq())
 		skip();
 	snprintf(servers, sizeof(servers), "127.0.0.1:%d", dns_port);
@@ -335,12 +339,9 @@ static void test_live_ptr_geo(void **state)
 	assert_non_null(f.rdns);
 	f.ctx.rdns = f.rdns;
 	f.ctx.ptr_budget_ms = 5000;
-	assert_int_equal(resip_geo_compute(f.t, &f.ctx, "JP", RESIP_GEO_DOMAIN, &g, err, sizeof(err)), 0);
-	assert_int_equal(row(&g, "ocn.ne.jp")->n, 1);
-	assert_int_equal(row(&g, "dion.ne.jp")->n, 1);
-	assert_int_equal(row(&g, "bbtec.ru")->n, 1);
-	assert_int_equal(row(&g, RESIP_GEO_NO_PTR)->n, 3);
-	resip_geo_table_free(&g);
+	geo_expect(&f, "JP", RESIP_GEO_DOMAIN, -1, (const struct want[]){
+		{ "ocn.ne.jp", 1 }, { "dion.ne.jp", 1 }, { "bbtec.ru", 1 }, { RESIP_GEO_NO_PTR, 3 },
+		{ NULL, 0 } });
 	fx_close(&f);
 	stop_dnsmasq();
 }

@@ -101,6 +101,22 @@ static json_t *cdf_json(struct cp_life *l, enum cp_life_unit u, json_int_t *pop)
 	return a;
 }
 
+/* rows x cols counters (row-major) as a JSON array of arrays, or one flat array. */
+static json_t *ints(const uint64_t *v, int rows, int cols, bool flat)
+{
+	json_t *a = json_array();
+
+	for (int i = 0; i < rows; i++) {
+		json_t *x = flat ? a : json_array();
+
+		for (int k = 0; k < cols; k++)
+			json_array_append_new(x, json_integer((json_int_t)v[i * cols + k]));
+		if (!flat)
+			json_array_append_new(a, x);
+	}
+	return a;
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t gap_s = 86400;
@@ -113,7 +129,7 @@ int main(int argc, char **argv)
 	struct cp_life_conf c;
 	struct cp_life *l, *m;
 	struct cp_life_report r;
-	json_t *out, *a, *srcs;
+	json_t *out, *srcs;
 	uint64_t grid[CP_LIFE_GRID_L][CP_LIFE_GRID_E], elig;
 	static const char *const units[] = { "days", "minutes", "seconds", "events" };
 	uint8_t *blob;
@@ -206,39 +222,12 @@ int main(int argc, char **argv)
 	cp_life_report(l, NULL, &r);
 	out = json_object();
 	json_object_set_new(out, "n_sources", json_integer((json_int_t)r.n_sources));
-	a = json_array();
-	for (int b = 0; b < 4; b++)
-		json_array_append_new(a, json_integer((json_int_t)r.bucket[b]));
-	json_object_set_new(out, "buckets", a);
-	a = json_array();
-	for (int b = 0; b < 4; b++) {
-		json_t *x = json_array();
-
-		for (int k = 0; k < 5; k++)
-			json_array_append_new(x, json_integer((json_int_t)r.sensors[b][k]));
-		json_array_append_new(a, x);
-	}
-	json_object_set_new(out, "sensors", a);
+	json_object_set_new(out, "buckets", ints(r.bucket, 1, CP_LIFE_BUCKETS, true));
+	json_object_set_new(out, "sensors", ints(&r.sensors[0][0], CP_LIFE_BUCKETS, 5, false));
 	json_object_set_new(out, "one_sensor", json_integer((json_int_t)r.one_sensor));
-	a = json_array();
-	for (int b = 0; b < 4; b++) {
-		json_t *x = json_array();
-
-		for (int k = 0; k < 6; k++)
-			json_array_append_new(x, json_integer((json_int_t)r.cat[b][k]));
-		json_array_append_new(a, x);
-	}
-	json_object_set_new(out, "cats", a);
+	json_object_set_new(out, "cats", ints(&r.cat[0][0], CP_LIFE_BUCKETS, CP_LIFE_CAT_N, false));
 	cp_life_continuity_grid(l, grid, &elig);
-	a = json_array();
-	for (int i = 0; i < CP_LIFE_GRID_L; i++) {
-		json_t *x = json_array();
-
-		for (int k = 0; k < CP_LIFE_GRID_E; k++)
-			json_array_append_new(x, json_integer((json_int_t)grid[i][k]));
-		json_array_append_new(a, x);
-	}
-	json_object_set_new(out, "grid", a);
+	json_object_set_new(out, "grid", ints(&grid[0][0], CP_LIFE_GRID_L, CP_LIFE_GRID_E, false));
 	json_object_set_new(out, "eligible", json_integer((json_int_t)elig));
 	{
 		json_t *cdf = json_object(), *pop = json_object();

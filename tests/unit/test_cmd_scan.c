@@ -98,6 +98,15 @@ static json_t *run(const char *cmd, const char *const *words, size_t n, enum cp_
 	return r.data;
 }
 
+/* cmd with one word (none: NULL) must be refused as bad arguments; its message in msg. */
+static void refused(const char *cmd, const char *word, char *msg)
+{
+	enum cp_err e;
+
+	assert_null(run(cmd, &word, word != NULL, &e, msg));
+	assert_int_equal(e, CP_E_BAD_ARGS);
+}
+
 static json_t *find_block(json_t *list, const char *b)
 {
 	size_t i;
@@ -158,9 +167,7 @@ static void test_list(void **state)
 		assert_null(d);
 		assert_true(strlen(msg) > 5);
 	}
-	static const char *const dangling[] = { "--class" };
-	d = run("scan.list", dangling, 1, &e, msg);
-	assert_int_equal(e, CP_E_BAD_ARGS);
+	refused("scan.list", "--class", msg);
 	static const char *const range[] = { "--from", "2024-05", "--to", "2024-01" };
 	d = run("scan.list", range, 4, &e, msg);
 	assert_int_equal(e, CP_E_BAD_ARGS);
@@ -183,14 +190,9 @@ static void test_show_ports_params_cells(void **state)
 	assert_int_equal(e, CP_E_OK);
 	assert_false(json_is_true(json_object_get(json_array_get(json_object_get(d, "periods"), 0), "wide")));
 	json_decref(d);
-	static const char *const w3[] = { "7.7.0.0/24" };
-	d = run("scan.show", w3, 1, &e, msg);
-	assert_int_equal(e, CP_E_BAD_ARGS);
-	static const char *const w4[] = { "not-an-ip" };
-	d = run("scan.show", w4, 1, &e, msg);
-	assert_int_equal(e, CP_E_BAD_ARGS);
-	d = run("scan.show", NULL, 0, &e, msg);
-	assert_int_equal(e, CP_E_BAD_ARGS);
+	refused("scan.show", "7.7.0.0/24", msg);
+	refused("scan.show", "not-an-ip", msg);
+	refused("scan.show", NULL, msg);
 
 	static const char *const p[] = { "5" };
 	d = run("scan.ports", p, 1, &e, msg);
@@ -204,9 +206,7 @@ static void test_show_ports_params_cells(void **state)
 	assert_int_equal(e, CP_E_OK);
 	assert_int_equal(json_array_size(json_object_get(d, "ports")), 3);
 	json_decref(d);
-	static const char *const pb[] = { "-1" };
-	d = run("scan.ports", pb, 1, &e, msg);
-	assert_int_equal(e, CP_E_BAD_ARGS);
+	refused("scan.ports", "-1", msg);
 
 	d = run("scan.params", NULL, 0, &e, msg);
 	assert_int_equal(e, CP_E_OK);
@@ -233,12 +233,8 @@ static void test_show_ports_params_cells(void **state)
 	}
 	rmdir(dir);
 	json_decref(d);
-	static const char *const rel[] = { "relative/dir" };
-	d = run("scan.report", rel, 1, &e, msg);
-	assert_int_equal(e, CP_E_BAD_ARGS);
-	static const char *const gone[] = { "/nonexistent/dir" };
-	d = run("scan.report", gone, 1, &e, msg);
-	assert_int_equal(e, CP_E_BAD_ARGS);
+	refused("scan.report", "relative/dir", msg);
+	refused("scan.report", "/nonexistent/dir", msg);
 	assert_non_null(strstr(msg, "/nonexistent/dir"));
 }
 
