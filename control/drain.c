@@ -27,6 +27,7 @@
 
 #include "cp_log.h"
 #include "drain.h"
+#include "order.h"
 
 #define CP_STAT_PERIOD_NS  (100ull * 1000000ull)   /* re-stat the path: restart detection */
 #define CP_PREV_PERIOD_NS  (1000ull * 1000000ull)  /* look for .prev files */
@@ -129,9 +130,7 @@ static int cp_pending_cmp(const void *a, const void *b)
 {
 	const struct cp_pending *x = a, *y = b;
 
-	if (x->w != y->w)
-		return x->w < y->w ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
+	return x->w != y->w ? CP_CMP(x->w, y->w) : CP_CMP(x->seq, y->seq);
 }
 
 /*

@@ -27,6 +27,7 @@
 #include "crc32c.h"
 #include "grow.h"
 #include "journal.h"
+#include "order.h"
 
 #define CP_JREC_NWORDS (sizeof(struct obx_counters) / sizeof(uint64_t))
 /* A record holds at most one slot's tables; anything larger than this is garbage, not a
@@ -62,13 +63,6 @@ static uint64_t cp_seg_number(const char *name)
 	return *end == '\0' ? n : 0;
 }
 
-static int cp_u64_cmp(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* The segment numbers in dir, ascending, into a new array (*n of them). */
 static int cp_seg_list(const char *dir, uint64_t **out, size_t *n)
 {
@@ -97,7 +91,7 @@ static int cp_seg_list(const char *dir, uint64_t **out, size_t *n)
 		v[k++] = s;
 	}
 	closedir(d);
-	qsort(v, k, sizeof(*v), cp_u64_cmp);
+	qsort(v, k, sizeof(*v), cp_cmp_u64);
 	*out = v;
 	*n = k;
 	return 0;

@@ -7,6 +7,7 @@
  * of keys to keep in step.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,52 +142,46 @@ static json_t *cp_yaml_node(yaml_parser_t *p, yaml_event_t *ev, int depth)
 	case YAML_SCALAR_EVENT:
 		return cp_yaml_scalar(ev);
 	case YAML_SEQUENCE_START_EVENT:
-		j = json_array();
+	case YAML_MAPPING_START_EVENT: {
+		/* a sequence's items are nodes; a mapping's are a scalar key, then its node */
+		bool map = ev->type == YAML_MAPPING_START_EVENT;
+		yaml_event_type_t end = map ? YAML_MAPPING_END_EVENT : YAML_SEQUENCE_END_EVENT;
+
+		j = map ? json_object() : json_array();
 		for (;;) {
 			yaml_event_t e;
 			json_t *v;
+			char *key = NULL;
 
 			if (!yaml_parser_parse(p, &e))
 				goto err;
-			if (e.type == YAML_SEQUENCE_END_EVENT) {
+			if (e.type == end) {
 				yaml_event_delete(&e);
 				return j;
 			}
-			v = cp_yaml_node(p, &e, depth + 1);
-			yaml_event_delete(&e);
-			if (v == NULL)
-				goto err;
-			json_array_append_new(j, v);
-		}
-	case YAML_MAPPING_START_EVENT:
-		j = json_object();
-		for (;;) {
-			yaml_event_t e;
-			json_t *v;
-			char *key;
-
-			if (!yaml_parser_parse(p, &e))
-				goto err;
-			if (e.type == YAML_MAPPING_END_EVENT) {
+			if (map) {
+				if (e.type == YAML_SCALAR_EVENT)
+					key = strndup((const char *)e.data.scalar.value,
+					              e.data.scalar.length);
 				yaml_event_delete(&e);
-				return j;
-			}
-			if (e.type != YAML_SCALAR_EVENT) {
+				if (key == NULL)
+					goto err;
+				v = cp_yaml_next(p, depth + 1);
+			} else {
+				v = cp_yaml_node(p, &e, depth + 1);
 				yaml_event_delete(&e);
-				goto err;
 			}
-			key = strndup((const char *)e.data.scalar.value, e.data.scalar.length);
-			yaml_event_delete(&e);
-			if (key == NULL)
-				goto err;
-			v = cp_yaml_next(p, depth + 1);
 			if (v == NULL) {
 				free(key);
 				goto err;
 			}
-			json_object_set_new(j, key, v);
+			if (map)
+				json_object_set_new(j, key, v);
+			else
+				json_array_append_new(j, v);
 			free(key);
 		}
+	}
 	default:
 		return NULL;
 	}

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "grow.h"
+#include "order.h"
 #include "store.h"
 
 static uint64_t cp_src_hash(const void *key, const void *ctx)
@@ -379,11 +380,8 @@ static int cp_src_cmp(const void *a, const void *b)
 {
 	const struct cp_src *x = a, *y = b;
 
-	if (x->packets != y->packets)
-		return x->packets > y->packets ? -1 : 1;
-	if (x->addr != y->addr)
-		return x->addr < y->addr ? -1 : 1;
-	return 0;
+	/* packets descending, then address */
+	return x->packets != y->packets ? CP_CMP(y->packets, x->packets) : CP_CMP(x->addr, y->addr);
 }
 
 long cp_store_top(const struct cp_store *s, size_t n, struct cp_src **out)

@@ -12,6 +12,7 @@
 
 #include "json.h"
 #include "life_mod.h"
+#include "names.h"
 
 /* the analysis' state (life_mod.h) */
 static struct cp_life_mod *const M = &cp_life_mod;
@@ -108,7 +109,7 @@ static void cp_cmd_life_cdf(struct cp *cp, json_t *args, struct cp_reply *r)
 	struct cp_life_cdf_pt *p;
 	size_t n;
 	uint64_t pop;
-	unsigned k;
+	int k;
 	json_t *rows;
 
 	(void)cp;
@@ -125,9 +126,8 @@ static void cp_cmd_life_cdf(struct cp *cp, json_t *args, struct cp_reply *r)
 	}
 	if (u == NULL)
 		u = "days";
-	for (k = 0; k < 4 && strcmp(u, units[k]) != 0; k++)
-		;
-	if (k == 4) {
+	k = cp_name_find(units, 4, u);
+	if (k < 0) {
 		cp_reply_err(r, CP_E_BAD_ARGS, "unit '%s': one of days, minutes, seconds, events", u);
 		return;
 	}
@@ -144,20 +144,31 @@ static void cp_cmd_life_cdf(struct cp *cp, json_t *args, struct cp_reply *r)
 	r->data = rows;
 }
 
-/* One row per lifetime bucket (Figs 3-5): the report, then row(rep, bucket) for each;
- * NULL with the error in r. */
-static json_t *life_bucket_rows(struct cp_reply *r, struct cp_life_report *rep,
-                                json_t *(*row)(const struct cp_life_report *rep, unsigned b))
+/* The reply of a per-bucket command (Figs 3-5): the report, row(rep, bucket) for each
+ * bucket, the rows wrapped by wrap(rep, rows) (NULL: the rows alone). */
+typedef json_t *bucket_row_fn(const struct cp_life_report *rep, unsigned b);
+typedef json_t *bucket_wrap_fn(const struct cp_life_report *rep, json_t *rows);
+
+static void life_bucket_reply(struct cp_reply *r, bucket_row_fn *row, bucket_wrap_fn *wrap)
 {
+	struct cp_life_report rep;
 	json_t *rows;
 
-	if (!life_report_get(r, rep))
-		return NULL;
+	if (!life_report_get(r, &rep))
+		return;
 	rows = json_array();
 	for (unsigned b = 0; b < CP_LIFE_BUCKETS; b++)
-		json_array_append_new(rows, row(rep, b));
-	return rows;
+		json_array_append_new(rows, row(&rep, b));
+	r->data = wrap != NULL ? wrap(&rep, rows) : rows;
 }
+
+#define LIFE_BUCKET_CMD(name, row, wrap)                                                    \
+	static void name(struct cp *cp, json_t *args, struct cp_reply *r)                  \
+	{                                                                                  \
+		(void)cp;                                                                  \
+		(void)args;                                                                \
+		life_bucket_reply(r, row, wrap);                                           \
+	}
 
 static json_t *life_sensors_row(const struct cp_life_report *rep, unsigned b)
 {
@@ -172,18 +183,14 @@ static json_t *life_sensors_row(const struct cp_life_report *rep, unsigned b)
 		">=5", share(n[4], rep->bucket[b]));
 }
 
-static void cp_cmd_life_sensors(struct cp *cp, json_t *args, struct cp_reply *r)
+static json_t *life_sensors_wrap(const struct cp_life_report *rep, json_t *rows)
 {
-	struct cp_life_report rep;
-	json_t *rows = life_bucket_rows(r, &rep, life_sensors_row);
-
-	(void)cp;
-	(void)args;
-	if (rows != NULL)
-		r->data = json_pack("{s:o, s:o, s:f}", "buckets", rows,
-		                    "one_sensor", cp_json_u64(rep.one_sensor),
-		                    "one_sensor_share", share(rep.one_sensor, rep.n_sources));
+	return json_pack("{s:o, s:o, s:f}", "buckets", rows,
+	                 "one_sensor", cp_json_u64(rep->one_sensor),
+	                 "one_sensor_share", share(rep->one_sensor, rep->n_sources));
 }
+
+LIFE_BUCKET_CMD(cp_cmd_life_sensors, life_sensors_row, life_sensors_wrap)
 
 static json_t *life_countries_row(const struct cp_life_report *rep, unsigned b)
 {
@@ -199,16 +206,13 @@ static json_t *life_countries_row(const struct cp_life_report *rep, unsigned b)
 		share(rep->cc_rest[b], rep->bucket[b]));
 }
 
-static void cp_cmd_life_countries(struct cp *cp, json_t *args, struct cp_reply *r)
+static json_t *life_countries_wrap(const struct cp_life_report *rep, json_t *rows)
 {
-	struct cp_life_report rep;
-	json_t *rows = life_bucket_rows(r, &rep, life_countries_row);
-
-	(void)cp;
-	(void)args;
-	if (rows != NULL)
-		r->data = json_pack("{s:o, s:b}", "buckets", rows, "geoip", M->geo != NULL);
+	(void)rep;
+	return json_pack("{s:o, s:b}", "buckets", rows, "geoip", M->geo != NULL);
 }
+
+LIFE_BUCKET_CMD(cp_cmd_life_countries, life_countries_row, life_countries_wrap)
 
 static json_t *life_categories_row(const struct cp_life_report *rep, unsigned b)
 {
@@ -224,14 +228,7 @@ static json_t *life_categories_row(const struct cp_life_report *rep, unsigned b)
 	return o;
 }
 
-static void cp_cmd_life_categories(struct cp *cp, json_t *args, struct cp_reply *r)
-{
-	struct cp_life_report rep;
-
-	(void)cp;
-	(void)args;
-	r->data = life_bucket_rows(r, &rep, life_categories_row);
-}
+LIFE_BUCKET_CMD(cp_cmd_life_categories, life_categories_row, NULL)
 
 static const struct cp_arg cp_args_life_continuity[] = {
 	{ "a", CP_ARG_STR, false, 0, 16, "t_l, or --tl", true },

@@ -10,6 +10,7 @@
 
 #include "geo.h"
 #include "lifetime_int.h"
+#include "order.h"
 
 const uint32_t cp_life_grid_tl[CP_LIFE_GRID_L] = { 0, 1000, 3000, 5000, 7000, 9000, 10000 };
 
@@ -86,13 +87,6 @@ int cp_life_report(struct cp_life *l, struct cp_geo *geo, struct cp_life_report 
 	return 0;
 }
 
-static int cp_life_u64_cmp(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 int cp_life_cdf(const struct cp_life *l, enum cp_life_unit u, struct cp_life_cdf_pt **pts,
                 size_t *n_pts, uint64_t *n_pop)
 {
@@ -128,7 +122,7 @@ int cp_life_cdf(const struct cp_life *l, enum cp_life_unit u, struct cp_life_cdf
 			break;
 		}
 	}
-	qsort(v, n, sizeof(*v), cp_life_u64_cmp);
+	qsort(v, n, sizeof(*v), cp_cmp_u64);
 	switch (u) {
 	case CP_LIFE_DAYS:
 		unit = 86400 * NS_S;

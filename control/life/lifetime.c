@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "lifetime_int.h"
+#include "order.h"
 #include "store.h"       /* cp_span_widen() */
 
 #define CP_LIFE_SAMPLES 16u
@@ -298,13 +299,6 @@ static int cp_life_types_merge(struct cp_life *l, struct cp_life_src *s, struct 
 	return 0;
 }
 
-static int cp_life_u32_cmp(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* g takes in o's span, events and sensors (its types are merged apart). */
 static void cp_life_group_fold(struct cp_life_group *g, const struct cp_life_group *o)
 {
@@ -406,7 +400,7 @@ int cp_life_add(struct cp_life *l, const struct cp_life_hour *h)
 	}
 	if (h->n_types) {
 		memcpy(types, h->types, (size_t)h->n_types * 4);
-		qsort(types, h->n_types, 4, cp_life_u32_cmp);
+		qsort(types, h->n_types, 4, cp_cmp_u32);
 		for (uint32_t i = 0; i < h->n_types; i++)
 			if (nt == 0 || types[nt - 1] != types[i])
 				types[nt++] = types[i];

@@ -17,6 +17,7 @@
 
 #include "exchange.h"
 #include "htab.h"
+#include "order.h"
 #include "resip.h"
 
 struct rh_ent {
@@ -186,7 +187,7 @@ static int cmp_day(const void *a, const void *b)
 {
 	const struct cp_resip_day *x = a, *y = b;
 
-	return x->day < y->day ? -1 : x->day > y->day;
+	return CP_CMP(x->day, y->day);
 }
 
 int cp_resip_daily(const struct cp_resip *r, struct cp_resip_day **out, size_t *n)
@@ -231,9 +232,8 @@ static int cmp_src(const void *a, const void *b)
 {
 	const struct cp_resip_src *x = a, *y = b;
 
-	if (x->packets != y->packets)
-		return x->packets > y->packets ? -1 : 1;
-	return x->addr < y->addr ? -1 : x->addr > y->addr;
+	/* packets descending, then address */
+	return x->packets != y->packets ? CP_CMP(y->packets, x->packets) : CP_CMP(x->addr, y->addr);
 }
 
 static inline bool in_range(uint32_t d, uint32_t d0, uint32_t d1)
@@ -325,13 +325,6 @@ int cp_resip_top_range(const struct cp_resip *r, uint32_t d0, uint32_t d1, size_
 	return 0;
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 int cp_resip_src_days(const struct cp_resip *r, uint32_t addr, uint32_t **days, size_t *n)
 {
 	const struct rh_ent *s = rh_find(&r->src, addr), *a;
@@ -348,7 +341,7 @@ int cp_resip_src_days(const struct cp_resip *r, uint32_t addr, uint32_t **days, 
 	for (uint32_t it = 0; k < s->v1 && (a = rh_next(&r->ad, &it)) != NULL;)
 		if ((uint32_t)(a->key >> 32) == addr)
 			d[k++] = (uint32_t)a->key;
-	qsort(d, k, sizeof(*d), cmp_u32);
+	qsort(d, k, sizeof(*d), cp_cmp_u32);
 	*days = d;
 	*n = k;
 	return 0;
@@ -358,11 +351,10 @@ static int cmp_port(const void *a, const void *b)
 {
 	const struct cp_resip_port *x = a, *y = b;
 
+	/* packets descending, then protocol and port */
 	if (x->packets != y->packets)
-		return x->packets > y->packets ? -1 : 1;
-	if (x->proto != y->proto)
-		return x->proto < y->proto ? -1 : 1;
-	return x->port < y->port ? -1 : x->port > y->port;
+		return CP_CMP(y->packets, x->packets);
+	return x->proto != y->proto ? CP_CMP(x->proto, y->proto) : CP_CMP(x->port, y->port);
 }
 
 int cp_resip_ports(const struct cp_resip *r, size_t n_max, struct cp_resip_port **out,

@@ -22,6 +22,7 @@
 #include "geo.h"
 #include "grow.h"
 #include "htab.h"
+#include "names.h"
 #include "rdns.h"
 #include "resip_geo.h"
 
@@ -29,21 +30,18 @@ static const char *const by_names[RESIP_GEO_N] = { "region", "domain", "org", "s
 
 const char *resip_geo_by_name(enum resip_geo_by by)
 {
-	return (unsigned)by < RESIP_GEO_N ? by_names[by] : "?";
+	return cp_name_of(by_names, RESIP_GEO_N, by);
 }
 
 int resip_geo_by_parse(const char *s, enum resip_geo_by *by)
 {
-	for (unsigned i = 0; i < RESIP_GEO_N; i++)
-		if (strcmp(s, by_names[i]) == 0) {
-			*by = (enum resip_geo_by)i;
-			return 0;
-		}
-	if (strcmp(s, "prefecture") == 0 || strcmp(s, "subdivision") == 0) {
-		*by = RESIP_GEO_REGION;
-		return 0;
-	}
-	return -EINVAL;
+	static const char *const region_names[] = { "prefecture", "subdivision" };
+	int i = cp_name_find(by_names, RESIP_GEO_N, s);
+
+	if (i < 0 && cp_name_find(region_names, 2, s) < 0)
+		return -EINVAL;
+	*by = i >= 0 ? (enum resip_geo_by)i : RESIP_GEO_REGION;
+	return 0;
 }
 
 /* ------------------------------------------------------------- public suffix --- */

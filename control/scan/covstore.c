@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "covstore.h"
+#include "order.h"
 
 #define COV_MAX_SAMPLE (1u << 24)
 #define COV_SER_MAGIC  0x31564f43u   /* "COV1" */
@@ -163,12 +164,6 @@ static int cov_densify(struct cov_store *s, struct cov_cell *c)
 	return 0;
 }
 
-static int cov_u32_cmp(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	return (x > y) - (x < y);
-}
-
 /* c ∪= sorted distinct in[0..n). */
 static int cov_union_sorted(struct cov_store *s, struct cov_cell *c, const uint32_t *in, uint32_t n)
 {
@@ -229,7 +224,7 @@ int cov_store_add(struct cov_store *s, const struct cov_key *k, uint64_t syns, u
 		if (tmp == NULL)
 			return -ENOMEM;
 		memcpy(tmp, slots, (size_t)n * sizeof(*tmp));
-		qsort(tmp, n, sizeof(*tmp), cov_u32_cmp);
+		qsort(tmp, n, sizeof(*tmp), cp_cmp_u32);
 		for (uint32_t i = 0; i < n; i++)
 			if (i == 0 || tmp[i] != tmp[m - 1])
 				tmp[m++] = tmp[i];

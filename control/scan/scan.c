@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "grow.h"
+#include "names.h"
+#include "order.h"
 #include "scan.h"
 
 static const char *const scan_class_names[SCAN_C_N] = {
@@ -21,25 +23,19 @@ static const char *const scan_class_names[SCAN_C_N] = {
 
 const char *scan_class_name(enum scan_class c)
 {
-	return (unsigned)c < SCAN_C_N ? scan_class_names[c] : "?";
+	return cp_name_of(scan_class_names, SCAN_C_N, c);
 }
 
 int scan_class_parse(const char *s, enum scan_class *c)
 {
-	for (unsigned i = 0; i < SCAN_C_N; i++)
-		if (strcmp(s, scan_class_names[i]) == 0) {
-			*c = (enum scan_class)i;
-			return 0;
-		}
-	if (strcmp(s, "semi") == 0) {
-		*c = SCAN_C_SEMI;
-		return 0;
-	}
-	if (strcmp(s, "adhoc") == 0) {
-		*c = SCAN_C_ADHOC;
-		return 0;
-	}
-	return -EINVAL;
+	static const char *const short_names[] = { "semi", "adhoc" };
+	static const enum scan_class short_c[] = { SCAN_C_SEMI, SCAN_C_ADHOC };
+	int i = cp_name_find(scan_class_names, SCAN_C_N, s), k = cp_name_find(short_names, 2, s);
+
+	if (i < 0 && k < 0)
+		return -EINVAL;
+	*c = i >= 0 ? (enum scan_class)i : short_c[k];
+	return 0;
 }
 
 void scan_params_default(struct scan_params *p)
@@ -93,17 +89,10 @@ struct scan_row {
 static int scan_row_cmp(const void *a, const void *b)
 {
 	const struct scan_row *x = a, *y = b;
-	if (x->block != y->block)
-		return x->block < y->block ? -1 : 1;
-	if (x->period != y->period)
-		return x->period < y->period ? -1 : 1;
-	return (x->port > y->port) - (x->port < y->port);
-}
 
-static int scan_dbl_cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
+	if (x->block != y->block)
+		return CP_CMP(x->block, y->block);
+	return x->period != y->period ? CP_CMP(x->period, y->period) : CP_CMP(x->port, y->port);
 }
 
 static bool scan_in_range(const struct scan_params *p, uint32_t period)
@@ -209,7 +198,7 @@ static uint32_t scan_inter(const struct scan_pset *a, const struct scan_pset *b)
 
 static double scan_median(double *v, uint64_t n)
 {
-	qsort(v, n, sizeof(*v), scan_dbl_cmp);
+	qsort(v, n, sizeof(*v), cp_cmp_double);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
 }
 
@@ -276,9 +265,8 @@ void scan_result_free(struct scan_result *r)
 static int scan_pop_cmp(const void *a, const void *b)
 {
 	const struct scan_pop *x = a, *y = b;
-	if (x->sets != y->sets)
-		return x->sets > y->sets ? -1 : 1;
-	return (x->port > y->port) - (x->port < y->port);
+
+	return x->sets != y->sets ? CP_CMP(y->sets, x->sets) : CP_CMP(x->port, y->port);
 }
 
 static void scan_enrich_block(const struct scan_enrich *en, uint8_t len, struct scan_block *b)

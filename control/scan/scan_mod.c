@@ -18,6 +18,7 @@
 #include "coverage.h"
 #include "cp_log.h"
 #include "geo.h"
+#include "order.h"
 #include "period.h"
 #include "scan_mod.h"
 #include "scan_report.h"
@@ -210,7 +211,8 @@ struct cp_scan_ctx {
 static int cp_s24_cmp(const void *a, const void *b)
 {
 	const struct cp_s24 *x = a, *y = b;
-	return (x->net > y->net) - (x->net < y->net);
+
+	return CP_CMP(x->net, y->net);
 }
 
 /* Packets per source /24 over the whole observation, from the period store's sources. */

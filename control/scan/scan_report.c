@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "order.h"
 #include "period.h"
 #include "scan_report.h"
 
@@ -358,12 +359,6 @@ static int rep_js(const char *dir, const struct scan_result *r, struct scan_repo
 	return rep_close(&rf, files, "scan-js.svg", err, el);
 }
 
-static int rep_u16_cmp(const void *a, const void *b)
-{
-	uint16_t x = *(const uint16_t *)a, y = *(const uint16_t *)b;
-	return (x > y) - (x < y);
-}
-
 static int rep_heat(const char *dir, const struct cov_store *cs, const struct scan_result *r,
                     uint32_t blk, struct scan_report_files *files, char *err, size_t el)
 {
@@ -394,7 +389,7 @@ static int rep_heat(const char *dir, const struct cov_store *cs, const struct sc
 	for (size_t i = 0; i < n; i++)
 		for (uint32_t k = 0; k < ps[i].n_ports; k++)
 			ports[nports++] = ps[i].ports[k];
-	qsort(ports, nports, sizeof(*ports), rep_u16_cmp);
+	qsort(ports, nports, sizeof(*ports), cp_cmp_u16);
 	all = nports;
 	nports = 0;
 	for (size_t i = 0; i < all; i++)
