@@ -29,9 +29,11 @@
 
 #define CP_SNAP_F_REQUIRED  0x1u   /* a reader that does not know this section must refuse */
 
-/* Section types.  1..15 are the store's own; modules register theirs from
- * CP_SNAP_S_MODULE_BASE on (the numbers below are reserved for the analyses, so two
- * modules never collide; a new module takes the next free one and adds it here). */
+/* Section types.  1..15 are the store's own; the analyses register theirs from
+ * CP_SNAP_S_MODULE_BASE on, each defining its number in its own folder (scan 16, resip
+ * 17, lifetime 18; 19 was set aside for event types and stays unused; a new analysis
+ * takes the next free one, docs/DESIGN.md).  A number registered twice is refused
+ * (-EEXIST), so two analyses that collide fail at start. */
 enum cp_snap_section {
 	CP_SNAP_S_META    = 1,   /* epochs, packet-time span, n_workers */
 	CP_SNAP_S_TOTALS  = 2,   /* obx_counters, as counted uint64 words */
@@ -42,10 +44,6 @@ enum cp_snap_section {
 	CP_SNAP_S_SENSORS = 7,   /* sensor names */
 
 	CP_SNAP_S_MODULE_BASE = 16,
-	CP_SNAP_S_SCAN     = 16, /* scanner detection / coverage (SPEC A) */
-	CP_SNAP_S_RESIP    = 17, /* RESIP (SPEC B) */
-	CP_SNAP_S_LIFETIME = 18, /* lifetime of sources (SPEC C) */
-	CP_SNAP_S_EVENTS   = 19, /* event types / rules (SPEC C) */
 	CP_SNAP_S_TYPE_MAX = 255,
 };
 

@@ -22,6 +22,9 @@
 #include "conf.h"
 #include "lifetime.h"
 
+/* The analysis' snapshot section (snapshot.h: the analyses' numbers). */
+#define CP_SNAP_S_LIFETIME 18
+
 struct cp_life_mod {
 	struct cp *cp;
 	struct cp_life_conf lc;

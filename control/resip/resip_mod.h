@@ -26,6 +26,9 @@
 #include "resip_geo.h"
 #include "resip_load.h"
 
+/* The analysis' snapshot section (snapshot.h: the analyses' numbers). */
+#define CP_SNAP_S_RESIP 17
+
 struct cp_resip_mod {
 	struct cp *cp;
 	struct cp_resip *st;

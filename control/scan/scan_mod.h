@@ -23,6 +23,9 @@
 
 struct cp_geo;
 
+/* The analysis' snapshot section (snapshot.h: the analyses' numbers). */
+#define CP_SNAP_S_SCAN 16
+
 /* The analysis' state: one per process. */
 struct cp_scan {
 	bool ready;
