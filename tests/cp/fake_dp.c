@@ -83,8 +83,9 @@ static uint64_t fd_wall_ns(void)
 
 static void fd_sleep_ms(uint32_t ms)
 {
-	nanosleep(&(struct timespec){ .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L },
-	          NULL);
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
 }
 
 /* Source number i -> address: a bijection on the low 24 bits (odd multiplier), so

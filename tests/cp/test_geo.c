@@ -114,7 +114,7 @@ static void test_absent_and_wrong(void **state)
 
 static void test_maxmind_official(void **state)
 {
-	const char *d = obs_fx_shared_dir();
+	const char *d = obs_fx_shared_mmdb();
 	char city[600], asn[600], isp[600], err[512], cc[3], org[128];
 	uint32_t n;
 	if (d == NULL)
@@ -139,8 +139,9 @@ static void test_maxmind_official(void **state)
 }
 
 /* Every corrupt DB: open fails with a message, or lookups answer 0/-ENOENT/-EIO. */
-static void probe_corrupt(const char *path, int *n_files)
+static void probe_corrupt(const char *path, void *arg)
 {
+	int *n_files = arg;
 	static const char *const addrs[] = { "1.1.1.1", "81.2.69.142", "1.128.0.0", "0.0.0.0",
 					     "255.255.255.255", "2.125.160.216", "67.43.156.1" };
 	char err[512], cc[3], sub[64], org[64];
@@ -167,14 +168,9 @@ static void probe_corrupt(const char *path, int *n_files)
 	}
 }
 
-static void probe_corrupt_cb(const char *path, void *n_files)
-{
-	probe_corrupt(path, n_files);
-}
-
 static void test_maxmind_corrupt(void **state)
 {
-	const char *d = obs_fx_shared_dir();
+	const char *d = obs_fx_shared_mmdb();
 	static const char *const sub[] = { "bad-data/libmaxminddb", "bad-data/maxminddb-golang",
 					   "bad-data/maxminddb-python" };
 	static const char *const broken[] = { "GeoIP2-City-Test-Invalid-Node-Count.mmdb",
@@ -185,7 +181,7 @@ static void test_maxmind_corrupt(void **state)
 	int n = 0;
 	if (d == NULL)
 		skip();
-	obs_fx_each_mmdb(d, sub, sizeof(sub) / sizeof(sub[0]), probe_corrupt_cb, &n);
+	obs_fx_each_mmdb(sub, sizeof(sub) / sizeof(sub[0]), probe_corrupt, &n);
 	for (size_t i = 0; i < sizeof(broken) / sizeof(broken[0]); i++) {
 		snprintf(path, sizeof(path), "%s/test-data/%s", d, broken[i]);
 		probe_corrupt(path, &n);
@@ -193,6 +189,6 @@ static void test_maxmind_corrupt(void **state)
 	assert_true(n >= 4);
 }
 
-OBS_TEST_MAIN(obs_fx_setup, obs_fx_teardown,
-	OBS_T(test_city_and_asn), OBS_T(test_isp_shaped), OBS_T(test_absent_and_wrong),
-	OBS_T(test_maxmind_official), OBS_T(test_maxmind_corrupt))
+#define TESTS(T) T(test_city_and_asn) T(test_isp_shaped) T(test_absent_and_wrong) \
+	T(test_maxmind_official) T(test_maxmind_corrupt)
+OBS_TEST_MAIN(TESTS, obs_fx_setup, obs_fx_teardown)

@@ -212,6 +212,6 @@ static void test_wrong_record_size(void **state)
 	assert_null(cp_life_find(cp_life_module_table(), 0x0a000009));   /* nothing applied */
 }
 
-#define EACH(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
-OBS_TEST_MAIN(NULL, NULL,
-	EACH(test_consume), EACH(test_inline_event_and_reserve), EACH(test_wrong_record_size))
+#define TESTS(T) T(test_consume) T(test_inline_event_and_reserve) \
+	T(test_wrong_record_size)
+OBS_TEST_MAIN_FX(TESTS)

@@ -689,9 +689,8 @@ static void test_snapshot_registered_sections(void **state)
 	cp_store_fini(&b);
 }
 
-#define EACH(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
-OBS_TEST_MAIN(NULL, NULL,
-	EACH(test_snapshot_round_trip), EACH(test_snapshot_refusals),
-	EACH(test_journal_round_trip_and_torn_tail), EACH(test_journal_extra_kinds),
-	EACH(test_journal_v1_record), EACH(test_journal_layout_v2_src),
-	EACH(test_snapshot_registered_sections))
+#define TESTS(T) T(test_snapshot_round_trip) T(test_snapshot_refusals) \
+	T(test_journal_round_trip_and_torn_tail) T(test_journal_extra_kinds) \
+	T(test_journal_v1_record) T(test_journal_layout_v2_src) \
+	T(test_snapshot_registered_sections)
+OBS_TEST_MAIN_FX(TESTS)

@@ -151,5 +151,5 @@ static void test_snapshot(void **state)
 	cp_resip_free(q);
 }
 
-OBS_TEST_MAIN(NULL, NULL,
-	OBS_T(test_merge), OBS_T(test_hostile), OBS_T(test_snapshot))
+#define TESTS(T) T(test_merge) T(test_hostile) T(test_snapshot)
+OBS_TEST_MAIN(TESTS, NULL, NULL)

@@ -354,6 +354,6 @@ static int teardown(void **state)
 	return rc;
 }
 
-OBS_TEST_MAIN(obs_fx_setup, teardown,
-	OBS_T(test_region), OBS_T(test_org), OBS_T(test_domain_sld_mismatch),
-	OBS_T(test_live_ptr), OBS_T(test_live_ptr_geo))
+#define TESTS(T) T(test_region) T(test_org) T(test_domain_sld_mismatch) T(test_live_ptr) \
+	T(test_live_ptr_geo)
+OBS_TEST_MAIN(TESTS, obs_fx_setup, teardown)

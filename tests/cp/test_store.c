@@ -413,7 +413,7 @@ static void test_hour_records_merge(void **state)
 	cp_store_fini(&s);
 }
 
-OBS_TEST_MAIN(NULL, NULL,
-	OBS_T(test_merge_one_source), OBS_T(test_dedup_and_invalid), OBS_T(test_grow_and_top),
-	OBS_T(test_store_merge), OBS_T(test_consumers_get_records),
-	OBS_T(test_consumer_refusal_applies_nothing), OBS_T(test_hour_records_merge))
+#define TESTS(T) T(test_merge_one_source) T(test_dedup_and_invalid) T(test_grow_and_top) \
+	T(test_store_merge) T(test_consumers_get_records) \
+	T(test_consumer_refusal_applies_nothing) T(test_hour_records_merge)
+OBS_TEST_MAIN(TESTS, NULL, NULL)

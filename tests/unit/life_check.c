@@ -18,7 +18,7 @@
 #include <jansson.h>
 
 #include "control/life/lifetime.h"
-#include "../fixtures/test_main.h"   /* obs_xorshift() */
+#include "../fixtures/test_rand.h"
 
 #define NS 1000000000ull
 #define HOUR (3600 * NS)

@@ -284,5 +284,5 @@ static void test_scanner_and_close(void **state)
 	json_decref(d);
 }
 
-OBS_TEST_MAIN(setup, teardown,
-	OBS_T(test_list), OBS_T(test_show_ports_params_cells), OBS_T(test_scanner_and_close))
+#define TESTS(T) T(test_list) T(test_show_ports_params_cells) T(test_scanner_and_close)
+OBS_TEST_MAIN(TESTS, setup, teardown)

@@ -24,7 +24,6 @@
 #include "dataplane/period.h"
 #include "dataplane/telescope.h"
 #include "../fixtures/heap_xchg.h"
-#include "../fixtures/test_main.h"
 
 #define SS 100u   /* |S| */
 #define T0 ((uint64_t)obs_days_from_civil(2024, 1, 31) * OBS_NS_PER_DAY)
@@ -77,10 +76,12 @@ static uint64_t drain(struct obx_header *h, struct cov_store *cs, struct obx_cou
 }
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
-
 static uint32_t rnd(void)
 {
-	return (uint32_t)obs_xorshift(&rng);
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint32_t)rng;
 }
 
 /* model: 4 blocks x 3 ports x 2 periods */
@@ -194,5 +195,12 @@ static void test_hostile_records(void **state)
 	cov_store_fini(&cs);
 }
 
-OBS_TEST_MAIN(NULL, NULL,
-	OBS_T(test_roomy), OBS_T(test_forced_swaps), OBS_T(test_hostile_records))
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_roomy),
+		cmocka_unit_test(test_forced_swaps),
+		cmocka_unit_test(test_hostile_records),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -17,6 +17,7 @@
 #include "control/scan/covstore.h"
 #include "dataplane/period.h"
 #include "../fixtures/test_main.h"
+#include "../fixtures/test_rand.h"
 
 #define NS(s) ((uint64_t)(s) * 1000000000ull)
 
@@ -217,5 +218,5 @@ static void test_periods(void **state)
 	}
 }
 
-OBS_TEST_MAIN(NULL, NULL,
-	OBS_T(test_model), OBS_T(test_bits), OBS_T(test_periods))
+#define TESTS(T) T(test_model) T(test_bits) T(test_periods)
+OBS_TEST_MAIN(TESTS, NULL, NULL)

@@ -15,6 +15,7 @@
 
 #include "htab.h"
 #include "../fixtures/test_main.h"
+#include "../fixtures/test_rand.h"
 
 /* ---- inline key: a 12-byte entry, key = 4 bytes, in use = the 8-byte count ---- */
 
@@ -340,6 +341,6 @@ static void test_used_widths(void **state)
 	cp_ht_fini(&h);
 }
 
-OBS_TEST_MAIN(NULL, NULL,
-	OBS_T(test_insert_find_grow), OBS_T(test_reserve_no_move), OBS_T(test_iterate),
-	OBS_T(test_delete_reference), OBS_T(test_external_key), OBS_T(test_used_widths))
+#define TESTS(T) T(test_insert_find_grow) T(test_reserve_no_move) T(test_iterate) \
+	T(test_delete_reference) T(test_external_key) T(test_used_widths)
+OBS_TEST_MAIN(TESTS, NULL, NULL)

@@ -520,7 +520,7 @@ static void test_memory(void **state)
 	cp_life_free(l);
 }
 
-OBS_TEST_MAIN(NULL, NULL,
-	OBS_T(test_conf), OBS_T(test_buckets), OBS_T(test_gaps), OBS_T(test_dice),
-	OBS_T(test_continuity), OBS_T(test_cdf), OBS_T(test_evict), OBS_T(test_save_load),
-	OBS_T(test_countries), OBS_T(test_memory))
+#define TESTS(T) T(test_conf) T(test_buckets) T(test_gaps) T(test_dice) \
+	T(test_continuity) T(test_cdf) T(test_evict) T(test_save_load) T(test_countries) \
+	T(test_memory)
+OBS_TEST_MAIN(TESTS, NULL, NULL)

@@ -316,9 +316,18 @@ static void test_mmdb_fixtures(void **state)
 	assert_true(strlen(err) > 0);
 }
 
+static const char *shared_dir(void)
+{
+	static char buf[512];
+	const char *src = getenv("OBS_SRCDIR");
+	struct stat st;
+	snprintf(buf, sizeof(buf), "%s/../shared/data/maxmind-mmdb", src ? src : ".");
+	return stat(buf, &st) == 0 ? buf : NULL;
+}
+
 static void test_mmdb_official(void **state)
 {
-	const char *d = obs_fx_shared_dir();
+	const char *d = shared_dir();
 	char p[600], err[512];
 	if (d == NULL)
 		skip();
@@ -341,7 +350,7 @@ static void test_mmdb_official(void **state)
 
 static void test_mmdb_corrupt(void **state)
 {
-	const char *d = obs_fx_shared_dir();
+	const char *d = shared_dir();
 	static const char *const sub[] = { "bad-data/libmaxminddb", "bad-data/maxminddb-golang",
 					   "bad-data/maxminddb-python", "test-data" };
 	char p[1024], err[512];

@@ -365,5 +365,5 @@ static void test_classes(void **state)
 	cov_store_fini(&s);
 }
 
-OBS_TEST_MAIN(NULL, NULL,
-	OBS_T(test_alpha_n_m), OBS_T(test_single_and_medians), OBS_T(test_classes))
+#define TESTS(T) T(test_alpha_n_m) T(test_single_and_medians) T(test_classes)
+OBS_TEST_MAIN(TESTS, NULL, NULL)
