@@ -7,9 +7,13 @@
  * Start-up order matters: load and validate the config; bind the ctl sockets (as root,
  * so they can live under /run); hand state_dir to control.user and drop to it; load the
  * snapshot (a bad one is set aside, never half-loaded) and replay the journal on top;
- * then one poll() loop does everything — the drain at least every 50 ms, the ctl
- * clients, the periodic snapshot.  SIGTERM/SIGINT: drain what is READY, snapshot, exit.
- * Single-threaded by design: no locks anywhere in the control plane.
+ * then one poll() loop does everything — the drain at least every 50 ms, then the
+ * analyses' after-epochs hook, the table reloads' outcomes, the background work's
+ * results, the ctl clients, the periodic snapshot.  Nothing in the loop waits: reloads
+ * are posted and followed (reload.h), snapshots and reports are written by a forked
+ * child (jobs.h), a large table copy is read on a thread (loader.h).  SIGTERM/SIGINT:
+ * drain what is READY, snapshot, exit.  The state is single-threaded by design: no locks
+ * anywhere in the control plane.
  */
 #include <errno.h>
 #include <fcntl.h>
