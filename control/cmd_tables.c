@@ -24,7 +24,8 @@
 #include "reload.h"
 
 const struct cp_arg cp_args_tables_reload[] = {
-	{ "table", CP_ARG_STR, false, 0, 32, "scanner, exclude, resip, rules or all (default: all)", false },
+	{ "table", CP_ARG_STR, false, 0, 32, "scanner, exclude, resip, rules or all (default: all)",
+	  false },
 	{ NULL, CP_ARG_STR, false, 0, 0, NULL, false }
 };
 

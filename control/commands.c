@@ -41,13 +41,15 @@ static const struct cp_cmd cp_core_commands[] = {
 	{ "config.show", cp_cmd_config_show, NULL, CP_ACCESS_READ, false,
 	  "the running configuration, normalised (every key)" },
 	{ "snapshot.now", cp_cmd_snapshot_now, NULL, CP_ACCESS_ADMIN, false,
-	  "write a snapshot of the period store now and truncate the journal" },
+	  "write a snapshot of the period store now (in the background) and drop the journal it covers" },
 	{ "report.write", cp_cmd_report_write, cp_args_report, CP_ACCESS_ADMIN, false,
 	  "write every registered report (Markdown + CSV) into a new directory; lists the files" },
 	{ "tables.reload", cp_cmd_tables_reload, cp_args_tables_reload, CP_ACCESS_ADMIN, false,
-	  "rebuild the dataplane's read-mostly tables from their files and swap them in under RCU: [scanner|exclude|resip|rules|all]" },
+	  "post a rebuild of the dataplane's read-mostly tables (swapped in under RCU); answers "
+	  "with the request ids, `tables status` shows the outcome: [scanner|exclude|resip|rules|all]" },
 	{ "tables.status", cp_cmd_tables_status, NULL, CP_ACCESS_READ, false,
-	  "read-mostly tables: files, what is loaded (RESIP: the control plane's copy)" },
+	  "read-mostly tables: files, reloads in progress and their outcome (RESIP: the control "
+	  "plane's copy)" },
 	{ NULL, NULL, NULL, 0, false, NULL },
 };
 

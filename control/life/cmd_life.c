@@ -409,6 +409,7 @@ const struct cp_cmd cp_life_commands[] = {
 	{ "rules.status", cp_cmd_rules_status, NULL, CP_ACCESS_READ, false,
 	  "payload rules: files, accepted/rejected/commented counts, rejections with reasons" },
 	{ "rules.reload", cp_cmd_rules_reload, NULL, CP_ACCESS_ADMIN, false,
-	  "re-read rules.files (control plane copy, and the dataplane's database under RCU)" },
+	  "re-read rules.files (control plane copy) and post the dataplane's rebuild (answers "
+	  "with the request id; `tables status` shows the outcome)" },
 	{ NULL, NULL, NULL, 0, false, NULL },
 };
