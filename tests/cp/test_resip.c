@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * test_resip.c — control/resip.c: the RESIP traffic state the SRC / RESIP_PORT consumers
+ * test_resip.c — control/resip/resip.c: the RESIP traffic state the SRC / RESIP_PORT consumers
  * feed.  Per-day hosts, per-source days and packets, ports summed over days, hostile
  * records skipped and counted, the snapshot payload round trip and every truncation of
  * it refused (state reset, never half loaded).

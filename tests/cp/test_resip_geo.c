@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * test_resip_geo.c — SPEC.md B3 (control/resip_geo.c) on a small RESIP table whose
+ * test_resip_geo.c — SPEC.md B3 (control/resip/resip_geo.c) on a small RESIP table whose
  * answer is known by construction: City/ASN fixtures from tests/fixtures/mkmmdb.pl,
  * a PTR operator file, an organisation file; and control/rdns.c live against a dnsmasq
  * the test starts on 127.0.0.1 (skipped when dnsmasq is not installed).

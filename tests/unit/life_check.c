@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * life_check.c — drives control/lifetime.c the way the dataplane feeds it, for comparison
+ * life_check.c — drives control/life/lifetime.c the way the dataplane feeds it, for comparison
  * with tests/reference/life_ref.py: reads the same JSON-lines events, folds them into
  * per-(source, UTC hour) aggregates (what the exchange's EVENT/SRC records deliver), splits
  * every aggregate with several events into two partial deliveries, shuffles the delivery

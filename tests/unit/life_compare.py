@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""life_compare.py LIFE_CHECK LIFE_REF — SPEC C: control/lifetime.c (fed per-hour
+"""life_compare.py LIFE_CHECK LIFE_REF — SPEC C: control/life/lifetime.c (fed per-hour
 aggregates in shuffled order, via life_check) against the event-level reference
 tests/reference/life_ref.py on generated inputs with the 60 s / 24 h / 30 d boundaries,
 for several seeds and two gap settings.  Any difference fails, naming the first key."""

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * test_lifetime.c — SPEC.md C in control/lifetime.c: bucket boundaries at exactly 60 s,
+ * test_lifetime.c — SPEC.md C in control/life/lifetime.c: bucket boundaries at exactly 60 s,
  * 24 h and 30 d; group splits at gaps of exactly 24 h (and 1 ns less); aggregates out of
  * order and repeated; Dice on known sets and the continuity grid; CDF points; eviction of
  * the least recently seen; snapshot blob round trip and garbage; memory per million
