@@ -134,7 +134,8 @@ uint64_t cp_job_start(struct cp *cp, uint64_t id, const char *what, cp_job_fn fn
 		             strerror(errno));
 		goto fail;
 	}
-	memcpy(a, arg, arg_size);
+	if (arg_size != 0)
+		memcpy(a, arg, arg_size);
 	pid = fork();
 	if (pid < 0) {
 		cp_reply_err(r, CP_E_INTERNAL, "%s: fork: %s", what, strerror(errno));

@@ -91,7 +91,8 @@ static int cp_seg_list(const char *dir, uint64_t **out, size_t *n)
 		v[k++] = s;
 	}
 	closedir(d);
-	qsort(v, k, sizeof(*v), cp_cmp_u64);
+	if (k > 1)
+		qsort(v, k, sizeof(*v), cp_cmp_u64);
 	*out = v;
 	*n = k;
 	return 0;
