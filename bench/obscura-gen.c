@@ -75,7 +75,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "dataplane/exchange.h"   /* obx_drop, obx_proto_idx: the truth uses the appliance's names */
+#include "dataplane/common/exchange.h"   /* obx_drop, obx_proto_idx: the truth uses the appliance's names */
 #include "dataplane/parse.h"      /* OBS_TCP_* flag bits (header only; nothing linked) */
 
 #define GEN_VERSION       "0.1.0"

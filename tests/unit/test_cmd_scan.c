@@ -19,7 +19,7 @@
 
 #include "control/cmd_scan.h"
 #include "control/commands.h"
-#include "dataplane/period.h"
+#include "dataplane/common/period.h"
 
 #define BLK(a, b) (((uint32_t)(a) << 24) | ((uint32_t)(b) << 16))
 

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "dataplane/conf.h"
+#include "dataplane/common/conf.h"
 
 static char srcdir[1024];
 

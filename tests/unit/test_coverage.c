@@ -21,8 +21,8 @@
 #include "control/covstore.h"
 #include "dataplane/coverage.h"
 #include "dataplane/epoch.h"
-#include "dataplane/period.h"
-#include "dataplane/telescope.h"
+#include "dataplane/common/period.h"
+#include "dataplane/common/telescope.h"
 #include "../fixtures/heap_xchg.h"
 
 #define SS 100u   /* |S| */

@@ -15,7 +15,7 @@
 #include <cmocka.h>
 
 #include "control/covstore.h"
-#include "dataplane/period.h"
+#include "dataplane/common/period.h"
 
 #define NS(s) ((uint64_t)(s) * 1000000000ull)
 

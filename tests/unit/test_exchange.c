@@ -13,7 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "dataplane/exchange.h"
+#include "dataplane/common/exchange.h"
 #include "../fixtures/heap_xchg.h"
 
 static struct obx_header *new_header(void)

@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "dataplane/parse.h"
-#include "dataplane/telescope.h"
+#include "dataplane/common/telescope.h"
 
 #define SRC 0xc0000201u   /* 192.0.2.1 */
 #define DST 0xc6120005u   /* 198.18.0.5 */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * test_resip_load.c — dataplane/resip_load.c: CSV rows, times, rejects and their
+ * test_resip_load.c — dataplane/common/resip_load.c: CSV rows, times, rejects and their
  * reasons, duplicates, the failure rules (missing, empty, header, too many providers,
  * rejected lines above the limit), the MMDB residential-proxy loader on fixtures built by
  * tests/fixtures/mkmmdb.pl, and a brute-force reference for resip_match.  MaxMind's own

@@ -19,7 +19,7 @@
 
 #include "control/scan.h"
 #include "control/scan_report.h"
-#include "dataplane/period.h"
+#include "dataplane/common/period.h"
 
 #define S_SIZE 10u
 #define BLK(a, b) (((uint32_t)(a) << 24) | ((uint32_t)(b) << 16))

@@ -16,7 +16,7 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include "dataplane/telescope.h"
+#include "dataplane/common/telescope.h"
 
 #define IP(a, b, c, d) (((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((uint32_t)(c) << 8) | (d))
 
