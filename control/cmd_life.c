@@ -11,7 +11,7 @@
 
 #include "cmd_life.h"
 #include "cp_log.h"
-#include "events.h"
+#include "exchange_recs.h"
 #include "geo.h"
 #include "json.h"
 #include "life_report.h"

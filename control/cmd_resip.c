@@ -23,7 +23,7 @@
 #include "resip.h"
 #include "resip_geo.h"
 #include "resip_load.h"
-#include "resip_port.h"
+#include "exchange_recs.h"
 #include "snapshot.h"
 #include "store.h"
 

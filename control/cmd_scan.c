@@ -34,7 +34,7 @@
 #include "report.h"
 #include "snapshot.h"
 #include "telescope.h"
-#include "coverage.h"
+#include "exchange_recs.h"
 #include "geo.h"
 #include "json.h"
 #include "period.h"

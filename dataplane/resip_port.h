@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * resip_port.h — the OBX_TAB_RESIP_PORT record and the worker's RESIP stage (SPEC.md B).
+ * resip_port.h — the worker's RESIP port stage (SPEC.md B): it fills the OBX_TAB_RESIP_PORT
+ * records (struct obx_resip_port_rec, common/exchange_recs.h).
  *
  * Stage (2) of the burst (worker.c): obs_resip_classify_burst() (resip_table.h) gives,
  * per accepted packet, the provider mask for which it is RESIP traffic (SPEC B1: the
@@ -10,9 +11,8 @@
  * resip_packets (stage 3), bumps counters.resip_packets, and (stage 5) counts it here,
  * in the record of (protocol, destination port, UTC day).
  *
- * Record (docs/exchange.md rules): 32 bytes, packets == 0 means empty; a new record is
- * reserved with obs_epoch_need() first and written whole.  port is the TCP/UDP
- * destination port, 0 for ICMP and other protocols (proto is enum obx_proto_idx).
+ * A new record is reserved with obs_epoch_need() first and written whole (docs/exchange.md
+ * rules).
  * Pure C (epoch.h), so the unit tests drive it on a heap exchange.
  */
 #ifndef OBSCURA_RESIP_PORT_H
@@ -22,20 +22,7 @@
 
 #include "epoch.h"
 #include "exchange.h"
-
-#define OBX_DAY_NS 86400000000000ull
-
-struct obx_resip_port_rec {
-	uint32_t day;           /* packet time / 86400 s, UTC */
-	uint16_t port;          /* destination port; 0 for ICMP / other */
-	uint8_t  proto;         /* enum obx_proto_idx */
-	uint8_t  reserved0;
-	uint64_t packets;       /* RESIP packets; 0 = empty record */
-	uint64_t sensor_mask;   /* bit i: sensor i saw one of them */
-	uint64_t reserved1;
-};
-_Static_assert(sizeof(struct obx_resip_port_rec) == OBX_REC_SIZE_RESIP_PORT,
-               "exchange.h OBX_REC_SIZE_RESIP_PORT");
+#include "exchange_recs.h"
 
 static inline uint32_t obx_resip_port_hash(uint32_t day, uint16_t port, uint8_t proto)
 {

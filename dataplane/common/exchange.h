@@ -113,8 +113,8 @@ enum obx_proto_idx {
 /*
  * Table kinds of a slot.  The number is ABI (slot and header arrays, journal records):
  * never renumber; add kinds in the free numbers below OBX_TAB_MAX.  Record types: SRC is
- * struct obx_src_rec below; the others are defined by their analyses' headers, which
- * _Static_assert their size against OBX_REC_SIZE_<KIND>.
+ * struct obx_src_rec below; the others are in exchange_recs.h (beside this header), which
+ * _Static_asserts their size against OBX_REC_SIZE_<KIND>.
  */
 enum obx_tab_kind {
 	OBX_TAB_SRC        = 0,  /* per (source, hour): struct obx_src_rec; always present */
@@ -134,13 +134,13 @@ static inline int obx_tab_is_hash(unsigned kind)
 	return kind != OBX_TAB_BITMAP;
 }
 
-/* Record sizes, bytes (a multiple of 8, >= 16).  The non-SRC ones are placeholders until
- * their analyses define the records; change them here, one line, with the record. */
+/* Record sizes, bytes (a multiple of 8, >= 16); the records are in exchange_recs.h (SRC:
+ * below).  Change a size here, one line, with its record. */
 #define OBX_REC_SIZE_SRC        64u
 #define OBX_REC_SIZE_CELL       64u
 #define OBX_REC_SIZE_BITMAP     512u   /* 4096 bits */
 #define OBX_REC_SIZE_RESIP_PORT 32u
-#define OBX_REC_SIZE_EVENT      40u   /* struct obx_event_rec (events.h) */
+#define OBX_REC_SIZE_EVENT      40u   /* struct obx_event_rec (exchange_recs.h) */
 #define OBX_REC_SIZES { OBX_REC_SIZE_SRC, OBX_REC_SIZE_CELL, OBX_REC_SIZE_BITMAP, \
 	OBX_REC_SIZE_RESIP_PORT, OBX_REC_SIZE_EVENT, 0, 0, 0 }
 #define OBX_REC_SIZE_MIN        16u
@@ -198,7 +198,7 @@ struct obx_worker_live {
  *
  * The inline event (ev_mode == OBX_SRC_EV_INLINE): every packet of the record was
  * exactly one event of type ev_type at sensor ev_sensor (category ev_category), so that
- * event's EVENT record (events.h) would be (addr, hour, ev_sensor, ev_type) with count =
+ * event's EVENT record (exchange_recs.h) would be (addr, hour, ev_sensor, ev_type) with count =
  * packets, first/last = first_ns/last_ns; the consumer reads it from here and adds it
  * to whatever the slot's EVENT table holds for that key (normally nothing; one record
  * when a packet's source update and its event straddled a forced swap).  Most telescope sources send one kind of packet an hour,
@@ -293,7 +293,7 @@ struct obx_header {
 	uint32_t tab_rec_size[OBX_TAB_MAX];  /* bytes per record */
 	uint64_t tab_off[OBX_TAB_MAX];       /* from the slot start (0 when absent) */
 	char     sensor_names[64][OBX_NAME_LEN];
-	/* SPEC.md A coverage cells (dataplane/coverage.h), filled at dataplane start */
+	/* SPEC.md A coverage cells (exchange_recs.h), filled at dataplane start */
 	uint32_t cov_sample_size;     /* |S|: slots are 0..|S|-1; 0 = no coverage cells */
 	uint8_t  cov_block_len;       /* L of the cells' blocks */
 	uint8_t  cov_period_unit;     /* enum obs_period_unit (period.h) of the cells' periods */

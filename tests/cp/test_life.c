@@ -18,7 +18,7 @@
 #include <cmocka.h>
 
 #include "cmd_life.h"
-#include "events.h"
+#include "exchange_recs.h"
 #include "report.h"
 #include "snapshot.h"
 #include "store.h"
