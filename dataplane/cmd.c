@@ -70,7 +70,7 @@ int obs_cmd_init(struct obx_header *h, const struct obs_conf *c, uint32_t n_work
 			return rc;
 		}
 	}
-	obs_life_tables_conf(c, n_workers);     /* SPEC C: rules.files, exclude.files */
+	obs_life_tables_conf(c, n_workers, h);  /* SPEC C: rules.files, exclude.files */
 	if ((rc = obs_life_reload_rules(msg, sizeof(msg))) != 0 ||
 	    (rc = obs_life_reload_exclude(msg, sizeof(msg))) != 0) {
 		OBS_ERR("%s", msg);

@@ -268,6 +268,41 @@ struct obx_slot_hdr {
 #define OBX_SLOT_F_FORCED 0x1u   /* published early: a table was full */
 #define OBX_SLOT_F_FINAL  0x2u   /* last epoch of this boot (end of replay, signal) */
 
+/*
+ * The payload rules the dataplane scans with (SPEC.md C), as its main lcore last built
+ * them: written at start and at every rules reload (`tables reload rules`, SIGHUP), read
+ * by the control plane for `rules status`, so the control plane needs no Hyperscan.
+ * Counts are the dataplane's (parse plus compile: a rule Hyperscan refuses is rejected,
+ * reason pcre).  A refused reload keeps the database in use and its counts; error and
+ * refused_wall_ns say why and when, until the next successful build clears them.
+ *
+ * A seqlock (the writer is one thread, the main lcore): obx_rules_status_publish() makes
+ * seq odd, writes the body, makes seq even (release); obx_rules_status_read() copies the
+ * body between two equal even loads of seq.  seq == 0: nothing reported yet (dataplane
+ * starting).  Added in the header page's free tail: no existing field moved, so the
+ * layout version is unchanged; a header from an older dataplane reads seq 0.
+ */
+#define OBX_RULES_REJ_MAX 16u     /* rejected[]: enum obs_rule_rej (rules_parse.h) fits */
+#define OBX_RULES_ERR_LEN 256u
+
+struct obx_rules_status {
+	_Atomic uint64_t seq;         /* odd while being written; 0 = never written */
+	uint64_t built_wall_ns;       /* wall clock when the database in use was built */
+	uint64_t refused_wall_ns;     /* the latest reload was refused then; 0: it succeeded */
+	uint64_t db_bytes;            /* Hyperscan database */
+	uint64_t scratch_bytes;       /* its scratch prototype (one clone per worker) */
+	uint32_t loaded;              /* 1: a database is in use (0 rules when none configured) */
+	uint32_t n_files;
+	uint32_t n_lines;
+	uint32_t n_accepted;
+	uint32_t n_rejected;
+	uint32_t n_commented;         /* "#alert ..." lines */
+	uint32_t n_patterns;          /* Hyperscan expressions */
+	uint32_t reserved0;
+	uint32_t rejected[OBX_RULES_REJ_MAX];  /* by reason */
+	char     error[OBX_RULES_ERR_LEN];     /* why the latest reload was refused, else "" */
+};
+
 struct obx_header {
 	uint64_t magic;               /* OBX_MAGIC */
 	uint32_t version;             /* OBX_VERSION */
@@ -299,6 +334,7 @@ struct obx_header {
 	uint8_t  cov_period_unit;     /* enum obs_period_unit (period.h) of the cells' periods */
 	uint8_t  pad1[2];
 	struct obx_cmd_box cmd;       /* control plane -> main lcore commands (cmdbox.h) */
+	struct obx_rules_status rules;/* dataplane -> control plane: payload rules in use */
 };
 
 _Static_assert(sizeof(struct obx_header) <= OBX_HEADER_SIZE, "header fits its page");
@@ -417,6 +453,19 @@ int obx_layout_init(struct obx_header *h, uint32_t n_workers, uint32_t n_ports,
  * (a fresh file is).  The dataplane and the test tools call it once after mapping.
  */
 void obx_slots_init(struct obx_header *h);
+
+/*
+ * The dataplane's main lcore (the only writer): publish *st (its seq ignored) as the
+ * header's rules status.
+ */
+void obx_rules_status_publish(struct obx_header *h, const struct obx_rules_status *st);
+
+/*
+ * A consistent copy of the header's rules status into *out.  0; -ENODATA when nothing
+ * was reported yet (seq 0); -EAGAIN when the writer kept it busy (a reload finishing:
+ * ask again).  error[] is NUL-terminated in the copy whatever the mapping holds.
+ */
+int obx_rules_status_read(const struct obx_header *h, struct obx_rules_status *out);
 
 /*
  * Validate a mapped header (and every slot header's table geometry) against the
