@@ -18,6 +18,7 @@
 #include "epoch.h"
 #include "exchange.h"
 #include "../fixtures/heap_xchg.h"
+#include "../fixtures/test_main.h"
 
 #define CAP 1024u
 #define SOFT (CAP * OBX_SRC_MAX_LOAD / 1000u)     /* 768 */
@@ -761,26 +762,9 @@ static void t_replay_wait(void **state)
 	assert_int_equal(f->e.c.lost_updates, 2);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(t_init_takes_slot0, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_init_busy, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_insert_update, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_boundary_publish, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_other_ready_keeps_filling, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_forced_swap, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_full_and_other_ready_counts_lost, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_tick_closes_idle_epoch, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_finish, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_finish_empty, setup, teardown),
-		cmocka_unit_test(t_counters_add),
-		cmocka_unit_test_setup_teardown(t_soak, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_need_second_kind, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_bitmap_across_swap, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_hour_keys, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_replay_wait, setup, teardown),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+#define TESTS(T) T(t_init_takes_slot0) T(t_init_busy) T(t_insert_update) \
+	T(t_boundary_publish) T(t_other_ready_keeps_filling) T(t_forced_swap) \
+	T(t_full_and_other_ready_counts_lost) T(t_tick_closes_idle_epoch) T(t_finish) \
+	T(t_finish_empty) T(t_counters_add) T(t_soak) T(t_need_second_kind) \
+	T(t_bitmap_across_swap) T(t_hour_keys) T(t_replay_wait)
+OBS_TEST_MAIN_FX(TESTS)

@@ -19,6 +19,7 @@
 
 #include "dataplane/common/exchange.h"
 #include "../fixtures/heap_xchg.h"
+#include "../fixtures/test_main.h"
 
 static struct obx_header *new_header(void)
 {
@@ -377,14 +378,6 @@ static void test_rules_status(void **state)
 	free(h);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_layout_accepts),
-		cmocka_unit_test(test_layout_init_rejects),
-		cmocka_unit_test(test_corruptions),
-		cmocka_unit_test(test_src_key),
-		cmocka_unit_test(test_rules_status),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+#define TESTS(T) T(test_layout_accepts) T(test_layout_init_rejects) T(test_corruptions) \
+	T(test_src_key) T(test_rules_status)
+OBS_TEST_MAIN(TESTS, NULL, NULL)

@@ -14,6 +14,7 @@
 
 #include "dataplane/parse.h"
 #include "dataplane/common/telescope.h"
+#include "../fixtures/test_main.h"
 
 #define SRC 0xc0000201u   /* 192.0.2.1 */
 #define DST 0xc6120005u   /* 198.18.0.5 */
@@ -557,21 +558,8 @@ static void test_mutation_property(void **state)
 	assert_true(ok > 1000);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_tcp_syn),
-		cmocka_unit_test(test_tcp_synack_rst),
-		cmocka_unit_test(test_tcp_options_payload),
-		cmocka_unit_test(test_udp),
-		cmocka_unit_test(test_icmp_echo),
-		cmocka_unit_test(test_gre_other),
-		cmocka_unit_test(test_vlan),
-		cmocka_unit_test(test_eth_padding),
-		cmocka_unit_test(test_drop_reasons),
-		cmocka_unit_test(test_truncation_property),
-		cmocka_unit_test(test_snaplen_property),
-		cmocka_unit_test(test_mutation_property),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+#define TESTS(T) T(test_tcp_syn) T(test_tcp_synack_rst) T(test_tcp_options_payload) \
+	T(test_udp) T(test_icmp_echo) T(test_gre_other) T(test_vlan) T(test_eth_padding) \
+	T(test_drop_reasons) T(test_truncation_property) T(test_snaplen_property) \
+	T(test_mutation_property)
+OBS_TEST_MAIN(TESTS, NULL, NULL)

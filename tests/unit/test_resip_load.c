@@ -24,6 +24,7 @@
 #include "mmdb_fixture.h"
 
 #include "resip_load.h"
+#include "../fixtures/test_main.h"
 
 #define NS 1000000000LL
 
@@ -379,17 +380,7 @@ static void test_mmdb_corrupt(void **state)
 	assert_true(n > 10);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_times),
-		cmocka_unit_test(test_csv_basic),
-		cmocka_unit_test(test_csv_rejects),
-		cmocka_unit_test(test_csv_failures),
-		cmocka_unit_test(test_match_reference),
-		cmocka_unit_test(test_mmdb_fixtures),
-		cmocka_unit_test(test_mmdb_official),
-		cmocka_unit_test(test_mmdb_corrupt),
-	};
-	return cmocka_run_group_tests(tests, obs_fx_setup, obs_fx_teardown);
-}
+#define TESTS(T) T(test_times) T(test_csv_basic) T(test_csv_rejects) T(test_csv_failures) \
+	T(test_match_reference) T(test_mmdb_fixtures) T(test_mmdb_official) \
+	T(test_mmdb_corrupt)
+OBS_TEST_MAIN(TESTS, obs_fx_setup, obs_fx_teardown)

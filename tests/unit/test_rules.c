@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "dataplane/rules.h"
+#include "../fixtures/test_main.h"
 
 struct logbuf {
 	unsigned n;
@@ -559,23 +560,8 @@ static void test_rules_set(void **state)
 	obs_rules_set_free(NULL);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_literal_nocase_hex),
-		cmocka_unit_test(test_offset_depth),
-		cmocka_unit_test(test_distance_within),
-		cmocka_unit_test(test_multi_content_and_negation),
-		cmocka_unit_test(test_pcre),
-		cmocka_unit_test(test_proto_ports_dsize),
-		cmocka_unit_test(test_rejections),
-		cmocka_unit_test(test_empty_and_garbage),
-		cmocka_unit_test(test_shipped_rules),
-		cmocka_unit_test(test_et_subset),
-		cmocka_unit_test(test_et_real),
-		cmocka_unit_test(test_parse_alone),
-		cmocka_unit_test(test_rules_set),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+#define TESTS(T) T(test_literal_nocase_hex) T(test_offset_depth) T(test_distance_within) \
+	T(test_multi_content_and_negation) T(test_pcre) T(test_proto_ports_dsize) \
+	T(test_rejections) T(test_empty_and_garbage) T(test_shipped_rules) T(test_et_subset) \
+	T(test_et_real) T(test_parse_alone) T(test_rules_set)
+OBS_TEST_MAIN(TESTS, NULL, NULL)
