@@ -11,15 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock_ns.h"
 #include "epoch.h"
-
-static uint64_t obs_wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 void obs_counters_add(struct obx_counters *dst, const struct obx_counters *src)
 {

@@ -50,7 +50,7 @@ static void obs_life_rules_built(const struct obs_rules_stats *st)
 {
 	memset(&L.st, 0, sizeof(L.st));
 	L.st.loaded = 1;
-	L.st.built_wall_ns = obs_wall_now_ns();
+	L.st.built_wall_ns = obs_wall_ns();
 	if (st != NULL) {
 		L.st.n_files = st->n_files;
 		L.st.n_lines = st->n_lines;
@@ -69,7 +69,7 @@ static void obs_life_rules_built(const struct obs_rules_stats *st)
 /* A reload refused: the database in use (and its counts) stays. */
 static void obs_life_rules_refused(const char *why)
 {
-	L.st.refused_wall_ns = obs_wall_now_ns();
+	L.st.refused_wall_ns = obs_wall_ns();
 	snprintf(L.st.error, sizeof(L.st.error), "%s", why);
 	if (L.h != NULL)
 		obx_rules_status_publish(L.h, &L.st);

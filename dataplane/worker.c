@@ -360,6 +360,18 @@ static void obs_worker_idle(const struct obs_worker *w)
 		rte_pause();
 }
 
+/* Out of the loop: no table pointer held any more, the last epoch published (FINAL), and
+ * a last heartbeat so the control plane sees the final packet time. */
+static void obs_worker_done(struct obs_worker *w, const char *how)
+{
+	obs_tables_offline(w->id);
+	obs_epoch_finish(&w->ep);
+	w->hb_next_tsc = 0;
+	obs_worker_heartbeat(w, rte_rdtsc());
+	OBS_INFO("worker %u: %s, last epoch %llu published", w->id, how,
+	         (unsigned long long)w->ep.seq);
+}
+
 int obs_worker_poll_main(void *arg)
 {
 	struct obs_worker *w = arg;
@@ -391,12 +403,7 @@ int obs_worker_poll_main(void *arg)
 		obs_worker_heartbeat(w, tsc);
 		obs_tables_quiescent(w->id);    /* no table pointer held past here */
 	}
-	obs_tables_offline(w->id);
-	obs_epoch_finish(&w->ep);
-	w->hb_next_tsc = 0;
-	obs_worker_heartbeat(w, rte_rdtsc());
-	OBS_INFO("worker %u: stopped, last epoch %llu published", w->id,
-	         (unsigned long long)w->ep.seq);
+	obs_worker_done(w, "stopped");
 	return 0;
 }
 
@@ -424,11 +431,6 @@ int obs_worker_replay_main(void *arg)
 		obs_worker_heartbeat(w, tsc);
 		obs_tables_quiescent(w->id);    /* no table pointer held past here */
 	}
-	obs_tables_offline(w->id);
-	obs_epoch_finish(&w->ep);
-	w->hb_next_tsc = 0;
-	obs_worker_heartbeat(w, rte_rdtsc());
-	OBS_INFO("worker %u: replay done, last epoch %llu published", w->id,
-	         (unsigned long long)w->ep.seq);
+	obs_worker_done(w, "replay done");
 	return 0;
 }
