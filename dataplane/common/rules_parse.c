@@ -225,6 +225,20 @@ static bool obs_addr_ok(const char *a, bool src)
 	return strcmp(a, "$HOME_NET") == 0 || strstr(a, "_SERVERS") || strstr(a, "_NET");
 }
 
+/* Room for one more content or pcre, and a value for it; else the rule is rejected. */
+static bool obs_item_room(struct obs_builder *b, const char *what, const char *val)
+{
+	if (b->n_items >= OBS_RULE_MAX_CONT) {
+		obs_rp_reject(b, OBS_REJ_LIMIT, "more than %u contents/pcres", OBS_RULE_MAX_CONT);
+		return false;
+	}
+	if (!val) {
+		obs_rp_reject(b, OBS_REJ_SYNTAX, "%s without a value", what);
+		return false;
+	}
+	return true;
+}
+
 /*
  * Parse one joined rule line.  Returns 0 (accepted), 1 (rejected: logged, counted),
  * -2 (out of memory).
@@ -412,28 +426,16 @@ static int obs_rule_parse(struct obs_builder *b, const char *line)
 		           strcmp(name, "fast_pattern") == 0 || strcmp(name, "rawbytes") == 0) {
 			/* descriptive, or a hint without effect on what matches */
 		} else if (strcmp(name, "content") == 0) {
-			if (b->n_items >= OBS_RULE_MAX_CONT) {
-				obs_rp_reject(b, OBS_REJ_LIMIT, "more than %u contents/pcres", OBS_RULE_MAX_CONT);
+			if (!obs_item_room(b, name, val))
 				goto out;
-			}
-			if (!val) {
-				obs_rp_reject(b, OBS_REJ_SYNTAX, "content without a value");
-				goto out;
-			}
 			if ((ret = obs_rp_content(b, val)) != 0)
 				goto out_ret;
 		} else if (strcmp(name, "pcre") == 0) {
 			const char *v = val ? obs_rp_skip_ws(val) : NULL;
 			bool neg = v && *v == '!';
 
-			if (b->n_items >= OBS_RULE_MAX_CONT) {
-				obs_rp_reject(b, OBS_REJ_LIMIT, "more than %u contents/pcres", OBS_RULE_MAX_CONT);
+			if (!obs_item_room(b, name, v))
 				goto out;
-			}
-			if (!v) {
-				obs_rp_reject(b, OBS_REJ_SYNTAX, "pcre without a value");
-				goto out;
-			}
 			if ((ret = obs_rp_pcre(b, neg ? obs_rp_skip_ws(v + 1) : v, neg)) != 0)
 				goto out_ret;
 		} else if (strcmp(name, "nocase") == 0 || strcmp(name, "offset") == 0 ||
