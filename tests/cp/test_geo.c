@@ -111,18 +111,9 @@ static void test_absent_and_wrong(void **state)
 
 /* --- extra cases from ../shared/data/maxmind-mmdb, skipped when absent --- */
 
-static const char *shared_dir(void)
-{
-	static char buf[512];
-	const char *src = getenv("OBS_SRCDIR");
-	struct stat st;
-	snprintf(buf, sizeof(buf), "%s/../shared/data/maxmind-mmdb", src ? src : ".");
-	return stat(buf, &st) == 0 ? buf : NULL;
-}
-
 static void test_maxmind_official(void **state)
 {
-	const char *d = shared_dir();
+	const char *d = obs_fx_shared_mmdb();
 	char city[600], asn[600], isp[600], err[512], cc[3], org[128];
 	uint32_t n;
 	if (d == NULL)
@@ -147,8 +138,9 @@ static void test_maxmind_official(void **state)
 }
 
 /* Every corrupt DB: open fails with a message, or lookups answer 0/-ENOENT/-EIO. */
-static void probe_corrupt(const char *path, int *n_files)
+static void probe_corrupt(const char *path, void *arg)
 {
+	int *n_files = arg;
 	static const char *const addrs[] = { "1.1.1.1", "81.2.69.142", "1.128.0.0", "0.0.0.0",
 					     "255.255.255.255", "2.125.160.216", "67.43.156.1" };
 	char err[512], cc[3], sub[64], org[64];
@@ -177,7 +169,7 @@ static void probe_corrupt(const char *path, int *n_files)
 
 static void test_maxmind_corrupt(void **state)
 {
-	const char *d = shared_dir();
+	const char *d = obs_fx_shared_mmdb();
 	static const char *const sub[] = { "bad-data/libmaxminddb", "bad-data/maxminddb-golang",
 					   "bad-data/maxminddb-python" };
 	static const char *const broken[] = { "GeoIP2-City-Test-Invalid-Node-Count.mmdb",
@@ -188,20 +180,7 @@ static void test_maxmind_corrupt(void **state)
 	int n = 0;
 	if (d == NULL)
 		skip();
-	for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", d, sub[i]);
-		DIR *dir = opendir(path);
-		if (dir == NULL)
-			continue;
-		struct dirent *e;
-		while ((e = readdir(dir)) != NULL) {
-			if (strstr(e->d_name, ".mmdb") == NULL)
-				continue;
-			snprintf(path, sizeof(path), "%s/%s/%s", d, sub[i], e->d_name);
-			probe_corrupt(path, &n);
-		}
-		closedir(dir);
-	}
+	obs_fx_each_mmdb(sub, sizeof(sub) / sizeof(sub[0]), probe_corrupt, &n);
 	for (size_t i = 0; i < sizeof(broken) / sizeof(broken[0]); i++) {
 		snprintf(path, sizeof(path), "%s/test-data/%s", d, broken[i]);
 		probe_corrupt(path, &n);

@@ -317,18 +317,9 @@ static void test_mmdb_fixtures(void **state)
 	assert_true(strlen(err) > 0);
 }
 
-static const char *shared_dir(void)
-{
-	static char buf[512];
-	const char *src = getenv("OBS_SRCDIR");
-	struct stat st;
-	snprintf(buf, sizeof(buf), "%s/../shared/data/maxmind-mmdb", src ? src : ".");
-	return stat(buf, &st) == 0 ? buf : NULL;
-}
-
 static void test_mmdb_official(void **state)
 {
-	const char *d = shared_dir();
+	const char *d = obs_fx_shared_mmdb();
 	char p[600], err[512];
 	if (d == NULL)
 		skip();
@@ -349,35 +340,28 @@ static void test_mmdb_official(void **state)
 	resip_table_free(t);
 }
 
+/* Every file of MaxMind's test and bad data loads or is refused with a message. */
+static void load_or_refuse(const char *path, void *arg)
+{
+	struct resip_load_opts o = { .max_rejected = UINT64_MAX, .max_addrs = 1u << 22 };
+	char err[512];
+	struct resip_table *t = resip_load(path, &o, NULL, err, sizeof(err));
+
+	(void)arg;
+	if (t == NULL)
+		assert_true(strlen(err) > 0);
+	resip_table_free(t);
+}
+
 static void test_mmdb_corrupt(void **state)
 {
-	const char *d = shared_dir();
 	static const char *const sub[] = { "bad-data/libmaxminddb", "bad-data/maxminddb-golang",
 					   "bad-data/maxminddb-python", "test-data" };
-	char p[1024], err[512];
-	int n = 0;
-	if (d == NULL)
+
+	(void)state;
+	if (obs_fx_shared_mmdb() == NULL)
 		skip();
-	for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
-		snprintf(p, sizeof(p), "%s/%s", d, sub[i]);
-		DIR *dd = opendir(p);
-		if (dd == NULL)
-			continue;
-		struct dirent *e;
-		while ((e = readdir(dd)) != NULL) {
-			if (strstr(e->d_name, ".mmdb") == NULL)
-				continue;
-			snprintf(p, sizeof(p), "%s/%s/%s", d, sub[i], e->d_name);
-			struct resip_load_opts o = { .max_rejected = UINT64_MAX, .max_addrs = 1u << 22 };
-			struct resip_table *t = resip_load(p, &o, NULL, err, sizeof(err));
-			if (t == NULL)
-				assert_true(strlen(err) > 0);
-			resip_table_free(t);
-			n++;
-		}
-		closedir(dd);
-	}
-	assert_true(n > 10);
+	assert_true(obs_fx_each_mmdb(sub, sizeof(sub) / sizeof(sub[0]), load_or_refuse, NULL) > 10);
 }
 
 #define TESTS(T) T(test_times) T(test_csv_basic) T(test_csv_rejects) T(test_csv_failures) \
