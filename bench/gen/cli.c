@@ -5,8 +5,8 @@
  * Parses and checks every option before anything is generated (a bad value exits 2
  * naming the option), turns --packets and --mix into exact per-kind budgets, then runs
  * the program's one pass: plan (plan.c), emit (run.c), RESIP table (resip.c), truth
- * (truth.c).  Also the time syntax of the options (ISO 8601 instants, durations) and the
- * random stream's seeding.  Main thread only.
+ * (truth.c).  Also the time syntax of the options (ISO 8601 instants, durations; civil
+ * dates by dataplane/period.h) and the random stream's seeding.  Main thread only.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -39,30 +39,6 @@ void gen_seed(uint64_t seed)
 		z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
 		gen_rs[i] = z ^ (z >> 31);
 	}
-}
-
-/* Howard Hinnant's civil-date algorithms: proleptic Gregorian, UTC, no libc time zones. */
-int64_t gen_days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
-void gen_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-	z += 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	unsigned doe = (unsigned)(z - era * 146097);
-	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	unsigned mp = (5 * doy + 2) / 153;
-	*d = doy - (153 * mp + 2) / 5 + 1;
-	*m = mp < 10 ? mp + 3 : mp - 9;
-	*y = (int64_t)yoe + era * 400 + (*m <= 2);
 }
 
 /* YYYY-MM-DD[THH:MM[:SS[.frac]]][Z|+HH:MM|-HH:MM] -> ns since the epoch. */
@@ -103,7 +79,7 @@ static int gen_parse_iso(const char *s, uint64_t *out)
 	}
 	if (*s || h > 23 || mi > 59 || se > 60)
 		return -1;
-	int64_t t = gen_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se - off;
+	int64_t t = obs_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se - off;
 	if (t < 0)
 		return -1;
 	*out = (uint64_t)t * GEN_NS + frac;
@@ -114,7 +90,7 @@ void gen_fmt_iso(uint64_t ns, char *buf, size_t len)
 {
 	int64_t s = (int64_t)(ns / GEN_NS), y;
 	unsigned m, d;
-	gen_civil_from_days(s / 86400, &y, &m, &d);
+	obs_civil_from_days(s / 86400, &y, &m, &d);
 	s %= 86400;
 	snprintf(buf, len, "%04" PRId64 "-%02u-%02uT%02d:%02d:%02dZ", y, m, d,
 	         (int)(s / 3600), (int)(s / 60 % 60), (int)(s % 60));

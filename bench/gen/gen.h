@@ -20,9 +20,10 @@
  *
  * Single-threaded: every function runs on the main thread; the state below is global
  * because the whole program is one pass over it.  Only the drop-reason and protocol
- * names (dataplane/exchange.h) and the TCP flag bits (dataplane/parse.h) come from the
- * appliance, both header-only; the answers in the truth are computed here, independently
- * of the code they check.
+ * names (dataplane/exchange.h), the TCP flag bits (dataplane/parse.h) and the civil-date
+ * arithmetic (dataplane/period.h) come from the appliance, all header-only; the answers
+ * in the truth are computed here, independently of the code they check (and
+ * tests/e2e/pcap_truth.py recomputes them from the pcap in Python).
  */
 #ifndef OBSCURA_GEN_H
 #define OBSCURA_GEN_H
@@ -34,6 +35,7 @@
 
 #include "dataplane/exchange.h"   /* obx_drop, obx_proto_idx: the truth uses the appliance's names */
 #include "dataplane/parse.h"      /* OBS_TCP_* flag bits (header only; nothing linked) */
+#include "dataplane/period.h"     /* civil dates: obs_days_from_civil, obs_civil_from_days */
 
 #define GEN_VERSION       "0.1.0"
 #define GEN_MAX_SENSORS   64
@@ -97,8 +99,6 @@ extern const char *gen_resip_path;              /* --resip-table, or NULL */
 
 /* "2024-01-01T00:00:00Z" of ns since the epoch (UTC). */
 void gen_fmt_iso(uint64_t ns, char *buf, size_t len);
-int64_t gen_days_from_civil(int64_t y, unsigned m, unsigned d);
-void gen_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
 
 /* ------------------------------------------------------------------ telescope (telescope.c) */
 

@@ -211,14 +211,14 @@ void gen_months_build(void)
 {
 	int64_t y, y0;
 	unsigned m, d, m0;
-	gen_civil_from_days((int64_t)(gen_opt.start_ns / GEN_DAY_NS), &y, &m, &d);
+	obs_civil_from_days((int64_t)(gen_opt.start_ns / GEN_DAY_NS), &y, &m, &d);
 	y0 = y;
 	m0 = m;
 	for (;;) {
-		uint64_t ms = (uint64_t)gen_days_from_civil(y, m, 1) * GEN_DAY_NS;
+		uint64_t ms = (uint64_t)obs_days_from_civil(y, m, 1) * GEN_DAY_NS;
 		int64_t ny = m == 12 ? y + 1 : y;
 		unsigned nm = m == 12 ? 1 : m + 1;
-		uint64_t me = (uint64_t)gen_days_from_civil(ny, nm, 1) * GEN_DAY_NS;
+		uint64_t me = (uint64_t)obs_days_from_civil(ny, nm, 1) * GEN_DAY_NS;
 		if (ms >= gen_opt.end_ns)
 			break;
 		uint64_t a = ms < gen_opt.start_ns ? gen_opt.start_ns : ms;

@@ -10,9 +10,10 @@
  * only window ended before their first packet, a few not listed; plus a few background
  * sources listed for their whole life, and listed addresses that never send.  Times are
  * epoch seconds (exact instants, both ends inclusive, as dataplane/resip_load.c reads
- * them) or dates (00:00:00 .. 23:59:59.999999999 UTC).  The truth's "resip" block applies
- * SPEC.md B1 to every accepted packet, with and without the window check, from the
- * rows planned here (never by reading the CSV back).  Main thread only.
+ * them) or dates (00:00:00 .. 23:59:59.999999999 UTC), each row written by
+ * bench/resip_csv.h.  The truth's "resip" block applies SPEC.md B1 to every accepted
+ * packet, with and without the window check, from the rows planned here (never by
+ * reading the CSV back).  Main thread only.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -21,8 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench/resip_csv.h"
 #include "gen.h"
 
 struct gen_rpkt { uint64_t t; uint32_t addr; uint8_t proto; uint16_t port; };
@@ -77,7 +78,7 @@ int gen_resip_write(const char *path)
 		return -1;
 	}
 	const int64_t S = (int64_t)GEN_NS, D = (int64_t)GEN_DAY_NS;
-	fprintf(f, "ip,provider,first_seen,last_seen\n");
+	bench_resip_csv_header(f);
 	for (uint64_t si = 0; si < gen_n_src; si++) {
 		const struct gen_src *s = &gen_src[si];
 		if (!s->packets || !gen_resip_listed(s, si))
@@ -85,45 +86,35 @@ int gen_resip_write(const char *path)
 		int64_t a = (int64_t)s->first_ns, b = (int64_t)s->last_ns, mid = a + (b - a) / 2;
 		unsigned p = (unsigned)gen_below(6), q = (p + 1 + (unsigned)gen_below(5)) % 6;
 		unsigned r = s->kind == GEN_K_RESIP ? (unsigned)gen_below(100) : 0;
-		char addr[16];
-		snprintf(addr, sizeof addr, "%u.%u.%u.%u", s->addr >> 24, (s->addr >> 16) & 255,
-		         (s->addr >> 8) & 255, s->addr & 255);
 		if (r < 50) {                      /* whole life inside one window */
 			int64_t f0 = a / S - 86400, l0 = b / S + 86400;
-			fprintf(f, "%s,%s,%" PRId64 ",%" PRId64 "\n", addr, gen_prov_name[p], f0, l0);
+			bench_resip_csv_secs(f, s->addr, gen_prov_name[p], f0, l0);
 			gen_rrow_add(s->addr, p, f0 * S, l0 * S);
-			if (r < 5) {               /* an identical duplicate row (merged) */
-				fprintf(f, "%s,%s,%" PRId64 ",%" PRId64 "\n", addr, gen_prov_name[p], f0, l0);
-			}
+			if (r < 5)                 /* an identical duplicate row (merged) */
+				bench_resip_csv_secs(f, s->addr, gen_prov_name[p], f0, l0);
 		} else if (r < 70) {               /* window opens mid-traffic, on a whole second */
 			int64_t f0 = mid / S, l0 = b / S + 3600;
-			fprintf(f, "%s,%s,%" PRId64 ",%" PRId64 "\n", addr, gen_prov_name[p], f0, l0);
+			bench_resip_csv_secs(f, s->addr, gen_prov_name[p], f0, l0);
 			gen_rrow_add(s->addr, p, f0 * S, l0 * S);
 		} else if (r < 85) {               /* two providers, a gap between (dates) */
 			int64_t l0 = mid / S;          /* p: up to mid (epoch seconds) */
-			fprintf(f, "%s,%s,%" PRId64 ",%" PRId64 "\n", addr, gen_prov_name[p], a / S - 10, l0);
+			bench_resip_csv_secs(f, s->addr, gen_prov_name[p], a / S - 10, l0);
 			gen_rrow_add(s->addr, p, (a / S - 10) * S, l0 * S);
 			int64_t d0 = mid / D + 2, d1 = b / D + 1;   /* q: whole days from mid + 2 d */
 			if (d0 > d1)
 				d0 = d1;
-			char b0[16], b1[16];
-			time_t t0 = (time_t)(d0 * 86400), t1 = (time_t)(d1 * 86400);
-			struct tm tm0, tm1;
-			gmtime_r(&t0, &tm0);
-			gmtime_r(&t1, &tm1);
-			strftime(b0, sizeof b0, "%Y-%m-%d", &tm0);
-			strftime(b1, sizeof b1, "%Y-%m-%d", &tm1);
-			fprintf(f, "%s,%s,%s,%s\n", addr, gen_prov_name[q], b0, b1);
+			bench_resip_csv_days(f, s->addr, gen_prov_name[q], d0, d1);
 			gen_rrow_add(s->addr, q, d0 * D, d1 * D + D - 1);
 		} else if (r < 95) {               /* expired before its first packet */
 			int64_t l0 = a / S - 1, f0 = l0 - 10 * 86400;
-			fprintf(f, "%s,%s,%" PRId64 ",%" PRId64 "\n", addr, gen_prov_name[p], f0, l0);
+			bench_resip_csv_secs(f, s->addr, gen_prov_name[p], f0, l0);
 			gen_rrow_add(s->addr, p, f0 * S, l0 * S);
 		}                                  /* else: not listed */
 	}
 	/* listed addresses that never send (TEST-NET-3, which the generator never uses) */
 	for (unsigned i = 0; i < 50; i++)
-		fprintf(f, "203.0.113.%u,%s,2020-01-01,2030-12-31\n", i + 1, gen_prov_name[i % 6]);
+		bench_resip_csv_days(f, 0xcb007100u + i + 1, gen_prov_name[i % 6],
+		                     obs_days_from_civil(2020, 1, 1), obs_days_from_civil(2030, 12, 31));
 	if (fclose(f)) {
 		fprintf(stderr, "obscura-gen: %s: %s\n", path, strerror(errno));
 		return -1;
@@ -227,11 +218,8 @@ static void gen_resip_truth_one(FILE *f, bool wc)
 	for (uint64_t i = 0; i < ndy;) {
 		uint64_t j = i, h = 0, pk = 0;
 		while (j < ndy && dy[j].a == dy[i].a) { h++; pk += dy[j].n; j++; }
-		time_t t0 = (time_t)(dy[i].a * 86400);
-		struct tm tm;
-		char b[16];
-		gmtime_r(&t0, &tm);
-		strftime(b, sizeof b, "%Y-%m-%d", &tm);
+		char b[OBS_PERIOD_LABEL_MAX];
+		obs_period_label(OBS_PU_DAY, (uint32_t)dy[i].a, b, sizeof b);
 		fprintf(f, "%s\n      {\"day\": \"%s\", \"hosts\": %" PRIu64 ", \"packets\": %" PRIu64 "}",
 		        nd++ ? "," : "", b, h, pk);
 		i = j;
