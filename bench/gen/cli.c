@@ -259,8 +259,9 @@ int main(int argc, char **argv)
 		gen_add_sensor("east=198.18.0.0/20");
 		gen_add_sensor("west=198.18.16.0/20");
 	}
-	if (gen_tel_finish()) {
-		fprintf(stderr, "obscura-gen: --sensor: prefixes overlap\n");
+	const char *why;
+	if (gen_tel_finish(&why)) {
+		fprintf(stderr, "obscura-gen: --sensor: %s\n", why);
 		return 2;
 	}
 	double msum = 0;

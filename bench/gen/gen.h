@@ -118,8 +118,17 @@ extern uint64_t gen_tel_size;   /* |D| */
 
 /* --sensor NAME=PREFIX[,PREFIX...]: 0, or -1 (bad value). */
 int gen_add_sensor(const char *arg);
-/* After the last sensor: D's size and offsets.  0, or -1 (overlapping or no prefixes). */
-int gen_tel_finish(void);
+/* After the last sensor: D's size and offsets, the /16s gen_not_telescope draws from.
+ * 0, or -1 with *why (no prefixes, overlapping ones, or a D too large to draw sources
+ * and destinations outside it). */
+int gen_tel_finish(const char **why);
+
+/* gen_not_telescope's "near" destinations: a random prefix's own /16 when any has room
+ * outside D (gen_near_own), else one of gen_near16 (the /16s next to D with room), else
+ * none (then anywhere). */
+extern bool gen_near_own;
+extern uint32_t gen_near16[2 * GEN_MAX_PREFIXES];
+extern unsigned gen_n_near16;
 
 static inline int gen_tel_sensor(uint32_t a)   /* sensor index, or -1 outside D */
 {

@@ -63,8 +63,67 @@ int gen_add_sensor(const char *arg)
 	return 0;
 }
 
-int gen_tel_finish(void)
+/* First octets of large residential (broadband/mobile) allocations, mostly APNIC/JP. */
+static const uint8_t gen_resi_octets[] = { 1, 14, 27, 36, 39, 42, 49, 58, 59, 60, 61, 101, 106,
+	110, 111, 112, 113, 114, 115, 116, 118, 119, 121, 122, 123, 124, 125, 126, 133, 153,
+	175, 180, 182, 183, 210, 211, 218, 219, 220, 221, 222 };
+
+bool gen_near_own;                         /* some prefix's own /16 has room */
+uint32_t gen_near16[2 * GEN_MAX_PREFIXES];  /* else: /16s next to D that have room */
+unsigned gen_n_near16;
+
+/* Addresses of D in [lo, lo + n). */
+static uint64_t gen_tel_count(uint64_t lo, uint64_t n)
 {
+	uint64_t c = 0, hi = lo + n;
+	for (unsigned i = 0; i < gen_n_pfx; i++) {
+		uint64_t a = gen_pfx[i].addr, b = a + gen_pfx[i].size;
+		if (a < hi && lo < b)
+			c += (b < hi ? b : hi) - (a > lo ? a : lo);
+	}
+	return c;
+}
+
+/* Can a not_telescope destination come from the /16 starting at b?  gen_not_telescope
+ * wants one outside D, not in 0/8 and below 224/3. */
+static bool gen_room16(uint64_t b)
+{
+	return b >= (1ull << 24) && b < (224ull << 24) && gen_tel_count(b, 1u << 16) < (1u << 16);
+}
+
+/* What gen_not_telescope draws "near" destinations from.  Normally the /16 of a random
+ * prefix (retried while it lands in D); but when every prefix's own /16 is inside D (a
+ * /16 sensor, or /8../15, or /17s filling their /16) that would retry forever, so then
+ * the /16s just below and above each prefix are used instead.  The common case keeps
+ * its draws exactly as before. */
+static void gen_near_plan(void)
+{
+	gen_near_own = false;
+	gen_n_near16 = 0;
+	for (unsigned i = 0; i < gen_n_pfx; i++)
+		if (gen_room16(gen_pfx[i].addr & 0xffff0000u))
+			gen_near_own = true;
+	if (gen_near_own)
+		return;
+	for (unsigned i = 0; i < gen_n_pfx; i++) {
+		uint64_t lo = gen_pfx[i].addr >> 16, hi = (gen_pfx[i].addr + gen_pfx[i].size + 0xffff) >> 16;
+		uint64_t cand[2] = { lo - 1, hi };   /* lo - 1 may wrap: refused below */
+		for (unsigned k = 0; k < 2; k++) {
+			bool dup = false;
+			for (unsigned q = 0; q < gen_n_near16; q++)
+				dup |= gen_near16[q] == (uint32_t)(cand[k] << 16);
+			if (!dup && cand[k] < (1u << 16) && gen_room16(cand[k] << 16))
+				gen_near16[gen_n_near16++] = (uint32_t)(cand[k] << 16);
+		}
+	}
+}
+
+int gen_tel_finish(const char **why)
+{
+	*why = "no prefixes";
+	if (!gen_n_pfx)
+		return -1;
+	*why = "prefixes overlap";
 	for (unsigned i = 0; i < gen_n_pfx; i++)
 		for (unsigned j = 0; j < i; j++) {
 			uint64_t a0 = gen_pfx[i].addr, a1 = a0 + gen_pfx[i].size;
@@ -77,7 +136,20 @@ int gen_tel_finish(void)
 		gen_pfx[i].cum = gen_tel_size;
 		gen_tel_size += gen_pfx[i].size;
 	}
-	return gen_n_pfx ? 0 : -1;
+	/* Every source and not_telescope destination is drawn at random until it falls
+	 * outside D: with D over half the unicast space, or over half the residential /8s
+	 * the RESIP and Mirai sources come from, those draws would crawl or never end.  No
+	 * real telescope is that large (a /8 is 1/223 of it). */
+	uint64_t resi = 0;
+	for (unsigned i = 0; i < sizeof gen_resi_octets; i++)
+		resi += gen_tel_count((uint64_t)gen_resi_octets[i] << 24, 1u << 24);
+	*why = "the sensors cover over half of the unicast space or of its residential /8s";
+	if (gen_tel_count(1ull << 24, 223ull << 24) * 2 > (223ull << 24) ||
+	    resi * 2 > (uint64_t)sizeof gen_resi_octets << 24)
+		return -1;
+	gen_near_plan();
+	*why = NULL;
+	return 0;
 }
 
 /* ------------------------------------------------------------------ addresses */
@@ -170,11 +242,6 @@ uint32_t gen_addr_random(void)
 		}
 	}
 }
-
-/* First octets of large residential (broadband/mobile) allocations, mostly APNIC/JP. */
-static const uint8_t gen_resi_octets[] = { 1, 14, 27, 36, 39, 42, 49, 58, 59, 60, 61, 101, 106,
-	110, 111, 112, 113, 114, 115, 116, 118, 119, 121, 122, 123, 124, 125, 126, 133, 153,
-	175, 180, 182, 183, 210, 211, 218, 219, 220, 221, 222 };
 
 uint32_t gen_addr_residential(void)
 {

@@ -350,9 +350,14 @@ uint32_t gen_not_telescope(uint8_t *f, uint64_t j, unsigned *proto_out)
 {
 	uint32_t dst, src;
 	do {
-		/* half near the telescope (same /16 as a prefix), half anywhere */
-		dst = (j & 1) ? ((gen_pfx[gen_below(gen_n_pfx)].addr & 0xffff0000u) | (uint32_t)gen_below(65536))
-		              : (uint32_t)gen_rand();
+		/* half near the telescope (same /16 as a prefix, or next to D when D fills
+		 * every prefix's /16: telescope.c gen_near_plan), half anywhere */
+		if (!(j & 1) || (!gen_near_own && !gen_n_near16))
+			dst = (uint32_t)gen_rand();
+		else if (gen_near_own)
+			dst = (gen_pfx[gen_below(gen_n_pfx)].addr & 0xffff0000u) | (uint32_t)gen_below(65536);
+		else
+			dst = gen_near16[gen_below(gen_n_near16)] | (uint32_t)gen_below(65536);
 	} while (gen_tel_sensor(dst) >= 0 || (dst >> 28) >= 14 || !(dst >> 24));
 	do
 		src = (uint32_t)gen_rand();
