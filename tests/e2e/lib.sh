@@ -1,5 +1,27 @@
-# tests/e2e/lib.sh — helpers the e2e scripts share; source it after defining
-# $cp (obscura-cp), $ctl (obscuractl), cp_pid= and fail().
+# tests/e2e/lib.sh — helpers the e2e scripts share; source it after defining $cp
+# (obscura-cp) and $ctl (obscuractl), then call e2e_init NAME.
+
+# e2e_init NAME: $tmp (a fresh /tmp/obscura-NAME.XXXXXX, removed at exit), $prefix (the
+# DPDK file prefix obs-NAME-PID), cp_pid= dp_pid= (what e2e_cleanup stops at exit).
+e2e_init() {
+	tmp=$(mktemp -d "/tmp/obscura-$1.XXXXXX")
+	prefix=obs-$1-$$
+	cp_pid= dp_pid=
+	trap e2e_cleanup EXIT
+}
+
+e2e_cleanup() {
+	[ -n "$dp_pid" ] && kill "$dp_pid" 2>/dev/null && wait "$dp_pid" 2>/dev/null
+	[ -n "$cp_pid" ] && kill "$cp_pid" 2>/dev/null && wait "$cp_pid" 2>/dev/null
+	rm -rf "$tmp" /var/run/dpdk/"$prefix"* /run/dpdk/"$prefix"* 2>/dev/null
+}
+
+# fail MSG: the message and the tail of every log under $tmp, then exit 1.
+fail() {
+	echo "FAIL: $*"
+	for f in "$tmp"/*.log "$tmp"/*/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -25 "$f"; }; done
+	exit 1
+}
 
 # start_cp DIR: obscura-cp on DIR/obscura.yaml (log appended to DIR/cp.log, so restarts
 # keep the earlier runs' lines), back once its socket answers `status`.

@@ -16,21 +16,8 @@ dp=$(realpath "$1") cp=$(realpath "$2") ctl=$(realpath "$3")
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 py=/usr/bin/python3
-tmp=$(mktemp -d /tmp/obscura-life.XXXXXX)
-prefix=obs-life-$$
-cp_pid=
-dp_pid=
-cleanup() {
-	[ -n "$dp_pid" ] && kill "$dp_pid" 2>/dev/null && wait "$dp_pid" 2>/dev/null
-	[ -n "$cp_pid" ] && kill "$cp_pid" 2>/dev/null && wait "$cp_pid" 2>/dev/null
-	rm -rf "$tmp" /var/run/dpdk/"$prefix"* /run/dpdk/"$prefix"* 2>/dev/null
-}
-trap cleanup EXIT
-fail() {
-	echo "FAIL: $*"
-	for f in "$tmp"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -25 "$f"; }; done
-	exit 1
-}
+. "$here/lib.sh"   # e2e_init, fail, start_cp DIR, stop_cp
+e2e_init life
 
 "$py" "$here/life_pcap.py" "$tmp" --sources 300 --seed 11 || fail "life_pcap.py"
 mkdir -p "$tmp/state"
@@ -66,7 +53,6 @@ exclude:
   files: [$tmp/exclude.txt]
 EOF2
 
-. "$here/lib.sh"   # start_cp DIR, stop_cp
 
 start_cp "$tmp"
 timeout 300 "$dp" -c "$tmp/obscura.yaml" --replay "$tmp/traffic.pcap" --drain-timeout 120 \

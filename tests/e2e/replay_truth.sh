@@ -12,19 +12,8 @@ set -uo pipefail
 gen=$(realpath "$1") dp=$(realpath "$2") cp=$(realpath "$3") ctl=$(realpath "$4")
 here=$(cd "$(dirname "$0")" && pwd)
 py=/usr/bin/python3
-tmp=$(mktemp -d /tmp/obscura-e2e.XXXXXX)
-prefix=obs-e2e-$$
-cp_pid=
-cleanup() {
-	[ -n "$cp_pid" ] && kill "$cp_pid" 2>/dev/null && wait "$cp_pid" 2>/dev/null
-	rm -rf "$tmp" /var/run/dpdk/"$prefix"* /run/dpdk/"$prefix"* 2>/dev/null
-}
-trap cleanup EXIT
-fail() {
-	echo "FAIL: $*"
-	for f in "$tmp"/*/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -25 "$f"; }; done
-	exit 1
-}
+. "$here/lib.sh"   # e2e_init, fail, start_cp DIR, stop_cp
+e2e_init e2e
 
 sensors=(--sensor east=198.18.0.0/20 --sensor west=198.18.16.0/20 --sensor north=203.0.113.0/24,198.51.100.0/25)
 "$gen" --packets 20000 --seed 2024 --malformed-share 0.02 --vlan-share 0.05 --backwards-share 0.002 \
@@ -61,15 +50,7 @@ control:
   user: ""
 EOF
 	echo "# $name: $workers worker(s)"
-	"$cp" -c "$d/obscura.yaml" >"$d/cp.log" 2>&1 &
-	cp_pid=$!
-	local up=0
-	for _ in $(seq 300); do
-		kill -0 "$cp_pid" 2>/dev/null || fail "$name: obscura-cp exited at start"
-		"$ctl" -t 5 -c "$d/obscura.yaml" status >/dev/null 2>&1 && { up=1; break; }
-		sleep 0.1
-	done
-	[ $up = 1 ] || fail "$name: obscura-cp socket not up within 30 s"
+	start_cp "$d"
 
 	timeout 300 "$dp" -c "$d/obscura.yaml" --replay "$tmp/traffic.pcap" --drain-timeout 120 \
 		>"$d/dp.log" 2>&1 || fail "$name: obscura-dp --replay exit $?"
@@ -81,15 +62,7 @@ EOF
 	"$py" "$here/compare_truth.py" "$d/stats.json" "$d/sources.json" "$tmp/truth.json" \
 		|| fail "$name: the appliance's report differs from the truth"
 
-	kill -TERM "$cp_pid"
-	local rc=
-	for _ in $(seq 200); do
-		kill -0 "$cp_pid" 2>/dev/null || { wait "$cp_pid"; rc=$?; break; }
-		sleep 0.1
-	done
-	[ -n "$rc" ] || fail "$name: obscura-cp still running 20 s after SIGTERM"
-	cp_pid=
-	[ "$rc" = 0 ] || fail "$name: obscura-cp exit $rc after SIGTERM"
+	stop_cp
 }
 
 scenario one 1

@@ -16,20 +16,8 @@ set -uo pipefail
 gen=$(realpath "$1") dp=$(realpath "$2") cp=$(realpath "$3") ctl=$(realpath "$4")
 here=$(cd "$(dirname "$0")" && pwd)
 py=/usr/bin/python3
-tmp=$(mktemp -d /tmp/obscura-resip.XXXXXX)
-prefix=obs-resip-$$
-cp_pid= dp_pid=
-cleanup() {
-	[ -n "$dp_pid" ] && kill "$dp_pid" 2>/dev/null && wait "$dp_pid" 2>/dev/null
-	[ -n "$cp_pid" ] && kill "$cp_pid" 2>/dev/null && wait "$cp_pid" 2>/dev/null
-	rm -rf "$tmp" /var/run/dpdk/"$prefix"* /run/dpdk/"$prefix"* 2>/dev/null
-}
-trap cleanup EXIT
-fail() {
-	echo "FAIL: $*"
-	for f in "$tmp"/*/*.log "$tmp"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -25 "$f"; }; done
-	exit 1
-}
+. "$here/lib.sh"   # e2e_init, fail, start_cp DIR, stop_cp
+e2e_init resip
 
 "$gen" --packets 200000 --seed 11 --start 2024-03-01T00:00:00Z --span 45d \
 	--sensor east=198.18.0.0/24 --sensor west=198.18.16.0/24 \
@@ -75,7 +63,6 @@ resip:
   window_check: $2
 EOC
 }
-. "$here/lib.sh"   # start_cp DIR, stop_cp
 compare() {   # compare DIR MODE K
 	local c=("$ctl" -t 60 -c "$1/obscura.yaml" --json)
 	"${c[@]}" resip summary >"$1/summary.json" 2>>"$1/ctl.log" || fail "$2: resip summary"

@@ -20,19 +20,8 @@ gen=$(realpath "$1") dp=$(realpath "$2") cp=$(realpath "$3") ctl=$(realpath "$4"
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 py=/usr/bin/python3
-tmp=$(mktemp -d /tmp/obscura-scan.XXXXXX)
-prefix=obs-scan-$$
-cp_pid=
-cleanup() {
-	[ -n "$cp_pid" ] && kill "$cp_pid" 2>/dev/null && wait "$cp_pid" 2>/dev/null
-	rm -rf "$tmp" /var/run/dpdk/"$prefix"* /run/dpdk/"$prefix"* 2>/dev/null
-}
-trap cleanup EXIT
-fail() {
-	echo "FAIL: $*"
-	for f in "$tmp"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -25 "$f"; }; done
-	exit 1
-}
+. "$here/lib.sh"   # e2e_init, fail, start_cp DIR, stop_cp
+e2e_init scan
 
 # two /27s: |D| = 64 = |S|, so 200k frames hold every class (bench/README.md)
 "$gen" --packets 400000 --seed 7 --start 2024-01-01T00:00:00Z --span 400d \
@@ -76,7 +65,6 @@ enrich:
   city_mmdb: "${4:-}"
 EOF
 }
-. "$here/lib.sh"   # start_cp DIR, stop_cp
 
 # countries (SPEC A7 through libmaxminddb): each truth block's /16 gets a country and the
 # upper half of every other one another, so the busiest /24 decides; scan_ref.py reads
