@@ -3,10 +3,34 @@
  * burst_bench — obs_worker_burst() on pre-built mbufs, no I/O: cycles per packet in
  * total and per stage, the figures that steer optimisation.
  *
- *   burst_bench [--sources N] [--packets P] [--passes K] [--stage-passes K]
- *               [--chunk C] [--epoch-ms E] [--seed S] [--huge 0|1] [--burst B]
- *               [--scanner-file F] [--exclude-file F] [--resip-file CSV]
- *               [--rules-file F] [-- EAL ARGS]
+ *   burst_bench | burst_bench_stages
+ *       [--sources N] [--packets P] [--passes K] [--stage-passes K] [--chunk C]
+ *       [--epoch-ms E] [--seed S] [--huge 0|1] [--burst B] [--scanner-file F]
+ *       [--exclude-file F] [--resip-file CSV] [--rules-file F] [-- EAL ARGS]
+ *
+ * One source, two programs (bench/meson.build), both driving the real
+ * obs_worker_burst() of dataplane/worker.c, never a copy of it:
+ *   burst_bench         links the worker exactly as obscura-dp does and times whole
+ *                       chunks (--passes of them): the total, the figure to hold against
+ *                       14.88 Mpps, and the memory figures;
+ *   burst_bench_stages  links worker.c compiled with -DOBS_STAGE_TIMING (worker.h), where
+ *                       the burst can run with only its first j stages on, in pipeline
+ *                       order: parse, telescope map, time and counters, exclusion and
+ *                       scanner rte_lpm, RESIP rte_hash (tables from --exclude-file /
+ *                       --scanner-file / --resip-file, published as obscura-dp publishes
+ *                       them at start), source record, coverage cell, RESIP port counter,
+ *                       event record, free.  It times chunks of the mix through each of
+ *                       those 12 variants (--stage-passes passes over the pool each,
+ *                       interleaved chunk by chunk); a stage costs what it adds to the
+ *                       median of the variant before it, so the stages sum to the full
+ *                       burst and each is measured where it runs, overlapped with its
+ *                       neighbours as the worker overlaps them (marks inside the burst
+ *                       were tried: reading the TSC ~11 times a packet doubled what it
+ *                       measured).  parse also carries the burst with no stage on (its
+ *                       loops, packet time, frame prefetch: stages.no_stage).  Stages that
+ *                       do not run (their table not given, cells or events off) print
+ *                       "n/a".  And the payload stage, below.
+ * Each accepts the other's options (bench/run gives both the same line).
  *
  * Traffic: the pool of trafmix.h, the same frames bench/trafgen puts on the link.
  * State: one worker on a heap exchange sized like production for N sources per epoch
@@ -15,27 +39,22 @@
  * frees a READY slot between chunks (untimed) as obscura-cp does.  Packet time advances
  * at 10 GbE line rate for 64-byte frames (67.2 ns a packet), so epochs close as they
  * would on a saturated link (default 1 s epochs: a fresh table every 14.88 M packets).
- *
  * Per chunk of C frames (default 1024, an RX ring's worth): untimed, C mbufs are taken
  * from the pool and the frames copied in (a copy-mode RX stand-in: data warm in cache);
- * timed, obs_worker_burst() over it 32 at a time.  A second run times each stage on the
- * same frames by calling the functions the worker calls, in the worker's pattern
- * (prefetch ahead, bulk lookups per burst, bucket prefetch then update): parse,
- * telescope map, time and counters, exclusion and scanner rte_lpm, RESIP rte_hash
- * (tables from --exclude-file / --scanner-file / --resip-file, published as obscura-dp
- * publishes them at start), source record, coverage
- * cell, event record, free.  Stages that do not exist yet (or whose table was not
- * given) print "n/a".
+ * timed, obs_worker_burst() over it B at a time.
  *
  * Payload (--rules-file, published as obscura-dp publishes rules.files): the 64-byte mix
- * has no L4 payload, so Hyperscan never runs on it; the payload stage is timed apart as
- * cycles per PAYLOAD packet over a small set of payload frames (bb_chunk_payload), and
- * is not in stage_sum.
+ * has no L4 payload, so Hyperscan never runs on it; burst_bench_stages times the payload
+ * stage apart, as cycles per PAYLOAD packet: chunks of payload frames through the same
+ * obs_worker_burst() with and without its obs_rules_scan() call (the worker's scratch
+ * and match callback, one event record per matched rule, in place of the packet-class
+ * event an unscanned payload gets).  Not in stage_sum.
  *
  * Output: "bb KEY VALUE" lines (bench/run parses them), cycles per packet by the TSC:
  * the median over chunks (this kind of machine is shared; total_mean keeps the mean).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,13 +66,9 @@
 #include <rte_errno.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
-#include <rte_prefetch.h>
 
 #include "conf.h"
 #include "control/store.h"
-#include "coverage.h"
-#include "epoch.h"
-#include "events.h"
 #include "exclude.h"
 #include "log.h"
 #include "parse.h"
@@ -84,7 +99,9 @@ struct bb {
 	uint64_t drained;
 };
 
-static uint64_t bb_payload_in_mix;   /* accepted mix frames with an L4 payload */
+/* A counter of the worker so far: what it published (its live total) plus what is
+ * pending in the filling epoch (epoch.c moves the one into the other at each swap). */
+#define BB_COUNTER(b, f) ((b)->w->live->total.f + (b)->w->ep.c.f)
 
 static uint64_t bb_now(const struct bb *b)
 {
@@ -133,14 +150,13 @@ static void bb_drain(struct bb *b)
 	}
 }
 
-/* One chunk through obs_worker_burst(); returns the TSC cycles it took. */
-static uint64_t bb_chunk_total(struct bb *b)
+/* One chunk (already in b->m) through obs_worker_burst(), B mbufs at a time, as the
+ * poll loop hands it bursts; returns the TSC cycles it took.  Then the drainer. */
+static uint64_t bb_chunk(struct bb *b)
 {
 	uint64_t t0, t1;
 	uint32_t i;
 
-	if (bb_refill(b) != 0)
-		return UINT64_MAX;
 	t0 = rte_rdtsc_precise();
 	for (i = 0; i < b->chunk; i += BB_BURST) {
 		obs_worker_burst(b->w, b->m + i, BB_BURST, bb_now(b), OBS_TS_CLOCK, 0);
@@ -151,212 +167,91 @@ static uint64_t bb_chunk_total(struct bb *b)
 	return t1 - t0;
 }
 
-enum { BB_S_PARSE = 0, BB_S_TEL, BB_S_TIME, BB_S_EXCL, BB_S_SCAN, BB_S_RESIP, BB_S_SRC,
-       BB_S_COV, BB_S_EVENT, BB_S_FREE, BB_S_N };
-static const char *const bb_stage_name[BB_S_N] = {
+/* The next chunk of the mix through obs_worker_burst(); cycles, or UINT64_MAX. */
+static uint64_t bb_chunk_mix(struct bb *b)
+{
+	if (bb_refill(b) != 0)
+		return UINT64_MAX;
+	return bb_chunk(b);
+}
+
+static int bb_cmp_dbl(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Median of n values (sorts them). */
+static double bb_median(double *v, uint32_t n)
+{
+	if (n == 0)
+		return 0;
+	qsort(v, n, sizeof(*v), bb_cmp_dbl);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
+}
+
+#ifdef OBS_STAGE_TIMING
+/* ---- burst_bench_stages: the stages of the real burst --------------------------------
+ * Names as bench/run prints them, in enum obs_stage order (worker.h). */
+static const char *const bb_stage_name[OBS_STAGE_N] = {
 	"parse", "tel_map", "time_counters", "exclude_lpm", "scanner_lpm", "resip_lookup",
-	"src_record", "coverage", "events", "free",
+	"src_record", "coverage", "resip_port", "events", "free", "payload",
 };
 
-/* One chunk, stage by stage, in the worker's patterns; cycles added to cyc[].  Each
- * stage runs over the whole chunk, burst by burst where the worker works burst-wide
- * (bulk lookups, bucket prefetch then update), on the results of the stages before. */
-static int bb_chunk_stages(struct bb *b, uint64_t cyc[BB_S_N])
+/* The mix runs in BB_V variants of the burst: variant j has the stages before j on
+ * (j <= FREE), the last one every stage (as obscura-dp runs). */
+#define BB_V (OBS_STAGE_FREE + 2)
+
+static unsigned bb_upto(unsigned j)
 {
-	static struct obs_pkt_meta meta[4096];
-	static int8_t verdict[4096];
-	static uint8_t sensor[4096], scanner[4096], excluded[4096], ev_inline[4096];
-	static uint32_t slot[4096];
-	struct obs_worker *w = b->w;
-	struct obx_counters *c = &w->ep.c;
-	const struct obs_scanner_tab *scan_tab = obs_tables_get(OBS_TABLE_SCANNER);
-	const struct obs_exclude_tab *excl_tab = obs_tables_get(OBS_TABLE_EXCLUDE);
-	const struct obs_resip_tab *resip_tab = obs_tables_get(OBS_TABLE_RESIP);
-	uint32_t src[OBS_BURST_MAX], hop[OBS_BURST_MAX];
-	uint16_t idx[OBS_BURST_MAX];
-	uint64_t t0, t1, now = bb_now(b);
-	uint32_t i, j, k, n;
+	return j <= OBS_STAGE_FREE ? j : OBS_STAGE_N;
+}
 
-	if (bb_refill(b) != 0)
-		return -ENOMEM;
-	/* parse: prefetch 4 frames ahead, as pass 1 does */
-	t0 = rte_rdtsc_precise();
-	for (i = 0; i < 4 && i < b->chunk; i++)
-		rte_prefetch0(rte_pktmbuf_mtod(b->m[i], void *));
-	for (i = 0; i < b->chunk; i++) {
-		struct rte_mbuf *m = b->m[i];
+/* Fisher-Yates with xorshift64: the order of a round of variants. */
+static void bb_shuffle(uint32_t *v, uint32_t n, uint64_t *rng)
+{
+	for (uint32_t i = n - 1; i > 0; i--) {
+		uint32_t j, x;
 
-		if (i + 4 < b->chunk)
-			rte_prefetch0(rte_pktmbuf_mtod(b->m[i + 4], void *));
-		verdict[i] = (int8_t)obs_parse_snap(rte_pktmbuf_mtod(m, const uint8_t *),
-		                                    m->data_len, m->pkt_len, &meta[i]);
+		*rng ^= *rng << 13;
+		*rng ^= *rng >> 7;
+		*rng ^= *rng << 17;
+		j = (uint32_t)(*rng % (i + 1));
+		x = v[i];
+		v[i] = v[j];
+		v[j] = x;
 	}
-	t1 = rte_rdtsc_precise();
-	cyc[BB_S_PARSE] += t1 - t0;
-	for (i = 0; i < b->chunk; i++)            /* untimed: payload packets in the mix */
-		bb_payload_in_mix += verdict[i] < 0 && meta[i].payload_len > 0;
+}
 
-	t0 = t1;
-	for (i = 0; i < b->chunk; i++)
-		if (verdict[i] < 0 &&
-		    obs_tel_lookup(w->tel, meta[i].dst, &sensor[i], &slot[i]) != 0)
-			verdict[i] = OBX_DROP_NOT_TELESCOPE;
-	t1 = rte_rdtsc_precise();
-	cyc[BB_S_TEL] += t1 - t0;
+/* The chunk in b->m through the burst with the stages before `upto` on; its cycles.
+ * The mbufs a burst without FREE left are freed here, untimed. */
+static uint64_t bb_chunk_upto(struct bb *b, unsigned upto)
+{
+	uint64_t c;
 
-	/* time as the worker does it without RX timestamps: every packet of a burst has
-	 * the poll's time (the one bb_chunk_total() gives a burst); counters per packet */
-	t0 = t1;
-	for (i = 0; i < b->chunk; i++) {
-		obs_epoch_time(&w->ep, now + (uint64_t)(i / BB_BURST * BB_BURST) * BB_PKT_NS_X10 / 10u);
-		c->rx_packets++;
-		c->rx_bytes += b->m[i]->pkt_len;
-		if (verdict[i] >= 0) {
-			c->drops[verdict[i] < (int)OBX_DROP_N ? verdict[i] : OBX_DROP_NOT_IPV4]++;
-			continue;
-		}
-		c->tel_packets++;
-		c->tel_bytes += b->m[i]->pkt_len;
-		c->proto_packets[meta[i].proto_idx < OBX_P_N ? meta[i].proto_idx : OBX_P_OTHER]++;
-	}
-	t1 = rte_rdtsc_precise();
-	cyc[BB_S_TIME] += t1 - t0;
-
-	/* the two rte_lpm bulk lookups on the accepted sources of each burst */
-	memset(excluded, 0, b->chunk);
-	memset(scanner, 0, b->chunk);
-	for (k = 0; k < 2; k++) {
-		t0 = rte_rdtsc_precise();
-		for (i = 0; i < b->chunk; i += BB_BURST) {
-			for (j = i, n = 0; j < i + BB_BURST; j++)
-				if (verdict[j] < 0) {
-					src[n] = meta[j].src;
-					idx[n++] = (uint16_t)j;
-				}
-			if (n == 0)
-				continue;
-			if (k == 0 && excl_tab != NULL) {
-				obs_exclude_lookup_bulk(excl_tab, src, hop, n);
-				for (j = 0; j < n; j++)
-					excluded[idx[j]] = (uint8_t)obs_exclude_hit(hop[j]);
-			} else if (k == 1 && scan_tab != NULL) {
-				obs_scanner_lookup_bulk(scan_tab, src, hop, n);
-				for (j = 0; j < n; j++)
-					scanner[idx[j]] = (uint8_t)obs_scanner_hit(hop[j]);
-			}
-		}
-		t1 = rte_rdtsc_precise();
-		cyc[k == 0 ? BB_S_EXCL : BB_S_SCAN] += t1 - t0;
-	}
-
-	/* RESIP: rte_hash bulk lookup and window check of the burst's sources, in bulks of
-	 * OBS_RESIP_BULK (worker.c) */
-	t0 = rte_rdtsc_precise();
-	for (i = 0; resip_tab != NULL && i < b->chunk; i += BB_BURST) {
-		int64_t tt[OBS_BURST_MAX];
-		uint64_t rmask[OBS_BURST_MAX];
-
-		for (j = i, n = 0; j < i + BB_BURST; j++)
-			if (verdict[j] < 0) {
-				src[n] = meta[j].src;
-				tt[n++] = (int64_t)(now + (uint64_t)i * BB_PKT_NS_X10 / 10u);
-			}
-		for (k = 0; k < n; k += OBS_RESIP_BULK)
-			obs_resip_classify_burst(resip_tab, src + k, tt + k,
-			                         n - k < OBS_RESIP_BULK ? n - k : OBS_RESIP_BULK,
-			                         rmask + k);
-	}
-	t1 = rte_rdtsc_precise();
-	cyc[BB_S_RESIP] += t1 - t0;
-
-	/* source record: per burst, bucket prefetch (pass 1) then update (pass 2) */
-	t0 = t1;
-	for (i = 0; i < b->chunk; i += BB_BURST) {
-		uint64_t t = now + (uint64_t)i * BB_PKT_NS_X10 / 10u;
-
-		for (j = i; j < i + BB_BURST; j++)
-			if (verdict[j] < 0)
-				rte_prefetch0(obs_epoch_bucket(&w->ep, meta[j].src, t));
-		for (j = i; j < i + BB_BURST; j++) {
-			if (verdict[j] >= 0)
-				continue;
-			if (scanner[j])
-				c->scanner_packets++;
-			if (excluded[j])
-				c->excluded_packets++;
-			/* with the packet's inline event, as the worker passes it */
-			ev_inline[j] = (uint8_t)obs_epoch_src(
-				&w->ep, meta[j].src, t, sensor[j] < 64 ? 1ull << sensor[j] : 0,
-				(scanner[j] ? OBX_SRC_F_SCANNER : 0) |
-				(excluded[j] ? OBX_SRC_F_EXCLUDED : 0), 0,
-				w->ev_on && !excluded[j] && meta[j].payload_len == 0 ?
-				obs_src_ev(obs_ev_class_of(&meta[j]), sensor[j], 0) : 0);
-		}
-	}
-	t1 = rte_rdtsc_precise();
-	cyc[BB_S_SRC] += t1 - t0;
-
-	/* coverage (SYN without ACK) and event records, per burst as the worker does them:
-	 * the buckets prefetched in pass 1, probed in pass 2 */
-	t0 = t1;
-	for (i = 0; w->cov_on && i < b->chunk; i += BB_BURST) {
-		uint64_t t = now + (uint64_t)i * BB_PKT_NS_X10 / 10u;
-
-		for (j = i; j < i + BB_BURST; j++)
-			if (verdict[j] < 0 && meta[j].proto == 6 &&
-			    (meta[j].tcp_flags & (OBS_TCP_SYN | OBS_TCP_ACK)) == OBS_TCP_SYN)
-				obs_cov_prefetch(&w->cov, &w->ep, meta[j].src, meta[j].dport, t);
-		for (j = i; j < i + BB_BURST; j++) {
-			const struct obs_pkt_meta *mt = &meta[j];
-
-			if (verdict[j] < 0 && mt->proto == 6 &&
-			    (mt->tcp_flags & (OBS_TCP_SYN | OBS_TCP_ACK)) == OBS_TCP_SYN)
-				obs_cov_syn(&w->cov, &w->ep, mt->src, mt->dport, t, slot[j],
-				            mt->tcp_seq == mt->dst, scanner[j] ? OBX_CELL_F_SCANNER : 0);
-		}
-	}
-	t1 = rte_rdtsc_precise();
-	cyc[BB_S_COV] += t1 - t0;
-
-	t0 = t1;
-	for (i = 0; w->ev_on && i < b->chunk; i += BB_BURST) {
-		uint64_t t = now + (uint64_t)i * BB_PKT_NS_X10 / 10u;
-
-		/* only the events the source record did not take inline (worker.c) */
-		for (j = i; j < i + BB_BURST; j++)
-			if (verdict[j] < 0 && !excluded[j] && !ev_inline[j])
-				obs_event_add(&w->ep, meta[j].src, t, sensor[j],
-				              obs_ev_class_of(&meta[j]), 0);
-	}
-	t1 = rte_rdtsc_precise();
-	cyc[BB_S_EVENT] += t1 - t0;
-
-	t0 = t1;
-	for (i = 0; i < b->chunk; i += BB_BURST)
-		rte_pktmbuf_free_bulk(b->m + i, BB_BURST);
-	t1 = rte_rdtsc_precise();
-	cyc[BB_S_FREE] += t1 - t0;
-
-	b->n_pkt += b->chunk;
-	bb_drain(b);
-	return 0;
+	obs_stage_upto = upto;
+	c = bb_chunk(b);
+	obs_stage_upto = OBS_STAGE_N;
+	if (upto <= OBS_STAGE_FREE)
+		rte_pktmbuf_free_bulk(b->m, b->chunk);
+	return c;
 }
 
 /* ---- payload stage (cycles per PAYLOAD packet) ----------------------------------------
  * The 64-byte mix has no payload (Hyperscan only sees L4 payload), so the payload stage
  * is timed apart, on a small set of payload frames: HTTP GET with SQLi (tcp/80, matches
  * sid 1000101), SIP OPTIONS from friendly-scanner (udp/5060, matches 1000001 and
- * 1000002), 256 random bytes (udp/40000, matches nothing), in turn.  Untimed: the frames
- * copied into mbufs and parsed (pass 1 of the worker).  Timed: obs_rules_scan() with
- * this worker's scratch of the published obs_rules_set and the worker's match callback
- * (a rule_matches count and one event record per matched rule), exactly as
- * obs_worker_events() calls it; the packet-class event of an unmatched payload belongs
- * to the events stage and is not in this figure. */
+ * 1000002), 256 random bytes (udp/40000, matches nothing), in turn.  They go through the
+ * same obs_worker_burst(), chunk by chunk with and without its obs_rules_scan() call;
+ * the stage is the difference: the scan with this worker's scratch of the published
+ * obs_rules_set and the worker's match callback (a rule_matches count and one event
+ * record per matched rule), as obs_worker_events() makes it, in place of the
+ * packet-class event a payload gets when it is not scanned. */
 #define BB_PAY_N 3
 static uint8_t bb_pay_frame[BB_PAY_N][1600];
 static uint32_t bb_pay_len[BB_PAY_N];
 static const char *const bb_pay_name[BB_PAY_N] = { "http_sqli", "sip_options", "random256" };
-static uint64_t bb_pay_matches;
 
 static uint16_t bb_csum(const uint8_t *p, uint32_t n)
 {
@@ -431,39 +326,13 @@ static void bb_pay_init(void)
 	bb_pay_len[2] = bb_pay_build(bb_pay_frame[2], 17, 40000, rnd, sizeof(rnd));
 }
 
-struct bb_hit_ctx {
-	struct obs_worker *w;
-	uint32_t src;
-	uint64_t t;
-	uint8_t sensor;
-};
-
-/* worker.c obs_worker_rule_hit(): the worker's callback, as it is */
-static void bb_rule_hit(void *arg, uint32_t idx, const struct obs_rule_info *ri)
+/* C payload frames (kinds in turn, or only `kind` when < BB_PAY_N) into b->m. */
+static int bb_pay_refill(struct bb *b, int kind)
 {
-	struct bb_hit_ctx *h = arg;
+	uint32_t i;
 
-	(void)idx;
-	h->w->ep.c.rule_matches++;
-	bb_pay_matches++;
-	obs_event_add(&h->w->ep, h->src, h->t, h->sensor, ri->sid, ri->category);
-}
-
-/* One chunk of payload packets (kinds in turn, or only `kind` when < BB_PAY_N); returns
- * the TSC cycles of the scans, or UINT64_MAX. */
-static uint64_t bb_chunk_payload(struct bb *b, int kind)
-{
-	static struct obs_pkt_meta meta[4096];
-	static uint8_t sensor[4096];
-	const struct obs_rules_set *rs = obs_tables_get(OBS_TABLE_RULES);
-	struct obs_worker *w = b->w;
-	uint64_t t0, t1, now = bb_now(b);
-	uint32_t i, slot;
-
-	if (rs == NULL || w->id >= rs->n_workers || rs->scratch[w->id] == NULL)
-		return UINT64_MAX;
 	if (rte_pktmbuf_alloc_bulk(b->mp, b->m, b->chunk) != 0)
-		return UINT64_MAX;
+		return -ENOMEM;
 	for (i = 0; i < b->chunk; i++) {
 		struct rte_mbuf *m = b->m[i];
 		uint32_t k = kind < BB_PAY_N ? (uint32_t)kind : i % BB_PAY_N;
@@ -471,48 +340,181 @@ static uint64_t bb_chunk_payload(struct bb *b, int kind)
 		memcpy(rte_pktmbuf_mtod(m, uint8_t *), bb_pay_frame[k], bb_pay_len[k]);
 		m->data_len = (uint16_t)bb_pay_len[k];
 		m->pkt_len = bb_pay_len[k];
-		if (obs_parse_snap(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, m->pkt_len,
-		                   &meta[i]) >= 0 ||
-		    obs_tel_lookup(w->tel, meta[i].dst, &sensor[i], &slot) != 0 ||
-		    meta[i].payload_len == 0) {
-			fprintf(stderr, "burst_bench: payload frame %s not accepted\n", bb_pay_name[k]);
-			rte_pktmbuf_free_bulk(b->m, b->chunk);
-			return UINT64_MAX;
+	}
+	return 0;
+}
+
+/* The payload stage over nc chunk pairs of `kind` (after 4 of warm-up): each pair one
+ * chunk with every stage and one without the rules scan, in turn; the difference of
+ * their medians per packet into *cyc, the rule matches per packet into *mpp.  -EPROTO
+ * when the worker did not offer every frame to the rules (a frame not accepted). */
+static int bb_payload(struct bb *b, int kind, uint32_t nc, double *pc, double *cyc,
+                      double *mpp)
+{
+	uint64_t pay = 0, match = 0;
+	double all;
+	uint32_t k, j;
+
+	for (k = 0; k < 4 + nc; k++)
+		for (j = 0; j < 2; j++) {
+			uint64_t p0 = BB_COUNTER(b, payload_packets), m0 = BB_COUNTER(b, rule_matches);
+			double c;
+
+			if (bb_pay_refill(b, kind) != 0)
+				return -ENOMEM;
+			c = (double)bb_chunk_upto(b, j == 0 ? OBS_STAGE_N : OBS_STAGE_PAYLOAD) /
+			    (double)b->chunk;
+			if (k < 4)
+				continue;
+			pc[(size_t)j * nc + k - 4] = c;
+			if (j == 0) {
+				pay += BB_COUNTER(b, payload_packets) - p0;
+				match += BB_COUNTER(b, rule_matches) - m0;
+			}
+		}
+	if (pay != (uint64_t)nc * b->chunk)
+		return -EPROTO;
+	all = bb_median(pc, nc);
+	*cyc = all - bb_median(pc + nc, nc);
+	*mpp = (double)match / (double)pay;
+	return 0;
+}
+
+/* Every stage of the mix over `chunks` chunks a variant, then the payload stage;
+ * prints them.  The variants are interleaved, in rounds of one chunk each in a fresh
+ * random order, so every variant meets the same tables and the same machine, and none
+ * always follows the same other one (the state a burst leaves in the caches). */
+static int bb_run_stages(struct bb *b, uint32_t chunks, uint32_t stage_passes,
+                         const bool have[OBS_STAGE_N], bool rules)
+{
+	double *per = calloc((size_t)BB_V * chunks, sizeof(double)), t[BB_V], sum = 0;
+	double med[OBS_STAGE_N] = { 0 };
+	uint64_t pay = 0, rng = 0x9e3779b97f4a7c15ull;
+	uint32_t k, s, order[BB_V];
+
+	for (k = 0; k < BB_V; k++)
+		order[k] = k;
+
+	if (per == NULL)
+		return -ENOMEM;
+	for (k = 0; k < chunks * BB_V; k++) {
+		uint64_t p0 = BB_COUNTER(b, payload_packets);
+		uint32_t j;
+
+		if (k % BB_V == 0)
+			bb_shuffle(order, BB_V, &rng);
+		j = order[k % BB_V];
+
+		if (bb_refill(b) != 0) {
+			free(per);
+			return -ENOMEM;
+		}
+		per[(size_t)j * chunks + k / BB_V] =
+			(double)bb_chunk_upto(b, bb_upto(j)) / (double)b->chunk;
+		if (j == BB_V - 1)
+			pay += BB_COUNTER(b, payload_packets) - p0;
+	}
+	for (k = 0; k < BB_V; k++)
+		t[k] = bb_median(per + (size_t)k * chunks, chunks);
+	free(per);
+	/* a stage costs what it adds to the stages before it; parse also carries the
+	 * burst with no stage at all (its loops, the packet time) */
+	for (s = 0; s <= OBS_STAGE_FREE; s++)
+		med[s] = s == OBS_STAGE_PARSE ? t[1] : t[s + 1] - t[s];
+	printf("bb stages.packets %llu\n", (unsigned long long)chunks * BB_V * b->chunk);
+	printf("bb stages.total %.1f\n", t[BB_V - 1]);
+	printf("bb stages.no_stage %.1f\n", t[0]);
+	for (s = 0; s <= OBS_STAGE_FREE; s++) {
+		if (!have[s]) {
+			printf("bb stage.%s n/a\n", bb_stage_name[s]);
+			continue;
+		}
+		printf("bb stage.%s %.1f\n", bb_stage_name[s], med[s]);
+		sum += med[s];
+	}
+	printf("bb stage_sum %.1f\n", sum);
+	printf("bb minimal %.1f\n", med[OBS_STAGE_PARSE] + med[OBS_STAGE_TEL] +
+	       med[OBS_STAGE_TIME] + med[OBS_STAGE_FREE]);
+	/* payload: the 64-byte mix has none (Hyperscan only sees L4 payload), so it is not
+	 * in the sum; timed apart per payload packet */
+	printf("bb payload_in_mix %llu\n", (unsigned long long)pay);
+	if (!rules) {
+		printf("bb stage.payload n/a\n");
+		return 0;
+	}
+	uint32_t nc = 32 * stage_passes;             /* chunk pairs a kind */
+	double *pc = calloc(2 * (size_t)nc, sizeof(double)), cyc, mpp;
+	int kind, ret = 0;
+
+	if (pc == NULL)
+		return -ENOMEM;
+	for (kind = BB_PAY_N; kind >= 0 && ret == 0; kind--) {   /* the mix last: it is the row */
+		ret = bb_payload(b, kind, nc, pc, &cyc, &mpp);
+		if (ret != 0) {
+			fprintf(stderr, "burst_bench: payload frames %s were not all offered to "
+			        "the rules\n", kind < BB_PAY_N ? bb_pay_name[kind] : "(mix)");
+		} else if (kind == BB_PAY_N) {
+			printf("bb stage.payload %.1f\n", cyc);
+			printf("bb payload.matches_per_pkt %.2f\n", mpp);
+			printf("bb payload.packets %llu\n", (unsigned long long)nc * b->chunk);
+		} else {
+			printf("bb payload.%s %.1f\n", bb_pay_name[kind], cyc);
+			printf("bb payload.%s.frame_bytes %u\n", bb_pay_name[kind], bb_pay_len[kind]);
+			printf("bb payload.%s.matches_per_pkt %.2f\n", bb_pay_name[kind], mpp);
 		}
 	}
-	obs_epoch_time(&w->ep, now);
-	t0 = rte_rdtsc_precise();
-	for (i = 0; i < b->chunk; i++) {
-		struct bb_hit_ctx h = { w, meta[i].src, now, sensor[i] };
+	free(pc);
+	return ret;
+}
+#else
+/* ---- burst_bench: the total, on the production build of the worker -------------------- */
+static int bb_run_total(struct bb *b, uint32_t chunks, uint32_t cap, uint32_t n_sources,
+                        uint64_t hz)
+{
+	double *per = calloc(chunks, sizeof(double)), med;
+	uint64_t cyc = 0, n = 0, t0 = rte_rdtsc();
+	uint32_t k;
 
-		w->ep.c.payload_packets++;
-		(void)obs_rules_scan(rs->rules, rs->scratch[w->id],
-		                     rte_pktmbuf_mtod_offset(b->m[i], const uint8_t *,
-		                                             meta[i].payload_off),
-		                     meta[i].payload_len, meta[i].proto, meta[i].dport,
-		                     bb_rule_hit, &h);
+	if (per == NULL)
+		return -ENOMEM;
+	for (k = 0; k < chunks; k++) {
+		uint64_t c = bb_chunk_mix(b);
+
+		if (c == UINT64_MAX) {
+			free(per);
+			return -ENOMEM;
+		}
+		cyc += c;
+		per[k] = (double)c;
+		n += b->chunk;
 	}
-	t1 = rte_rdtsc_precise();
-	rte_pktmbuf_free_bulk(b->m, b->chunk);
-	bb_drain(b);
-	return t1 - t0;
+	/* this machine is shared: the median chunk is what the code costs, the mean also
+	 * carries every preemption and interrupt that landed in the run */
+	med = bb_median(per, chunks) / (double)b->chunk;
+	free(per);
+	printf("bb tsc_ghz %.3f\n", (double)hz / 1e9);
+	printf("bb sources %u\n", n_sources);
+	printf("bb frames %u\n", b->pool.n);
+	printf("bb packets %llu\n", (unsigned long long)n);
+	printf("bb wall_s %.2f\n", (double)(rte_rdtsc() - t0) / (double)hz);
+	printf("bb src_capacity %u\n", cap);
+	printf("bb n_src_filling %u\n", *obs_epoch_n_used(&b->w->ep, OBX_TAB_SRC));
+	printf("bb epochs_drained %llu\n", (unsigned long long)b->drained);
+	printf("bb lost_updates %llu\n", (unsigned long long)BB_COUNTER(b, lost_updates));
+	printf("bb total %.1f\n", med);
+	printf("bb total_mean %.1f\n", (double)cyc / (double)n);
+	printf("bb total_mpps %.2f\n", (double)hz / med / 1e6);
+	printf("bb mem.src_rec_bytes %zu\n", sizeof(struct obx_src_rec));
+	printf("bb mem.cp_src_bytes %zu\n", sizeof(struct cp_src));
+	/* exchange: two slots a worker, filled to at most OBX_SRC_MAX_LOAD before a swap;
+	 * per million sources at the load a power-of-two capacity actually gives */
+	printf("bb mem.xchg_bytes_per_src %.1f\n",
+	       (double)OBX_SLOTS * sizeof(struct obx_src_rec) * cap / n_sources);
+	printf("bb mem.xchg_bytes_per_src_at_max_load %.1f\n",
+	       (double)OBX_SLOTS * sizeof(struct obx_src_rec) * 1000.0 / OBX_SRC_MAX_LOAD);
+	return 0;
 }
-
-static int bb_cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Median of n values (sorts them). */
-static double bb_median(uint64_t *v, uint32_t n)
-{
-	if (n == 0)
-		return 0;
-	qsort(v, n, sizeof(*v), bb_cmp_u64);
-	return n % 2 ? (double)v[n / 2] : ((double)v[n / 2 - 1] + (double)v[n / 2]) / 2.0;
-}
+#endif
 
 static double bb_arg(const char *o, const char *v, double lo, double hi)
 {
@@ -542,10 +544,7 @@ int main(int argc, char **argv)
 	char prefix[64];
 	char *def_eal[] = { argv[0], "--no-huge", "-m", "1024", "--no-pci", "-l", "0",
 	                    "--file-prefix", prefix, "--log-level", "lib.eal:error", NULL };
-	uint32_t passes = 12, stage_passes = 2, epoch_ms = 1000, cap, k, chunks, n_total;
-	uint64_t cyc_total = 0, n_meas = 0, cyc[BB_S_N] = { 0 }, n_stage = 0, hz, t0;
-	double ghz, sum = 0, med_total, med_stage[BB_S_N];
-	uint64_t *per_chunk;
+	uint32_t passes = 12, stage_passes = 2, epoch_ms = 1000, cap, k, chunks;
 	int i, eal_at = argc, ret, huge = 0;
 
 	bm_mix_defaults(&mc);
@@ -695,7 +694,9 @@ int main(int argc, char **argv)
 			fprintf(stderr, "burst_bench: RESIP table: %s\n", yerr);
 			return 1;
 		}
+#ifndef OBS_STAGE_TIMING
 		printf("bb mem.resip_load_bytes %zu\n", resip_table_bytes(rt));
+#endif
 	}
 	if (rules_file != NULL) {
 		/* as obscura-dp publishes rules.files at start (life.c): one database, one
@@ -709,9 +710,11 @@ int main(int argc, char **argv)
 			fprintf(stderr, "burst_bench: rules: %s\n", yerr);
 			return 1;
 		}
+#ifdef OBS_STAGE_TIMING
 		printf("bb rules.accepted %u\n", obs_rules_stats(rr)->n_accepted);
 		printf("bb rules.rejected %u\n", obs_rules_stats(rr)->n_rejected);
 		bb_pay_init();
+#endif
 	}
 	obs_tables_online(0);
 	b.h->epoch_ns = (uint64_t)epoch_ms * 1000000u;
@@ -727,125 +730,35 @@ int main(int argc, char **argv)
 	}
 	/* start on an epoch boundary: the swaps fall at the same packets in every run */
 	b.t0_ns = obs_clock_ns(rte_rdtsc()) / b.h->epoch_ns * b.h->epoch_ns;
-	hz = rte_get_tsc_hz();
-	ghz = (double)hz / 1e9;
 
 	/* warm-up: one pass, every source in the table */
 	chunks = (b.pool.n + b.chunk - 1) / b.chunk;
 	for (k = 0; k < chunks; k++)
-		if (bb_chunk_total(&b) == UINT64_MAX)
+		if (bb_chunk_mix(&b) == UINT64_MAX)
 			return 1;
-	t0 = rte_rdtsc();
-	n_total = passes * chunks;
-	per_chunk = calloc((size_t)(n_total > stage_passes * chunks ? n_total :
-	                            stage_passes * chunks) * (BB_S_N + 1), sizeof(uint64_t));
-	if (per_chunk == NULL)
-		return 1;
-	for (k = 0; k < n_total; k++) {
-		uint64_t c = bb_chunk_total(&b);
+#ifdef OBS_STAGE_TIMING
+	{
+		bool have[OBS_STAGE_N];
 
-		if (c == UINT64_MAX)
-			return 1;
-		cyc_total += c;
-		per_chunk[k] = c;
-		n_meas += b.chunk;
+		for (k = 0; k < OBS_STAGE_N; k++)
+			have[k] = true;
+		have[OBS_STAGE_EXCL] = excl_file != NULL;
+		have[OBS_STAGE_SCAN] = scan_file != NULL;
+		have[OBS_STAGE_RESIP] = have[OBS_STAGE_RESIP_PORT] = resip_file != NULL;
+		have[OBS_STAGE_COV] = b.w->cov_on;
+		have[OBS_STAGE_EVENTS] = b.w->ev_on;
+		(void)passes;                  /* burst_bench's */
+		ret = bb_run_stages(&b, stage_passes * chunks, stage_passes, have, rules_file != NULL);
 	}
-	/* this machine is shared: the median chunk is what the code costs, the mean also
-	 * carries every preemption and interrupt that landed in the run */
-	med_total = bb_median(per_chunk, n_total) / (double)b.chunk;
-	for (k = 0; k < stage_passes * chunks; k++) {
-		uint64_t c1[BB_S_N] = { 0 };
-		uint32_t st;
-
-		if (bb_chunk_stages(&b, c1) != 0)
-			return 1;
-		for (st = 0; st < BB_S_N; st++) {
-			cyc[st] += c1[st];
-			per_chunk[(size_t)st * stage_passes * chunks + k] = c1[st];
-		}
-		n_stage += b.chunk;
-	}
-	for (k = 0; k < BB_S_N; k++)
-		med_stage[k] = bb_median(per_chunk + (size_t)k * stage_passes * chunks,
-		                         stage_passes * chunks) / (double)b.chunk;
-
-	printf("bb tsc_ghz %.3f\n", ghz);
-	printf("bb sources %u\n", mc.n_sources);
-	printf("bb frames %u\n", b.pool.n);
-	printf("bb packets %llu\n", (unsigned long long)n_meas);
-	printf("bb wall_s %.2f\n", (double)(rte_rdtsc() - t0) / (double)hz);
-	printf("bb src_capacity %u\n", cap);
-	printf("bb n_src_filling %u\n", *obs_epoch_n_used(&b.w->ep, OBX_TAB_SRC));
-	printf("bb epochs_drained %llu\n", (unsigned long long)b.drained);
-	printf("bb lost_updates %llu\n", (unsigned long long)b.w->ep.c.lost_updates);
-	printf("bb total %.1f\n", med_total);
-	printf("bb total_mean %.1f\n", (double)cyc_total / (double)n_meas);
-	printf("bb total_mpps %.2f\n", (double)hz / med_total / 1e6);
-	for (k = 0; k < BB_S_N; k++) {
-		double v = med_stage[k];
-
-		if ((k == BB_S_EXCL && excl_file == NULL) || (k == BB_S_SCAN && scan_file == NULL) ||
-		    (k == BB_S_RESIP && resip_file == NULL) ||
-		    (k == BB_S_COV && !b.w->cov_on) || (k == BB_S_EVENT && !b.w->ev_on)) {
-			printf("bb stage.%s n/a\n", bb_stage_name[k]);
-			continue;
-		}
-		printf("bb stage.%s %.1f\n", bb_stage_name[k], v);
-		sum += v;
-	}
-	printf("bb stage_sum %.1f\n", sum);
-	/* payload: the 64-byte mix has none (Hyperscan only sees L4 payload), so it is not
-	 * in the sum; timed apart per payload packet (bb_chunk_payload) */
-	printf("bb payload_in_mix %llu\n", (unsigned long long)bb_payload_in_mix);
-	if (rules_file == NULL) {
-		printf("bb stage.payload n/a\n");
-	} else {
-		uint32_t nc = 32 * stage_passes, kk;
-		uint64_t *pc = calloc(nc, sizeof(*pc));
-		int kind;
-
-		if (pc == NULL)
-			return 1;
-		for (kind = BB_PAY_N; kind >= 0; kind--) {     /* the mix last: it is the row */
-			bb_pay_matches = 0;
-			for (kk = 0; kk < 4; kk++)                 /* warm-up */
-				if (bb_chunk_payload(&b, kind) == UINT64_MAX)
-					return 1;
-			bb_pay_matches = 0;
-			for (kk = 0; kk < nc; kk++)
-				if ((pc[kk] = bb_chunk_payload(&b, kind)) == UINT64_MAX)
-					return 1;
-			if (kind == BB_PAY_N) {
-				printf("bb stage.payload %.1f\n", bb_median(pc, nc) / (double)b.chunk);
-				printf("bb payload.matches_per_pkt %.2f\n",
-				       (double)bb_pay_matches / ((double)nc * b.chunk));
-				printf("bb payload.packets %llu\n", (unsigned long long)nc * b.chunk);
-			} else {
-				printf("bb payload.%s %.1f\n", bb_pay_name[kind],
-				       bb_median(pc, nc) / (double)b.chunk);
-				printf("bb payload.%s.frame_bytes %u\n", bb_pay_name[kind],
-				       bb_pay_len[kind]);
-				printf("bb payload.%s.matches_per_pkt %.2f\n", bb_pay_name[kind],
-				       (double)bb_pay_matches / ((double)nc * b.chunk));
-			}
-		}
-		free(pc);
-	}
-	printf("bb minimal %.1f\n", med_stage[BB_S_PARSE] + med_stage[BB_S_TEL] +
-	       med_stage[BB_S_TIME] + med_stage[BB_S_FREE]);
-	printf("bb mem.src_rec_bytes %zu\n", sizeof(struct obx_src_rec));
-	printf("bb mem.cp_src_bytes %zu\n", sizeof(struct cp_src));
-	/* exchange: two slots a worker, filled to at most OBX_SRC_MAX_LOAD before a swap;
-	 * per million sources at the load a power-of-two capacity actually gives */
-	printf("bb mem.xchg_bytes_per_src %.1f\n",
-	       (double)OBX_SLOTS * sizeof(struct obx_src_rec) * cap / mc.n_sources);
-	printf("bb mem.xchg_bytes_per_src_at_max_load %.1f\n",
-	       (double)OBX_SLOTS * sizeof(struct obx_src_rec) * 1000.0 / OBX_SRC_MAX_LOAD);
+#else
+	(void)stage_passes;                    /* burst_bench_stages' */
+	ret = bb_run_total(&b, passes * chunks, cap, mc.n_sources, rte_get_tsc_hz());
+#endif
 	fflush(stdout);
 	rte_mempool_free(b.mp);
 	obs_tel_free(tel);
 	munmap(b.h, xchg_size);
 	bm_pool_free(&b.pool);
 	rte_eal_cleanup();
-	return 0;
+	return ret == 0 ? 0 : 1;
 }

@@ -219,7 +219,7 @@ def main():
     rows.append(("micro: Mpps per core at TSC rate (no I/O)", ">= 14.88 (stretch 20)",
                  f(micro_mpps, "{:.2f}"), "-"))
     for st in ("parse", "tel_map", "time_counters", "exclude_lpm", "scanner_lpm", "resip_lookup",
-               "src_record", "coverage", "events", "free"):
+               "src_record", "coverage", "resip_port", "events", "free"):
         v = m.get("stage." + st)
         rows.append(("micro stage: " + st + " (cycles/packet)", "-",
                      "n/a (not built yet)" if v in (None, "n/a") else v, "-"))
@@ -280,10 +280,18 @@ def main():
              "- live runs: {} s of trafgen, {} sources, 64-byte frames over net_memif "
              "(copy mode, --no-huge)".format(E.get("DURATION"), E.get("SOURCES")),
              "- micro (burst_bench): " + E.get("BB_PAGES", "4 KiB pages (--no-huge)")]
+    if m.get("stages.total", "n/a") != "n/a":
+        notes.append("- micro stages (burst_bench_stages): the real obs_worker_burst() run with its "
+                     "first 0, 1, ... 11 stages on, medians over 1024-packet chunks of each variant "
+                     "(interleaved); a stage = what it adds to the variant before it, so the stages "
+                     "sum to that build's full burst ({} cycles/packet); parse includes the burst "
+                     "with no stage on ({})".format(m.get("stages.total", "?"),
+                                                    m.get("stages.no_stage", "?")))
     if m.get("stage.payload", "n/a") != "n/a":
-        notes.append("- payload stage: obs_rules_scan() with the worker's scratch and match callback "
-                     "(one event record per matched rule), conf/rules/obscura.rules ({} rules), "
-                     "median over 1024-packet chunks of {} payload packets in turn: HTTP GET with "
+        notes.append("- payload stage: what obs_rules_scan() with the worker's scratch and match "
+                     "callback (one event record per matched rule, instead of the packet-class "
+                     "event) adds to a payload packet's burst, conf/rules/obscura.rules ({} rules), "
+                     "medians over 1024-packet chunks of {} payload packets in turn: HTTP GET with "
                      "SQLi (tcp/80, {} B frame, {} matches), SIP OPTIONS friendly-scanner "
                      "(udp/5060, {} B, {} matches), 256 random bytes (udp/40000, {} B, {} matches); "
                      "the 64-byte mix has {} payload packets, so the stage is not in its sum".format(

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "resip_csv.h"
 #include "trafmix.h"
 
 enum { BM_R_BACKGROUND = 0, BM_R_MIRAI, BM_R_RESIP, BM_R_SCANPFX };
@@ -90,12 +91,6 @@ static uint32_t bm_scan_host(uint64_t seed, uint32_t h)
 	uint8_t len;
 
 	return bm_scan_prefix(seed, h / 4, &len) + 1u + h % 4u;
-}
-
-const char *bm_ip_str(uint32_t a, char *buf)
-{
-	snprintf(buf, 16, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
-	return buf;
 }
 
 void bm_mix_defaults(struct bm_mix_conf *c)
@@ -276,45 +271,24 @@ void bm_pool_free(struct bm_pool *p)
 	memset(p, 0, sizeof(*p));
 }
 
-/* days since 1970-01-01 -> y, m, d (Howard Hinnant's civil_from_days) */
-static void bm_civil(int64_t z, int *y, unsigned *m, unsigned *d)
-{
-	int64_t era, yoe, doy, mp;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	yoe = z - era * 146097;
-	yoe = (yoe - yoe / 1460 + yoe / 36524 - yoe / 146096) / 365;
-	doy = z - era * 146097 - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
-	*y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
 int bm_write_resip_csv(const char *path, uint64_t seed, uint32_t n)
 {
 	const int64_t day0 = 19358;   /* 2023-01-01 */
-	char ip[16];
 	uint32_t i;
 	FILE *f = fopen(path, "w");
 
 	if (f == NULL)
 		return -errno;
-	fputs("ip,provider,first_seen,last_seen\n", f);
+	bench_resip_csv_header(f);
 	for (i = 0; i < n; i++) {
-		uint32_t h = bm_mix32(i ^ 0xc5f0u), a = bm_resip_addr(seed, i);
+		uint32_t h = bm_mix32(i ^ 0xc5f0u);
 		/* windows open in 2023-2024 and still open years ahead: the benchmark's
 		 * packets (stamped now) fall inside them, as live RESIP traffic does */
 		int64_t d1 = day0 + h % 500, d2 = d1 + 5000 + (h >> 9) % 200;
-		int y1, y2;
-		unsigned m1, dd1, m2, dd2;
 
-		bm_civil(d1, &y1, &m1, &dd1);
-		bm_civil(d2, &y2, &m2, &dd2);
-		fprintf(f, "%s,%s,%04d-%02u-%02u,%04d-%02u-%02u\n", bm_ip_str(a, ip),
-		        bm_providers[(h >> 20) % (sizeof(bm_providers) / sizeof(bm_providers[0]))],
-		        y1, m1, dd1, y2, m2, dd2);
+		bench_resip_csv_days(f, bm_resip_addr(seed, i),
+		                     bm_providers[(h >> 20) % (sizeof(bm_providers) / sizeof(bm_providers[0]))],
+		                     d1, d2);
 	}
 	if (fclose(f) != 0)
 		return -errno;
@@ -334,7 +308,7 @@ int bm_write_scanner_prefixes(const char *path, uint64_t seed, uint32_t n)
 		uint8_t len;
 		uint32_t a = bm_scan_prefix(seed, k, &len);
 
-		fprintf(f, "%s/%u bench-scanner-%u\n", bm_ip_str(a, ip), len, k % 40);
+		fprintf(f, "%s/%u bench-scanner-%u\n", bench_ip_str(a, ip), len, k % 40);
 	}
 	if (fclose(f) != 0)
 		return -errno;

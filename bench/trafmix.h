@@ -58,15 +58,12 @@ void bm_pool_free(struct bm_pool *p);
 /* i-th RESIP table member (i < 2^28), the address the CSV's row i+1 holds. */
 uint32_t bm_resip_addr(uint64_t seed, uint32_t i);
 
-/* RESIP table: header + n rows "ip,provider,first_seen,last_seen" (ISO 8601 dates).
- * 0 or -errno. */
+/* RESIP table: header + n rows "ip,provider,first_seen,last_seen" (whole UTC days,
+ * resip_csv.h).  0 or -errno. */
 int bm_write_resip_csv(const char *path, uint64_t seed, uint32_t n);
 
 /* Scanner table: n lines "a.b.c.d/len label"; the first prefixes hold the scanner hosts
  * of the pool.  0 or -errno. */
 int bm_write_scanner_prefixes(const char *path, uint64_t seed, uint32_t n);
-
-/* "a.b.c.d" of a host-order address into buf (16 bytes). */
-const char *bm_ip_str(uint32_t a, char *buf);
 
 #endif

@@ -6,8 +6,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock_ns.h"
 #include "cmd.h"
 #include "log.h"
 #include "life_tables.h"
@@ -71,7 +71,7 @@ int obs_cmd_init(struct obx_header *h, const struct obs_conf *c, uint32_t n_work
 			return rc;
 		}
 	}
-	obs_life_tables_conf(c, n_workers);     /* SPEC C: rules.files, exclude.files */
+	obs_life_tables_conf(c, n_workers, h);  /* SPEC C: rules.files, exclude.files */
 	if ((rc = obs_life_reload_rules(msg, sizeof(msg))) != 0 ||
 	    (rc = obs_life_reload_exclude(msg, sizeof(msg))) != 0) {
 		OBS_ERR("%s", msg);
@@ -114,13 +114,8 @@ void obs_cmd_poll(void)
 	if (req == atomic_load_explicit(&b->done_seq, memory_order_relaxed))
 		return;
 	/* in progress, for the control plane's `tables status` (cmdbox.h) */
-	{
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		b->run_wall_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-		atomic_store_explicit(&b->run_seq, req, memory_order_release);
-	}
+	b->run_wall_ns = obs_wall_ns();
+	atomic_store_explicit(&b->run_seq, req, memory_order_release);
 	switch (b->cmd) {
 	case OBX_CMD_TABLES_RELOAD: {
 		char arg[OBX_CMD_ARG_LEN];

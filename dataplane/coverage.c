@@ -5,10 +5,13 @@
  * tests drive it on a heap exchange.
  *
  * Following epoch.h's pointer rule: everything a packet may need (a new cell record, a
- * bitmap entry for the spill) is reserved with obs_epoch_need() before anything is
- * written, and the probe restarts whenever a reservation swapped the slot.  So a packet
- * is counted once, in one slot, whole.
+ * bitmap entry for the spill) is reserved before anything is written (the cell by
+ * obs_epoch_find_or_insert(), the bitmap by obs_epoch_need()), and the probe restarts
+ * whenever a reservation swapped the slot.  So a packet is counted once, in one slot,
+ * whole.
  */
+#include <stdbool.h>
+
 #include "coverage.h"
 #include "period.h"
 #include "telescope.h"
@@ -37,40 +40,41 @@ static inline void cov_bit(uint8_t *bm, uint32_t slot)
 	bm[slot / 8] |= (uint8_t)(1u << (slot % 8));
 }
 
+struct cov_key {
+	uint32_t block, period;
+	uint16_t dport;
+};
+
+static inline bool cov_match(const void *rec, const void *key)
+{
+	const struct obx_cell_rec *r = rec;
+	const struct cov_key *k = key;
+
+	return r->block == k->block && r->period == k->period && r->dport == k->dport &&
+	       r->proto == 6;
+}
+
+static inline bool cov_used(const void *rec)
+{
+	return ((const struct obx_cell_rec *)rec)->syns != 0;
+}
+
 void obs_cov_syn(struct obs_cov *cv, struct obs_epoch *e, uint32_t src, uint16_t dport,
                  uint64_t t, uint32_t slot, int mirai, uint8_t flags)
 {
-	const uint32_t block = src & cv->block_mask;
-	const uint32_t period = cov_period(cv, t);
-	const uint32_t h = obx_cell_hash(block, period, dport, 6);
-	struct obx_cell_rec *tab, *r;
-	uint32_t mask, i;
+	const struct cov_key k = { src & cv->block_mask, cov_period(cv, t), dport };
+	const uint32_t h = obx_cell_hash(k.block, k.period, dport, 6);
+	struct obx_cell_rec *r;
 	int rc;
 
 	e->c.cov_syns++;
 	for (;;) {
-		tab = obs_epoch_tab(e, OBX_TAB_CELL, &mask);
-		if (unlikely(tab == NULL)) {
-			e->c.lost_updates++;
-			return;
-		}
-		for (i = h & mask;; i = (i + 1) & mask) {
-			r = &tab[i];
-			if (r->syns == 0 || (r->block == block && r->period == period &&
-			                     r->dport == dport && r->proto == 6))
-				break;
-		}
-		if (r->syns == 0) {
-			/* a new cell: reserve, then write (the first slot always fits inline) */
-			rc = obs_epoch_need(e, OBX_TAB_CELL, 1);
-			if (rc == 1)
-				continue;          /* swapped: probe the new slot */
-			if (rc < 0) {
-				e->c.lost_updates++;
-				return;
-			}
-			r->block = block;
-			r->period = period;
+		switch (obs_epoch_find_or_insert(e, OBX_TAB_CELL, h, &k, cov_match, cov_used,
+		                                 sizeof(*r), (void **)&r)) {
+		case OBS_EPOCH_NEW:
+			/* a new cell (the first slot always fits inline) */
+			r->block = k.block;
+			r->period = k.period;
 			r->dport = dport;
 			r->proto = 6;
 			r->flags = flags;
@@ -83,11 +87,17 @@ void obs_cov_syn(struct obs_cov *cv, struct obs_epoch *e, uint32_t src, uint16_t
 				r->inline_slot[r->n_inline++] = slot;
 			(*obs_epoch_n_used(e, OBX_TAB_CELL))++;
 			return;
+		case OBS_EPOCH_SWAPPED:
+			continue;          /* probe the new slot */
+		case OBS_EPOCH_NONE:
+			return;            /* absent (stage off) or lost (counted) */
+		default:
+			break;             /* found */
 		}
 		if (slot == OBS_TEL_NO_SLOT || (r->flags & OBX_CELL_F_BITMAP))
 			break;
-		for (uint32_t k = 0; k < r->n_inline; k++)
-			if (r->inline_slot[k] == slot)
+		for (uint32_t i = 0; i < r->n_inline; i++)
+			if (r->inline_slot[i] == slot)
 				goto count;          /* already hit in this epoch */
 		if (r->n_inline < OBX_CELL_INLINE) {
 			r->inline_slot[r->n_inline++] = slot;
@@ -108,8 +118,8 @@ void obs_cov_syn(struct obs_cov *cv, struct obs_epoch *e, uint32_t src, uint16_t
 				e->c.lost_updates++;
 				goto count;
 			}
-			for (uint32_t k = 0; k < r->n_inline; k++)
-				cov_bit(bm, r->inline_slot[k]);
+			for (uint32_t i = 0; i < r->n_inline; i++)
+				cov_bit(bm, r->inline_slot[i]);
 			r->flags |= OBX_CELL_F_BITMAP;
 			r->bitmap = idx;
 			r->n_inline = 0;

@@ -11,15 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock_ns.h"
 #include "epoch.h"
-
-static uint64_t obs_wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 void obs_counters_add(struct obx_counters *dst, const struct obx_counters *src)
 {
@@ -224,26 +217,6 @@ int obs_epoch_need_slow(struct obs_epoch *e, unsigned kind, uint32_t n_new)
 	if ((uint64_t)t->n_used + n_new <= t->hard_limit)
 		return 0;
 	return -ENOSPC;
-}
-
-int obs_epoch_src_slow(struct obs_epoch *e, uint32_t addr, uint64_t t, uint64_t sensor_bit,
-                       uint32_t flags, uint32_t resip, uint64_t ev)
-{
-	struct obs_epoch_tab *st = &e->t[OBX_TAB_SRC];
-	uint32_t soft;
-	int r;
-
-	if (obs_epoch_need_slow(e, OBX_TAB_SRC, 1) < 0) {
-		e->c.lost_updates++;
-		return 0;
-	}
-	/* Room now (fresh slot, or below the hard limit): a new source lands in the first
-	 * empty record of its probe sequence, which obs_epoch_src() does. */
-	soft = st->soft_limit;
-	st->soft_limit = UINT32_MAX;
-	r = obs_epoch_src(e, addr, t, sensor_bit, flags, resip, ev);
-	st->soft_limit = soft;
-	return r;
 }
 
 void *obs_epoch_bitmap_alloc(struct obs_epoch *e, uint32_t *index)

@@ -28,13 +28,16 @@
  *
  * THE POINTER RULE.  A pointer into the filling slot (a record found by probing, a
  * bitmap entry) is valid only until the next call that can swap: obs_epoch_time(),
- * obs_epoch_tick(), obs_epoch_finish(), obs_epoch_src(), obs_epoch_need() and
- * obs_epoch_bitmap_alloc().  Every swap bumps e->gen (obs_epoch_gen()).  So a stage:
+ * obs_epoch_tick(), obs_epoch_finish(), obs_epoch_src(), obs_epoch_need(),
+ * obs_epoch_find_or_insert() and obs_epoch_bitmap_alloc().  Every swap bumps e->gen
+ * (obs_epoch_gen()).  So a stage:
  *   1. probes its table (obs_epoch_tab()); an existing record is updated in place;
  *   2. for a new record calls obs_epoch_need(e, kind, n) BEFORE writing anything:
  *      1 = swapped (every table is new: probe again, the record is not there any more),
  *      0 = room, -ENOSPC = no room (count e->c.lost_updates, skip);
  *   3. writes the record (count field non-zero), then (*obs_epoch_n_used(e, kind))++.
+ * Steps 1 and 2 for one record are obs_epoch_find_or_insert(), the one probe loop every
+ * hash kind's stage uses (the source record's included).
  * A stage that writes several kinds for one packet (a cell and its bitmap) reserves
  * them all first — obs_epoch_need() for each, again from the start while obs_epoch_gen()
  * changes — and only then probes and writes: obs_epoch_bitmap_alloc() after a successful
@@ -107,10 +110,8 @@ struct obs_epoch {
  */
 int obs_epoch_init(struct obs_epoch *e, struct obx_header *h, uint32_t w, uint64_t epoch_ns);
 
-/* Slow paths, out of line. */
+/* Slow path, out of line. */
 void obs_epoch_boundary(struct obs_epoch *e, uint64_t t);
-int obs_epoch_src_slow(struct obs_epoch *e, uint32_t addr, uint64_t t, uint64_t sensor_bit,
-                       uint32_t flags, uint32_t resip, uint64_t ev);
 
 /*
  * Account one frame's packet time t (ns, UTC) before counting it: counts time going
@@ -166,91 +167,6 @@ static inline const struct obx_src_rec *obs_epoch_bucket(const struct obs_epoch 
 }
 
 /*
- * The packet's inline event for obs_epoch_src() (exchange.h, struct obx_src_rec): the
- * one event (type, sensor, category) the packet is, or 0 when it is not exactly one
- * packet-class event (excluded, a payload packet the rules will scan, events off).
- */
-#define OBS_SRC_EV_SET (1ull << 63)
-static inline uint64_t obs_src_ev(uint32_t type, uint8_t sensor, uint8_t category)
-{
-	return OBS_SRC_EV_SET | (uint64_t)category << 40 | (uint64_t)sensor << 32 | type;
-}
-
-static inline uint64_t obs_src_rec_ev(const struct obx_src_rec *r)
-{
-	return obs_src_ev(r->ev_type, r->ev_sensor, r->ev_category);
-}
-
-/* Write r's inline event into the EVENT table (out of line).  1 = that swapped the slot
- * (r is stale: start over), 0 = done or lost (counted); r->ev_mode is then NONE. */
-int obs_epoch_src_spill(struct obs_epoch *e, struct obx_src_rec *r);
-
-/*
- * Record one packet of source addr at time t seen by the sensors in sensor_bit, in the
- * (addr, hour) record: flags are ORed in (OBX_SRC_F_*), resip (0 or 1) is added to
- * resip_packets.  ev is the packet's inline event (obs_src_ev()) or 0.  Returns 1 when
- * the record took the packet's event inline (the caller records no event for it), 0
- * when the caller's event stage must put its events in the EVENT table (as before the
- * inline event existed; also when the packet was lost).
- */
-static inline int obs_epoch_src(struct obs_epoch *e, uint32_t addr, uint64_t t,
-                                uint64_t sensor_bit, uint32_t flags, uint32_t resip, uint64_t ev)
-{
-	struct obs_epoch_tab *st;
-	struct obx_src_rec *tab, *r;
-	uint32_t hour, i;
-	uint64_t key;
-
-again:
-	st = &e->t[OBX_TAB_SRC];
-	tab = (struct obx_src_rec *)st->base;
-	hour = obs_epoch_hour(e, t);
-	/* addr and hour are adjacent: one 64-bit compare per probed record */
-	key = (uint64_t)addr | (uint64_t)hour << 32;
-	i = obx_src_key_hash(addr, hour) & st->mask;
-	for (;;) {
-		uint64_t k;
-
-		r = &tab[i];
-		if (r->packets == 0)
-			break;
-		memcpy(&k, r, sizeof(k));
-		if (k == key) {
-			if (r->ev_mode == OBX_SRC_EV_INLINE && unlikely(obs_src_rec_ev(r) != ev) &&
-			    obs_epoch_src_spill(e, r) == 1)
-				goto again;     /* swapped: the record is in the published slot */
-			/* min/max, not "latest": packet time may go backwards */
-			if (unlikely(t < r->first_ns))
-				r->first_ns = t;
-			if (t > r->last_ns)
-				r->last_ns = t;
-			r->packets++;
-			r->sensor_mask |= sensor_bit;
-			r->flags |= flags;
-			r->resip_packets += resip;
-			return r->ev_mode == OBX_SRC_EV_INLINE;
-		}
-		i = (i + 1) & st->mask;
-	}
-	if (unlikely(st->n_used >= st->soft_limit))
-		return obs_epoch_src_slow(e, addr, t, sensor_bit, flags, resip, ev);
-	r->addr = addr;
-	r->hour = hour;
-	r->first_ns = t;
-	r->last_ns = t;
-	r->sensor_mask = sensor_bit;
-	r->flags = flags;
-	r->resip_packets = resip;
-	r->ev_type = (uint32_t)ev;
-	r->ev_sensor = (uint8_t)(ev >> 32);
-	r->ev_category = (uint8_t)(ev >> 40);
-	r->ev_mode = ev != 0 ? OBX_SRC_EV_INLINE : OBX_SRC_EV_NONE;
-	r->packets = 1;
-	st->n_used++;
-	return ev != 0;
-}
-
-/*
  * Generic room API for the other kinds (the pointer rule above says when to call it).
  *
  * obs_epoch_tab: record base of kind's table in the filling slot, *mask = capacity - 1
@@ -287,6 +203,159 @@ static inline int obs_epoch_need(struct obs_epoch *e, unsigned kind, uint32_t n_
 	           e->t[kind].n_used + (uint64_t)n_new <= e->t[kind].soft_limit))
 		return 0;
 	return obs_epoch_need_slow(e, kind, n_new);
+}
+
+/*
+ * THE find-or-insert of the worker's hash tables: steps 1 and 2 of the pointer rule for
+ * one record.  Probes kind's table in the filling slot from hash (linear, & mask) for the
+ * record match(rec, key) accepts, up to the first record used(rec) says is empty (its
+ * count field is 0).  Returns
+ *   OBS_EPOCH_FOUND    *rec is key's record: update it in place;
+ *   OBS_EPOCH_NEW      *rec is the empty record where key goes, room reserved: write it
+ *                      whole (count field non-zero) and (*obs_epoch_n_used(e, kind))++
+ *                      before any call that can swap;
+ *   OBS_EPOCH_SWAPPED  the reservation published the slot: every table is new and holds
+ *                      nothing of before: probe again (a caller holding a pointer of its
+ *                      own into the old slot starts over instead);
+ *   OBS_EPOCH_NONE     no record: the kind is absent (nothing counted: the stage is off)
+ *                      or there is no room / the worker finished (lost_updates counted).
+ * rec_size is the record type's size (a constant: the header's tab_rec_size[kind] equals
+ * it).  Always inlined: with constant match/used each stage gets its own probe loop,
+ * as tight as a hand-written one (the source record's is the per-packet hot path).
+ */
+enum obs_epoch_find {
+	OBS_EPOCH_NONE = -1,
+	OBS_EPOCH_FOUND = 0,
+	OBS_EPOCH_NEW = 1,
+	OBS_EPOCH_SWAPPED = 2,
+};
+
+static inline __attribute__((always_inline)) int
+obs_epoch_find_or_insert(struct obs_epoch *e, unsigned kind, uint32_t hash, const void *key,
+                         bool (*match)(const void *rec, const void *key),
+                         bool (*used)(const void *rec), size_t rec_size, void **rec)
+{
+	const struct obs_epoch_tab *t = &e->t[kind];
+	uint8_t *base = t->base;
+	const uint32_t mask = t->mask;
+	uint8_t *r;
+	int rc;
+
+	/* SRC is always present (after obs_epoch_finish() it is e->empty, which takes
+	 * nothing), so its probe skips this test: kind is a constant here */
+	if (kind != OBX_TAB_SRC && unlikely(base == NULL)) {
+		if (t->capacity != 0)
+			e->c.lost_updates++;    /* finished: nothing more is recorded */
+		return OBS_EPOCH_NONE;
+	}
+	for (uint32_t i = hash & mask;; i = (i + 1) & mask) {
+		r = base + (size_t)i * rec_size;
+		if (!used(r))
+			break;
+		if (match(r, key)) {
+			*rec = r;
+			return OBS_EPOCH_FOUND;
+		}
+	}
+	rc = obs_epoch_need(e, kind, 1);
+	if (likely(rc == 0)) {
+		*rec = r;
+		return OBS_EPOCH_NEW;
+	}
+	if (rc == 1)
+		return OBS_EPOCH_SWAPPED;
+	e->c.lost_updates++;
+	return OBS_EPOCH_NONE;
+}
+
+/*
+ * The packet's inline event for obs_epoch_src() (exchange.h, struct obx_src_rec): the
+ * one event (type, sensor, category) the packet is, or 0 when it is not exactly one
+ * packet-class event (excluded, a payload packet the rules will scan, events off).
+ */
+#define OBS_SRC_EV_SET (1ull << 63)
+static inline uint64_t obs_src_ev(uint32_t type, uint8_t sensor, uint8_t category)
+{
+	return OBS_SRC_EV_SET | (uint64_t)category << 40 | (uint64_t)sensor << 32 | type;
+}
+
+static inline uint64_t obs_src_rec_ev(const struct obx_src_rec *r)
+{
+	return obs_src_ev(r->ev_type, r->ev_sensor, r->ev_category);
+}
+
+/* Write r's inline event into the EVENT table (out of line).  1 = that swapped the slot
+ * (r is stale: start over), 0 = done or lost (counted); r->ev_mode is then NONE. */
+int obs_epoch_src_spill(struct obs_epoch *e, struct obx_src_rec *r);
+
+static inline bool obs_src_match(const void *rec, const void *key)
+{
+	uint64_t k;
+
+	memcpy(&k, rec, sizeof(k));     /* addr and hour are adjacent: one 64-bit compare */
+	return k == *(const uint64_t *)key;
+}
+
+static inline bool obs_src_used(const void *rec)
+{
+	return ((const struct obx_src_rec *)rec)->packets != 0;
+}
+
+/*
+ * Record one packet of source addr at time t seen by the sensors in sensor_bit, in the
+ * (addr, hour) record: flags are ORed in (OBX_SRC_F_*), resip (0 or 1) is added to
+ * resip_packets.  ev is the packet's inline event (obs_src_ev()) or 0.  Returns 1 when
+ * the record took the packet's event inline (the caller records no event for it), 0
+ * when the caller's event stage must put its events in the EVENT table (as before the
+ * inline event existed; also when the packet was lost).
+ */
+static inline int obs_epoch_src(struct obs_epoch *e, uint32_t addr, uint64_t t,
+                                uint64_t sensor_bit, uint32_t flags, uint32_t resip, uint64_t ev)
+{
+	struct obx_src_rec *r;
+	uint32_t hour;
+	uint64_t key;
+	int rc;
+
+again:
+	hour = obs_epoch_hour(e, t);
+	key = (uint64_t)addr | (uint64_t)hour << 32;
+	rc = obs_epoch_find_or_insert(e, OBX_TAB_SRC, obx_src_key_hash(addr, hour), &key,
+	                              obs_src_match, obs_src_used, sizeof(*r), (void **)&r);
+	if (likely(rc == OBS_EPOCH_FOUND)) {
+		if (r->ev_mode == OBX_SRC_EV_INLINE && unlikely(obs_src_rec_ev(r) != ev) &&
+		    obs_epoch_src_spill(e, r) == 1)
+			goto again;     /* swapped: the record is in the published slot */
+		/* min/max, not "latest": packet time may go backwards */
+		if (unlikely(t < r->first_ns))
+			r->first_ns = t;
+		if (t > r->last_ns)
+			r->last_ns = t;
+		r->packets++;
+		r->sensor_mask |= sensor_bit;
+		r->flags |= flags;
+		r->resip_packets += resip;
+		return r->ev_mode == OBX_SRC_EV_INLINE;
+	}
+	if (unlikely(rc != OBS_EPOCH_NEW)) {
+		if (rc == OBS_EPOCH_SWAPPED)
+			goto again;     /* a forced swap: probe the new slot */
+		return 0;           /* lost, counted */
+	}
+	r->addr = addr;
+	r->hour = hour;
+	r->first_ns = t;
+	r->last_ns = t;
+	r->sensor_mask = sensor_bit;
+	r->flags = flags;
+	r->resip_packets = resip;
+	r->ev_type = (uint32_t)ev;
+	r->ev_sensor = (uint8_t)(ev >> 32);
+	r->ev_category = (uint8_t)(ev >> 40);
+	r->ev_mode = ev != 0 ? OBX_SRC_EV_INLINE : OBX_SRC_EV_NONE;
+	r->packets = 1;
+	(*obs_epoch_n_used(e, OBX_TAB_SRC))++;
+	return ev != 0;
 }
 
 /*

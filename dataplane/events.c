@@ -4,62 +4,71 @@
  * struct obs_epoch.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "epoch.h"
 #include "events.h"
 
+struct ev_key {
+	uint32_t addr, hour, type;
+	uint8_t sensor;
+};
+
+static inline bool ev_match(const void *rec, const void *key)
+{
+	const struct obx_event_rec *r = rec;
+	const struct ev_key *k = key;
+
+	return r->addr == k->addr && r->hour == k->hour && r->type == k->type &&
+	       r->sensor == k->sensor;
+}
+
+static inline bool ev_used(const void *rec)
+{
+	return ((const struct obx_event_rec *)rec)->count != 0;
+}
+
 /*
  * Add count events of (addr, hour, sensor, type), seen from first to last, to the filling
- * slot's EVENT table: into the key's record, or into a new one reserved under the pointer
- * rule (epoch.h).  0 = done; 1 = the reservation swapped the slot and nothing was written
- * (the caller probes again or starts over); -ENOSPC = no table or no room, lost_updates
- * counted.
+ * slot's EVENT table: into the key's record, or into a new one (epoch.h's
+ * find-or-insert).  0 = done; 1 = the reservation swapped the slot and nothing was
+ * written (the caller probes again or starts over); -ENOSPC = no table or no room
+ * (lost_updates counted when there is a table).
  */
-static inline int ev_put(struct obs_epoch *e, uint32_t addr, uint32_t hour, uint8_t sensor,
-                         uint32_t type, uint8_t category, uint64_t first, uint64_t last,
-                         uint64_t count)
+static inline __attribute__((always_inline)) int
+ev_put(struct obs_epoch *e, uint32_t addr, uint32_t hour, uint8_t sensor, uint32_t type,
+       uint8_t category, uint64_t first, uint64_t last, uint64_t count)
 {
-	uint32_t mask, i;
-	struct obx_event_rec *tab = obs_epoch_tab(e, OBX_TAB_EVENT, &mask), *r;
-	int rc;
+	const struct ev_key k = { addr, hour, type, sensor };
+	struct obx_event_rec *r;
 
-	if (tab == NULL) {
-		if (e->t[OBX_TAB_EVENT].capacity != 0)
-			e->c.lost_updates++;    /* finished: nothing more is recorded */
+	switch (obs_epoch_find_or_insert(e, OBX_TAB_EVENT, obx_event_hash(addr, hour, type, sensor),
+	                                 &k, ev_match, ev_used, sizeof(*r), (void **)&r)) {
+	case OBS_EPOCH_FOUND:
+		if (first < r->first_ns)
+			r->first_ns = first;
+		if (last > r->last_ns)
+			r->last_ns = last;
+		r->count += count;
+		return 0;
+	case OBS_EPOCH_NEW:
+		r->addr = addr;
+		r->hour = hour;
+		r->type = type;
+		r->sensor = sensor;
+		r->category = category;
+		r->reserved = 0;
+		r->first_ns = first;
+		r->last_ns = last;
+		r->count = count;
+		(*obs_epoch_n_used(e, OBX_TAB_EVENT))++;
+		return 0;
+	case OBS_EPOCH_SWAPPED:
+		return 1;
+	default:
 		return -ENOSPC;
 	}
-	for (i = obx_event_hash(addr, hour, type, sensor) & mask;; i = (i + 1) & mask) {
-		r = &tab[i];
-		if (r->count == 0)
-			break;
-		if (r->addr == addr && r->hour == hour && r->type == type && r->sensor == sensor) {
-			if (first < r->first_ns)
-				r->first_ns = first;
-			if (last > r->last_ns)
-				r->last_ns = last;
-			r->count += count;
-			return 0;
-		}
-	}
-	rc = obs_epoch_need(e, OBX_TAB_EVENT, 1);
-	if (rc < 0) {
-		e->c.lost_updates++;
-		return rc;
-	}
-	if (rc == 1)
-		return 1;
-	r->addr = addr;
-	r->hour = hour;
-	r->type = type;
-	r->sensor = sensor;
-	r->category = category;
-	r->reserved = 0;
-	r->first_ns = first;
-	r->last_ns = last;
-	r->count = count;
-	(*obs_epoch_n_used(e, OBX_TAB_EVENT))++;
-	return 0;
 }
 
 void obs_event_add(struct obs_epoch *e, uint32_t src, uint64_t t, uint8_t sensor, uint32_t type,

@@ -1,85 +1,22 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * events.h — the event records of the exchange (OBX_TAB_EVENT) and the event type ids
- * (SPEC.md C "Input": every telescope packet is an event of its source, at a sensor, with
- * an event type; a payload rule match refines the type).
- *
- * Both processes include this header (no DPDK, no Hyperscan, no control-plane types):
- * the worker adds records with obs_event_add() (events.c), the control plane reads them
- * when it drains a slot and feeds the lifetime analysis (control/cmd_life.c).
- *
- * One record per (source, UTC hour, sensor, event type) per epoch: count, first/last
- * packet time, and the type's category.  The hour is in the key for the same reason as
- * in the SRC record: no 24 h gap can hide inside one record however long an epoch grows.
- *
- * Event type ids (uint32):
- *   bit 31 clear: a payload rule's sid (1 .. 2^31-1), category from the rule;
- *   bit 31 set:   a packet class, (class << 16) | port, category Scan (SPEC C: packet
- *                 classes without a rule count as Scan).  The port is the destination
- *                 port for probes (tcp-syn, tcp, udp), the source port for backscatter
- *                 (tcp-synack, tcp-rst: the victim's service), the ICMP type for icmp,
- *                 the IP protocol for ip, 0 for the named ICMP kinds.
- * A packet whose payload matched rules is one event per matched rule (its class is not
- * recorded then); otherwise one event of its class.
+ * events.h — the worker's event stage (OBX_TAB_EVENT, SPEC.md C): the packet-class event
+ * type of a parsed packet and obs_event_add() (events.c).  The record and the event type
+ * ids are part of the exchange contract (common/exchange_recs.h); the hash is how the
+ * worker probes its table.  Worker only.
  *
  * Excluded sources (exclusion lists, SPEC C) never get event records: the worker checks
- * exclusion before this stage.  Their SRC records still exist, flagged
- * OBX_SRC_F_EXCLUDED, so `sources.top` shows them marked; the lifetime consumer skips
- * every flagged record, so they never enter the analysis.
+ * exclusion before this stage.
  */
 #ifndef OBSCURA_EVENTS_H
 #define OBSCURA_EVENTS_H
 
-#include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "epoch.h"
 #include "exchange.h"
+#include "exchange_recs.h"
 #include "parse.h"
-
-struct obx_event_rec {
-	uint32_t addr;        /* IPv4 source, host order */
-	uint32_t hour;        /* packet time / OBX_HOUR_NS */
-	uint32_t type;        /* event type id (above) */
-	uint8_t  sensor;      /* sensor index (config order) */
-	uint8_t  category;    /* enum obs_cat (rules.h order; 0 = Scan) */
-	uint16_t reserved;
-	uint64_t count;       /* events in this epoch; 0 = empty record */
-	uint64_t first_ns;    /* packet time of the first/last of them */
-	uint64_t last_ns;
-};
-
-_Static_assert(sizeof(struct obx_event_rec) == OBX_REC_SIZE_EVENT, "event record size");
-
-#define OBS_EV_CLASS_BIT 0x80000000u
-
-enum obs_ev_class {
-	OBS_EVC_NONE = 0,
-	OBS_EVC_TCP_SYN,      /* SYN without ACK /dport */
-	OBS_EVC_TCP_SYNACK,   /* backscatter /sport */
-	OBS_EVC_TCP_RST,      /* backscatter /sport */
-	OBS_EVC_TCP,          /* any other TCP /dport */
-	OBS_EVC_UDP,          /* /dport */
-	OBS_EVC_ICMP_ECHO,    /* echo request */
-	OBS_EVC_ICMP_UNREACH, /* backscatter */
-	OBS_EVC_ICMP_TIMEX,   /* backscatter */
-	OBS_EVC_ICMP,         /* other ICMP /type */
-	OBS_EVC_IP,           /* other IP protocol /proto */
-	OBS_EVC_N
-};
-#define OBS_EVC_NAMES { "none", "tcp-syn", "tcp-synack", "tcp-rst", "tcp", "udp", \
-	"icmp-echo", "icmp-unreach", "icmp-timex", "icmp", "ip" }
-
-static inline uint32_t obs_ev_class_id(unsigned cls, unsigned port)
-{
-	return OBS_EV_CLASS_BIT | (uint32_t)cls << 16 | (port & 0xffffu);
-}
-
-static inline int obs_ev_is_class(uint32_t type)
-{
-	return (type & OBS_EV_CLASS_BIT) != 0;
-}
 
 /* The packet class event type of a parsed telescope packet. */
 static inline uint32_t obs_ev_class_of(const struct obs_pkt_meta *m)
@@ -105,21 +42,6 @@ static inline uint32_t obs_ev_class_of(const struct obs_pkt_meta *m)
 	default:
 		return obs_ev_class_id(OBS_EVC_IP, m->proto);
 	}
-}
-
-/* "tcp-syn/23", "icmp-echo", "sid:2010935".  Returns snprintf's value. */
-static inline int obs_ev_name(uint32_t type, char *buf, size_t n)
-{
-	static const char *const names[] = OBS_EVC_NAMES;
-	unsigned cls = (type >> 16) & 0x7fffu, port = type & 0xffffu;
-
-	if (!obs_ev_is_class(type))
-		return snprintf(buf, n, "sid:%u", type);
-	if (cls >= OBS_EVC_N)
-		return snprintf(buf, n, "class%u/%u", cls, port);
-	if (cls == OBS_EVC_ICMP_ECHO || cls == OBS_EVC_ICMP_UNREACH || cls == OBS_EVC_ICMP_TIMEX)
-		return snprintf(buf, n, "%s", names[cls]);
-	return snprintf(buf, n, "%s/%u", names[cls], port);
 }
 
 static inline uint32_t obx_event_hash(uint32_t addr, uint32_t hour, uint32_t type, uint8_t sensor)

@@ -310,13 +310,6 @@ static struct obs_tel *obs_build_tel(const struct obs_conf *c)
 	return t;
 }
 
-static void obs_sleep_ms(unsigned ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 int main(int argc, char **argv)
 {
 	static struct obs_conf conf;
@@ -509,7 +502,7 @@ int main(int argc, char **argv)
 		uint32_t tick = 0;
 
 		while (!obs_stop) {
-			atomic_store_explicit(&xchg.h->heartbeat_ns, obs_wall_now_ns(),
+			atomic_store_explicit(&xchg.h->heartbeat_ns, obs_wall_ns(),
 			                      memory_order_relaxed);
 			if (tick++ % 10 == 0)
 				obs_ports_stats(ports, conf.n_ports, xchg.h);
@@ -523,7 +516,7 @@ int main(int argc, char **argv)
 		rc = 0;
 	}
 	obs_xchg_set_state(xchg.h, OBX_DP_FINISHED);
-	atomic_store_explicit(&xchg.h->heartbeat_ns, obs_wall_now_ns(), memory_order_relaxed);
+	atomic_store_explicit(&xchg.h->heartbeat_ns, obs_wall_ns(), memory_order_relaxed);
 	OBS_NOTICE("finished: last epochs published");
 
 	if (args.n_replay > 0) {

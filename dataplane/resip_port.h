@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * resip_port.h — the OBX_TAB_RESIP_PORT record and the worker's RESIP stage (SPEC.md B).
+ * resip_port.h — the worker's RESIP port stage (SPEC.md B): it fills the OBX_TAB_RESIP_PORT
+ * records (struct obx_resip_port_rec, common/exchange_recs.h).
  *
  * Stage (2) of the burst (worker.c): obs_resip_classify_burst() (resip_table.h) gives,
  * per accepted packet, the provider mask for which it is RESIP traffic (SPEC B1: the
@@ -10,83 +11,78 @@
  * resip_packets (stage 3), bumps counters.resip_packets, and (stage 5) counts it here,
  * in the record of (protocol, destination port, UTC day).
  *
- * Record (docs/exchange.md rules): 32 bytes, packets == 0 means empty; a new record is
- * reserved with obs_epoch_need() first and written whole.  port is the TCP/UDP
- * destination port, 0 for ICMP and other protocols (proto is enum obx_proto_idx).
+ * A new record is reserved with obs_epoch_need() first and written whole (docs/exchange.md
+ * rules).
  * Pure C (epoch.h), so the unit tests drive it on a heap exchange.
  */
 #ifndef OBSCURA_RESIP_PORT_H
 #define OBSCURA_RESIP_PORT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "epoch.h"
 #include "exchange.h"
-
-#define OBX_DAY_NS 86400000000000ull
-
-struct obx_resip_port_rec {
-	uint32_t day;           /* packet time / 86400 s, UTC */
-	uint16_t port;          /* destination port; 0 for ICMP / other */
-	uint8_t  proto;         /* enum obx_proto_idx */
-	uint8_t  reserved0;
-	uint64_t packets;       /* RESIP packets; 0 = empty record */
-	uint64_t sensor_mask;   /* bit i: sensor i saw one of them */
-	uint64_t reserved1;
-};
-_Static_assert(sizeof(struct obx_resip_port_rec) == OBX_REC_SIZE_RESIP_PORT,
-               "exchange.h OBX_REC_SIZE_RESIP_PORT");
+#include "exchange_recs.h"
 
 static inline uint32_t obx_resip_port_hash(uint32_t day, uint16_t port, uint8_t proto)
 {
 	return obx_src_hash(((uint32_t)port << 8 | proto) ^ (day * 0x9e3779b1u));
 }
 
+struct obs_resip_port_key {
+	uint32_t day;
+	uint16_t port;
+	uint8_t proto;
+};
+
+static inline bool obs_resip_port_match(const void *rec, const void *key)
+{
+	const struct obx_resip_port_rec *r = rec;
+	const struct obs_resip_port_key *k = key;
+
+	return r->day == k->day && r->port == k->port && r->proto == k->proto;
+}
+
+static inline bool obs_resip_port_used(const void *rec)
+{
+	return ((const struct obx_resip_port_rec *)rec)->packets != 0;
+}
+
 /* Count one RESIP packet (stage 5).  Follows epoch.h's pointer rule. */
 static inline void obs_resip_port_add(struct obs_epoch *e, uint8_t proto_idx, uint16_t dport,
                                       uint64_t t, uint64_t sensor_bit)
 {
-	const uint32_t day = (uint32_t)(t / OBX_DAY_NS);
-	const uint16_t port = proto_idx == OBX_P_TCP || proto_idx == OBX_P_UDP ? dport : 0;
-	const uint32_t h = obx_resip_port_hash(day, port, proto_idx);
-	struct obx_resip_port_rec *tab, *r;
-	uint32_t mask, i;
+	const struct obs_resip_port_key k = {
+		.day = (uint32_t)(t / OBX_DAY_NS),
+		.port = proto_idx == OBX_P_TCP || proto_idx == OBX_P_UDP ? dport : 0,
+		.proto = proto_idx,
+	};
+	const uint32_t h = obx_resip_port_hash(k.day, k.port, k.proto);
+	struct obx_resip_port_rec *r;
 
 	for (;;) {
-		tab = obs_epoch_tab(e, OBX_TAB_RESIP_PORT, &mask);
-		if (unlikely(tab == NULL)) {
-			if (e->t[OBX_TAB_RESIP_PORT].capacity != 0)
-				e->c.lost_updates++;   /* finished: nowhere to count */
-			return;                        /* absent kind: stage off */
-		}
-		for (i = h & mask;; i = (i + 1) & mask) {
-			r = &tab[i];
-			if (r->packets == 0)
-				break;
-			if (r->day == day && r->port == port && r->proto == proto_idx) {
-				r->packets++;
-				r->sensor_mask |= sensor_bit;
-				return;
-			}
-		}
-		switch (obs_epoch_need(e, OBX_TAB_RESIP_PORT, 1)) {
-		case 0:
-			break;
-		case 1:
-			continue;          /* swapped: every table is new, probe again */
-		default:
-			e->c.lost_updates++;
+		switch (obs_epoch_find_or_insert(e, OBX_TAB_RESIP_PORT, h, &k, obs_resip_port_match,
+		                                 obs_resip_port_used, sizeof(*r), (void **)&r)) {
+		case OBS_EPOCH_FOUND:
+			r->packets++;
+			r->sensor_mask |= sensor_bit;
 			return;
+		case OBS_EPOCH_NEW:
+			r->day = k.day;
+			r->port = k.port;
+			r->proto = k.proto;
+			r->reserved0 = 0;
+			r->sensor_mask = sensor_bit;
+			r->reserved1 = 0;
+			r->packets = 1;
+			(*obs_epoch_n_used(e, OBX_TAB_RESIP_PORT))++;
+			return;
+		case OBS_EPOCH_SWAPPED:
+			continue;          /* every table is new: probe again */
+		default:
+			return;            /* absent kind (stage off) or lost (counted) */
 		}
-		r->day = day;
-		r->port = port;
-		r->proto = proto_idx;
-		r->reserved0 = 0;
-		r->sensor_mask = sensor_bit;
-		r->reserved1 = 0;
-		r->packets = 1;
-		(*obs_epoch_n_used(e, OBX_TAB_RESIP_PORT))++;
-		return;
 	}
 }
 

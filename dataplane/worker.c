@@ -39,6 +39,9 @@
 struct obs_clock obs_clock;
 volatile sig_atomic_t obs_stop;
 atomic_int obs_replay_eof;
+#ifdef OBS_STAGE_TIMING
+unsigned obs_stage_upto = OBS_STAGE_N;    /* worker.h: the benchmark's build only */
+#endif
 
 static int obs_ts_off = -1;
 static uint64_t obs_ts_flag;
@@ -165,7 +168,8 @@ static inline void obs_worker_events(struct obs_worker *w, const struct obs_rule
 {
 	if (vi->pay_len > 0) {
 		w->ep.c.payload_packets++;
-		if (rs != NULL && w->id < rs->n_workers && rs->scratch[w->id] != NULL) {
+		if (rs != NULL && w->id < rs->n_workers && rs->scratch[w->id] != NULL &&
+		    OBS_STAGE_ON(PAYLOAD)) {
 			struct obs_rule_hit_ctx h = { w, vi };
 			int k = obs_rules_scan(rs->rules, rs->scratch[w->id],
 			                       rte_pktmbuf_mtod_offset(m, const uint8_t *, vi->pay_off),
@@ -211,6 +215,8 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		vi->t = obs_pkt_time(m, now_ns, ts_mode);
 		vi->wire = (flags & OBS_BURST_F_WIRELEN) ?
 			*RTE_MBUF_DYNFIELD(m, obs_wirelen_off, const uint32_t *) : m->pkt_len;
+		if (!OBS_STAGE_ON(PARSE))
+			continue;
 		/* the first segment holds every header we read (RTE_MBUF_DEFAULT_BUF_SIZE);
 		 * lengths are checked against the wire length (short snaplen captures) */
 		r = obs_parse_snap(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, vi->wire,
@@ -219,6 +225,8 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 			vi->drop = (int8_t)(r < (int)OBX_DROP_N ? r : OBX_DROP_NOT_IPV4);
 			continue;
 		}
+		if (!OBS_STAGE_ON(TEL))
+			continue;
 		if (obs_tel_lookup(w->tel, meta.dst, &vi->sensor, &slot) != 0) {
 			vi->drop = OBX_DROP_NOT_TELESCOPE;
 			continue;
@@ -239,25 +247,27 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		vi->ev_type = obs_ev_class_of(&meta);
 		scan_src[n_scan] = meta.src;
 		scan_idx[n_scan++] = i;
+		if (!OBS_STAGE_ON(SRC))
+			continue;
 		rte_prefetch0(obs_epoch_bucket(&w->ep, meta.src, vi->t));
 		/* and the coverage cell pass 2 will probe: a random record of a table of
 		 * ~100 MB, a DRAM miss when probed cold.  No event bucket: most packets'
 		 * events ride inline in the source record (exchange.h), and prefetching a
 		 * line per packet that is rarely read costs memory bandwidth */
-		if (vi->cov && w->cov_on)
+		if (vi->cov && w->cov_on && OBS_STAGE_ON(COV))
 			obs_cov_prefetch(&w->cov, &w->ep, meta.src, meta.dport, vi->t);
 	}
-	if (scan_tab != NULL && n_scan > 0) {
+	if (scan_tab != NULL && n_scan > 0 && OBS_STAGE_ON(SCAN)) {
 		obs_scanner_lookup_bulk(scan_tab, scan_src, scan_hop, n_scan);
 		for (i = 0; i < n_scan; i++)
 			v[scan_idx[i]].scanner = obs_scanner_hit(scan_hop[i]);
 	}
-	if (excl_tab != NULL && n_scan > 0) {     /* (1) exclude.h, same sources */
+	if (excl_tab != NULL && n_scan > 0 && OBS_STAGE_ON(EXCL)) {   /* (1) exclude.h, same sources */
 		obs_exclude_lookup_bulk(excl_tab, scan_src, scan_hop, n_scan);
 		for (i = 0; i < n_scan; i++)
 			v[scan_idx[i]].excluded = obs_exclude_hit(scan_hop[i]);
 	}
-	if (resip_tab != NULL) {                  /* (2) resip_table.h, same sources, bulk */
+	if (resip_tab != NULL && OBS_STAGE_ON(RESIP)) {   /* (2) resip_table.h, same sources, bulk */
 		memset(is_resip, 0, n);
 		for (i = 0; i < n_scan; i++)
 			resip_t[i] = (int64_t)v[scan_idx[i]].t;
@@ -276,6 +286,8 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 	for (i = 0; i < n; i++) {
 		const struct obs_verdict *vi = &v[i];
 
+		if (!OBS_STAGE_ON(TIME))
+			break;
 		obs_epoch_time(&w->ep, vi->t);
 		c->rx_packets++;
 		c->rx_bytes += vi->wire;
@@ -286,6 +298,8 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		c->tel_packets++;
 		c->tel_bytes += vi->wire;
 		c->proto_packets[vi->proto_idx]++;
+		if (!OBS_STAGE_ON(SRC))
+			continue;
 		/*
 		 * Analysis stages, in this order (docs/exchange.md; each stage owns its
 		 * counters in *c and its table kind; every insert follows the pointer rule of
@@ -319,16 +333,17 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		                                    (vi->scanner ? OBX_SRC_F_SCANNER : 0) |
 		                                    (vi->excluded ? OBX_SRC_F_EXCLUDED : 0) |
 		                                    (resip ? OBX_SRC_F_RESIP : 0), resip, ev);
-		if (vi->cov && w->cov_on)       /* (4) coverage.h */
+		if (vi->cov && w->cov_on && OBS_STAGE_ON(COV))       /* (4) coverage.h */
 			obs_cov_syn(&w->cov, &w->ep, vi->src, vi->dport, vi->t, vi->slot, vi->mirai,
 			            vi->scanner ? OBX_CELL_F_SCANNER : 0);
-		if (resip)                      /* (5) resip_port.h */
+		if (resip && OBS_STAGE_ON(RESIP_PORT))               /* (5) resip_port.h */
 			obs_resip_port_add(&w->ep, vi->proto_idx, vi->dport, vi->t,
 			                   vi->sensor < 64 ? 1ull << vi->sensor : 0);
-		if (!vi->excluded && w->ev_on && !ev_inline)  /* (6) events.h */
+		if (!vi->excluded && w->ev_on && !ev_inline && OBS_STAGE_ON(EVENTS))   /* (6) */
 			obs_worker_events(w, rules, pkts[i], vi);
 	}
-	rte_pktmbuf_free_bulk(pkts, n);
+	if (OBS_STAGE_ON(FREE))
+		rte_pktmbuf_free_bulk(pkts, n);
 }
 
 void obs_worker_burst(struct obs_worker *w, struct rte_mbuf **pkts, uint16_t n,
@@ -358,6 +373,18 @@ static void obs_worker_idle(const struct obs_worker *w)
 		rte_delay_us_sleep(w->idle_sleep_us);
 	else
 		rte_pause();
+}
+
+/* Out of the loop: no table pointer held any more, the last epoch published (FINAL), and
+ * a last heartbeat so the control plane sees the final packet time. */
+static void obs_worker_done(struct obs_worker *w, const char *how)
+{
+	obs_tables_offline(w->id);
+	obs_epoch_finish(&w->ep);
+	w->hb_next_tsc = 0;
+	obs_worker_heartbeat(w, rte_rdtsc());
+	OBS_INFO("worker %u: %s, last epoch %llu published", w->id, how,
+	         (unsigned long long)w->ep.seq);
 }
 
 int obs_worker_poll_main(void *arg)
@@ -391,12 +418,7 @@ int obs_worker_poll_main(void *arg)
 		obs_worker_heartbeat(w, tsc);
 		obs_tables_quiescent(w->id);    /* no table pointer held past here */
 	}
-	obs_tables_offline(w->id);
-	obs_epoch_finish(&w->ep);
-	w->hb_next_tsc = 0;
-	obs_worker_heartbeat(w, rte_rdtsc());
-	OBS_INFO("worker %u: stopped, last epoch %llu published", w->id,
-	         (unsigned long long)w->ep.seq);
+	obs_worker_done(w, "stopped");
 	return 0;
 }
 
@@ -424,11 +446,6 @@ int obs_worker_replay_main(void *arg)
 		obs_worker_heartbeat(w, tsc);
 		obs_tables_quiescent(w->id);    /* no table pointer held past here */
 	}
-	obs_tables_offline(w->id);
-	obs_epoch_finish(&w->ep);
-	w->hb_next_tsc = 0;
-	obs_worker_heartbeat(w, rte_rdtsc());
-	OBS_INFO("worker %u: replay done, last epoch %llu published", w->id,
-	         (unsigned long long)w->ep.seq);
+	obs_worker_done(w, "replay done");
 	return 0;
 }

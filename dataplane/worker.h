@@ -98,4 +98,26 @@ int obs_worker_init(struct obs_worker *w, uint32_t id, struct obx_header *h, uin
 int obs_worker_poll_main(void *arg);
 int obs_worker_replay_main(void *arg);
 
+/*
+ * Stage timing, for the benchmark only.  bench/meson.build compiles worker.c a second
+ * time, with -DOBS_STAGE_TIMING, into bench/burst_bench_stages; obscura-dp and every
+ * other program get OBS_STAGE_ON(s) == 1, and the same machine code as without it.
+ * With it, the burst runs only the stages s < obs_stage_upto, in the pipeline's order
+ * (each stage needs only those before it), and the benchmark times whole bursts with
+ * 0, 1, 2 ... stages on: a stage costs what adding it to the ones before adds to the
+ * real burst.  With FREE off the caller frees the mbufs.  One setting per process (the
+ * benchmark's one worker), set between bursts.
+ */
+#ifdef OBS_STAGE_TIMING
+enum obs_stage {
+	OBS_STAGE_PARSE = 0, OBS_STAGE_TEL, OBS_STAGE_TIME, OBS_STAGE_EXCL, OBS_STAGE_SCAN,
+	OBS_STAGE_RESIP, OBS_STAGE_SRC, OBS_STAGE_COV, OBS_STAGE_RESIP_PORT, OBS_STAGE_EVENTS,
+	OBS_STAGE_FREE, OBS_STAGE_PAYLOAD, OBS_STAGE_N
+};
+extern unsigned obs_stage_upto;
+#define OBS_STAGE_ON(s) (OBS_STAGE_##s < obs_stage_upto)
+#else
+#define OBS_STAGE_ON(s) 1
+#endif
+
 #endif

@@ -21,21 +21,6 @@
 #include "coverage.h"
 #include "xchg.h"
 
-uint64_t obs_wall_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void obs_sleep_ms(unsigned ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 bool obs_xchg_all_free(struct obx_header *h)
 {
 	uint32_t w, s;
@@ -62,14 +47,14 @@ static uint32_t obs_xchg_n_ready(struct obx_header *h)
 
 int obs_xchg_wait_drained(struct obx_header *h, uint32_t timeout_s, volatile sig_atomic_t *stop)
 {
-	uint64_t deadline = obs_wall_now_ns() + (uint64_t)timeout_s * 1000000000ull;
+	uint64_t deadline = obs_wall_ns() + (uint64_t)timeout_s * 1000000000ull;
 
 	for (;;) {
 		if (obs_xchg_all_free(h))
 			return 0;
 		if (stop != NULL && *stop)
 			return -EINTR;
-		if (obs_wall_now_ns() >= deadline)
+		if (obs_wall_ns() >= deadline)
 			return -ETIMEDOUT;
 		obs_sleep_ms(20);
 	}
@@ -171,8 +156,8 @@ int obs_xchg_handle_old(const char *path, uint32_t wait_s, volatile sig_atomic_t
 	OBS_NOTICE("exchange: previous %s (boot %016llx) has %u undrained slot(s); waiting up to "
 	           "%u s for the control plane", path, (unsigned long long)h->boot_id, n_ready,
 	           wait_s);
-	deadline = obs_wall_now_ns() + (uint64_t)wait_s * 1000000000ull;
-	while (obs_xchg_n_ready(h) != 0 && obs_wall_now_ns() < deadline &&
+	deadline = obs_wall_ns() + (uint64_t)wait_s * 1000000000ull;
+	while (obs_xchg_n_ready(h) != 0 && obs_wall_ns() < deadline &&
 	       (stop == NULL || !*stop))
 		obs_sleep_ms(100);
 	n_ready = obs_xchg_n_ready(h);
@@ -198,7 +183,7 @@ static uint64_t obs_boot_id(void)
 	uint64_t id = 0;
 
 	if (getrandom(&id, sizeof(id), 0) != (ssize_t)sizeof(id) || id == 0)
-		id = obs_wall_now_ns() ^ ((uint64_t)getpid() << 32);
+		id = obs_wall_ns() ^ ((uint64_t)getpid() << 32);
 	return id;
 }
 
@@ -260,7 +245,7 @@ int obs_xchg_create(struct obs_xchg *x, const struct obs_conf *c, bool replay)
 	}
 	memcpy(h, &proto, sizeof(proto));
 	h->boot_id = obs_boot_id();
-	h->boot_wall_ns = obs_wall_now_ns();
+	h->boot_wall_ns = obs_wall_ns();
 	h->dp_pid = (uint32_t)getpid();
 	h->n_sensors = c->n_sensors;
 	for (i = 0; i < c->n_sensors && i < 64; i++)

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clock_ns.h"
 #include "conf.h"
 #include "exchange.h"
 
@@ -58,7 +59,5 @@ void obs_xchg_set_state(struct obx_header *h, enum obx_dp_state s);
 
 /* Unmap (the file stays: it is the control plane's input). */
 void obs_xchg_close(struct obs_xchg *x);
-
-uint64_t obs_wall_now_ns(void);
 
 #endif

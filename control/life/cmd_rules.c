@@ -11,18 +11,19 @@
 #include <string.h>
 
 #include "cmd_tables.h"
-#include "events.h"
+#include "exchange_recs.h"
 #include "json.h"
 #include "life_mod.h"
-#include "rules.h"
+#include "rules_parse.h"
 
 #define CP_LIFE_MAX_REJ_KEPT 200
 
-/* The copy and what its last load said. */
+/* The copy and what its last load said: the control plane's own parse of rules.files (no
+ * Hyperscan): sid -> msg and category, and the rejection reasons; the counts are the
+ * dataplane's. */
 static struct cp_rules_copy {
-	struct obs_rules *rules;
+	struct obs_rule_list *rules;
 	char rules_err[512];
-	uint64_t rules_loaded_wall_ns;
 	uint32_t n_rej_kept;
 	char *rej[CP_LIFE_MAX_REJ_KEPT];
 } M;
@@ -39,7 +40,7 @@ static void rules_log(void *arg, const char *file, unsigned line, const char *re
 int cp_life_rules_load(const struct obs_conf *c)
 {
 	struct obs_rules_src src[OBS_CONF_MAX_FILES];
-	struct obs_rules *r;
+	struct obs_rule_list *r;
 	char err[512];
 
 	for (uint32_t i = 0; i < M.n_rej_kept; i++)
@@ -49,22 +50,22 @@ int cp_life_rules_load(const struct obs_conf *c)
 		src[i].name = c->rules_files[i];
 		src[i].text = NULL;
 	}
-	r = obs_rules_load(src, c->n_rules_files, rules_log, NULL, err, sizeof(err));
+	r = obs_rules_parse(src, c->n_rules_files, rules_log, NULL, err, sizeof(err));
 	if (r == NULL) {
 		snprintf(M.rules_err, sizeof(M.rules_err), "%s", err);
 		return -EINVAL;      /* the old copy stays */
 	}
-	obs_rules_free(M.rules);
+	obs_rule_list_drop_rx(r);    /* only the rules' descriptions are used here */
+	obs_rule_list_free(M.rules);
 	M.rules = r;
 	M.rules_err[0] = 0;
-	M.rules_loaded_wall_ns = cp_wall_ns();
 	return 0;
 }
 
 
 void cp_life_rules_free(void)
 {
-	obs_rules_free(M.rules);
+	obs_rule_list_free(M.rules);
 	for (uint32_t i = 0; i < M.n_rej_kept; i++)
 		free(M.rej[i]);
 	memset(&M, 0, sizeof(M));
@@ -81,8 +82,8 @@ json_t *cp_life_type_json(uint32_t t)
 	int k;
 
 	obs_ev_name(t, name, sizeof(name));
-	if (!obs_ev_is_class(t) && M.rules && (k = obs_rules_find_sid(M.rules, t)) >= 0) {
-		const struct obs_rule_info *ri = obs_rules_info(M.rules, (uint32_t)k);
+	if (!obs_ev_is_class(t) && M.rules && (k = obs_rule_list_find_sid(M.rules, t)) >= 0) {
+		const struct obs_rule_info *ri = obs_rule_list_info(M.rules, (uint32_t)k);
 
 		return json_pack("{s:s, s:s, s:s}", "type", name, "msg", ri->msg, "category",
 		                 obs_cat_name(ri->category));
@@ -92,36 +93,55 @@ json_t *cp_life_type_json(uint32_t t)
 }
 
 
+/*
+ * rules.status: the dataplane's database, as it reports it in the exchange header
+ * (exchange.h, struct obx_rules_status; the control plane links no Hyperscan), and the
+ * rejection reasons from the control plane's own parse of the same files.
+ */
 void cp_cmd_rules_status(struct cp *cp, json_t *args, struct cp_reply *r)
 {
-	json_t *files = json_array(), *rej = json_array(), *by = json_object();
-	const struct obs_rules_stats *st;
+	const struct obx_header *h = cp->drain.cur.h;
+	json_t *files = json_array(), *rej, *by, *refused;
+	struct obx_rules_status st;
+	const char *why = NULL;
+	int rc = -ENODATA;
 
 	(void)args;
 	for (uint32_t i = 0; i < cp->conf.n_rules_files; i++)
 		json_array_append_new(files, json_string(cp->conf.rules_files[i]));
-	if (M.rules == NULL) {
-		r->data = json_pack("{s:o, s:b, s:s}", "files", files, "loaded", 0,
-		                    "error", M.rules_err);
-		json_decref(rej);
-		json_decref(by);
+	if (h == NULL)
+		why = "no dataplane attached: the rules in use are the dataplane's";
+	else if ((rc = obx_rules_status_read(h, &st)) == -ENODATA)
+		why = "the dataplane has not reported its rules yet";
+	else if (rc != 0)
+		why = "the dataplane is replacing its rules; ask again";
+	else if (!st.loaded)
+		why = st.error[0] ? st.error : "the dataplane has no rules database";
+	if (why != NULL) {
+		r->data = json_pack("{s:o, s:b, s:s}", "files", files, "loaded", 0, "error", why);
 		return;
 	}
-	st = obs_rules_stats(M.rules);
+	rej = json_array();
+	by = json_object();
 	for (unsigned k = 0; k < OBS_REJ_N; k++)
-		json_object_set_new(by, obs_rules_rej_name(k), cp_json_u64(st->rejected[k]));
+		json_object_set_new(by, obs_rules_rej_name(k), cp_json_u64(st.rejected[k]));
 	for (uint32_t i = 0; i < M.n_rej_kept; i++)
 		if (M.rej[i])
 			json_array_append_new(rej, json_string(M.rej[i]));
-	r->data = json_pack("{s:o, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s}",
-		"files", files, "loaded", 1, "loaded_at", cp_json_time(M.rules_loaded_wall_ns),
-		"lines", cp_json_u64(st->n_lines), "accepted", cp_json_u64(st->n_accepted),
-		"rejected", cp_json_u64(st->n_rejected), "commented", cp_json_u64(st->n_commented),
-		"patterns", cp_json_u64(st->n_patterns), "db_bytes", cp_json_u64(st->db_bytes),
+	refused = st.refused_wall_ns == 0 ? json_null() :
+		json_pack("{s:o, s:s}", "at", cp_json_time(st.refused_wall_ns), "error", st.error);
+	r->data = json_pack("{s:o, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, "
+	                    "s:o}",
+		"files", files, "loaded", 1, "loaded_at", cp_json_time(st.built_wall_ns),
+		"lines", cp_json_u64(st.n_lines), "accepted", cp_json_u64(st.n_accepted),
+		"rejected", cp_json_u64(st.n_rejected), "commented", cp_json_u64(st.n_commented),
+		"patterns", cp_json_u64(st.n_patterns), "db_bytes", cp_json_u64(st.db_bytes),
 		"rejected_by_reason", by, "rejections", rej,
-		"scratch_bytes", cp_json_u64(st->scratch_bytes),
-		"note", "the control plane's copy of rules.files; the dataplane compiles the same "
-		        "files (rules reload swaps its database under RCU)");
+		"scratch_bytes", cp_json_u64(st.scratch_bytes),
+		"note", "counts: the dataplane's database (exchange header); rejections: the "
+		        "control plane's parse of rules.files (a rule Hyperscan refuses is in the "
+		        "dataplane's log and its pcre count)",
+		"last_refused", refused);
 }
 
 

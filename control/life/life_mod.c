@@ -12,7 +12,7 @@
 
 #include "analysis.h"
 #include "cp_log.h"
-#include "events.h"
+#include "exchange_recs.h"
 #include "geo.h"
 #include "life_mod.h"
 #include "life_report.h"
@@ -226,7 +226,8 @@ static int cp_life_module_init(struct cp *cp)
 		return -ENOMEM;
 	}
 	if (cp_life_rules_load(&cp->conf) != 0)
-		CP_WARN("rules: %s (rules.status shows no database)", cp_life_rules_error());
+		CP_WARN("rules: %s (no rule messages in life.show, no rejections in rules.status)",
+		        cp_life_rules_error());
 	if (cp->conf.city_mmdb[0] != '\0') {
 		char err[512];
 

@@ -42,7 +42,7 @@
 
 struct cp_geo;
 
-/* Categories: the same order as enum obs_cat in dataplane/rules.h. */
+/* Categories: the same order as enum obs_cat in dataplane/common/rules_parse.h. */
 #define CP_LIFE_CAT_N 6
 #define CP_LIFE_CAT_NAMES { "Scan", "General Attack", "SQL Injection", "XSS", "RFI", \
 	"Other Web Attack" }

@@ -22,7 +22,7 @@
 #include "loader.h"
 #include "rdns.h"
 #include "resip_mod.h"
-#include "resip_port.h"
+#include "exchange_recs.h"
 
 const char *const cp_resip_proto_names[OBX_P_N] = { "tcp", "udp", "icmp", "other" };
 

@@ -15,7 +15,7 @@
 #include <time.h>
 
 #include "analysis.h"
-#include "coverage.h"
+#include "exchange_recs.h"
 #include "cp_log.h"
 #include "geo.h"
 #include "order.h"

@@ -39,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock_ns.h"
 #include "exchange.h"
 
 struct fd_opts {
@@ -71,21 +72,6 @@ static uint64_t fd_splitmix(uint64_t *x)
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
 	return z ^ (z >> 31);
-}
-
-static uint64_t fd_wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void fd_sleep_ms(uint32_t ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
 }
 
 /* Source number i -> address: a bijection on the low 24 bits (odd multiplier), so
@@ -281,7 +267,7 @@ static struct obx_header *fd_create(size_t *size_out)
 	obx_layout_init(h, o.workers, 1, cap, rs);
 	obx_slots_init(h);
 	h->boot_id = o.boot_id;
-	h->boot_wall_ns = fd_wall_ns();
+	h->boot_wall_ns = obs_wall_ns();
 	h->dp_pid = (uint32_t)getpid();
 	h->n_sensors = o.sensors;
 	h->epoch_ns = 1000000000ull;
@@ -301,22 +287,22 @@ static struct obx_header *fd_create(size_t *size_out)
 static void fd_serve(struct obx_header *h)
 {
 	struct obx_cmd_box *b = &h->cmd;
-	uint64_t end = fd_wall_ns() + (uint64_t)o.serve_s * 1000000000ull;
+	uint64_t end = obs_wall_ns() + (uint64_t)o.serve_s * 1000000000ull;
 
-	while (fd_wall_ns() < end) {
+	while (obs_wall_ns() < end) {
 		uint64_t req = atomic_load_explicit(&b->req_seq, memory_order_acquire);
 		char arg[OBX_CMD_ARG_LEN];
 
-		atomic_store_explicit(&h->heartbeat_ns, fd_wall_ns(), memory_order_relaxed);
+		atomic_store_explicit(&h->heartbeat_ns, obs_wall_ns(), memory_order_relaxed);
 		if (req == atomic_load_explicit(&b->done_seq, memory_order_relaxed)) {
-			fd_sleep_ms(5);
+			obs_sleep_ms(5);
 			continue;
 		}
 		memcpy(arg, b->arg, sizeof(arg));
 		arg[sizeof(arg) - 1] = '\0';
-		b->run_wall_ns = fd_wall_ns();
+		b->run_wall_ns = obs_wall_ns();
 		atomic_store_explicit(&b->run_seq, req, memory_order_release);
-		fd_sleep_ms(o.cmd_ms);           /* the table being rebuilt */
+		obs_sleep_ms(o.cmd_ms);           /* the table being rebuilt */
 		if (b->cmd != OBX_CMD_TABLES_RELOAD) {
 			b->result = -ENOSYS;
 			snprintf(b->msg, sizeof(b->msg), "unknown command %u", b->cmd);
@@ -338,9 +324,9 @@ static void fd_serve(struct obx_header *h)
 static int fd_wait_state(struct obx_slot_hdr *sh, uint32_t want, uint64_t deadline)
 {
 	while (atomic_load_explicit(&sh->state, memory_order_acquire) != want) {
-		if (fd_wall_ns() > deadline)
+		if (obs_wall_ns() > deadline)
 			return -ETIMEDOUT;
-		fd_sleep_ms(1);
+		obs_sleep_ms(1);
 	}
 	return 0;
 }
@@ -424,7 +410,7 @@ int main(int argc, char **argv)
 				fd_epoch(w, e, NULL, o.src_capacity, &d, exp);
 			} else {
 				struct obx_slot_hdr *sh = obx_slot(h, w, cur[w]);
-				uint64_t deadline = fd_wall_ns() + (uint64_t)o.timeout_s * 1000000000ull;
+				uint64_t deadline = obs_wall_ns() + (uint64_t)o.timeout_s * 1000000000ull;
 
 				/* a worker takes a slot only once the control plane freed it */
 				if (fd_wait_state(sh, OBX_SLOT_FREE, deadline) != 0) {
@@ -444,12 +430,12 @@ int main(int argc, char **argv)
 				sh->t_last_ns = sh->t_first_ns + 999999999ull;
 				sh->flags = e == o.epochs ? OBX_SLOT_F_FINAL : 0;
 				sh->delta = d;
-				sh->published_wall_ns = fd_wall_ns();
+				sh->published_wall_ns = obs_wall_ns();
 				fd_counters_add(&obx_worker_live(h, w)->total, &d);
 				obx_worker_live(h, w)->seq_published = e;
 				obx_port_stats(h, 0)->ipackets += d.rx_packets;
 				obx_port_stats(h, 0)->ibytes += d.rx_bytes;
-				atomic_store_explicit(&h->heartbeat_ns, fd_wall_ns(), memory_order_relaxed);
+				atomic_store_explicit(&h->heartbeat_ns, obs_wall_ns(), memory_order_relaxed);
 				atomic_store_explicit(&sh->state, OBX_SLOT_READY, memory_order_release);
 				cur[w] ^= 1u;
 			}
@@ -458,14 +444,14 @@ int main(int argc, char **argv)
 			epochs++;
 		}
 		if (h != NULL && o.interval_ms)
-			fd_sleep_ms(o.interval_ms);
+			obs_sleep_ms(o.interval_ms);
 	}
 	if (h != NULL && o.serve_s)
 		fd_serve(h);
 	if (h != NULL && o.finish && n_ep == o.epochs) {
 		atomic_store_explicit(&h->dp_state, OBX_DP_FINISHED, memory_order_release);
 		if (o.wait_drained_s) {
-			uint64_t deadline = fd_wall_ns() + (uint64_t)o.wait_drained_s * 1000000000ull;
+			uint64_t deadline = obs_wall_ns() + (uint64_t)o.wait_drained_s * 1000000000ull;
 
 			for (uint32_t w = 0; w < o.workers; w++)
 				for (uint32_t s = 0; s < OBX_SLOTS; s++)

@@ -19,7 +19,7 @@
 
 #include "analysis.h"
 #include "life_mod.h"
-#include "events.h"
+#include "exchange_recs.h"
 #include "report.h"
 #include "snapshot.h"
 #include "store.h"

@@ -36,31 +36,14 @@ ip netns exec "$NS" ip link set "$IFB" up || fail "link up $IFB"
 
 $PY "$SRC/gen_pcap.py" cases-live "$T/live.pcap" "$T/live-expected.json" || fail "gen_pcap"
 
-conf() {   # conf FILE EXCHANGE [PORT LINES]
-	cat > "$1" <<EOC
-dataplane:
-  workers: 1
-  hugepages: no
-  file_prefix: $PREFIX-$(basename "$1" .yaml)
-  ports:
-$3
-telescope:
-  sensors:
-    - name: east
-      prefixes: [198.18.0.0/20]
-    - name: west
-      prefixes: [198.18.16.0/20]
-exchange:
-  path: $2
-  epoch_ms: 100
-  src_capacity: 1024
-  drain_wait_s: 1
-EOC
+. "$SRC/lib.sh"   # dp_conf
+conf() {   # conf FILE EXCHANGE PORTS
+	dp_conf "$1" "$PREFIX-$(basename "$1" .yaml)" 1 "$2" 100 1 "$3"
 }
-conf "$T/live.yaml" "$T/live.x" "    - name: veth
+conf "$T/live.yaml" "$T/live.x" "  ports:
+    - name: veth
       device: \"net_af_packet0,iface=$IFA\""
-conf "$T/replay.yaml" "$T/replay.x" "    []"
-sed -i 's/^  ports:$/  ports:/; /^    \[\]$/d; s/^  ports:$/  ports: []/' "$T/replay.yaml"
+conf "$T/replay.yaml" "$T/replay.x" "  ports: []"
 
 "$DUMP" --timeout 120 "$T/live.x" > "$T/live.json" 2> "$T/live.dump.log" &
 DUMPPID=$!

@@ -21,24 +21,9 @@ $PY "$SRC/gen_pcap.py" cases "$T/cases.pcap" "$T/cases.json" || fail "gen_pcap c
 $PY "$SRC/gen_pcap.py" sources "$T/src5000.pcap" 5000 || fail "gen_pcap sources"
 $PY "$SRC/gen_pcap.py" garbage "$T/garbage20k.pcap" 20000 || fail "gen_pcap garbage"
 
+. "$SRC/lib.sh"   # dp_conf
 conf() {   # conf FILE WORKERS EXCHANGE [DRAIN_WAIT]
-	cat > "$1" <<EOC
-dataplane:
-  workers: $2
-  hugepages: no
-  file_prefix: $PREFIX-$2
-telescope:
-  sensors:
-    - name: east
-      prefixes: [198.18.0.0/20]
-    - name: west
-      prefixes: [198.18.16.0/20]
-exchange:
-  path: $3
-  epoch_ms: 10
-  src_capacity: 1024
-  drain_wait_s: ${4:-1}
-EOC
+	dp_conf "$1" "$PREFIX-$2" "$2" "$3" 10 "${4:-1}"
 }
 
 # run NAME WORKERS [DUMP ARGS...] -- [DP ARGS...]: dp + drainer, drainer JSON in $T/NAME.json

@@ -18,6 +18,7 @@
 #include "epoch.h"
 #include "exchange.h"
 #include "../fixtures/heap_xchg.h"
+#include "../fixtures/test_main.h"
 
 #define CAP 1024u
 #define SOFT (CAP * OBX_SRC_MAX_LOAD / 1000u)     /* 768 */
@@ -496,35 +497,40 @@ static void t_soak(void **state)
 
 /* ---- v2: a second kind, the BITMAP pool, hour keys, the replay wait ---- */
 
-/* A stage of the test kind, written by the rules of epoch.h: probe, need(), re-probe after
- * a swap, write with count last, bump n_used.  Returns 0, or -ENOSPC (lost, counted). */
+static bool cell_match(const void *rec, const void *key)
+{
+	return ((const struct test_cell *)rec)->key == *(const uint32_t *)key;
+}
+
+static bool cell_used(const void *rec)
+{
+	return ((const struct test_cell *)rec)->count != 0;
+}
+
+/* A stage of the test kind, by the rules of epoch.h through its find-or-insert: update
+ * in place, or write a new record (count last) and bump n_used; re-probe after a swap.
+ * Returns 0, or -ENOSPC (lost, counted). */
 static int cell_add(struct obs_epoch *e, uint32_t key)
 {
-	uint32_t mask, i;
-	struct test_cell *tab = obs_epoch_tab(e, OBX_TAB_CELL, &mask);
+	struct test_cell *c;
 
-	if (tab == NULL)
-		return -ENOSPC;
-again:
-	for (i = obx_src_hash(key) & mask; tab[i].count != 0; i = (i + 1) & mask)
-		if (tab[i].key == key) {
-			tab[i].count++;
+	for (;;) {
+		switch (obs_epoch_find_or_insert(e, OBX_TAB_CELL, obx_src_hash(key), &key, cell_match,
+		                                 cell_used, sizeof(*c), (void **)&c)) {
+		case OBS_EPOCH_FOUND:
+			c->count++;
 			return 0;
+		case OBS_EPOCH_NEW:
+			c->key = key;
+			c->count = 1;
+			(*obs_epoch_n_used(e, OBX_TAB_CELL))++;
+			return 0;
+		case OBS_EPOCH_SWAPPED:
+			continue;
+		default:
+			return -ENOSPC;
 		}
-	switch (obs_epoch_need(e, OBX_TAB_CELL, 1)) {
-	case 1:
-		tab = obs_epoch_tab(e, OBX_TAB_CELL, &mask);
-		goto again;
-	case 0:
-		break;
-	default:
-		e->c.lost_updates++;
-		return -ENOSPC;
 	}
-	tab[i].key = key;
-	tab[i].count = 1;
-	(*obs_epoch_n_used(e, OBX_TAB_CELL))++;
-	return 0;
 }
 
 static struct test_cell *cell_find(struct obx_slot_hdr *sh, uint32_t key)
@@ -756,26 +762,9 @@ static void t_replay_wait(void **state)
 	assert_int_equal(f->e.c.lost_updates, 2);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(t_init_takes_slot0, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_init_busy, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_insert_update, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_boundary_publish, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_other_ready_keeps_filling, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_forced_swap, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_full_and_other_ready_counts_lost, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_tick_closes_idle_epoch, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_finish, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_finish_empty, setup, teardown),
-		cmocka_unit_test(t_counters_add),
-		cmocka_unit_test_setup_teardown(t_soak, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_need_second_kind, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_bitmap_across_swap, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_hour_keys, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_replay_wait, setup, teardown),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+#define TESTS(T) T(t_init_takes_slot0) T(t_init_busy) T(t_insert_update) \
+	T(t_boundary_publish) T(t_other_ready_keeps_filling) T(t_forced_swap) \
+	T(t_full_and_other_ready_counts_lost) T(t_tick_closes_idle_epoch) T(t_finish) \
+	T(t_finish_empty) T(t_counters_add) T(t_soak) T(t_need_second_kind) \
+	T(t_bitmap_across_swap) T(t_hour_keys) T(t_replay_wait)
+OBS_TEST_MAIN_FX(TESTS)

@@ -31,6 +31,7 @@
 
 #include "exclude.h"
 #include "scanner_table.h"
+#include "../fixtures/test_eal.h"
 
 #define MAXN 150u
 
@@ -294,23 +295,5 @@ static void test_exclude(void **state)
 	unlink(p1);
 }
 
-int main(int argc, char **argv)
-{
-	char prefix[64];
-
-	(void)argc;
-	snprintf(prefix, sizeof(prefix), "--file-prefix=obs-pf16-%d", (int)getpid());
-	char *eal[] = { argv[0], "--no-huge", "-m", "512", "--no-pci", "-l", "0",
-			"--log-level=lib.eal:error", prefix, NULL };
-	if (rte_eal_init(9, eal) < 0) {
-		fprintf(stderr, "EAL init failed\n");
-		return 1;
-	}
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_scanner),
-		cmocka_unit_test(test_exclude),
-	};
-	int rc = cmocka_run_group_tests(tests, NULL, NULL);
-	rte_eal_cleanup();
-	return rc;
-}
+#define TESTS(T) T(test_scanner) T(test_exclude)
+OBS_TEST_MAIN_EAL(TESTS, "obs-pf16", "512", "-l", "0")

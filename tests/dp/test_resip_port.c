@@ -19,6 +19,7 @@
 #include "epoch.h"
 #include "resip_port.h"
 #include "../fixtures/heap_xchg.h"
+#include "../fixtures/test_main.h"
 
 #define CAP 64u
 #define SOFT (CAP * OBX_TAB_MAX_LOAD / 1000u)      /* 48 */
@@ -132,12 +133,5 @@ static void t_absent(void **state)
 	free(h);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_keys),
-		cmocka_unit_test(t_swap_and_full),
-		cmocka_unit_test(t_absent),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+#define TESTS(T) T(t_keys) T(t_swap_and_full) T(t_absent)
+OBS_TEST_MAIN(TESTS, NULL, NULL)

@@ -19,6 +19,7 @@
 #include <rte_eal.h>
 
 #include "resip_table.h"
+#include "../fixtures/test_eal.h"
 
 #define NS 1000000000LL
 
@@ -125,21 +126,5 @@ static void test_reference(void **state)
 	resip_table_free(t);
 }
 
-int main(int argc, char **argv)
-{
-	char prefix[64];
-	snprintf(prefix, sizeof(prefix), "--file-prefix=obs-rtab-%d", (int)getpid());
-	char *eal[] = { argv[0], "--no-huge", "-m", "256", "--no-pci", "-l", "0",
-			"--log-level=lib.eal:error", prefix, NULL };
-	if (rte_eal_init(9, eal) < 0) {
-		fprintf(stderr, "EAL init failed\n");
-		return 1;
-	}
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_known),
-		cmocka_unit_test(test_reference),
-	};
-	int rc = cmocka_run_group_tests(tests, NULL, NULL);
-	rte_eal_cleanup();
-	return rc;
-}
+#define TESTS(T) T(test_known) T(test_reference)
+OBS_TEST_MAIN_EAL(TESTS, "obs-rtab", "256", "-l", "0")

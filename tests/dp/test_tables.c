@@ -32,6 +32,7 @@
 
 #include "scanner_table.h"
 #include "tables.h"
+#include "../fixtures/test_eal.h"
 
 #define ALIVE 0xa11fe0a11fe0ull
 #define DEAD  0xdeadbeefdeadull
@@ -198,22 +199,5 @@ static void test_scanner(void **state)
 	assert_non_null(strstr(err, "/nonexistent/scanners.txt"));
 }
 
-int main(int argc, char **argv)
-{
-	char prefix[64];
-	(void)argc;
-	snprintf(prefix, sizeof(prefix), "--file-prefix=obs-tabs-%d", (int)getpid());
-	char *eal[] = { argv[0], "--no-huge", "-m", "256", "--no-pci", "--lcores", "0@0,1@1,2@0",
-			"--log-level=lib.eal:error", prefix, NULL };
-	if (rte_eal_init(9, eal) < 0) {
-		fprintf(stderr, "EAL init failed\n");
-		return 1;
-	}
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_scanner),
-		cmocka_unit_test(test_rcu),
-	};
-	int rc = cmocka_run_group_tests(tests, NULL, NULL);
-	rte_eal_cleanup();
-	return rc;
-}
+#define TESTS(T) T(test_scanner) T(test_rcu)
+OBS_TEST_MAIN_EAL(TESTS, "obs-tabs", "256", "--lcores", "0@0,1@1,2@0")

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock_ns.h"
 #include "epoch.h"
 #include "exchange.h"
 
@@ -38,21 +39,6 @@ static struct src_map srcs;
 static struct obx_counters tot;
 static uint64_t n_epochs, n_final, n_forced, seq_errors, nsrc_mismatch, bad_worker;
 static uint64_t last_seq[OBX_MAX_WORKERS];
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
 
 static void map_grow(void);
 
@@ -265,13 +251,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xchg_dump: no path\n");
 		return 1;
 	}
-	deadline = now_ns() + (uint64_t)(timeout_s * 1e9);
+	deadline = obs_mono_ns() + (uint64_t)(timeout_s * 1e9);
 	while ((fd = open(path, O_RDWR)) < 0) {
-		if (errno != ENOENT || now_ns() > deadline) {
+		if (errno != ENOENT || obs_mono_ns() > deadline) {
 			fprintf(stderr, "xchg_dump: %s: %s\n", path, strerror(errno));
 			return 1;
 		}
-		sleep_ms(5);
+		obs_sleep_ms(5);
 	}
 	if (fstat(fd, &st) != 0 || st.st_size < (off_t)OBX_HEADER_SIZE) {
 		fprintf(stderr, "xchg_dump: %s: too small\n", path);
@@ -311,7 +297,7 @@ int main(int argc, char **argv)
 			}
 			for (s = 0; s < n_ready; s++) {
 				if (delay_ms)
-					sleep_ms(delay_ms);
+					obs_sleep_ms(delay_ms);
 				drain_slot(h, ready[s], w);
 			}
 		}
@@ -330,12 +316,12 @@ int main(int argc, char **argv)
 			if (!left)
 				break;
 		}
-		if (now_ns() > deadline) {
+		if (obs_mono_ns() > deadline) {
 			fprintf(stderr, "xchg_dump: timeout (dp_state %u)\n", state);
 			rc = 2;
 			break;
 		}
-		sleep_ms(1);
+		obs_sleep_ms(1);
 	}
 	print_json(h, with_sources);
 	return rc;

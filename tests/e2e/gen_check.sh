@@ -93,5 +93,34 @@ PY
 "$gen" -q --packets 5000 --span 30s --start 2025-06-30T23:59:50Z --out "$tmp/short.pcap" --truth "$tmp/short.json" \
 	&& "$py" "$here/pcap_truth.py" "$tmp/short.pcap" "$tmp/short.json" >/dev/null && ok "30 s span across a month end" || bad "short span"
 
+# A sensor that fills whole /16s (one /16, or two /17s): not_telescope frames "near" the
+# telescope cannot come from a prefix's own /16, and the generator used to retry that
+# forever.  Bounded by a timeout; the pcap must still match its truth (every frame
+# counted not_telescope really is outside every sensor), and the near ones come from the
+# /16s next to the sensor.
+for s in "tel=10.0.0.0/16" "a=10.0.0.0/17 --sensor b=10.0.128.0/17"; do
+	# shellcheck disable=SC2086
+	timeout 60 "$gen" -q --packets 20000 --malformed-share 0.05 --sensor $s \
+		--out "$tmp/w.pcap" --truth "$tmp/w.json"
+	rc=$?
+	if [ $rc = 124 ]; then
+		bad "--sensor $s: generator did not finish in 60 s"
+		continue
+	fi
+	[ $rc = 0 ] && "$py" "$here/pcap_truth.py" "$tmp/w.pcap" "$tmp/w.json" >/dev/null \
+		&& ok "--sensor $s (whole /16s): finishes, truth recomputed" || bad "--sensor $s: rc $rc or truth"
+	"$py" -c 'import json,sys; assert json.load(open(sys.argv[1]))["totals"]["drops"]["not_telescope"] >= 40' \
+		"$tmp/w.json" || bad "--sensor $s: too few not_telescope frames"
+	if command -v tcpdump >/dev/null; then
+		n=$(tcpdump -nr "$tmp/w.pcap" 2>/dev/null | grep -cE '> (9\.255|10\.1)\.[0-9]+\.[0-9]+[.:]')
+		[ "$n" -gt 0 ] && ok "--sensor $s: $n not_telescope frames to the /16s next to it" \
+			|| bad "--sensor $s: no not_telescope frame next to the sensor"
+	fi
+done
+# a telescope larger than half the unicast space leaves too little room for sources
+big=$("$py" -c 'print(",".join("%d.0.0.0/8" % o for o in range(100, 213)))')
+"$gen" -q --packets 100 --sensor "big=$big" --out "$tmp/x.pcap" 2>/dev/null
+[ $? = 2 ] && ok "a telescope over half the unicast space refused" || bad "huge telescope accepted"
+
 echo "gen_check: $fails failed"
 [ $fails = 0 ]

@@ -96,6 +96,17 @@ for i in $(seq 1 2000); do
 		else
 			grep -q "rules not replaced.*live.rules" "$tmp/bad-reload-dp.out" \
 				|| fail "bad dp reload: unclear error: $(cat "$tmp/bad-reload-dp.out")"
+			# rules.status is the dataplane's report (exchange header): the old
+			# database still in use, the refusal and its reason beside it
+			"$ctl" -c "$tmp/obscura.yaml" --json rules status >"$tmp/rules-refused.json" \
+				2>>"$tmp/ctl.log" || fail "rules status after a refused reload"
+			"$py" - "$tmp/rules-refused.json" <<'EOF4' || fail "rules status after a refused reload: $(cat "$tmp/rules-refused.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["loaded"] and d["accepted"] == 14 and d["rejected"] == 0, d
+assert d["patterns"] > 0 and d["db_bytes"] > 0 and d["scratch_bytes"] > 0, d
+assert "live.rules" in d["last_refused"]["error"], d
+EOF4
 		fi
 		bad_seen=1
 		mv "$tmp/live.rules.away" "$tmp/live.rules"

@@ -13,7 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dataplane/conf.h"
+#include "dataplane/common/conf.h"
+#include "fuzz_text.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -25,13 +26,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t dlen = 0;
 	FILE *f;
 
-	if (size > (1u << 20))
-		return 0;
-	text = malloc(size + 1);
+	text = obs_fuzz_text(data, size, (1u << 20));
 	if (text == NULL)
 		return 0;
-	memcpy(text, data, size);
-	text[size] = '\0';
 	err[0] = '\0';
 	if (obs_conf_load_string(text, &a, err, sizeof(err)) != 0) {
 		if (strncmp(err, "<string>", 8) != 0)

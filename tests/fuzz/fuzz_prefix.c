@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dataplane/prefix_file.h"
+#include "dataplane/common/prefix_file.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

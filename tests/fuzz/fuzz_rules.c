@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "dataplane/rules.h"
+#include "fuzz_text.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -23,13 +24,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[256], *text;
 	int n;
 
-	if (size > (64u << 10))
-		return 0;
-	text = malloc(size + 1);
+	text = obs_fuzz_text(data, size, (64u << 10));
 	if (text == NULL)
 		return 0;
-	memcpy(text, data, size);
-	text[size] = '\0';
 	src.text = text;
 	r = obs_rules_load(&src, 1, NULL, NULL, err, sizeof(err));
 	if (r != NULL) {

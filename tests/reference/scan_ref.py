@@ -37,7 +37,7 @@ import sys
 # ---------------------------------------------------------------- the telescope, D and S
 
 def sample_hash(x):
-    """dataplane/telescope.c obs_tel_sample_hash (lowbias32), 32-bit arithmetic."""
+    """dataplane/common/telescope.c obs_tel_sample_hash (lowbias32), 32-bit arithmetic."""
     x &= 0xffffffff
     x ^= x >> 16
     x = (x * 0x7feb352d) & 0xffffffff

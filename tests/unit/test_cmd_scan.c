@@ -19,7 +19,7 @@
 
 #include "control/scan/scan_mod.h"
 #include "control/commands.h"
-#include "dataplane/period.h"
+#include "dataplane/common/period.h"
 #include "../fixtures/test_main.h"
 
 #define BLK(a, b) (((uint32_t)(a) << 24) | ((uint32_t)(b) << 16))

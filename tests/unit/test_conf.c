@@ -16,7 +16,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "dataplane/conf.h"
+#include "dataplane/common/conf.h"
+#include "../fixtures/test_main.h"
 
 static char srcdir[1024];
 
@@ -635,21 +636,17 @@ static void test_mutations(void **state)
 	free(c);
 }
 
-int main(void)
+/* group setup: the source tree the example files are read from */
+static int conf_group_setup(void **state)
 {
 	const char *s = getenv("OBS_SRCDIR");
+
+	(void)state;
 	snprintf(srcdir, sizeof(srcdir), "%s", s ? s : ".");
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_example_loads),
-		cmocka_unit_test(test_minimal_and_ports),
-		cmocka_unit_test(test_bad_files),
-		cmocka_unit_test(test_bad_strings),
-		cmocka_unit_test(test_parse_prefix),
-		cmocka_unit_test(test_round_trip_example),
-		cmocka_unit_test(test_round_trip_maximal),
-		cmocka_unit_test(test_equal_and_diff),
-		cmocka_unit_test(test_describe),
-		cmocka_unit_test(test_mutations),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return 0;
 }
+
+#define TESTS(T) T(test_example_loads) T(test_minimal_and_ports) T(test_bad_files) \
+	T(test_bad_strings) T(test_parse_prefix) T(test_round_trip_example) \
+	T(test_round_trip_maximal) T(test_equal_and_diff) T(test_describe) T(test_mutations)
+OBS_TEST_MAIN(TESTS, conf_group_setup, NULL)

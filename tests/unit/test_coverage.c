@@ -21,9 +21,10 @@
 #include "control/scan/covstore.h"
 #include "dataplane/coverage.h"
 #include "dataplane/epoch.h"
-#include "dataplane/period.h"
-#include "dataplane/telescope.h"
+#include "dataplane/common/period.h"
+#include "dataplane/common/telescope.h"
 #include "../fixtures/heap_xchg.h"
+#include "../fixtures/test_main.h"
 
 #define SS 100u   /* |S| */
 #define T0 ((uint64_t)obs_days_from_civil(2024, 1, 31) * OBS_NS_PER_DAY)
@@ -195,12 +196,5 @@ static void test_hostile_records(void **state)
 	cov_store_fini(&cs);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_roomy),
-		cmocka_unit_test(test_forced_swaps),
-		cmocka_unit_test(test_hostile_records),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+#define TESTS(T) T(test_roomy) T(test_forced_swaps) T(test_hostile_records)
+OBS_TEST_MAIN(TESTS, NULL, NULL)

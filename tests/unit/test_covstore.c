@@ -15,7 +15,7 @@
 #include <cmocka.h>
 
 #include "control/scan/covstore.h"
-#include "dataplane/period.h"
+#include "dataplane/common/period.h"
 #include "../fixtures/test_main.h"
 #include "../fixtures/test_rand.h"
 

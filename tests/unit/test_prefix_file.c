@@ -15,7 +15,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "dataplane/prefix_file.h"
+#include "dataplane/common/prefix_file.h"
+#include "../fixtures/test_main.h"
 
 #define IP(a, b, c, d) (((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((uint32_t)(c) << 8) | (d))
 
@@ -140,12 +141,5 @@ static void test_files(void **state)
 	obs_pfx_list_free(&l);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_good),
-		cmocka_unit_test(test_bad_lines),
-		cmocka_unit_test(test_files),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+#define TESTS(T) T(test_good) T(test_bad_lines) T(test_files)
+OBS_TEST_MAIN(TESTS, NULL, NULL)

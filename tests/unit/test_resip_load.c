@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * test_resip_load.c — dataplane/resip_load.c: CSV rows, times, rejects and their
+ * test_resip_load.c — dataplane/common/resip_load.c: CSV rows, times, rejects and their
  * reasons, duplicates, the failure rules (missing, empty, header, too many providers,
  * rejected lines above the limit), the MMDB residential-proxy loader on fixtures built by
  * tests/fixtures/mkmmdb.pl, and a brute-force reference for resip_match.  MaxMind's own
@@ -24,6 +24,7 @@
 #include "mmdb_fixture.h"
 
 #include "resip_load.h"
+#include "../fixtures/test_main.h"
 
 #define NS 1000000000LL
 
@@ -316,18 +317,9 @@ static void test_mmdb_fixtures(void **state)
 	assert_true(strlen(err) > 0);
 }
 
-static const char *shared_dir(void)
-{
-	static char buf[512];
-	const char *src = getenv("OBS_SRCDIR");
-	struct stat st;
-	snprintf(buf, sizeof(buf), "%s/../shared/data/maxmind-mmdb", src ? src : ".");
-	return stat(buf, &st) == 0 ? buf : NULL;
-}
-
 static void test_mmdb_official(void **state)
 {
-	const char *d = shared_dir();
+	const char *d = obs_fx_shared_mmdb();
 	char p[600], err[512];
 	if (d == NULL)
 		skip();
@@ -348,48 +340,31 @@ static void test_mmdb_official(void **state)
 	resip_table_free(t);
 }
 
-static void test_mmdb_corrupt(void **state)
+/* Every file of MaxMind's test and bad data loads or is refused with a message. */
+static void load_or_refuse(const char *path, void *arg)
 {
-	const char *d = shared_dir();
-	static const char *const sub[] = { "bad-data/libmaxminddb", "bad-data/maxminddb-golang",
-					   "bad-data/maxminddb-python", "test-data" };
-	char p[1024], err[512];
-	int n = 0;
-	if (d == NULL)
-		skip();
-	for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
-		snprintf(p, sizeof(p), "%s/%s", d, sub[i]);
-		DIR *dd = opendir(p);
-		if (dd == NULL)
-			continue;
-		struct dirent *e;
-		while ((e = readdir(dd)) != NULL) {
-			if (strstr(e->d_name, ".mmdb") == NULL)
-				continue;
-			snprintf(p, sizeof(p), "%s/%s/%s", d, sub[i], e->d_name);
-			struct resip_load_opts o = { .max_rejected = UINT64_MAX, .max_addrs = 1u << 22 };
-			struct resip_table *t = resip_load(p, &o, NULL, err, sizeof(err));
-			if (t == NULL)
-				assert_true(strlen(err) > 0);
-			resip_table_free(t);
-			n++;
-		}
-		closedir(dd);
-	}
-	assert_true(n > 10);
+	struct resip_load_opts o = { .max_rejected = UINT64_MAX, .max_addrs = 1u << 22 };
+	char err[512];
+	struct resip_table *t = resip_load(path, &o, NULL, err, sizeof(err));
+
+	(void)arg;
+	if (t == NULL)
+		assert_true(strlen(err) > 0);
+	resip_table_free(t);
 }
 
-int main(void)
+static void test_mmdb_corrupt(void **state)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_times),
-		cmocka_unit_test(test_csv_basic),
-		cmocka_unit_test(test_csv_rejects),
-		cmocka_unit_test(test_csv_failures),
-		cmocka_unit_test(test_match_reference),
-		cmocka_unit_test(test_mmdb_fixtures),
-		cmocka_unit_test(test_mmdb_official),
-		cmocka_unit_test(test_mmdb_corrupt),
-	};
-	return cmocka_run_group_tests(tests, obs_fx_setup, obs_fx_teardown);
+	static const char *const sub[] = { "bad-data/libmaxminddb", "bad-data/maxminddb-golang",
+					   "bad-data/maxminddb-python", "test-data" };
+
+	(void)state;
+	if (obs_fx_shared_mmdb() == NULL)
+		skip();
+	assert_true(obs_fx_each_mmdb(sub, sizeof(sub) / sizeof(sub[0]), load_or_refuse, NULL) > 10);
 }
+
+#define TESTS(T) T(test_times) T(test_csv_basic) T(test_csv_rejects) T(test_csv_failures) \
+	T(test_match_reference) T(test_mmdb_fixtures) T(test_mmdb_official) \
+	T(test_mmdb_corrupt)
+OBS_TEST_MAIN(TESTS, obs_fx_setup, obs_fx_teardown)

@@ -5,7 +5,9 @@
  * and distance/within at their exact boundaries, multi-content AND, negated content,
  * dsize, protocol and port constraints), every rejection reason with its line number,
  * commented rules, the shipped conf/rules/obscura.rules and the ET Open subset in
- * tests/data; the real ET Open files under ../shared/data when present.
+ * tests/data; the real ET Open files under ../shared/data when present.  The parser alone
+ * (common/rules_parse.h, what the control plane links: no Hyperscan) against the
+ * compiled database: the same rules, except the one Hyperscan refuses.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -20,6 +22,7 @@
 #include <cmocka.h>
 
 #include "dataplane/rules.h"
+#include "../fixtures/test_main.h"
 
 struct logbuf {
 	unsigned n;
@@ -434,6 +437,69 @@ static void test_et_real(void **state)
 	globfree(&g);
 }
 
+/* Parse alone vs parse + compile on one input: every compiled rule is in the parse with
+ * the same description, the parse has exactly `hs_refused` more (Hyperscan's pcre
+ * rejections), and every other count agrees. */
+static void parse_vs_load(const struct obs_rules_src *src, unsigned n, uint32_t hs_refused)
+{
+	char err[256];
+	struct obs_rule_list *l = obs_rules_parse(src, n, NULL, NULL, err, sizeof(err));
+	struct obs_rules *r = obs_rules_load(src, n, NULL, NULL, err, sizeof(err));
+	const struct obs_rules_stats *ps, *cs;
+
+	assert_non_null(l);
+	assert_non_null(r);
+	ps = obs_rule_list_stats(l);
+	cs = obs_rules_stats(r);
+	assert_int_equal(ps->n_files, cs->n_files);
+	assert_int_equal(ps->n_lines, cs->n_lines);
+	assert_int_equal(ps->n_commented, cs->n_commented);
+	assert_int_equal(ps->n_accepted, cs->n_accepted + hs_refused);
+	assert_int_equal(ps->n_rejected + hs_refused, cs->n_rejected);
+	for (unsigned k = 0; k < OBS_REJ_N; k++)
+		assert_int_equal(ps->rejected[k] + (k == OBS_REJ_PCRE ? hs_refused : 0),
+		                 cs->rejected[k]);
+	assert_int_equal(ps->n_patterns, 0);            /* nothing compiled */
+	assert_int_equal(ps->db_bytes, 0);
+	assert_int_equal(obs_rule_list_count(l), ps->n_accepted);
+	for (uint32_t i = 0; i < obs_rules_count(r); i++) {
+		const struct obs_rule_info *ci = obs_rules_info(r, i), *pi;
+		int k = obs_rule_list_find_sid(l, ci->sid);
+
+		assert_true(k >= 0);
+		pi = obs_rule_list_info(l, (uint32_t)k);
+		assert_int_equal(pi->rev, ci->rev);
+		assert_int_equal(pi->category, ci->category);
+		assert_int_equal(pi->proto, ci->proto);
+		assert_int_equal(pi->line, ci->line);
+		assert_string_equal(pi->msg, ci->msg);
+		assert_string_equal(pi->file, ci->file);
+	}
+	obs_rule_list_free(l);
+	obs_rules_free(r);
+}
+
+static void test_parse_alone(void **state)
+{
+	const char *src = getenv("OBS_SRCDIR");
+	char p1[1024], p2[1024];
+	struct obs_rules_src files[2] = { { p1, NULL }, { p2, NULL } };
+	struct obs_rules_src refused = { "hs.rules",
+		"alert tcp any any -> any any (msg:\"ok\"; content:\"abc\"; sid:1;)\n"
+		"alert tcp any any -> any any (msg:\"lookbehind\"; pcre:\"/(?<=ab)c/\"; sid:2;)\n"
+		"alert udp any any -> any 53 (msg:\"SCAN x\"; content:\"q\"; nocase; sid:3;)\n" };
+	struct obs_rules_src bad = { "/nonexistent/x.rules", NULL };
+	char err[256];
+
+	(void)state;
+	snprintf(p1, sizeof(p1), "%s/conf/rules/obscura.rules", src ? src : ".");
+	snprintf(p2, sizeof(p2), "%s/tests/data/et-open-subset.rules", src ? src : ".");
+	parse_vs_load(files, 2, 0);
+	parse_vs_load(&refused, 1, 1);
+	assert_null(obs_rules_parse(&bad, 1, NULL, NULL, err, sizeof(err)));
+	assert_non_null(strstr(err, "/nonexistent/x.rules"));
+}
+
 /* obs_rules_set: one scratch per worker; workers scan the same database at once */
 struct worker_arg {
 	const struct obs_rules_set *set;
@@ -494,22 +560,8 @@ static void test_rules_set(void **state)
 	obs_rules_set_free(NULL);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_literal_nocase_hex),
-		cmocka_unit_test(test_offset_depth),
-		cmocka_unit_test(test_distance_within),
-		cmocka_unit_test(test_multi_content_and_negation),
-		cmocka_unit_test(test_pcre),
-		cmocka_unit_test(test_proto_ports_dsize),
-		cmocka_unit_test(test_rejections),
-		cmocka_unit_test(test_empty_and_garbage),
-		cmocka_unit_test(test_shipped_rules),
-		cmocka_unit_test(test_et_subset),
-		cmocka_unit_test(test_et_real),
-		cmocka_unit_test(test_rules_set),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+#define TESTS(T) T(test_literal_nocase_hex) T(test_offset_depth) T(test_distance_within) \
+	T(test_multi_content_and_negation) T(test_pcre) T(test_proto_ports_dsize) \
+	T(test_rejections) T(test_empty_and_garbage) T(test_shipped_rules) T(test_et_subset) \
+	T(test_et_real) T(test_parse_alone) T(test_rules_set)
+OBS_TEST_MAIN(TESTS, NULL, NULL)

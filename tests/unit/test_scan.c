@@ -19,7 +19,7 @@
 
 #include "control/scan/scan.h"
 #include "control/scan/scan_report.h"
-#include "dataplane/period.h"
+#include "dataplane/common/period.h"
 #include "../fixtures/test_main.h"
 
 #define S_SIZE 10u

@@ -25,6 +25,7 @@
 #include "events.h"
 #include "exchange.h"
 #include "../fixtures/heap_xchg.h"
+#include "../fixtures/test_main.h"
 
 #define SRCCAP 256u
 #define EVCAP  16u
@@ -338,15 +339,6 @@ static void t_random_stream(void **state)
 	}
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(t_absorb_then_spill, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_excluded, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_spill_forces_swap, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_spill_no_room, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_random_stream, setup, teardown),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+#define TESTS(T) T(t_absorb_then_spill) T(t_excluded) T(t_spill_forces_swap) \
+	T(t_spill_no_room) T(t_random_stream)
+OBS_TEST_MAIN_FX(TESTS)

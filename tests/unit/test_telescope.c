@@ -16,7 +16,8 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include "dataplane/telescope.h"
+#include "dataplane/common/telescope.h"
+#include "../fixtures/test_main.h"
 
 #define IP(a, b, c, d) (((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((uint32_t)(c) << 8) | (d))
 
@@ -295,15 +296,6 @@ static void test_rejects(void **state)
 	obs_tel_free(t);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_small_exact),
-		cmocka_unit_test(test_cap_boundary),
-		cmocka_unit_test(test_sample_reference),
-		cmocka_unit_test(test_sample_deterministic_and_cut_independent),
-		cmocka_unit_test(test_slash8),
-		cmocka_unit_test(test_rejects),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+#define TESTS(T) T(test_small_exact) T(test_cap_boundary) T(test_sample_reference) \
+	T(test_sample_deterministic_and_cut_independent) T(test_slash8) T(test_rejects)
+OBS_TEST_MAIN(TESTS, NULL, NULL)

@@ -260,3 +260,42 @@ int obx_header_check(const struct obx_header *h, uint64_t map_size, const char *
 		}
 	return 0;
 }
+
+void obx_rules_status_publish(struct obx_header *h, const struct obx_rules_status *st)
+{
+	struct obx_rules_status *d = &h->rules;
+	uint64_t seq = atomic_load_explicit(&d->seq, memory_order_relaxed);
+
+	/* odd first, and no body store may move above it */
+	atomic_store_explicit(&d->seq, seq + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	memcpy((uint8_t *)d + sizeof(d->seq), (const uint8_t *)st + sizeof(st->seq),
+	       sizeof(*d) - sizeof(d->seq));
+	d->error[OBX_RULES_ERR_LEN - 1] = '\0';
+	atomic_store_explicit(&d->seq, seq + 2, memory_order_release);
+}
+
+int obx_rules_status_read(const struct obx_header *h, struct obx_rules_status *out)
+{
+	const struct obx_rules_status *s = &h->rules;
+
+	/* the writer holds it for a memcpy of a few hundred bytes, once per reload */
+	for (unsigned tries = 0; tries < 1000; tries++) {
+		uint64_t a = atomic_load_explicit(&s->seq, memory_order_acquire), b;
+
+		if (a == 0)
+			return -ENODATA;
+		if (a & 1)
+			continue;
+		memcpy((uint8_t *)out + sizeof(out->seq), (const uint8_t *)s + sizeof(s->seq),
+		       sizeof(*out) - sizeof(out->seq));
+		atomic_thread_fence(memory_order_acquire);
+		b = atomic_load_explicit(&s->seq, memory_order_relaxed);
+		if (a == b) {
+			atomic_store_explicit(&out->seq, a, memory_order_relaxed);
+			out->error[OBX_RULES_ERR_LEN - 1] = '\0';
+			return 0;
+		}
+	}
+	return -EAGAIN;
+}

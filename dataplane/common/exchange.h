@@ -113,8 +113,8 @@ enum obx_proto_idx {
 /*
  * Table kinds of a slot.  The number is ABI (slot and header arrays, journal records):
  * never renumber; add kinds in the free numbers below OBX_TAB_MAX.  Record types: SRC is
- * struct obx_src_rec below; the others are defined by their analyses' headers, which
- * _Static_assert their size against OBX_REC_SIZE_<KIND>.
+ * struct obx_src_rec below; the others are in exchange_recs.h (beside this header), which
+ * _Static_asserts their size against OBX_REC_SIZE_<KIND>.
  */
 enum obx_tab_kind {
 	OBX_TAB_SRC        = 0,  /* per (source, hour): struct obx_src_rec; always present */
@@ -134,13 +134,13 @@ static inline int obx_tab_is_hash(unsigned kind)
 	return kind != OBX_TAB_BITMAP;
 }
 
-/* Record sizes, bytes (a multiple of 8, >= 16).  The non-SRC ones are placeholders until
- * their analyses define the records; change them here, one line, with the record. */
+/* Record sizes, bytes (a multiple of 8, >= 16); the records are in exchange_recs.h (SRC:
+ * below).  Change a size here, one line, with its record. */
 #define OBX_REC_SIZE_SRC        64u
 #define OBX_REC_SIZE_CELL       64u
 #define OBX_REC_SIZE_BITMAP     512u   /* 4096 bits */
 #define OBX_REC_SIZE_RESIP_PORT 32u
-#define OBX_REC_SIZE_EVENT      40u   /* struct obx_event_rec (events.h) */
+#define OBX_REC_SIZE_EVENT      40u   /* struct obx_event_rec (exchange_recs.h) */
 #define OBX_REC_SIZES { OBX_REC_SIZE_SRC, OBX_REC_SIZE_CELL, OBX_REC_SIZE_BITMAP, \
 	OBX_REC_SIZE_RESIP_PORT, OBX_REC_SIZE_EVENT, 0, 0, 0 }
 #define OBX_REC_SIZE_MIN        16u
@@ -198,7 +198,7 @@ struct obx_worker_live {
  *
  * The inline event (ev_mode == OBX_SRC_EV_INLINE): every packet of the record was
  * exactly one event of type ev_type at sensor ev_sensor (category ev_category), so that
- * event's EVENT record (events.h) would be (addr, hour, ev_sensor, ev_type) with count =
+ * event's EVENT record (exchange_recs.h) would be (addr, hour, ev_sensor, ev_type) with count =
  * packets, first/last = first_ns/last_ns; the consumer reads it from here and adds it
  * to whatever the slot's EVENT table holds for that key (normally nothing; one record
  * when a packet's source update and its event straddled a forced swap).  Most telescope sources send one kind of packet an hour,
@@ -268,6 +268,41 @@ struct obx_slot_hdr {
 #define OBX_SLOT_F_FORCED 0x1u   /* published early: a table was full */
 #define OBX_SLOT_F_FINAL  0x2u   /* last epoch of this boot (end of replay, signal) */
 
+/*
+ * The payload rules the dataplane scans with (SPEC.md C), as its main lcore last built
+ * them: written at start and at every rules reload (`tables reload rules`, SIGHUP), read
+ * by the control plane for `rules status`, so the control plane needs no Hyperscan.
+ * Counts are the dataplane's (parse plus compile: a rule Hyperscan refuses is rejected,
+ * reason pcre).  A refused reload keeps the database in use and its counts; error and
+ * refused_wall_ns say why and when, until the next successful build clears them.
+ *
+ * A seqlock (the writer is one thread, the main lcore): obx_rules_status_publish() makes
+ * seq odd, writes the body, makes seq even (release); obx_rules_status_read() copies the
+ * body between two equal even loads of seq.  seq == 0: nothing reported yet (dataplane
+ * starting).  Added in the header page's free tail: no existing field moved, so the
+ * layout version is unchanged; a header from an older dataplane reads seq 0.
+ */
+#define OBX_RULES_REJ_MAX 16u     /* rejected[]: enum obs_rule_rej (rules_parse.h) fits */
+#define OBX_RULES_ERR_LEN 256u
+
+struct obx_rules_status {
+	_Atomic uint64_t seq;         /* odd while being written; 0 = never written */
+	uint64_t built_wall_ns;       /* wall clock when the database in use was built */
+	uint64_t refused_wall_ns;     /* the latest reload was refused then; 0: it succeeded */
+	uint64_t db_bytes;            /* Hyperscan database */
+	uint64_t scratch_bytes;       /* its scratch prototype (one clone per worker) */
+	uint32_t loaded;              /* 1: a database is in use (0 rules when none configured) */
+	uint32_t n_files;
+	uint32_t n_lines;
+	uint32_t n_accepted;
+	uint32_t n_rejected;
+	uint32_t n_commented;         /* "#alert ..." lines */
+	uint32_t n_patterns;          /* Hyperscan expressions */
+	uint32_t reserved0;
+	uint32_t rejected[OBX_RULES_REJ_MAX];  /* by reason */
+	char     error[OBX_RULES_ERR_LEN];     /* why the latest reload was refused, else "" */
+};
+
 struct obx_header {
 	uint64_t magic;               /* OBX_MAGIC */
 	uint32_t version;             /* OBX_VERSION */
@@ -293,12 +328,13 @@ struct obx_header {
 	uint32_t tab_rec_size[OBX_TAB_MAX];  /* bytes per record */
 	uint64_t tab_off[OBX_TAB_MAX];       /* from the slot start (0 when absent) */
 	char     sensor_names[64][OBX_NAME_LEN];
-	/* SPEC.md A coverage cells (dataplane/coverage.h), filled at dataplane start */
+	/* SPEC.md A coverage cells (exchange_recs.h), filled at dataplane start */
 	uint32_t cov_sample_size;     /* |S|: slots are 0..|S|-1; 0 = no coverage cells */
 	uint8_t  cov_block_len;       /* L of the cells' blocks */
 	uint8_t  cov_period_unit;     /* enum obs_period_unit (period.h) of the cells' periods */
 	uint8_t  pad1[2];
 	struct obx_cmd_box cmd;       /* control plane -> main lcore commands (cmdbox.h) */
+	struct obx_rules_status rules;/* dataplane -> control plane: payload rules in use */
 };
 
 _Static_assert(sizeof(struct obx_header) <= OBX_HEADER_SIZE, "header fits its page");
@@ -417,6 +453,19 @@ int obx_layout_init(struct obx_header *h, uint32_t n_workers, uint32_t n_ports,
  * (a fresh file is).  The dataplane and the test tools call it once after mapping.
  */
 void obx_slots_init(struct obx_header *h);
+
+/*
+ * The dataplane's main lcore (the only writer): publish *st (its seq ignored) as the
+ * header's rules status.
+ */
+void obx_rules_status_publish(struct obx_header *h, const struct obx_rules_status *st);
+
+/*
+ * A consistent copy of the header's rules status into *out.  0; -ENODATA when nothing
+ * was reported yet (seq 0); -EAGAIN when the writer kept it busy (a reload finishing:
+ * ask again).  error[] is NUL-terminated in the copy whatever the mapping holds.
+ */
+int obx_rules_status_read(const struct obx_header *h, struct obx_rules_status *out);
 
 /*
  * Validate a mapped header (and every slot header's table geometry) against the

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * exchange_recs.h — the records of the exchange's analysis tables (exchange.h kinds
+ * CELL, BITMAP, RESIP_PORT, EVENT) and the event type ids: the formats the control plane
+ * decodes when it drains a slot.  Part of the exchange contract: both processes include
+ * it; it holds no DPDK, worker or control-plane types and no code but pure helpers.
+ *
+ * How the worker fills these tables (hashes, probing, the pointer rule) is the
+ * dataplane's own business: dataplane/coverage.h, resip_port.h, events.h.  The SRC record
+ * is in exchange.h with the slot layout.
+ *
+ * Every record follows docs/exchange.md "Rules for a kind": rec_size a multiple of 8; a
+ * count field (syns, packets, count) non-zero in every record in use; an unused record
+ * all zero bytes.  Each size is _Static_assert'ed against OBX_REC_SIZE_<KIND>.
+ */
+#ifndef OBSCURA_EXCHANGE_RECS_H
+#define OBSCURA_EXCHANGE_RECS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "exchange.h"
+
+/* ------------------------------------------------------- CELL, BITMAP (SPEC A) --- */
+/*
+ * One coverage cell per (source block /L, IP protocol, destination port, period) per
+ * epoch: SYN packets, Mirai-fingerprint SYNs (TCP sequence number == destination
+ * address, SPEC A10), and the coverage-sample slots hit — inline while there are at most
+ * OBX_CELL_INLINE of them, then in a BITMAP pool entry of |S| bits (rec_size = |S|/8
+ * rounded up to 64 bytes, published in the header's tab_rec_size[OBX_TAB_BITMAP]; the
+ * sample size, block length and period unit are in the header's cov_* fields).  The
+ * period is in the key so an epoch that straddles a period boundary still splits exactly.
+ *
+ * What counts (SPEC.md A "Input"): TCP, SYN set, ACK clear, destination in D.  SYNs to
+ * destinations outside the sample S count in syns/mirai but add no slot.
+ */
+#define OBX_CELL_INLINE    9u
+#define OBX_CELL_F_BITMAP  0x1u   /* slots are in BITMAP entry `bitmap`, not inline */
+#define OBX_CELL_F_SCANNER 0x2u   /* a packet of the cell came from a scanner-table source */
+
+struct obx_cell_rec {
+	uint32_t block;       /* source & /L mask, host order */
+	uint32_t period;      /* obs_period_index() (period.h) of the packet time */
+	uint16_t dport;
+	uint8_t  proto;       /* 6 */
+	uint8_t  flags;       /* OBX_CELL_F_* */
+	uint32_t syns;        /* SYN packets in this epoch; 0 = empty record */
+	uint32_t mirai;       /* of which seq == dst */
+	uint16_t n_inline;    /* slots in inline[] (when not OBX_CELL_F_BITMAP) */
+	uint16_t reserved;
+	uint32_t bitmap;      /* BITMAP pool index (when OBX_CELL_F_BITMAP), this slot only */
+	uint32_t inline_slot[OBX_CELL_INLINE];
+};
+
+_Static_assert(sizeof(struct obx_cell_rec) == OBX_REC_SIZE_CELL, "a cell record is one cache line");
+
+/* BITMAP entry size for a sample of s slots: s bits rounded up to 64 bytes. */
+static inline uint32_t obx_bitmap_rec_size(uint32_t s)
+{
+	uint32_t b = (s + 7) / 8;
+	return b < 64 ? 64 : (b + 63) & ~63u;
+}
+
+/* ------------------------------------------------------------ RESIP_PORT (SPEC B2) --- */
+/*
+ * RESIP traffic (SPEC B1: the source is in the RESIP table and, with resip.window_check,
+ * the packet time lies in one of its rows' observation windows) counted per (protocol,
+ * destination port, UTC day).  port is the TCP/UDP destination port, 0 for ICMP and other
+ * protocols; proto is enum obx_proto_idx.
+ */
+#define OBX_DAY_NS 86400000000000ull
+
+struct obx_resip_port_rec {
+	uint32_t day;           /* packet time / 86400 s, UTC */
+	uint16_t port;          /* destination port; 0 for ICMP / other */
+	uint8_t  proto;         /* enum obx_proto_idx */
+	uint8_t  reserved0;
+	uint64_t packets;       /* RESIP packets; 0 = empty record */
+	uint64_t sensor_mask;   /* bit i: sensor i saw one of them */
+	uint64_t reserved1;
+};
+_Static_assert(sizeof(struct obx_resip_port_rec) == OBX_REC_SIZE_RESIP_PORT,
+               "exchange.h OBX_REC_SIZE_RESIP_PORT");
+
+/* ------------------------------------------------------------------ EVENT (SPEC C) --- */
+/*
+ * SPEC.md C "Input": every telescope packet is an event of its source, at a sensor, with
+ * an event type; a payload rule match refines the type.  One record per (source, UTC
+ * hour, sensor, event type) per epoch: count, first/last packet time, and the type's
+ * category.  The hour is in the key for the same reason as in the SRC record: no 24 h
+ * gap can hide inside one record however long an epoch grows.  A source record's inline
+ * event (exchange.h, ev_mode OBX_SRC_EV_INLINE) is one more such record, carried in the
+ * SRC table: a consumer reads both.
+ *
+ * Event type ids (uint32):
+ *   bit 31 clear: a payload rule's sid (1 .. 2^31-1), category from the rule;
+ *   bit 31 set:   a packet class, (class << 16) | port, category Scan (SPEC C: packet
+ *                 classes without a rule count as Scan).  The port is the destination
+ *                 port for probes (tcp-syn, tcp, udp), the source port for backscatter
+ *                 (tcp-synack, tcp-rst: the victim's service), the ICMP type for icmp,
+ *                 the IP protocol for ip, 0 for the named ICMP kinds.
+ * A packet whose payload matched rules is one event per matched rule (its class is not
+ * recorded then); otherwise one event of its class.
+ *
+ * Excluded sources (exclusion lists, SPEC C) never get event records.  Their SRC records
+ * still exist, flagged OBX_SRC_F_EXCLUDED; the lifetime consumer skips them.
+ */
+struct obx_event_rec {
+	uint32_t addr;        /* IPv4 source, host order */
+	uint32_t hour;        /* packet time / OBX_HOUR_NS */
+	uint32_t type;        /* event type id (above) */
+	uint8_t  sensor;      /* sensor index (config order) */
+	uint8_t  category;    /* enum obs_cat (rules_parse.h order; 0 = Scan) */
+	uint16_t reserved;
+	uint64_t count;       /* events in this epoch; 0 = empty record */
+	uint64_t first_ns;    /* packet time of the first/last of them */
+	uint64_t last_ns;
+};
+
+_Static_assert(sizeof(struct obx_event_rec) == OBX_REC_SIZE_EVENT, "event record size");
+
+#define OBS_EV_CLASS_BIT 0x80000000u
+
+enum obs_ev_class {
+	OBS_EVC_NONE = 0,
+	OBS_EVC_TCP_SYN,      /* SYN without ACK /dport */
+	OBS_EVC_TCP_SYNACK,   /* backscatter /sport */
+	OBS_EVC_TCP_RST,      /* backscatter /sport */
+	OBS_EVC_TCP,          /* any other TCP /dport */
+	OBS_EVC_UDP,          /* /dport */
+	OBS_EVC_ICMP_ECHO,    /* echo request */
+	OBS_EVC_ICMP_UNREACH, /* backscatter */
+	OBS_EVC_ICMP_TIMEX,   /* backscatter */
+	OBS_EVC_ICMP,         /* other ICMP /type */
+	OBS_EVC_IP,           /* other IP protocol /proto */
+	OBS_EVC_N
+};
+#define OBS_EVC_NAMES { "none", "tcp-syn", "tcp-synack", "tcp-rst", "tcp", "udp", \
+	"icmp-echo", "icmp-unreach", "icmp-timex", "icmp", "ip" }
+
+static inline uint32_t obs_ev_class_id(unsigned cls, unsigned port)
+{
+	return OBS_EV_CLASS_BIT | (uint32_t)cls << 16 | (port & 0xffffu);
+}
+
+static inline int obs_ev_is_class(uint32_t type)
+{
+	return (type & OBS_EV_CLASS_BIT) != 0;
+}
+
+/* "tcp-syn/23", "icmp-echo", "sid:2010935".  Returns snprintf's value. */
+static inline int obs_ev_name(uint32_t type, char *buf, size_t n)
+{
+	static const char *const names[] = OBS_EVC_NAMES;
+	unsigned cls = (type >> 16) & 0x7fffu, port = type & 0xffffu;
+
+	if (!obs_ev_is_class(type))
+		return snprintf(buf, n, "sid:%u", type);
+	if (cls >= OBS_EVC_N)
+		return snprintf(buf, n, "class%u/%u", cls, port);
+	if (cls == OBS_EVC_ICMP_ECHO || cls == OBS_EVC_ICMP_UNREACH || cls == OBS_EVC_ICMP_TIMEX)
+		return snprintf(buf, n, "%s", names[cls]);
+	return snprintf(buf, n, "%s/%u", names[cls], port);
+}
+
+#endif /* OBSCURA_EXCHANGE_RECS_H */
