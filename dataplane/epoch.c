@@ -14,6 +14,8 @@
 #include "clock_ns.h"
 #include "epoch.h"
 
+#define OBS_EPOCH_NAP_MAX_NS 500000u
+
 void obs_counters_add(struct obx_counters *dst, const struct obx_counters *src)
 {
 	/* The struct is all uint64_t by construction; summing it as an array keeps this
@@ -179,20 +181,32 @@ void obs_epoch_boundary(struct obs_epoch *e, uint64_t t)
 	 * packet (or tick) tries again */
 }
 
-/* Replay only: wait, bounded by full_wait_ns and *stop, for the other slot to be FREE.
- * Returns true when it is. */
+/*
+ * Replay only: wait, bounded by full_wait_ns and *stop, for the other slot to be FREE.
+ * Returns true when it is.  What is waited for is the control plane's drain of that slot
+ * (its poll period plus the drain itself: milliseconds), so the wait sleeps, backing off
+ * from 20 us to 500 us: quick to notice a fast drain, and a few thousand wake-ups a
+ * second at most, instead of a CPU the control plane needs.
+ */
 static bool obs_epoch_wait_free(struct obs_epoch *e)
 {
-	const struct timespec nap = { .tv_sec = 0, .tv_nsec = 20000 };
-	uint64_t deadline = obs_wall_ns() + e->full_wait_ns;
+	uint64_t t0 = obs_wall_ns(), deadline = t0 + e->full_wait_ns, nap = 20000;
 	struct obx_slot_hdr *other = e->slot[e->cur ^ 1u];
+	bool ok = true;
 
+	e->full_waits++;
 	while (obs_slot_state(other) != OBX_SLOT_FREE) {
-		if ((e->stop != NULL && *e->stop) || obs_wall_ns() >= deadline)
-			return false;
-		nanosleep(&nap, NULL);
+		struct timespec ts = { 0, (long)nap };
+
+		if ((e->stop != NULL && *e->stop) || obs_wall_ns() >= deadline) {
+			ok = false;
+			break;
+		}
+		nanosleep(&ts, NULL);
+		nap = nap * 2 > OBS_EPOCH_NAP_MAX_NS ? OBS_EPOCH_NAP_MAX_NS : nap * 2;
 	}
-	return true;
+	e->full_wait_ns_total += obs_wall_ns() - t0;
+	return ok;
 }
 
 int obs_epoch_need_slow(struct obs_epoch *e, unsigned kind, uint32_t n_new)

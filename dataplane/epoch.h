@@ -100,6 +100,8 @@ struct obs_epoch {
 	                                 * slot to be drained before counting a loss (0: live,
 	                                 * never wait — the wire does not wait either) */
 	const volatile int *stop;       /* replay: abandon that wait when *stop != 0 */
+	uint64_t full_waits;            /* replay: waits for the other slot, and their time */
+	uint64_t full_wait_ns_total;
 	struct obx_src_rec empty;       /* the SRC table after finish: one record, never written */
 };
 

@@ -286,6 +286,31 @@ static int obs_build_eal_args(const struct obs_conf *c, const struct obs_args *a
 	return ret ? -E2BIG : 0;
 }
 
+/*
+ * Start-up phases, for the "running" line: where the time from exec to the first packet
+ * goes (EAL, exchange, tables, pool ...), so a slow start is visible without a profiler.
+ */
+struct obs_phases {
+	struct timespec t0, last;
+	char line[256];
+};
+
+static double obs_ts_diff_ms(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) * 1e3 + (double)(b->tv_nsec - a->tv_nsec) / 1e6;
+}
+
+static void obs_phase(struct obs_phases *ph, const char *name)
+{
+	struct timespec now;
+	size_t l = strlen(ph->line);
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	snprintf(ph->line + l, sizeof(ph->line) - l, "%s%s %.0f", l ? ", " : "", name,
+	         obs_ts_diff_ms(&ph->last, &now));
+	ph->last = now;
+}
+
 static struct obs_tel *obs_build_tel(const struct obs_conf *c)
 {
 	struct obs_tel_prefix *pf;
@@ -321,14 +346,19 @@ int main(int argc, char **argv)
 	struct obs_tel *tel = NULL;
 	bool cmd_up = false;
 	struct obs_args args;
+	struct obs_phases ph = { .line = "" };
 	struct sigaction sa;
 	char err[512];
 	bool oversub = false, ports_started = false, eal_up = false, launched = false;
-	uint64_t frames = 0;
+	struct obs_replay_stats rst = { 0 };
+	struct timespec rp_t0 = { 0, 0 };
+	double startup_s = 0;
 	uint32_t w, p, q, lcore_ids[OBX_MAX_WORKERS], n_lc = 0;
 	unsigned lcore;
 	int ret, rc = 1;
 
+	clock_gettime(CLOCK_MONOTONIC, &ph.t0);
+	ph.last = ph.t0;
 	if (obs_parse_args(argc, argv, &args) != 0)
 		return 1;
 	if (obs_conf_load(args.conf, &conf, err, sizeof(err)) != 0) {
@@ -351,8 +381,11 @@ int main(int argc, char **argv)
 	tel = obs_build_tel(&conf);
 	if (tel == NULL)
 		return 1;
+	obs_phase(&ph, "config");
 	if (args.n_replay > 0 && obs_replay_check(args.replay, args.n_replay) != 0)
 		goto out;
+	if (args.n_replay > 0)
+		obs_phase(&ph, "input check");
 	if (obs_build_eal_args(&conf, &args, &ea, &oversub) != 0) {
 		fprintf(stderr, "obscura-dp: too many EAL arguments\n");
 		goto out;
@@ -384,6 +417,7 @@ int main(int argc, char **argv)
 	}
 	eal_up = true;
 	obs_log_init();
+	obs_phase(&ph, "EAL");
 	if (rte_lcore_count() < conf.workers + 1) {
 		OBS_ERR("%u lcores for 1 main + %u workers", rte_lcore_count(), conf.workers);
 		goto out;
@@ -402,11 +436,13 @@ int main(int argc, char **argv)
 	obs_xchg_cov_sample_size = obs_tel_sample_size(tel);
 	if (obs_xchg_create(&xchg, &conf, args.n_replay > 0) != 0)
 		goto out;
+	obs_phase(&ph, "exchange");
 	if ((ret = obs_cmd_init(xchg.h, &conf, conf.workers)) != 0) {   /* tables, command mailbox */
 		obs_memory_hint(ret);
 		goto out;
 	}
 	cmd_up = true;
+	obs_phase(&ph, "tables");
 
 	workers = rte_zmalloc("obs_workers", sizeof(*workers) * conf.workers, RTE_CACHE_LINE_SIZE);
 	if (workers == NULL) {
@@ -462,6 +498,7 @@ int main(int argc, char **argv)
 		ports_started = true;
 	}
 
+	obs_phase(&ph, args.n_replay > 0 ? "pool and rings" : "pool and ports");
 	obs_xchg_set_state(xchg.h, OBX_DP_RUNNING);
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		if (n_lc == conf.workers)
@@ -479,24 +516,37 @@ int main(int argc, char **argv)
 		n_lc++;
 	}
 	launched = true;
+	obs_phase(&ph, "launch");
 	OBS_NOTICE("running: %u worker(s), %s, boot %016llx, exchange %s", n_lc,
 	           args.n_replay > 0 ? "replay" : "live", (unsigned long long)xchg.h->boot_id,
 	           xchg.path);
+	{
+		struct timespec now;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		startup_s = obs_ts_diff_ms(&ph.t0, &now) / 1e3;
+		OBS_NOTICE("start-up: %.3f s (ms: %s)", startup_s, ph.line);
+	}
 
 	if (args.n_replay > 0) {
-		struct timespec t0, t1;
+		struct timespec t1;
 		double dt;
 
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		ret = obs_replay_run(args.replay, args.n_replay, pool, workers, n_lc, xchg.h,
-		                     oversub ? 20 : 0, &frames);
+		clock_gettime(CLOCK_MONOTONIC, &rp_t0);
+		ret = obs_replay_run(args.replay, args.n_replay, pool, workers, n_lc, xchg.h, &rst);
 		for (w = 0; w < n_lc; w++)
 			rte_eal_wait_lcore(lcore_ids[w]);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
-		dt = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-		OBS_NOTICE("replay: %llu frames in %.3f s (%.0f frames/s)%s",
-		           (unsigned long long)frames, dt, dt > 0 ? (double)frames / dt : 0.0,
-		           obs_stop ? ", stopped by signal" : "");
+		dt = obs_ts_diff_ms(&rp_t0, &t1) / 1e3;
+		OBS_NOTICE("replay: %llu frames in %.3f s (%.0f frames/s)%s; the reader slept %llu "
+		           "times on a full ring, %llu on an empty pool (%.3f s)",
+		           (unsigned long long)rst.frames, dt, dt > 0 ? (double)rst.frames / dt : 0.0,
+		           obs_stop ? ", stopped by signal" : "",
+		           (unsigned long long)rst.room_waits, (unsigned long long)rst.pool_waits,
+		           (double)rst.wait_ns / 1e9);
+		if (rst.files_failed > 0)
+			OBS_ERR("replay: %llu of %u file(s) could not be read to their end (see above)",
+			        (unsigned long long)rst.files_failed, args.n_replay);
 		rc = ret == 0 ? 0 : 1;
 	} else {
 		uint32_t tick = 0;
@@ -522,9 +572,18 @@ int main(int argc, char **argv)
 	if (args.n_replay > 0) {
 		obs_in_drain = 1;
 		ret = obs_xchg_wait_drained(xchg.h, args.drain_timeout_s, &obs_abort);
-		if (ret == 0)
+		if (ret == 0) {
+			struct timespec t2;
+			double dt;
+
+			clock_gettime(CLOCK_MONOTONIC, &t2);
+			dt = obs_ts_diff_ms(&rp_t0, &t2) / 1e3;
 			OBS_NOTICE("every slot drained by the control plane");
-		else
+			/* the end-to-end figure: first frame read to the last epoch drained */
+			OBS_NOTICE("replay: end to end %llu frames in %.3f s (%.0f frames/s), start-up "
+			           "%.3f s", (unsigned long long)rst.frames, dt,
+			           dt > 0 ? (double)rst.frames / dt : 0.0, startup_s);
+		} else
 			OBS_WARN("giving up waiting for the control plane (%s after %u s): the "
 			         "undrained epochs stay READY in %s for a later control plane",
 			         ret == -EINTR ? "interrupted" : "timeout", args.drain_timeout_s,

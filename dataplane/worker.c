@@ -24,6 +24,7 @@
 #include "exclude.h"
 #include "log.h"
 #include "parse.h"
+#include "replay.h"
 #include "resip_port.h"
 #include "resip_table.h"
 #include "rules.h"
@@ -429,23 +430,25 @@ int obs_worker_replay_main(void *arg)
 
 	obs_tables_online(w->id);
 	for (;;) {
-		uint64_t tsc = rte_rdtsc();
-		unsigned n = rte_ring_sc_dequeue_burst(w->ring, (void **)pkts, w->burst, NULL);
+		unsigned n = obs_replay_take(w->id, pkts, w->burst);
 
 		if (n > 0) {
+			uint64_t tsc = rte_rdtsc();
+
 			obs_worker_burst(w, pkts, (uint16_t)n, obs_clock_ns(tsc), OBS_TS_NS_UTC,
 			                 OBS_BURST_F_WIRELEN);
-		} else if (atomic_load_explicit(&obs_replay_eof, memory_order_acquire)) {
-			/* eof is stored after the last enqueue: one more empty look and the
-			 * ring is done for good */
-			if (rte_ring_count(w->ring) == 0)
-				break;
+			obs_worker_heartbeat(w, tsc);
+		} else if (obs_replay_idle(w->id)) {
+			break;          /* the reader is done and the ring is empty */
 		} else {
-			obs_worker_idle(w);
+			obs_worker_heartbeat(w, rte_rdtsc());
 		}
-		obs_worker_heartbeat(w, tsc);
 		obs_tables_quiescent(w->id);    /* no table pointer held past here */
 	}
+	OBS_INFO("worker %u: slept %llu times waiting for the reader; waited %llu times "
+	         "(%.3f s) for the control plane to free a slot", w->id,
+	         (unsigned long long)obs_replay_worker_sleeps(w->id),
+	         (unsigned long long)w->ep.full_waits, (double)w->ep.full_wait_ns_total / 1e9);
 	obs_worker_done(w, "replay done");
 	return 0;
 }
