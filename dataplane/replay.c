@@ -389,9 +389,21 @@ static int obs_replay_file(struct obs_reader *r, const char *file, struct rte_me
 	if (!obs_stop && rc == PCAP_ERROR) {
 		char why[400];
 
-		/* the decompressor's reason first: libpcap only saw the stream end early */
-		if (!obs_rin_error(in, why, sizeof(why)))
-			snprintf(why, sizeof(why), "%s", pcap_geterr(p));
+		/* the decompressor's reason first: libpcap only saw the stream end early, or
+		 * read damaged bytes as a bad record (then the rest of the stream says which) */
+		if (!obs_rin_error(in, why, sizeof(why))) {
+			char dmg[320];
+			const char *comp = obs_rin_comp(in) == OBS_RIN_GZIP ? "gzip" : "zstd";
+
+			if (obs_rin_comp(in) == OBS_RIN_PLAIN)
+				snprintf(why, sizeof(why), "%s", pcap_geterr(p));
+			else if (obs_rin_finish(in, dmg, sizeof(dmg)))
+				snprintf(why, sizeof(why), "%s, and the %s stream is damaged: %s",
+				         pcap_geterr(p), comp, dmg);
+			else
+				snprintf(why, sizeof(why), "%s (the %s stream itself is whole: the "
+				         "capture inside it is bad)", pcap_geterr(p), comp);
+		}
 		OBS_ERR("replay: %s (%s): stopped after %llu frames: %s; the frames before it "
 		        "are replayed and counted", file, obs_rin_format(in),
 		        (unsigned long long)nf, why);

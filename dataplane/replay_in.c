@@ -286,6 +286,8 @@ static void *obs_rin_thread(void *arg)
 			in->head = (in->head + 1) % OBS_RIN_NCHUNK;
 			in->n_full++;
 		}
+		/* the end with its last chunk, so a reader that sees the chunk sees why */
+		in->done = end;
 		pthread_cond_signal(&in->cv_full);
 		pthread_mutex_unlock(&in->mu);
 	}
@@ -391,7 +393,7 @@ static const char *obs_rin_comp_ext(enum obs_rin_comp c)
 struct obs_rin *obs_rin_open(const char *path, char *err, size_t errlen)
 {
 	static const cookie_io_functions_t io = { .read = obs_rin_cookie_read };
-	char perr[PCAP_ERRBUF_SIZE];
+	char perr[PCAP_ERRBUF_SIZE], dmsg[320];
 	struct obs_rin *in;
 	struct stat st;
 	FILE *stream = NULL;
@@ -452,6 +454,12 @@ struct obs_rin *obs_rin_open(const char *path, char *err, size_t errlen)
 			const uint8_t *b = in->buf[in->tail];
 
 			in->inner = obs_rin_magic(b, in->len[in->tail]);
+			if (in->inner != OBS_MAGIC_PCAP && in->inner != OBS_MAGIC_PCAPNG &&
+			    obs_rin_error(in, dmsg, sizeof(dmsg))) {
+				/* a stream cut or broken in its first bytes: that is the reason */
+				snprintf(err, errlen, "%s: %s", path, dmsg);
+				goto fail;
+			}
 			if (in->inner != OBS_MAGIC_PCAP && in->inner != OBS_MAGIC_PCAPNG) {
 				snprintf(err, errlen, "%s: %s data that is not a pcap or pcapng "
 				         "capture (it starts with %02x %02x %02x %02x)", path,
@@ -480,8 +488,6 @@ struct obs_rin *obs_rin_open(const char *path, char *err, size_t errlen)
 	in->p = pcap_fopen_offline_with_tstamp_precision(stream, PCAP_TSTAMP_PRECISION_NANO, perr);
 	if (in->p == NULL) {
 		/* libpcap does not close a stream it refused */
-		char dmsg[sizeof(in->msg)];
-
 		if (obs_rin_error(in, dmsg, sizeof(dmsg)))
 			snprintf(err, errlen, "%s: %s", path, dmsg);
 		else
@@ -526,6 +532,28 @@ int obs_rin_error(struct obs_rin *in, char *msg, size_t msglen)
 	}
 	pthread_mutex_unlock(&in->mu);
 	return e;
+}
+
+int obs_rin_finish(struct obs_rin *in, char *msg, size_t msglen)
+{
+	if (!in->th_up)
+		return 0;
+	/* hand back whatever the reader holds, then let the decompressor run to its end */
+	pthread_mutex_lock(&in->mu);
+	for (;;) {
+		if (in->n_full > 0) {
+			in->tail = (in->tail + 1) % OBS_RIN_NCHUNK;
+			in->n_full--;
+			pthread_cond_signal(&in->cv_free);
+			continue;
+		}
+		if (in->done)
+			break;
+		pthread_cond_wait(&in->cv_full, &in->mu);
+	}
+	in->have_cur = false;
+	pthread_mutex_unlock(&in->mu);
+	return obs_rin_error(in, msg, msglen);
 }
 
 void obs_rin_bytes(struct obs_rin *in, uint64_t *in_bytes, uint64_t *out_bytes)

@@ -47,6 +47,13 @@ const char *obs_rin_format(const struct obs_rin *in);
 enum obs_rin_comp obs_rin_comp(const struct obs_rin *in);
 /* 1 and msg filled when the decompressor stopped on bad or missing input, else 0. */
 int obs_rin_error(struct obs_rin *in, char *msg, size_t msglen);
+/*
+ * After libpcap stopped on a bad record of a compressed file: decompress the rest
+ * (discarding it) to tell a damaged stream from an intact stream holding a bad capture.
+ * 1 and msg filled when the stream is damaged, 0 when it is whole (or plain); the input
+ * gives no more frames afterwards.
+ */
+int obs_rin_finish(struct obs_rin *in, char *msg, size_t msglen);
 /* Compressed bytes read so far and bytes handed to libpcap (0 / 0 for a plain file). */
 void obs_rin_bytes(struct obs_rin *in, uint64_t *in_bytes, uint64_t *out_bytes);
 void obs_rin_close(struct obs_rin *in);

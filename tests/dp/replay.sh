@@ -1,7 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
 # dp replay test: pcap with a known answer -> obscura-dp --replay -> exchange ->
-# xchg_dump (the drainer) -> exact comparison.  Also: 2 workers (lcores share CPUs),
+# xchg_dump (the drainer) -> exact comparison.  Also: the same capture as pcapng, gzip,
+# zstd and gzip under a .pcap name (same answer); truncated, corrupt and trailing-garbage
+# compressed files and a cut pcap (exit 1, the reason logged, every frame before the
+# damage counted, later files still read); files refused before EAL with their reason;
+# 2 workers (lcores share CPUs),
 # several files, forced early swaps with a slow drainer, and an earlier boot's
 # undrained exchange (drained during the wait, or moved aside as .prev-<boot id>).
 #
@@ -60,6 +64,87 @@ fi
 echo "# three files in one replay"
 run three 1 -- --replay "$T/cases.pcap" "$T/cases.pcap" "$T/cases.pcap"
 $CMP exact "$T/three.json" "$T/cases.json" --times 3 --workers 1 || fail "three"
+
+echo "# the cases capture as pcapng, gzip (2 members), zstd, and gzip named .pcap: the same answer"
+FMT="$PY $SRC/../e2e/capture_formats.py"
+command -v zstd >/dev/null || fail "no zstd command (deploy/setup installs it)"
+$FMT pcapng "$T/cases.pcap" "$T/cases.pcapng" || fail "pcapng conversion"
+$FMT gzip "$T/cases.pcap" "$T/cases.pcap.gz" 2 || fail "gzip"
+zstd -q -c "$T/cases.pcapng" > "$T/cases.pcapng.zst" || fail "zstd"
+cp "$T/cases.pcap.gz" "$T/gzip-named.pcap"
+for f in cases.pcapng:pcapng cases.pcap.gz:pcap.gz cases.pcapng.zst:pcapng.zst gzip-named.pcap:pcap.gz; do
+	name=fmt-${f%%:*}
+	run "$name" 1 -- --replay "$T/${f%%:*}"
+	$CMP exact "$T/$name.json" "$T/cases.json" --workers 1 || fail "$name"
+	grep -q "reading $T/${f%%:*} (${f##*:})" "$T/$name.dp.log" || fail "$name: not read as ${f##*:}"
+done
+
+# run_bad NAME WORKERS DP ARGS...: the dp must exit 1 (a file that stops early) and the
+# drainer still get every frame read before the damage
+run_bad() {
+	local name=$1 w=$2; shift 2
+	conf "$T/$name.yaml" "$w" "$T/$name.x"
+	"$DUMP" --timeout 60 "$T/$name.x" > "$T/$name.json" 2> "$T/$name.dump.log" &
+	local dpid=$!
+	timeout 120 "$DP" -c "$T/$name.yaml" "$@" --drain-timeout 30 > "$T/$name.dp.log" 2>&1
+	local rc=$?
+	wait $dpid || fail "$name: xchg_dump exit $?"
+	[ $rc -eq 1 ] || fail "$name: obscura-dp exit $rc, want 1"
+	grep -q "every slot drained" "$T/$name.dp.log" || fail "$name: dp did not see the drain"
+}
+# frames NAME: the frames the dp log says it read, == what the drainer counted
+frames_ok() {
+	local n
+	n=$(sed -n 's/.*replay: \([0-9]*\) frames in .*/\1/p' "$T/$1.dp.log")
+	[ -n "$n" ] && [ "$n" -gt 0 ] || fail "$1: no frames read before the damage ($n)"
+	$CMP counted "$T/$1.json" "$n" >&2 || fail "$1: the frames read were not all counted"
+	echo "$n"
+}
+total=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["counters"]["rx_packets"])' "$T/cases.json")
+
+echo "# bad compressed input: a counted, reported stop, never a crash"
+# the 5000-source capture 8 times over (3 MB: damage after whole 1 MiB chunks)
+$FMT repeat "$T/src5000.pcap" "$T/src8.pcap" 8 || fail repeat
+$FMT gzip "$T/src8.pcap" "$T/src.pcap.gz" || fail gzip
+zstd -q -c "$T/src8.pcap" > "$T/src.pcap.zst" || fail zstd
+$FMT cut "$T/src.pcap.gz" "$T/cut.pcap.gz" 0.6 || fail cut
+run_bad cutgz 1 --replay "$T/cut.pcap.gz"
+grep -q "cut.pcap.gz (pcap.gz): stopped after [0-9]* frames: truncated gzip stream" "$T/cutgz.dp.log" \
+	|| fail "cutgz: no truncation message"
+n=$(frames_ok cutgz); [ "$n" -lt 40000 ] || fail "cutgz: $n frames of 40000 from a cut file"
+$FMT flip "$T/src.pcap.zst" "$T/flip.pcapng.zst" 0.5 || fail flip
+run_bad flipzst 2 --replay "$T/flip.pcapng.zst"
+grep -q "stopped after [0-9]* frames: corrupt zstd stream" "$T/flipzst.dp.log" || fail "flipzst: no message"
+frames_ok flipzst >/dev/null
+head -c -100 "$T/src.pcap.zst" > "$T/cut.pcapng.zst"
+run_bad cutzst 1 --replay "$T/cut.pcapng.zst"
+grep -q "truncated zstd stream" "$T/cutzst.dp.log" || fail "cutzst: no message"
+frames_ok cutzst >/dev/null
+$FMT flip "$T/src.pcap.gz" "$T/flip.pcap.gz" 0.9 || fail flip
+run_bad flipgz 1 --replay "$T/flip.pcap.gz"
+grep -q "stopped after [0-9]* frames: corrupt gzip stream" "$T/flipgz.dp.log" || fail "flipgz: no message"
+frames_ok flipgz >/dev/null
+# damage inflate decodes into bad records: whether libpcap or the decompressor (which
+# runs ahead) sees it first, the stream's own reason is given
+$FMT flip "$T/src.pcap.gz" "$T/flip5.pcap.gz" 0.5 || fail flip
+run_bad flipgz5 1 --replay "$T/flip5.pcap.gz"
+grep -q "stopped after [0-9]* frames: .*corrupt gzip stream (incorrect data check)" \
+	"$T/flipgz5.dp.log" || fail "flipgz5: no message"
+frames_ok flipgz5 >/dev/null
+{ cat "$T/cases.pcap.gz"; echo "not gzip, and not short"; } > "$T/trail.pcap.gz"
+run_bad trailgz 1 --replay "$T/trail.pcap.gz"
+grep -q "what follows the last gzip member is not gzip" "$T/trailgz.dp.log" || fail "trailgz: no message"
+[ "$(frames_ok trailgz)" = "$total" ] || fail "trailgz: every frame before the trailing bytes"
+$FMT cut "$T/cases.pcap" "$T/cut.pcap" 0.7 || fail cut
+run_bad cutpcap 1 --replay "$T/cut.pcap"
+grep -q "cut.pcap (pcap): stopped after [0-9]* frames: truncated dump file" "$T/cutpcap.dp.log" \
+	|| fail "cutpcap: no message"
+frames_ok cutpcap >/dev/null
+echo "# a damaged file between two good ones: reported, and the next file still read"
+run_bad between 1 --replay "$T/cases.pcap" "$T/cut.pcap.gz" "$T/cases.pcapng.zst"
+n=$(frames_ok between); m=$(sed -n 's/.*cut.pcap.gz (pcap.gz): stopped after \([0-9]*\) frames.*/\1/p' "$T/between.dp.log")
+[ "$n" -eq $((2 * total + m)) ] || fail "between: $n frames, want 2 x $total + $m"
+grep -q "1 of 3 file(s) could not be read to their end" "$T/between.dp.log" || fail "between: no summary"
 
 echo "# 5000 sources in one epoch, capacity 1024, slow drainer: forced swaps, replay waits, nothing lost"
 run forced 1 --delay-ms 3 -- --replay "$T/src5000.pcap"
@@ -126,10 +211,22 @@ grep -q "timestamps pcap" "$T/pcapport.dp.log" || fail "pcapport: pcap timestamp
 n_live=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["counters"]["rx_packets"])' "$T/cases-live.json")
 $CMP exact "$T/pcapport.json" "$T/cases-live.json" --workers 1 --port-packets "$n_live" || fail "pcapport"
 
-echo "# bad input files fail before EAL"
+echo "# bad input files fail before EAL, each with its reason"
 echo garbage > "$T/garbage.pcap"
+: > "$T/empty.pcap"
+head -c 3000 /dev/urandom | gzip -c > "$T/notpcap.gz"
+printf '\x28\xb5\x2f\xfd' > "$T/magiconly.zst"
+head -c 10 "$T/cases.pcap.gz" > "$T/header.gz"
+mkdir -p "$T/adir.pcap"
 conf "$T/bad.yaml" 1 "$T/bad.x"
-timeout 30 "$DP" -c "$T/bad.yaml" --replay "$T/garbage.pcap" > "$T/bad.dp.log" 2>&1 && fail "garbage pcap accepted"
-grep -q "cannot open" "$T/bad.dp.log" || fail "garbage pcap: no message"
+for b in "garbage.pcap:not a pcap, pcapng, gzip or zstd file" "empty.pcap:empty file" \
+	"notpcap.gz:gzip data that is not a pcap or pcapng capture" \
+	"magiconly.zst:truncated zstd stream" "header.gz:truncated gzip stream" \
+	"adir.pcap:is a directory" "missing.pcap:No such file"; do
+	f=${b%%:*}
+	timeout 30 "$DP" -c "$T/bad.yaml" --replay "$T/$f" > "$T/bad.dp.log" 2>&1 && fail "$f accepted"
+	grep -q "cannot open $T/$f.*${b#*:}" "$T/bad.dp.log" || { cat "$T/bad.dp.log"; fail "$f: no clear message"; }
+	grep -q "EAL args" "$T/bad.dp.log" && fail "$f: refused only after EAL"
+done
 
 echo "PASS"
