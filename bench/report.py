@@ -265,6 +265,41 @@ def main():
                  "-", f(rb / 2**20 if rb else None, "{:.1f}") +
                  (" (+ the rte_hash, not counted)" if rb else " (not built yet)"), "-"))
 
+    # replay: the appliance end to end and a bare libpcap loop on one generated file
+    rp = envfile(E.get("REPLAY_ENV", ""))
+    loop, frames, e2e_s = fl(rp, "LOOP_MPPS"), fl(rp, "E2E_FRAMES"), fl(rp, "E2E_SEC")
+    e2e = frames / e2e_s / 1e6 if frames and e2e_s else None
+    n_rp = find(load(rp.get("STATS", "")), "sources") if rp.get("STATS") else None
+    rows.append(("replay: end to end, generated mix (Mpps)",
+                 ">= 5 (stretch 50 % of the loop)",
+                 f(e2e, "{:.2f}") + (" ({:.0f} frames, {} sources, {:.1f} s; 1 worker; the "
+                                     "worker waited {} s for the cp)".format(
+                                         frames, f(n_rp, "{:.0f}"), e2e_s,
+                                         rp.get("WK_WAIT_S", "?")) if e2e else ""),
+                 f(e2e / loop * 100 if e2e and loop else None, "{:.0f} % of the loop")))
+    rows.append(("replay: libpcap read loop (Mpps)", "-",
+                 f(loop, "{:.2f}") + (" (pcap_next_ex + a count per source, median of 3, {} "
+                                      "sources)".format(rp.get("LOOP_SOURCES", "?"))
+                                      if loop else ""),
+                 f(100.0 if loop else None, "{:.0f} %")))
+    st_s = fl(rp, "STARTUP_S")
+    rows.append(("replay: start-up, exec to the first frame (s)", "well under 0.45",
+                 f(st_s, "{:.3f}") + (" (ms: {})".format(rp["STARTUP_PARTS"])
+                                      if st_s is not None and rp.get("STARTUP_PARTS") else ""),
+                 "-"))
+    # a day of a /8 telescope, ~50 G packets: CPU-hours at what this run cost per packet
+    # (the dataplane's CPU during the replay plus the control plane's), and at the loop's
+    cpu = (fl(rp, "DP_CPU") or 0) + (fl(rp, "CP_CPU") or 0)
+    day = 50e9
+    rows.append(("replay: a /8 telescope's day (50 G packets), per core (core-hours)", "-",
+                 "end to end {} ({:.2f} M packets per CPU-second: dp {} + cp {} CPU-s), "
+                 "libpcap loop {}, wall at the end-to-end rate here {}".format(
+                     f(day / (frames / cpu) / 3600 if frames and cpu else None, "{:.1f}"),
+                     frames / cpu / 1e6 if frames and cpu else 0, rp.get("DP_CPU", "?"),
+                     rp.get("CP_CPU", "?"),
+                     f(day / (loop * 1e6) / 3600 if loop else None, "{:.2f}"),
+                     f(day / (e2e * 1e6) / 3600 if e2e else None, "{:.1f} h")), "-"))
+
     w = [max(len(r[i]) for r in rows + [("figure", "target", "measured", "vs ceiling")])
          for i in range(4)]
     line = lambda r: "| " + " | ".join(r[i].ljust(w[i]) for i in range(4)) + " |"
@@ -303,6 +338,15 @@ def main():
                          m.get("payload.random256.frame_bytes", "?"),
                          m.get("payload.random256.matches_per_pkt", "?"),
                          m.get("payload_in_mix", "?")))
+    if rp:
+        notes.append("- replay: obscura-gen default mix, {} packets, seed 17, cached beside the "
+                     "build; bench/pcap_loop (pcap_next_ex, source IPv4 counted in an open-"
+                     "addressing table) and obscura-dp --replay (1 worker, scanner table, "
+                     "exclusion list, shipped rules, the bench RESIP table plus the generator's "
+                     "RESIP rows, shipped exchange capacities) with obscura-cp draining, in the "
+                     "same run after a warm-up read; end to end = first frame read to the last "
+                     "epoch drained (dp log); CPU: the dataplane's getrusage over the replay, the "
+                     "control plane's /proc time".format(E.get("REPLAY_PKTS", "?")))
     notes.append("- memory: coverage cells: control-plane coverage store (bench/covstore_mem, "
                  "tests/unit/covstore_mem.c), MB = 10^6 bytes per million distinct cells; "
                  "computed = table + slot sets (cov_store_bytes), measured = RSS growth")

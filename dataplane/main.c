@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <sched.h>
+#include <sys/resource.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -300,6 +301,17 @@ static double obs_ts_diff_ms(const struct timespec *a, const struct timespec *b)
 	return (double)(b->tv_sec - a->tv_sec) * 1e3 + (double)(b->tv_nsec - a->tv_nsec) / 1e6;
 }
 
+/* CPU seconds this process used so far, every thread (reader, workers, decompressor). */
+static double obs_cpu_s(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		return 0;
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 static void obs_phase(struct obs_phases *ph, const char *name)
 {
 	struct timespec now;
@@ -352,7 +364,7 @@ int main(int argc, char **argv)
 	bool oversub = false, ports_started = false, eal_up = false, launched = false;
 	struct obs_replay_stats rst = { 0 };
 	struct timespec rp_t0 = { 0, 0 };
-	double startup_s = 0;
+	double startup_s = 0, startup_cpu = 0;
 	uint32_t w, p, q, lcore_ids[OBX_MAX_WORKERS], n_lc = 0;
 	unsigned lcore;
 	int ret, rc = 1;
@@ -533,6 +545,7 @@ int main(int argc, char **argv)
 		double dt;
 
 		clock_gettime(CLOCK_MONOTONIC, &rp_t0);
+		startup_cpu = obs_cpu_s();
 		ret = obs_replay_run(args.replay, args.n_replay, pool, workers, n_lc, xchg.h, &rst);
 		for (w = 0; w < n_lc; w++)
 			rte_eal_wait_lcore(lcore_ids[w]);
@@ -581,8 +594,9 @@ int main(int argc, char **argv)
 			OBS_NOTICE("every slot drained by the control plane");
 			/* the end-to-end figure: first frame read to the last epoch drained */
 			OBS_NOTICE("replay: end to end %llu frames in %.3f s (%.0f frames/s), start-up "
-			           "%.3f s", (unsigned long long)rst.frames, dt,
-			           dt > 0 ? (double)rst.frames / dt : 0.0, startup_s);
+			           "%.3f s, dataplane CPU %.3f s", (unsigned long long)rst.frames, dt,
+			           dt > 0 ? (double)rst.frames / dt : 0.0, startup_s,
+			           obs_cpu_s() - startup_cpu);
 		} else
 			OBS_WARN("giving up waiting for the control plane (%s after %u s): the "
 			         "undrained epochs stay READY in %s for a later control plane",

@@ -21,10 +21,16 @@ for row in 'I/O ceiling: rxdrop' 'full pipeline, live: obscura-dp Mpps' \
 	'micro stage: free' 'I/O ceiling per core' 'minimal pipeline per core' 'memory: cp store per M' \
 	'memory: exchange per M' 'memory: coverage cells' 'memory: RESIP table' \
 	'machine: a random 64 B line' 'machine: random lines a packet' \
-	'memory: cp per M sources, by part'; do
+	'memory: cp per M sources, by part' 'replay: end to end, generated mix' \
+	'replay: libpcap read loop' 'replay: start-up' "replay: a /8 telescope's day"; do
 	grep -qF "| $row" "$out" || { echo "FAIL: row missing: $row"; missing=1; }
 done
 grep -q '^| figure' "$out" || { echo "FAIL: no table header"; missing=1; }
+# the replay rows have figures (the generated file was replayed end to end)
+grep -F '| replay: end to end' "$out" | grep -q '| n/a' &&
+	{ echo "FAIL: the end-to-end replay gave no figure"; missing=1; }
+grep -F '| replay: libpcap read loop' "$out" | grep -q '| n/a' &&
+	{ echo "FAIL: pcap_loop gave no figure"; missing=1; }
 # the yardstick's tool ran (a figure, whatever it is, not n/a)
 grep -F '| machine: a random 64 B line' "$out" | grep -q ' n/a ' &&
 	{ echo "FAIL: memlat gave no figure"; missing=1; }
