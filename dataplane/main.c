@@ -7,7 +7,7 @@
  *
  * The main lcore never touches packets in live mode: it refreshes the exchange
  * heartbeat (~10 Hz) and port counters (~1 Hz) and watches for SIGINT/SIGTERM.  In
- * replay mode it is the pcap reader (replay.h).  Shutdown order, both modes: workers
+ * replay mode it is the capture reader (replay.h).  Shutdown order, both modes: workers
  * finish their burst and publish their last epoch (FINAL), the main lcore waits for
  * them, sets dp_state FINISHED, (replay: waits, bounded, for the control plane to drain
  * every slot), sets EXITED and leaves.  The exchange file stays: it is the control
@@ -78,7 +78,8 @@ static void obs_usage(FILE *f)
 		"[-- EAL ARGS]\n"
 		"  -c, --config CONF      configuration file (default " OBS_DEFAULT_CONF ")\n"
 		"  -n, --check            load and validate CONF, print it normalised, exit\n"
-		"  --replay FILE...       read pcap files instead of the configured ports\n"
+		"  --replay FILE...       read capture files (pcap, pcapng; plain, gzip or zstd)\n"
+		"                         instead of the configured ports\n"
 		"  --drain-timeout S      replay: wait at most S s for the control plane to drain "
 		"the last epochs (default 60)\n"
 		"  -h, --help             this text\n");
