@@ -36,8 +36,9 @@ struct rte_mempool;
 struct obs_worker;
 struct obx_header;
 
-/* Check every file opens as an Ethernet capture (before any worker starts).  0 or
- * -errno, logged with the file and the reason. */
+/* Check every file opens as an Ethernet capture (before any worker starts; a pipe, which
+ * can be read only once, just for being readable).  0 or -errno, logged with the file
+ * and the reason. */
 int obs_replay_check(char *const *files, unsigned n_files);
 
 /* Create one ring per worker (w->ring) and its wait state.  0 or -errno. */

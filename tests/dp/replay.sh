@@ -78,6 +78,9 @@ for f in cases.pcapng:pcapng cases.pcap.gz:pcap.gz cases.pcapng.zst:pcapng.zst g
 	$CMP exact "$T/$name.json" "$T/cases.json" --workers 1 || fail "$name"
 	grep -q "reading $T/${f%%:*} (${f##*:})" "$T/$name.dp.log" || fail "$name: not read as ${f##*:}"
 done
+echo "# a pipe (process substitution): read once, through the copy path"
+run pipe 2 -- --replay <(gzip -dc "$T/cases.pcap.gz")
+$CMP exact "$T/pipe.json" "$T/cases.json" --workers 2 --no-backwards || fail "pipe"
 
 # run_bad NAME WORKERS DP ARGS...: the dp must exit 1 (a file that stops early) and the
 # drainer still get every frame read before the damage
