@@ -16,7 +16,7 @@
  *   burst_bench_stages  links worker.c compiled with -DOBS_STAGE_TIMING (worker.h), where
  *                       the burst can run with only its first j stages on, in pipeline
  *                       order: parse, telescope map, time and counters, exclusion and
- *                       scanner rte_lpm, RESIP rte_hash (tables from --exclude-file /
+ *                       scanner rte_lpm, RESIP bucket table (tables from --exclude-file /
  *                       --scanner-file / --resip-file, published as obscura-dp publishes
  *                       them at start), source record, coverage cell, RESIP port counter,
  *                       event record, free.  It times chunks of the mix through each of

@@ -247,6 +247,9 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		vi->ev_type = obs_ev_class_of(&meta);
 		scan_src[n_scan] = meta.src;
 		scan_idx[n_scan++] = i;
+		/* the RESIP bucket line (resip_table.h: a miss reads nothing else) */
+		if (resip_tab != NULL && OBS_STAGE_ON(RESIP))
+			obs_resip_prefetch(resip_tab, meta.src);
 		if (!OBS_STAGE_ON(SRC))
 			continue;
 		rte_prefetch0(obs_epoch_bucket(&w->ep, meta.src, vi->t));
