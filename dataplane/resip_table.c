@@ -143,6 +143,15 @@ static inline uint32_t obs_resip_find(const struct obs_resip_tab *tab, uint32_t 
 unsigned obs_resip_classify_burst(const struct obs_resip_tab *tab, const uint32_t *src,
 				  const int64_t *t_ns, unsigned n, uint64_t *mask)
 {
+	uint64_t members;
+
+	return obs_resip_classify_members(tab, src, t_ns, n, mask, &members);
+}
+
+unsigned obs_resip_classify_members(const struct obs_resip_tab *tab, const uint32_t *src,
+				    const int64_t *t_ns, unsigned n, uint64_t *mask,
+				    uint64_t *members)
+{
 	uint32_t ri[OBS_RESIP_BULK];
 	uint64_t hits = 0;
 	unsigned n_resip = 0;
@@ -178,5 +187,6 @@ unsigned obs_resip_classify_burst(const struct obs_resip_tab *tab, const uint32_
 		mask[i] = pm;
 		n_resip += pm != 0;
 	}
+	*members = hits;
 	return n_resip;
 }

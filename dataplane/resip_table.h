@@ -96,4 +96,10 @@ static inline void obs_resip_prefetch(const struct obs_resip_tab *tab, uint32_t 
 unsigned obs_resip_classify_burst(const struct obs_resip_tab *tab, const uint32_t *src,
 				  const int64_t *t_ns, unsigned n, uint64_t *mask);
 
+/* The same, and *members gets bit i set when src[i] is in the table at all (whatever
+ * the time: the worker caches "not a member" in the source record, epoch.h). */
+unsigned obs_resip_classify_members(const struct obs_resip_tab *tab, const uint32_t *src,
+				    const int64_t *t_ns, unsigned n, uint64_t *mask,
+				    uint64_t *members);
+
 #endif

@@ -221,7 +221,8 @@ struct obx_src_rec {
 	uint8_t  ev_sensor;
 	uint8_t  ev_category;
 	uint8_t  ev_mode;       /* OBX_SRC_EV_* */
-	uint8_t  reserved0;
+	uint8_t  wk;            /* the worker's own cache (epoch.h OBS_SRC_WK_*): consumers
+	                         * ignore it */
 	uint64_t reserved1;
 };
 

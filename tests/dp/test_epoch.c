@@ -102,7 +102,7 @@ static void pkt(struct fx *f, uint32_t src, uint64_t t, uint64_t sbit)
 	obs_epoch_time(&f->e, t);
 	f->e.c.rx_packets++;
 	f->e.c.tel_packets++;
-	obs_epoch_src(&f->e, src, t, sbit, 0, 0, 0);
+	obs_epoch_src(&f->e, src, t, sbit, 0, 0, 0, 0);
 	f->fed++;
 }
 
@@ -667,12 +667,12 @@ static void t_hour_keys(void **state)
 
 	f->e.epoch_ns = 1000ull * H;          /* one epoch holds them all */
 	obs_epoch_time(&f->e, base + 5);
-	obs_epoch_src(&f->e, 0x0a000001, base + 5, 1, OBX_SRC_F_SCANNER, 0, 0);
-	obs_epoch_src(&f->e, 0x0a000001, base + H - 1, 2, 0, 1, 0);
-	obs_epoch_src(&f->e, 0x0a000001, base + H, 1, OBX_SRC_F_RESIP, 1, 0);
-	obs_epoch_src(&f->e, 0x0a000001, base + 2 * H + 7, 1, 0, 0, 0);
-	obs_epoch_src(&f->e, 0x0a000001, base + 100, 4, OBX_SRC_F_EXCLUDED, 0, 0);  /* back */
-	obs_epoch_src(&f->e, 0x0a000002, base + 2 * H + 9, 1, 0, 0, 0);
+	obs_epoch_src(&f->e, 0x0a000001, base + 5, 1, OBX_SRC_F_SCANNER, 0, 0, 0);
+	obs_epoch_src(&f->e, 0x0a000001, base + H - 1, 2, 0, 1, 0, 0);
+	obs_epoch_src(&f->e, 0x0a000001, base + H, 1, OBX_SRC_F_RESIP, 1, 0, 0);
+	obs_epoch_src(&f->e, 0x0a000001, base + 2 * H + 7, 1, 0, 0, 0, 0);
+	obs_epoch_src(&f->e, 0x0a000001, base + 100, 4, OBX_SRC_F_EXCLUDED, 0, 0, 0);  /* back */
+	obs_epoch_src(&f->e, 0x0a000002, base + 2 * H + 9, 1, 0, 0, 0, 0);
 	assert_int_equal(f->e.t[OBX_TAB_SRC].n_used, 4);
 	assert_int_equal(obs_epoch_finish(&f->e), 0);
 	for (uint32_t h = 0; h < 3; h++) {
