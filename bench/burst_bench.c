@@ -6,6 +6,7 @@
  *   burst_bench | burst_bench_stages
  *       [--sources N] [--packets P] [--passes K] [--stage-passes K] [--chunk C]
  *       [--epoch-ms E] [--seed S] [--huge 0|1] [--burst B] [--scanner-file F]
+ *       [--hot-share X --hot-sources K]
  *       [--exclude-file F] [--resip-file CSV] [--rules-file F] [-- EAL ARGS]
  *
  * One source, two programs (bench/meson.build), both driving the real
@@ -32,7 +33,10 @@
  *                       "n/a".  And the payload stage, below.
  * Each accepts the other's options (bench/run gives both the same line).
  *
- * Traffic: the pool of trafmix.h, the same frames bench/trafgen puts on the link.
+ * Traffic: the pool of trafmix.h, the same frames bench/trafgen puts on the link;
+ * --hot-share/--hot-sources turn on its realistic repeats (heavy hitters probing one
+ * service each), and repeat_64k_share says what share of the frames had their source
+ * among the 65 536 frames before.
  * State: one worker on a heap exchange sized like production for N sources per epoch
  * (src_capacity the power of two that keeps N below the early-swap load), the /20
  * telescope of the bench config with its 4096-slot sample, and a drainer stand-in that
@@ -495,6 +499,7 @@ static int bb_run_total(struct bb *b, uint32_t chunks, uint32_t cap, uint32_t n_
 	printf("bb tsc_ghz %.3f\n", (double)hz / 1e9);
 	printf("bb sources %u\n", n_sources);
 	printf("bb frames %u\n", b->pool.n);
+	printf("bb repeat_64k_share %.3f\n", (double)b->pool.n_repeat_64k / b->pool.n);
 	printf("bb packets %llu\n", (unsigned long long)n);
 	printf("bb wall_s %.2f\n", (double)(rte_rdtsc() - t0) / (double)hz);
 	printf("bb src_capacity %u\n", cap);
@@ -582,6 +587,10 @@ int main(int argc, char **argv)
 			excl_file = argv[++i];
 		else if (strcmp(o, "--rules-file") == 0)
 			rules_file = argv[++i];
+		else if (strcmp(o, "--hot-share") == 0)
+			mc.hot_share = bb_arg(o, argv[++i], 0, 0.99);
+		else if (strcmp(o, "--hot-sources") == 0)
+			mc.hot_sources = (uint32_t)bb_arg(o, argv[++i], 1, 1 << 24);
 		else if (strcmp(o, "--burst") == 0)
 			bb_burst = (uint32_t)bb_arg(o, argv[++i], 1, OBS_BURST_MAX);
 		else if (strcmp(o, "--huge") == 0)
@@ -589,8 +598,8 @@ int main(int argc, char **argv)
 		else {
 			fprintf(stderr, "usage: burst_bench [--sources N] [--packets P] [--passes K] "
 			        "[--stage-passes K] [--chunk C] [--epoch-ms E] [--seed S] [--huge 0|1] "
-			        "[--burst B] [--scanner-file F] [--exclude-file F] [--resip-file CSV] "
-			        "[--rules-file F] [-- EAL]\n");
+			        "[--burst B] [--hot-share X --hot-sources K] [--scanner-file F] "
+			        "[--exclude-file F] [--resip-file CSV] [--rules-file F] [-- EAL]\n");
 			return 1;
 		}
 	}
