@@ -132,8 +132,9 @@ static int bb_refill(struct bb *b)
 	return 0;
 }
 
-/* What obscura-cp does to a READY slot (drain.c cp_slot_release: every table back to
- * empty, then FREE with a release store), untimed. */
+/* What obscura-cp does to a READY slot (drain.c cp_slot_release: the records each used
+ * list names back to empty, the pool's handed-out entries too, then FREE with a release
+ * store), untimed. */
 static void bb_drain(struct bb *b)
 {
 	uint32_t s, k;
@@ -145,9 +146,15 @@ static void bb_drain(struct bb *b)
 			continue;
 		for (k = 0; k < OBX_TAB_MAX; k++) {
 			uint8_t *tab = obx_slot_tab_h(b->h, sh, k);
+			const uint32_t *used = obx_slot_used_h(b->h, sh, k);
+			uint32_t rs = b->h->tab_rec_size[k];
 
-			if (tab != NULL)
-				memset(tab, 0, (size_t)b->h->tab_capacity[k] * b->h->tab_rec_size[k]);
+			if (tab == NULL)
+				continue;
+			if (used == NULL)
+				memset(tab, 0, (size_t)sh->tabs[k].n_used * rs);
+			for (uint32_t i = 0; used != NULL && i < sh->tabs[k].n_used; i++)
+				memset(tab + (size_t)used[i] * rs, 0, rs);
 		}
 		atomic_store_explicit(&sh->state, OBX_SLOT_FREE, memory_order_release);
 		b->drained++;
@@ -514,9 +521,11 @@ static int bb_run_total(struct bb *b, uint32_t chunks, uint32_t cap, uint32_t n_
 	/* exchange: two slots a worker, filled to at most OBX_SRC_MAX_LOAD before a swap;
 	 * per million sources at the load a power-of-two capacity actually gives */
 	printf("bb mem.xchg_bytes_per_src %.1f\n",
-	       (double)OBX_SLOTS * sizeof(struct obx_src_rec) * cap / n_sources);
+	       (double)OBX_SLOTS * obx_tab_bytes(OBX_TAB_SRC, cap, sizeof(struct obx_src_rec)) /
+	       n_sources);
 	printf("bb mem.xchg_bytes_per_src_at_max_load %.1f\n",
-	       (double)OBX_SLOTS * sizeof(struct obx_src_rec) * 1000.0 / OBX_SRC_MAX_LOAD);
+	       (double)OBX_SLOTS * obx_tab_bytes(OBX_TAB_SRC, 1, sizeof(struct obx_src_rec)) *
+	       1000.0 / OBX_SRC_MAX_LOAD);
 	return 0;
 }
 #endif

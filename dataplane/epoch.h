@@ -68,6 +68,7 @@
 /* One table of the filling slot, as the worker sees it. */
 struct obs_epoch_tab {
 	uint8_t *base;                  /* records of the filling slot; NULL: absent/finished */
+	uint32_t *used;                 /* hash kinds: the slot's used-index list (exchange.h) */
 	uint32_t mask;                  /* capacity - 1 (hash kinds: probe mask) */
 	uint32_t n_used;                /* records in use (BITMAP: handed out) */
 	uint32_t soft_limit;            /* n_used that forces an early swap */
@@ -259,6 +260,8 @@ obs_epoch_find_or_insert(struct obs_epoch *e, unsigned kind, uint32_t hash, cons
 	}
 	rc = obs_epoch_need(e, kind, 1);
 	if (likely(rc == 0)) {
+		/* publish what is used (exchange.h): the caller bumps n_used after writing */
+		t->used[t->n_used] = (uint32_t)((r - base) / rec_size);
 		*rec = r;
 		return OBS_EPOCH_NEW;
 	}
