@@ -714,6 +714,7 @@ int main(int argc, char **argv)
 		}
 #ifndef OBS_STAGE_TIMING
 		printf("bb mem.resip_load_bytes %zu\n", resip_table_bytes(rt));
+		printf("bb mem.resip_tab_bytes %zu\n", xt->bytes);
 #endif
 	}
 	if (rules_file != NULL) {
