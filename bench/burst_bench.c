@@ -6,6 +6,7 @@
  *   burst_bench | burst_bench_stages
  *       [--sources N] [--packets P] [--passes K] [--stage-passes K] [--chunk C]
  *       [--epoch-ms E] [--seed S] [--huge 0|1] [--burst B] [--scanner-file F]
+ *       [--hot-share X --hot-sources K]
  *       [--exclude-file F] [--resip-file CSV] [--rules-file F] [-- EAL ARGS]
  *
  * One source, two programs (bench/meson.build), both driving the real
@@ -16,7 +17,7 @@
  *   burst_bench_stages  links worker.c compiled with -DOBS_STAGE_TIMING (worker.h), where
  *                       the burst can run with only its first j stages on, in pipeline
  *                       order: parse, telescope map, time and counters, exclusion and
- *                       scanner rte_lpm, RESIP rte_hash (tables from --exclude-file /
+ *                       scanner rte_lpm, RESIP bucket table (tables from --exclude-file /
  *                       --scanner-file / --resip-file, published as obscura-dp publishes
  *                       them at start), source record, coverage cell, RESIP port counter,
  *                       event record, free.  It times chunks of the mix through each of
@@ -32,7 +33,10 @@
  *                       "n/a".  And the payload stage, below.
  * Each accepts the other's options (bench/run gives both the same line).
  *
- * Traffic: the pool of trafmix.h, the same frames bench/trafgen puts on the link.
+ * Traffic: the pool of trafmix.h, the same frames bench/trafgen puts on the link;
+ * --hot-share/--hot-sources turn on its realistic repeats (heavy hitters probing one
+ * service each), and repeat_64k_share says what share of the frames had their source
+ * among the 65 536 frames before.
  * State: one worker on a heap exchange sized like production for N sources per epoch
  * (src_capacity the power of two that keeps N below the early-swap load), the /20
  * telescope of the bench config with its 4096-slot sample, and a drainer stand-in that
@@ -128,8 +132,9 @@ static int bb_refill(struct bb *b)
 	return 0;
 }
 
-/* What obscura-cp does to a READY slot (drain.c cp_slot_release: every table back to
- * empty, then FREE with a release store), untimed. */
+/* What obscura-cp does to a READY slot (drain.c cp_slot_release: the records each used
+ * list names back to empty, the pool's handed-out entries too, then FREE with a release
+ * store), untimed. */
 static void bb_drain(struct bb *b)
 {
 	uint32_t s, k;
@@ -141,9 +146,15 @@ static void bb_drain(struct bb *b)
 			continue;
 		for (k = 0; k < OBX_TAB_MAX; k++) {
 			uint8_t *tab = obx_slot_tab_h(b->h, sh, k);
+			const uint32_t *used = obx_slot_used_h(b->h, sh, k);
+			uint32_t rs = b->h->tab_rec_size[k];
 
-			if (tab != NULL)
-				memset(tab, 0, (size_t)b->h->tab_capacity[k] * b->h->tab_rec_size[k]);
+			if (tab == NULL)
+				continue;
+			if (used == NULL)
+				memset(tab, 0, (size_t)sh->tabs[k].n_used * rs);
+			for (uint32_t i = 0; used != NULL && i < sh->tabs[k].n_used; i++)
+				memset(tab + (size_t)used[i] * rs, 0, rs);
 		}
 		atomic_store_explicit(&sh->state, OBX_SLOT_FREE, memory_order_release);
 		b->drained++;
@@ -495,6 +506,7 @@ static int bb_run_total(struct bb *b, uint32_t chunks, uint32_t cap, uint32_t n_
 	printf("bb tsc_ghz %.3f\n", (double)hz / 1e9);
 	printf("bb sources %u\n", n_sources);
 	printf("bb frames %u\n", b->pool.n);
+	printf("bb repeat_64k_share %.3f\n", (double)b->pool.n_repeat_64k / b->pool.n);
 	printf("bb packets %llu\n", (unsigned long long)n);
 	printf("bb wall_s %.2f\n", (double)(rte_rdtsc() - t0) / (double)hz);
 	printf("bb src_capacity %u\n", cap);
@@ -509,9 +521,11 @@ static int bb_run_total(struct bb *b, uint32_t chunks, uint32_t cap, uint32_t n_
 	/* exchange: two slots a worker, filled to at most OBX_SRC_MAX_LOAD before a swap;
 	 * per million sources at the load a power-of-two capacity actually gives */
 	printf("bb mem.xchg_bytes_per_src %.1f\n",
-	       (double)OBX_SLOTS * sizeof(struct obx_src_rec) * cap / n_sources);
+	       (double)OBX_SLOTS * obx_tab_bytes(OBX_TAB_SRC, cap, sizeof(struct obx_src_rec)) /
+	       n_sources);
 	printf("bb mem.xchg_bytes_per_src_at_max_load %.1f\n",
-	       (double)OBX_SLOTS * sizeof(struct obx_src_rec) * 1000.0 / OBX_SRC_MAX_LOAD);
+	       (double)OBX_SLOTS * obx_tab_bytes(OBX_TAB_SRC, 1, sizeof(struct obx_src_rec)) *
+	       1000.0 / OBX_SRC_MAX_LOAD);
 	return 0;
 }
 #endif
@@ -582,6 +596,10 @@ int main(int argc, char **argv)
 			excl_file = argv[++i];
 		else if (strcmp(o, "--rules-file") == 0)
 			rules_file = argv[++i];
+		else if (strcmp(o, "--hot-share") == 0)
+			mc.hot_share = bb_arg(o, argv[++i], 0, 0.99);
+		else if (strcmp(o, "--hot-sources") == 0)
+			mc.hot_sources = (uint32_t)bb_arg(o, argv[++i], 1, 1 << 24);
 		else if (strcmp(o, "--burst") == 0)
 			bb_burst = (uint32_t)bb_arg(o, argv[++i], 1, OBS_BURST_MAX);
 		else if (strcmp(o, "--huge") == 0)
@@ -589,8 +607,8 @@ int main(int argc, char **argv)
 		else {
 			fprintf(stderr, "usage: burst_bench [--sources N] [--packets P] [--passes K] "
 			        "[--stage-passes K] [--chunk C] [--epoch-ms E] [--seed S] [--huge 0|1] "
-			        "[--burst B] [--scanner-file F] [--exclude-file F] [--resip-file CSV] "
-			        "[--rules-file F] [-- EAL]\n");
+			        "[--burst B] [--hot-share X --hot-sources K] [--scanner-file F] "
+			        "[--exclude-file F] [--resip-file CSV] [--rules-file F] [-- EAL]\n");
 			return 1;
 		}
 	}
@@ -696,6 +714,7 @@ int main(int argc, char **argv)
 		}
 #ifndef OBS_STAGE_TIMING
 		printf("bb mem.resip_load_bytes %zu\n", resip_table_bytes(rt));
+		printf("bb mem.resip_tab_bytes %zu\n", xt->bytes);
 #endif
 	}
 	if (rules_file != NULL) {

@@ -218,6 +218,14 @@ def main():
                  f(tot, "{:.1f}"), "-"))
     rows.append(("micro: Mpps per core at TSC rate (no I/O)", ">= 14.88 (stretch 20)",
                  f(micro_mpps, "{:.2f}"), "-"))
+    hot = kv_file(E.get("BB_HOT_OUT", ""), "bb")
+    hot_tot = float(hot["total"]) if hot.get("total") not in (None, "n/a") else None
+    rep = hot.get("repeat_64k_share")
+    uni = m.get("repeat_64k_share")
+    rows.append(("micro, realistic repeats (heavy hitters): obs_worker_burst() cycles/packet",
+                 f(target_cyc, "<= {:.0f}"), f(hot_tot, "{:.1f}") + (
+                     " ({:.0f} % of packets repeat a source of the last 64 k; uniform row: {:.0f} %)"
+                     .format(float(rep) * 100, float(uni) * 100) if rep and uni else ""), "-"))
     for st in ("parse", "tel_map", "time_counters", "exclude_lpm", "scanner_lpm", "resip_lookup",
                "src_record", "coverage", "resip_port", "events", "free"):
         v = m.get("stage." + st)
@@ -263,7 +271,8 @@ def main():
     rb = mb("mem.resip_load_bytes")
     rows.append(("memory: RESIP table ({} rows), loaded rows (MiB)".format(E.get("RESIP_ROWS", "?")),
                  "-", f(rb / 2**20 if rb else None, "{:.1f}") +
-                 (" (+ the rte_hash, not counted)" if rb else " (not built yet)"), "-"))
+                 ("; the dataplane's bucket table {:.1f}".format(mb("mem.resip_tab_bytes") / 2**20)
+                  if rb and mb("mem.resip_tab_bytes") else "" if rb else " (not built yet)"), "-"))
 
     # replay: the appliance end to end and a bare libpcap loop on one generated file
     rp = envfile(E.get("REPLAY_ENV", ""))

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * resip_lookup_bench — the dataplane RESIP set's build time, memory and lookup cost per
- * packet (rte_hash_lookup_bulk_data on bursts of 32, then the window check), with an
+ * packet (bucket lookup on bursts of 32, then the window check), with an
  * independent check of every answer against resip_match() (binary search) on the same
  * table.  EAL with --no-huge so it runs anywhere:
  *
@@ -58,7 +58,7 @@ int main(int argc, char **argv)
 	}
 	double t2 = now();
 	rte_malloc_get_socket_stats(0, &s1);
-	printf("load %.3f s, build rte_hash %.3f s: %u addresses, %u windows; hash+records %.1f MiB (rte_malloc)\n",
+	printf("load %.3f s, build the bucket table %.3f s: %u addresses, %u windows; buckets+records %.1f MiB (rte_malloc)\n",
 	       t1 - t0, t2 - t1, tab->n_addrs, tab->n_wins,
 	       (double)(s1.heap_allocsz_bytes - s0.heap_allocsz_bytes) / 1048576.0);
 

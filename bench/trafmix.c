@@ -167,7 +167,7 @@ int bm_pool_build(const struct bm_mix_conf *c, struct bm_pool *p)
 {
 	uint64_t rng = c->seed * 0x2545f4914f6cdd1dull + 1;
 	uint32_t tel_n = c->tel_len >= 32 ? 1u : 1u << (32 - c->tel_len);
-	uint32_t k, i, j, cnt[BM_K_N] = { 0 };
+	uint32_t k, i, j, cnt[BM_K_N] = { 0 }, n_hot_pkt, n_hot, *sid, *last;
 	double other = 0;
 
 	memset(p, 0, sizeof(*p));
@@ -197,15 +197,29 @@ int bm_pool_build(const struct bm_mix_conf *c, struct bm_pool *p)
 		j = p->n_src[0] + p->n_src[1] + p->n_src[2];
 	}
 	p->n_src[BM_K_BACKGROUND] = c->n_sources - j;
-	if (p->n_src[BM_K_BACKGROUND] > p->n_pkt[BM_K_BACKGROUND])
+	if (c->hot_share < 0 || c->hot_share >= 1 ||
+	    (c->hot_share > 0 && (c->hot_sources == 0 ||
+	                          c->hot_sources >= p->n_src[BM_K_BACKGROUND])))
+		return -EINVAL;
+	n_hot_pkt = c->hot_share > 0 ? (uint32_t)(c->hot_share * p->n_pkt[BM_K_BACKGROUND]) : 0;
+	n_hot = n_hot_pkt ? c->hot_sources : 0;
+	if (p->n_src[BM_K_BACKGROUND] - n_hot > p->n_pkt[BM_K_BACKGROUND] - n_hot_pkt ||
+	    n_hot > n_hot_pkt)
 		return -EINVAL;   /* every background source needs a frame */
 	for (k = 0; k < BM_K_N; k++)
 		if ((p->n_pkt[k] == 0) != (p->n_src[k] == 0))
 			return -EINVAL;
 
 	p->frames = malloc((size_t)c->n_packets * BM_FRAME_SLOT);
-	if (p->frames == NULL)
+	sid = malloc((size_t)c->n_packets * sizeof(*sid));
+	last = malloc((size_t)c->n_sources * sizeof(*last));
+	if (p->frames == NULL || sid == NULL || last == NULL) {
+		free(p->frames);
+		free(sid);
+		free(last);
+		p->frames = NULL;
 		return -ENOMEM;
+	}
 	p->n = c->n_packets;
 	for (i = 0; i < p->n; i++) {
 		uint8_t *f = p->frames + (size_t)i * BM_FRAME_SLOT;
@@ -220,22 +234,28 @@ int bm_pool_build(const struct bm_mix_conf *c, struct bm_pool *p)
 		}
 		j = cnt[k]++;
 		dst = c->tel_addr + (uint32_t)(r % tel_n);
+		/* a dense source id for the repeat count: kinds' sources one after another */
+		sid[i] = (k > 0 ? p->n_src[0] : 0) + (k > 1 ? p->n_src[1] : 0) +
+		         (k > 2 ? p->n_src[2] : 0);
 		switch (k) {
 		case BM_K_SCANNER: {
 			uint32_t h = j % BM_SCAN_HOSTS, step = j / BM_SCAN_HOSTS;
 			uint32_t idx = (step * 2654435761u + h * 7919u) & (tel_n - 1);
 
+			sid[i] += h;
 			src = bm_scan_host(c->seed, h);
 			bm_frame(f, src, c->tel_addr + idx, 6, (uint16_t)(40000 + h),
 			         bm_scan_ports[(step / tel_n + h) % 32], 0x02, (uint32_t)r, 54321);
 			break;
 		}
 		case BM_K_MIRAI:
+			sid[i] += j % p->n_src[k];
 			src = bm_addr(c->seed, BM_R_MIRAI, j % p->n_src[k]);
 			bm_frame(f, src, dst, 6, (uint16_t)(1024 + (r >> 32) % 60000),
 			         (r >> 20) % 10 ? 23 : 2323, 0x02, dst, (uint16_t)(r >> 48));
 			break;
 		case BM_K_RESIP:
+			sid[i] += j % p->n_src[k];
 			src = bm_resip_addr(c->seed, j % p->n_src[k]);
 			bm_frame(f, src, dst, (r >> 60) & 1 ? 17 : 6, (uint16_t)(1024 + (r >> 32) % 60000),
 			         (uint16_t)(1 + (r >> 16) % 65535), 0x02, (uint32_t)(r >> 8),
@@ -243,8 +263,23 @@ int bm_pool_build(const struct bm_mix_conf *c, struct bm_pool *p)
 			break;
 		default: {
 			unsigned pr = (unsigned)((r >> 56) % 10);
+			uint32_t s;
 
-			src = bm_addr(c->seed, BM_R_BACKGROUND, j % p->n_src[k]);
+			if (j >= p->n_pkt[k] - n_hot_pkt) {
+				/* a heavy hitter: its own protocol and one popular port */
+				s = (uint32_t)(r % n_hot);
+				pr = bm_mix32(s) % 10;
+				sid[i] += s;
+				src = bm_addr(c->seed, BM_R_BACKGROUND, s);
+				bm_frame(f, src, dst, pr < 6 ? 6 : pr < 9 ? 17 : 1,
+				         (uint16_t)(1024 + (r >> 32) % 60000),
+				         bm_scan_ports[bm_mix32(s ^ 0x5bd1e995u) % 32], 0x02,
+				         (uint32_t)(r >> 8), (uint16_t)(r >> 48));
+				break;
+			}
+			s = n_hot + j % (p->n_src[k] - n_hot);
+			sid[i] += s;
+			src = bm_addr(c->seed, BM_R_BACKGROUND, s);
 			bm_frame(f, src, dst, pr < 6 ? 6 : pr < 9 ? 17 : 1,
 			         (uint16_t)(1024 + (r >> 32) % 60000), (uint16_t)(1 + (r >> 16) % 65535),
 			         0x02, (uint32_t)(r >> 8), (uint16_t)(r >> 48));
@@ -261,7 +296,23 @@ int bm_pool_build(const struct bm_mix_conf *c, struct bm_pool *p)
 		memcpy(p->frames + (size_t)i * BM_FRAME_SLOT, p->frames + (size_t)j * BM_FRAME_SLOT,
 		       BM_FRAME_SLOT);
 		memcpy(p->frames + (size_t)j * BM_FRAME_SLOT, tmp, BM_FRAME_SLOT);
+		k = sid[i];
+		sid[i] = sid[j];
+		sid[j] = k;
 	}
+	/* repeats within 65 536 frames, the pool played in a loop (two rounds: the second
+	 * sees the first's positions) */
+	for (i = 0; i < c->n_sources; i++)
+		last[i] = UINT32_MAX;
+	for (uint64_t q = 0; q < 2ull * p->n; q++) {
+		uint32_t f = (uint32_t)(q % p->n);
+
+		if (q >= p->n && last[sid[f]] != UINT32_MAX && q - last[sid[f]] <= 65536)
+			p->n_repeat_64k++;
+		last[sid[f]] = (uint32_t)q;
+	}
+	free(sid);
+	free(last);
 	return 0;
 }
 

@@ -38,6 +38,12 @@ struct bm_mix_conf {
 	uint32_t tel_addr;       /* telescope prefix, host order */
 	uint8_t tel_len;
 	uint32_t n_resip_table;  /* rows of the RESIP table the members come from */
+	/* realistic repeats (0 = off, the uniform worst case): hot_share of the background
+	 * packets come from hot_sources heavy hitters, each probing one service (its own
+	 * fixed protocol and destination port, from a small popular set), as most
+	 * telescope sources do within an hour; the rest of the background stays uniform */
+	double hot_share;
+	uint32_t hot_sources;
 };
 
 struct bm_pool {
@@ -45,6 +51,10 @@ struct bm_pool {
 	uint32_t n;
 	uint32_t n_src[BM_K_N];  /* distinct sources per kind */
 	uint32_t n_pkt[BM_K_N];  /* frames per kind */
+	/* frames whose source was already seen within the 65 536 frames before it (in pool
+	 * order, wrapping): the share of packets a cache-resident per-worker state could
+	 * absorb */
+	uint32_t n_repeat_64k;
 };
 
 /* Defaults: 1 M sources, 2 M frames, scanner 0.30 mirai 0.15 resip 0.05, a /20 at

@@ -12,7 +12,10 @@
  * The records of a READY slot are the control plane's until it stores FREE, but they
  * are still shared memory written by another process: every table is found and bounded
  * by the header's checked geometry (tab_off, tab_capacity), never by the slot's own
- * tabs[] or n_used.
+ * tabs[]; n_used and the used-index lists (exchange.h v4: the dataplane publishes what
+ * it used) are bounded by the capacity, every index is checked, a repeated one is read
+ * once.  So a drain copies and clears the records the epoch used, and its cost follows
+ * them, not the tables' size.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -122,6 +125,7 @@ struct cp_pending {
 	uint32_t w, s;
 	uint64_t seq;
 	int skip;                  /* 0 journal+apply, 1 already applied, 2 invalid */
+	uint32_t bad_used;         /* used-list entries skipped (out of range, repeated, empty) */
 	struct cp_epoch e;
 	void *recs[OBX_TAB_MAX];   /* owned, per e.tabs[] entry */
 };
@@ -133,18 +137,71 @@ static int cp_pending_cmp(const void *a, const void *b)
 	return x->w != y->w ? CP_CMP(x->w, y->w) : CP_CMP(x->seq, y->seq);
 }
 
+/* One bit per record of the largest table drained so far: which indices of a used
+ * list were already taken (a buggy or hostile list must not make one record count
+ * twice).  Bits are cleared after each list, so the cost is the list's, not the
+ * table's.  The drain runs on one thread. */
+static uint64_t *cp_seen;
+static uint32_t cp_seen_cap;
+
+static int cp_seen_reserve(uint32_t cap)
+{
+	uint64_t *n;
+
+	if (cap <= cp_seen_cap)
+		return 0;
+	n = calloc(((size_t)cap + 63) / 64, sizeof(*n));
+	if (n == NULL)
+		return -ENOMEM;
+	free(cp_seen);
+	cp_seen = n;
+	cp_seen_cap = cap;
+	return 0;
+}
+
+/* The slot's used list of kind, checked: the first min(n_used, cap) indices that are
+ * below cap, not repeated and name a non-empty record, into idx (cap entries); their
+ * number.  What it skipped is counted in *bad. */
+static uint32_t cp_used_list(const struct obx_header *h, struct obx_slot_hdr *sh, unsigned kind,
+                             uint32_t *idx, uint32_t *bad)
+{
+	const uint8_t *tab = obx_slot_tab_h(h, sh, kind);
+	const uint32_t *used = obx_slot_used_h(h, sh, kind);
+	uint32_t cap = h->tab_capacity[kind], rs = h->tab_rec_size[kind];
+	uint32_t n_used = sh->tabs[kind].n_used, n = 0;
+
+	if (n_used > cap) {
+		(*bad)++;
+		n_used = cap;
+	}
+	for (uint32_t i = 0; i < n_used; i++) {
+		uint32_t j = used[i];
+
+		if (j >= cap || (cp_seen[j / 64] >> (j % 64) & 1) ||
+		    obx_rec_empty(tab + (size_t)j * rs, rs)) {
+			(*bad)++;
+			continue;
+		}
+		cp_seen[j / 64] |= 1ull << (j % 64);
+		idx[n++] = j;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		cp_seen[idx[i] / 64] &= ~(1ull << (idx[i] % 64));
+	return n;
+}
+
 /*
  * Copy the in-use records of table kind of a slot into a new array (bounded by the
- * checked header geometry, never by the slot's own n_used, which is only a hint).  Hash
- * kinds: every record with a non-zero byte, compacted.  BITMAP: the first n_used
- * entries in pool order (indices matter), n_used capped at the capacity.
+ * checked header geometry).  Hash kinds: the records its used-index list names, in
+ * that order.  BITMAP: the first n_used entries in pool order (indices matter), n_used
+ * capped at the capacity.
  */
 static int cp_copy_tab(const struct obx_header *h, struct obx_slot_hdr *sh, unsigned kind,
-                       void **out, uint32_t *n_out)
+                       void **out, uint32_t *n_out, uint32_t *bad)
 {
 	const uint8_t *tab = obx_slot_tab_h(h, sh, kind);
 	uint32_t cap = h->tab_capacity[kind], rs = h->tab_rec_size[kind], hint = sh->tabs[kind].n_used;
-	uint32_t n = 0, alloc;
+	uint32_t n = 0, *idx;
 	uint8_t *recs;
 
 	if (!obx_tab_is_hash(kind)) {
@@ -157,29 +214,18 @@ static int cp_copy_tab(const struct obx_header *h, struct obx_slot_hdr *sh, unsi
 		*n_out = n;
 		return 0;
 	}
-	alloc = hint > 0 && hint <= cap ? hint : (cap < 64 ? cap : 64);
-	recs = malloc((size_t)alloc * rs);
+	if (cp_seen_reserve(cap) != 0)
+		return -ENOMEM;
+	n = hint <= cap ? hint : cap;
+	/* the indices first (into the head of the buffer), then the records */
+	recs = malloc((size_t)(n ? n : 1) * (rs > sizeof(*idx) ? rs : sizeof(*idx)) +
+	              (size_t)(n ? n : 1) * sizeof(*idx));
 	if (recs == NULL)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < cap; i++) {
-		const uint8_t *r = tab + (size_t)i * rs;
-
-		if (obx_rec_empty(r, rs))
-			continue;
-		if (n == alloc) {
-			uint32_t na = alloc * 2 > cap ? cap : alloc * 2;
-			uint8_t *nr = realloc(recs, (size_t)na * rs);
-
-			if (nr == NULL) {
-				free(recs);
-				return -ENOMEM;
-			}
-			recs = nr;
-			alloc = na;
-		}
-		memcpy(recs + (size_t)n * rs, r, rs);
-		n++;
-	}
+	idx = (uint32_t *)(recs + (size_t)(n ? n : 1) * rs);
+	n = cp_used_list(h, sh, kind, idx, bad);
+	for (uint32_t i = 0; i < n; i++)
+		memcpy(recs + (size_t)i * rs, tab + (size_t)idx[i] * rs, rs);
 	*out = recs;
 	*n_out = n;
 	return 0;
@@ -198,7 +244,7 @@ static int cp_copy_tabs(const struct obx_header *h, struct obx_slot_hdr *sh, str
 		t = &p->e.tabs[p->e.n_tabs];
 		t->kind = k;
 		t->rec_size = h->tab_rec_size[k];
-		ret = cp_copy_tab(h, sh, k, &p->recs[p->e.n_tabs], &t->n);
+		ret = cp_copy_tab(h, sh, k, &p->recs[p->e.n_tabs], &t->n, &p->bad_used);
 		if (ret != 0)
 			return ret;
 		t->recs = p->recs[p->e.n_tabs];
@@ -209,29 +255,26 @@ static int cp_copy_tabs(const struct obx_header *h, struct obx_slot_hdr *sh, str
 
 /* Zero what the worker will refill (it relies on empty records, exchange.h), then hand
  * the slot back with a release store so the zeroes are visible before FREE is.  Hash
- * kinds: every non-empty record (the whole table is scanned: the slot's n_used is not
- * trusted).  BITMAP: the entries handed out (the pool is handed out in order, so
- * nothing past n_used was written). */
+ * kinds: the records the used list names (indices below the capacity; the list itself
+ * needs no clearing: the worker rewrites its head).  BITMAP: the entries handed out (the
+ * pool is handed out in order, so nothing past n_used was written). */
 static void cp_slot_release(const struct obx_header *h, struct obx_slot_hdr *sh)
 {
 	for (unsigned k = 0; k < OBX_TAB_MAX; k++) {
 		uint8_t *tab = obx_slot_tab_h(h, sh, k);
+		const uint32_t *used = obx_slot_used_h(h, sh, k);
 		uint32_t cap = h->tab_capacity[k], rs = h->tab_rec_size[k];
+		uint32_t n = sh->tabs[k].n_used <= cap ? sh->tabs[k].n_used : cap;
 
 		if (tab == NULL)
 			continue;
 		if (!obx_tab_is_hash(k)) {
-			uint32_t n = sh->tabs[k].n_used <= cap ? sh->tabs[k].n_used : cap;
-
 			memset(tab, 0, (size_t)n * rs);
 			continue;
 		}
-		for (uint32_t i = 0; i < cap; i++) {
-			uint8_t *r = tab + (size_t)i * rs;
-
-			if (!obx_rec_empty(r, rs))
-				memset(r, 0, rs);
-		}
+		for (uint32_t i = 0; i < n; i++)
+			if (used[i] < cap)
+				memset(tab + (size_t)used[i] * rs, 0, rs);
 	}
 	atomic_store_explicit(&sh->state, OBX_SLOT_FREE, memory_order_release);
 }
@@ -295,6 +338,10 @@ static int cp_drain_map(struct cp_drain *d, struct obx_header *h, const char *na
 		ret = cp_copy_tabs(h, sh, &p[i]);
 		if (ret != 0)
 			goto out_stop;
+		if (p[i].bad_used != 0)
+			CP_WARN("exchange %s: slot %u/%u (seq %llu): %u used-list entries out of range, "
+			        "repeated or naming an empty record (dataplane bug); skipped", name,
+			        p[i].w, p[i].s, (unsigned long long)p[i].seq, p[i].bad_used);
 		ret = cp_journal_append(d->journal, e);
 		if (ret != 0)
 			goto out_stop;

@@ -42,6 +42,7 @@ static void obs_epoch_bind_tabs(struct obs_epoch *e, struct obx_slot_hdr *sh)
 		struct obs_epoch_tab *t = &e->t[k];
 
 		t->base = t->capacity != 0 ? (uint8_t *)obx_slot_tab_h(e->h, sh, k) : NULL;
+		t->used = obx_slot_used_h(e->h, sh, k);
 		t->n_used = 0;
 	}
 }

@@ -68,6 +68,7 @@
 /* One table of the filling slot, as the worker sees it. */
 struct obs_epoch_tab {
 	uint8_t *base;                  /* records of the filling slot; NULL: absent/finished */
+	uint32_t *used;                 /* hash kinds: the slot's used-index list (exchange.h) */
 	uint32_t mask;                  /* capacity - 1 (hash kinds: probe mask) */
 	uint32_t n_used;                /* records in use (BITMAP: handed out) */
 	uint32_t soft_limit;            /* n_used that forces an early swap */
@@ -261,6 +262,8 @@ obs_epoch_find_or_insert(struct obs_epoch *e, unsigned kind, uint32_t hash, cons
 	}
 	rc = obs_epoch_need(e, kind, 1);
 	if (likely(rc == 0)) {
+		/* publish what is used (exchange.h): the caller bumps n_used after writing */
+		t->used[t->n_used] = (uint32_t)((r - base) / rec_size);
 		*rec = r;
 		return OBS_EPOCH_NEW;
 	}
@@ -304,15 +307,51 @@ static inline bool obs_src_used(const void *rec)
 }
 
 /*
+ * The worker's cache in a source record (struct obx_src_rec.wk): OBS_SRC_WK_NOT_RESIP
+ * with the low bits of the RESIP table's generation says "this address is not in that
+ * RESIP table" (membership does not depend on the packet time; only a member needs the
+ * window check).  A packet of a source already recorded in the epoch then needs no RESIP
+ * lookup at all (worker.c); a table reload changes the generation, so an old verdict
+ * never matches.  0: nothing known.
+ */
+#define OBS_SRC_WK_NOT_RESIP 0x80u
+#define OBS_SRC_WK_GEN       0x7fu
+
+static inline uint8_t obs_src_wk_not_resip(uint64_t generation)
+{
+	return (uint8_t)(OBS_SRC_WK_NOT_RESIP | (generation & OBS_SRC_WK_GEN));
+}
+
+/* Read only: the wk byte of (addr, hour of t)'s record in the filling slot, 0 when the
+ * epoch has no such record.  No reservation, no swap: the pointer rule does not apply. */
+static inline uint8_t obs_epoch_src_wk(const struct obs_epoch *e, uint32_t addr, uint64_t t)
+{
+	const struct obs_epoch_tab *st = &e->t[OBX_TAB_SRC];
+	const uint32_t hour = obs_epoch_hour_of(e, t);
+	const uint64_t key = (uint64_t)addr | (uint64_t)hour << 32;
+
+	for (uint32_t i = obx_src_key_hash(addr, hour) & st->mask;; i = (i + 1) & st->mask) {
+		const struct obx_src_rec *r = (const struct obx_src_rec *)st->base + i;
+
+		if (!obs_src_used(r))
+			return 0;
+		if (obs_src_match(r, &key))
+			return r->wk;
+	}
+}
+
+/*
  * Record one packet of source addr at time t seen by the sensors in sensor_bit, in the
  * (addr, hour) record: flags are ORed in (OBX_SRC_F_*), resip (0 or 1) is added to
  * resip_packets.  ev is the packet's inline event (obs_src_ev()) or 0.  Returns 1 when
  * the record took the packet's event inline (the caller records no event for it), 0
  * when the caller's event stage must put its events in the EVENT table (as before the
- * inline event existed; also when the packet was lost).
+ * inline event existed; also when the packet was lost).  wk, when not 0, is stored as
+ * the record's worker cache (OBS_SRC_WK_*).
  */
 static inline int obs_epoch_src(struct obs_epoch *e, uint32_t addr, uint64_t t,
-                                uint64_t sensor_bit, uint32_t flags, uint32_t resip, uint64_t ev)
+                                uint64_t sensor_bit, uint32_t flags, uint32_t resip, uint64_t ev,
+                                uint8_t wk)
 {
 	struct obx_src_rec *r;
 	uint32_t hour;
@@ -337,6 +376,8 @@ again:
 		r->sensor_mask |= sensor_bit;
 		r->flags |= flags;
 		r->resip_packets += resip;
+		if (wk != 0)
+			r->wk = wk;
 		return r->ev_mode == OBX_SRC_EV_INLINE;
 	}
 	if (unlikely(rc != OBS_EPOCH_NEW)) {
@@ -355,6 +396,7 @@ again:
 	r->ev_sensor = (uint8_t)(ev >> 32);
 	r->ev_category = (uint8_t)(ev >> 40);
 	r->ev_mode = ev != 0 ? OBX_SRC_EV_INLINE : OBX_SRC_EV_NONE;
+	r->wk = wk;
 	r->packets = 1;
 	(*obs_epoch_n_used(e, OBX_TAB_SRC))++;
 	return ev != 0;

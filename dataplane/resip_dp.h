@@ -2,7 +2,7 @@
 /*
  * resip_dp.h — the dataplane's RESIP table (SPEC.md B) at start and on reload: read
  * resip.table with resip_load() (CSV or MaxMind MMDB, chosen by content), build the
- * rte_hash (resip_table.h) with resip.window_check, and publish it with
+ * one-line bucket table (resip_table.h) with resip.window_check, and publish it with
  * obs_tables_swap(OBS_TABLE_RESIP, ...) (tables.h: RCU, capture never stops, a packet is
  * classified against exactly one table).  cmd.c calls these at start and on
  * `tables reload [resip]` / SIGHUP.  Main lcore only.

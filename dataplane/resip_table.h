@@ -1,14 +1,24 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * resip_table.h — the dataplane's RESIP set (SPEC.md B1): an rte_hash keyed by IPv4
- * source (host byte order) whose data is an index into an array of records {provider set,
- * windows}.  Built on the main lcore from a loaded resip_table (resip_load.h), then
- * immutable; published with obs_tables_swap(OBS_TABLE_RESIP, tab, obs_resip_tab_free)
- * (tables.h) and read by the workers with obs_tables_get() once per burst.
+ * resip_table.h — the dataplane's RESIP set (SPEC.md B1): a bucketised open-addressing
+ * table keyed by IPv4 source (host byte order), 8 keys and their record indices in one
+ * 64-byte line, and an array of 32-byte records {providers, the window inline when the
+ * address has one row, else where its windows are}.  Built on the main lcore from a
+ * loaded resip_table (resip_load.h), then immutable; published with
+ * obs_tables_swap(OBS_TABLE_RESIP, tab, obs_resip_tab_free) (tables.h) and read by the
+ * workers with obs_tables_get() once per burst.
  *
- * Workers call obs_resip_classify_burst(): one rte_hash_lookup_bulk_data for up to
- * OBS_RESIP_BULK sources, then the window check for the hits only.  No allocation, no
- * locks, no writes to the table.
+ * Why one line: almost every darknet source is NOT in the table, so the miss is the
+ * common case; here it reads the key's bucket line and nothing else (the next line only
+ * when the bucket is full, ~8 % at the table's load), and the worker prefetches that
+ * line in its pass 1 (obs_resip_prefetch()), so the line arrives overlapped with the
+ * burst's other loads.  A hit reads one more line (its record: providers and, for the
+ * ~85 % of addresses with one row, the window itself); several rows, one line more.
+ * (The rte_hash this replaces read a signature bucket, then a key slot, then the data,
+ * and on a miss both of its candidate buckets.)
+ *
+ * Workers call obs_resip_classify_burst().  No allocation, no locks, no writes to the
+ * table.
  */
 #ifndef OBSCURA_RESIP_TABLE_H
 #define OBSCURA_RESIP_TABLE_H
@@ -17,11 +27,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "exchange.h"
 #include "resip_load.h"
 
-#define OBS_RESIP_BULK 64   /* RTE_HASH_LOOKUP_BULK_MAX */
-
-struct rte_hash;
+#define OBS_RESIP_BULK 64   /* sources per classify call */
+#define OBS_RESIP_WAYS 8    /* keys per bucket line */
 
 struct obs_resip_win {
 	int64_t first_ns;
@@ -29,22 +39,35 @@ struct obs_resip_win {
 	uint64_t provider_bit;
 };
 
+/* One address (32 bytes, two a line). */
 struct obs_resip_rec {
 	uint64_t providers;     /* every provider of the address */
-	uint32_t win0;          /* windows wins[win0 .. win0 + n_wins) */
+	int64_t first_ns;       /* n_wins == 1: its window, inline (provider = providers) */
+	int64_t last_ns;
+	uint32_t win0;          /* n_wins > 1: windows wins[win0 .. win0 + n_wins) */
 	uint32_t n_wins;
 };
 
+/* One bucket line: key[i] is an address whose record is recs[rec[i] - 1]; rec[i] == 0
+ * is an empty way (so address 0 needs no special case).  A bucket with no empty way is
+ * full: its keys' overflow went on to the next bucket (linear probing, bucket by
+ * bucket). */
+struct obs_resip_bkt {
+	uint32_t key[OBS_RESIP_WAYS];
+	uint32_t rec[OBS_RESIP_WAYS];
+} __attribute__((aligned(64)));
+
 struct obs_resip_tab {
-	struct rte_hash *h;
+	struct obs_resip_bkt *bkt;
+	uint32_t bkt_mask;      /* buckets - 1 (a power of two) */
 	struct obs_resip_rec *recs;
 	struct obs_resip_win *wins;
 	uint32_t n_addrs;
-	uint32_t n_wins;
+	uint32_t n_wins;        /* windows of the addresses with several rows */
 	uint32_t n_providers;
 	bool window_check;      /* SPEC.md B1: the window check can be switched off */
 	uint64_t generation;
-	size_t bytes;           /* recs + wins + the hash's own memory (estimate) */
+	size_t bytes;           /* buckets + records + windows */
 	char path[256];
 	char providers[RESIP_MAX_PROVIDERS][RESIP_PROVIDER_MAXLEN + 1];
 };
@@ -55,9 +78,28 @@ struct obs_resip_tab *obs_resip_tab_build(const struct resip_table *t, bool wind
 /* Free function for obs_tables_swap (takes void *). */
 void obs_resip_tab_free(void *tab);
 
+/* The bucket addr's lookup starts at. */
+static inline const struct obs_resip_bkt *obs_resip_bucket(const struct obs_resip_tab *tab,
+							   uint32_t addr)
+{
+	return &tab->bkt[obx_src_hash(addr) & tab->bkt_mask];
+}
+
+/* Workers, pass 1: bring addr's bucket line in ahead of obs_resip_classify_burst(). */
+static inline void obs_resip_prefetch(const struct obs_resip_tab *tab, uint32_t addr)
+{
+	__builtin_prefetch(obs_resip_bucket(tab, addr), 0, 3);
+}
+
 /* Workers: for src[0..n) (n ≤ OBS_RESIP_BULK) at times t_ns[0..n), mask[i] = providers
  * for which packet i is RESIP traffic (0: not RESIP traffic).  Returns how many are. */
 unsigned obs_resip_classify_burst(const struct obs_resip_tab *tab, const uint32_t *src,
 				  const int64_t *t_ns, unsigned n, uint64_t *mask);
+
+/* The same, and *members gets bit i set when src[i] is in the table at all (whatever
+ * the time: the worker caches "not a member" in the source record, epoch.h). */
+unsigned obs_resip_classify_members(const struct obs_resip_tab *tab, const uint32_t *src,
+				    const int64_t *t_ns, unsigned n, uint64_t *mask,
+				    uint64_t *members);
 
 #endif

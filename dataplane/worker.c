@@ -194,9 +194,12 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 	const struct obs_exclude_tab *excl_tab = obs_tables_get(OBS_TABLE_EXCLUDE);
 	const struct obs_rules_set *rules = obs_tables_get(OBS_TABLE_RULES);
 	const struct obs_resip_tab *resip_tab = obs_tables_get(OBS_TABLE_RESIP);
-	uint64_t resip_mask[OBS_BURST_MAX];     /* (2) SPEC B1, per scan_idx entry */
+	uint64_t resip_mask[OBS_BURST_MAX];     /* (2) SPEC B1, per look_idx entry */
 	uint8_t is_resip[OBS_BURST_MAX];        /* per packet */
+	uint8_t src_wk[OBS_BURST_MAX];          /* per packet: the record's cache (epoch.h) */
 	int64_t resip_t[OBS_BURST_MAX];
+	uint32_t look_src[OBS_BURST_MAX];
+	uint16_t look_idx[OBS_BURST_MAX];
 	uint32_t scan_src[OBS_BURST_MAX], scan_hop[OBS_BURST_MAX];
 	uint16_t scan_idx[OBS_BURST_MAX], n_scan = 0;
 	uint16_t i;
@@ -268,18 +271,36 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		for (i = 0; i < n_scan; i++)
 			v[scan_idx[i]].excluded = obs_exclude_hit(scan_hop[i]);
 	}
-	if (resip_tab != NULL && OBS_STAGE_ON(RESIP)) {   /* (2) resip_table.h, same sources, bulk */
-		memset(is_resip, 0, n);
-		for (i = 0; i < n_scan; i++)
-			resip_t[i] = (int64_t)v[scan_idx[i]].t;
-		for (uint16_t k = 0; k < n_scan; k += OBS_RESIP_BULK) {
-			unsigned m = n_scan - k < OBS_RESIP_BULK ? n_scan - k : OBS_RESIP_BULK;
+	if (resip_tab != NULL && OBS_STAGE_ON(RESIP)) {   /* (2) resip_table.h, bulk */
+		/* A source already recorded in this epoch whose record says "not in this
+		 * table" (epoch.h OBS_SRC_WK_NOT_RESIP: its bucket line is the one pass 1
+		 * prefetched, and pass 2 reads it anyway) needs no lookup: only the epoch's
+		 * first packet of a source, and members, pay the RESIP bucket line. */
+		const uint8_t nm = obs_src_wk_not_resip(resip_tab->generation);
+		uint16_t n_look = 0;
 
-			if (obs_resip_classify_burst(resip_tab, scan_src + k, resip_t + k, m,
-			                             resip_mask + k) == 0)
+		memset(is_resip, 0, n);
+		memset(src_wk, 0, n);
+		for (i = 0; i < n_scan; i++) {
+			const struct obs_verdict *vi = &v[scan_idx[i]];
+
+			if (OBS_STAGE_ON(SRC) && obs_epoch_src_wk(&w->ep, vi->src, vi->t) == nm)
 				continue;
-			for (unsigned j = 0; j < m; j++)
-				is_resip[scan_idx[k + j]] = resip_mask[k + j] != 0;
+			obs_resip_prefetch(resip_tab, vi->src);
+			look_src[n_look] = vi->src;
+			resip_t[n_look] = (int64_t)vi->t;
+			look_idx[n_look++] = scan_idx[i];
+		}
+		for (uint16_t k = 0; k < n_look; k += OBS_RESIP_BULK) {
+			unsigned m = n_look - k < OBS_RESIP_BULK ? n_look - k : OBS_RESIP_BULK;
+			uint64_t members;
+
+			obs_resip_classify_members(resip_tab, look_src + k, resip_t + k, m,
+			                           resip_mask + k, &members);
+			for (unsigned j = 0; j < m; j++) {
+				is_resip[look_idx[k + j]] = resip_mask[k + j] != 0;
+				src_wk[look_idx[k + j]] = (members >> j & 1) ? 0 : nm;
+			}
 		}
 	}
 
@@ -333,7 +354,8 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		                                    vi->sensor < 64 ? 1ull << vi->sensor : 0,
 		                                    (vi->scanner ? OBX_SRC_F_SCANNER : 0) |
 		                                    (vi->excluded ? OBX_SRC_F_EXCLUDED : 0) |
-		                                    (resip ? OBX_SRC_F_RESIP : 0), resip, ev);
+		                                    (resip ? OBX_SRC_F_RESIP : 0), resip, ev,
+		                                    resip_tab != NULL ? src_wk[i] : 0);
 		if (vi->cov && w->cov_on && OBS_STAGE_ON(COV))       /* (4) coverage.h */
 			obs_cov_syn(&w->cov, &w->ep, vi->src, vi->dport, vi->t, vi->slot, vi->mirai,
 			            vi->scanner ? OBX_CELL_F_SCANNER : 0);

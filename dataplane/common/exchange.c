@@ -9,6 +9,7 @@
  * two sides cannot disagree on it.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "exchange.h"
@@ -41,7 +42,7 @@ uint64_t obx_slot_layout(const uint32_t cap[OBX_TAB_MAX], const uint32_t rec_siz
 		}
 		at = obx_align(at, 64);
 		off[k] = at;
-		at += (uint64_t)cap[k] * rec_size[k];
+		at += obx_tab_bytes(k, cap[k], rec_size[k]);
 	}
 	return obx_align(at, 64);
 }
@@ -164,7 +165,12 @@ int obx_header_check(const struct obx_header *h, uint64_t map_size, const char *
 		return -EINVAL;
 	}
 	if (h->version != OBX_VERSION) {
-		*why = "exchange layout version mismatch";
+		static _Thread_local char msg[160];
+
+		snprintf(msg, sizeof(msg), "exchange layout version %u, this program reads version "
+		         "%u: run obscura-dp and obscura-cp of the same build", h->version,
+		         OBX_VERSION);
+		*why = msg;
 		return -EPROTO;
 	}
 	if (h->header_size != OBX_HEADER_SIZE) {
@@ -234,13 +240,14 @@ int obx_header_check(const struct obx_header *h, uint64_t map_size, const char *
 		for (unsigned k = 0; k < OBX_TAB_MAX; k++) {
 			if (h->tab_capacity[k] == 0)
 				continue;
+			uint64_t bytes = obx_tab_bytes(k, h->tab_capacity[k], h->tab_rec_size[k]);
+
 			if (h->tab_off[k] < end || h->tab_off[k] % 64 != 0 ||
-			    h->tab_off[k] + (uint64_t)h->tab_capacity[k] * h->tab_rec_size[k] >
-			    h->slot_size) {
+			    h->tab_off[k] + bytes > h->slot_size) {
 				*why = "tables overlap or leave the slot";
 				return -EINVAL;
 			}
-			end = h->tab_off[k] + (uint64_t)h->tab_capacity[k] * h->tab_rec_size[k];
+			end = h->tab_off[k] + bytes;
 		}
 	}
 	/* Every slot repeats the geometry; obx_slot_tab() follows the slot's copy. */

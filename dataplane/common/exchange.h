@@ -30,6 +30,11 @@
  *    (packets, syns, ...) that is non-zero in every record in use; an unused record is
  *    all zero bytes (the control plane zeroes whole records when it frees a slot), so
  *    "count == 0" is the probe's empty test and "any non-zero byte" is the drain's.
+ *    The dataplane publishes what it used (v4): right after a hash table's records
+ *    (obx_tab_bytes()) comes its used-index list, uint32_t used[capacity]: the first
+ *    n_used entries are the indices of the records in use, in the order the worker
+ *    made them.  The control plane copies and clears exactly those records, so its
+ *    drain costs what the epoch used, never a walk over the whole table.
  *  - BITMAP: a plain pool of rec_size-byte entries handed out in order 0, 1, ...;
  *    n_used entries are in use.  Other kinds refer to an entry by its index, valid in
  *    the same slot only (a swap starts a new pool, see epoch.h).
@@ -64,7 +69,8 @@
 #include <string.h>
 
 #define OBX_MAGIC        0x3158434f53424fULL   /* "OBSOCX1" little-endian (kept: the version says v3) */
-#define OBX_VERSION      3u   /* 3: 64-byte SRC records with an inline event */
+#define OBX_VERSION      4u   /* 4: every hash table carries its used-index list; 3: 64-byte
+                                * SRC records with an inline event */
 #define OBX_HEADER_SIZE  4096u
 #define OBX_MAX_WORKERS  64u
 #define OBX_MAX_PORTS    16u
@@ -132,6 +138,13 @@ enum obx_tab_kind {
 static inline int obx_tab_is_hash(unsigned kind)
 {
 	return kind != OBX_TAB_BITMAP;
+}
+
+/* Bytes of table kind in a slot: its records, and for a hash kind its used-index list
+ * right after them (one uint32_t a record). */
+static inline uint64_t obx_tab_bytes(unsigned kind, uint32_t cap, uint32_t rec_size)
+{
+	return (uint64_t)cap * rec_size + (obx_tab_is_hash(kind) ? (uint64_t)cap * 4u : 0);
 }
 
 /* Record sizes, bytes (a multiple of 8, >= 16); the records are in exchange_recs.h (SRC:
@@ -221,7 +234,8 @@ struct obx_src_rec {
 	uint8_t  ev_sensor;
 	uint8_t  ev_category;
 	uint8_t  ev_mode;       /* OBX_SRC_EV_* */
-	uint8_t  reserved0;
+	uint8_t  wk;            /* the worker's own cache (epoch.h OBS_SRC_WK_*): consumers
+	                         * ignore it */
 	uint64_t reserved1;
 };
 
@@ -376,6 +390,18 @@ static inline void *obx_slot_tab_h(const struct obx_header *h, struct obx_slot_h
 	if (kind >= OBX_TAB_MAX || h->tab_capacity[kind] == 0)
 		return NULL;
 	return (uint8_t *)sh + h->tab_off[kind];
+}
+
+/* A hash table's used-index list (exchange.h top: the first n_used entries are the
+ * indices of the records in use), or NULL when the kind is absent or not a hash.  From
+ * the checked header's geometry, as obx_slot_tab_h(). */
+static inline uint32_t *obx_slot_used_h(const struct obx_header *h, struct obx_slot_hdr *sh,
+                                        unsigned kind)
+{
+	if (kind >= OBX_TAB_MAX || h->tab_capacity[kind] == 0 || !obx_tab_is_hash(kind))
+		return NULL;
+	return (uint32_t *)((uint8_t *)sh + h->tab_off[kind] +
+	                    (uint64_t)h->tab_capacity[kind] * h->tab_rec_size[kind]);
 }
 
 /* The source table of a slot (always present). */

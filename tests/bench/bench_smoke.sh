@@ -14,6 +14,7 @@ for row in 'I/O ceiling: rxdrop' 'full pipeline, live: obscura-dp Mpps' \
 	'full pipeline, live: Mpps per worker CPU-second' 'full pipeline, live: cycles/packet' \
 	'lost_updates during the live run' \
 	'micro: obs_worker_burst() cycles/packet' 'micro: Mpps per core' \
+	'micro, realistic repeats (heavy hitters)' \
 	'micro stage: parse' 'micro stage: tel_map' 'micro stage: time_counters' \
 	'micro stage: exclude_lpm' 'micro stage: scanner_lpm' 'micro stage: resip_lookup' \
 	'micro stage: coverage' 'micro stage: src_record' 'micro stage: resip_port' 'micro stage: events' \

@@ -24,7 +24,9 @@
  *           [--boot-id HEX]
  *           [--stop-after E] [--no-finish] [--wait-drained SEC] [--timeout-s SEC]
  *           [--serve-s SEC] [--cmd-ms MS] [--refuse TABLE]
- *           [--expect FILE] [--print-expected]
+ *           [--expect FILE] [--print-expected] [--bad-used]
+ * --bad-used: every SRC used-index list (exchange.h) also repeats its first index and
+ * names one past the capacity: the control plane must count each record once anyway.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -48,7 +50,7 @@ struct fd_opts {
 	uint32_t cell_capacity;   /* the second kind's table (0: SRC only) */
 	uint32_t stop_after;      /* 0: all */
 	uint64_t seed, boot_id;
-	bool finish, print_expected;
+	bool finish, print_expected, bad_used;
 	uint32_t wait_drained_s, timeout_s;
 	uint32_t serve_s, cmd_ms;  /* the command mailbox (cmdbox.h) */
 	const char *refuse;
@@ -83,8 +85,8 @@ static uint32_t fd_addr(uint64_t i)
 
 
 /* Fill one epoch's records (into a slot table, or none) and deltas; update expected. */
-static uint32_t fd_epoch(uint32_t w, uint32_t e, struct obx_src_rec *tab, uint32_t cap,
-                         struct obx_counters *d, struct fd_src *exp)
+static uint32_t fd_epoch(uint32_t w, uint32_t e, struct obx_src_rec *tab, uint32_t *used,
+                         uint32_t cap, struct obx_counters *d, struct fd_src *exp)
 {
 	uint64_t rng = o.seed * 1000003u + (uint64_t)w * 7777u + (uint64_t)e * 131u;
 	uint64_t base = 1700000000ull * 1000000000ull + (uint64_t)e * 1000000000ull;
@@ -116,7 +118,7 @@ static uint32_t fd_epoch(uint32_t w, uint32_t e, struct obx_src_rec *tab, uint32
 				tab[j].hour = (uint32_t)(t / OBX_HOUR_NS);
 				tab[j].first_ns = t;
 				tab[j].last_ns = last;
-				n_used++;
+				used[n_used++] = j;   /* exchange.h: publish what is used */
 			} else {
 				if (t < tab[j].first_ns)
 					tab[j].first_ns = t;
@@ -214,7 +216,7 @@ static int fd_write_expected(FILE *f, const struct fd_src *exp, const struct obx
  */
 #define FD_CELL_SIZE 64u
 
-static uint32_t fd_cells(uint32_t w, uint32_t e, uint8_t *tab, uint32_t cap)
+static uint32_t fd_cells(uint32_t w, uint32_t e, uint8_t *tab, uint32_t *used, uint32_t cap)
 {
 	uint32_t n = 1 + (w + e) % 4;
 
@@ -232,6 +234,7 @@ static uint32_t fd_cells(uint32_t w, uint32_t e, uint8_t *tab, uint32_t cap)
 		memcpy(r + 8, &ww, 4);
 		memcpy(r + 12, &ee, 4);
 		memcpy(r + 16, &id, 8);
+		used[k] = (uint32_t)((size_t)(r - tab) / FD_CELL_SIZE);
 	}
 	return n < cap / 2 ? n : cap / 2;
 }
@@ -343,7 +346,7 @@ int main(int argc, char **argv)
 		{ "wait-drained", 1, NULL, 'W' }, { "timeout-s", 1, NULL, 'T' },
 		{ "expect", 1, NULL, 'e' }, { "print-expected", 0, NULL, 'P' },
 		{ "serve-s", 1, NULL, 'V' }, { "cmd-ms", 1, NULL, 'M' }, { "refuse", 1, NULL, 'R' },
-		{ NULL, 0, NULL, 0 },
+		{ "bad-used", 0, NULL, 'U' }, { NULL, 0, NULL, 0 },
 	};
 	struct obx_counters tot, *per;
 	struct obx_header *h = NULL;
@@ -375,6 +378,7 @@ int main(int argc, char **argv)
 		case 'V': o.serve_s = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'M': o.cmd_ms = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'R': o.refuse = optarg; break;
+		case 'U': o.bad_used = true; break;
 		default:
 			fprintf(stderr, "fake_dp: see the comment at the top of fake_dp.c\n");
 			return 2;
@@ -407,7 +411,7 @@ int main(int argc, char **argv)
 			struct obx_counters d;
 
 			if (h == NULL) {
-				fd_epoch(w, e, NULL, o.src_capacity, &d, exp);
+				fd_epoch(w, e, NULL, NULL, o.src_capacity, &d, exp);
 			} else {
 				struct obx_slot_hdr *sh = obx_slot(h, w, cur[w]);
 				uint64_t deadline = obs_wall_ns() + (uint64_t)o.timeout_s * 1000000000ull;
@@ -422,8 +426,19 @@ int main(int argc, char **argv)
 				atomic_store_explicit(&sh->state, OBX_SLOT_FILLING, memory_order_relaxed);
 				sh->worker = w;
 				sh->tabs[OBX_TAB_SRC].n_used = fd_epoch(w, e, obx_slot_src(sh),
+				                                        obx_slot_used_h(h, sh, OBX_TAB_SRC),
 				                                        o.src_capacity, &d, exp);
+				if (o.bad_used && sh->tabs[OBX_TAB_SRC].n_used > 0 &&
+				    sh->tabs[OBX_TAB_SRC].n_used + 2 <= o.src_capacity) {
+					uint32_t *u = obx_slot_used_h(h, sh, OBX_TAB_SRC);
+					uint32_t nu = sh->tabs[OBX_TAB_SRC].n_used;
+
+					u[nu] = u[0];                  /* repeated */
+					u[nu + 1] = o.src_capacity + 5; /* out of range */
+					sh->tabs[OBX_TAB_SRC].n_used = nu + 2;
+				}
 				sh->tabs[OBX_TAB_CELL].n_used = fd_cells(w, e, obx_slot_tab(sh, OBX_TAB_CELL),
+				                                         obx_slot_used_h(h, sh, OBX_TAB_CELL),
 				                                         o.cell_capacity);
 				sh->seq = e;
 				sh->t_first_ns = 1700000000ull * 1000000000ull + (uint64_t)e * 1000000000ull;

@@ -9,7 +9,9 @@ fake_dp publishes epochs with a second table kind (CELL) next to SRC; once drain
 exist, the CSV parses (scope,counter,value) and its totals and per-worker counters equal
 `stats` exactly; the read-only socket is denied; a relative dir is refused; a second run
 into the same directory lists the rewritten files; and an unwritable directory is an
-error reply, not a crash.
+error reply, not a crash.  The dataplane's used-index lists (exchange.h) are checked:
+fake_dp --bad-used repeats an index and names one past the capacity in every SRC list,
+and the store still holds exactly the expected sources and totals, with a warning.
 """
 import csv
 import os
@@ -17,7 +19,7 @@ import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cplib import Daemon, check, fail, fake_dp, tmpdir  # noqa: E402
+from cplib import Daemon, check, compare, fail, fake_dp, merge_expected, tmpdir  # noqa: E402
 
 cp_bin, fake_bin = sys.argv[1], sys.argv[2]
 d = tmpdir("report")
@@ -27,10 +29,14 @@ ok = False
 try:
     fake_dp(fake_bin, dm.xpath, 3, os.path.join(d, "exp.json"),
             extra=["--epochs", "8", "--interval-ms", "0", "--wait-drained", "30",
-                   "--cell-capacity", "64"])
+                   "--cell-capacity", "64", "--bad-used"])
     c = dm.conn()
     st = c.data("stats")
     check(st["epochs"] == 16, "16 epochs drained (2 workers x 8), with a CELL table each")
+    compare(c, merge_expected([os.path.join(d, "exp.json")]),
+            "bad used-index lists: every record counted once")
+    check("used-list entries out of range, repeated" in dm.logtext(),
+          "the bad used-list entries are logged")
 
     def flat(counters):
         out = {}

@@ -102,7 +102,7 @@ static void pkt(struct fx *f, uint32_t src, uint64_t t, uint64_t sbit)
 	obs_epoch_time(&f->e, t);
 	f->e.c.rx_packets++;
 	f->e.c.tel_packets++;
-	obs_epoch_src(&f->e, src, t, sbit, 0, 0, 0);
+	obs_epoch_src(&f->e, src, t, sbit, 0, 0, 0, 0);
 	f->fed++;
 }
 
@@ -667,12 +667,12 @@ static void t_hour_keys(void **state)
 
 	f->e.epoch_ns = 1000ull * H;          /* one epoch holds them all */
 	obs_epoch_time(&f->e, base + 5);
-	obs_epoch_src(&f->e, 0x0a000001, base + 5, 1, OBX_SRC_F_SCANNER, 0, 0);
-	obs_epoch_src(&f->e, 0x0a000001, base + H - 1, 2, 0, 1, 0);
-	obs_epoch_src(&f->e, 0x0a000001, base + H, 1, OBX_SRC_F_RESIP, 1, 0);
-	obs_epoch_src(&f->e, 0x0a000001, base + 2 * H + 7, 1, 0, 0, 0);
-	obs_epoch_src(&f->e, 0x0a000001, base + 100, 4, OBX_SRC_F_EXCLUDED, 0, 0);  /* back */
-	obs_epoch_src(&f->e, 0x0a000002, base + 2 * H + 9, 1, 0, 0, 0);
+	obs_epoch_src(&f->e, 0x0a000001, base + 5, 1, OBX_SRC_F_SCANNER, 0, 0, 0);
+	obs_epoch_src(&f->e, 0x0a000001, base + H - 1, 2, 0, 1, 0, 0);
+	obs_epoch_src(&f->e, 0x0a000001, base + H, 1, OBX_SRC_F_RESIP, 1, 0, 0);
+	obs_epoch_src(&f->e, 0x0a000001, base + 2 * H + 7, 1, 0, 0, 0, 0);
+	obs_epoch_src(&f->e, 0x0a000001, base + 100, 4, OBX_SRC_F_EXCLUDED, 0, 0, 0);  /* back */
+	obs_epoch_src(&f->e, 0x0a000002, base + 2 * H + 9, 1, 0, 0, 0, 0);
 	assert_int_equal(f->e.t[OBX_TAB_SRC].n_used, 4);
 	assert_int_equal(obs_epoch_finish(&f->e), 0);
 	for (uint32_t h = 0; h < 3; h++) {
@@ -762,7 +762,51 @@ static void t_replay_wait(void **state)
 	assert_int_equal(f->e.c.lost_updates, 2);
 }
 
-#define TESTS(T) T(t_init_takes_slot0) T(t_init_busy) T(t_insert_update) \
+/* exchange.h v4: the first n_used entries of a hash table's used-index list name
+ * exactly its records in use (each once); the
+ * worker's byte (epoch.h OBS_SRC_WK_*) is stored and read back per (addr, hour). */
+static void t_used_list_and_wk(void **state)
+{
+	struct fx *f = *state;
+	const uint64_t t0 = 1700000000ull * 1000000000ull;
+	const uint8_t nm = obs_src_wk_not_resip(5);
+
+	f->e.epoch_ns = 1000ull * OBX_HOUR_NS;
+	obs_epoch_time(&f->e, t0);
+	for (uint32_t a = 1; a <= 40; a++)
+		obs_epoch_src(&f->e, 0x0b000000u + a % 29, t0 + a, 1, 0, 0, 0, a % 29 == 3 ? nm : 0);
+	assert_int_equal(f->e.t[OBX_TAB_SRC].n_used, 29);
+	assert_int_equal(obs_epoch_src_wk(&f->e, 0x0b000003u, t0 + 99), nm);
+	assert_int_equal(obs_epoch_src_wk(&f->e, 0x0b000004u, t0 + 99), 0);
+	assert_int_equal(obs_epoch_src_wk(&f->e, 0x0c000003u, t0 + 99), 0);     /* no record */
+	assert_int_equal(obs_epoch_src_wk(&f->e, 0x0b000003u, t0 + OBX_HOUR_NS), 0); /* hour */
+	/* a later packet without a verdict keeps the cached one */
+	obs_epoch_src(&f->e, 0x0b000003u, t0 + 100, 1, 0, 0, 0, 0);
+	assert_int_equal(obs_epoch_src_wk(&f->e, 0x0b000003u, t0 + 101), nm);
+	assert_int_equal(obs_epoch_finish(&f->e), 0);
+	{
+		struct obx_slot_hdr *sh = slot(f, 0);
+		const struct obx_src_rec *tab = obx_slot_src(sh);
+		const uint32_t *used = obx_slot_used_h(f->h, sh, OBX_TAB_SRC);
+		uint32_t n = sh->tabs[OBX_TAB_SRC].n_used, in_use = 0;
+		uint8_t seen[CAP] = { 0 };
+
+		assert_non_null(used);
+		assert_int_equal(n, 29);
+		for (uint32_t i = 0; i < n; i++) {
+			assert_true(used[i] < CAP);
+			assert_int_equal(seen[used[i]], 0);
+			seen[used[i]] = 1;
+			assert_int_not_equal(tab[used[i]].packets, 0);
+		}
+		for (uint32_t i = 0; i < CAP; i++)
+			in_use += tab[i].packets != 0;
+		assert_int_equal(in_use, n);
+		assert_null(obx_slot_used_h(f->h, sh, OBX_TAB_BITMAP));
+	}
+}
+
+#define TESTS(T) T(t_used_list_and_wk) T(t_init_takes_slot0) T(t_init_busy) T(t_insert_update) \
 	T(t_boundary_publish) T(t_other_ready_keeps_filling) T(t_forced_swap) \
 	T(t_full_and_other_ready_counts_lost) T(t_tick_closes_idle_epoch) T(t_finish) \
 	T(t_finish_empty) T(t_counters_add) T(t_soak) T(t_need_second_kind) \

@@ -97,7 +97,7 @@ static int pkt(struct fx *f, uint32_t addr, uint64_t t, uint8_t sensor, uint32_t
 
 	obs_epoch_time(&f->e, t);
 	in = obs_epoch_src(&f->e, addr, t, 1ull << sensor, excluded ? OBX_SRC_F_EXCLUDED : 0, 0,
-	                   ev);
+	                   ev, 0);
 	if (!in && !excluded)
 		obs_event_add(&f->e, addr, t, sensor, type, 0);
 	return in;
