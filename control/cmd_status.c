@@ -155,6 +155,10 @@ void cp_cmd_status(struct cp *cp, json_t *args, struct cp_reply *r)
 	json_object_set_new(jr, "replayed_at_start", cp_json_u64(p->replay.applied));
 	json_object_set_new(jr, "replay_duplicates", cp_json_u64(p->replay.duplicates));
 	json_object_set_new(jr, "torn_bytes_dropped", cp_json_u64(p->replay.torn_bytes));
+	json_object_set_new(jr, "damaged_regions", cp_json_u64(p->replay.bad_regions));
+	json_object_set_new(jr, "damaged_bytes", cp_json_u64(p->replay.bad_bytes));
+	json_object_set_new(jr, "damaged_set_aside", p->replay.set_aside[0] ?
+		json_string(p->replay.set_aside) : json_null());
 	json_object_set_new(o, "journal", jr);
 
 	if (p->started_empty)
@@ -162,6 +166,12 @@ void cp_cmd_status(struct cp *cp, json_t *args, struct cp_reply *r)
 			"from an EMPTY store", p->load_error));
 	if (p->last_error[0])
 		json_array_append_new(warn, json_sprintf("last snapshot failed: %s", p->last_error));
+	if (p->replay.bad_regions)
+		json_array_append_new(warn, json_sprintf("journal: %llu damaged region(s), %llu "
+			"bytes, skipped at start (first: %s); the records after them were kept%s%s",
+			(unsigned long long)p->replay.bad_regions,
+			(unsigned long long)p->replay.bad_bytes, p->replay.bad_why,
+			p->replay.set_aside[0] ? "; damaged tail kept in " : "", p->replay.set_aside));
 	if (s->total.lost_updates)
 		json_array_append_new(warn, json_sprintf("%llu source updates lost in the dataplane "
 			"(slots full)", (unsigned long long)s->total.lost_updates));

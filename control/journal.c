@@ -18,9 +18,11 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cp_log.h"
@@ -458,8 +460,160 @@ static int cp_jrec_tables(const struct cp_jrec *h, const uint8_t *buf, uint64_t 
 }
 
 /*
- * Apply the valid records of one file (fd, named path) to s, adding to *st; a torn tail
- * is cut off.  *end gets the offset of the end of the last valid record.  0 or -errno.
+ * Read and check the record at off (end = file size): header, length, CRC.  1 = a valid
+ * record in h and *buf (grown as needed); 0 = not a valid record there, why says what,
+ * *short_write = the header is plausible but the record runs past the end (or fewer
+ * bytes than a header remain): what a crash mid-append leaves; <0 = -errno.
+ */
+static int cp_jrec_read(int fd, uint64_t off, uint64_t end, struct cp_jrec *h, uint8_t **buf,
+                        size_t *cap, char *why, size_t whylen, bool *short_write)
+{
+	uint64_t nwords;
+	int r;
+
+	*short_write = false;
+	if (end - off < sizeof(*h)) {
+		*short_write = true;
+		snprintf(why, whylen, "%llu trailing bytes, shorter than a record header",
+		         (unsigned long long)(end - off));
+		return 0;
+	}
+	r = cp_pread_full(fd, h, sizeof(*h), off);
+	if (r < 0)
+		return r;
+	if ((h->magic != CP_JREC_MAGIC && h->magic != CP_JREC_MAGIC_V1) ||
+	    h->hdr_len != sizeof(*h)) {
+		snprintf(why, whylen, "bad record magic/header size");
+		return 0;
+	}
+	nwords = h->n_counters;
+	if (h->length > CP_JREC_MAX_LEN || nwords > 4096 || h->length < nwords * 8 ||
+	    h->length % 8 != 0 ||
+	    (h->magic == CP_JREC_MAGIC_V1 &&
+	     h->length != nwords * 8 + (uint64_t)h->n_tabs * CP_JREC_V1_SRC) ||
+	    (h->magic == CP_JREC_MAGIC && h->n_tabs > OBX_TAB_MAX)) {
+		snprintf(why, whylen, "record length %llu inconsistent",
+		         (unsigned long long)h->length);
+		return 0;
+	}
+	if (h->length > end - off - sizeof(*h)) {
+		*short_write = true;
+		snprintf(why, whylen, "record of %llu bytes runs past the end of the file",
+		         (unsigned long long)h->length);
+		return 0;
+	}
+	if (h->length > *cap) {
+		uint8_t *nb = realloc(*buf, (size_t)h->length);
+
+		if (nb == NULL)
+			return -ENOMEM;
+		*buf = nb;
+		*cap = (size_t)h->length;
+	}
+	r = cp_pread_full(fd, *buf, (size_t)h->length, off + sizeof(*h));
+	if (r < 0)
+		return r;
+	if (r == 0 && h->length != 0) {
+		*short_write = true;
+		snprintf(why, whylen, "short read");
+		return 0;
+	}
+	if (cp_jrec_crc(h, *buf, (size_t)h->length) != h->crc) {
+		snprintf(why, whylen, "record CRC mismatch");
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * The offset of the next valid record after a bad one at off (records start on 8-byte
+ * boundaries: the header and every payload are multiples of 8), or end when none
+ * follows.  A candidate must carry the magic before its CRC is computed, so a damaged
+ * region costs one read of it.  <0 = -errno.
+ */
+static int64_t cp_jrec_resync(int fd, uint64_t off, uint64_t end, uint8_t **buf, size_t *cap)
+{
+	uint8_t win[65536];
+
+	for (uint64_t at = off + 8; at + sizeof(struct cp_jrec) <= end; ) {
+		size_t len = (size_t)(end - at < sizeof(win) ? end - at : sizeof(win));
+		int r = cp_pread_full(fd, win, len, at);
+
+		if (r < 0)
+			return r;
+		for (size_t k = 0; k + 4 <= len; k += 8) {
+			uint32_t m;
+			struct cp_jrec h;
+			char why[8];
+			bool sw;
+
+			memcpy(&m, win + k, 4);
+			if (m != CP_JREC_MAGIC && m != CP_JREC_MAGIC_V1)
+				continue;
+			r = cp_jrec_read(fd, at + k, end, &h, buf, cap, why, sizeof(why), &sw);
+			if (r < 0)
+				return r;
+			if (r == 1)
+				return (int64_t)(at + k);
+		}
+		at += len & ~(size_t)7;
+		if (len < 8)
+			break;
+	}
+	return (int64_t)end;
+}
+
+/* Copy [off, end) of fd to path.bad-<time> before it is cut off.  0 or -errno. */
+static int cp_journal_keep_damaged(int fd, const char *path, uint64_t off, uint64_t end,
+                                   char *aside, size_t asidelen)
+{
+	char dst[640];
+	long long now = (long long)time(NULL);
+	uint8_t blk[65536];
+	int out = -1, ret = 0;
+
+	for (unsigned i = 0; i < 1000 && out < 0; i++) {
+		if (i == 0)
+			snprintf(dst, sizeof(dst), "%s.bad-%lld", path, now);
+		else
+			snprintf(dst, sizeof(dst), "%s.bad-%lld.%u", path, now, i);
+		out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+		if (out < 0 && errno != EEXIST)
+			return -errno;
+	}
+	if (out < 0)
+		return -EEXIST;
+	while (off < end) {
+		size_t len = (size_t)(end - off < sizeof(blk) ? end - off : sizeof(blk));
+		int r = cp_pread_full(fd, blk, len, off);
+
+		if (r <= 0) {
+			ret = r < 0 ? r : -EIO;
+			break;
+		}
+		if (write(out, blk, len) != (ssize_t)len) {
+			ret = -errno;
+			break;
+		}
+		off += len;
+	}
+	if (ret == 0 && fdatasync(out) != 0)
+		ret = -errno;
+	close(out);
+	if (ret != 0)
+		unlink(dst);
+	else
+		snprintf(aside, asidelen, "%s", dst);
+	return ret;
+}
+
+/*
+ * Apply the valid records of one file (fd, named path) to s, adding to *st.  A bad
+ * record costs only itself: replay resumes at the next valid record, and the damaged
+ * region is counted.  Only what follows the last valid record is cut off: a short
+ * write there is a torn tail (a crash mid-append); anything else is damage, copied
+ * aside to path.bad-<time> first.  *end_ok gets the offset after the last valid record.
+ * 0 or -errno.
  */
 static int cp_journal_replay_fd(int fd, const char *path, struct cp_store *s,
                                 struct cp_journal_replay_stats *st, uint64_t *end_ok)
@@ -470,6 +624,7 @@ static int cp_journal_replay_fd(int fd, const char *path, struct cp_store *s,
 	uint64_t off = 0, end;
 	struct stat sb;
 	char why[128] = "";
+	bool torn = false;
 	int ret = 0;
 
 	if (fstat(fd, &sb) != 0)
@@ -479,60 +634,32 @@ static int cp_journal_replay_fd(int fd, const char *path, struct cp_store *s,
 	while (off < end) {
 		struct cp_jrec h;
 		struct cp_epoch e;
-		uint64_t nwords;
+		int64_t next;
 		int r;
 
-		if (end - off < sizeof(h)) {
-			snprintf(why, sizeof(why), "%llu trailing bytes, shorter than a record header",
-			         (unsigned long long)(end - off));
-			break;
-		}
-		r = cp_pread_full(fd, &h, sizeof(h), off);
+		r = cp_jrec_read(fd, off, end, &h, &buf, &cap, why, sizeof(why), &torn);
 		if (r < 0) {
 			ret = r;
 			goto out;
 		}
-		if ((h.magic != CP_JREC_MAGIC && h.magic != CP_JREC_MAGIC_V1) ||
-		    h.hdr_len != sizeof(h)) {
-			snprintf(why, sizeof(why), "bad record magic/header size");
-			break;
-		}
-		nwords = h.n_counters;
-		if (h.length > CP_JREC_MAX_LEN || nwords > 4096 || h.length < nwords * 8 ||
-		    (h.magic == CP_JREC_MAGIC_V1 &&
-		     h.length != nwords * 8 + (uint64_t)h.n_tabs * CP_JREC_V1_SRC) ||
-		    (h.magic == CP_JREC_MAGIC && h.n_tabs > OBX_TAB_MAX)) {
-			snprintf(why, sizeof(why), "record length %llu inconsistent",
-			         (unsigned long long)h.length);
-			break;
-		}
-		if (h.length > end - off - sizeof(h)) {
-			snprintf(why, sizeof(why), "record of %llu bytes runs past the end of the file",
-			         (unsigned long long)h.length);
-			break;
-		}
-		if (h.length > cap) {
-			uint8_t *nb = realloc(buf, (size_t)h.length);
-
-			if (nb == NULL) {
-				ret = -ENOMEM;
+		if (r == 0) {
+			next = cp_jrec_resync(fd, off, end, &buf, &cap);
+			if (next < 0) {
+				ret = (int)next;
 				goto out;
 			}
-			buf = nb;
-			cap = (size_t)h.length;
-		}
-		r = cp_pread_full(fd, buf, (size_t)h.length, off + sizeof(h));
-		if (r < 0) {
-			ret = r;
-			goto out;
-		}
-		if (r == 0 && h.length != 0) {
-			snprintf(why, sizeof(why), "short read");
-			break;
-		}
-		if (cp_jrec_crc(&h, buf, (size_t)h.length) != h.crc) {
-			snprintf(why, sizeof(why), "record CRC mismatch");
-			break;
+			if ((uint64_t)next == end)
+				break;   /* nothing valid after it: the tail, below */
+			st->bad_regions++;
+			st->bad_bytes += (uint64_t)next - off;
+			if (st->bad_why[0] == '\0')
+				snprintf(st->bad_why, sizeof(st->bad_why), "%s: offset %llu: %s", path,
+				         (unsigned long long)off, why);
+			CP_ERR("journal: %s: damaged region at offset %llu (%llu bytes: %s) "
+			       "skipped; replay resumes at the next valid record", path,
+			       (unsigned long long)off, (unsigned long long)((uint64_t)next - off), why);
+			off = (uint64_t)next;
+			continue;
 		}
 
 		memset(&e, 0, sizeof(e));
@@ -544,15 +671,26 @@ static int cp_journal_replay_fd(int fd, const char *path, struct cp_store *s,
 		e.t_last_ns = h.t_last_ns;
 		e.published_wall_ns = h.published_wall_ns;
 		/* an older or newer counters layout: take the words both know (append-only ABI) */
-		memcpy(&e.delta, buf, (size_t)(nwords < CP_JREC_NWORDS ? nwords : CP_JREC_NWORDS) * 8);
-		r = cp_jrec_tables(&h, buf, nwords, &e, &v1buf, &v1cap);
+		if (h.n_counters != 0)
+			memcpy(&e.delta, buf, (size_t)(h.n_counters < CP_JREC_NWORDS ? h.n_counters
+			                                                    : CP_JREC_NWORDS) * 8);
+		r = cp_jrec_tables(&h, buf, h.n_counters, &e, &v1buf, &v1cap);
 		if (r == -ENOMEM) {
 			ret = r;
 			goto out;
 		}
 		if (r != 0) {
-			snprintf(why, sizeof(why), "record tables inconsistent with its length");
-			break;
+			/* CRC-valid but its tables do not add up: written that way, skip it */
+			st->bad_regions++;
+			st->bad_bytes += sizeof(h) + h.length;
+			if (st->bad_why[0] == '\0')
+				snprintf(st->bad_why, sizeof(st->bad_why), "%s: offset %llu: record "
+				         "tables inconsistent with its length", path,
+				         (unsigned long long)off);
+			CP_ERR("journal: %s: record at offset %llu: tables inconsistent with its "
+			       "length; skipped", path, (unsigned long long)off);
+			off += sizeof(h) + h.length;
+			continue;
 		}
 		st->records++;
 		r = cp_store_apply(s, &e);
@@ -571,13 +709,36 @@ static int cp_journal_replay_fd(int fd, const char *path, struct cp_store *s,
 		off += sizeof(h) + h.length;
 	}
 	if (off < end) {
-		st->torn_bytes += end - off;
-		snprintf(st->torn_why, sizeof(st->torn_why), "%s", why);
-		CP_WARN("journal: %s: ignoring torn tail at offset %llu (%llu bytes): %s", path,
-		        (unsigned long long)off, (unsigned long long)(end - off), why);
+		if (torn) {
+			st->torn_bytes += end - off;
+			snprintf(st->torn_why, sizeof(st->torn_why), "%s", why);
+			CP_WARN("journal: %s: ignoring torn tail at offset %llu (%llu bytes): %s",
+			        path, (unsigned long long)off, (unsigned long long)(end - off), why);
+		} else {
+			/* complete-looking bytes that are no record: damage, not a short write;
+			 * kept aside for inspection before the journal goes on after them */
+			char aside[640] = "";
+			int r = cp_journal_keep_damaged(fd, path, off, end, aside, sizeof(aside));
+
+			st->bad_regions++;
+			st->bad_bytes += end - off;
+			if (st->bad_why[0] == '\0')
+				snprintf(st->bad_why, sizeof(st->bad_why), "%s: offset %llu: %s", path,
+				         (unsigned long long)off, why);
+			if (r != 0) {
+				ret = r;
+				CP_ERR("journal: %s: cannot keep the damaged tail at offset %llu aside: "
+				       "%s; not cutting it", path, (unsigned long long)off, strerror(-r));
+				goto out;
+			}
+			snprintf(st->set_aside, sizeof(st->set_aside), "%s", aside);
+			CP_ERR("journal: %s: damaged tail at offset %llu (%llu bytes: %s) moved "
+			       "aside to %s", path, (unsigned long long)off,
+			       (unsigned long long)(end - off), why, aside);
+		}
 		if (ftruncate(fd, (off_t)off) != 0 || fdatasync(fd) != 0) {
 			ret = -errno;
-			CP_ERR("journal: cannot cut the torn tail of %s: %s", path, strerror(errno));
+			CP_ERR("journal: cannot cut the tail of %s: %s", path, strerror(errno));
 			goto out;
 		}
 	}

@@ -10,9 +10,13 @@
  * Record = struct cp_jrec (header, CRC32C over header-with-crc-zero and payload) then the
  * payload: n_counters uint64 counter words (obx_counters), then n_tabs tables, each a
  * struct cp_jtab (kind, rec_size, n) followed by n records of rec_size bytes — the
- * epoch's tables generically, whatever kinds the exchange had (exchange.h v2).  A torn
- * last record (crash mid-append) fails its length or CRC check; replay stops there, logs
- * it and cuts it off, so later appends follow a clean record.
+ * epoch's tables generically, whatever kinds the exchange had (exchange.h v2).  Records
+ * start on 8-byte boundaries.  A torn last record (a crash mid-append: the header or
+ * the payload runs past the end) is logged and cut off, so later appends follow a clean
+ * record.  A damaged record (bad magic, length or CRC) costs only itself: replay resyncs
+ * to the next valid record and counts the damaged region (status warns of it); damage
+ * at the very end that is not a short write is copied to journal.bad-<time> before it
+ * is cut.
  *
  * Segments: while a snapshot is written in the background, new epochs go on being
  * appended; cp_journal_rotate() moves what the snapshot covers aside (journal.<n>) and
@@ -78,14 +82,19 @@ struct cp_journal_replay_stats {
 	uint64_t duplicates;       /* already in the store (snapshot taken before truncation) */
 	uint64_t torn_bytes;       /* bytes cut off the tail */
 	char torn_why[128];        /* why the tail was rejected ("" = clean) */
+	uint64_t bad_regions;      /* damaged regions skipped (records after them kept) */
+	uint64_t bad_bytes;        /* bytes in them */
+	char bad_why[256];         /* the first one: file, offset, why ("" = none) */
+	char set_aside[640];       /* a damaged tail copied here before it was cut ("") */
 };
 
 /* Open (creating it durably) path/journal.  fd -1 on error; returns 0 or -errno. */
 int cp_journal_open(struct cp_journal *j, const char *dir);
 void cp_journal_close(struct cp_journal *j);
 
-/* Apply every valid record to s (deduplicated); cut a torn tail.  0 or -errno
- * (-ENOMEM, I/O errors); a torn tail is not an error. */
+/* Apply every valid record to s (deduplicated), skipping damaged regions; cut a torn
+ * or damaged tail.  0 or -errno (-ENOMEM, I/O errors); damage is counted in *st, not an
+ * error. */
 int cp_journal_replay(struct cp_journal *j, struct cp_store *s,
                       struct cp_journal_replay_stats *st);
 

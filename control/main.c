@@ -165,13 +165,14 @@ static int cp_restore(struct cp *cp)
 	}
 	if (p->replay.applied != 0)
 		cp_analyses_after_epochs(cp);
-	if (p->replay.records != 0 || p->replay.torn_bytes != 0)
+	if (p->replay.records != 0 || p->replay.torn_bytes != 0 || p->replay.bad_regions != 0)
 		CP_NOTICE("journal: replayed %s: %llu record(s), %llu applied, %llu already in "
-		          "the snapshot%s", cp->journal.path,
+		          "the snapshot%s, %llu damaged region(s) skipped", cp->journal.path,
 		          (unsigned long long)p->replay.records,
 		          (unsigned long long)p->replay.applied,
 		          (unsigned long long)p->replay.duplicates,
-		          p->replay.torn_bytes ? ", torn tail dropped" : "");
+		          p->replay.torn_bytes ? ", torn tail dropped" : "",
+		          (unsigned long long)p->replay.bad_regions);
 	return 0;
 }
 

@@ -310,6 +310,167 @@ static void test_journal_round_trip_and_torn_tail(void **state)
 	cp_store_fini(&a);
 }
 
+/* One epoch of 20 distinct sources, for the journal damage test. */
+static void jepoch(struct cp_epoch *x, struct obx_src_rec *r, uint32_t e)
+{
+	memset(x, 0, sizeof(*x));
+	for (uint32_t i = 0; i < 20; i++) {
+		memset(&r[i], 0, sizeof(r[i]));
+		r[i].addr = 1000 + e * 20 + i;
+		r[i].first_ns = 100 + e;
+		r[i].last_ns = 200 + e;
+		r[i].packets = e;
+		r[i].sensor_mask = 1;
+	}
+	x->boot_id = 9;
+	x->worker = 0;
+	x->seq = e;
+	cp_epoch_add_tab(x, OBX_TAB_SRC, sizeof(struct obx_src_rec), r, 20);
+	x->delta.rx_packets = e * 20;
+}
+
+/* A damaged record costs only itself: a flipped bit in record 3 of 12, and 64 bytes of
+ * garbage overwriting the start of record 8, are skipped and counted; every record after
+ * them is replayed, nothing is cut; a damaged tail is copied aside before it is cut. */
+static void test_journal_damaged_record(void **state)
+{
+	struct cp_journal j;
+	struct cp_journal_replay_stats st;
+	struct cp_store want, b;
+	struct obx_src_rec r[20];
+	uint64_t offs[13];
+	char jp[160];
+	struct stat sb;
+	int fd;
+
+	(void)state;
+	snprintf(jp, sizeof(jp), "%s/journal", dir);
+	unlink(jp);
+	assert_int_equal(cp_store_init(&want), 0);
+	assert_int_equal(cp_journal_open(&j, dir), 0);
+	for (uint32_t e = 1; e <= 12; e++) {
+		struct cp_epoch x;
+
+		jepoch(&x, r, e);
+		offs[e - 1] = j.size;
+		assert_int_equal(cp_journal_append(&j, &x), 0);
+		if (e != 3 && e != 8)
+			assert_int_equal(cp_store_apply(&want, &x), 0);
+	}
+	offs[12] = j.size;
+	assert_int_equal(cp_journal_sync(&j), 0);
+	cp_journal_close(&j);
+
+	fd = open(jp, O_RDWR);
+	assert_true(fd >= 0);
+	{
+		uint8_t c, junk[64];
+		off_t at = (off_t)(offs[2] + (offs[3] - offs[2]) / 2);   /* inside record 3 */
+
+		assert_int_equal(pread(fd, &c, 1, at), 1);
+		c ^= 0x10;
+		assert_int_equal(pwrite(fd, &c, 1, at), 1);
+		memset(junk, 0xa5, sizeof(junk));
+		assert_int_equal(pwrite(fd, junk, sizeof(junk), (off_t)offs[7]), 64);
+	}
+	close(fd);
+
+	replay_fresh(&j, &b, &st);
+	assert_int_equal(st.records, 10);
+	assert_int_equal(st.applied, 10);
+	assert_int_equal(st.bad_regions, 2);
+	assert_int_equal(st.bad_bytes, (offs[3] - offs[2]) + (offs[8] - offs[7]));
+	assert_int_equal(st.torn_bytes, 0);
+	assert_true(strstr(st.bad_why, "CRC") != NULL);
+	assert_int_equal(st.set_aside[0], '\0');
+	assert_stores_equal(&want, &b);
+	assert_int_equal(b.total.rx_packets, want.total.rx_packets);
+	assert_int_equal(stat(jp, &sb), 0);
+	assert_int_equal((uint64_t)sb.st_size, offs[12]);   /* nothing cut */
+	/* appends go on after the last record; a second replay sees the same */
+	{
+		struct cp_epoch x;
+
+		jepoch(&x, r, 13);
+		assert_int_equal(cp_journal_append(&j, &x), 0);
+		assert_int_equal(cp_store_apply(&want, &x), 0);
+		assert_int_equal(cp_journal_sync(&j), 0);
+	}
+	cp_journal_close(&j);
+	cp_store_fini(&b);
+	replay_fresh(&j, &b, &st);
+	assert_int_equal(st.applied, 11);
+	assert_int_equal(st.bad_regions, 2);
+	assert_stores_equal(&want, &b);
+	cp_journal_close(&j);
+	cp_store_fini(&b);
+
+	/* damage at the very end that is no short write: kept aside, then cut */
+	{
+		uint8_t junk[200];
+		uint64_t size0;
+		char aside[700];
+
+		assert_int_equal(stat(jp, &sb), 0);
+		size0 = (uint64_t)sb.st_size;
+		memset(junk, 0x5a, sizeof(junk));
+		fd = open(jp, O_WRONLY | O_APPEND);
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, junk, sizeof(junk)), (ssize_t)sizeof(junk));
+		close(fd);
+		replay_fresh(&j, &b, &st);
+		assert_int_equal(st.applied, 11);
+		assert_int_equal(st.bad_regions, 3);
+		assert_int_equal(st.torn_bytes, 0);
+		assert_true(st.set_aside[0] != '\0');
+		assert_true(strstr(st.set_aside, "/journal.bad-") != NULL);
+		snprintf(aside, sizeof(aside), "%s", st.set_aside);
+		assert_int_equal(stat(aside, &sb), 0);
+		assert_int_equal(sb.st_size, 200);
+		assert_int_equal(stat(jp, &sb), 0);
+		assert_int_equal((uint64_t)sb.st_size, size0);
+		assert_stores_equal(&want, &b);
+		cp_journal_close(&j);
+		cp_store_fini(&b);
+		/* the set-aside file is no journal segment: the next replay is clean */
+		replay_fresh(&j, &b, &st);
+		assert_int_equal(st.applied, 11);
+		assert_int_equal(st.bad_regions, 2);
+		cp_journal_close(&j);
+		cp_store_fini(&b);
+		unlink(aside);
+	}
+	unlink(jp);
+	cp_store_fini(&want);
+}
+
+/* An empty first record (no counters, no tables) with a valid CRC replays cleanly. */
+static void test_journal_empty_record(void **state)
+{
+	struct cp_journal j;
+	struct cp_journal_replay_stats st;
+	struct cp_store b;
+	struct cp_epoch x;
+	char jp[160];
+
+	(void)state;
+	snprintf(jp, sizeof(jp), "%s/journal", dir);
+	unlink(jp);
+	assert_int_equal(cp_journal_open(&j, dir), 0);
+	memset(&x, 0, sizeof(x));
+	x.boot_id = 3;
+	x.seq = 1;
+	assert_int_equal(cp_journal_append(&j, &x), 0);
+	assert_int_equal(cp_journal_sync(&j), 0);
+	cp_journal_close(&j);
+	replay_fresh(&j, &b, &st);
+	assert_int_equal(st.records, 1);
+	assert_int_equal(st.bad_regions, 0);
+	cp_journal_close(&j);
+	cp_store_fini(&b);
+	unlink(jp);
+}
+
 /* ---- v2: extra kinds in the journal, registered snapshot sections ---- */
 
 struct ev_rec {                    /* a 24-byte test record of the EVENT kind */
@@ -692,5 +853,6 @@ static void test_snapshot_registered_sections(void **state)
 #define TESTS(T) T(test_snapshot_round_trip) T(test_snapshot_refusals) \
 	T(test_journal_round_trip_and_torn_tail) T(test_journal_extra_kinds) \
 	T(test_journal_v1_record) T(test_journal_layout_v2_src) \
-	T(test_snapshot_registered_sections)
+	T(test_snapshot_registered_sections) T(test_journal_damaged_record) \
+	T(test_journal_empty_record)
 OBS_TEST_MAIN_FX(TESTS)

@@ -12,6 +12,8 @@ usage: test_restart.py OBSCURA_CP FAKE_DP
    refused with a clear log message, set aside, and the cp starts (empty, loudly).
 5. a torn journal tail (crash mid-append) is ignored with a log line; appends after it
    replay fine.
+6. a flipped bit in a record in the middle of the journal costs only that record: the
+   records after it are replayed, nothing is cut, and status warns of the damage.
 """
 import glob
 import os
@@ -170,6 +172,35 @@ try:
     dm.start()
     c = dm.conn()
     compare(c, merge_expected([exp(k) for k in range(1, 7)]), "appends after the cut tail replay")
+    c.close()
+
+    # ---- 6: a damaged record in the middle of the journal ----
+    dm.kill(signal.SIGKILL)
+    with open(jpath, "rb") as f:
+        j = bytearray(f.read())
+    offs, at = [], 0
+    while at + 80 <= len(j):
+        offs.append(at)
+        at += 80 + struct.unpack_from("<Q", j, at + 32)[0]
+    check(len(offs) >= 6 and at == len(j), "journal of %d whole records" % len(offs))
+    victim = offs[2]
+    vlen = offs[3] - offs[2]
+    j[victim + vlen // 2] ^= 0x04          # one flipped bit inside record 3
+    with open(jpath, "wb") as f:
+        f.write(j)
+    mark = len(dm.logtext())
+    dm.start()
+    log = dm.logtext()[mark:]
+    check("damaged region at offset %d" % victim in log, "the damaged record is logged")
+    c = dm.conn()
+    st = c.data("status")
+    check(st["journal"]["damaged_regions"] == 1 and st["journal"]["damaged_bytes"] == vlen,
+          "status counts one damaged region of %d bytes (%s)" % (vlen, st["journal"]))
+    check(st["journal"]["records"] == len(offs) - 1,
+          "every record after the damaged one is replayed (%d of %d)"
+          % (st["journal"]["records"], len(offs)))
+    check(any("damaged" in w for w in st["warnings"]), "status warns of the damage")
+    check(os.path.getsize(jpath) == len(j), "nothing is cut off the journal")
     c.close()
     check(dm.stop() == 0, "final SIGTERM")
 finally:
