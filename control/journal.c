@@ -30,6 +30,7 @@
 #include "grow.h"
 #include "journal.h"
 #include "order.h"
+#include "statefile.h"
 
 #define CP_JREC_NWORDS (sizeof(struct obx_counters) / sizeof(uint64_t))
 /* A record holds at most one slot's tables; anything larger than this is garbage, not a
@@ -126,10 +127,11 @@ int cp_journal_open(struct cp_journal *j, const char *dir)
 	free(segs);
 	if (stat(j->path, &st) != 0)
 		created = true;
-	j->fd = open(j->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	j->fd = cp_state_open(j->path, O_RDWR | O_CREAT | O_APPEND, 0640);
 	if (j->fd < 0) {
-		ret = -errno;
-		CP_ERR("journal: cannot open %s: %s", j->path, strerror(errno));
+		ret = j->fd;
+		j->fd = -1;
+		CP_ERR("journal: cannot open %s: %s", j->path, strerror(-ret));
 		return ret;
 	}
 	if (fstat(j->fd, &st) != 0) {
@@ -302,9 +304,9 @@ int cp_journal_rotate(struct cp_journal *j, uint64_t *seg)
 		CP_ERR("journal: cannot rotate %s to %s: %s", j->path, sp, strerror(errno));
 		return ret;
 	}
-	fd = open(j->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	fd = cp_state_open(j->path, O_RDWR | O_CREAT | O_APPEND, 0640);
 	if (fd < 0 || (ret = cp_fsync_dir(j->dir)) != 0) {
-		ret = fd < 0 ? -errno : ret;
+		ret = fd < 0 ? fd : ret;
 		CP_ERR("journal: cannot start a new %s: %s", j->path, strerror(-ret));
 		if (fd >= 0)
 			close(fd);
@@ -768,10 +770,10 @@ int cp_journal_replay(struct cp_journal *j, struct cp_store *s,
 		int fd;
 
 		cp_seg_path(j, segs[i], sp, sizeof(sp));
-		fd = open(sp, O_RDWR | O_CLOEXEC);
+		fd = cp_state_open(sp, O_RDWR, 0);
 		if (fd < 0) {
-			ret = -errno;
-			CP_ERR("journal: cannot open %s: %s", sp, strerror(errno));
+			ret = fd;
+			CP_ERR("journal: cannot open %s: %s", sp, strerror(-fd));
 			break;
 		}
 		ret = cp_journal_replay_fd(fd, sp, s, st, &end);

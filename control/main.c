@@ -35,6 +35,7 @@
 #include "ctl_server.h"
 #include "report.h"
 #include "snapshot.h"
+#include "statefile.h"
 
 #define CP_DEFAULT_CONF  "/etc/obscura/obscura.yaml"
 #define CP_DRAIN_NS      (50ull * 1000000ull)   /* drain at least this often */
@@ -77,7 +78,6 @@ static int cp_mkdir_p(const char *path, mode_t mode)
 /* Give state_dir (and what is in it) to the user, then become that user. */
 static int cp_drop_privileges(const struct obs_conf *c)
 {
-	const char *files[] = { CP_SNAP_NAME, CP_JOURNAL_NAME, NULL };
 	struct passwd *pw;
 
 	if (c->user[0] == '\0')
@@ -94,19 +94,9 @@ static int cp_drop_privileges(const struct obs_conf *c)
 		       c->user, (unsigned)geteuid());
 		return -EPERM;
 	}
-	if (chown(c->state_dir, pw->pw_uid, pw->pw_gid) != 0) {
-		CP_ERR("cannot chown %s to %s: %s", c->state_dir, c->user, strerror(errno));
-		return -errno;
-	}
-	for (int i = 0; files[i] != NULL; i++) {
-		char f[600];
-
-		snprintf(f, sizeof(f), "%s/%s", c->state_dir, files[i]);
-		if (chown(f, pw->pw_uid, pw->pw_gid) != 0 && errno != ENOENT) {
-			CP_ERR("cannot chown %s to %s: %s", f, c->user, strerror(errno));
-			return -errno;
-		}
-	}
+	/* by descriptor, never following a link the service user planted (statefile.h) */
+	if (cp_state_give(c->state_dir, pw->pw_uid, pw->pw_gid) != 0)
+		return -EPERM;
 	if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
 	    setuid(pw->pw_uid) != 0) {
 		CP_ERR("cannot switch to user %s: %s", c->user, strerror(errno));

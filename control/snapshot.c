@@ -22,6 +22,7 @@
 #include "crc32c.h"
 #include "grow.h"
 #include "snapshot.h"
+#include "statefile.h"
 
 struct cp_snap_hdr {
 	char     magic[8];
@@ -342,10 +343,16 @@ int cp_snapshot_write_file(const char *path, const struct cp_store *s, char *err
 	h.body_crc = cp_crc32c(0, b.buf.p, b.buf.len);
 	h.hdr_crc = cp_crc32c(0, &h, offsetof(struct cp_snap_hdr, hdr_crc));
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd < 0) {
+	/* a fresh file, never one planted at the temporary name (statefile.h) */
+	if (unlink(tmp) != 0 && errno != ENOENT) {
 		ret = -errno;
-		cp_errf(err, errlen, "snapshot: cannot create %s: %s", tmp, strerror(errno));
+		cp_errf(err, errlen, "snapshot: cannot remove the old %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	fd = cp_state_open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0640);
+	if (fd < 0) {
+		ret = fd;
+		cp_errf(err, errlen, "snapshot: cannot create %s: %s", tmp, strerror(-fd));
 		goto out;
 	}
 	if ((ret = cp_write_all(fd, &h, sizeof(h))) != 0 ||
@@ -408,9 +415,9 @@ static int cp_read_file(const char *path, uint8_t **out, size_t *outlen)
 	size_t done = 0;
 	int fd, ret;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = cp_state_open(path, O_RDONLY, 0);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (fstat(fd, &st) != 0) {
 		ret = -errno;
 		goto out;

@@ -52,6 +52,28 @@ if [ "$(id -u)" != 0 ] || ! getent passwd nobody >/dev/null || ! getent group no
 fi
 chmod 0755 "$d"
 sed -i "s|^control:|control:\n  user: nobody\n  socket_group: nogroup\n  snapshot_interval_s: 1|" "$d/good.yaml"
+
+# A state file planted by the service user (a symbolic or hard link to a root file, a
+# FIFO) is refused before anything is chowned, truncated or read through it.
+mkdir -p "$d/state"
+victim=$d/victim
+for kind in symlink-journal symlink-snapshot hardlink-journal fifo-journal; do
+	printf 'root data\n' >"$victim"; chown root:root "$victim"; chmod 0600 "$victim"
+	rm -f "$d/state/journal" "$d/state/snapshot"
+	case $kind in
+	symlink-journal)  ln -s "$victim" "$d/state/journal" ;;
+	symlink-snapshot) ln -s "$victim" "$d/state/snapshot" ;;
+	hardlink-journal) ln "$victim" "$d/state/journal" ;;
+	fifo-journal)     mkfifo "$d/state/journal" ;;
+	esac
+	timeout 10 "$cp_bin" -c "$d/good.yaml" 2>"$d/plant.log"; rc=$?
+	[ $rc -eq 1 ] || fail "$kind: rc $rc, want 1: $(tail -3 "$d/plant.log")"
+	grep -qE 'refused' "$d/plant.log" || fail "$kind: no refusal logged: $(tail -3 "$d/plant.log")"
+	[ "$(stat -c %U:%a "$victim")" = root:600 ] || fail "$kind: victim now $(stat -c %U:%a "$victim")"
+	[ "$(cat "$victim")" = "root data" ] || fail "$kind: victim content changed"
+	ok "$kind: refused ($(grep -m1 -o 'state file.*' "$d/plant.log")), the root file untouched"
+done
+rm -f "$d/state/journal" "$d/state/snapshot" "$victim"
 "$cp_bin" -c "$d/good.yaml" 2>"$d/cp.log" &
 pid=$!
 for i in $(seq 1 100); do [ -S "$d/run/ctl.sock" ] && break; sleep 0.05; done
