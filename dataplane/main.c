@@ -558,6 +558,9 @@ int main(int argc, char **argv)
 		           obs_stop ? ", stopped by signal" : "",
 		           (unsigned long long)rst.room_waits, (unsigned long long)rst.pool_waits,
 		           (double)rst.wait_ns / 1e9);
+		if (rst.bad_time > 0)
+			OBS_WARN("replay: %llu frame(s) dropped: a capture time before 1970 or after "
+			         "%lld s", (unsigned long long)rst.bad_time, OBS_REPLAY_MAX_SEC);
 		if (rst.files_failed > 0)
 			OBS_ERR("replay: %llu of %u file(s) could not be read to their end (see above)",
 			        (unsigned long long)rst.files_failed, args.n_replay);

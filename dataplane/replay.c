@@ -373,6 +373,18 @@ static int obs_replay_file(struct obs_reader *r, const char *file, struct rte_me
 		struct rte_mbuf *m;
 		uint32_t len, w;
 
+		/* pcapng carries 64-bit times: one before 1970 or after OBS_REPLAY_MAX_SEC
+		 * would wrap in the nanosecond clock (and land in a wrong period): dropped,
+		 * counted, and said at the end */
+		if (ph->ts.tv_sec < 0 || ph->ts.tv_sec >= OBS_REPLAY_MAX_SEC ||
+		    ph->ts.tv_usec < 0 || ph->ts.tv_usec >= 1000000000) {
+			if (r->st->bad_time++ == 0)
+				OBS_WARN("replay: %s: a frame after %llu has an impossible time "
+				         "(%lld.%09ld s); such frames are dropped and counted", file,
+				         (unsigned long long)nf, (long long)ph->ts.tv_sec,
+				         (long)ph->ts.tv_usec);
+			continue;
+		}
 		if (*i_mb == *n_mb) {
 			obs_reader_alloc(r, pool, mb);
 			*n_mb = OBS_REPLAY_BATCH;

@@ -51,7 +51,12 @@ struct obs_replay_stats {
 	uint64_t pool_waits;            /* reader slept on an empty pool */
 	uint64_t wait_ns;               /* reader's time asleep, both kinds */
 	uint64_t files_failed;          /* files that stopped on an error */
+	uint64_t bad_time;              /* frames dropped: time < 0 or >= OBS_REPLAY_MAX_SEC */
 };
+
+/* The latest capture time replay accepts (year 2286, 10^10 s): the nanosecond clock of
+ * uint64 holds up to 2554, and no capture is from after this. */
+#define OBS_REPLAY_MAX_SEC 10000000000ll
 
 /*
  * Read all files, dispatch, then set obs_replay_eof and wake the workers.  Stops early

@@ -11,6 +11,9 @@
   capture_formats.py flip IN OUT FRACTION         IN with 64 bytes inverted at FRACTION of it
   capture_formats.py repeat IN.pcap OUT.pcap N    IN's records N times over (a larger file
                                                   whose damage can come after whole chunks)
+  capture_formats.py badtime IN.pcap OUT.pcapng   as pcapng, plus copies of two frames at
+                                                  impossible times (2^64-1 ns, 1.5e19 ns:
+                                                  past the year 2286)
 
 Stdlib only; the pcapng writer follows the pcapng draft (IETF opsawg-pcapng) 4.1-4.3.
 """
@@ -49,8 +52,12 @@ def block(btype, body):
     return struct.pack("<II", btype, n) + body + struct.pack("<I", n)
 
 
-def to_pcapng(src, dst):
+def to_pcapng(src, dst, badtime=False):
     linktype, snaplen, recs = read_pcap(src)
+    if badtime:
+        recs = list(recs)
+        recs.insert(10, (2**64 - 1, recs[3][1], recs[3][2]))
+        recs.insert(20, (15 * 10**18, recs[5][1], recs[5][2]))
     out = [block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))]
     # if_tsresol (option 9) = 9: timestamps in nanoseconds; then opt_endofopt
     opts = struct.pack("<HH", 9, 1) + pad4(b"\x09") + struct.pack("<HH", 0, 0)
@@ -64,8 +71,8 @@ def to_pcapng(src, dst):
 
 def main():
     cmd, src, dst = sys.argv[1], sys.argv[2], sys.argv[3]
-    if cmd == "pcapng":
-        to_pcapng(src, dst)
+    if cmd in ("pcapng", "badtime"):
+        to_pcapng(src, dst, cmd == "badtime")
         return
     data = open(src, "rb").read()
     if cmd == "repeat":

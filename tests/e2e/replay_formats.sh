@@ -6,8 +6,9 @@
 # obscura-gen writes its default mix (RESIP table, payload packets for the shipped rules);
 # it is replayed through the whole appliance as .pcap with 1 worker (the reference), and
 # again as .pcap with 2 workers, .pcapng, .pcap.gz in 3 gzip members with 2 workers,
-# .pcapng.zst in 2 zstd frames with 3 workers, and gzip data named .pcap (the format is
-# told by magic).  Every analysis command's JSON (stats totals, sources, scan, resip,
+# .pcapng.zst in 2 zstd frames with 3 workers, gzip data named .pcap (the format is
+# told by magic), and a .pcapng with two more frames at impossible times (dropped and
+# counted).  Every analysis command's JSON (stats totals, sources, scan, resip,
 # life) must equal the reference's exactly, once the fields that describe the run
 # rather than the traffic (per-worker split, epochs, timings) are set aside.
 set -uo pipefail
@@ -19,6 +20,7 @@ command -v zstd >/dev/null || fail "no zstd command (deploy/setup installs it)"
 gen_traffic --packets 60000 --seed 515 --backwards-share 0 --resip-table "$tmp/resip.csv" --quiet
 fmt() { "$py" "$here/capture_formats.py" "$@" || fail "capture_formats.py $*"; }
 fmt pcapng "$tmp/traffic.pcap" "$tmp/traffic.pcapng"
+fmt badtime "$tmp/traffic.pcap" "$tmp/badtime.pcapng"
 fmt gzip "$tmp/traffic.pcap" "$tmp/traffic.pcap.gz" 3
 fmt gzip "$tmp/traffic.pcap" "$tmp/really-gzip.pcap"
 # two zstd frames one after the other (RFC 8878 3.1: a stream is a sequence of frames)
@@ -81,7 +83,7 @@ assert tot["rx_packets"] == t["totals"]["rx_packets"], (tot["rx_packets"], t["to
 assert tot["lost_updates"] == 0
 EOF
 for s in "w2 2 traffic.pcap" "ng 1 traffic.pcapng" "gz 2 traffic.pcap.gz" \
-	"zst 3 traffic.pcapng.zst" "magic 1 really-gzip.pcap"; do
+	"zst 3 traffic.pcapng.zst" "magic 1 really-gzip.pcap" "badtime 1 badtime.pcapng"; do
 	set -- $s
 	echo "# $1: $2 worker(s), $3"
 	scenario "$1" "$2" "$tmp/$3"
@@ -89,4 +91,7 @@ for s in "w2 2 traffic.pcap" "ng 1 traffic.pcapng" "gz 2 traffic.pcap.gz" \
 	"$py" "$here/replay_same.py" "$tmp/ref" "$tmp/$1" || fail "$1: analysis results differ from the 1-worker .pcap run"
 done
 grep -q "really-gzip.pcap (pcap.gz)" "$tmp/magic/dp.log" || fail "magic: gzip named .pcap not read as gzip"
+# two extra frames at impossible times: dropped and counted, the results as without them
+grep -q "replay: 2 frame(s) dropped: a capture time before 1970 or after" "$tmp/badtime/dp.log" ||
+	fail "badtime: the two impossible times are not counted: $(grep -i 'time' "$tmp/badtime/dp.log")"
 echo "replay_formats: ok"
