@@ -69,6 +69,19 @@ static int cp_sock_bind(const char *path, const char *group, int *out)
 		return -EADDRINUSE;
 	}
 	close(fd);
+	/* only a stale socket is replaced: a file, directory or link at the configured
+	 * path is somebody's, not ours to unlink */
+	{
+		struct stat st;
+
+		if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+			CP_ERR("ctl: %s exists and is not a socket (%s): refusing to replace it; "
+			       "remove it or set another control.socket", path,
+			       S_ISLNK(st.st_mode) ? "a symbolic link" : S_ISDIR(st.st_mode) ?
+			       "a directory" : S_ISREG(st.st_mode) ? "a regular file" : "a special file");
+			return -EEXIST;
+		}
+	}
 	if (unlink(path) != 0 && errno != ENOENT) {
 		ret = -errno;
 		CP_ERR("ctl: cannot remove stale %s: %s", path, strerror(errno));

@@ -42,6 +42,16 @@ sed 's/socket_ro:.*/max_clients: 5000/' "$d/good.yaml" >"$d/bad.yaml"
 grep -q "control.max_clients" "$d/err" || fail "bad config: message lacks the key: $(cat "$d/err")"
 ok "bad config: exit 1 naming the key: $(cat "$d/err")"
 
+# something that is not a socket at the socket path is not ours to remove
+mkdir -p "$d/run"
+echo keep >"$d/run/ctl.sock"
+timeout 10 "$cp_bin" -c "$d/good.yaml" 2>"$d/bind.log"; rc=$?
+[ $rc -eq 1 ] || fail "a file at the socket path: rc $rc, want 1"
+grep -q "exists and is not a socket" "$d/bind.log" || fail "no refusal logged: $(tail -2 "$d/bind.log")"
+[ "$(cat "$d/run/ctl.sock")" = keep ] || fail "the file at the socket path was replaced"
+rm -f "$d/run/ctl.sock"
+ok "a regular file at control.socket is refused and kept"
+
 "$cp_bin" -Z >/dev/null 2>&1; rc=$?
 [ $rc -eq 2 ] || fail "unknown option: rc $rc, want 2"
 ok "unknown option: exit 2"
