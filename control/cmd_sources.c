@@ -74,7 +74,8 @@ void cp_cmd_sources_top(struct cp *cp, json_t *args, struct cp_reply *r)
 
 		json_array_append_new(list, json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 			"addr", cp_json_ipv4(s->addr), "packets", cp_json_u64(s->packets),
-			"first_seen", cp_json_time(s->first_ns), "last_seen", cp_json_time(s->last_ns),
+			/* a stored source has packets: time 0 is a time here */
+			"first_seen", cp_json_time_at(s->first_ns), "last_seen", cp_json_time_at(s->last_ns),
 			"first_ns", cp_json_u64(s->first_ns), "last_ns", cp_json_u64(s->last_ns),
 			"sensors", cp_sensor_names(cp, s->sensor_mask),
 			"flags", cp_src_flag_names(s->flags)));

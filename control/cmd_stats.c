@@ -16,8 +16,8 @@ void cp_cmd_stats(struct cp *cp, json_t *args, struct cp_reply *r)
 	json_object_set_new(o, "boots", json_integer(s->n_boots));
 	json_object_set_new(o, "sources", json_integer(s->src.n));
 	span = json_object();
-	json_object_set_new(span, "first", cp_json_time(s->t_first_ns));
-	json_object_set_new(span, "last", cp_json_time(s->t_last_ns));
+	json_object_set_new(span, "first", s->span_set ? cp_json_time_at(s->t_first_ns) : json_null());
+	json_object_set_new(span, "last", s->span_set ? cp_json_time_at(s->t_last_ns) : json_null());
 	json_object_set_new(o, "packet_time", span);
 	json_object_set_new(o, "total", cp_json_counters(&s->total));
 	for (uint32_t w = 0; w < s->n_workers; w++) {

@@ -35,10 +35,13 @@ void cp_fmt_time(uint64_t ns, char *buf, size_t len)
 
 json_t *cp_json_time(uint64_t ns)
 {
+	return ns == 0 ? json_null() : cp_json_time_at(ns);
+}
+
+json_t *cp_json_time_at(uint64_t ns)
+{
 	char buf[64];
 
-	if (ns == 0)
-		return json_null();
 	cp_fmt_time(ns, buf, sizeof(buf));
 	return json_string(buf);
 }

@@ -17,6 +17,8 @@
 json_t *cp_json_u64(uint64_t v);
 /* "2026-11-23T11:57:00.123456789Z"; 0 gives null. */
 json_t *cp_json_time(uint64_t ns);
+/* The same, and time 0 is 1970-01-01T00:00:00Z (for times known to be set). */
+json_t *cp_json_time_at(uint64_t ns);
 void cp_fmt_time(uint64_t ns, char *buf, size_t len);
 /* dotted quad of a host-order address */
 json_t *cp_json_ipv4(uint32_t addr);

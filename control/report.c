@@ -329,7 +329,7 @@ int cp_report_summary(void *ctx, const char *dir, char *err, size_t errlen)
 	fprintf(f, "Totals over every drained epoch (all dataplane boots), as `stats` shows "
 	        "them; machine-readable in `summary.csv`.\n\n");
 	fprintf(f, "| | |\n|---|---:|\n");
-	fprintf(f, "| packet time | %s .. %s |\n", s->t_first_ns ? t0 : "-", s->t_last_ns ? t1 : "-");
+	fprintf(f, "| packet time | %s .. %s |\n", s->span_set ? t0 : "-", s->span_set ? t1 : "-");
 	fprintf(f, "| epochs | %" PRIu64 " |\n| dataplane boots | %u |\n| sources | %u |\n",
 	        s->epochs, s->n_boots, s->src.n);
 	fprintf(f, "| frames received | %" PRIu64 " |\n| bytes received | %" PRIu64 " |\n",

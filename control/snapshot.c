@@ -486,6 +486,8 @@ static int cp_parse_body(const char *path, const uint8_t *body, size_t len, stru
 			s->epochs = m.epochs;
 			s->t_first_ns = m.t_first_ns;
 			s->t_last_ns = m.t_last_ns;
+			/* the format has no flag: a store that drained packets has a span */
+			s->span_set = m.t_first_ns != 0 || m.t_last_ns != 0 || m.epochs != 0;
 			s->n_workers = m.n_workers;
 			seen_meta = true;
 			break;

@@ -180,12 +180,19 @@ const struct cp_src *cp_store_src_find(const struct cp_store *s, uint32_t addr)
 	return cp_ht_find(&s->src, SRC_T, &addr);
 }
 
-static void cp_span(struct cp_store *s, uint64_t first, uint64_t last)
+/* Widen s's packet-time span by [first, last] of something that held packets (a packet
+ * at time 0 counts: the span is known by span_set, not by a non-zero time). */
+static void cp_span(struct cp_store *s, bool packets, uint64_t first, uint64_t last)
 {
-	if (first != 0 && (s->t_first_ns == 0 || first < s->t_first_ns))
+	if (!packets)
+		return;
+	if (!s->span_set) {
 		s->t_first_ns = first;
-	if (last > s->t_last_ns)
 		s->t_last_ns = last;
+		s->span_set = true;
+		return;
+	}
+	cp_span_widen(&s->t_first_ns, &s->t_last_ns, first, last);
 }
 
 /* ---- per-kind consumers ---- */
@@ -328,7 +335,9 @@ int cp_store_apply(struct cp_store *s, const struct cp_epoch *e)
 	b->last_seq[e->worker] = e->seq;
 	b->epochs++;
 	s->epochs++;
-	cp_span(s, e->t_first_ns, e->t_last_ns);
+	/* the dataplane sends 0..0 for an epoch without packets */
+	cp_span(s, e->delta.rx_packets != 0 || e->t_first_ns != 0 || e->t_last_ns != 0,
+	        e->t_first_ns, e->t_last_ns);
 	return 0;
 }
 
@@ -363,7 +372,7 @@ int cp_store_merge(struct cp_store *dst, const struct cp_store *src)
 	if (src->n_workers > dst->n_workers)
 		dst->n_workers = src->n_workers;
 	dst->epochs += src->epochs;
-	cp_span(dst, src->t_first_ns, src->t_last_ns);
+	cp_span(dst, src->span_set, src->t_first_ns, src->t_last_ns);
 	if (dst->n_ports == 0 && src->n_ports != 0) {
 		dst->ports_boot_id = src->ports_boot_id;
 		dst->n_ports = src->n_ports;

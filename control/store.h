@@ -117,7 +117,8 @@ struct cp_store {
 	struct obx_counters worker[OBX_MAX_WORKERS];  /* all boots, per worker index */
 	uint32_t n_workers;                           /* highest worker index seen + 1 */
 	uint64_t epochs;                              /* epochs applied */
-	uint64_t t_first_ns, t_last_ns;               /* packet-time span (0 = none) */
+	uint64_t t_first_ns, t_last_ns;               /* packet-time span (if span_set) */
+	bool span_set;                                /* a packet was seen (time 0 is a time) */
 
 	struct cp_boot *boots;
 	uint32_t n_boots, cap_boots;

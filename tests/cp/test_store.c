@@ -413,7 +413,43 @@ static void test_hour_records_merge(void **state)
 	cp_store_fini(&s);
 }
 
+/* A packet at time 0 (1970-01-01T00:00:00Z) is a packet with a time: the store's span
+ * starts there, and a later epoch does not move it; an epoch without packets moves
+ * nothing; merging stores keeps it. */
+static void test_span_from_time_zero(void **state)
+{
+	struct cp_store s, m;
+	struct obx_src_rec a = { .addr = 0x0a000009, .first_ns = 0, .last_ns = 0, .packets = 1,
+	                         .sensor_mask = 1 };
+	struct cp_epoch e1 = ep(3, 0, 1, &a, 1), e2 = ep(3, 0, 2, NULL, 0), e3 = ep(3, 0, 3, NULL, 0);
+
+	(void)state;
+	e1.t_first_ns = 0;
+	e1.t_last_ns = 0;
+	e1.delta.rx_packets = 1;
+	e2.t_first_ns = e2.t_last_ns = 0;     /* no packets */
+	e2.delta.rx_packets = 0;
+	assert_int_equal(cp_store_init(&s), 0);
+	assert_false(s.span_set);
+	assert_int_equal(cp_store_apply(&s, &e1), 0);
+	assert_true(s.span_set);
+	assert_int_equal(s.t_first_ns, 0);
+	assert_int_equal(s.t_last_ns, 0);
+	assert_int_equal(cp_store_apply(&s, &e2), 0);
+	assert_int_equal(cp_store_apply(&s, &e3), 0);
+	assert_int_equal(s.t_first_ns, 0);           /* not moved to 3000 */
+	assert_int_equal(s.t_last_ns, 3999);
+	assert_int_equal(cp_store_init(&m), 0);
+	assert_int_equal(cp_store_merge(&m, &s), 0);
+	assert_true(m.span_set);
+	assert_int_equal(m.t_first_ns, 0);
+	assert_int_equal(m.t_last_ns, 3999);
+	cp_store_fini(&m);
+	cp_store_fini(&s);
+}
+
 #define TESTS(T) T(test_merge_one_source) T(test_dedup_and_invalid) T(test_grow_and_top) \
 	T(test_store_merge) T(test_consumers_get_records) \
-	T(test_consumer_refusal_applies_nothing) T(test_hour_records_merge)
+	T(test_consumer_refusal_applies_nothing) T(test_hour_records_merge) \
+	T(test_span_from_time_zero)
 OBS_TEST_MAIN(TESTS, NULL, NULL)
