@@ -127,6 +127,16 @@ static int cp_restore(struct cp *cp)
 		          cp->store.n_boots);
 	} else if (ret == -ENOENT) {
 		CP_NOTICE("snapshot: none at %s; starting with an empty store", p->snapshot_path);
+	} else if (ret == -ESTALE) {
+		/* whole and valid, kept under another analysis configuration: carrying on
+		 * empty would silently drop it, so the start stops and says how to go on */
+		CP_ERR("!!! %s", err);
+		CP_ERR("!!! refusing to start. Either put the config back as it was, or keep the "
+		       "old store and start a new one: stop obscura-cp, move %s/%s and %s/%s* to "
+		       "another directory (the old config reads them there: control.state_dir), "
+		       "and start again", cp->conf.state_dir, CP_SNAP_NAME, cp->conf.state_dir,
+		       CP_JOURNAL_NAME);
+		return ret;
 	} else if (ret == -EBADMSG) {
 		int r;
 

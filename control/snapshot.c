@@ -596,6 +596,14 @@ static int cp_parse_body(const char *path, const uint8_t *body, size_t len, stru
 				ret = mod->load(mod->ctx, s, sec.p, sec.len, err, errlen);
 				if (ret == -ENOMEM)
 					return ret;
+				if (ret == -ESTALE) {
+					/* whole, but kept under another configuration */
+					char why[256];
+
+					snprintf(why, sizeof(why), "%s", err != NULL && errlen ? err : "");
+					cp_errf(err, errlen, "snapshot %s: %s", path, why);
+					return ret;
+				}
 				if (ret != 0) {
 					char why[256];
 

@@ -431,13 +431,13 @@ static int cp_scan_snap_load(const void *data, size_t len, char *err, size_t err
 	}
 	if (cp_scan.ready && (cs.sample_size != cp_scan.cov.sample_size ||
 	                      cs.block_len != cp_scan.cov.block_len || cs.unit != cp_scan.cov.unit)) {
-		snprintf(err, errlen, "scan section: coverage kept for |S| %u, L %u, period %s, but "
-		         "the config gives |S| %u, L %u, period %s (move the snapshot away to start "
-		         "over)", cs.sample_size, cs.block_len, obs_period_unit_name(cs.unit),
+		snprintf(err, errlen, "the coverage was kept for |S| %u, analysis.block_len %u, "
+		         "analysis.period %s, but the config gives |S| %u, block_len %u, period %s",
+		         cs.sample_size, cs.block_len, obs_period_unit_name(cs.unit),
 		         cp_scan.cov.sample_size, cp_scan.cov.block_len,
 		         obs_period_unit_name(cp_scan.cov.unit));
 		cov_store_fini(&cs);
-		return -EBADMSG;
+		return -ESTALE;   /* not damage: the snapshot.c caller stops the start */
 	}
 	cp_scan_adopt(&cs);
 	return 0;

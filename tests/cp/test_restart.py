@@ -14,6 +14,8 @@ usage: test_restart.py OBSCURA_CP FAKE_DP
    replay fine.
 6. a flipped bit in a record in the middle of the journal costs only that record: the
    records after it are replayed, nothing is cut, and status warns of the damage.
+7. a snapshot kept under another analysis.block_len stops the start with how to go on;
+   nothing is set aside, and the old config starts on it as before.
 """
 import glob
 import os
@@ -201,6 +203,36 @@ try:
           % (st["journal"]["records"], len(offs)))
     check(any("damaged" in w for w in st["warnings"]), "status warns of the damage")
     check(os.path.getsize(jpath) == len(j), "nothing is cut off the journal")
+    before = c.data("stats")
+    c.close()
+    check(dm.stop() == 0, "SIGTERM writes the snapshot")
+
+    # ---- 7: analysis.block_len changed across a restart ----
+    with open(dm.conf) as f:
+        conf = f.read()
+    with open(dm.conf, "a") as f:
+        f.write("analysis:\n  block_len: 24\n")
+    snap = os.path.join(dm.state, "snapshot")
+    mtime = os.path.getmtime(snap)
+    aside = sorted(glob.glob(snap + ".bad-*"))
+    mark = len(dm.logtext())
+    dm.start(wait=False)
+    try:
+        rc = dm.p.wait(20)
+    except Exception:
+        fail("obscura-cp kept running on a snapshot of another block_len")
+    dm.p = None
+    log = dm.logtext()[mark:]
+    check(rc == 1, "another block_len: exit 1 (rc %s)" % rc)
+    check("refusing to start" in log and "block_len 16" in log and "block_len 24" in log
+          and "move" in log, "the log says why and how to go on:\n" + log[-600:])
+    check(os.path.getmtime(snap) == mtime and sorted(glob.glob(snap + ".bad-*")) == aside,
+          "the snapshot is neither set aside nor rewritten")
+    with open(dm.conf, "w") as f:
+        f.write(conf)
+    dm.start()
+    c = dm.conn()
+    check(c.data("stats")["total"] == before["total"], "the old config starts on it as before")
     c.close()
     check(dm.stop() == 0, "final SIGTERM")
 finally:
