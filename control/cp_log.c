@@ -52,3 +52,29 @@ void cp_log(enum cp_log_level lvl, const char *fmt, ...)
 		/* nowhere left to report it */
 	}
 }
+
+void cp_log_rl(struct cp_log_rl *rl, unsigned interval_s, enum cp_log_level lvl,
+               const char *fmt, ...)
+{
+	char msg[1800];
+	struct timespec ts;
+	unsigned long long now;
+	va_list ap;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
+	if (rl->next_ns != 0 && now < rl->next_ns) {
+		rl->held++;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (rl->held != 0)
+		cp_log(lvl, "%s (and %llu more like it in the last %u s)", msg, rl->held,
+		       interval_s);
+	else
+		cp_log(lvl, "%s", msg);
+	rl->held = 0;
+	rl->next_ns = now + (unsigned long long)interval_s * 1000000000ull;
+}

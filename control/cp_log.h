@@ -16,6 +16,22 @@ void cp_log_set_level(enum cp_log_level lvl);
 void cp_log(enum cp_log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/*
+ * A failure that repeats on every loop turn (a full disk, a flood of refused clients)
+ * is logged at most once per interval by its own limiter: the first line at once, then
+ * one line per interval saying how many like it were held back.  Zero-initialised.
+ */
+struct cp_log_rl {
+	unsigned long long next_ns;        /* CLOCK_MONOTONIC before which lines are held */
+	unsigned long long held;           /* held back since the last line */
+};
+
+void cp_log_rl(struct cp_log_rl *rl, unsigned interval_s, enum cp_log_level lvl,
+               const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+#define CP_ERR_RL(rl, s, ...)  cp_log_rl((rl), (s), CP_LOG_ERR, __VA_ARGS__)
+#define CP_WARN_RL(rl, s, ...) cp_log_rl((rl), (s), CP_LOG_WARN, __VA_ARGS__)
+
 #define CP_ERR(...)    cp_log(CP_LOG_ERR, __VA_ARGS__)
 #define CP_WARN(...)   cp_log(CP_LOG_WARN, __VA_ARGS__)
 #define CP_NOTICE(...) cp_log(CP_LOG_NOTICE, __VA_ARGS__)

@@ -38,6 +38,7 @@
 #define CP_JREC_MAX_LEN (1ull << 36)
 #define CP_JREC_V1_SRC  40u   /* exchange v1 source record */
 #define CP_JREC_X2_SRC  48u   /* layout v2 source record: no inline event (v3) */
+#define CP_JOURNAL_ERR_S 10u  /* write errors (a full disk): one log line per 10 s */
 
 static int cp_fsync_dir(const char *dir)
 {
@@ -244,10 +245,11 @@ int cp_journal_append(struct cp_journal *j, const struct cp_epoch *e)
 	j->n_unsynced++;
 	return 0;
 err_cut:
-	CP_ERR("journal: append to %s failed: %s", j->path, strerror(-ret));
+	CP_ERR_RL(&j->err_rl, CP_JOURNAL_ERR_S, "journal: append to %s failed: %s", j->path,
+	          strerror(-ret));
 	/* drop the partial record so the next append does not follow garbage */
 	if (ftruncate(j->fd, (off_t)j->size) != 0)
-		CP_ERR("journal: cannot cut %s back to %llu bytes: %s", j->path,
+		CP_ERR_RL(&j->err_rl, CP_JOURNAL_ERR_S, "journal: cannot cut %s back to %llu bytes: %s", j->path,
 		       (unsigned long long)j->size, strerror(errno));
 	return ret;
 }
@@ -261,7 +263,8 @@ int cp_journal_sync(struct cp_journal *j)
 	if (fdatasync(j->fd) != 0) {
 		int ret = -errno;
 
-		CP_ERR("journal: fdatasync %s: %s", j->path, strerror(errno));
+		CP_ERR_RL(&j->err_rl, CP_JOURNAL_ERR_S, "journal: fdatasync %s: %s", j->path,
+		          strerror(errno));
 		return ret;
 	}
 	j->n_unsynced = 0;

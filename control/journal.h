@@ -36,6 +36,7 @@
 #include <stdint.h>
 #include <stddef.h>
 
+#include "cp_log.h"
 #include "store.h"
 
 #define CP_JREC_MAGIC    0x324a424fu   /* "OBJ2" little-endian */
@@ -74,6 +75,7 @@ struct cp_journal {
 	uint64_t size;             /* bytes in the file (all valid records) */
 	uint64_t n_records;        /* records since the last truncation */
 	uint64_t n_unsynced;       /* appended, not yet synced */
+	struct cp_log_rl err_rl;   /* write errors repeat every drain pass: one line per 10 s */
 };
 
 struct cp_journal_replay_stats {
