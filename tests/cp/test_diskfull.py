@@ -26,6 +26,7 @@ state = os.path.join(d, "state")
 os.makedirs(state)
 subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", state], check=True)
 dm = Daemon(cp_bin, d, snapshot_interval_s=3600)
+dp = None
 try:
     dm.start()
     exp = os.path.join(d, "exp.json")
@@ -54,6 +55,9 @@ try:
     check(dm.stop() == 0, "SIGTERM")
     print("(held-back count lines: %d)" % len(later))
 finally:
+    if dp is not None and dp.poll() is None:
+        dp.kill()
+        dp.wait()
     if dm.alive():
         dm.kill()
     subprocess.run(["umount", state], check=False)
