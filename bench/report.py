@@ -274,6 +274,23 @@ def main():
                  ("; the dataplane's bucket table {:.1f}".format(mb("mem.resip_tab_bytes") / 2**20)
                   if rb and mb("mem.resip_tab_bytes") else "" if rb else " (not built yet)"), "-"))
 
+    # the scanner table's build: "scanner_load N prefixes S s" lines, two sizes
+    sl = []
+    try:
+        for line in open(E.get("SCANLOAD_OUT", "")):
+            w = line.split()
+            if len(w) == 5 and w[0] == "scanner_load":
+                sl.append((int(w[1]), float(w[3])))
+    except (OSError, ValueError):
+        pass
+    growth = None
+    if len(sl) >= 2 and sl[0][1] > 0:
+        growth = (sl[-1][1] / sl[0][1]) / (sl[-1][0] / sl[0][0])
+    rows.append(("tables: scanner table build (s, random prefixes, 90 % /32)",
+                 "linear (time ratio / size ratio ~ 1); 300 k <= 10 s",
+                 ", ".join("{} k: {:.2f}".format(n // 1000, t) for n, t in sl) or "n/a",
+                 f(growth, "growth {:.2f} x linear")))
+
     # replay: the appliance end to end and a bare libpcap loop on one generated file
     rp = envfile(E.get("REPLAY_ENV", ""))
     loop, frames, e2e_s = fl(rp, "LOOP_MPPS"), fl(rp, "E2E_FRAMES"), fl(rp, "E2E_SEC")

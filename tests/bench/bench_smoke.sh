@@ -23,7 +23,8 @@ for row in 'I/O ceiling: rxdrop' 'full pipeline, live: obscura-dp Mpps' \
 	'memory: exchange per M' 'memory: coverage cells' 'memory: RESIP table' \
 	'machine: a random 64 B line' 'machine: random lines a packet' \
 	'memory: cp per M sources, by part' 'replay: end to end, generated mix' \
-	'replay: libpcap read loop' 'replay: start-up' "replay: a /8 telescope's day"; do
+	'replay: libpcap read loop' 'replay: start-up' "replay: a /8 telescope's day" \
+	'tables: scanner table build'; do
 	grep -qF "| $row" "$out" || { echo "FAIL: row missing: $row"; missing=1; }
 done
 grep -q '^| figure' "$out" || { echo "FAIL: no table header"; missing=1; }
@@ -35,5 +36,7 @@ grep -F '| replay: libpcap read loop' "$out" | grep -q '| n/a' &&
 # the yardstick's tool ran (a figure, whatever it is, not n/a)
 grep -F '| machine: a random 64 B line' "$out" | grep -q ' n/a ' &&
 	{ echo "FAIL: memlat gave no figure"; missing=1; }
+grep -F '| tables: scanner table build' "$out" | grep -q '| n/a' &&
+	{ echo "FAIL: scanner_load_bench gave no figure"; missing=1; }
 [ $missing = 0 ] || { cat "$out"; exit 1; }
 echo "bench_smoke: ok ($(grep -c '^| ' "$out") table lines)"

@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * test_prefilter.c — the /16 prefilter in front of the scanner and exclusion rte_lpm
- * (scanner_table.h, exclude.h; issue 6) under EAL (--no-huge, no PCI).
+ * test_prefilter.c — the /16 prefilter in front of the scanner rte_fib and the exclusion
+ * rte_lpm (scanner_table.h, exclude.h; issue 6) under EAL (--no-huge, no PCI).
  *
  * For every table, two independent references:
  *   - the bitmap itself: bit s is set exactly when some listed prefix intersects the /16 s
  *     (computed here by interval overlap, not by obs_pf16_add);
  *   - the answer: obs_scanner_lookup_bulk / obs_exclude_lookup_bulk return, for every
- *     address, the very hop value (all 32 bits) of an unfiltered rte_lpm_lookup_bulk on
- *     the same LPM, and their hit flag equals a brute-force scan of the prefixes.
+ *     address, the very hop value of an unfiltered rte_fib_lookup_bulk (scanner) or
+ *     rte_lpm_lookup_bulk (exclusion) on the same table, and their hit flag equals a
+ *     brute-force scan of the prefixes.
  * Addresses: each prefix's first and last address and the neighbours just outside, the
  * first/last address of its /16s and theirs, 0.0.0.0, 255.255.255.255, and random
  * addresses (uniform, and near the prefixes), in bulks of 1..150 (past one gather chunk).
@@ -118,7 +119,8 @@ enum kind { SCANNER, EXCLUDE };
 
 /* Look up every address in bulks of 1..MAXN, filtered and unfiltered: identical hops. */
 static size_t check_lookups(enum kind kind, const void *tab, const struct rte_lpm *lpm,
-                            const struct pfx *p, size_t n, size_t n_random)
+                            struct rte_fib *fib, const struct pfx *p, size_t n,
+                            size_t n_random)
 {
 	size_t n_addr, hits = 0;
 	uint32_t *a = make_addrs(p, n, n_random, &n_addr);
@@ -133,14 +135,21 @@ static size_t check_lookups(enum kind kind, const void *tab, const struct rte_lp
 			obs_scanner_lookup_bulk(tab, a + o, hop, b);
 		else
 			obs_exclude_lookup_bulk(tab, a + o, hop, b);
-		if (lpm != NULL)
+		if (fib != NULL) {
+			uint64_t r64[MAXN];
+
+			assert_int_equal(rte_fib_lookup_bulk(fib, a + o, r64, (int)b), 0);
+			for (unsigned i = 0; i < b; i++)
+				ref[i] = (uint32_t)r64[i];
+		} else if (lpm != NULL) {
 			rte_lpm_lookup_bulk(lpm, a + o, ref, b);
-		else
+		} else {
 			memset(ref, 0, sizeof(ref));
+		}
 		for (unsigned i = 0; i < b; i++) {
 			int want = brute(p, n, a[o + i]);
 			if (hop[i] != ref[i])
-				fail_msg("address %08x: hop %08x, rte_lpm says %08x", a[o + i], hop[i],
+				fail_msg("address %08x: hop %08x, the unfiltered table says %08x", a[o + i], hop[i],
 				         ref[i]);
 			assert_int_equal(kind == SCANNER ? obs_scanner_hit(hop[i]) :
 			                 obs_exclude_hit(hop[i]), want);
@@ -203,7 +212,7 @@ static void scanner_case(const char *path, const struct pfx *p, size_t n, size_t
 	if (t == NULL)
 		fail_msg("%s", err);
 	check_bitmap(t->pf16, p, n);
-	hits = check_lookups(SCANNER, t, t->lpm, p, n, n_random);
+	hits = check_lookups(SCANNER, t, NULL, t->fib, p, n, n_random);
 	if (expect_hits)
 		assert_true(hits > 0);
 	obs_scanner_free(t);
@@ -264,7 +273,7 @@ static void test_exclude(void **state)
 		fail_msg("%s", err);
 	assert_non_null(t->lpm);
 	check_bitmap(t->pf16, p, n0 + n1);
-	assert_true(check_lookups(EXCLUDE, t, t->lpm, p, n0 + n1, 200000) > 0);
+	assert_true(check_lookups(EXCLUDE, t, t->lpm, NULL, p, n0 + n1, 200000) > 0);
 	obs_exclude_free(t);
 
 	/* no file: valid, empty, nothing excluded */
@@ -272,7 +281,7 @@ static void test_exclude(void **state)
 	assert_non_null(t);
 	assert_null(t->lpm);
 	check_bitmap(t->pf16, p, 0);
-	assert_int_equal(check_lookups(EXCLUDE, t, NULL, p, 0, 20000), 0);
+	assert_int_equal(check_lookups(EXCLUDE, t, NULL, NULL, p, 0, 20000), 0);
 	obs_exclude_free(t);
 
 	/* a file of IPv6 lines only: valid, empty */
@@ -280,7 +289,7 @@ static void test_exclude(void **state)
 	t = obs_exclude_build(paths, 1, err, sizeof(err));
 	assert_non_null(t);
 	assert_null(t->lpm);
-	assert_int_equal(check_lookups(EXCLUDE, t, NULL, p, 0, 20000), 0);
+	assert_int_equal(check_lookups(EXCLUDE, t, NULL, NULL, p, 0, 20000), 0);
 	obs_exclude_free(t);
 
 	/* one /32 */
@@ -289,7 +298,7 @@ static void test_exclude(void **state)
 	t = obs_exclude_build(paths, 1, err, sizeof(err));
 	assert_non_null(t);
 	check_bitmap(t->pf16, p, 1);
-	assert_true(check_lookups(EXCLUDE, t, t->lpm, p, 1, 20000) > 0);
+	assert_true(check_lookups(EXCLUDE, t, t->lpm, NULL, p, 1, 20000) > 0);
 	obs_exclude_free(t);
 	unlink(p0);
 	unlink(p1);
