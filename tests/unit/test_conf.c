@@ -254,10 +254,11 @@ static void expect_string_error(const char *yaml, const char *want)
 
 static void test_bad_strings(void **state)
 {
-	char *y = malloc(1 << 20);
+	/* static, not malloc'd: GCC's -Warray-bounds under LTO cannot see that cmocka's
+	 * assert_non_null() does not return on NULL */
+	static char y[1 << 20];
 	size_t n;
 
-	assert_non_null(y);
 	/* 65 sensors */
 	n = (size_t)sprintf(y, "telescope:\n  sensors:\n");
 	for (int i = 0; i < 65; i++)
@@ -304,7 +305,6 @@ static void test_bad_strings(void **state)
 	strcpy(y + n + 64, "\n");
 	expect_string_error(y, "dataplane.file_prefix: value 'ppp");
 	expect_string_error(y, "too long (at most 63 characters)");
-	free(y);
 
 	expect_string_error(SENSOR_A "dataplane:\n  rss: maybe\n",
 	                    "<string>:6: dataplane.rss: value 'maybe' not a boolean");
