@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -128,9 +129,24 @@ static void cp_ctl_forget(void *ctx)
 	for (int k = 0; k < 2; k++)
 		if (c->lfd[k] >= 0)
 			close(c->lfd[k]);
-	for (uint32_t i = 0; c->clients != NULL && i < c->max_clients; i++)
+	for (uint32_t i = 0; c->clients != NULL && i < c->n_slots; i++)
 		if (c->clients[i].fd >= 0)
 			close(c->clients[i].fd);
+}
+
+/* Both pools full must not run out of descriptors (accept() failing with EMFILE would
+ * leave the listening socket readable forever): raise the soft limit toward the hard one. */
+static void cp_ctl_nofile(uint32_t n_slots)
+{
+	rlim_t want = (rlim_t)n_slots + 256;   /* the state files, jobs' pipes, the exchange */
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want)
+		CP_WARN("ctl: open files limited to %llu, fewer than 2 x control.max_clients + 256 "
+		        "= %llu", (unsigned long long)rl.rlim_cur, (unsigned long long)want);
 }
 
 int cp_ctl_open(struct cp_ctl *c, struct cp *cp)
@@ -147,11 +163,14 @@ int cp_ctl_open(struct cp_ctl *c, struct cp *cp)
 	c->max_clients = conf->max_clients;
 	c->max_request = conf->max_request;
 	c->idle_ns = (uint64_t)conf->idle_timeout_s * 1000000000ull;
-	c->clients = calloc(c->max_clients, sizeof(*c->clients));
+	/* one pool per socket: the read-only socket's clients never take the admin's */
+	c->n_slots = 2 * c->max_clients;
+	c->clients = calloc(c->n_slots, sizeof(*c->clients));
 	if (c->clients == NULL)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < c->max_clients; i++)
+	for (uint32_t i = 0; i < c->n_slots; i++)
 		c->clients[i].fd = -1;
+	cp_ctl_nofile(c->n_slots);
 	snprintf(c->path[0], sizeof(c->path[0]), "%s", conf->socket_path);
 	snprintf(c->path[1], sizeof(c->path[1]), "%s", conf->socket_ro_path);
 	ret = cp_sock_bind(c->path[0], conf->socket_group, &c->lfd[0]);
@@ -181,9 +200,9 @@ static void cp_client_close(struct cp_ctl *c, struct cp_client *cl, const char *
 	free(cl->in);
 	free(cl->out);
 	json_decref(cl->wait.id);
+	c->n_clients[cl->admin ? 0 : 1]--;
 	memset(cl, 0, sizeof(*cl));
 	cl->fd = -1;
-	c->n_clients--;
 }
 
 void cp_ctl_close(struct cp_ctl *c)
@@ -192,7 +211,7 @@ void cp_ctl_close(struct cp_ctl *c)
 		c->cp->jobs.answer = NULL;
 		c->cp->jobs.in_child = NULL;
 	}
-	for (uint32_t i = 0; c->clients != NULL && i < c->max_clients; i++)
+	for (uint32_t i = 0; c->clients != NULL && i < c->n_slots; i++)
 		cp_client_close(c, &c->clients[i], "server shutting down");
 	free(c->clients);
 	c->clients = NULL;
@@ -207,7 +226,7 @@ void cp_ctl_close(struct cp_ctl *c)
 
 size_t cp_ctl_max_pollfds(const struct cp_ctl *c)
 {
-	return 2 + (size_t)c->max_clients;
+	return 2 + (size_t)c->n_slots;
 }
 
 static size_t cp_pending(const struct cp_client *cl)
@@ -386,9 +405,11 @@ static void cp_accept(struct cp_ctl *c, int k, uint64_t now)
 		}
 		c->n_conn++;
 		getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen);
-		if (c->n_clients >= c->max_clients) {
-			char *line = cp_cmd_error_line(NULL, CP_E_BUSY, "too many clients "
-			                               "(control.max_clients); try again later");
+		if (c->n_clients[k] >= c->max_clients) {
+			char *line = cp_cmd_error_line(NULL, CP_E_BUSY, k == 0 ?
+				"too many clients on the admin socket (control.max_clients); try again later" :
+				"too many clients on the read-only socket (control.max_clients); try again "
+				"later");
 
 			c->n_busy++;
 			if (line != NULL) {
@@ -397,13 +418,14 @@ static void cp_accept(struct cp_ctl *c, int k, uint64_t now)
 				}
 				free(line);
 			}
-			CP_WARN("ctl: refusing connection #%llu (pid %d uid %u): busy, %u clients",
-			        (unsigned long long)c->n_conn, (int)cred.pid, (unsigned)cred.uid,
-			        c->n_clients);
+			CP_WARN("ctl: refusing connection #%llu on %s (pid %d uid %u): busy, %u clients",
+			        (unsigned long long)c->n_conn, c->path[k], (int)cred.pid,
+			        (unsigned)cred.uid, c->n_clients[k]);
 			close(fd);
 			continue;
 		}
-		for (uint32_t i = 0; i < c->max_clients; i++) {
+		for (uint32_t i = (uint32_t)k * c->max_clients; i < (uint32_t)(k + 1) * c->max_clients;
+		     i++) {
 			if (c->clients[i].fd < 0) {
 				cl = &c->clients[i];
 				break;
@@ -422,7 +444,7 @@ static void cp_accept(struct cp_ctl *c, int k, uint64_t now)
 		cl->uid = cred.uid;
 		cl->last_active_ns = now;
 		cl->id = c->n_conn;
-		c->n_clients++;
+		c->n_clients[k]++;
 		CP_INFO("ctl: connection #%llu on %s (%s): pid %d uid %u gid %u",
 		        (unsigned long long)cl->id, c->path[k], cl->admin ? "admin" : "read-only",
 		        (int)cred.pid, (unsigned)cred.uid, (unsigned)cred.gid);
@@ -465,7 +487,7 @@ size_t cp_ctl_pollfds(struct cp_ctl *c, struct pollfd *pfd, size_t max)
 		pfd[n].revents = 0;
 		n++;
 	}
-	for (uint32_t i = 0; i < c->max_clients && n < max; i++) {
+	for (uint32_t i = 0; i < c->n_slots && n < max; i++) {
 		struct cp_client *cl = &c->clients[i];
 		short ev = 0;
 
@@ -486,7 +508,7 @@ size_t cp_ctl_pollfds(struct cp_ctl *c, struct pollfd *pfd, size_t max)
 
 static struct cp_client *cp_client_by_fd(struct cp_ctl *c, int fd)
 {
-	for (uint32_t i = 0; i < c->max_clients; i++)
+	for (uint32_t i = 0; i < c->n_slots; i++)
 		if (c->clients[i].fd == fd)
 			return &c->clients[i];
 	return NULL;
@@ -518,7 +540,7 @@ void cp_ctl_process(struct cp_ctl *c, struct pollfd *pfd, size_t n, uint64_t now
 		}
 	}
 	/* every client: resume paused input, flush, finish closes, enforce idle */
-	for (uint32_t i = 0; i < c->max_clients; i++) {
+	for (uint32_t i = 0; i < c->n_slots; i++) {
 		struct cp_client *cl = &c->clients[i];
 
 		if (cl->fd < 0)
@@ -554,7 +576,7 @@ void cp_ctl_answer(void *ctx, uint64_t job, const struct cp_reply *r)
 {
 	struct cp_ctl *c = ctx;
 
-	for (uint32_t i = 0; c->clients != NULL && i < c->max_clients; i++) {
+	for (uint32_t i = 0; c->clients != NULL && i < c->n_slots; i++) {
 		struct cp_client *cl = &c->clients[i];
 		char *out = NULL;
 		size_t outlen = 0;

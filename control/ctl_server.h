@@ -3,10 +3,12 @@
  * ctl_server.h — the ctl v1 socket server (docs/ctl-v1.md): an admin socket and an
  * optional read-only one, non-blocking clients multiplexed by the cp main loop's poll().
  *
- * Limits: request lines over max_request get `too_large` and a close; connections past
- * max_clients get `busy` instead of the greeting; a client idle for idle_timeout_s is
- * closed (not while it waits for a deferred reply).  Peer identity (SO_PEERCRED) is
- * logged at connect.
+ * Limits: request lines over max_request get `too_large` and a close; each socket has
+ * its own pool of max_clients connections (the admin one is never shared with the
+ * read-only socket, so no flood of read-only clients makes admin answer `busy`); a
+ * connection past its pool gets `busy` instead of the greeting; a client idle for
+ * idle_timeout_s is closed (not while it waits for a deferred reply).  Peer identity
+ * (SO_PEERCRED) is logged at connect.
  *
  * A reply the handler deferred (a background job, jobs.h) is held: the client's next
  * requests wait in its buffer until cp_ctl_answer() delivers it; other clients go on.
@@ -46,10 +48,11 @@ struct cp_ctl {
 	struct cp *cp;
 	int lfd[2];                /* [0] admin, [1] read-only; -1 when absent */
 	char path[2][256];
-	uint32_t max_clients, max_request;
+	uint32_t max_clients, max_request;   /* max_clients: per socket */
 	uint64_t idle_ns;
-	struct cp_client *clients;
-	uint32_t n_clients;
+	struct cp_client *clients;  /* n_slots: [0, max_clients) admin, then read-only */
+	uint32_t n_slots;
+	uint32_t n_clients[2];      /* per socket, as lfd */
 	uint64_t n_conn, n_busy, n_requests;
 };
 

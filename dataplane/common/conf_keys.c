@@ -112,7 +112,7 @@ const struct conf_key obs_conf_keys[] = {
 	K_STR(C, "control.user", user, 0, "", 0,
 	      "drop privileges to this user after binding; empty: stay"),
 	K_INT(C, "control.max_clients", max_clients, 1, 1024, "32", CF_RELOAD,
-	      "concurrent ctl clients"),
+	      "concurrent ctl clients per socket (admin and read-only each have their own)"),
 	K_INT(C, "control.max_request", max_request, 256, 1048576, "65536", CF_RELOAD,
 	      "largest ctl request line in bytes"),
 	K_INT(C, "control.idle_timeout_s", idle_timeout_s, 1, 86400, "300", CF_RELOAD,
