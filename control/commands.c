@@ -69,6 +69,7 @@ static const char *const cp_err_codes[] = {
 	[CP_E_BUSY] = "busy",
 	[CP_E_UNAVAILABLE] = "unavailable",
 	[CP_E_INTERNAL] = "internal",
+	[CP_E_TIMEOUT] = "timeout",
 };
 
 const char *cp_err_code(enum cp_err e)

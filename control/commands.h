@@ -32,6 +32,7 @@ enum cp_err {
 	CP_E_BUSY,
 	CP_E_UNAVAILABLE,
 	CP_E_INTERNAL,
+	CP_E_TIMEOUT,
 };
 
 const char *cp_err_code(enum cp_err e);

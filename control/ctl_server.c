@@ -299,11 +299,22 @@ static void cp_client_error(struct cp_client *cl, enum cp_err e, const char *msg
 		cp_client_queue(cl, line, strlen(line));
 }
 
-/* Handle complete lines in the input buffer while the backlog allows.  false: drop. */
-static bool cp_client_lines(struct cp_ctl *c, struct cp_client *cl, bool eof)
+/* The first newline in the input buffer, or NULL; each byte is looked at once per line. */
+static char *cp_client_newline(struct cp_client *cl)
 {
+	char *nl = memchr(cl->in + cl->scanned, '\n', cl->in_len - cl->scanned);
+
+	cl->scanned = nl != NULL ? (size_t)(nl - cl->in) : cl->in_len;
+	return nl;
+}
+
+/* Handle complete lines in the input buffer while the backlog allows.  false: drop. */
+static bool cp_client_lines(struct cp_ctl *c, struct cp_client *cl, bool eof, uint64_t now)
+{
+	bool partial;
+
 	while (cl->in_len > 0 && cp_pending(cl) < CP_OUT_PAUSE && cl->wait.job == 0) {
-		char *nl = memchr(cl->in, '\n', cl->in_len);
+		char *nl = cp_client_newline(cl);
 		size_t len, used;
 		char *out = NULL;
 		size_t outlen = 0;
@@ -324,16 +335,24 @@ static bool cp_client_lines(struct cp_ctl *c, struct cp_client *cl, bool eof)
 			return true;
 		}
 		c->n_requests++;
+		cl->last_active_ns = now;   /* idle counts from the last complete request */
 		if (cp_cmd_dispatch(c->cp, cl->in, len, cl->admin, &out, &outlen, &cl->wait) != 0)
 			return false;
 		if (out != NULL && !cp_client_queue(cl, out, outlen))
 			return false;
 		memmove(cl->in, cl->in + used, cl->in_len - used);
 		cl->in_len -= used;
+		cl->scanned = 0;
 	}
+	/* an unfinished line starts the request deadline; whole lines waiting their turn
+	 * (a backlog, a deferred reply) are not the client's delay */
+	partial = cl->in_len > 0 && cp_client_newline(cl) == NULL;
+	if (!partial)
+		cl->req_start_ns = 0;
+	else if (cl->req_start_ns == 0)
+		cl->req_start_ns = now;
 	/* a full buffer with no newline can only become a line over the limit */
-	if (!cl->closing && cl->wait.job == 0 && cl->in_len > c->max_request &&
-	    memchr(cl->in, '\n', cl->in_len) == NULL) {
+	if (!cl->closing && cl->wait.job == 0 && cl->in_len > c->max_request && partial) {
 		cp_client_error(cl, CP_E_TOO_LARGE, "request line over control.max_request bytes; "
 		                "closing");
 		cl->closing = true;
@@ -367,8 +386,7 @@ static void cp_client_read(struct cp_ctl *c, struct cp_client *cl, uint64_t now)
 			break;
 		}
 		cl->in_len += (size_t)r;
-		cl->last_active_ns = now;
-		if (!cp_client_lines(c, cl, false)) {
+		if (!cp_client_lines(c, cl, false, now)) {
 			cp_client_close(c, cl, "reply backlog too large");
 			return;
 		}
@@ -379,7 +397,7 @@ static void cp_client_read(struct cp_ctl *c, struct cp_client *cl, uint64_t now)
 		/* the peer sent all it will: answer what is buffered (maybe over several
 		 * turns, if the backlog pauses us), then close */
 		cl->eof = true;
-		if (!cp_client_lines(c, cl, true)) {
+		if (!cp_client_lines(c, cl, true, now)) {
 			cp_client_close(c, cl, "reply backlog too large");
 			return;
 		}
@@ -546,7 +564,7 @@ void cp_ctl_process(struct cp_ctl *c, struct pollfd *pfd, size_t n, uint64_t now
 		if (cl->fd < 0)
 			continue;
 		if (!cl->closing && cl->in_len > 0 && cp_pending(cl) < CP_OUT_PAUSE &&
-		    !cp_client_lines(c, cl, cl->eof)) {
+		    !cp_client_lines(c, cl, cl->eof, now)) {
 			cp_client_close(c, cl, "reply backlog too large");
 			continue;
 		}
@@ -562,6 +580,15 @@ void cp_ctl_process(struct cp_ctl *c, struct pollfd *pfd, size_t n, uint64_t now
 		}
 		if (cl->closing && cp_pending(cl) == 0) {
 			cp_client_close(c, cl, "done");
+			continue;
+		}
+		if (!cl->closing && cl->req_start_ns != 0 &&
+		    now - cl->req_start_ns > CP_REQUEST_DEADLINE_NS) {
+			/* bytes that never become a request: tell it, then let it go */
+			cp_client_error(cl, CP_E_TIMEOUT, "request line not completed within 5 s of "
+			                "its first byte; closing");
+			cp_client_flush(cl, now);
+			cp_client_close(c, cl, "request deadline (5 s) passed");
 			continue;
 		}
 		if (now - cl->last_active_ns > c->idle_ns)

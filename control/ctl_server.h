@@ -6,9 +6,11 @@
  * Limits: request lines over max_request get `too_large` and a close; each socket has
  * its own pool of max_clients connections (the admin one is never shared with the
  * read-only socket, so no flood of read-only clients makes admin answer `busy`); a
- * connection past its pool gets `busy` instead of the greeting; a client idle for
- * idle_timeout_s is closed (not while it waits for a deferred reply).  Peer identity
- * (SO_PEERCRED) is logged at connect.
+ * connection past its pool gets `busy` instead of the greeting.  Time is counted in
+ * requests, not bytes: a request line must arrive whole within CP_REQUEST_DEADLINE_NS of
+ * the first byte we hold of it (else `timeout` and a close), and a client that completes
+ * no request for idle_timeout_s is closed (not while its reply is being produced or
+ * taken).  Peer identity (SO_PEERCRED) is logged at connect.
  *
  * A reply the handler deferred (a background job, jobs.h) is held: the client's next
  * requests wait in its buffer until cp_ctl_answer() delivers it; other clients go on.
@@ -28,6 +30,8 @@
 #include "commands.h"
 #include "cp.h"
 
+#define CP_REQUEST_DEADLINE_NS (5ull * 1000000000ull)   /* a request line, first byte to newline */
+
 struct cp_client {
 	int fd;                    /* -1: free entry */
 	bool admin;
@@ -37,9 +41,11 @@ struct cp_client {
 	uid_t uid;
 	char *in;                  /* max_request + 1 bytes */
 	size_t in_len;
+	size_t scanned;            /* in[0, scanned) holds no newline */
+	uint64_t req_start_ns;     /* monotonic: when the unfinished line in `in` began; 0: none */
 	char *out;
 	size_t out_len, out_off, out_cap;
-	uint64_t last_active_ns;   /* monotonic */
+	uint64_t last_active_ns;   /* monotonic: connect, last complete request, reply taken */
 	uint64_t id;               /* connection number, for the log */
 	struct cp_deferred wait;   /* wait.job != 0: its reply comes with that job */
 };

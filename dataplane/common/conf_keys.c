@@ -116,7 +116,7 @@ const struct conf_key obs_conf_keys[] = {
 	K_INT(C, "control.max_request", max_request, 256, 1048576, "65536", CF_RELOAD,
 	      "largest ctl request line in bytes"),
 	K_INT(C, "control.idle_timeout_s", idle_timeout_s, 1, 86400, "300", CF_RELOAD,
-	      "close ctl clients idle this long"),
+	      "close ctl clients that complete no request this long"),
 
 	K_ENUM(C, "analysis.period", period, conf_period_names, "month", 0,
 	       "analysis period, UTC calendar unit (SPEC.md)"),

@@ -4,8 +4,11 @@
 usage: test_ctl_limits.py OBSCURA_CP FAKE_DP
 
 40 read-only clients trickling bytes while admin `status` answers at once (each socket
-has its own pool).
+has its own pool); a client trickling a byte every 2 s without finishing a request is
+closed after the request deadline (5 s from its first byte) with `timeout`, although
+idle_timeout_s is 300, while one sending whole requests as slowly stays.
 """
+import json
 import os
 import sys
 import threading
@@ -40,6 +43,8 @@ try:
         if g is not None and "hello" in g:
             ro.append(k)
             k.send_raw(b'{"id":1,')
+            if len(ro) == 1:
+                t_first = time.time()
         elif g is not None and g.get("error", {}).get("code") == "busy":
             busy += 1
             k.close()
@@ -47,7 +52,7 @@ try:
             fail("unexpected greeting %r" % g)
     check(len(ro) == 32 and busy == 8, "40 read-only clients, max_clients 32: %d served, %d busy"
           % (len(ro), busy))
-    tr = threading.Thread(target=trickle, args=(ro, 0.5))
+    tr = threading.Thread(target=trickle, args=(ro, 2.0))
     tr.start()
     for i in range(5):
         t0 = time.time()
@@ -66,6 +71,42 @@ try:
     check(all("hello" in (k.greet() or {}) for k in adm), "32 admin clients beside 32 read-only ones")
     for k in adm:
         k.close()
+
+    # the request deadline: the tricklers go after 5 s however often they send a byte;
+    # a client sending whole requests (status every 2 s) stays
+    slow = dm.conn()
+    slow_ok = 0
+    while time.time() - t_first < 4.0:
+        slow_ok += "cp" in slow.data("status")
+        time.sleep(0.5)
+    alive = sum(not k.closed(0.01) for k in ro)
+    check(alive == 32, "4 s after their first byte the 32 tricklers are still connected (%d)" % alive)
+    last = []
+    for k in ro:
+        k.s.settimeout(max(0.1, t_first + 9.0 - time.time()))
+        try:
+            last.append(k.line())
+        except OSError:
+            last.append(b"(no close)")
+    dt = time.time() - t_first
+    codes = set()
+    for l in last:
+        try:
+            codes.add(json.loads(l)["error"]["code"])
+        except (TypeError, ValueError, KeyError):
+            codes.add(repr(l))
+    check(codes == {"timeout"} and all(k.closed(1.0) for k in ro),
+          "32 trickling clients got timeout and were closed %.1f s after their first byte "
+          "(idle_timeout_s 300): %s" % (dt, codes))
+    for i in range(3):
+        slow_ok += "cp" in slow.data("status")
+        time.sleep(2.0)
+    check(slow_ok >= 4 and not slow.closed(0.01),
+          "a client sending a whole request every 2 s stays (%d answers)" % slow_ok)
+    slow.close()
+    again = Conn(dm.sock_ro)
+    check("hello" in (again.greet() or {}), "the read-only pool is free again")
+    again.close()
     stop.set()
     tr.join()
     for k in ro:
