@@ -436,9 +436,19 @@ static void cp_accept(struct cp_ctl *c, int k, uint64_t now)
 				}
 				free(line);
 			}
-			CP_WARN("ctl: refusing connection #%llu on %s (pid %d uid %u): busy, %u clients",
-			        (unsigned long long)c->n_conn, c->path[k], (int)cred.pid,
-			        (unsigned)cred.uid, c->n_clients[k]);
+			/* a flood of connections must not become a flood of log lines */
+			c->refuse_pid[k] = cred.pid;
+			c->refuse_uid[k] = cred.uid;
+			if (now >= c->refuse_next_ns[k]) {
+				CP_WARN("ctl: refusing connection #%llu on %s (pid %d uid %u): busy, %u "
+				        "clients (control.max_clients); more refusals on it are logged "
+				        "once per %llu s with a count", (unsigned long long)c->n_conn,
+				        c->path[k], (int)cred.pid, (unsigned)cred.uid, c->n_clients[k],
+				        CP_REFUSE_LOG_NS / 1000000000ull);
+				c->refuse_next_ns[k] = now + CP_REFUSE_LOG_NS;
+			} else {
+				c->refuse_quiet[k]++;
+			}
 			close(fd);
 			continue;
 		}
@@ -597,6 +607,17 @@ void cp_ctl_process(struct cp_ctl *c, struct pollfd *pfd, size_t n, uint64_t now
 	for (int k = 0; k < 2 && (size_t)k < n; k++)
 		if (pfd[k].fd >= 0 && (pfd[k].revents & POLLIN))
 			cp_accept(c, k, now);
+	for (int k = 0; k < 2; k++) {
+		if (c->refuse_quiet[k] == 0 || now < c->refuse_next_ns[k])
+			continue;
+		CP_WARN("ctl: refused %llu more connection(s) on %s in the last %llu s: busy "
+		        "(control.max_clients %u reached); the last from pid %d uid %u",
+		        (unsigned long long)c->refuse_quiet[k], c->path[k],
+		        CP_REFUSE_LOG_NS / 1000000000ull, c->max_clients, (int)c->refuse_pid[k],
+		        (unsigned)c->refuse_uid[k]);
+		c->refuse_quiet[k] = 0;
+		c->refuse_next_ns[k] = now + CP_REFUSE_LOG_NS;
+	}
 }
 
 void cp_ctl_answer(void *ctx, uint64_t job, const struct cp_reply *r)

@@ -31,6 +31,7 @@
 #include "cp.h"
 
 #define CP_REQUEST_DEADLINE_NS (5ull * 1000000000ull)   /* a request line, first byte to newline */
+#define CP_REFUSE_LOG_NS       (10ull * 1000000000ull)  /* `busy` logged once per this */
 
 struct cp_client {
 	int fd;                    /* -1: free entry */
@@ -60,6 +61,10 @@ struct cp_ctl {
 	uint32_t n_slots;
 	uint32_t n_clients[2];      /* per socket, as lfd */
 	uint64_t n_conn, n_busy, n_requests;
+	/* refused connections are logged once per CP_REFUSE_LOG_NS per socket, with a count */
+	uint64_t refuse_next_ns[2], refuse_quiet[2];
+	pid_t refuse_pid[2];
+	uid_t refuse_uid[2];
 };
 
 /* Bind and listen (as root, before the privilege drop): mode 0660, group if set.  A

@@ -6,7 +6,8 @@ usage: test_ctl_limits.py OBSCURA_CP FAKE_DP
 40 read-only clients trickling bytes while admin `status` answers at once (each socket
 has its own pool); a client trickling a byte every 2 s without finishing a request is
 closed after the request deadline (5 s from its first byte) with `timeout`, although
-idle_timeout_s is 300, while one sending whole requests as slowly stays.
+idle_timeout_s is 300, while one sending whole requests as slowly stays; 100 more
+refused connections make one log line at the first and one with the count 10 s later.
 """
 import json
 import os
@@ -52,6 +53,14 @@ try:
             fail("unexpected greeting %r" % g)
     check(len(ro) == 32 and busy == 8, "40 read-only clients, max_clients 32: %d served, %d busy"
           % (len(ro), busy))
+    # refusals: logged at the first, then counted (8 so far, 100 more now)
+    for i in range(100):
+        k = Conn(dm.sock_ro)
+        g = k.greet()
+        if g is None or g.get("error", {}).get("code") != "busy":
+            fail("connection %d to the full read-only pool: %r" % (i, g))
+        k.close()
+    print("ok: 100 more read-only connections answered busy")
     tr = threading.Thread(target=trickle, args=(ro, 2.0))
     tr.start()
     for i in range(5):
@@ -71,6 +80,7 @@ try:
     check(all("hello" in (k.greet() or {}) for k in adm), "32 admin clients beside 32 read-only ones")
     for k in adm:
         k.close()
+    time.sleep(0.3)   # the server sees the closes on its next turn
 
     # the request deadline: the tricklers go after 5 s however often they send a byte;
     # a client sending whole requests (status every 2 s) stays
@@ -107,6 +117,15 @@ try:
     again = Conn(dm.sock_ro)
     check("hello" in (again.greet() or {}), "the read-only pool is free again")
     again.close()
+    while time.time() - t_first < 11.0:
+        time.sleep(0.2)
+    log = dm.logtext().splitlines()
+    first = [l for l in log if "refusing connection" in l]
+    summary = [l for l in log if "refused " in l and " more connection(s) on " + dm.sock_ro in l]
+    check(len(first) == 1 and dm.sock_ro in first[0],
+          "108 refused connections: one 'refusing' log line (%d)" % len(first))
+    check(len(summary) == 1 and "refused 107 more connection(s)" in summary[0],
+          "then one line with the count after 10 s: %s" % summary)
     stop.set()
     tr.join()
     for k in ro:
