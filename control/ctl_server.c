@@ -30,7 +30,8 @@
 #define CP_ACCEPT_BURST 64
 #define CP_READ_ROUNDS  16             /* recv() calls per client per loop turn */
 
-static int cp_sock_bind(const char *path, const char *group, int *out)
+/* Bind path, mode 0660, group `group` (the config key `key` named it) if set. */
+static int cp_sock_bind(const char *path, const char *group, const char *key, int *out)
 {
 	struct sockaddr_un sa;
 	mode_t old;
@@ -97,7 +98,7 @@ static int cp_sock_bind(const char *path, const char *group, int *out)
 
 		if (g == NULL) {
 			ret = -ENOENT;
-			CP_ERR("ctl: control.socket_group '%s': no such group", group);
+			CP_ERR("ctl: %s '%s': no such group", key, group);
 			goto err_unlink;
 		}
 		if (chown(path, (uid_t)-1, g->gr_gid) != 0) {
@@ -173,11 +174,17 @@ int cp_ctl_open(struct cp_ctl *c, struct cp *cp)
 	cp_ctl_nofile(c->n_slots);
 	snprintf(c->path[0], sizeof(c->path[0]), "%s", conf->socket_path);
 	snprintf(c->path[1], sizeof(c->path[1]), "%s", conf->socket_ro_path);
-	ret = cp_sock_bind(c->path[0], conf->socket_group, &c->lfd[0]);
+	ret = cp_sock_bind(c->path[0], conf->socket_group, "control.socket_group", &c->lfd[0]);
 	if (ret != 0)
 		goto err;
 	if (c->path[1][0] != '\0') {
-		ret = cp_sock_bind(c->path[1], conf->socket_group, &c->lfd[1]);
+		/* its own group: who may read need not be who may command */
+		if (conf->socket_ro_group[0] != '\0')
+			ret = cp_sock_bind(c->path[1], conf->socket_ro_group,
+			                   "control.socket_ro_group", &c->lfd[1]);
+		else
+			ret = cp_sock_bind(c->path[1], conf->socket_group, "control.socket_group",
+			                   &c->lfd[1]);
 		if (ret != 0)
 			goto err;
 	}

@@ -67,8 +67,10 @@ struct cp_ctl {
 	uid_t refuse_uid[2];
 };
 
-/* Bind and listen (as root, before the privilege drop): mode 0660, group if set.  A
- * stale socket file is replaced; a live one (another cp answering) is an error. */
+/* Bind and listen (as root, before the privilege drop): mode 0660; the admin socket's
+ * group control.socket_group, the read-only one's control.socket_ro_group (empty: the
+ * same), when set.  A stale socket file is replaced; a live one (another cp answering)
+ * is an error. */
 int cp_ctl_open(struct cp_ctl *c, struct cp *cp);
 void cp_ctl_close(struct cp_ctl *c);
 

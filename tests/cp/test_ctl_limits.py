@@ -7,10 +7,13 @@ usage: test_ctl_limits.py OBSCURA_CP FAKE_DP
 has its own pool); a client trickling a byte every 2 s without finishing a request is
 closed after the request deadline (5 s from its first byte) with `timeout`, although
 idle_timeout_s is 300, while one sending whole requests as slowly stays; 100 more
-refused connections make one log line at the first and one with the count 10 s later.
+refused connections make one log line at the first and one with the count 10 s later;
+the read-only socket has its own group (control.socket_ro_group), both mode 0660.
 """
+import grp
 import json
 import os
+import stat
 import sys
 import threading
 import time
@@ -20,7 +23,16 @@ from cplib import Conn, Daemon, check, cleanup, fail, tmpdir  # noqa: E402
 
 cp_bin, fake_bin = sys.argv[1], sys.argv[2]
 d = tmpdir("limits")
-dm = Daemon(cp_bin, d, max_clients=32, idle_timeout_s=300)
+# two groups the sockets may be given: any as root, else our own
+if os.geteuid() == 0:
+    names = [g.gr_name for g in grp.getgrall() if g.gr_gid != 0]
+else:
+    names = [grp.getgrgid(x).gr_name for x in os.getgroups()]
+names = [n for n in ("daemon", "nogroup") if n in names] + sorted(set(names) - {"daemon", "nogroup"})
+groups = {}
+if len(names) >= 2:
+    groups = {"socket_group": names[0], "socket_ro_group": names[1]}
+dm = Daemon(cp_bin, d, max_clients=32, idle_timeout_s=300, **groups)
 dm.start()
 stop = threading.Event()
 
@@ -36,6 +48,15 @@ def trickle(conns, every):
 
 
 try:
+    if groups:
+        for path, key in ((dm.sock, "socket_group"), (dm.sock_ro, "socket_ro_group")):
+            st = os.stat(path)
+            check(stat.S_IMODE(st.st_mode) == 0o660 and grp.getgrgid(st.st_gid).gr_name == groups[key],
+                  "%s: mode %o group %s (control.%s %s)" % (os.path.basename(path),
+                  stat.S_IMODE(st.st_mode), grp.getgrgid(st.st_gid).gr_name, key, groups[key]))
+    else:
+        print("SKIP socket groups (needs root or membership of two groups)")
+
     # a flood of read-only clients: the read-only pool fills, the admin one stays free
     ro, busy = [], 0
     for i in range(40):
