@@ -29,6 +29,8 @@
 #define CP_OUT_PAUSE    (1u << 20)     /* stop reading requests above this backlog */
 #define CP_ACCEPT_BURST 64
 #define CP_READ_ROUNDS  16             /* recv() calls per client per loop turn */
+#define CP_STREAM_LOW   (256u << 10)   /* produce a reply in steps while below this backlog */
+#define CP_STREAM_TURN_NS (2ull * 1000000ull)   /* producing them, per loop turn, all clients */
 
 /* Bind path, mode 0660, group `group` (the config key `key` named it) if set. */
 static int cp_sock_bind(const char *path, const char *group, const char *key, int *out)
@@ -150,6 +152,33 @@ static void cp_ctl_nofile(uint32_t n_slots)
 		        "= %llu", (unsigned long long)rl.rlim_cur, (unsigned long long)want);
 }
 
+static size_t cp_pending(const struct cp_client *cl);
+
+/* `status` "ctl" (commands.h cp_cmd_set_status_hook). */
+static json_t *cp_ctl_status(void *ctx)
+{
+	const struct cp_ctl *c = ctx;
+	uint64_t backlog = 0;
+	uint32_t steps = 0, waiting = 0;
+
+	for (uint32_t i = 0; i < c->n_slots; i++) {
+		const struct cp_client *cl = &c->clients[i];
+
+		if (cl->fd < 0)
+			continue;
+		backlog += cp_pending(cl);
+		steps += cl->wait.cursor.next != NULL;
+		waiting += cl->wait.job != 0;
+	}
+	return json_pack("{s:{s:i, s:i}, s:i, s:I, s:I, s:I, s:i, s:i, s:I, s:f}",
+		"clients", "admin", (int)c->n_clients[0], "read_only", (int)c->n_clients[1],
+		"max_clients_per_socket", (int)c->max_clients,
+		"connections", (json_int_t)c->n_conn, "refused_busy", (json_int_t)c->n_busy,
+		"requests", (json_int_t)c->n_requests, "replies_in_steps", (int)steps,
+		"replies_deferred", (int)waiting, "backlog_bytes", (json_int_t)backlog,
+		"request_deadline_s", (double)CP_REQUEST_DEADLINE_NS / 1e9);
+}
+
 int cp_ctl_open(struct cp_ctl *c, struct cp *cp)
 {
 	const struct obs_conf *conf = &cp->conf;
@@ -188,6 +217,7 @@ int cp_ctl_open(struct cp_ctl *c, struct cp *cp)
 		if (ret != 0)
 			goto err;
 	}
+	cp_cmd_set_status_hook(cp_ctl_status, c);
 	CP_NOTICE("ctl: listening on %s (admin)%s%s%s", c->path[0],
 	          c->lfd[1] >= 0 ? " and " : "", c->lfd[1] >= 0 ? c->path[1] : "",
 	          c->lfd[1] >= 0 ? " (read-only)" : "");
@@ -207,6 +237,7 @@ static void cp_client_close(struct cp_ctl *c, struct cp_client *cl, const char *
 	free(cl->in);
 	free(cl->out);
 	json_decref(cl->wait.id);
+	cp_cmd_stream_abort(&cl->wait);
 	c->n_clients[cl->admin ? 0 : 1]--;
 	memset(cl, 0, sizeof(*cl));
 	cl->fd = -1;
@@ -214,6 +245,7 @@ static void cp_client_close(struct cp_ctl *c, struct cp_client *cl, const char *
 
 void cp_ctl_close(struct cp_ctl *c)
 {
+	cp_cmd_set_status_hook(NULL, NULL);
 	if (c->cp != NULL && c->cp->jobs.answer_ctx == c) {
 		c->cp->jobs.answer = NULL;
 		c->cp->jobs.in_child = NULL;
@@ -239,6 +271,13 @@ size_t cp_ctl_max_pollfds(const struct cp_ctl *c)
 static size_t cp_pending(const struct cp_client *cl)
 {
 	return cl->out_len - cl->out_off;
+}
+
+/* A reply still to come (a background job's, or one produced in steps): the client's
+ * further requests wait, and it is not idle. */
+static bool cp_client_waits(const struct cp_client *cl)
+{
+	return cl->wait.job != 0 || cl->wait.cursor.next != NULL;
 }
 
 /* Queue bytes for a client.  Takes ownership of buf when the queue is empty (the big
@@ -320,7 +359,7 @@ static bool cp_client_lines(struct cp_ctl *c, struct cp_client *cl, bool eof, ui
 {
 	bool partial;
 
-	while (cl->in_len > 0 && cp_pending(cl) < CP_OUT_PAUSE && cl->wait.job == 0) {
+	while (cl->in_len > 0 && cp_pending(cl) < CP_OUT_PAUSE && !cp_client_waits(cl)) {
 		char *nl = cp_client_newline(cl);
 		size_t len, used;
 		char *out = NULL;
@@ -359,7 +398,7 @@ static bool cp_client_lines(struct cp_ctl *c, struct cp_client *cl, bool eof, ui
 	else if (cl->req_start_ns == 0)
 		cl->req_start_ns = now;
 	/* a full buffer with no newline can only become a line over the limit */
-	if (!cl->closing && cl->wait.job == 0 && cl->in_len > c->max_request && partial) {
+	if (!cl->closing && !cp_client_waits(cl) && cl->in_len > c->max_request && partial) {
 		cp_client_error(cl, CP_E_TOO_LARGE, "request line over control.max_request bytes; "
 		                "closing");
 		cl->closing = true;
@@ -529,9 +568,10 @@ size_t cp_ctl_pollfds(struct cp_ctl *c, struct pollfd *pfd, size_t max)
 		if (cl->fd < 0)
 			continue;
 		if (!cl->closing && !cl->eof && cp_pending(cl) < CP_OUT_PAUSE &&
-		    cl->in_len <= c->max_request && cl->wait.job == 0)
+		    cl->in_len <= c->max_request && !cp_client_waits(cl))
 			ev |= POLLIN;
-		if (cp_pending(cl) > 0)
+		/* a reply in steps goes on as soon as the socket takes more */
+		if (cp_pending(cl) > 0 || cl->wait.cursor.next != NULL)
 			ev |= POLLOUT;
 		pfd[n].fd = cl->fd;
 		pfd[n].events = ev;
@@ -547,6 +587,49 @@ static struct cp_client *cp_client_by_fd(struct cp_ctl *c, int fd)
 		if (c->clients[i].fd == fd)
 			return &c->clients[i];
 	return NULL;
+}
+
+/* Replies produced in steps: a chunk per client in turn (round robin across turns),
+ * for at most CP_STREAM_TURN_NS per loop turn, each only while its backlog is below
+ * CP_STREAM_LOW — so a long list never holds up the drain, and a client that does not
+ * read makes us produce nothing more for it. */
+static void cp_ctl_streams(struct cp_ctl *c, uint64_t now)
+{
+	uint64_t t0 = cp_mono_ns();
+	bool more = true;
+
+	while (more) {
+		more = false;
+		for (uint32_t j = 0; j < c->n_slots; j++) {
+			uint32_t i = (c->stream_rr + j) % c->n_slots;
+			struct cp_client *cl = &c->clients[i];
+			char *out = NULL;
+			size_t outlen = 0;
+			bool done;
+
+			if (cl->fd < 0 || cl->wait.cursor.next == NULL || cp_pending(cl) >= CP_STREAM_LOW)
+				continue;
+			if (cp_mono_ns() - t0 >= CP_STREAM_TURN_NS) {
+				c->stream_rr = i;   /* next turn starts with the one left out */
+				return;
+			}
+			if (cp_cmd_stream_step(c->cp, &cl->wait, &out, &outlen, &done) != 0 ||
+			    !cp_client_queue(cl, out, outlen)) {
+				cp_client_close(c, cl, "cannot queue its reply");
+				continue;
+			}
+			if (done) {
+				json_decref(cl->wait.id);
+				memset(&cl->wait, 0, sizeof(cl->wait));
+				cl->last_active_ns = now;
+			}
+			if (!cp_client_flush(cl, now)) {
+				cp_client_close(c, cl, "peer gone");
+				continue;
+			}
+			more = true;
+		}
+	}
 }
 
 void cp_ctl_process(struct cp_ctl *c, struct pollfd *pfd, size_t n, uint64_t now)
@@ -591,7 +674,7 @@ void cp_ctl_process(struct cp_ctl *c, struct pollfd *pfd, size_t n, uint64_t now
 			cp_client_close(c, cl, "peer gone");
 			continue;
 		}
-		if (cl->wait.job != 0) {
+		if (cp_client_waits(cl)) {
 			cl->last_active_ns = now;   /* waiting for its reply is not idling */
 			continue;
 		}
@@ -611,6 +694,7 @@ void cp_ctl_process(struct cp_ctl *c, struct pollfd *pfd, size_t n, uint64_t now
 		if (now - cl->last_active_ns > c->idle_ns)
 			cp_client_close(c, cl, "idle timeout (control.idle_timeout_s)");
 	}
+	cp_ctl_streams(c, now);
 	for (int k = 0; k < 2 && (size_t)k < n; k++)
 		if (pfd[k].fd >= 0 && (pfd[k].revents & POLLIN))
 			cp_accept(c, k, now);
@@ -636,7 +720,7 @@ void cp_ctl_answer(void *ctx, uint64_t job, const struct cp_reply *r)
 		char *out = NULL;
 		size_t outlen = 0;
 
-		if (cl->fd < 0 || cl->wait.job != job)
+		if (cl->fd < 0 || cl->wait.job == 0 || cl->wait.job != job)
 			continue;
 		if (cp_cmd_render_reply(cl->wait.cmd, cl->wait.id, r, &out, &outlen) != 0 ||
 		    !cp_client_queue(cl, out, outlen)) {

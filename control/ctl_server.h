@@ -59,6 +59,7 @@ struct cp_ctl {
 	uint64_t idle_ns;
 	struct cp_client *clients;  /* n_slots: [0, max_clients) admin, then read-only */
 	uint32_t n_slots;
+	uint32_t stream_rr;         /* the client replies in steps start with, next turn */
 	uint32_t n_clients[2];      /* per socket, as lfd */
 	uint64_t n_conn, n_busy, n_requests;
 	/* refused connections are logged once per CP_REFUSE_LOG_NS per socket, with a count */

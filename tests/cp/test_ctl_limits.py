@@ -8,7 +8,10 @@ has its own pool); a client trickling a byte every 2 s without finishing a reque
 closed after the request deadline (5 s from its first byte) with `timeout`, although
 idle_timeout_s is 300, while one sending whole requests as slowly stays; 100 more
 refused connections make one log line at the first and one with the count 10 s later;
-the read-only socket has its own group (control.socket_ro_group), both mode 0660.
+the read-only socket has its own group (control.socket_ro_group), both mode 0660;
+sources.top n over 1000000 is bad_args naming the range; a list of ~20 000 sources to
+4 clients that do not read is produced in steps, so the server holds a bounded backlog
+(status ctl.backlog_bytes, not the whole replies), and each then gets it all, in order.
 """
 import grp
 import json
@@ -19,7 +22,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cplib import Conn, Daemon, check, cleanup, fail, tmpdir  # noqa: E402
+from cplib import Conn, Daemon, check, cleanup, fail, fake_dp, tmpdir  # noqa: E402
 
 cp_bin, fake_bin = sys.argv[1], sys.argv[2]
 d = tmpdir("limits")
@@ -147,6 +150,48 @@ try:
           "108 refused connections: one 'refusing' log line (%d)" % len(first))
     check(len(summary) == 1 and "refused 107 more connection(s)" in summary[0],
           "then one line with the count after 10 s: %s" % summary)
+
+    # per-request budgets: the size cap, then a long list produced in steps
+    fake_dp(fake_bin, dm.xpath, 5, os.path.join(d, "exp.json"),
+            extra=["--sources", "20000", "--per-epoch", "10000", "--src-capacity", "16384",
+                   "--epochs", "12", "--interval-ms", "0", "--wait-drained", "60"])
+    a = dm.conn()
+    n_src = a.data("status")["sources"]
+    for args, argv in (({"n": 100000000}, None), ({"n": 1000001}, None), (None, ["100000000"])):
+        m = a.call("sources.top", args, argv)[-1]
+        check(m.get("ok") is False and m["error"]["code"] == "bad_args" and "0..1000000" in m["error"]["msg"],
+              "sources.top %s: bad_args naming the range (%s)" % (args or argv, m.get("error")))
+    full = a.call("sources.top", {"n": 1000000}, rid=9)
+    rows = sum((m["chunk"] for m in full[:-1]), [])
+    size = sum(len(json.dumps(m)) + 1 for m in full)
+    check(len(rows) == n_src and n_src > 15000 and full[-1]["chunks"] == len(full) - 1,
+          "sources.top 1000000: all %d sources, %d chunks, %.1f MB" % (n_src, len(full) - 1, size / 1e6))
+    readers = [dm.conn(ro=True) for _ in range(4)]
+    for k in readers:
+        k.send_raw(b'{"id":3,"cmd":"sources.top","args":{"n":0}}\n')
+    time.sleep(1.0)
+    ctl = a.data("status").get("ctl", {})
+    check(ctl.get("replies_in_steps") == 4 and ctl.get("backlog_bytes", 1 << 40) < 2 * 1024 * 1024
+          and 4 * size > 12 * 1024 * 1024,
+          "4 unread lists of %.1f MB each: the server holds %s bytes for them, %s replies in steps"
+          % (size / 1e6, ctl.get("backlog_bytes"), ctl.get("replies_in_steps")))
+    for k in readers:
+        got = k.reply()
+        r2 = sum((m["chunk"] for m in got[:-1]), [])
+        if r2 != rows or got[-1].get("chunks") != len(got) - 1 or got[-1].get("id") != 3:
+            fail("a list produced in steps differs: %d rows, end %r" % (len(r2), got[-1]))
+    print("ok: each of the 4 then read the whole list, identical to the one read at once")
+    quit_ = dm.conn(ro=True)
+    quit_.send_raw(b'{"id":5,"cmd":"sources.top","args":{"n":0}}\n')
+    quit_.line()
+    quit_.close()
+    time.sleep(0.3)
+    ctl = a.data("status")["ctl"]
+    check(ctl["replies_in_steps"] == 0 and dm.alive(),
+          "a client gone mid-list: its list is dropped, the server goes on")
+    for k in readers:
+        k.close()
+    a.close()
     stop.set()
     tr.join()
     for k in ro:
