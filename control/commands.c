@@ -395,6 +395,8 @@ int cp_cmd_render_reply(const struct cp_cmd *c, json_t *id, const struct cp_repl
 	return cp_sbuf_take(&b, out, outlen);
 }
 
+static unsigned cp_steps_active[2];   /* replies in steps, [admin] */
+
 static json_t *(*cp_status_fn)(void *ctx);
 static void *cp_status_ctx;
 
@@ -411,6 +413,9 @@ json_t *cp_cmd_status_hook(void)
 
 void cp_cmd_stream_abort(struct cp_deferred *d)
 {
+	if (d->cursor.next == NULL)
+		return;
+	cp_steps_active[d->admin]--;
 	if (d->cursor.fini != NULL)
 		d->cursor.fini(d->cursor.state);
 	memset(&d->cursor, 0, sizeof(d->cursor));
@@ -498,9 +503,12 @@ int cp_cmd_dispatch(struct cp *cp, const char *line, size_t len, bool admin,
 		goto render;
 	c->fn(cp, args, &r);
 	if (r.cursor.next != NULL) {
-		if (r.err == CP_E_OK && c->stream && r.defer == 0) {
+		if (r.err == CP_E_OK && c->stream && r.defer == 0 &&
+		    cp_steps_active[admin] < CP_STEPS_MAX) {
 			/* produced in steps by the server (cp_cmd_stream_step) */
+			cp_steps_active[admin]++;
 			defer->cursor = r.cursor;
+			defer->admin = admin;
 			defer->chunks = 0;
 			defer->id = json_incref(id);
 			defer->cmd = c;
@@ -514,9 +522,12 @@ int cp_cmd_dispatch(struct cp *cp, const char *line, size_t len, bool admin,
 		if (r.cursor.fini != NULL)
 			r.cursor.fini(r.cursor.state);
 		memset(&r.cursor, 0, sizeof(r.cursor));
-		if (r.err == CP_E_OK)
+		if (r.err == CP_E_OK && (!c->stream || r.defer != 0))
 			cp_reply_err(&r, CP_E_INTERNAL, "%s: a cursor from a command that is not "
 			             "streamed", c->name);
+		else if (r.err == CP_E_OK)
+			cp_reply_err(&r, CP_E_BUSY, "%u long lists are being sent on this socket "
+			             "already; try again when one has ended", CP_STEPS_MAX);
 	}
 	if (r.defer != 0 && r.err == CP_E_OK) {
 		/* answered when the job ends (jobs.h): the server holds the client's reply */

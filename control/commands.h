@@ -120,7 +120,12 @@ struct cp_deferred {
 	const struct cp_cmd *cmd;
 	struct cp_cursor cursor;      /* cursor.next != NULL: cp_cmd_stream_step() it */
 	size_t chunks;                /* chunk lines sent of it so far */
+	bool admin;                   /* the socket it came from (the budget it counts in) */
 };
+
+/* Replies in steps at once per socket: each holds a copy of what it lists, so their
+ * number is bounded; one more is answered `busy`.  Each socket has its own budget. */
+#define CP_STEPS_MAX 4
 
 /*
  * Handle one request line (without its newline).  Appends the reply lines, each ending

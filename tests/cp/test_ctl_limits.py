@@ -11,7 +11,9 @@ refused connections make one log line at the first and one with the count 10 s l
 the read-only socket has its own group (control.socket_ro_group), both mode 0660;
 sources.top n over 1000000 is bad_args naming the range; a list of ~20 000 sources to
 4 clients that do not read is produced in steps, so the server holds a bounded backlog
-(status ctl.backlog_bytes, not the whole replies), and each then gets it all, in order.
+(status ctl.backlog_bytes, not the whole replies), and each then gets it all, in order;
+a 5th list on the read-only socket meanwhile is `busy` (4 per socket) while the admin
+socket still gets one.
 """
 import grp
 import json
@@ -175,12 +177,22 @@ try:
           and 4 * size > 12 * 1024 * 1024,
           "4 unread lists of %.1f MB each: the server holds %s bytes for them, %s replies in steps"
           % (size / 1e6, ctl.get("backlog_bytes"), ctl.get("replies_in_steps")))
+    fifth = dm.conn(ro=True)
+    m = fifth.call("sources.top", {"n": 0}, rid=6)[-1]
+    check(m.get("ok") is False and m["error"]["code"] == "busy",
+          "a 5th long list on the read-only socket meanwhile: busy (%s)" % m.get("error"))
+    adm_list = dm.conn()
+    check(adm_list.data("sources.top", {"n": 0}) == rows,
+          "the admin socket still gets its list (its own budget)")
+    adm_list.close()
     for k in readers:
         got = k.reply()
         r2 = sum((m["chunk"] for m in got[:-1]), [])
         if r2 != rows or got[-1].get("chunks") != len(got) - 1 or got[-1].get("id") != 3:
             fail("a list produced in steps differs: %d rows, end %r" % (len(r2), got[-1]))
     print("ok: each of the 4 then read the whole list, identical to the one read at once")
+    check(len(fifth.data("sources.top", {"n": 0})) == n_src, "once they ended, the 5th gets it")
+    fifth.close()
     quit_ = dm.conn(ro=True)
     quit_.send_raw(b'{"id":5,"cmd":"sources.top","args":{"n":0}}\n')
     quit_.line()
