@@ -7,6 +7,13 @@
  * CP_OUT_MAX (a client that never reads is dropped), and while a client has a reply
  * backlog we stop reading its requests, so a pipelining client cannot make us buffer
  * without bound.  One slow client never blocks the loop, the drain or the others.
+ *
+ * Nobody can starve the admin socket: each socket has its own pool of clients; time is
+ * counted in whole requests (a line must arrive within CP_REQUEST_DEADLINE_NS of its
+ * first byte; idle is since the last complete request), so trickled bytes hold nothing;
+ * refusals are logged once per CP_REFUSE_LOG_NS with a count.  Long lists (a handler's
+ * cursor, commands.h) are produced a chunk at a time for at most CP_STREAM_TURN_NS per
+ * loop turn, so a long answer never holds up the drain.
  */
 #include <errno.h>
 #include <fcntl.h>
