@@ -681,15 +681,17 @@ void cp_ctl_process(struct cp_ctl *c, struct pollfd *pfd, size_t n, uint64_t now
 			cp_client_close(c, cl, "peer gone");
 			continue;
 		}
-		if (cp_client_waits(cl)) {
-			cl->last_active_ns = now;   /* waiting for its reply is not idling */
+		if (cl->wait.job != 0) {
+			cl->last_active_ns = now;   /* waiting for a job's reply is not idling */
 			continue;
 		}
-		if (cl->closing && cp_pending(cl) == 0) {
+		/* a list in steps: idle unless it takes the bytes (cp_client_flush), so a
+		 * client that never reads does not hold its copy and its budget for ever */
+		if (cl->wait.cursor.next == NULL && cl->closing && cp_pending(cl) == 0) {
 			cp_client_close(c, cl, "done");
 			continue;
 		}
-		if (!cl->closing && cl->req_start_ns != 0 &&
+		if (cl->wait.cursor.next == NULL && !cl->closing && cl->req_start_ns != 0 &&
 		    now - cl->req_start_ns > CP_REQUEST_DEADLINE_NS) {
 			/* bytes that never become a request: tell it, then let it go */
 			cp_client_error(cl, CP_E_TIMEOUT, "request line not completed within 5 s of "

@@ -9,8 +9,8 @@
  * connection past its pool gets `busy` instead of the greeting.  Time is counted in
  * requests, not bytes: a request line must arrive whole within CP_REQUEST_DEADLINE_NS of
  * the first byte we hold of it (else `timeout` and a close), and a client that completes
- * no request for idle_timeout_s is closed (not while its reply is being produced or
- * taken).  Peer identity (SO_PEERCRED) is logged at connect.
+ * no request and takes no reply bytes for idle_timeout_s is closed (not while it waits
+ * for a job's reply).  Peer identity (SO_PEERCRED) is logged at connect.
  *
  * A reply the handler deferred (a background job, jobs.h) is held: the client's next
  * requests wait in its buffer until cp_ctl_answer() delivers it; other clients go on.

@@ -217,4 +217,49 @@ try:
 finally:
     stop.set()
     cleanup(dm, d)
+
+# idle while a list is sent: taking it slowly is not idle, never taking it is
+d = tmpdir("limits-idle")
+dm = Daemon(cp_bin, d, idle_timeout_s=2)
+dm.start()
+try:
+    fake_dp(fake_bin, dm.xpath, 6, os.path.join(d, "exp.json"),
+            extra=["--sources", "3000", "--per-epoch", "2000", "--src-capacity", "4096",
+                   "--epochs", "12", "--interval-ms", "0", "--wait-drained", "60"])
+    a = dm.conn()
+    n_src = a.data("status")["sources"]
+    never, taker = dm.conn(ro=True), dm.conn(ro=True)
+    for k in (never, taker):
+        k.send_raw(b'{"id":8,"cmd":"sources.top","args":{"n":0}}\n')
+    t0 = time.time()
+    got, checked = b"", False
+    while b'"end":true' not in got:
+        d_ = taker.s.recv(32768)
+        if not d_:
+            fail("the slow taker was closed after %.1f s (%d bytes)" % (time.time() - t0, len(got)))
+        got += d_
+        ctl = a.data("status")["ctl"]   # (a status every turn keeps this one busy)
+        if not checked and time.time() - t0 > 3.0:
+            check(ctl["clients"]["read_only"] == 1 and b'"end":true' not in got,
+                  "3 s on (idle_timeout_s 2): the client that never reads its list is closed, "
+                  "the one taking it slowly (%d bytes so far) is not (%s)"
+                  % (len(got), ctl["clients"]))
+            checked = True
+        time.sleep(0.3)
+    lines = [json.loads(l) for l in got.split(b"\n") if l]
+    rows = sum((m.get("chunk", []) for m in lines), [])
+    check(checked and len(rows) == n_src and time.time() - t0 > 3.0,
+          "the slow taker got all %d rows in %.1f s" % (len(rows), time.time() - t0))
+    never.s.settimeout(5)
+    left = b""
+    while True:
+        d_ = never.s.recv(65536)
+        if not d_:
+            break
+        left += d_
+    check(b'"end":true' not in left, "the one that never read finds its list cut off, then EOF")
+    a.close()
+    check(dm.stop() == 0, "SIGTERM: clean exit")
+finally:
+    cleanup(dm, d)
 print("PASS")
