@@ -443,8 +443,8 @@ int cp_cmd_stream_step(struct cp *cp, struct cp_deferred *d, char **out, size_t 
 			         "is incomplete", d->cmd->name, d->chunks);
 			cp_sbuf_line(&b, cp_error_obj(id, CP_E_INTERNAL, msg));
 		} else {
-			cp_sbuf_line(&b, json_pack("{s:O, s:b, s:b, s:I}", "id", id, "ok", 1, "end", 1,
-			                          "chunks", (json_int_t)d->chunks));
+			cp_sbuf_line(&b, json_pack("{s:O, s:b, s:b, s:I}", "id", id, "ok", 1,
+			                          "end", 1, "chunks", (json_int_t)d->chunks));
 		}
 		cp_cmd_stream_abort(d);
 	}

@@ -459,8 +459,40 @@ static void cp_client_read(struct cp_ctl *c, struct cp_client *cl, uint64_t now)
 	}
 }
 
+/* Connection fd on socket k when its pool is full: `busy`, then close.  A flood of
+ * connections must not become a flood of log lines: the first is logged, those of the
+ * next CP_REFUSE_LOG_NS counted (cp_ctl_process logs the count). */
+static void cp_refuse(struct cp_ctl *c, int k, int fd, const struct ucred *cred, uint64_t now)
+{
+	char *line = cp_cmd_error_line(NULL, CP_E_BUSY, k == 0 ?
+		"too many clients on the admin socket (control.max_clients); try again later" :
+		"too many clients on the read-only socket (control.max_clients); try again later");
+
+	c->n_busy++;
+	if (line != NULL) {
+		if (send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+			/* the peer left already; nothing to tell it */
+		}
+		free(line);
+	}
+	close(fd);
+	c->refuse_pid[k] = cred->pid;
+	c->refuse_uid[k] = cred->uid;
+	if (now < c->refuse_next_ns[k]) {
+		c->refuse_quiet[k]++;
+		return;
+	}
+	CP_WARN("ctl: refusing connection #%llu on %s (pid %d uid %u): busy, %u clients "
+	        "(control.max_clients); more refusals on it are logged once per %llu s with a "
+	        "count", (unsigned long long)c->n_conn, c->path[k], (int)cred->pid,
+	        (unsigned)cred->uid, c->n_clients[k], CP_REFUSE_LOG_NS / 1000000000ull);
+	c->refuse_next_ns[k] = now + CP_REFUSE_LOG_NS;
+}
+
 static void cp_accept(struct cp_ctl *c, int k, uint64_t now)
 {
+	uint32_t first = (uint32_t)k * c->max_clients;   /* socket k's pool */
+
 	for (int burst = 0; burst < CP_ACCEPT_BURST; burst++) {
 		struct ucred cred = { .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
 		socklen_t clen = sizeof(cred);
@@ -477,36 +509,10 @@ static void cp_accept(struct cp_ctl *c, int k, uint64_t now)
 		c->n_conn++;
 		getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen);
 		if (c->n_clients[k] >= c->max_clients) {
-			char *line = cp_cmd_error_line(NULL, CP_E_BUSY, k == 0 ?
-				"too many clients on the admin socket (control.max_clients); try again later" :
-				"too many clients on the read-only socket (control.max_clients); try again "
-				"later");
-
-			c->n_busy++;
-			if (line != NULL) {
-				if (send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
-					/* the peer left already; nothing to tell it */
-				}
-				free(line);
-			}
-			/* a flood of connections must not become a flood of log lines */
-			c->refuse_pid[k] = cred.pid;
-			c->refuse_uid[k] = cred.uid;
-			if (now >= c->refuse_next_ns[k]) {
-				CP_WARN("ctl: refusing connection #%llu on %s (pid %d uid %u): busy, %u "
-				        "clients (control.max_clients); more refusals on it are logged "
-				        "once per %llu s with a count", (unsigned long long)c->n_conn,
-				        c->path[k], (int)cred.pid, (unsigned)cred.uid, c->n_clients[k],
-				        CP_REFUSE_LOG_NS / 1000000000ull);
-				c->refuse_next_ns[k] = now + CP_REFUSE_LOG_NS;
-			} else {
-				c->refuse_quiet[k]++;
-			}
-			close(fd);
+			cp_refuse(c, k, fd, &cred, now);
 			continue;
 		}
-		for (uint32_t i = (uint32_t)k * c->max_clients; i < (uint32_t)(k + 1) * c->max_clients;
-		     i++) {
+		for (uint32_t i = first; i < first + c->max_clients; i++) {
 			if (c->clients[i].fd < 0) {
 				cl = &c->clients[i];
 				break;
@@ -614,7 +620,8 @@ static void cp_ctl_streams(struct cp_ctl *c, uint64_t now)
 			size_t outlen = 0;
 			bool done;
 
-			if (cl->fd < 0 || cl->wait.cursor.next == NULL || cp_pending(cl) >= CP_STREAM_LOW)
+			if (cl->fd < 0 || cl->wait.cursor.next == NULL ||
+			    cp_pending(cl) >= CP_STREAM_LOW)
 				continue;
 			if (cp_mono_ns() - t0 >= CP_STREAM_TURN_NS) {
 				c->stream_rr = i;   /* next turn starts with the one left out */
@@ -694,8 +701,8 @@ void cp_ctl_process(struct cp_ctl *c, struct pollfd *pfd, size_t n, uint64_t now
 		if (cl->wait.cursor.next == NULL && !cl->closing && cl->req_start_ns != 0 &&
 		    now - cl->req_start_ns > CP_REQUEST_DEADLINE_NS) {
 			/* bytes that never become a request: tell it, then let it go */
-			cp_client_error(cl, CP_E_TIMEOUT, "request line not completed within 5 s of "
-			                "its first byte; closing");
+			cp_client_error(cl, CP_E_TIMEOUT, "request line not completed within 5 s "
+			                "of its first byte; closing");
 			cp_client_flush(cl, now);
 			cp_client_close(c, cl, "request deadline (5 s) passed");
 			continue;
