@@ -502,23 +502,8 @@ int cp_cmd_dispatch(struct cp *cp, const char *line, size_t len, bool admin,
 	if (args == NULL)
 		goto render;
 	c->fn(cp, args, &r);
-	if (r.cursor.next != NULL) {
-		if (r.err == CP_E_OK && c->stream && r.defer == 0 &&
-		    cp_steps_active[admin] < CP_STEPS_MAX) {
-			/* produced in steps by the server (cp_cmd_stream_step) */
-			cp_steps_active[admin]++;
-			defer->cursor = r.cursor;
-			defer->admin = admin;
-			defer->chunks = 0;
-			defer->id = json_incref(id);
-			defer->cmd = c;
-			json_decref(r.data);
-			json_decref(args);
-			json_decref(req);
-			*out = NULL;
-			*outlen = 0;
-			return 0;
-		}
+	if (r.cursor.next != NULL && (r.err != CP_E_OK || !c->stream || r.defer != 0 ||
+	                              cp_steps_active[admin] >= CP_STEPS_MAX)) {
 		if (r.cursor.fini != NULL)
 			r.cursor.fini(r.cursor.state);
 		memset(&r.cursor, 0, sizeof(r.cursor));
@@ -529,9 +514,17 @@ int cp_cmd_dispatch(struct cp *cp, const char *line, size_t len, bool admin,
 			cp_reply_err(&r, CP_E_BUSY, "%u long lists are being sent on this socket "
 			             "already; try again when one has ended", CP_STEPS_MAX);
 	}
-	if (r.defer != 0 && r.err == CP_E_OK) {
-		/* answered when the job ends (jobs.h): the server holds the client's reply */
-		defer->job = r.defer;
+	if (r.err == CP_E_OK && (r.defer != 0 || r.cursor.next != NULL)) {
+		/* the server holds the client's reply: the job's, when it ends (jobs.h), or
+		 * the list, produced in steps (cp_cmd_stream_step) */
+		if (r.cursor.next != NULL) {
+			cp_steps_active[admin]++;
+			defer->cursor = r.cursor;
+			defer->admin = admin;
+			defer->chunks = 0;
+		} else {
+			defer->job = r.defer;
+		}
 		defer->id = json_incref(id);
 		defer->cmd = c;
 		json_decref(r.data);
