@@ -171,12 +171,15 @@ int resip_parse_time(const char *s, size_t n, bool end_of_day, int64_t *ns)
 		if (s[k] < '0' || s[k] > '9')
 			digits = false;
 	if (digits) {
-		/* epoch seconds; 11 digits reach year 5138, ns still fit in int64 until 2262 */
+		/* epoch seconds: ns fit in int64 until 2262-04-11 (9223372036 s); 10 digits
+		 * go on to 9999999999, so the value is checked, not only its length */
 		if (n > 10)
 			return -ERANGE;
 		int64_t v = 0;
 		for (size_t k = 0; k < n; k++)
 			v = v * 10 + (s[k] - '0');
+		if (v > INT64_MAX / 1000000000LL)
+			return -ERANGE;
 		*ns = v * 1000000000LL;
 		return 0;
 	}
