@@ -457,12 +457,8 @@ static int cp_jrec_tables(const struct cp_jrec *h, const uint8_t *buf, uint64_t 
 	return at == h->length ? 0 : -EBADMSG;
 }
 
-/*
- * Apply the valid records of one file (fd, named path) to s, adding to *st; a torn tail
- * is cut off.  *end gets the offset of the end of the last valid record.  0 or -errno.
- */
-static int cp_journal_replay_fd(int fd, const char *path, struct cp_store *s,
-                                struct cp_journal_replay_stats *st, uint64_t *end_ok)
+int cp_journal_replay_fd(int fd, const char *path, struct cp_store *s,
+                         struct cp_journal_replay_stats *st, uint64_t *end_ok)
 {
 	uint8_t *buf = NULL;
 	struct obx_src_rec *v1buf = NULL;
@@ -543,8 +539,11 @@ static int cp_journal_replay_fd(int fd, const char *path, struct cp_store *s,
 		e.t_first_ns = h.t_first_ns;
 		e.t_last_ns = h.t_last_ns;
 		e.published_wall_ns = h.published_wall_ns;
-		/* an older or newer counters layout: take the words both know (append-only ABI) */
-		memcpy(&e.delta, buf, (size_t)(nwords < CP_JREC_NWORDS ? nwords : CP_JREC_NWORDS) * 8);
+		/* an older or newer counters layout: take the words both know (append-only ABI);
+		 * an empty record has no payload (buf may still be NULL) */
+		if (nwords != 0)
+			memcpy(&e.delta, buf,
+			       (size_t)(nwords < CP_JREC_NWORDS ? nwords : CP_JREC_NWORDS) * 8);
 		r = cp_jrec_tables(&h, buf, nwords, &e, &v1buf, &v1cap);
 		if (r == -ENOMEM) {
 			ret = r;

@@ -88,6 +88,12 @@ void cp_journal_close(struct cp_journal *j);
  * (-ENOMEM, I/O errors); a torn tail is not an error. */
 int cp_journal_replay(struct cp_journal *j, struct cp_store *s,
                       struct cp_journal_replay_stats *st);
+/* One file of it: apply the valid records of fd (named path in messages) to s, adding to
+ * *st; a torn tail is cut off (ftruncate).  *end_ok gets the offset of the end of the
+ * last valid record.  What cp_journal_replay() runs on every segment and the journal,
+ * and the entry of the journal fuzz target.  0 or -errno. */
+int cp_journal_replay_fd(int fd, const char *path, struct cp_store *s,
+                         struct cp_journal_replay_stats *st, uint64_t *end_ok);
 
 /* Append one epoch (not yet durable).  On error the file is cut back to its previous
  * end, so the journal never holds half a record we know of.  0 or -errno. */

@@ -626,6 +626,11 @@ static void cp_snap_reset_modules(struct cp_store *s)
 		cp_registered[i].reset(cp_registered[i].ctx, s);
 }
 
+void cp_snapshot_sections_reset(struct cp_store *s)
+{
+	cp_snap_reset_modules(s);
+}
+
 int cp_snapshot_load_file(const char *path, struct cp_store *s, char *err, size_t errlen)
 {
 	struct cp_snap_hdr h;

@@ -80,6 +80,8 @@ typedef void (*cp_snap_reset_fn)(void *ctx, struct cp_store *s);
 int cp_snapshot_section_register(uint32_t type, const char *name, cp_snap_save_fn save,
                                  cp_snap_load_fn load, cp_snap_reset_fn reset, void *ctx);
 void cp_snapshot_section_unregister_all(void);   /* tests */
+/* Every registered module's state back to empty, as a load starts (tests, fuzz targets). */
+void cp_snapshot_sections_reset(struct cp_store *s);
 #define CP_SNAP_MAX_SECTIONS 32
 
 /* Write s atomically to path (tmp + fsync + rename + fsync dir).  0 or -errno, with a
