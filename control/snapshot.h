@@ -94,6 +94,11 @@ int cp_snapshot_write_file(const char *path, const struct cp_store *s, char *err
  * file and the problem), or another -errno (I/O, ENOMEM).
  */
 int cp_snapshot_load_file(const char *path, struct cp_store *s, char *err, size_t errlen);
+/* The same checks and parse on a file's bytes already in memory (data, len; path only
+ * names it in err): what cp_snapshot_load_file() does once it has read the file, and the
+ * entry of the snapshot fuzz target.  0, -EBADMSG or -ENOMEM. */
+int cp_snapshot_load_mem(const char *path, const uint8_t *data, size_t len, struct cp_store *s,
+                         char *err, size_t errlen);
 
 /* Rename a refused snapshot to "<path>.bad-<unix time>" (never overwriting one); the
  * new name goes to aside.  0 or -errno. */
