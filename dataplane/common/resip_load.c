@@ -795,12 +795,11 @@ static struct resip_table *rl_begin(struct rl_build *b, const char *path,
 
 /* After the loader returned rc: the rejected-line limit, the empty table, the sort and
  * merge (rl_finish).  The finished table, or NULL with err set and everything freed. */
-static struct resip_table *rl_end(struct rl_build *b, int rc, uint64_t max_rejected,
-				  char *err, size_t errlen)
+static struct resip_table *rl_end(struct rl_build *b, const char *path, int rc,
+				  uint64_t max_rejected, char *err, size_t errlen)
 {
 	struct resip_table *t = b->t;
 	struct resip_load_report *rep = b->rep;
-	const char *path = t->path;
 
 	if (rc < 0) {
 		snprintf(err, errlen, "RESIP table %s: %s", path, b->err[0] ? b->err : strerror(-rc));
@@ -894,7 +893,7 @@ struct resip_table *resip_load(const char *path, const struct resip_load_opts *o
 		if (map != NULL)
 			munmap(map, size);
 	}
-	return rl_end(&b, rc, max_rejected, err, errlen);
+	return rl_end(&b, path, rc, max_rejected, err, errlen);
 }
 
 struct resip_table *resip_load_csv_mem(const char *name, const char *data, size_t size,
@@ -917,7 +916,8 @@ struct resip_table *resip_load_csv_mem(const char *name, const char *data, size_
 		return NULL;
 	}
 	t->format = RESIP_FMT_CSV;
-	return rl_end(&b, rl_load_csv(&b, data, size), opts ? opts->max_rejected : 0, err, errlen);
+	return rl_end(&b, name, rl_load_csv(&b, data, size), opts ? opts->max_rejected : 0, err,
+		      errlen);
 }
 
 void resip_table_free(struct resip_table *t)
