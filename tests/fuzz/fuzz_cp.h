@@ -5,7 +5,7 @@
  * state — a one-sensor configuration, an empty store, every analysis of the registry
  * started (their snapshot sections, table consumers and commands registered) — and no
  * state_dir, sockets or dataplane.  Built once per process; the targets reset what they
- * change.  Only warnings and errors are logged (a fuzzer feeds mostly bad input).
+ * change.  Only errors are logged (a fuzzer feeds mostly bad input, each warned of).
  */
 #ifndef OBSCURA_FUZZ_CP_H
 #define OBSCURA_FUZZ_CP_H

@@ -41,18 +41,25 @@ static void seal(uint8_t *p, size_t len)
 	memcpy(p + 36, &crc, 4);
 }
 
+static char tmp_dir[] = "/tmp/fuzz-snapshot-XXXXXX";
+static char tmp_file[64];
+
+static void tmp_remove(void)
+{
+	unlink(tmp_file);
+	rmdir(tmp_dir);
+}
+
+/* A scratch file for the write-back, removed at exit. */
 static const char *tmp_path(void)
 {
-	static char path[64];
-
-	if (path[0] == '\0') {
-		char dir[] = "/tmp/fuzz-snapshot-XXXXXX";
-
-		if (mkdtemp(dir) == NULL)
+	if (tmp_file[0] == '\0') {
+		if (mkdtemp(tmp_dir) == NULL)
 			abort();
-		snprintf(path, sizeof(path), "%s/snapshot", dir);
+		snprintf(tmp_file, sizeof(tmp_file), "%s/snapshot", tmp_dir);
+		atexit(tmp_remove);
 	}
-	return path;
+	return tmp_file;
 }
 
 static void load_one(const uint8_t *p, size_t len)
