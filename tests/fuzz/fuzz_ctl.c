@@ -24,42 +24,47 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void check_reply(const char *out, size_t len)
+static void bad(const char *why, const char *req, size_t reqlen, const char *out, size_t len)
+{
+	fprintf(stderr, "fuzz_ctl: %s\nrequest: %.*s\nreply: %.*s\n", why, (int)reqlen, req,
+	        (int)len, out);
+	abort();
+}
+
+static void check_reply(const char *req, size_t reqlen, const char *out, size_t len)
 {
 	const char *p = out, *end = out + len;
 	int last_end = 0;
 
 	if (len == 0 || out[len - 1] != '\n')
-		abort();
+		bad("reply does not end in a newline", req, reqlen, out, len);
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		json_error_t je;
 		json_t *o, *ok, *e;
 
-		if (nl == NULL)
-			abort();
 		o = json_loadb(p, (size_t)(nl - p), 0, &je);
 		if (!json_is_object(o) || json_object_get(o, "id") == NULL)
-			abort();
+			bad("reply line is not an object with an id", req, reqlen, out, len);
 		ok = json_object_get(o, "ok");
 		if (!json_is_boolean(ok))
-			abort();
+			bad("reply line without a boolean ok", req, reqlen, out, len);
 		if (json_is_false(ok)) {
 			const char *code = json_string_value(json_object_get(json_object_get(o, "error"), "code"));
 
 			/* internal is a fault of the control plane, never of a request */
 			if (code == NULL || strcmp(code, cp_err_code(CP_E_INTERNAL)) == 0)
-				abort();
+				bad("error without a code, or internal", req, reqlen, out, len);
 		}
 		e = json_object_get(o, "end");
 		last_end = json_is_true(e);
 		if (last_end && nl + 1 != end)
-			abort();   /* lines after the end */
+			bad("lines after the end line", req, reqlen, out, len);
 		json_decref(o);
 		p = nl + 1;
 	}
 	if (!last_end)
-		abort();
+		bad("no end line", req, reqlen, out, len);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -84,7 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (defer.job != 0)
 			abort();   /* no read-only command runs in the background */
-		check_reply(out, outlen);
+		check_reply(line, len, out, outlen);
 		free(out);
 	}
 	return 0;
