@@ -26,6 +26,7 @@
 #include "control/journal.h"
 #include "control/snapshot.h"
 #include "fuzz_cp.h"
+#include "fuzz_text.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -82,15 +83,11 @@ out:
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	uint8_t *p;
+	uint8_t *p = (uint8_t *)obs_fuzz_text(data, size, (4u << 20));   /* writable copy */
 
-	if (size > (4u << 20))
-		return 0;
-	obs_fuzz_cp();
-	p = malloc(size ? size : 1);
 	if (p == NULL)
 		return 0;
-	memcpy(p, data, size);
+	obs_fuzz_cp();
 	replay_one(p, size);
 	seal(p, size);
 	replay_one(p, size);

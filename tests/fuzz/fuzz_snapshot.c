@@ -21,6 +21,7 @@
 #include "control/crc32c.h"
 #include "control/snapshot.h"
 #include "fuzz_cp.h"
+#include "fuzz_text.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -100,15 +101,11 @@ static void load_one(const uint8_t *p, size_t len)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	uint8_t *p;
+	uint8_t *p = (uint8_t *)obs_fuzz_text(data, size, (4u << 20));   /* writable copy */
 
-	if (size > (4u << 20))
-		return 0;
-	obs_fuzz_cp();
-	p = malloc(size ? size : 1);
 	if (p == NULL)
 		return 0;
-	memcpy(p, data, size);
+	obs_fuzz_cp();
 	load_one(p, size);
 	if (size >= SNAP_HDR) {
 		seal(p, size);
