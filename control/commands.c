@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -320,10 +321,74 @@ static void cp_sbuf_line(struct cp_buf *b, json_t *obj)
 	free(s);
 }
 
+/* Bytes of the valid UTF-8 sequence at s as jansson accepts one (shortest form, no
+ * surrogate, at most U+10FFFF), or 0. */
+static size_t cp_utf8_len(const unsigned char *s)
+{
+	size_t n;
+	uint32_t c;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2;
+		c = s[0] & 0x1fu;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		c = s[0] & 0x0fu;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		c = s[0] & 0x07u;
+	} else {
+		return 0;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)   /* the terminating NUL stops here too */
+			return 0;
+		c = (c << 6) | (s[i] & 0x3fu);
+	}
+	if ((n == 3 && c < 0x800) || (n == 4 && c < 0x10000) || c > 0x10ffff ||
+	    (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/*
+ * An error message carries client bytes (a command name, an argument, jansson's
+ * "near '...'" excerpt) cut at a byte count, which can split a UTF-8 sequence or
+ * hold none; json_pack() refuses such a string, and the reply became "internal: out of
+ * memory".  Copy msg into out (len bytes) with each byte that does not begin a
+ * complete valid sequence replaced by '?'.
+ */
+static void cp_utf8_clean(const char *msg, char *out, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)msg;
+	size_t o = 0;
+
+	while (*s != '\0' && o + 1 < len) {
+		size_t n = cp_utf8_len(s);
+
+		if (n == 0) {
+			out[o++] = '?';
+			s++;
+			continue;
+		}
+		if (o + n >= len)
+			break;
+		memcpy(out + o, s, n);
+		o += n;
+		s += n;
+	}
+	out[o] = '\0';
+}
+
 static json_t *cp_error_obj(json_t *id, enum cp_err e, const char *msg)
 {
+	char clean[512];
+
+	cp_utf8_clean(msg, clean, sizeof(clean));
 	return json_pack("{s:O, s:b, s:{s:s, s:s}, s:b}", "id", id, "ok", 0, "error",
-	                 "code", cp_err_code(e), "msg", msg, "end", 1);
+	                 "code", cp_err_code(e), "msg", clean, "end", 1);
 }
 
 char *cp_cmd_error_line(json_t *id, enum cp_err e, const char *msg)

@@ -617,11 +617,12 @@ static int cp_journal_keep_damaged(int fd, const char *path, uint64_t off, uint6
  * record costs only itself: replay resumes at the next valid record, and the damaged
  * region is counted.  Only what follows the last valid record is cut off: a short
  * write there is a torn tail (a crash mid-append); anything else is damage, copied
- * aside to path.bad-<time> first.  *end_ok gets the offset after the last valid record.
- * 0 or -errno.
+ * aside to path.bad-<time> first (when keep_damaged).  *end_ok gets the offset after the
+ * last valid record.  0 or -errno.
  */
-static int cp_journal_replay_fd(int fd, const char *path, struct cp_store *s,
-                                struct cp_journal_replay_stats *st, uint64_t *end_ok)
+int cp_journal_replay_fd(int fd, const char *path, struct cp_store *s,
+                         struct cp_journal_replay_stats *st, uint64_t *end_ok,
+                         bool keep_damaged)
 {
 	uint8_t *buf = NULL;
 	struct obx_src_rec *v1buf = NULL;
@@ -723,7 +724,8 @@ static int cp_journal_replay_fd(int fd, const char *path, struct cp_store *s,
 			/* complete-looking bytes that are no record: damage, not a short write;
 			 * kept aside for inspection before the journal goes on after them */
 			char aside[640] = "";
-			int r = cp_journal_keep_damaged(fd, path, off, end, aside, sizeof(aside));
+			int r = keep_damaged ? cp_journal_keep_damaged(fd, path, off, end, aside,
+			                                               sizeof(aside)) : 0;
 
 			st->bad_regions++;
 			st->bad_bytes += end - off;
@@ -737,10 +739,11 @@ static int cp_journal_replay_fd(int fd, const char *path, struct cp_store *s,
 				goto out;
 			}
 			snprintf(st->set_aside, sizeof(st->set_aside), "%s", aside);
-			CP_ERR("journal: %s: damaged tail at offset %llu (%llu bytes: %s) moved "
-			       "aside to %s", path, (unsigned long long)off,
-			       (unsigned long long)(end - off), why, aside);
+			CP_ERR("journal: %s: damaged tail at offset %llu (%llu bytes: %s) cut%s%s",
+			       path, (unsigned long long)off, (unsigned long long)(end - off), why,
+			       aside[0] ? ", kept in " : "", aside);
 		}
+		st->cut_bytes += end - off;
 		if (ftruncate(fd, (off_t)off) != 0 || fdatasync(fd) != 0) {
 			ret = -errno;
 			CP_ERR("journal: cannot cut the tail of %s: %s", path, strerror(errno));
@@ -779,7 +782,7 @@ int cp_journal_replay(struct cp_journal *j, struct cp_store *s,
 			CP_ERR("journal: cannot open %s: %s", sp, strerror(-fd));
 			break;
 		}
-		ret = cp_journal_replay_fd(fd, sp, s, st, &end);
+		ret = cp_journal_replay_fd(fd, sp, s, st, &end, true);
 		close(fd);
 	}
 	free(segs);
@@ -788,7 +791,7 @@ int cp_journal_replay(struct cp_journal *j, struct cp_store *s,
 	{
 		uint64_t before = st->records;
 
-		ret = cp_journal_replay_fd(j->fd, j->path, s, st, &end);
+		ret = cp_journal_replay_fd(j->fd, j->path, s, st, &end, true);
 		if (ret != 0)
 			return ret;
 		j->size = end;

@@ -33,6 +33,7 @@
 #ifndef OBSCURA_CP_JOURNAL_H
 #define OBSCURA_CP_JOURNAL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
 
@@ -88,6 +89,7 @@ struct cp_journal_replay_stats {
 	uint64_t bad_bytes;        /* bytes in them */
 	char bad_why[256];         /* the first one: file, offset, why ("" = none) */
 	char set_aside[640];       /* a damaged tail copied here before it was cut ("") */
+	uint64_t cut_bytes;        /* bytes cut off the end: a torn or a damaged tail */
 };
 
 /* Open (creating it durably) path/journal.  fd -1 on error; returns 0 or -errno. */
@@ -99,6 +101,15 @@ void cp_journal_close(struct cp_journal *j);
  * error. */
 int cp_journal_replay(struct cp_journal *j, struct cp_store *s,
                       struct cp_journal_replay_stats *st);
+/* One file of it: apply the valid records of fd (named path in messages) to s, adding to
+ * *st, skipping damaged regions; what follows the last valid record is cut off
+ * (ftruncate), a damaged tail first copied to path.bad-<time> when keep_damaged.
+ * *end_ok gets the offset of the end of the last valid record.  What
+ * cp_journal_replay() runs on every segment and the journal (keep_damaged), and the
+ * entry of the journal fuzz target (not).  0 or -errno. */
+int cp_journal_replay_fd(int fd, const char *path, struct cp_store *s,
+                         struct cp_journal_replay_stats *st, uint64_t *end_ok,
+                         bool keep_damaged);
 
 /* Append one epoch (not yet durable).  On error the file is cut back to its previous
  * end, so the journal never holds half a record we know of.  0 or -errno. */

@@ -643,13 +643,15 @@ static void cp_snap_reset_modules(struct cp_store *s)
 		cp_registered[i].reset(cp_registered[i].ctx, s);
 }
 
+void cp_snapshot_sections_reset(struct cp_store *s)
+{
+	cp_snap_reset_modules(s);
+}
+
 int cp_snapshot_load_file(const char *path, struct cp_store *s, char *err, size_t errlen)
 {
-	struct cp_snap_hdr h;
-	struct cp_store tmp;
 	uint8_t *data = NULL;
 	size_t len = 0;
-	uint32_t crc;
 	int ret;
 
 	ret = cp_read_file(path, &data, &len);
@@ -659,55 +661,68 @@ int cp_snapshot_load_file(const char *path, struct cp_store *s, char *err, size_
 		cp_errf(err, errlen, "snapshot %s: cannot read: %s", path, strerror(-ret));
 		return ret;
 	}
+	ret = cp_snapshot_load_mem(path, data, len, s, err, errlen);
+	free(data);
+	return ret;
+}
+
+int cp_snapshot_load_mem(const char *path, const uint8_t *data, size_t len, struct cp_store *s,
+                         char *err, size_t errlen)
+{
+	struct cp_snap_hdr h;
+	struct cp_store tmp;
+	uint32_t crc;
+	int ret;
+
 	if (len < sizeof(h)) {
 		cp_errf(err, errlen, "snapshot %s: truncated: %zu bytes, shorter than the "
 		        "%zu-byte header", path, len, sizeof(h));
 		ret = -EBADMSG;
-		goto out_free;
+		goto out;
 	}
 	memcpy(&h, data, sizeof(h));
 	if (memcmp(h.magic, CP_SNAP_MAGIC, 8) != 0) {
 		cp_errf(err, errlen, "snapshot %s: bad magic (not an obscura-cp snapshot, or "
 		        "written on a machine of other byte order)", path);
 		ret = -EBADMSG;
-		goto out_free;
+		goto out;
 	}
 	crc = cp_crc32c(0, &h, offsetof(struct cp_snap_hdr, hdr_crc));
 	if (crc != h.hdr_crc) {
 		cp_errf(err, errlen, "snapshot %s: header checksum mismatch (stored 0x%08x, "
 		        "computed 0x%08x)", path, h.hdr_crc, crc);
 		ret = -EBADMSG;
-		goto out_free;
+		goto out;
 	}
 	if (h.format != CP_SNAP_FORMAT && h.format != 1) {
 		cp_errf(err, errlen, "snapshot %s: unsupported format version %u (this build "
 		        "reads %u)", path, h.format, CP_SNAP_FORMAT);
 		ret = -EBADMSG;
-		goto out_free;
+		goto out;
 	}
 	if (h.schema != CP_STORE_SCHEMA && h.schema != 1) {
 		cp_errf(err, errlen, "snapshot %s: store schema version %u unsupported (this "
 		        "build has %u)", path, h.schema, CP_STORE_SCHEMA);
 		ret = -EBADMSG;
-		goto out_free;
+		goto out;
 	}
 	if (h.body_len != len - sizeof(h)) {
 		cp_errf(err, errlen, "snapshot %s: %s: header says %llu body bytes, file holds "
 		        "%zu", path, h.body_len > len - sizeof(h) ? "truncated" : "trailing garbage",
 		        (unsigned long long)h.body_len, len - sizeof(h));
 		ret = -EBADMSG;
-		goto out_free;
+		goto out;
 	}
 	crc = cp_crc32c(0, data + sizeof(h), len - sizeof(h));
 	if (crc != h.body_crc) {
 		cp_errf(err, errlen, "snapshot %s: body checksum mismatch (CRC32C stored 0x%08x, "
 		        "computed 0x%08x)", path, h.body_crc, crc);
 		ret = -EBADMSG;
-		goto out_free;
+		goto out;
 	}
 	ret = cp_store_init(&tmp);
 	if (ret != 0)
-		goto out_free;
+		goto out;
 	/* modules start empty; a file without their section leaves them so */
 	cp_snap_reset_modules(&tmp);
 	ret = cp_parse_body(path, data + sizeof(h), len - sizeof(h), &tmp, err, errlen);
@@ -717,13 +732,12 @@ int cp_snapshot_load_file(const char *path, struct cp_store *s, char *err, size_
 		/* all or nothing: no module keeps a part of a refused file */
 		cp_snap_reset_modules(&tmp);
 		cp_store_fini(&tmp);
-		goto out_free;
+		goto out;
 	}
 	/* every check passed: only now does the caller's store change */
 	cp_store_fini(s);
 	*s = tmp;
-out_free:
-	free(data);
+out:
 	return ret;
 }
 

@@ -80,6 +80,8 @@ typedef void (*cp_snap_reset_fn)(void *ctx, struct cp_store *s);
 int cp_snapshot_section_register(uint32_t type, const char *name, cp_snap_save_fn save,
                                  cp_snap_load_fn load, cp_snap_reset_fn reset, void *ctx);
 void cp_snapshot_section_unregister_all(void);   /* tests */
+/* Every registered module's state back to empty, as a load starts (tests, fuzz targets). */
+void cp_snapshot_sections_reset(struct cp_store *s);
 #define CP_SNAP_MAX_SECTIONS 32
 
 /* Write s atomically to path (tmp + fsync + rename + fsync dir).  0 or -errno, with a
@@ -92,6 +94,11 @@ int cp_snapshot_write_file(const char *path, const struct cp_store *s, char *err
  * file and the problem), or another -errno (I/O, ENOMEM).
  */
 int cp_snapshot_load_file(const char *path, struct cp_store *s, char *err, size_t errlen);
+/* The same checks and parse on a file's bytes already in memory (data, len; path only
+ * names it in err): what cp_snapshot_load_file() does once it has read the file, and the
+ * entry of the snapshot fuzz target.  0, -EBADMSG or -ENOMEM. */
+int cp_snapshot_load_mem(const char *path, const uint8_t *data, size_t len, struct cp_store *s,
+                         char *err, size_t errlen);
 
 /* Rename a refused snapshot to "<path>.bad-<unix time>" (never overwriting one); the
  * new name goes to aside.  0 or -errno. */

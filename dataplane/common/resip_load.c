@@ -171,12 +171,15 @@ int resip_parse_time(const char *s, size_t n, bool end_of_day, int64_t *ns)
 		if (s[k] < '0' || s[k] > '9')
 			digits = false;
 	if (digits) {
-		/* epoch seconds; 11 digits reach year 5138, ns still fit in int64 until 2262 */
+		/* epoch seconds: ns fit in int64 until 2262-04-11 (9223372036 s); 10 digits
+		 * go on to 9999999999, so the value is checked, not only its length */
 		if (n > 10)
 			return -ERANGE;
 		int64_t v = 0;
 		for (size_t k = 0; k < n; k++)
 			v = v * 10 + (s[k] - '0');
+		if (v > INT64_MAX / 1000000000LL)
+			return -ERANGE;
 		*ns = v * 1000000000LL;
 		return 0;
 	}
@@ -772,13 +775,71 @@ static bool rl_is_mmdb(const char *data, size_t size)
 	return look >= ml && memmem(p, look, marker, ml) != NULL;
 }
 
+/* A new table named path, and the build state that fills it (why: its error text). */
+static struct resip_table *rl_begin(struct rl_build *b, const char *path,
+				    struct resip_load_report *rep, char *why, size_t whylen)
+{
+	struct resip_table *t = calloc(1, sizeof(*t));
+
+	if (t == NULL)
+		return NULL;
+	snprintf(t->path, sizeof(t->path), "%s", path);
+	memset(b, 0, sizeof(*b));
+	b->t = t;
+	b->rep = rep;
+	b->last_prov = UINT32_MAX;
+	b->err = why;
+	b->errlen = whylen;
+	return t;
+}
+
+/* After the loader returned rc: the rejected-line limit, the empty table, the sort and
+ * merge (rl_finish).  The finished table, or NULL with err set and everything freed. */
+static struct resip_table *rl_end(struct rl_build *b, const char *path, int rc,
+				  uint64_t max_rejected, char *err, size_t errlen)
+{
+	struct resip_table *t = b->t;
+	struct resip_load_report *rep = b->rep;
+
+	if (rc < 0) {
+		snprintf(err, errlen, "RESIP table %s: %s", path, b->err[0] ? b->err : strerror(-rc));
+		goto fail;
+	}
+	if (rep->n_rejected > max_rejected) {
+		snprintf(err, errlen, "RESIP table %s: %llu rejected line%s (limit %llu), first: %s",
+			 path, (unsigned long long)rep->n_rejected, rep->n_rejected == 1 ? "" : "s",
+			 (unsigned long long)max_rejected, rep->n_msgs ? rep->msgs[0] : "?");
+		goto fail;
+	}
+	if (b->n == 0) {
+		snprintf(err, errlen, "RESIP table %s: empty table (no %s)", path,
+			 t->format == RESIP_FMT_MMDB ? "IPv4 network" : "data row");
+		goto fail;
+	}
+	rc = rl_finish(b);
+	if (rc < 0) {
+		snprintf(err, errlen, "RESIP table %s: %s", path, b->err);
+		goto fail;
+	}
+	t->rep = *rep;
+	return t;
+
+fail:
+	if (t->rows == b->rows)
+		t->rows = NULL;
+	free(b->rows);
+	resip_table_free(t);
+	errno = EINVAL;
+	return NULL;
+}
+
 struct resip_table *resip_load(const char *path, const struct resip_load_opts *opts,
 			       struct resip_load_report *rep_out, char *err, size_t errlen)
 {
 	struct resip_load_report rep_local;
 	struct resip_load_report *rep = rep_out ? rep_out : &rep_local;
-	struct resip_table *t = NULL;
-	struct rl_build b = { 0 };
+	struct resip_table *t;
+	struct rl_build b;
 	char why[400] = "";
 	struct stat st;
 	void *map = NULL;
@@ -813,22 +874,17 @@ struct resip_table *resip_load(const char *path, const struct resip_load_opts *o
 	}
 	close(fd);
 
-	t = calloc(1, sizeof(*t));
+	t = rl_begin(&b, path, rep, why, sizeof(why));
 	if (t == NULL) {
 		snprintf(err, errlen, "RESIP table %s: out of memory", path);
-		goto fail;
+		if (map != NULL)
+			munmap(map, size);
+		errno = EINVAL;
+		return NULL;
 	}
-	snprintf(t->path, sizeof(t->path), "%s", path);
-	b.t = t;
-	b.rep = rep;
-	b.last_prov = UINT32_MAX;
-	b.err = why;
-	b.errlen = sizeof(why);
-
 	if (size > 0 && rl_is_mmdb(map, size)) {
 		t->format = RESIP_FMT_MMDB;
 		munmap(map, size);
-		map = NULL;
 		rc = rl_load_mmdb(&b, path, max_addrs);
 	} else {
 		t->format = RESIP_FMT_CSV;
@@ -836,42 +892,32 @@ struct resip_table *resip_load(const char *path, const struct resip_load_opts *o
 		/* the rows are copied out: drop the file's pages before the sort's peak */
 		if (map != NULL)
 			munmap(map, size);
-		map = NULL;
 	}
-	if (rc < 0) {
-		snprintf(err, errlen, "RESIP table %s: %s", path, why[0] ? why : strerror(-rc));
-		goto fail;
-	}
-	if (rep->n_rejected > max_rejected) {
-		snprintf(err, errlen, "RESIP table %s: %llu rejected line%s (limit %llu), first: %s",
-			 path, (unsigned long long)rep->n_rejected, rep->n_rejected == 1 ? "" : "s",
-			 (unsigned long long)max_rejected, rep->n_msgs ? rep->msgs[0] : "?");
-		goto fail;
-	}
-	if (b.n == 0) {
-		snprintf(err, errlen, "RESIP table %s: empty table (no %s)", path,
-			 t->format == RESIP_FMT_MMDB ? "IPv4 network" : "data row");
-		goto fail;
-	}
-	rc = rl_finish(&b);
-	if (rc < 0) {
-		snprintf(err, errlen, "RESIP table %s: %s", path, why);
-		goto fail;
-	}
-	if (map != NULL)
-		munmap(map, size);
-	t->rep = *rep;
-	return t;
+	return rl_end(&b, path, rc, max_rejected, err, errlen);
+}
 
-fail:
-	if (map != NULL)
-		munmap(map, size);
-	if (t != NULL && t->rows == b.rows)
-		t->rows = NULL;
-	free(b.rows);
-	resip_table_free(t);
-	errno = EINVAL;
-	return NULL;
+struct resip_table *resip_load_csv_mem(const char *name, const char *data, size_t size,
+				       const struct resip_load_opts *opts,
+				       struct resip_load_report *rep_out, char *err, size_t errlen)
+{
+	struct resip_load_report rep_local;
+	struct resip_load_report *rep = rep_out ? rep_out : &rep_local;
+	struct resip_table *t;
+	struct rl_build b;
+	char why[400] = "";
+
+	memset(rep, 0, sizeof(*rep));
+	if (errlen > 0)
+		err[0] = '\0';
+	t = rl_begin(&b, name, rep, why, sizeof(why));
+	if (t == NULL) {
+		snprintf(err, errlen, "RESIP table %s: out of memory", name);
+		errno = EINVAL;
+		return NULL;
+	}
+	t->format = RESIP_FMT_CSV;
+	return rl_end(&b, name, rl_load_csv(&b, data, size), opts ? opts->max_rejected : 0, err,
+		      errlen);
 }
 
 void resip_table_free(struct resip_table *t)

@@ -109,6 +109,12 @@ struct resip_load_opts {
 /* Load path; on failure NULL with err set (and *rep filled as far as read, if rep != NULL). */
 struct resip_table *resip_load(const char *path, const struct resip_load_opts *opts,
 			       struct resip_load_report *rep, char *err, size_t errlen);
+/* The CSV format from memory (data, size: the file's bytes; name stands for its path in
+ * err and t->path): the parse resip_load() runs on a CSV file, and the entry of the
+ * RESIP fuzz target.  MMDB is read from a path only. */
+struct resip_table *resip_load_csv_mem(const char *name, const char *data, size_t size,
+				       const struct resip_load_opts *opts,
+				       struct resip_load_report *rep, char *err, size_t errlen);
 void resip_table_free(struct resip_table *t);
 
 /* Bytes held by the table (rows + addresses + the struct). */

@@ -5,13 +5,12 @@
  * The input is one frame.  It is copied into an exactly-sized heap buffer so that
  * any read past len is an ASan report, and the returned meta is checked against the
  * parser's contract; a violation aborts.  The same function is linked into the
- * plain replay test (tests/unit/fuzz_replay.c), which runs tests/fuzz/corpus/parse.
+ * plain replay test (tests/fuzz/fuzz_replay.c), which runs tests/fuzz/corpus/parse.
  *
- * The libraries must carry coverage instrumentation too, or libFuzzer is blind:
- *   CC=clang meson setup build-fuzz -Dc_args=-fsanitize=fuzzer-no-link \
- *         -Db_sanitize=address,undefined -Db_lundef=false
- *   ninja -C build-fuzz tests/unit/fuzz_parse tests/unit/fuzz_conf
- *   build-fuzz/tests/unit/fuzz_parse -max_len=256 NEW_DIR tests/fuzz/corpus/parse
+ * The libFuzzer build instruments the code under test too (meson.build -Dfuzz=true):
+ *   CC=clang meson setup build-fuzz -Dfuzz=true && ninja -C build-fuzz
+ *   meson test -C build-fuzz --suite fuzz            (every target, 15 s each)
+ *   build-fuzz/tests/fuzz/fuzz_parse -max_len=256 NEW_DIR tests/fuzz/corpus/parse
  * Add any crashing input to the corpus once fixed.
  */
 #include <stdint.h>

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz_text.h — for the fuzz targets that parse text (config, rule files): the input as
- * a NUL-terminated copy, since libFuzzer's buffer is neither terminated nor writable.
+ * a NUL-terminated copy, since libFuzzer's buffer is neither terminated nor writable (the
+ * snapshot and journal targets use it for a writable copy they can seal).
  */
 #ifndef OBSCURA_FUZZ_TEXT_H
 #define OBSCURA_FUZZ_TEXT_H

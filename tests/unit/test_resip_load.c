@@ -60,6 +60,11 @@ static void test_times(void **state)
 	/* date-time is exact even as last_seen */
 	assert_int_equal(tm("2024-03-01T00:00:00Z", true), 1709251200LL * NS);
 	assert_int_equal(tm("1709251200", false), 1709251200LL * NS);
+	/* the last second whose ns fit in int64; one more (10 digits still) is refused, not
+	 * wrapped to a time before 1970 */
+	assert_int_equal(tm("9223372036", false), 9223372036LL * NS);
+	assert_int_equal(resip_parse_time("9223372037", 10, false, &v), -ERANGE);
+	assert_int_equal(resip_parse_time("9999999999", 10, true, &v), -ERANGE);
 	const char *bad[] = { "", "2024-13-01", "2024-02-30", "2023-02-29", "2024-3-1", "24-03-01",
 			      "2024-03-01T25:00Z", "2024-03-01T12:00:00Q", "2024-03-01T12",
 			      "12345678901", "yesterday", "2024-03-01T12:00:00+25:00", "-5",
