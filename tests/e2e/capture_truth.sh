@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# capture_truth.sh OBSCURA_GEN OBSCURA_DP OBSCURA_CP OBSCURACTL
+#
+# Selective pcapng capture (docs/ctl-v1.md "capture"), against libpcap's own reading of
+# the same input:
+#  1. obscura-dp --replay with --capture and a filter (2 workers): the pcapng holds
+#     exactly the packets `tcpdump -r INPUT FILTER` shows — same times (ns), lengths and
+#     bytes, as a set (the workers interleave) — and capinfos/tshark open it; without a
+#     filter it holds every packet.
+#  2. the ctl path while a long replay runs: a filter that does not compile, a relative
+#     path, a missing directory, an existing file, an unwritable place and a second
+#     start while one runs are each a clear ctl error; status counts; stop closes the
+#     file (every packet in it matches the filter, as many as status says were
+#     written, the statistics block in it); --max-packets stops at exactly that many;
+#     the drain goes on throughout (the dataplane ends with every slot drained).
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+e2e_setup capture gen dp cp ctl -- "$@"
+for t in tcpdump tshark capinfos; do
+	command -v $t >/dev/null || fail "no $t (deploy/setup installs it)"
+done
+
+filter="tcp and dst port 23"
+gen_traffic --packets 30000 --seed 77 --quiet
+n_want=$(tcpdump -r "$tmp/traffic.pcap" -nn "$filter" 2>/dev/null | wc -l)
+[ "$n_want" -gt 100 ] || fail "the generated capture has only $n_want packets for '$filter'"
+
+mkdir -p "$tmp/state"
+cat >"$tmp/obscura.yaml" <<EOF
+$(conf_dataplane 2 "$prefix")
+telescope:
+  sensors:
+    - name: east
+      prefixes: [198.18.0.0/20]
+    - name: west
+      prefixes: [198.18.16.0/20]
+exchange:
+  path: $tmp/exchange
+  drain_wait_s: 5
+$(conf_control "$tmp")
+EOF
+
+# packets as text, one line each (time in ns, lengths, bytes in hex), sorted
+pkts() {   # pkts FILE [FILTER]
+	tcpdump -r "$1" -nn -tt --time-stamp-precision=nano -xx -s 0 ${2:+"$2"} 2>/dev/null |
+		awk '/^[0-9]/ { if (p != "") print p; p = $0; next } { p = p " " $0 }
+		     END { if (p != "") print p }' | sort
+}
+
+# 1. --capture from the first packet: exactly tcpdump's packets
+start_cp "$tmp"
+timeout 300 "$dp" -c "$tmp/obscura.yaml" --replay "$tmp/traffic.pcap" --drain-timeout 120 \
+	--capture "$tmp/cli.pcapng" --capture-filter "$filter" >"$tmp/dp-cli.log" 2>&1 \
+	|| fail "obscura-dp --replay --capture exit $?"
+capinfos "$tmp/cli.pcapng" >"$tmp/capinfos.txt" 2>&1 || fail "capinfos cannot read the capture: $(cat "$tmp/capinfos.txt")"
+grep -q "File type:.*pcapng" "$tmp/capinfos.txt" || fail "not a pcapng: $(cat "$tmp/capinfos.txt")"
+grep -q "nanoseconds" "$tmp/capinfos.txt" || fail "no nanosecond times: $(cat "$tmp/capinfos.txt")"
+n_ts=$(tshark -r "$tmp/cli.pcapng" 2>"$tmp/tshark.log" | wc -l)
+[ "$n_ts" = "$n_want" ] || fail "tshark reads $n_ts packets in the capture, tcpdump finds $n_want for '$filter'"
+pkts "$tmp/traffic.pcap" "$filter" >"$tmp/want.txt"
+pkts "$tmp/cli.pcapng" >"$tmp/got.txt"
+cmp -s "$tmp/want.txt" "$tmp/got.txt" || { diff "$tmp/want.txt" "$tmp/got.txt" | head -5; fail "the capture is not exactly tcpdump's '$filter' packets"; }
+# the statistics block: matched and dropped
+tshark -r "$tmp/cli.pcapng" -q -z io,stat,0 >/dev/null 2>&1 || fail "tshark -z on the capture"
+grep -q "capture .*cli.pcapng closed: obscura capture: $n_want matched, $n_want written, 0 dropped" "$tmp/dp-cli.log" \
+	|| fail "no closing line with the counts: $(grep capture "$tmp/dp-cli.log" | tail -3)"
+echo "# --capture '$filter': $n_want packets, exactly tcpdump's"
+
+# no filter: every frame, including those the parser drops
+timeout 300 "$dp" -c "$tmp/obscura.yaml" --replay "$tmp/traffic.pcap" --drain-timeout 120 \
+	--capture "$tmp/all.pcapng" >"$tmp/dp-all.log" 2>&1 || fail "obscura-dp --capture (all) exit $?"
+# (every frame, those the parser drops too; at full replay speed the writer may fall
+# behind: what it could not take is counted as dropped, never waited for)
+pkts "$tmp/traffic.pcap" >"$tmp/want-all.txt"
+pkts "$tmp/all.pcapng" >"$tmp/got-all.txt"
+n_all=$(wc -l <"$tmp/got-all.txt")
+[ -z "$(comm -13 "$tmp/want-all.txt" "$tmp/got-all.txt" | head -1)" ] || fail "an unfiltered capture holds frames that are not in the input"
+grep -q "all.pcapng closed: obscura capture: 30000 matched, $n_all written, $((30000 - n_all)) dropped" "$tmp/dp-all.log" \
+	|| fail "unfiltered: written + dropped is not every frame: $(grep closed "$tmp/dp-all.log")"
+echo "# --capture without a filter: $n_all of 30000 frames written, the rest counted as dropped"
+
+# the dataplane refuses a bad filter at start with the reason
+if "$dp" -c "$tmp/obscura.yaml" --replay "$tmp/traffic.pcap" --capture "$tmp/bad.pcapng" \
+	--capture-filter "tcp and and" >"$tmp/dp-bad.log" 2>&1; then
+	fail "obscura-dp started with a filter that does not compile"
+fi
+grep -q "does not compile" "$tmp/dp-bad.log" || fail "bad filter at start: unclear error: $(tail -3 "$tmp/dp-bad.log")"
+[ ! -e "$tmp/bad.pcapng" ] || fail "a refused capture left a file"
+
+# 2. the ctl path while the dataplane replays the capture many times
+copies=400
+files=()
+for _ in $(seq $copies); do files+=("$tmp/traffic.pcap"); done
+"$dp" -c "$tmp/obscura.yaml" --drain-timeout 120 --replay "${files[@]}" >"$tmp/dp-ctl.log" 2>&1 &
+dp_pid=$!
+c=("$ctl" -t 60 -c "$tmp/obscura.yaml")
+up=0
+for _ in $(seq 300); do
+	# the dataplane is running (not starting) once stop says there is nothing to stop
+	"${c[@]}" capture stop >"$tmp/st.out" 2>&1
+	if grep -q "no capture running" "$tmp/st.out"; then up=1; break; fi
+	sleep 0.1
+done
+[ $up = 1 ] || fail "the dataplane never ran: $(cat "$tmp/st.out")"
+"${c[@]}" --json capture status >"$tmp/st.json" || fail "capture status"
+grep -q '"state": *"idle"' "$tmp/st.json" || fail "capture status before any capture: $(cat "$tmp/st.json")"
+
+bad() {   # bad PATTERN WORDS...: the capture command must fail saying PATTERN
+	local pat=$1
+	shift
+	if "${c[@]}" "$@" >"$tmp/bad.out" 2>&1; then
+		fail "'$*' succeeded: $(cat "$tmp/bad.out")"
+	fi
+	grep -q -- "$pat" "$tmp/bad.out" || fail "'$*': unclear error (want '$pat'): $(cat "$tmp/bad.out")"
+	echo "# refused: $*: $(head -c 160 "$tmp/bad.out")"
+}
+bad "does not compile" capture start --filter "tcp and and" "$tmp/x.pcapng"
+bad "must be absolute" capture start rel.pcapng
+bad "does not exist" capture start "$tmp/nodir/x.pcapng"
+touch "$tmp/exists.pcapng"
+bad "exists" capture start "$tmp/exists.pcapng"
+bad "unknown option" capture start --filte tcp "$tmp/x.pcapng"
+bad "no sensor" capture start --sensor north "$tmp/x.pcapng"
+# the control plane cannot see everything: the dataplane's own refusal comes back
+bad "/proc/obscura-capture.pcapng" capture start /proc/obscura-capture.pcapng
+bad "no capture running" capture stop
+
+"${c[@]}" --json capture start --filter "$filter" "$tmp/ctl.pcapng" >"$tmp/start.out" 2>&1 \
+	|| fail "capture start: $(cat "$tmp/start.out")"
+grep -q '"running"' "$tmp/start.out" || fail "capture start: not running: $(cat "$tmp/start.out")"
+bad "already running" capture start "$tmp/second.pcapng"
+sleep 1
+"${c[@]}" --json capture status >"$tmp/st-run.json" || fail "capture status"
+"${c[@]}" --json capture stop >"$tmp/stop.out" 2>&1 || fail "capture stop: $(cat "$tmp/stop.out")"
+stopped() {   # stopped FILE: wait for state stopped, status in FILE
+	for _ in $(seq 300); do
+		"${c[@]}" --json capture status >"$1" 2>/dev/null && grep -q '"state": *"stopped"' "$1" && return 0
+		sleep 0.1
+	done
+	fail "the capture never stopped: $(cat "$1")"
+}
+stopped "$tmp/st-stop.json"
+kill -0 "$dp_pid" 2>/dev/null || fail "the replay ended before the ctl checks were done (raise copies)"
+"$py" - "$tmp/st-run.json" "$tmp/st-stop.json" "$tmp/ctl.pcapng" <<'EOF' || fail "capture status: $(cat "$tmp/st-stop.json")"
+import json, sys
+run, st = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert run["state"] == "running" and run["request"]["filter"] == "tcp and dst port 23", run
+assert st["stop_reason"] == "stopped" and st["written"] > 0, st
+assert st["matched"] == st["written"] + st["dropped"], st
+assert st["request"]["file"] == sys.argv[3], st
+EOF
+written=$("$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["written"])' "$tmp/st-stop.json")
+n_file=$(tcpdump -r "$tmp/ctl.pcapng" -nn 2>/dev/null | wc -l)
+n_match=$(tcpdump -r "$tmp/ctl.pcapng" -nn "$filter" 2>/dev/null | wc -l)
+[ "$n_file" = "$written" ] || fail "the ctl capture holds $n_file packets, status says $written were written"
+[ "$n_match" = "$n_file" ] || fail "only $n_match of the $n_file captured packets match '$filter'"
+capinfos "$tmp/ctl.pcapng" >/dev/null 2>&1 || fail "capinfos cannot read the ctl capture"
+echo "# ctl capture: $n_file packets, all matching, as status says"
+
+"${c[@]}" --json capture start --max-packets 100 "$tmp/limit.pcapng" >"$tmp/start2.out" 2>&1 \
+	|| fail "capture start --max-packets: $(cat "$tmp/start2.out")"
+stopped "$tmp/st-limit.json"
+grep -q '"stop_reason": *"max_packets"' "$tmp/st-limit.json" || fail "limit: $(cat "$tmp/st-limit.json")"
+n_lim=$(tcpdump -r "$tmp/limit.pcapng" -nn 2>/dev/null | wc -l)
+[ "$n_lim" = 100 ] || fail "--max-packets 100 wrote $n_lim packets"
+echo "# --max-packets 100: 100 packets"
+
+kill -0 "$dp_pid" 2>/dev/null || fail "the replay ended before the ctl checks were done (raise copies)"
+kill -TERM "$dp_pid"
+wait "$dp_pid" || fail "obscura-dp exit $? after SIGTERM"
+dp_pid=
+grep -q "every slot drained" "$tmp/dp-ctl.log" || fail "the drain did not finish"
+"${c[@]}" --json stats >"$tmp/stats.json" || fail "stats"
+"$py" - "$tmp/stats.json" <<'EOF' || fail "stats after the captures: $(head -c 300 "$tmp/stats.json")"
+import json, sys
+s = json.load(open(sys.argv[1]))
+t = s.get("total", s)
+assert t["rx_packets"] > 30000 and t["lost_updates"] == 0, t
+EOF
+stop_cp
+echo "capture_truth: ok"
