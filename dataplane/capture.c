@@ -134,8 +134,7 @@ static void obs_cap_sums(const struct obs_capture *cap, uint64_t *matched, uint6
 	}
 }
 
-static void obs_cap_publish(const struct obs_cap_run *run, uint64_t written, uint64_t bytes,
-                            uint64_t over)
+static void obs_cap_publish(const struct obs_cap_run *run, uint64_t written, uint64_t bytes)
 {
 	struct obx_capture *x = &obs_cap_h->capture;
 	uint64_t matched, dropped;
@@ -145,7 +144,6 @@ static void obs_cap_publish(const struct obs_cap_run *run, uint64_t written, uin
 	atomic_store_explicit(&x->dropped, dropped, memory_order_relaxed);
 	atomic_store_explicit(&x->written, written, memory_order_relaxed);
 	atomic_store_explicit(&x->bytes, bytes, memory_order_relaxed);
-	(void)over;
 }
 
 static void *obs_cap_writer(void *arg)
@@ -166,7 +164,7 @@ static void *obs_cap_writer(void *arg)
 		uint64_t b = 0;
 
 		if (n == 0) {
-			obs_cap_publish(run, written, bytes, over);
+			obs_cap_publish(run, written, bytes);
 			if (retired)
 				break;
 			struct timespec ts = { 0, 1000000 };
@@ -199,7 +197,7 @@ static void *obs_cap_writer(void *arg)
 			                      written >= run->max_packets ? OBX_CAP_STOP_PACKETS :
 			                      OBX_CAP_STOP_BYTES, memory_order_release);
 		rte_pktmbuf_free_bulk(m, n);
-		obs_cap_publish(run, written, bytes, over);
+		obs_cap_publish(run, written, bytes);
 	}
 	obs_cap_sums(cap, &matched, &dropped);
 	snprintf(comment, sizeof(comment), "obscura capture: %llu matched, %llu written, %llu "
@@ -479,7 +477,7 @@ void obs_capture_poll(void)
 	pthread_join(run->writer, NULL);
 	obs_cap_run = NULL;
 	obs_cap_publish(run, atomic_load(&obs_cap_h->capture.written),
-	                atomic_load(&obs_cap_h->capture.bytes), 0);
+	                atomic_load(&obs_cap_h->capture.bytes));
 	atomic_store_explicit(&obs_cap_h->capture.state, OBX_CAP_STOPPED, memory_order_release);
 	obs_cap_free(run);
 }

@@ -13,7 +13,9 @@
 #     start while one runs are each a clear ctl error; status counts; stop closes the
 #     file (every packet in it matches the filter, as many as status says were
 #     written, the statistics block in it); --max-packets stops at exactly that many;
-#     the drain goes on throughout (the dataplane ends with every slot drained).
+#     --sensor takes only that sensor's packets, --snaplen cuts them;
+#     a full disk (a small tmpfs) stops the capture with the reason in status; the
+#     drain goes on throughout (the dataplane ends with every slot drained).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -166,6 +168,35 @@ grep -q '"stop_reason": *"max_packets"' "$tmp/st-limit.json" || fail "limit: $(c
 n_lim=$(tcpdump -r "$tmp/limit.pcapng" -nn 2>/dev/null | wc -l)
 [ "$n_lim" = 100 ] || fail "--max-packets 100 wrote $n_lim packets"
 echo "# --max-packets 100: 100 packets"
+
+# --sensor: that sensor's accepted packets only; --snaplen: their first bytes, the wire
+# length kept
+"${c[@]}" --json capture start --sensor west --snaplen 64 --max-packets 300 "$tmp/west.pcapng" \
+	>"$tmp/start4.out" 2>&1 || fail "capture start --sensor: $(cat "$tmp/start4.out")"
+stopped "$tmp/st-west.json"
+# (tshark decodes VLAN tags; the last ip.dst is the inner one)
+tshark -r "$tmp/west.pcapng" -T fields -e frame.cap_len -e frame.len -e ip.dst 2>/dev/null \
+	>"$tmp/west-len.txt"
+n_w=$(wc -l <"$tmp/west-len.txt")
+n_wm=$(awk '{ n = split($3, a, ","); split(a[n], q, ".") }
+            q[1] == 198 && q[2] == 18 && q[3] >= 16 && q[3] < 32 { k++ } END { print k + 0 }' \
+       "$tmp/west-len.txt")
+[ "$n_w" = 300 ] && [ "$n_wm" = 300 ] || fail "--sensor west: $n_wm of $n_w packets (want 300) are west's"
+awk '$1 > 64 || $2 < $1 { bad++ } $2 > 64 { long++ } END { exit !(bad == 0 && long > 0) }' \
+	"$tmp/west-len.txt" || fail "--snaplen 64: captured/wire lengths wrong: $(sort -u "$tmp/west-len.txt" | head -5)"
+echo "# --sensor west --snaplen 64: 300 packets, all west's, at most 64 bytes each"
+
+# a full disk: the capture stops with the reason, the replay and the drain go on
+mkdir -p "$tmp/small"
+mount -t tmpfs -o size=256k tmpfs "$tmp/small" || fail "cannot mount a small tmpfs for the full-disk case"
+trap 'umount "$tmp/small" 2>/dev/null; e2e_cleanup' EXIT
+"${c[@]}" --json capture start "$tmp/small/full.pcapng" >"$tmp/start3.out" 2>&1 \
+	|| fail "capture start on the small disk: $(cat "$tmp/start3.out")"
+stopped "$tmp/st-full.json"
+grep -q '"stop_reason": *"write_error"' "$tmp/st-full.json" || fail "full disk: $(cat "$tmp/st-full.json")"
+grep -q '"error": *"No space left on device"' "$tmp/st-full.json" || fail "full disk: no reason: $(cat "$tmp/st-full.json")"
+umount "$tmp/small"
+echo "# full disk: $(grep -o '"error": *"[^"]*"' "$tmp/st-full.json")"
 
 kill -0 "$dp_pid" 2>/dev/null || fail "the replay ended before the ctl checks were done (raise copies)"
 kill -TERM "$dp_pid"
