@@ -97,8 +97,8 @@ void obs_capture_burst(struct obs_capture *cap, uint32_t worker, struct rte_mbuf
 			dropped++;
 			continue;
 		}
-		mc = rte_pcapng_copy(cap->port, 0, pkts[i], cap->pool, cap->snaplen, rte_rdtsc(),
-		                     RTE_PCAPNG_DIRECTION_IN);
+		mc = rte_pcapng_copy(cap->per_port ? pkts[i]->port : cap->port, 0, pkts[i],
+		                     cap->pool, cap->snaplen, rte_rdtsc(), RTE_PCAPNG_DIRECTION_IN);
 		if (unlikely(mc == NULL)) {
 			dropped++;      /* the pool is empty: the writer is behind */
 			continue;
@@ -274,8 +274,9 @@ static struct rte_bpf *obs_cap_filter(const char *filter, char *msg, size_t msgl
 	return bpf;
 }
 
-/* The port every packet is written as: the first port, or in replay a null port that
- * stands for the capture files (rte_pcapng writes an interface block per port). */
+/* The port the statistics block is written for: the first port, or in replay a null
+ * port that stands for the capture files and every packet's interface (rte_pcapng
+ * writes an interface block per port; live, each packet names its own). */
 static int obs_cap_port(uint16_t *port, char *msg, size_t msglen)
 {
 	uint16_t p;
@@ -376,6 +377,7 @@ int obs_capture_start(const char *path, const char *filter, uint64_t max_packets
 	}
 	if ((rc = obs_cap_port(&cap->port, msg, msglen)) != 0)
 		goto fail;
+	cap->per_port = !obs_cap_replay;
 	/* names are per boot unique: a finishing capture's may still exist */
 	snprintf(name, sizeof(name), "obs_cap_p%llu", (unsigned long long)x->id + 1);
 	cap->pool = rte_pktmbuf_pool_create(name, OBS_CAPTURE_POOL, 256, 0,

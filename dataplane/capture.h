@@ -57,7 +57,8 @@ struct obs_capture {
 	struct rte_mempool *pool;     /* the copies */
 	uint32_t snaplen;             /* UINT32_MAX: whole frames */
 	int32_t sensor;               /* -1: every packet; else accepted packets of it */
-	uint16_t port;                /* the pcapng interface of every packet */
+	uint16_t port;                /* replay: the pcapng interface of every packet */
+	bool per_port;                /* live: each packet's own port (mbuf->port) */
 	struct obs_capture_wk wk[OBX_MAX_WORKERS];
 };
 
