@@ -92,7 +92,7 @@ grep -q "does not compile" "$tmp/dp-bad.log" || fail "bad filter at start: uncle
 [ ! -e "$tmp/bad.pcapng" ] || fail "a refused capture left a file"
 
 # 2. the ctl path while the dataplane replays the capture many times
-copies=400
+copies=2000   # far more than the checks need: SIGTERM ends it
 files=()
 for _ in $(seq $copies); do files+=("$tmp/traffic.pcap"); done
 "$dp" -c "$tmp/obscura.yaml" --drain-timeout 120 --replay "${files[@]}" >"$tmp/dp-ctl.log" 2>&1 &
