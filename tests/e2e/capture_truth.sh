@@ -68,6 +68,8 @@ cmp -s "$tmp/want.txt" "$tmp/got.txt" || { diff "$tmp/want.txt" "$tmp/got.txt" |
 tshark -r "$tmp/cli.pcapng" -q -z io,stat,0 >/dev/null 2>&1 || fail "tshark -z on the capture"
 grep -q "capture .*cli.pcapng closed: obscura capture: $n_want matched, $n_want written, 0 dropped" "$tmp/dp-cli.log" \
 	|| fail "no closing line with the counts: $(grep capture "$tmp/dp-cli.log" | tail -3)"
+isb=$("$py" "$here/pcapng_isb.py" "$tmp/cli.pcapng") || fail "statistics block: $isb"
+[ "$isb" = "ifrecv $n_want ifdrop 0" ] || fail "statistics block '$isb', want $n_want matched, 0 dropped"
 echo "# --capture '$filter': $n_want packets, exactly tcpdump's"
 
 # no filter: every frame, including those the parser drops
@@ -81,7 +83,10 @@ n_all=$(wc -l <"$tmp/got-all.txt")
 [ -z "$(comm -13 "$tmp/want-all.txt" "$tmp/got-all.txt" | head -1)" ] || fail "an unfiltered capture holds frames that are not in the input"
 grep -q "all.pcapng closed: obscura capture: 30000 matched, $n_all written, $((30000 - n_all)) dropped" "$tmp/dp-all.log" \
 	|| fail "unfiltered: written + dropped is not every frame: $(grep closed "$tmp/dp-all.log")"
-echo "# --capture without a filter: $n_all of 30000 frames written, the rest counted as dropped"
+# the statistics block says the same: every frame matched, the ones not written dropped
+isb=$("$py" "$here/pcapng_isb.py" "$tmp/all.pcapng") || fail "unfiltered: statistics block: $isb"
+[ "$isb" = "ifrecv 30000 ifdrop $((30000 - n_all))" ] || fail "unfiltered: statistics block '$isb', want 30000 matched, $((30000 - n_all)) dropped"
+echo "# --capture without a filter: $n_all of 30000 frames written, the rest counted as dropped ($isb)"
 
 # the dataplane refuses a bad filter at start with the reason
 if "$dp" -c "$tmp/obscura.yaml" --replay "$tmp/traffic.pcap" --capture "$tmp/bad.pcapng" \
