@@ -424,6 +424,7 @@ int obs_capture_start(const char *path, const char *filter, uint64_t max_packets
 		rc = -rc;
 		goto fail;
 	}
+	pthread_setname_np(run->writer, "obs-capture");
 	run->writer_up = true;
 	obs_cap_run = run;
 	atomic_store_explicit(&x->state, OBX_CAP_RUNNING, memory_order_release);

@@ -174,16 +174,31 @@ n_lim=$(tcpdump -r "$tmp/limit.pcapng" -nn 2>/dev/null | wc -l)
 [ "$n_lim" = 100 ] || fail "--max-packets 100 wrote $n_lim packets"
 echo "# --max-packets 100: 100 packets"
 
+"${c[@]}" --json capture start --max-bytes 20000 "$tmp/bytes.pcapng" >"$tmp/start5.out" 2>&1 \
+	|| fail "capture start --max-bytes: $(cat "$tmp/start5.out")"
+stopped "$tmp/st-bytes.json"
+tshark -r "$tmp/bytes.pcapng" -T fields -e frame.cap_len 2>/dev/null >"$tmp/bytes-len.txt"
+"$py" - "$tmp/st-bytes.json" "$tmp/bytes-len.txt" <<'EOF' || fail "--max-bytes: $(cat "$tmp/st-bytes.json")"
+import json, sys
+st = json.load(open(sys.argv[1]))
+lens = [int(l) for l in open(sys.argv[2]) if l.strip()]
+assert st["stop_reason"] == "max_bytes", st
+assert st["bytes"] == sum(lens) and st["written"] == len(lens), (st, sum(lens), len(lens))
+# stopped at the frame that would have passed the limit: less than a frame short of it
+assert 20000 - 1600 < sum(lens) <= 20000, sum(lens)
+EOF
+echo "# --max-bytes 20000: $(wc -l <"$tmp/bytes-len.txt") packets, $(awk '{ s += $1 } END { print s }' "$tmp/bytes-len.txt") bytes"
+
 # --sensor: that sensor's accepted packets only; --snaplen: their first bytes, the wire
 # length kept
 "${c[@]}" --json capture start --sensor west --snaplen 64 --max-packets 300 "$tmp/west.pcapng" \
 	>"$tmp/start4.out" 2>&1 || fail "capture start --sensor: $(cat "$tmp/start4.out")"
 stopped "$tmp/st-west.json"
-# (tshark decodes VLAN tags; the last ip.dst is the inner one)
+# (tshark decodes VLAN tags; the first ip.dst is the packet's, later ones are inside ICMP errors)
 tshark -r "$tmp/west.pcapng" -T fields -e frame.cap_len -e frame.len -e ip.dst 2>/dev/null \
 	>"$tmp/west-len.txt"
 n_w=$(wc -l <"$tmp/west-len.txt")
-n_wm=$(awk '{ n = split($3, a, ","); split(a[n], q, ".") }
+n_wm=$(awk '{ split($3, a, ","); split(a[1], q, ".") }
             q[1] == 198 && q[2] == 18 && q[3] >= 16 && q[3] < 32 { k++ } END { print k + 0 }' \
        "$tmp/west-len.txt")
 [ "$n_w" = 300 ] && [ "$n_wm" = 300 ] || fail "--sensor west: $n_wm of $n_w packets (want 300) are west's"
