@@ -43,8 +43,8 @@ struct rte_bpf;
 struct rte_ring;
 struct rte_mempool;
 
-#define OBS_CAPTURE_RING   2048u     /* packets between the workers and the writer */
-#define OBS_CAPTURE_POOL   4095u     /* copies in flight (ring, writer's batch, caches) */
+#define OBS_CAPTURE_RING   8192u     /* packets between the workers and the writer */
+#define OBS_CAPTURE_POOL  12287u     /* copies in flight (ring, writer's batch, caches) */
 
 struct obs_capture_wk {
 	uint64_t matched, dropped;    /* this worker's; the writer sums them (relaxed) */
