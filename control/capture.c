@@ -288,8 +288,9 @@ static void cp_cap_answer(struct cp *cp, int result, const char *msg)
 		rep.data = json_pack("{s:s, s:s}", "state", c->cmd == OBX_CMD_CAPTURE_START ?
 		                     "running" : "stopping", "dataplane", msg);
 	else
-		cp_reply_err(&rep, result == -EBUSY ? CP_E_BUSY : result == -EPIPE ?
-		             CP_E_UNAVAILABLE : CP_E_BAD_ARGS, "%s", msg);
+		/* -ENOSYS: a dataplane built before capture; -EPIPE: it went away */
+		cp_reply_err(&rep, result == -EBUSY ? CP_E_BUSY : result == -EPIPE ||
+		             result == -ENOSYS ? CP_E_UNAVAILABLE : CP_E_BAD_ARGS, "%s", msg);
 	cp->jobs.answer(cp->jobs.answer_ctx, c->job, &rep);
 	json_decref(rep.data);
 	c->job = 0;

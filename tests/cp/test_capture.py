@@ -9,7 +9,7 @@ request takes 1.5 s and a capture command is "unknown command" (-ENOSYS).
    that does not compile, a relative path, a missing directory, an existing file, an
    unknown option or sensor: bad_args), then unavailable; status says idle;
 2. with fake_dp: capture.start's reply is held until the dataplane answered (the refusal
-   comes back as bad_args with its message); while it is held another connection is
+   comes back as unavailable with its message); while it is held another connection is
    served (status, capture.status with pending true) and a second start is busy;
 3. a start whose dataplane is replaced before it answers is answered unavailable
    ("restarted before answering").
@@ -89,7 +89,7 @@ while True:
 check(served >= 5, "another connection was served %d times while the start was held" % served)
 last = c.reply()[-1]
 held = time.time() - t0
-check(last["id"] == 7 and not last["ok"] and last["error"]["code"] == "bad_args"
+check(last["id"] == 7 and not last["ok"] and last["error"]["code"] == "unavailable"
       and "unknown command 2" in last["error"]["msg"],
       "the held reply is the dataplane's answer after %.1f s: %s" % (held, last["error"]))
 check(held >= 1.0, "the reply waited for the dataplane (%.1f s)" % held)
