@@ -303,6 +303,19 @@ def main():
                                          frames, f(n_rp, "{:.0f}"), e2e_s,
                                          rp.get("WK_WAIT_S", "?")) if e2e else ""),
                  f(e2e / loop * 100 if e2e and loop else None, "{:.0f} % of the loop")))
+    # the same replay with a selective capture of ~1 % of the frames (capture.h)
+    cf, cs = fl(rp, "CAP_FRAMES"), fl(rp, "CAP_SEC")
+    cap = cf / cs / 1e6 if cf and cs else None
+    cm = fl(rp, "CAP_MATCHED")
+    rows.append(("replay: end to end with a capture of ~1 % running (Mpps)",
+                 "within 5 % of the run without",
+                 f(cap, "{:.2f}") + (" ('{}': {:.0f} matched = {:.2f} %, {} written, {} dropped; "
+                                     "dp CPU {} s vs {} s)".format(
+                                         rp.get("CAP_FILTER", "?"), cm, cm / cf * 100,
+                                         rp.get("CAP_WRITTEN", "?"), rp.get("CAP_DROPPED", "?"),
+                                         rp.get("CAP_DP_CPU", "?"), rp.get("DP_CPU", "?"))
+                                     if cap and cm is not None else ""),
+                 f(cap / e2e * 100 if cap and e2e else None, "{:.0f} % of the run without")))
     rows.append(("replay: libpcap read loop (Mpps)", "-",
                  f(loop, "{:.2f}") + (" (pcap_next_ex + a count per source, median of 3, {} "
                                       "sources)".format(rp.get("LOOP_SOURCES", "?"))

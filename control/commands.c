@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture.h"
 #include "cmd_tables.h"
 #include "commands.h"
 #include "grow.h"
@@ -58,6 +59,13 @@ static const struct cp_cmd cp_core_commands[] = {
 	{ "tables.status", cp_cmd_tables_status, NULL, CP_ACCESS_READ, false,
 	  "read-mostly tables: files, reloads in progress and their outcome (RESIP: the control "
 	  "plane's copy)" },
+	{ "capture.start", cp_cmd_capture_start, cp_args_capture_start, CP_ACCESS_ADMIN, false,
+	  "start a pcapng capture in the dataplane of the packets a libpcap filter takes: "
+	  "[--filter BPF] [--sensor S] [--max-packets N] [--max-bytes B] [--snaplen L] FILE.pcapng" },
+	{ "capture.stop", cp_cmd_capture_stop, NULL, CP_ACCESS_ADMIN, false,
+	  "stop the running capture (its file gets the statistics block and is closed)" },
+	{ "capture.status", cp_cmd_capture_status, NULL, CP_ACCESS_READ, false,
+	  "the capture: state, packets matched/written/dropped, bytes, file, filter" },
 	{ NULL, NULL, NULL, 0, false, NULL },
 };
 

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "capture.h"
 #include "conf.h"
 #include "drain.h"
 #include "jobs.h"
@@ -45,6 +46,7 @@ struct cp {
 	struct cp_journal journal;
 	struct cp_drain drain;
 	struct cp_reload reload;        /* table reloads in the dataplane (reload.h) */
+	struct cp_capture capture;      /* selective capture in the dataplane (capture.h) */
 	struct cp_jobs jobs;            /* snapshots, reports in a child process (jobs.h) */
 	struct cp_persist persist;
 	uint64_t start_wall_ns, start_mono_ns;

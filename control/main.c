@@ -202,6 +202,7 @@ static int cp_run(struct cp *cp, struct cp_ctl *ctl)
 		}
 		/* outcomes of table reloads, background reads and jobs: never waited for */
 		cp_reload_poll(cp);
+		cp_capture_poll(cp);
 		cp_analyses_poll(cp);
 		cp_jobs_poll(cp);
 		if (now >= next_snap) {

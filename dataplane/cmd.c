@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "capture.h"
 #include "clock_ns.h"
 #include "cmd.h"
 #include "log.h"
@@ -99,6 +100,7 @@ void obs_cmd_poll(void)
 	int rc;
 
 	obs_tables_reclaim();
+	obs_capture_poll();
 	if (obs_cmd_hup_flag) {
 		obs_cmd_hup_flag = 0;
 		OBS_NOTICE("SIGHUP: reloading tables");
@@ -152,6 +154,22 @@ void obs_cmd_poll(void)
 		}
 		break;
 	}
+	case OBX_CMD_CAPTURE_START: {
+		/* the path in arg, the rest in the header's capture block (cmdbox.h) */
+		struct obx_capture *x = &obs_cmd_h->capture;
+		char path[OBX_CMD_ARG_LEN], filter[OBX_CAP_FILTER_LEN];
+
+		memcpy(path, b->arg, sizeof(path));
+		path[sizeof(path) - 1] = '\0';
+		memcpy(filter, x->req_filter, sizeof(filter));
+		filter[sizeof(filter) - 1] = '\0';
+		rc = obs_capture_start(path, filter, x->req_max_packets, x->req_max_bytes,
+		                       x->req_snaplen, x->req_sensor, msg, sizeof(msg));
+		break;
+	}
+	case OBX_CMD_CAPTURE_STOP:
+		rc = obs_capture_stop(OBX_CAP_STOP_CTL, msg, sizeof(msg));
+		break;
 	default:
 		snprintf(msg, sizeof(msg), "unknown command %u", b->cmd);
 		rc = -ENOSYS;

@@ -30,6 +30,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
+#include "capture.h"
 #include "conf.h"
 #include "cmd.h"
 #include "log.h"
@@ -49,6 +50,8 @@ struct obs_args {
 	char **replay;
 	unsigned n_replay;
 	uint32_t drain_timeout_s;
+	const char *capture;          /* --capture FILE: capture from the first packet on */
+	const char *capture_filter;   /* --capture-filter BPF ("" = every packet) */
 	char **extra;
 	int n_extra;
 };
@@ -82,6 +85,9 @@ static void obs_usage(FILE *f)
 		"                         instead of the configured ports\n"
 		"  --drain-timeout S      replay: wait at most S s for the control plane to drain "
 		"the last epochs (default 60)\n"
+		"  --capture FILE.pcapng  capture from the first packet on (as `obscuractl capture\n"
+		"                         start`; stopped at exit)\n"
+		"  --capture-filter BPF   the packets it takes (libpcap syntax; default: all)\n"
 		"  -h, --help             this text\n");
 }
 
@@ -143,6 +149,13 @@ static int obs_parse_args(int argc, char **argv, struct obs_args *a)
 				return -EINVAL;
 			}
 			a->drain_timeout_s = (uint32_t)t;
+		} else if (strcmp(s, "--capture") == 0 || strcmp(s, "--capture-filter") == 0) {
+			if (++i >= argc)
+				goto missing;
+			if (s[9] == '\0')
+				a->capture = argv[i];
+			else
+				a->capture_filter = argv[i];
 		} else if (strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0) {
 			obs_usage(stdout);
 			exit(0);
@@ -455,6 +468,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	cmd_up = true;
+	obs_capture_init(xchg.h, conf.workers, args.n_replay > 0);
 	obs_phase(&ph, "tables");
 
 	workers = rte_zmalloc("obs_workers", sizeof(*workers) * conf.workers, RTE_CACHE_LINE_SIZE);
@@ -512,6 +526,15 @@ int main(int argc, char **argv)
 	}
 
 	obs_phase(&ph, args.n_replay > 0 ? "pool and rings" : "pool and ports");
+	if (args.capture != NULL) {
+		char msg[OBX_CMD_MSG_LEN];
+
+		if (obs_capture_start(args.capture, args.capture_filter ? args.capture_filter : "",
+		                      0, 0, 0, -1, msg, sizeof(msg)) != 0) {
+			OBS_ERR("--capture: %s", msg);
+			goto out;
+		}
+	}
 	obs_xchg_set_state(xchg.h, OBX_DP_RUNNING);
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		if (n_lc == conf.workers)
@@ -582,6 +605,7 @@ int main(int argc, char **argv)
 		obs_ports_stats(ports, conf.n_ports, xchg.h);
 		rc = 0;
 	}
+	obs_capture_fini();     /* the workers are done: the file gets all they matched */
 	obs_xchg_set_state(xchg.h, OBX_DP_FINISHED);
 	atomic_store_explicit(&xchg.h->heartbeat_ns, obs_wall_ns(), memory_order_relaxed);
 	OBS_NOTICE("finished: last epochs published");
@@ -610,6 +634,7 @@ int main(int argc, char **argv)
 out:
 	if (launched)
 		rte_eal_mp_wait_lcore();
+	obs_capture_fini();
 	if (cmd_up)
 		obs_cmd_fini();
 	if (xchg.h != NULL) {

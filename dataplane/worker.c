@@ -20,6 +20,7 @@
 #include <rte_prefetch.h>
 #include <rte_ring.h>
 
+#include "capture.h"
 #include "events.h"
 #include "exclude.h"
 #include "log.h"
@@ -183,6 +184,24 @@ static inline void obs_worker_events(struct obs_worker *w, const struct obs_rule
 	obs_event_add(&w->ep, vi->src, vi->t, vi->sensor, vi->ev_type, 0);
 }
 
+/* A capture runs (capture.h): the burst's frames, with --sensor only that sensor's
+ * accepted packets.  Out of line: the burst without a capture pays one branch. */
+static void __rte_noinline obs_worker_capture(struct obs_capture *cap, struct obs_worker *w,
+                                              struct rte_mbuf **pkts, uint16_t n,
+                                              const struct obs_verdict *v)
+{
+	uint64_t t[OBS_BURST_MAX];
+	uint32_t wire[OBS_BURST_MAX];
+	uint8_t take[OBS_BURST_MAX];
+
+	for (uint16_t i = 0; i < n; i++) {
+		t[i] = v[i].t;
+		wire[i] = v[i].wire;
+		take[i] = cap->sensor < 0 || (v[i].drop < 0 && v[i].sensor == cap->sensor);
+	}
+	obs_capture_burst(cap, w->id, pkts, n, t, wire, take);
+}
+
 static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts, uint16_t n,
                                    uint64_t now_ns, enum obs_ts_mode ts_mode, uint32_t flags)
 {
@@ -194,6 +213,7 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 	const struct obs_exclude_tab *excl_tab = obs_tables_get(OBS_TABLE_EXCLUDE);
 	const struct obs_rules_set *rules = obs_tables_get(OBS_TABLE_RULES);
 	const struct obs_resip_tab *resip_tab = obs_tables_get(OBS_TABLE_RESIP);
+	struct obs_capture *cap = obs_tables_get(OBS_TABLE_CAPTURE);
 	uint64_t resip_mask[OBS_BURST_MAX];     /* (2) SPEC B1, per look_idx entry */
 	uint8_t is_resip[OBS_BURST_MAX];        /* per packet */
 	uint8_t src_wk[OBS_BURST_MAX];          /* per packet: the record's cache (epoch.h) */
@@ -365,6 +385,8 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		if (!vi->excluded && w->ev_on && !ev_inline && OBS_STAGE_ON(EVENTS))   /* (6) */
 			obs_worker_events(w, rules, pkts[i], vi);
 	}
+	if (unlikely(cap != NULL))
+		obs_worker_capture(cap, w, pkts, n, v);
 	if (OBS_STAGE_ON(FREE))
 		rte_pktmbuf_free_bulk(pkts, n);
 }

@@ -28,6 +28,9 @@
 enum obx_cmd {
 	OBX_CMD_NONE = 0,
 	OBX_CMD_TABLES_RELOAD = 1,   /* arg: table name ("scanner", "" = all) */
+	OBX_CMD_CAPTURE_START = 2,   /* arg: the pcapng file's absolute path; filter and limits
+	                              * in the header's capture block (exchange.h) */
+	OBX_CMD_CAPTURE_STOP = 3,    /* arg: unused */
 };
 
 struct obx_cmd_box {

@@ -317,6 +317,47 @@ struct obx_rules_status {
 	char     error[OBX_RULES_ERR_LEN];     /* why the latest reload was refused, else "" */
 };
 
+/* Selective capture (docs/exchange.md "Capture"): the request part is written by the
+ * control plane before it posts OBX_CMD_CAPTURE_START; the rest by the dataplane. */
+#define OBX_CAP_FILTER_LEN 256u
+
+enum obx_cap_state {
+	OBX_CAP_IDLE = 0,       /* none ran in this boot */
+	OBX_CAP_RUNNING = 1,
+	OBX_CAP_STOPPED = 2,    /* file closed: stop_why says why */
+};
+
+enum obx_cap_stop {
+	OBX_CAP_STOP_NONE = 0,
+	OBX_CAP_STOP_CTL,       /* capture stop */
+	OBX_CAP_STOP_PACKETS,   /* max_packets written */
+	OBX_CAP_STOP_BYTES,     /* max_bytes written */
+	OBX_CAP_STOP_ERROR,     /* a write failed (full disk ...): error says which */
+	OBX_CAP_STOP_EXIT,      /* the dataplane stopped (replay end, signal) */
+	OBX_CAP_STOP_N
+};
+#define OBX_CAP_STOP_NAMES { "", "stopped", "max_packets", "max_bytes", "write_error", \
+	"dataplane_exit" }
+
+struct obx_capture {
+	/* control plane -> dataplane, read when OBX_CMD_CAPTURE_START runs */
+	char     req_filter[OBX_CAP_FILTER_LEN];  /* libpcap syntax; "" = every packet */
+	uint64_t req_max_packets;     /* 0: no limit */
+	uint64_t req_max_bytes;       /* bytes of packet data written; 0: no limit */
+	uint32_t req_snaplen;         /* bytes kept per packet; 0: the whole frame */
+	int32_t  req_sensor;          /* sensor index, -1: every packet */
+	/* dataplane -> control plane (relaxed loads: counters, read for display) */
+	_Atomic uint32_t state;       /* enum obx_cap_state */
+	uint32_t stop_why;            /* enum obx_cap_stop, once STOPPED */
+	uint64_t id;                  /* captures started in this boot (1, 2, ...) */
+	uint64_t start_wall_ns, stop_wall_ns;
+	_Atomic uint64_t matched;     /* packets the filter took */
+	_Atomic uint64_t written;     /* packets in the file */
+	_Atomic uint64_t dropped;     /* matched but not written: ring full, pool empty */
+	_Atomic uint64_t bytes;       /* packet data written (captured lengths) */
+	char     error[96];           /* the write error, if any */
+};
+
 struct obx_header {
 	uint64_t magic;               /* OBX_MAGIC */
 	uint32_t version;             /* OBX_VERSION */
@@ -349,6 +390,7 @@ struct obx_header {
 	uint8_t  pad1[2];
 	struct obx_cmd_box cmd;       /* control plane -> main lcore commands (cmdbox.h) */
 	struct obx_rules_status rules;/* dataplane -> control plane: payload rules in use */
+	struct obx_capture capture;   /* selective capture (header tail, docs/exchange.md) */
 };
 
 _Static_assert(sizeof(struct obx_header) <= OBX_HEADER_SIZE, "header fits its page");

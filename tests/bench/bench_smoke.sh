@@ -23,6 +23,7 @@ for row in 'I/O ceiling: rxdrop' 'full pipeline, live: obscura-dp Mpps' \
 	'memory: exchange per M' 'memory: coverage cells' 'memory: RESIP table' \
 	'machine: a random 64 B line' 'machine: random lines a packet' \
 	'memory: cp per M sources, by part' 'replay: end to end, generated mix' \
+	'replay: end to end with a capture' \
 	'replay: libpcap read loop' 'replay: start-up' "replay: a /8 telescope's day" \
 	'tables: scanner table build'; do
 	grep -qF "| $row" "$out" || { echo "FAIL: row missing: $row"; missing=1; }

@@ -47,7 +47,8 @@ conf "$T/replay.yaml" "$T/replay.x" "  ports: []"
 
 "$DUMP" --timeout 120 "$T/live.x" > "$T/live.json" 2> "$T/live.dump.log" &
 DUMPPID=$!
-ip netns exec "$NS" "$DP" -c "$T/live.yaml" > "$T/live.dp.log" 2>&1 &
+# with a capture of every frame from the start (capture.h): live, each packet's own port
+ip netns exec "$NS" "$DP" -c "$T/live.yaml" --capture "$T/live.pcapng" > "$T/live.dp.log" 2>&1 &
 DPPID=$!
 for i in $(seq 1 200); do
 	grep -q "running:" "$T/live.dp.log" && break
@@ -80,6 +81,23 @@ timeout 60 "$DP" -c "$T/replay.yaml" --replay "$T/live.pcap" --drain-timeout 30 
 	|| fail "replay exit $?"
 wait $DUMPPID || fail "replay drain"
 DUMPPID=
+
+echo "# the live capture: the injected frames, byte for byte, on the port's interface"
+frames() {   # frames FILE: one line per frame (lengths and bytes, no time), sorted
+	tcpdump -r "$1" -nn -t -xx -s 0 2>/dev/null |
+		awk '/^[^ \t]/ { if (p != "") print p; p = $0; next } { p = p " " $0 }
+		     END { if (p != "") print p }' | sort
+}
+# net_af_packet hands the outer VLAN tag over stripped (its TPID lost) and rte_pcapng puts
+# it back as 802.1Q: an 802.1ad (88a8) outer tag reads back as 8100, nothing else changes
+frames "$T/live.pcap" | sed -E 's/(0x0000:  ([0-9a-f]{4} ){6})88a8/\18100/' | sort > "$T/want.txt"
+frames "$T/live.pcapng" > "$T/got.txt"
+[ -s "$T/got.txt" ] || fail "the live capture is empty"
+cmp -s "$T/want.txt" "$T/got.txt" || { diff "$T/want.txt" "$T/got.txt" | head -4; fail "live capture != the injected frames"; }
+ifn=$(tshark -r "$T/live.pcapng" -T fields -e frame.interface_name 2>/dev/null | sort -u)
+[ "$ifn" = "$IFA" ] || fail "live capture: interface '$ifn', want $IFA"
+grep -q "closed: obscura capture: $(wc -l < "$T/want.txt") matched" "$T/live.dp.log" \
+	|| fail "live capture: counts: $(grep 'capture ' "$T/live.dp.log" | tail -2)"
 
 echo "# live vs replay of the same pcap"
 $PY "$SRC/compare.py" same-sources "$T/live.json" "$T/replay.json" || fail "live != replay"
