@@ -183,6 +183,16 @@ static inline void obs_worker_events(struct obs_worker *w, const struct obs_rule
 	obs_event_add(&w->ep, vi->src, vi->t, vi->sensor, vi->ev_type, 0);
 }
 
+/* The counters every accepted telescope packet bumps (rx and tel). */
+static inline void obs_worker_count_tel(struct obx_counters *c, const struct obs_verdict *vi)
+{
+	c->rx_packets++;
+	c->rx_bytes += vi->wire;
+	c->tel_packets++;
+	c->tel_bytes += vi->wire;
+	c->proto_packets[vi->proto_idx]++;
+}
+
 static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts, uint16_t n,
                                    uint64_t now_ns, enum obs_ts_mode ts_mode, uint32_t flags)
 {
@@ -311,17 +321,16 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		if (!OBS_STAGE_ON(TIME))
 			break;
 		obs_epoch_time(&w->ep, vi->t);
-		c->rx_packets++;
-		c->rx_bytes += vi->wire;
 		if (vi->drop >= 0) {
+			c->rx_packets++;
+			c->rx_bytes += vi->wire;
 			c->drops[vi->drop]++;
 			continue;
 		}
-		c->tel_packets++;
-		c->tel_bytes += vi->wire;
-		c->proto_packets[vi->proto_idx]++;
-		if (!OBS_STAGE_ON(SRC))
+		if (!OBS_STAGE_ON(SRC)) {
+			obs_worker_count_tel(c, vi);
 			continue;
+		}
 		/*
 		 * Analysis stages, in this order (docs/exchange.md; each stage owns its
 		 * counters in *c and its table kind; every insert follows the pointer rule of
@@ -339,13 +348,7 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		 * Stages needing pass-1 work (a lookup to prefetch, a payload to scan) put
 		 * their results in struct obs_verdict.
 		 */
-		if (vi->scanner)
-			c->scanner_packets++;
-		if (vi->excluded)
-			c->excluded_packets++;
 		const uint32_t resip = resip_tab != NULL && is_resip[i];
-		if (resip)
-			c->resip_packets++;
 		/* (6) a packet-class event (no payload, not excluded) can ride inline in the
 		 * source record: then the event stage has nothing to do for it */
 		const uint64_t ev = w->ev_on && !vi->excluded && vi->pay_len == 0 ?
@@ -356,6 +359,19 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		                                    (vi->excluded ? OBX_SRC_F_EXCLUDED : 0) |
 		                                    (resip ? OBX_SRC_F_RESIP : 0), resip, ev,
 		                                    resip_tab != NULL ? src_wk[i] : 0);
+		/* Counted after the source record, never before: obs_epoch_src() is where a
+		 * full table forces a swap, and a swap publishes the pending counters.  A
+		 * packet counted first and recorded after that swap would have its counters
+		 * in one epoch and its record in the next; counted here, both go to the slot
+		 * the record went to.  (Later stages may swap too: by then the packet's
+		 * counters and record are both in the published slot.) */
+		obs_worker_count_tel(c, vi);
+		if (vi->scanner)
+			c->scanner_packets++;
+		if (vi->excluded)
+			c->excluded_packets++;
+		if (resip)
+			c->resip_packets++;
 		if (vi->cov && w->cov_on && OBS_STAGE_ON(COV))       /* (4) coverage.h */
 			obs_cov_syn(&w->cov, &w->ep, vi->src, vi->dport, vi->t, vi->slot, vi->mirai,
 			            vi->scanner ? OBX_CELL_F_SCANNER : 0);

@@ -149,7 +149,7 @@ n=$(frames_ok between); m=$(sed -n 's/.*cut.pcap.gz (pcap.gz): stopped after \([
 [ "$n" -eq $((2 * total + m)) ] || fail "between: $n frames, want 2 x $total + $m"
 grep -q "1 of 3 file(s) could not be read to their end" "$T/between.dp.log" || fail "between: no summary"
 
-echo "# 5000 sources in one epoch, capacity 1024, slow drainer: forced swaps, replay waits, nothing lost"
+echo "# 5000 sources in one epoch, capacity 1024, slow drainer: forced swaps, replay waits, nothing lost, every packet's counter and record in one epoch"
 run forced 1 --delay-ms 3 -- --replay "$T/src5000.pcap"
 $CMP conserved "$T/forced.json" 5000 || fail "forced"
 $PY - "$T/forced.json" <<'EOP' || fail "forced: no forced epoch, or replay lost updates instead of waiting"
@@ -158,6 +158,8 @@ g = json.load(open(sys.argv[1]))
 assert g["forced_epochs"] >= 1, g["forced_epochs"]
 lost = g["counters"]["lost_updates"] if "counters" in g else g["totals"]["lost_updates"]
 assert lost == 0, "replay must wait for the drain, not lose: lost_updates=%d" % lost
+assert g["epoch_split"] == 0, "%d epoch(s) whose source records and tel_packets differ: " \
+    "a packet counted in one epoch, recorded in another" % g["epoch_split"]
 EOP
 
 echo "# 20000 garbage frames: no crash, every frame counted, 2 workers"

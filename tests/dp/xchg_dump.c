@@ -9,6 +9,8 @@
  * per worker, each hash table's n_used matching its records), accumulated (counters
  * summed, the (source, hour) records merged per source: min first, max last, packets
  * summed, sensor masks ORed; other tables counted), cleared and set FREE (release).
+ * An epoch without lost updates whose source records do not hold exactly its
+ * tel_packets is reported on stderr and counted in "epoch_split".
  * It stops when dp_state is FINISHED or EXITED and every slot is FREE (--once: after
  * one pass, for a file left behind), then prints the totals as JSON on stdout.
  * --delay-ms sleeps before each drain, to make the dataplane meet READY slots.
@@ -38,6 +40,9 @@ struct src_map {
 static struct src_map srcs;
 static struct obx_counters tot;
 static uint64_t n_epochs, n_final, n_forced, seq_errors, nsrc_mismatch, bad_worker;
+/* epochs (without lost updates) whose SRC records hold another number of packets than
+ * their tel_packets counter: a packet's counter and its record in different epochs */
+static uint64_t epoch_split;
 static uint64_t last_seq[OBX_MAX_WORKERS];
 
 static void map_grow(void);
@@ -98,6 +103,8 @@ static void merge_src(const struct obx_src_rec *in)
 
 static void drain_slot(const struct obx_header *h, struct obx_slot_hdr *sh, uint32_t w)
 {
+	uint64_t src_packets = 0;
+
 	if (sh->worker != w)
 		bad_worker++;
 	if (sh->seq <= last_seq[w])
@@ -122,14 +129,22 @@ static void drain_slot(const struct obx_header *h, struct obx_slot_hdr *sh, uint
 
 			if (obx_rec_empty(r, rs))
 				continue;
-			if (k == OBX_TAB_SRC)
+			if (k == OBX_TAB_SRC) {
 				merge_src((const struct obx_src_rec *)r);
+				src_packets += ((const struct obx_src_rec *)r)->packets;
+			}
 			n++;
 			memset(r, 0, rs);
 		}
 		n_tab_records[k] += n;
 		if (n != sh->tabs[k].n_used)
 			nsrc_mismatch++;
+	}
+	if (sh->delta.lost_updates == 0 && src_packets != sh->delta.tel_packets) {
+		fprintf(stderr, "xchg_dump: worker %u epoch %" PRIu64 ": %" PRIu64 " packets in its "
+		        "source records, %" PRIu64 " in tel_packets\n", w, sh->seq, src_packets,
+		        sh->delta.tel_packets);
+		epoch_split++;
 	}
 	obs_counters_add(&tot, &sh->delta);
 	n_epochs++;
@@ -169,6 +184,7 @@ static void print_json(const struct obx_header *h, int with_sources)
 	       seq_errors);
 	printf("  \"n_src_mismatch\": %" PRIu64 ",\n  \"bad_worker\": %" PRIu64 ",\n",
 	       nsrc_mismatch, bad_worker);
+	printf("  \"epoch_split\": %" PRIu64 ",\n", epoch_split);
 	printf("  \"src_records\": %" PRIu64 ",\n  \"tab_records\": [", n_src_records);
 	for (d = 0; d < OBX_TAB_MAX; d++)
 		printf("%s%" PRIu64, d ? ", " : "", n_tab_records[d]);
