@@ -20,6 +20,7 @@ static const char *cp_dp_state(uint32_t s)
 static json_t *cp_status_dp(struct cp *cp, uint64_t now)
 {
 	struct obx_header *h = cp->drain.cur.h;
+	const struct obx_geom *g = &cp->drain.cur.g;   /* counts and ids: the checked copy */
 	json_t *o = json_object();
 	uint64_t hb;
 
@@ -32,35 +33,35 @@ static json_t *cp_status_dp(struct cp *cp, uint64_t now)
 	}
 	json_object_set_new(o, "state", json_string(cp_dp_state(
 		atomic_load_explicit(&h->dp_state, memory_order_acquire))));
-	json_object_set_new(o, "boot_id", cp_json_hex64(h->boot_id));
-	json_object_set_new(o, "pid", json_integer(h->dp_pid));
-	json_object_set_new(o, "started", cp_json_time(h->boot_wall_ns));
-	json_object_set_new(o, "uptime_s", json_real(h->boot_wall_ns && now > h->boot_wall_ns ?
-		(double)(now - h->boot_wall_ns) / 1e9 : 0.0));
+	json_object_set_new(o, "boot_id", cp_json_hex64(g->boot_id));
+	json_object_set_new(o, "pid", json_integer(g->dp_pid));
+	json_object_set_new(o, "started", cp_json_time(g->boot_wall_ns));
+	json_object_set_new(o, "uptime_s", json_real(g->boot_wall_ns && now > g->boot_wall_ns ?
+		(double)(now - g->boot_wall_ns) / 1e9 : 0.0));
 	hb = atomic_load_explicit(&h->heartbeat_ns, memory_order_relaxed);
 	if (hb != 0)
 		json_object_set_new(o, "heartbeat_age_ms", json_real(now > hb ?
 			(double)(now - hb) / 1e6 : 0.0));
 	else
 		json_object_set_new(o, "heartbeat_age_ms", json_null());
-	json_object_set_new(o, "workers", json_integer(h->n_workers));
-	json_object_set_new(o, "ports", json_integer(h->n_ports));
-	json_object_set_new(o, "sensors", json_integer(h->n_sensors));
-	json_object_set_new(o, "src_capacity", json_integer(h->tab_capacity[OBX_TAB_SRC]));
+	json_object_set_new(o, "workers", json_integer(g->n_workers));
+	json_object_set_new(o, "ports", json_integer(g->n_ports));
+	json_object_set_new(o, "sensors", json_integer(g->n_sensors));
+	json_object_set_new(o, "src_capacity", json_integer(g->tab_capacity[OBX_TAB_SRC]));
 	{
 		/* every table of the exchange, absent ones as 0 (docs/exchange.md) */
 		static const char *const names[OBX_TAB_MAX] = OBX_TAB_NAMES;
 		json_t *tabs = json_object();
 
 		for (unsigned k = 0; k < OBX_TAB_MAX; k++)
-			if (h->tab_capacity[k] != 0 || k <= OBX_TAB_EVENT)
+			if (g->tab_capacity[k] != 0 || k <= OBX_TAB_EVENT)
 				json_object_set_new(tabs, names[k], json_pack("{s:i, s:i}",
-					"capacity", (json_int_t)h->tab_capacity[k],
-					"rec_size", (json_int_t)h->tab_rec_size[k]));
+					"capacity", (json_int_t)g->tab_capacity[k],
+					"rec_size", (json_int_t)g->tab_rec_size[k]));
 		json_object_set_new(o, "tables", tabs);
 	}
-	json_object_set_new(o, "epoch_ms", json_real((double)h->epoch_ns / 1e6));
-	json_object_set_new(o, "replay", json_boolean(h->replay));
+	json_object_set_new(o, "epoch_ms", json_real((double)g->epoch_ns / 1e6));
+	json_object_set_new(o, "replay", json_boolean(g->replay));
 	return o;
 }
 
@@ -99,6 +100,9 @@ void cp_cmd_status(struct cp *cp, json_t *args, struct cp_reply *r)
 	json_object_set_new(drain, "epochs_drained_run", cp_json_u64(d->epochs_drained));
 	json_object_set_new(drain, "duplicates_freed", cp_json_u64(d->epochs_dup));
 	json_object_set_new(drain, "invalid_freed", cp_json_u64(d->epochs_invalid));
+	json_object_set_new(drain, "implausible_dropped", cp_json_u64(d->epochs_implausible));
+	json_object_set_new(drain, "clamped_counts", cp_json_u64(d->clamped));
+	json_object_set_new(drain, "bad_used_entries", cp_json_u64(d->bad_used));
 	json_object_set_new(drain, "lag_last_ms", json_real((double)d->last_lag_ns / 1e6));
 	json_object_set_new(drain, "lag_max_ms", json_real((double)d->max_lag_ns / 1e6));
 	json_object_set_new(drain, "last_drain", cp_json_time(d->last_drain_wall_ns));
@@ -162,6 +166,16 @@ void cp_cmd_status(struct cp *cp, json_t *args, struct cp_reply *r)
 			"from an EMPTY store", p->load_error));
 	if (p->last_error[0])
 		json_array_append_new(warn, json_sprintf("last snapshot failed: %s", p->last_error));
+	if (d->cur.h == NULL && d->bad_ino != 0)
+		json_array_append_new(warn, json_sprintf("exchange refused: %s", d->last_error));
+	if (d->epochs_implausible)
+		json_array_append_new(warn, json_sprintf("%llu epoch(s) dropped: counters the line "
+			"rate could not give (forged or corrupt exchange)",
+			(unsigned long long)d->epochs_implausible));
+	if (d->clamped || d->bad_used)
+		json_array_append_new(warn, json_sprintf("exchange slots with %llu table count(s) "
+			"above their capacity and %llu bad used-list entries (clamped, skipped)",
+			(unsigned long long)d->clamped, (unsigned long long)d->bad_used));
 	if (s->total.lost_updates)
 		json_array_append_new(warn, json_sprintf("%llu source updates lost in the dataplane "
 			"(slots full)", (unsigned long long)s->total.lost_updates));

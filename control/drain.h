@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "exchange.h"
@@ -25,7 +26,9 @@
 #include "store.h"
 
 struct cp_xmap {
-	struct obx_header *h;      /* NULL: not mapped */
+	struct obx_header *h;      /* NULL: not mapped; the shared mapping: follow no
+	                            * offset, capacity or count read from it, use g */
+	struct obx_geom g;         /* its header, copied and validated once at attach */
 	size_t size;
 	dev_t dev;
 	ino_t ino;
@@ -54,6 +57,10 @@ struct cp_drain {
 	uint64_t epochs_drained;   /* applied to the store */
 	uint64_t epochs_dup;       /* READY slots already applied (journal replay), just freed */
 	uint64_t epochs_invalid;   /* READY slots refused (bad seq): freed, counted */
+	uint64_t epochs_implausible; /* READY slots whose counters the line rate could not
+	                              * give (obx_counters_implausible()): dropped, freed */
+	uint64_t clamped;          /* slot n_used words above their capacity, clamped */
+	uint64_t bad_used;         /* used-list entries skipped (out of range, repeated) */
 	uint64_t last_lag_ns, max_lag_ns;
 	uint64_t last_drain_wall_ns;
 	uint64_t attaches;         /* exchanges attached this run */
@@ -67,6 +74,11 @@ struct cp_drain {
 	uint64_t drain_ns_max;     /* largest per-epoch time of one pass (pass time / epochs) */
 
 };
+
+/* NULL when a file with this fstat() may be mapped by a control plane running as euid:
+ * a regular file of at least the header size, owned by root or euid, not writable by
+ * group or others; else why not (a static message). */
+const char *cp_xfile_refused(const struct stat *st, uid_t euid);
 
 int cp_drain_init(struct cp_drain *d, const char *path, struct cp_store *s, struct cp_journal *j);
 void cp_drain_fini(struct cp_drain *d);

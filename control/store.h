@@ -183,7 +183,9 @@ int cp_store_merge(struct cp_store *dst, const struct cp_store *src);
  */
 long cp_store_top(const struct cp_store *s, size_t n, struct cp_src **out);
 
-/* Record the live port counters and sensor names of an exchange header. */
-void cp_store_note_header(struct cp_store *s, const struct obx_header *h);
+/* Record the live port counters and sensor names of an exchange header: the counts,
+ * offsets and ids from g (its validated copy, exchange.h), the values from the mapping. */
+void cp_store_note_header(struct cp_store *s, const struct obx_geom *g,
+                          const struct obx_header *h);
 
 #endif
