@@ -51,6 +51,22 @@ echo "# 1 worker, the cases pcap"
 run one 1 -- --replay "$T/cases.pcap"
 $CMP exact "$T/one.json" "$T/cases.json" --workers 1 || fail "one"
 
+echo "# the exchange is the dataplane's and the control plane's only: 0600, given to control.user"
+[ "$(stat -c '%a %u' "$T/one.x")" = "600 $(id -u)" ] \
+	|| fail "one: exchange mode/owner $(stat -c '%a %u' "$T/one.x"), want 600 $(id -u)"
+if [ "$(id -u)" = 0 ]; then
+	conf "$T/own.yaml" 1 "$T/own.x"
+	printf 'control:\n  user: nobody\n' >> "$T/own.yaml"
+	"$DUMP" --timeout 60 "$T/own.x" > "$T/own.json" 2> "$T/own.dump.log" &
+	dpid=$!
+	timeout 120 "$DP" -c "$T/own.yaml" --replay "$T/cases.pcap" --drain-timeout 30 \
+		> "$T/own.dp.log" 2>&1 || fail "own: obscura-dp exit $?"
+	wait $dpid || fail "own: xchg_dump"
+	[ "$(stat -c '%a %U' "$T/own.x")" = "600 nobody" ] \
+		|| fail "own: exchange mode/owner $(stat -c '%a %U' "$T/own.x"), want 600 nobody"
+	$CMP exact "$T/own.json" "$T/cases.json" --workers 1 || fail "own"
+fi
+
 echo "# 2 workers (3 lcores on $(nproc) CPUs), same answer"
 run two 2 -- --replay "$T/cases.pcap"
 $CMP exact "$T/two.json" "$T/cases.json" --workers 2 --no-backwards || fail "two"
