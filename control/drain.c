@@ -159,11 +159,7 @@ struct cp_pending {
 	uint64_t seq;
 	int skip;                  /* 0 journal+apply, 1 already applied, 2 invalid,
 	                            * 3 implausible counters */
-	uint32_t bad_used;         /* used-list entries skipped (out of range, repeated, empty) */
-	uint32_t clamped;          /* n_used words above their table's capacity */
-	uint32_t n_used[OBX_TAB_MAX];  /* read once from the slot, clamped to the capacity */
-	struct cp_epoch e;
-	void *recs[OBX_TAB_MAX];   /* owned, per e.tabs[] entry */
+	struct cp_slot_copy c;
 };
 
 static int cp_pending_cmp(const void *a, const void *b)
@@ -262,7 +258,7 @@ static int cp_copy_tab(const struct obx_geom *g, struct obx_slot_hdr *sh, unsign
 }
 
 /* Copy every present table of a slot into p (p->e.tabs, p->recs). */
-static int cp_copy_tabs(const struct obx_geom *g, struct obx_slot_hdr *sh, struct cp_pending *p)
+static int cp_copy_tabs(const struct obx_geom *g, struct obx_slot_hdr *sh, struct cp_slot_copy *p)
 {
 	p->e.n_tabs = 0;
 	for (unsigned k = 0; k < OBX_TAB_MAX; k++) {
@@ -284,13 +280,67 @@ static int cp_copy_tabs(const struct obx_geom *g, struct obx_slot_hdr *sh, struc
 	return 0;
 }
 
+void cp_slot_counts(const struct obx_geom *g, struct obx_slot_hdr *sh, struct cp_slot_copy *c)
+{
+	memset(c, 0, sizeof(*c));
+	for (unsigned k = 0; k < OBX_TAB_MAX; k++) {
+		uint32_t u = cp_ld32(&sh->tabs[k].n_used);
+
+		if (u > g->tab_capacity[k]) {
+			c->clamped++;
+			u = g->tab_capacity[k];
+		}
+		c->n_used[k] = u;
+	}
+}
+
+int cp_slot_copy(const struct obx_geom *g, struct obx_slot_hdr *sh, struct cp_slot_copy *c)
+{
+	struct cp_epoch *e = &c->e;
+	const struct cp_tab *st;
+	uint64_t src_pk = 0;
+	int ret;
+
+	e->flags = sh->flags;
+	e->t_first_ns = sh->t_first_ns;
+	e->t_last_ns = sh->t_last_ns;
+	e->published_wall_ns = sh->published_wall_ns;
+	memcpy(&e->delta, &sh->delta, sizeof(e->delta));
+	ret = cp_copy_tabs(g, sh, c);
+	if (ret != 0)
+		return ret;
+	/* what the copy holds, not the shared slot: possible at all? */
+	c->max_packets = obx_epoch_max_packets(g, e->t_first_ns, e->t_last_ns,
+	                                       e->published_wall_ns);
+	c->implausible = obx_counters_implausible(&e->delta, c->max_packets);
+	st = cp_epoch_tab(e, OBX_TAB_SRC);
+	for (uint32_t r = 0; c->implausible == NULL && st != NULL && r < st->n; r++) {
+		const struct obx_src_rec *sr = (const struct obx_src_rec *)st->recs + r;
+
+		if (sr->packets > c->max_packets - src_pk)
+			c->implausible = "more packets in its source records than the line rate "
+			                 "could give in the epoch";
+		else
+			src_pk += sr->packets;
+	}
+	return 0;
+}
+
+void cp_slot_copy_free(struct cp_slot_copy *c)
+{
+	for (unsigned k = 0; k < OBX_TAB_MAX; k++) {
+		free(c->recs[k]);
+		c->recs[k] = NULL;
+	}
+}
+
 /* Zero what the worker will refill (it relies on empty records, exchange.h), then hand
  * the slot back with a release store so the zeroes are visible before FREE is.  Hash
  * kinds: the records the used list names (indices below the capacity; the list itself
  * needs no clearing: the worker rewrites its head).  BITMAP: the entries handed out (the
  * pool is handed out in order, so nothing past n_used was written). */
-static void cp_slot_release(const struct obx_geom *g, struct obx_slot_hdr *sh,
-                            const uint32_t n_used[OBX_TAB_MAX])
+void cp_slot_release(const struct obx_geom *g, struct obx_slot_hdr *sh,
+                     const uint32_t n_used[OBX_TAB_MAX])
 {
 	for (unsigned k = 0; k < OBX_TAB_MAX; k++) {
 		uint8_t *tab = obx_geom_tab(g, sh, k);
@@ -338,15 +388,7 @@ static int cp_drain_map(struct cp_drain *d, struct cp_xmap *m, const char *name,
 			p[n].s = s;
 			p[n].seq = sh->seq;
 			/* once, for the copy and the clearing alike */
-			for (unsigned k = 0; k < OBX_TAB_MAX; k++) {
-				uint32_t u = cp_ld32(&sh->tabs[k].n_used);
-
-				if (u > g->tab_capacity[k]) {
-					p[n].clamped++;
-					u = g->tab_capacity[k];
-				}
-				p[n].n_used[k] = u;
-			}
+			cp_slot_counts(g, sh, &p[n].c);
 			n++;
 		}
 	}
@@ -357,18 +399,12 @@ static int cp_drain_map(struct cp_drain *d, struct cp_xmap *m, const char *name,
 	/* 1: copy out and journal */
 	for (uint32_t i = 0; i < n; i++) {
 		struct obx_slot_hdr *sh = obx_geom_slot(g, m->h, p[i].w, p[i].s);
-		struct cp_epoch *e = &p[i].e;
-		const char *bad;
-		uint64_t max_pk, src_pk = 0;
+		struct cp_slot_copy *c = &p[i].c;
+		struct cp_epoch *e = &c->e;
 
 		e->boot_id = g->boot_id;
 		e->worker = p[i].w;   /* the slot's position is authoritative */
 		e->seq = p[i].seq;
-		e->flags = sh->flags;
-		e->t_first_ns = sh->t_first_ns;
-		e->t_last_ns = sh->t_last_ns;
-		e->published_wall_ns = sh->published_wall_ns;
-		memcpy(&e->delta, &sh->delta, sizeof(e->delta));
 		if (sh->worker != p[i].w)
 			CP_WARN("exchange %s: slot %u/%u says worker %u; using its position", name,
 			        p[i].w, p[i].s, sh->worker);
@@ -382,39 +418,23 @@ static int cp_drain_map(struct cp_drain *d, struct cp_xmap *m, const char *name,
 			p[i].skip = 1;
 			continue;
 		}
-		ret = cp_copy_tabs(g, sh, &p[i]);
+		ret = cp_slot_copy(g, sh, c);
 		if (ret != 0)
 			goto out_stop;
-		d->clamped += p[i].clamped;
-		d->bad_used += p[i].bad_used;
-		if (p[i].bad_used != 0 || p[i].clamped != 0)
+		d->clamped += c->clamped;
+		d->bad_used += c->bad_used;
+		if (c->bad_used != 0 || c->clamped != 0)
 			CP_WARN("exchange %s: slot %u/%u (seq %llu): %u table count(s) above the "
 			        "capacity (clamped), %u used-list entries out of range, repeated or "
 			        "naming an empty record (dataplane bug); skipped", name, p[i].w,
-			        p[i].s, (unsigned long long)p[i].seq, p[i].clamped, p[i].bad_used);
-		/* what the copy holds, not the shared slot: possible at all? */
-		max_pk = obx_epoch_max_packets(g, e->t_first_ns, e->t_last_ns,
-		                               e->published_wall_ns);
-		bad = obx_counters_implausible(&e->delta, max_pk);
-		if (bad == NULL) {
-			const struct cp_tab *st = cp_epoch_tab(e, OBX_TAB_SRC);
-
-			for (uint32_t r = 0; st != NULL && r < st->n && bad == NULL; r++) {
-				const struct obx_src_rec *sr = (const struct obx_src_rec *)st->recs + r;
-
-				if (sr->packets > max_pk - src_pk)
-					bad = "more packets in its source records than the line rate "
-					      "could give in the epoch";
-				else
-					src_pk += sr->packets;
-			}
-		}
-		if (bad != NULL) {
+			        p[i].s, (unsigned long long)p[i].seq, c->clamped, c->bad_used);
+		if (c->implausible != NULL) {
 			CP_ERR("exchange %s: slot %u/%u (seq %llu) refused: %s (%llu packets, at "
 			       "most %llu possible); epoch dropped, counted in "
 			       "drain.implausible_dropped", name, p[i].w, p[i].s,
-			       (unsigned long long)p[i].seq, bad,
-			       (unsigned long long)e->delta.rx_packets, (unsigned long long)max_pk);
+			       (unsigned long long)p[i].seq, c->implausible,
+			       (unsigned long long)e->delta.rx_packets,
+			       (unsigned long long)c->max_packets);
 			p[i].skip = 3;
 			continue;
 		}
@@ -432,19 +452,19 @@ static int cp_drain_map(struct cp_drain *d, struct cp_xmap *m, const char *name,
 		struct obx_slot_hdr *sh = obx_geom_slot(g, m->h, p[i].w, p[i].s);
 
 		if (p[i].skip == 0) {
-			int r = cp_store_apply(d->store, &p[i].e);
+			int r = cp_store_apply(d->store, &p[i].c.e);
 
 			if (r == -EPROTO || r == -EINVAL) {
 				/* it will never apply (a table this build cannot read): refuse it
 				 * whole, free the slot so the worker goes on; the journal keeps it
 				 * and its replay refuses it the same way */
 				CP_ERR("store: refusing epoch %016llx/%u/%llu: %s",
-				       (unsigned long long)p[i].e.boot_id, p[i].w,
+				       (unsigned long long)p[i].c.e.boot_id, p[i].w,
 				       (unsigned long long)p[i].seq, r == -EPROTO ?
 				       "a table's record size differs from what its reader expects" :
 				       "malformed tables");
 				d->epochs_invalid++;
-				cp_slot_release(g, sh, p[i].n_used);
+				cp_slot_release(g, sh, p[i].c.n_used);
 				continue;
 			}
 			if (r < 0) {
@@ -453,14 +473,14 @@ static int cp_drain_map(struct cp_drain *d, struct cp_xmap *m, const char *name,
 				 * it, or dedup would skip it); the retry is deduplicated on
 				 * replay */
 				CP_ERR("store: cannot merge epoch %016llx/%u/%llu: %s",
-				       (unsigned long long)p[i].e.boot_id, p[i].w,
+				       (unsigned long long)p[i].c.e.boot_id, p[i].w,
 				       (unsigned long long)p[i].seq, strerror(-r));
 				*left = n - i;
 				ret = r;
 				break;
 			}
 			if (r == 0) {
-				uint64_t pub = p[i].e.published_wall_ns;
+				uint64_t pub = p[i].c.e.published_wall_ns;
 
 				applied++;
 				d->epochs_drained++;
@@ -480,7 +500,7 @@ static int cp_drain_map(struct cp_drain *d, struct cp_xmap *m, const char *name,
 		} else {
 			d->epochs_invalid++;
 		}
-		cp_slot_release(g, sh, p[i].n_used);
+		cp_slot_release(g, sh, p[i].c.n_used);
 	}
 	d->last_drain_wall_ns = now_wall;
 	if (applied > 0) {
@@ -499,8 +519,7 @@ out_stop:
 	*left = n;
 out_free:
 	for (uint32_t i = 0; i < n; i++)
-		for (unsigned k = 0; k < OBX_TAB_MAX; k++)
-			free(p[i].recs[k]);
+		cp_slot_copy_free(&p[i].c);
 	return ret < 0 && applied == 0 ? ret : applied;
 }
 

@@ -80,6 +80,31 @@ struct cp_drain {
  * group or others; else why not (a static message). */
 const char *cp_xfile_refused(const struct stat *st, uid_t euid);
 
+/*
+ * One READY slot copied out of the exchange, the drain's first step (public for the
+ * exchange fuzz target, tests/fuzz/fuzz_exchange.c).  cp_slot_counts() reads every
+ * table's n_used once, clamped to the validated capacity (clamped counts them);
+ * cp_slot_copy() copies the slot header fields and the records the used lists name
+ * (bad_used: entries skipped) into e and recs, and says whether the counters are
+ * possible (implausible: NULL, or why not; max_packets: the bound, exchange.h).  The
+ * caller sets e.boot_id, e.worker and e.seq.  cp_slot_release() clears the records
+ * those n_used name and stores FREE (release).  cp_slot_copy_free() frees recs.
+ */
+struct cp_slot_copy {
+	struct cp_epoch e;
+	void *recs[OBX_TAB_MAX];       /* owned, per e.tabs[] entry */
+	uint32_t n_used[OBX_TAB_MAX];
+	uint32_t clamped, bad_used;
+	uint64_t max_packets;
+	const char *implausible;
+};
+
+void cp_slot_counts(const struct obx_geom *g, struct obx_slot_hdr *sh, struct cp_slot_copy *c);
+int cp_slot_copy(const struct obx_geom *g, struct obx_slot_hdr *sh, struct cp_slot_copy *c);
+void cp_slot_release(const struct obx_geom *g, struct obx_slot_hdr *sh,
+                     const uint32_t n_used[OBX_TAB_MAX]);
+void cp_slot_copy_free(struct cp_slot_copy *c);
+
 int cp_drain_init(struct cp_drain *d, const char *path, struct cp_store *s, struct cp_journal *j);
 void cp_drain_fini(struct cp_drain *d);
 
