@@ -9,12 +9,36 @@
 
 #include "commands.h"
 #include "json.h"
+#include "period.h"
 
 static const char *cp_dp_state(uint32_t s)
 {
 	static const char *const names[] = { "starting", "running", "finished", "exited" };
 
 	return s < 4 ? names[s] : "unknown";
+}
+
+json_t *cp_json_partial_periods(const struct cp *cp)
+{
+	const struct cp_drain *d = &cp->drain;
+	const unsigned unit = (unsigned)cp->conf.period;
+	json_t *a = json_array();
+
+	for (uint32_t i = 0; i < d->n_lost; i++) {
+		const struct cp_lost_epoch *l = &d->lost[i];
+		char label[OBS_PERIOD_LABEL_MAX];
+
+		if (l->last_pkt_ns != 0)
+			obs_period_label(unit, obs_period_index(unit, l->last_pkt_ns), label,
+			                 sizeof(label));
+		json_array_append_new(a, json_pack("{s:o, s:i, s:o, s:s, s:o, s:o}",
+			"boot_id", cp_json_hex64(l->boot_id), "worker", (int)l->worker,
+			"period", l->last_pkt_ns ? json_string(label) : json_null(),
+			"unit", obs_period_unit_name(unit),
+			"last_packet", l->last_pkt_ns ? cp_json_time(l->last_pkt_ns) : json_null(),
+			"noticed", cp_json_time(l->noticed_wall_ns)));
+	}
+	return a;
 }
 
 static json_t *cp_status_dp(struct cp *cp, uint64_t now)
@@ -31,8 +55,10 @@ static json_t *cp_status_dp(struct cp *cp, uint64_t now)
 		json_object_set_new(o, "error", json_string(cp->drain.last_error));
 		return o;
 	}
-	json_object_set_new(o, "state", json_string(cp_dp_state(
-		atomic_load_explicit(&h->dp_state, memory_order_acquire))));
+	json_object_set_new(o, "state", json_string(cp->drain.dp_lost ? "dataplane_lost" :
+		cp_dp_state(atomic_load_explicit(&h->dp_state, memory_order_acquire))));
+	json_object_set_new(o, "lost_reason", cp->drain.dp_lost ?
+		json_string(cp->drain.dp_lost_why) : json_null());
 	json_object_set_new(o, "boot_id", cp_json_hex64(g->boot_id));
 	json_object_set_new(o, "pid", json_integer(g->dp_pid));
 	json_object_set_new(o, "started", cp_json_time(g->boot_wall_ns));
@@ -103,6 +129,8 @@ void cp_cmd_status(struct cp *cp, json_t *args, struct cp_reply *r)
 	json_object_set_new(drain, "implausible_dropped", cp_json_u64(d->epochs_implausible));
 	json_object_set_new(drain, "clamped_counts", cp_json_u64(d->clamped));
 	json_object_set_new(drain, "bad_used_entries", cp_json_u64(d->bad_used));
+	json_object_set_new(drain, "epochs_lost", cp_json_u64(d->epochs_lost));
+	json_object_set_new(drain, "partial_periods", cp_json_partial_periods(cp));
 	json_object_set_new(drain, "lag_last_ms", json_real((double)d->last_lag_ns / 1e6));
 	json_object_set_new(drain, "lag_max_ms", json_real((double)d->max_lag_ns / 1e6));
 	json_object_set_new(drain, "last_drain", cp_json_time(d->last_drain_wall_ns));
@@ -166,6 +194,31 @@ void cp_cmd_status(struct cp *cp, json_t *args, struct cp_reply *r)
 			"from an EMPTY store", p->load_error));
 	if (p->last_error[0])
 		json_array_append_new(warn, json_sprintf("last snapshot failed: %s", p->last_error));
+	if (d->cur.h != NULL && d->dp_lost)
+		json_array_append_new(warn, json_sprintf("dataplane lost (boot %016llx, pid %u): %s; "
+			"nothing is being captured", (unsigned long long)d->cur.g.boot_id,
+			d->cur.g.dp_pid, d->dp_lost_why));
+	if (d->epochs_lost) {
+		json_t *pp = cp_json_partial_periods(cp);
+		char list[256] = "";
+		size_t at = 0;
+
+		for (size_t i = 0; i < json_array_size(pp) && at < sizeof(list) - 40; i++) {
+			const char *lab = json_string_value(json_object_get(json_array_get(pp, i),
+			                                                    "period"));
+
+			at += (size_t)snprintf(list + at, sizeof(list) - at, "%s%s", i ? ", " : "",
+			                       lab != NULL ? lab : "unknown");
+		}
+		json_decref(pp);
+		json_array_append_new(warn, json_sprintf("%llu epoch(s) LOST with a dataplane that "
+			"died before publishing them; partial period(s): %s",
+			(unsigned long long)d->epochs_lost, list));
+	}
+	if (d->journal_errors)
+		json_array_append_new(warn, json_sprintf("%llu journal write(s) failed (disk full or "
+			"I/O error on %s): epochs wait in the exchange until it can be written",
+			(unsigned long long)d->journal_errors, cp->journal.path));
 	if (d->cur.h == NULL && d->bad_ino != 0)
 		json_array_append_new(warn, json_sprintf("exchange refused: %s", d->last_error));
 	if (d->epochs_implausible)

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -523,6 +524,89 @@ out_free:
 	return ret < 0 && applied == 0 ? ret : applied;
 }
 
+/* Count the FILLING slots of a mapping being let go of: epochs its dead dataplane never
+ * published.  A (boot, worker) already counted is not counted again (an undrained file
+ * may come back as a .prev file). */
+static uint32_t cp_count_lost(struct cp_drain *d, struct cp_xmap *m, const char *name)
+{
+	const struct obx_geom *g = &m->g;
+	uint32_t n = 0;
+
+	for (uint32_t w = 0; w < g->n_workers; w++)
+		for (uint32_t s = 0; s < OBX_SLOTS; s++) {
+			struct obx_slot_hdr *sh = obx_geom_slot(g, m->h, w, s);
+			struct cp_lost_epoch *l;
+			bool known = false;
+
+			if (atomic_load_explicit(&sh->state, memory_order_acquire) != OBX_SLOT_FILLING)
+				continue;
+			for (uint32_t i = 0; i < d->n_lost; i++)
+				known |= d->lost[i].boot_id == g->boot_id && d->lost[i].worker == w;
+			if (known)
+				continue;
+			if (d->n_lost == CP_LOST_MAX) {
+				memmove(&d->lost[0], &d->lost[1], sizeof(d->lost[0]) * (CP_LOST_MAX - 1));
+				d->n_lost--;
+			}
+			l = &d->lost[d->n_lost++];
+			memset(l, 0, sizeof(*l));
+			l->boot_id = g->boot_id;
+			l->worker = w;
+			l->last_pkt_ns = obx_geom_worker_live(g, m->h, w)->last_pkt_ns;
+			l->noticed_wall_ns = cp_wall_ns();
+			d->epochs_lost++;
+			n++;
+			CP_WARN("exchange %s: boot %016llx worker %u: its epoch in progress was never "
+			        "published (slot left FILLING: the dataplane died); epoch LOST, the "
+			        "period of packet time %llu ns is partial", name,
+			        (unsigned long long)g->boot_id, w, (unsigned long long)l->last_pkt_ns);
+		}
+	return n;
+}
+
+/* Is the attached dataplane still there?  (drain.h: dp_lost) */
+static void cp_dp_health(struct cp_drain *d)
+{
+	const struct cp_xmap *m = &d->cur;
+	uint64_t hb, now;
+	uint32_t st;
+	char why[sizeof(d->dp_lost_why)] = "";
+
+	if (m->h == NULL) {
+		d->dp_lost = false;
+		return;
+	}
+	st = atomic_load_explicit(&m->h->dp_state, memory_order_acquire);
+	if (st == OBX_DP_STARTING || st == OBX_DP_RUNNING) {
+		/* EPERM: there, but not ours to signal (a root dataplane) */
+		if (m->g.dp_pid != 0 && kill((pid_t)m->g.dp_pid, 0) != 0 && errno == ESRCH)
+			snprintf(why, sizeof(why), "its process (pid %u) is gone", m->g.dp_pid);
+	}
+	if (why[0] == '\0' && st == OBX_DP_RUNNING) {
+		/* starting may take long (tables load before the workers run): only a
+		 * running dataplane must beat */
+		hb = atomic_load_explicit(&m->h->heartbeat_ns, memory_order_relaxed);
+		for (uint32_t w = 0; w < m->g.n_workers; w++) {
+			uint64_t t = atomic_load_explicit(
+				&obx_geom_worker_live(&m->g, m->h, w)->heartbeat_ns, memory_order_relaxed);
+
+			if (t > hb)
+				hb = t;
+		}
+		now = cp_wall_ns();
+		if (hb != 0 && now > hb + CP_DP_LOST_NS)
+			snprintf(why, sizeof(why), "no heartbeat for %.1f s", (double)(now - hb) / 1e9);
+	}
+	if (why[0] != '\0' && !d->dp_lost)
+		CP_WARN("exchange: DATAPLANE LOST (boot %016llx, pid %u): %s", 
+		        (unsigned long long)m->g.boot_id, m->g.dp_pid, why);
+	else if (why[0] == '\0' && d->dp_lost)
+		CP_NOTICE("exchange: dataplane (boot %016llx) beats again",
+		          (unsigned long long)m->g.boot_id);
+	d->dp_lost = why[0] != '\0';
+	snprintf(d->dp_lost_why, sizeof(d->dp_lost_why), "%s", why);
+}
+
 static const char *cp_dp_state_name(uint32_t s)
 {
 	static const char *const names[] = { "starting", "running", "finished", "exited" };
@@ -538,10 +622,12 @@ static void cp_detach(struct cp_drain *d, const char *why)
 	int r;
 
 	r = cp_drain_map(d, &d->cur, d->path, &left);
+	cp_count_lost(d, &d->cur, d->path);
 	CP_NOTICE("exchange: %s (boot %016llx) %s; drained %d last epoch(s) from the old "
 	          "mapping%s", d->path, (unsigned long long)d->cur.boot_id, why, r > 0 ? r : 0,
 	          left ? ", some left READY (journal error)" : "");
 	cp_xmap_unmap(&d->cur);
+	d->dp_lost = false;
 	snprintf(d->last_error, sizeof(d->last_error), "exchange %s %s", d->path, why);
 }
 
@@ -654,12 +740,8 @@ static void cp_scan_prev(struct cp_drain *d)
 		if (cp_store_boot(d->store, m.boot_id, true) != NULL)
 			d->dirty = true;
 		r = cp_drain_map(d, &m, full, &left);
-		for (uint32_t w = 0; w < m.g.n_workers; w++)
-			for (uint32_t s = 0; s < OBX_SLOTS; s++)
-				if (atomic_load_explicit(&obx_geom_slot(&m.g, m.h, w, s)->state,
-				                         memory_order_acquire) == OBX_SLOT_FILLING)
-					filling++;
 		if (left == 0) {
+			filling = cp_count_lost(d, &m, full);
 			if (unlink(full) != 0) {
 				CP_WARN("exchange: drained %s but cannot remove it: %s", full,
 				        strerror(errno));
@@ -686,6 +768,7 @@ int cp_drain_poll(struct cp_drain *d, uint64_t now_ns)
 		cp_check_path(d);
 		if (d->cur.h != NULL)
 			cp_store_note_header(d->store, &d->cur.g, d->cur.h);
+		cp_dp_health(d);
 	}
 	if (now_ns >= d->next_prev_ns) {
 		d->next_prev_ns = now_ns + CP_PREV_PERIOD_NS;

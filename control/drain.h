@@ -60,6 +60,26 @@ struct cp_drain {
 	uint64_t epochs_implausible; /* READY slots whose counters the line rate could not
 	                              * give (obx_counters_implausible()): dropped, freed */
 	uint64_t clamped;          /* slot n_used words above their capacity, clamped */
+	/* The attached dataplane is gone or hung (cp_drain_poll() checks every 100 ms):
+	 * starting or running, and its pid no longer exists, or running and no heartbeat
+	 * (the main lcore's or any worker's) for CP_DP_LOST_NS. */
+#define CP_DP_LOST_NS (3ull * 1000000000ull)
+	bool dp_lost;
+	char dp_lost_why[160];
+	/* Epochs lost with a dataplane that died: a slot still FILLING in a mapping the
+	 * control plane let go of (the file was replaced at a restart, or an old boot's
+	 * .prev file).  Its packets were never published; the period holding the worker's
+	 * last packet time is partial.  The most recent CP_LOST_MAX are kept. */
+	uint64_t epochs_lost;
+#define CP_LOST_MAX 32
+	struct cp_lost_epoch {
+		uint64_t boot_id;
+		uint32_t worker;
+		uint32_t reserved;
+		uint64_t last_pkt_ns;  /* the worker's last packet time (0: unknown) */
+		uint64_t noticed_wall_ns;
+	} lost[CP_LOST_MAX];
+	uint32_t n_lost;           /* entries of lost[] in use (<= CP_LOST_MAX) */
 	uint64_t bad_used;         /* used-list entries skipped (out of range, repeated) */
 	uint64_t last_lag_ns, max_lag_ns;
 	uint64_t last_drain_wall_ns;

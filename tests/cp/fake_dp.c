@@ -26,7 +26,7 @@
  *           [--serve-s SEC] [--cmd-ms MS] [--refuse TABLE]
  *           [--expect FILE] [--print-expected] [--bad-used]
  *           [--mode OCTAL] [--owner UID] [--forge-capacity-after E] [--forge-packets E]
- *           [--forge-used-after E]
+ *           [--forge-used-after E] [--leave-filling] [--hang-s SEC]
  * --bad-used: every SRC used-index list (exchange.h) also repeats its first index and
  * names one past the capacity: the control plane must count each record once anyway.
  *
@@ -41,6 +41,13 @@
  *   slot header (the used lists are as written).
  * --forge-packets E: epoch E carries no records and counters of 10^12 packets, more than
  *   any link gives in an epoch; it is left out of the expected totals.
+ *
+ * A dataplane that dies or hangs:
+ * --leave-filling: after the epochs every worker takes its next slot, records a source
+ *   in it (FILLING, with its live last_pkt_ns) and the process exits without publishing
+ *   it or saying FINISHED, as a SIGKILLed dataplane does; those records are not expected.
+ * --hang-s SEC: then (or after the epochs) write the expected totals and stay alive SEC
+ *   seconds, state RUNNING, without a heartbeat.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -71,6 +78,8 @@ struct fd_opts {
 	uint32_t mode;            /* file mode (--mode) */
 	int64_t owner;            /* -1: the creator */
 	uint32_t forge_cap_after, forge_packets, forge_used_after;  /* 0: off */
+	bool leave_filling;
+	uint32_t hang_s;
 };
 
 /* expected: one entry per pool source number (addr is a function of it) */
@@ -372,7 +381,8 @@ int main(int argc, char **argv)
 		{ "serve-s", 1, NULL, 'V' }, { "cmd-ms", 1, NULL, 'M' }, { "refuse", 1, NULL, 'R' },
 		{ "bad-used", 0, NULL, 'U' }, { "mode", 1, NULL, 'o' }, { "owner", 1, NULL, 'O' },
 		{ "forge-capacity-after", 1, NULL, 'c' }, { "forge-packets", 1, NULL, 'g' },
-		{ "forge-used-after", 1, NULL, 'u' }, { NULL, 0, NULL, 0 },
+		{ "forge-used-after", 1, NULL, 'u' }, { "leave-filling", 0, NULL, 'l' },
+		{ "hang-s", 1, NULL, 'H' }, { NULL, 0, NULL, 0 },
 	};
 	struct obx_counters tot, *per;
 	struct obx_header *h = NULL;
@@ -410,6 +420,8 @@ int main(int argc, char **argv)
 		case 'c': o.forge_cap_after = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'g': o.forge_packets = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'u': o.forge_used_after = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'l': o.leave_filling = true; o.finish = false; break;
+		case 'H': o.hang_s = (uint32_t)strtoul(optarg, NULL, 0); break;
 		default:
 			fprintf(stderr, "fake_dp: see the comment at the top of fake_dp.c\n");
 			return 2;
@@ -529,6 +541,42 @@ int main(int argc, char **argv)
 		}
 		if (h != NULL && o.interval_ms)
 			obs_sleep_ms(o.interval_ms);
+	}
+	if (h != NULL && o.leave_filling) {
+		for (uint32_t w = 0; w < o.workers; w++) {
+			struct obx_slot_hdr *sh = obx_slot(h, w, cur[w]);
+			uint64_t deadline = obs_wall_ns() + (uint64_t)o.timeout_s * 1000000000ull;
+			uint64_t t = 1700000000ull * 1000000000ull + (uint64_t)(n_ep + 1) * 1000000000ull;
+			struct obx_src_rec *r = obx_slot_src(sh);
+
+			if (fd_wait_state(sh, OBX_SLOT_FREE, deadline) != 0) {
+				rc = 3;
+				goto out;
+			}
+			atomic_store_explicit(&sh->state, OBX_SLOT_FILLING, memory_order_relaxed);
+			r->addr = 0x0b0000ffu + w;
+			r->hour = (uint32_t)(t / OBX_HOUR_NS);
+			r->first_ns = r->last_ns = t;
+			r->packets = 7;
+			obx_worker_live(h, w)->last_pkt_ns = t;
+		}
+		fprintf(stderr, "fake_dp: every worker's epoch %u left FILLING; exiting unpublished\n",
+		        n_ep + 1);
+	}
+	if (h != NULL && o.hang_s) {
+		/* the expected totals first: a test may kill a hung dataplane */
+		if (o.expect != NULL) {
+			FILE *f = fopen(o.expect, "w");
+
+			if (f == NULL || fd_write_expected(f, exp, &tot, per, epochs) != 0 ||
+			    fclose(f) != 0) {
+				perror("fake_dp: expect file");
+				rc = 1;
+				goto out;
+			}
+		}
+		fprintf(stderr, "fake_dp: hanging %u s without a heartbeat\n", o.hang_s);
+		sleep(o.hang_s);
 	}
 	if (h != NULL && o.serve_s)
 		fd_serve(h);
