@@ -146,11 +146,13 @@ void cp_cmd_status(struct cp *cp, json_t *args, struct cp_reply *r)
 	                    cp_json_u64(cp_ht_bytes(&s->src, &cp_src_ht_type)));
 
 	for (uint32_t i = 0; i < s->n_boots; i++)
-		json_array_append_new(boots, json_pack("{s:o, s:o, s:I, s:i}",
+		json_array_append_new(boots, json_pack("{s:o, s:o, s:I, s:i, s:i, s:b}",
 			"boot_id", cp_json_hex64(s->boots[i].boot_id),
 			"started", cp_json_time(s->boots[i].boot_wall_ns),
 			"epochs", (json_int_t)s->boots[i].epochs,
-			"workers", (int)s->boots[i].n_workers));
+			"workers", (int)s->boots[i].n_workers,
+			"epochs_lost", (int)s->boots[i].epochs_lost,
+			"partial", s->boots[i].epochs_lost != 0));
 	json_object_set_new(o, "boots", boots);
 
 	snap = json_object();

@@ -555,6 +555,15 @@ static uint32_t cp_count_lost(struct cp_drain *d, struct cp_xmap *m, const char 
 			l->last_pkt_ns = obx_geom_worker_live(g, m->h, w)->last_pkt_ns;
 			l->noticed_wall_ns = cp_wall_ns();
 			d->epochs_lost++;
+			{
+				/* the boot's own record of it goes into the snapshots */
+				struct cp_boot *b = cp_store_boot(d->store, g->boot_id, true);
+
+				if (b != NULL) {
+					b->epochs_lost++;
+					d->dirty = true;
+				}
+			}
 			n++;
 			CP_WARN("exchange %s: boot %016llx worker %u: its epoch in progress was never "
 			        "published (slot left FILLING: the dataplane died); epoch LOST, the "

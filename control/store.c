@@ -351,6 +351,9 @@ int cp_store_merge(struct cp_store *dst, const struct cp_store *src)
 		db->epochs += sb->epochs;
 		if (sb->n_workers > db->n_workers)
 			db->n_workers = sb->n_workers;
+		/* one control plane saw a boot die: the same count, not more, in a copy */
+		if (sb->epochs_lost > db->epochs_lost)
+			db->epochs_lost = sb->epochs_lost;
 		for (uint32_t w = 0; w < OBX_MAX_WORKERS; w++)
 			if (sb->last_seq[w] > db->last_seq[w])
 				db->last_seq[w] = sb->last_seq[w];

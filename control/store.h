@@ -53,7 +53,8 @@ struct cp_boot {
 	uint64_t boot_wall_ns;          /* the dataplane's start (0 if only known from a journal) */
 	uint64_t epochs;                /* epochs applied from this boot */
 	uint32_t n_workers;             /* highest worker index seen + 1 */
-	uint32_t reserved;
+	uint32_t epochs_lost;           /* epochs it never published (it died with a slot
+	                                 * FILLING, drain.h): its data is partial */
 	uint64_t last_seq[OBX_MAX_WORKERS];  /* last seq applied per worker; 0 = none */
 };
 

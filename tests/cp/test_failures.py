@@ -8,7 +8,8 @@ usage: test_failures.py OBSCURA_CP FAKE_DP
 2. the next dataplane replaces the file: the epochs the dead one never published are
    counted (drain.epochs_lost, stats.epochs_lost), the periods they fall in are listed as
    partial (status drain.partial_periods, stats.partial_periods) and warned about; what
-   was published is all there.
+   was published is all there; the boot stays marked partial (status boots[]) across a
+   control plane restart.
 3. a dataplane alive but silent (no heartbeat): "dataplane_lost" too, with its reason.
 4. journal writes failing (the state directory's file system full: a 1 MiB tmpfs in the
    control plane's own mount namespace; a fresh store): journal_errors becomes a
@@ -16,6 +17,7 @@ usage: test_failures.py OBSCURA_CP FAKE_DP
 """
 import errno
 import os
+import signal
 import stat
 import sys
 import time
@@ -85,6 +87,17 @@ try:
     fp.kill()
     fp.wait()
     compare(c, merge_expected([exp(1), exp(2)]), "what the lost dataplanes published")
+    c.data("snapshot.now")
+    c.close()
+    dm.kill(signal.SIGKILL)
+    dm.start()
+    c = dm.conn()
+    boots = {b["boot_id"]: b for b in c.data("status")["boots"]}
+    check(boots["00000000b0070001"]["epochs_lost"] == 2 and boots["00000000b0070001"]["partial"]
+          and boots["00000000b0070002"]["epochs_lost"] == 0
+          and not boots["00000000b0070002"]["partial"],
+          "after a restart (snapshot) the boot that died is still marked partial, 2 epochs lost")
+    compare(c, merge_expected([exp(1), exp(2)]), "after the restart")
     c.close()
     check(dm.stop() == 0, "SIGTERM: clean exit")
 
