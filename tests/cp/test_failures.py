@@ -20,24 +20,15 @@ import os
 import signal
 import stat
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cplib import Daemon, check, cleanup, compare, fail, fake_dp, merge_expected, tmpdir  # noqa: E402
+from cplib import (Daemon, check, cleanup, compare, fail, fake_dp, merge_expected, tmpdir,  # noqa: E402
+                   wait_for)
 
 cp_bin, fake_bin = sys.argv[1], sys.argv[2]
 d = tmpdir("failures")
 dm = Daemon(cp_bin, d)
 exp = lambda k: os.path.join(d, "exp%d.json" % k)  # noqa: E731
-
-
-def wait_for(pred, what, timeout=20):
-    t0 = time.time()
-    while time.time() < t0 + timeout:
-        if pred():
-            return time.time() - t0
-        time.sleep(0.1)
-    fail("timed out waiting for " + what)
 
 
 def lost(c, text):
