@@ -700,9 +700,19 @@ static void cp_check_path(struct cp_drain *d)
 	if (d->cur.h == NULL) {
 		if (r == 0) {
 			cp_try_attach(d, &st);
-		} else if (!d->waiting_logged) {
-			CP_INFO("exchange: waiting for %s to appear", d->path);
-			d->waiting_logged = true;
+		} else {
+			if (d->bad_ino != 0) {
+				/* the refused file is gone: nothing to refuse any more */
+				d->bad_dev = 0;
+				d->bad_ino = 0;
+				d->bad_mtime = 0;
+				snprintf(d->last_error, sizeof(d->last_error),
+				         "exchange %s not found", d->path);
+			}
+			if (!d->waiting_logged) {
+				CP_INFO("exchange: waiting for %s to appear", d->path);
+				d->waiting_logged = true;
+			}
 		}
 	}
 }

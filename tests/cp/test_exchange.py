@@ -77,6 +77,9 @@ try:
     os.symlink(other, dm.xpath)
     refused(c, "symbolic link", "a symlink to a valid exchange")
     os.unlink(dm.xpath)
+    wait_for(lambda: not any("exchange refused" in w for w in c.data("status")["warnings"]),
+             "the refusal warning to go with the refused file")
+    print("ok: the refusal warning goes with the refused file")
 
     # ---- 2: the header changed after validation ----
     lying_dp(4, "forged capacity",
