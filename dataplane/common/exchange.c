@@ -365,25 +365,34 @@ uint64_t obx_epoch_max_packets(const struct obx_geom *g, uint64_t t_first_ns,
 
 const char *obx_counters_implausible(const struct obx_counters *c, uint64_t max_packets)
 {
-	const uint64_t rx = c->rx_packets;
+	/* Physical bounds only, never the relations between counters of one epoch: a
+	 * packet's counters may straddle an epoch boundary (time_backwards is counted
+	 * before the boundary it closes), and refusing a real epoch over that would lose
+	 * real data.  Forged counts of any size fail these. */
+	const uint64_t per_packet[] = {
+		c->rx_packets, c->tel_packets, c->excluded_packets, c->resip_packets,
+		c->scanner_packets, c->cov_syns, c->payload_packets, c->time_backwards,
+		c->forced_swaps,
+	};
+	const unsigned __int128 max_bytes = (unsigned __int128)max_packets * OBX_MAX_FRAME;
+	const unsigned __int128 max_updates = (unsigned __int128)max_packets *
+	                                      OBX_MAX_UPDATES_PER_PKT;
 
-	if (rx > max_packets)
+	if (c->rx_packets > max_packets)
 		return "more packets than the line rate could give in the epoch";
-	if (c->rx_bytes / OBX_MAX_FRAME > rx || c->tel_bytes > c->rx_bytes)
-		return "more bytes than its packets can hold";
-	if (c->tel_packets > rx || c->excluded_packets > rx || c->resip_packets > rx ||
-	    c->scanner_packets > rx || c->cov_syns > rx || c->payload_packets > rx ||
-	    c->time_backwards > rx || c->forced_swaps > rx)
-		return "a per-packet counter above the packets received";
+	for (unsigned i = 0; i < sizeof(per_packet) / sizeof(per_packet[0]); i++)
+		if (per_packet[i] > max_packets)
+			return "a per-packet counter above what the line rate could give";
 	for (unsigned i = 0; i < OBX_P_N; i++)
-		if (c->proto_packets[i] > rx)
-			return "a protocol counter above the packets received";
+		if (c->proto_packets[i] > max_packets)
+			return "a protocol counter above what the line rate could give";
 	for (unsigned i = 0; i < OBX_DROP_N; i++)
-		if (c->drops[i] > rx)
-			return "a drop counter above the packets received";
-	if (c->lost_updates / OBX_MAX_UPDATES_PER_PKT > rx ||
-	    c->rule_matches / OBX_MAX_UPDATES_PER_PKT > rx)
-		return "more table updates than its packets can make";
+		if (c->drops[i] > max_packets)
+			return "a drop counter above what the line rate could give";
+	if (c->rx_bytes > max_bytes || c->tel_bytes > max_bytes)
+		return "more bytes than the line rate could give";
+	if (c->lost_updates > max_updates || c->rule_matches > max_updates)
+		return "more table updates than the line rate could give";
 	return NULL;
 }
 

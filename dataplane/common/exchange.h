@@ -591,8 +591,10 @@ uint64_t obx_epoch_max_packets(const struct obx_geom *g, uint64_t t_first_ns,
                                uint64_t t_last_ns, uint64_t published_wall_ns);
 
 /* NULL when the counters are possible for an epoch of at most max_packets packets (every
- * per-packet counter <= rx_packets <= max_packets, bytes <= packets x OBX_MAX_FRAME,
- * ...), else why not (a static message). */
+ * packet counter <= max_packets, bytes <= max_packets x OBX_MAX_FRAME, updates and rule
+ * matches <= max_packets x OBX_MAX_UPDATES_PER_PKT), else why not (a static message).
+ * Physical bounds only, not the relations between one epoch's counters (a packet's
+ * counters may straddle an epoch boundary). */
 const char *obx_counters_implausible(const struct obx_counters *c, uint64_t max_packets);
 
 #endif /* OBSCURA_EXCHANGE_H */
