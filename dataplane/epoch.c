@@ -221,10 +221,11 @@ int obs_epoch_need_slow(struct obs_epoch *e, unsigned kind, uint32_t n_new)
 		return -ENOSPC;
 	if ((uint64_t)t->n_used + n_new <= t->soft_limit)
 		return 0;
-	/* one slot = one epoch of everything: a full table publishes all of them */
-	if (obs_epoch_swap(e, OBX_SLOT_F_FORCED) == 0 ||
+	/* one slot = one epoch of everything: a full table publishes all of them (never
+	 * in the middle of a held packet: obs_epoch_hold() swapped before it) */
+	if (!e->hold && (obs_epoch_swap(e, OBX_SLOT_F_FORCED) == 0 ||
 	    (e->full_wait_ns != 0 && obs_epoch_wait_free(e) &&
-	     obs_epoch_swap(e, OBX_SLOT_F_FORCED) == 0)) {
+	     obs_epoch_swap(e, OBX_SLOT_F_FORCED) == 0))) {
 		/* the epoch goes on in the fresh slot; its end is unchanged */
 		e->c.forced_swaps++;
 		return 1;

@@ -183,16 +183,6 @@ static inline void obs_worker_events(struct obs_worker *w, const struct obs_rule
 	obs_event_add(&w->ep, vi->src, vi->t, vi->sensor, vi->ev_type, 0);
 }
 
-/* The counters every accepted telescope packet bumps (rx and tel). */
-static inline void obs_worker_count_tel(struct obx_counters *c, const struct obs_verdict *vi)
-{
-	c->rx_packets++;
-	c->rx_bytes += vi->wire;
-	c->tel_packets++;
-	c->tel_bytes += vi->wire;
-	c->proto_packets[vi->proto_idx]++;
-}
-
 static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts, uint16_t n,
                                    uint64_t now_ns, enum obs_ts_mode ts_mode, uint32_t flags)
 {
@@ -321,16 +311,28 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		if (!OBS_STAGE_ON(TIME))
 			break;
 		obs_epoch_time(&w->ep, vi->t);
+		const uint32_t resip = resip_tab != NULL && vi->drop < 0 && is_resip[i];
+		const bool cov = vi->drop < 0 && vi->cov && w->cov_on && OBS_STAGE_ON(COV);
+		if (vi->drop < 0 && OBS_STAGE_ON(SRC))
+			/* a forced swap, if this packet's records need one, happens here, before
+			 * anything of the packet is counted; none happens until unhold below, so
+			 * its counters, source record, cell and events share one slot (epoch.h) */
+			obs_epoch_hold(&w->ep, 1u << OBX_TAB_SRC |
+			               (cov ? 1u << OBX_TAB_CELL | 1u << OBX_TAB_BITMAP : 0) |
+			               (resip && OBS_STAGE_ON(RESIP_PORT) ? 1u << OBX_TAB_RESIP_PORT : 0) |
+			               (w->ev_on && !vi->excluded && OBS_STAGE_ON(EVENTS) ?
+			                1u << OBX_TAB_EVENT : 0));
+		c->rx_packets++;
+		c->rx_bytes += vi->wire;
 		if (vi->drop >= 0) {
-			c->rx_packets++;
-			c->rx_bytes += vi->wire;
 			c->drops[vi->drop]++;
 			continue;
 		}
-		if (!OBS_STAGE_ON(SRC)) {
-			obs_worker_count_tel(c, vi);
+		c->tel_packets++;
+		c->tel_bytes += vi->wire;
+		c->proto_packets[vi->proto_idx]++;
+		if (!OBS_STAGE_ON(SRC))
 			continue;
-		}
 		/*
 		 * Analysis stages, in this order (docs/exchange.md; each stage owns its
 		 * counters in *c and its table kind; every insert follows the pointer rule of
@@ -348,7 +350,12 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		 * Stages needing pass-1 work (a lookup to prefetch, a payload to scan) put
 		 * their results in struct obs_verdict.
 		 */
-		const uint32_t resip = resip_tab != NULL && is_resip[i];
+		if (vi->scanner)
+			c->scanner_packets++;
+		if (vi->excluded)
+			c->excluded_packets++;
+		if (resip)
+			c->resip_packets++;
 		/* (6) a packet-class event (no payload, not excluded) can ride inline in the
 		 * source record: then the event stage has nothing to do for it */
 		const uint64_t ev = w->ev_on && !vi->excluded && vi->pay_len == 0 ?
@@ -359,20 +366,7 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		                                    (vi->excluded ? OBX_SRC_F_EXCLUDED : 0) |
 		                                    (resip ? OBX_SRC_F_RESIP : 0), resip, ev,
 		                                    resip_tab != NULL ? src_wk[i] : 0);
-		/* Counted after the source record, never before: obs_epoch_src() is where a
-		 * full table forces a swap, and a swap publishes the pending counters.  A
-		 * packet counted first and recorded after that swap would have its counters
-		 * in one epoch and its record in the next; counted here, both go to the slot
-		 * the record went to.  (Later stages may swap too: by then the packet's
-		 * counters and record are both in the published slot.) */
-		obs_worker_count_tel(c, vi);
-		if (vi->scanner)
-			c->scanner_packets++;
-		if (vi->excluded)
-			c->excluded_packets++;
-		if (resip)
-			c->resip_packets++;
-		if (vi->cov && w->cov_on && OBS_STAGE_ON(COV))       /* (4) coverage.h */
+		if (cov)                                             /* (4) coverage.h */
 			obs_cov_syn(&w->cov, &w->ep, vi->src, vi->dport, vi->t, vi->slot, vi->mirai,
 			            vi->scanner ? OBX_CELL_F_SCANNER : 0);
 		if (resip && OBS_STAGE_ON(RESIP_PORT))               /* (5) resip_port.h */
@@ -380,6 +374,7 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 			                   vi->sensor < 64 ? 1ull << vi->sensor : 0);
 		if (!vi->excluded && w->ev_on && !ev_inline && OBS_STAGE_ON(EVENTS))   /* (6) */
 			obs_worker_events(w, rules, pkts[i], vi);
+		obs_epoch_unhold(&w->ep);
 	}
 	if (OBS_STAGE_ON(FREE))
 		rte_pktmbuf_free_bulk(pkts, n);

@@ -372,6 +372,53 @@ static void t_full_and_other_ready_counts_lost(void **state)
 	assert_int_equal(f->drained.lost_updates, 50);
 }
 
+/* A held packet (obs_epoch_hold(), what the worker does before counting one) is never
+ * split by a swap: the hold swaps first when a table is at its limit; while held, even
+ * a slot the control plane frees in the meantime is not swapped to. */
+static void t_hold_one_packet_one_slot(void **state)
+{
+	struct fx *f = *state;
+	uint32_t i, next = 0x28000000;
+
+	for (i = 0; i < SOFT; i++)
+		pkt(f, next++, 100, 1);
+	/* at the soft limit, other slot FREE: the hold swaps before the packet is counted */
+	obs_epoch_time(&f->e, 110);
+	obs_epoch_hold(&f->e, 1u << OBX_TAB_SRC);
+	assert_int_equal(st(f, 0), OBX_SLOT_READY);
+	assert_int_equal(slot(f, 0)->delta.rx_packets, SOFT);
+	f->e.c.rx_packets++;
+	f->e.c.tel_packets++;
+	obs_epoch_src(&f->e, next++, 110, 1, 0, 0, 0, 0);
+	obs_epoch_unhold(&f->e);
+	f->fed++;
+	assert_int_equal(f->e.t[OBX_TAB_SRC].n_used, 1);   /* its record went with it */
+	/* fill slot 1 to the soft limit while slot 0 stays READY */
+	while (f->e.t[OBX_TAB_SRC].n_used < SOFT)
+		pkt(f, next++, 200, 1);
+	obs_epoch_time(&f->e, 210);
+	obs_epoch_hold(&f->e, 1u << OBX_TAB_SRC);          /* no swap possible: slot 0 READY */
+	assert_int_equal(st(f, 1), OBX_SLOT_FILLING);
+	f->e.c.rx_packets++;
+	f->e.c.tel_packets++;
+	drain(f, 0);                                       /* freed between count and record */
+	obs_epoch_src(&f->e, next++, 210, 1, 0, 0, 0, 0);
+	obs_epoch_unhold(&f->e);
+	f->fed++;
+	assert_int_equal(st(f, 1), OBX_SLOT_FILLING);      /* held: no swap mid-packet */
+	assert_int_equal(f->e.t[OBX_TAB_SRC].n_used, SOFT + 1);
+	assert_int_equal(f->e.c.rx_packets, rec_pkts(slot(f, 1)));
+	/* the next packet's hold swaps, the held one entirely in slot 1 */
+	obs_epoch_time(&f->e, 220);
+	obs_epoch_hold(&f->e, 1u << OBX_TAB_SRC);
+	obs_epoch_unhold(&f->e);
+	assert_int_equal(st(f, 1), OBX_SLOT_READY);
+	assert_int_equal(slot(f, 1)->delta.rx_packets, rec_pkts(slot(f, 1)));
+	assert_int_equal(slot(f, 1)->delta.tel_packets, SOFT + 1);
+	drain(f, 1);
+	check_no_loss(f);
+}
+
 static void t_tick_closes_idle_epoch(void **state)
 {
 	struct fx *f = *state;
@@ -810,5 +857,5 @@ static void t_used_list_and_wk(void **state)
 	T(t_boundary_publish) T(t_other_ready_keeps_filling) T(t_forced_swap) \
 	T(t_full_and_other_ready_counts_lost) T(t_tick_closes_idle_epoch) T(t_finish) \
 	T(t_finish_empty) T(t_counters_add) T(t_soak) T(t_need_second_kind) \
-	T(t_bitmap_across_swap) T(t_hour_keys) T(t_replay_wait)
+	T(t_bitmap_across_swap) T(t_hour_keys) T(t_replay_wait) T(t_hold_one_packet_one_slot)
 OBS_TEST_MAIN_FX(TESTS)
