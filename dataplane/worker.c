@@ -311,28 +311,24 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		if (!OBS_STAGE_ON(TIME))
 			break;
 		obs_epoch_time(&w->ep, vi->t);
-		const uint32_t resip = resip_tab != NULL && vi->drop < 0 && is_resip[i];
-		const bool cov = vi->drop < 0 && vi->cov && w->cov_on && OBS_STAGE_ON(COV);
-		if (vi->drop < 0 && OBS_STAGE_ON(SRC))
-			/* a forced swap, if this packet's records need one, happens here, before
-			 * anything of the packet is counted; none happens until unhold below, so
-			 * its counters, source record, cell and events share one slot (epoch.h) */
-			obs_epoch_hold(&w->ep, 1u << OBX_TAB_SRC |
-			               (cov ? 1u << OBX_TAB_CELL | 1u << OBX_TAB_BITMAP : 0) |
-			               (resip && OBS_STAGE_ON(RESIP_PORT) ? 1u << OBX_TAB_RESIP_PORT : 0) |
-			               (w->ev_on && !vi->excluded && OBS_STAGE_ON(EVENTS) ?
-			                1u << OBX_TAB_EVENT : 0));
+		/* a forced swap a table asked for happens here, before anything of this
+		 * packet is counted, and none until unhold below: its counters, source
+		 * record, cell and events share one slot (epoch.h) */
+		obs_epoch_hold(&w->ep);
 		c->rx_packets++;
 		c->rx_bytes += vi->wire;
 		if (vi->drop >= 0) {
 			c->drops[vi->drop]++;
+			obs_epoch_unhold(&w->ep);
 			continue;
 		}
 		c->tel_packets++;
 		c->tel_bytes += vi->wire;
 		c->proto_packets[vi->proto_idx]++;
-		if (!OBS_STAGE_ON(SRC))
+		if (!OBS_STAGE_ON(SRC)) {
+			obs_epoch_unhold(&w->ep);
 			continue;
+		}
 		/*
 		 * Analysis stages, in this order (docs/exchange.md; each stage owns its
 		 * counters in *c and its table kind; every insert follows the pointer rule of
@@ -354,6 +350,7 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 			c->scanner_packets++;
 		if (vi->excluded)
 			c->excluded_packets++;
+		const uint32_t resip = resip_tab != NULL && is_resip[i];
 		if (resip)
 			c->resip_packets++;
 		/* (6) a packet-class event (no payload, not excluded) can ride inline in the
@@ -366,7 +363,7 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		                                    (vi->excluded ? OBX_SRC_F_EXCLUDED : 0) |
 		                                    (resip ? OBX_SRC_F_RESIP : 0), resip, ev,
 		                                    resip_tab != NULL ? src_wk[i] : 0);
-		if (cov)                                             /* (4) coverage.h */
+		if (vi->cov && w->cov_on && OBS_STAGE_ON(COV))       /* (4) coverage.h */
 			obs_cov_syn(&w->cov, &w->ep, vi->src, vi->dport, vi->t, vi->slot, vi->mirai,
 			            vi->scanner ? OBX_CELL_F_SCANNER : 0);
 		if (resip && OBS_STAGE_ON(RESIP_PORT))               /* (5) resip_port.h */
