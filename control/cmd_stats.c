@@ -20,6 +20,9 @@ void cp_cmd_stats(struct cp *cp, json_t *args, struct cp_reply *r)
 	json_object_set_new(span, "last", s->span_set ? cp_json_time_at(s->t_last_ns) : json_null());
 	json_object_set_new(o, "packet_time", span);
 	json_object_set_new(o, "total", cp_json_counters(&s->total));
+	/* epochs that never reached the store: the periods they fall in are partial */
+	json_object_set_new(o, "epochs_lost", cp_json_u64(cp->drain.epochs_lost));
+	json_object_set_new(o, "partial_periods", cp_json_partial_periods(cp));
 	for (uint32_t w = 0; w < s->n_workers; w++) {
 		json_t *c = cp_json_counters(&s->worker[w]);
 

@@ -9,6 +9,7 @@
 
 #include "commands.h"
 #include "json.h"
+#include "period.h"
 
 static const char *cp_dp_state(uint32_t s)
 {
@@ -17,9 +18,33 @@ static const char *cp_dp_state(uint32_t s)
 	return s < 4 ? names[s] : "unknown";
 }
 
+json_t *cp_json_partial_periods(const struct cp *cp)
+{
+	const struct cp_drain *d = &cp->drain;
+	const unsigned unit = (unsigned)cp->conf.period;
+	json_t *a = json_array();
+
+	for (uint32_t i = 0; i < d->n_lost; i++) {
+		const struct cp_lost_epoch *l = &d->lost[i];
+		char label[OBS_PERIOD_LABEL_MAX];
+
+		if (l->last_pkt_ns != 0)
+			obs_period_label(unit, obs_period_index(unit, l->last_pkt_ns), label,
+			                 sizeof(label));
+		json_array_append_new(a, json_pack("{s:o, s:i, s:o, s:s, s:o, s:o}",
+			"boot_id", cp_json_hex64(l->boot_id), "worker", (int)l->worker,
+			"period", l->last_pkt_ns ? json_string(label) : json_null(),
+			"unit", obs_period_unit_name(unit),
+			"last_packet", l->last_pkt_ns ? cp_json_time(l->last_pkt_ns) : json_null(),
+			"noticed", cp_json_time(l->noticed_wall_ns)));
+	}
+	return a;
+}
+
 static json_t *cp_status_dp(struct cp *cp, uint64_t now)
 {
 	struct obx_header *h = cp->drain.cur.h;
+	const struct obx_geom *g = &cp->drain.cur.g;   /* counts and ids: the checked copy */
 	json_t *o = json_object();
 	uint64_t hb;
 
@@ -30,37 +55,39 @@ static json_t *cp_status_dp(struct cp *cp, uint64_t now)
 		json_object_set_new(o, "error", json_string(cp->drain.last_error));
 		return o;
 	}
-	json_object_set_new(o, "state", json_string(cp_dp_state(
-		atomic_load_explicit(&h->dp_state, memory_order_acquire))));
-	json_object_set_new(o, "boot_id", cp_json_hex64(h->boot_id));
-	json_object_set_new(o, "pid", json_integer(h->dp_pid));
-	json_object_set_new(o, "started", cp_json_time(h->boot_wall_ns));
-	json_object_set_new(o, "uptime_s", json_real(h->boot_wall_ns && now > h->boot_wall_ns ?
-		(double)(now - h->boot_wall_ns) / 1e9 : 0.0));
+	json_object_set_new(o, "state", json_string(cp->drain.dp_lost ? "dataplane_lost" :
+		cp_dp_state(atomic_load_explicit(&h->dp_state, memory_order_acquire))));
+	json_object_set_new(o, "lost_reason", cp->drain.dp_lost ?
+		json_string(cp->drain.dp_lost_why) : json_null());
+	json_object_set_new(o, "boot_id", cp_json_hex64(g->boot_id));
+	json_object_set_new(o, "pid", json_integer(g->dp_pid));
+	json_object_set_new(o, "started", cp_json_time(g->boot_wall_ns));
+	json_object_set_new(o, "uptime_s", json_real(g->boot_wall_ns && now > g->boot_wall_ns ?
+		(double)(now - g->boot_wall_ns) / 1e9 : 0.0));
 	hb = atomic_load_explicit(&h->heartbeat_ns, memory_order_relaxed);
 	if (hb != 0)
 		json_object_set_new(o, "heartbeat_age_ms", json_real(now > hb ?
 			(double)(now - hb) / 1e6 : 0.0));
 	else
 		json_object_set_new(o, "heartbeat_age_ms", json_null());
-	json_object_set_new(o, "workers", json_integer(h->n_workers));
-	json_object_set_new(o, "ports", json_integer(h->n_ports));
-	json_object_set_new(o, "sensors", json_integer(h->n_sensors));
-	json_object_set_new(o, "src_capacity", json_integer(h->tab_capacity[OBX_TAB_SRC]));
+	json_object_set_new(o, "workers", json_integer(g->n_workers));
+	json_object_set_new(o, "ports", json_integer(g->n_ports));
+	json_object_set_new(o, "sensors", json_integer(g->n_sensors));
+	json_object_set_new(o, "src_capacity", json_integer(g->tab_capacity[OBX_TAB_SRC]));
 	{
 		/* every table of the exchange, absent ones as 0 (docs/exchange.md) */
 		static const char *const names[OBX_TAB_MAX] = OBX_TAB_NAMES;
 		json_t *tabs = json_object();
 
 		for (unsigned k = 0; k < OBX_TAB_MAX; k++)
-			if (h->tab_capacity[k] != 0 || k <= OBX_TAB_EVENT)
+			if (g->tab_capacity[k] != 0 || k <= OBX_TAB_EVENT)
 				json_object_set_new(tabs, names[k], json_pack("{s:i, s:i}",
-					"capacity", (json_int_t)h->tab_capacity[k],
-					"rec_size", (json_int_t)h->tab_rec_size[k]));
+					"capacity", (json_int_t)g->tab_capacity[k],
+					"rec_size", (json_int_t)g->tab_rec_size[k]));
 		json_object_set_new(o, "tables", tabs);
 	}
-	json_object_set_new(o, "epoch_ms", json_real((double)h->epoch_ns / 1e6));
-	json_object_set_new(o, "replay", json_boolean(h->replay));
+	json_object_set_new(o, "epoch_ms", json_real((double)g->epoch_ns / 1e6));
+	json_object_set_new(o, "replay", json_boolean(g->replay));
 	return o;
 }
 
@@ -106,6 +133,11 @@ void cp_cmd_status(struct cp *cp, json_t *args, struct cp_reply *r)
 	json_object_set_new(drain, "epochs_drained_run", cp_json_u64(d->epochs_drained));
 	json_object_set_new(drain, "duplicates_freed", cp_json_u64(d->epochs_dup));
 	json_object_set_new(drain, "invalid_freed", cp_json_u64(d->epochs_invalid));
+	json_object_set_new(drain, "implausible_dropped", cp_json_u64(d->epochs_implausible));
+	json_object_set_new(drain, "clamped_counts", cp_json_u64(d->clamped));
+	json_object_set_new(drain, "bad_used_entries", cp_json_u64(d->bad_used));
+	json_object_set_new(drain, "epochs_lost", cp_json_u64(d->epochs_lost));
+	json_object_set_new(drain, "partial_periods", cp_json_partial_periods(cp));
 	json_object_set_new(drain, "lag_last_ms", json_real((double)d->last_lag_ns / 1e6));
 	json_object_set_new(drain, "lag_max_ms", json_real((double)d->max_lag_ns / 1e6));
 	json_object_set_new(drain, "last_drain", cp_json_time(d->last_drain_wall_ns));
@@ -121,11 +153,13 @@ void cp_cmd_status(struct cp *cp, json_t *args, struct cp_reply *r)
 	                    cp_json_u64(cp_ht_bytes(&s->src, &cp_src_ht_type)));
 
 	for (uint32_t i = 0; i < s->n_boots; i++)
-		json_array_append_new(boots, json_pack("{s:o, s:o, s:I, s:i}",
+		json_array_append_new(boots, json_pack("{s:o, s:o, s:I, s:i, s:i, s:b}",
 			"boot_id", cp_json_hex64(s->boots[i].boot_id),
 			"started", cp_json_time(s->boots[i].boot_wall_ns),
 			"epochs", (json_int_t)s->boots[i].epochs,
-			"workers", (int)s->boots[i].n_workers));
+			"workers", (int)s->boots[i].n_workers,
+			"epochs_lost", (int)s->boots[i].epochs_lost,
+			"partial", s->boots[i].epochs_lost != 0));
 	json_object_set_new(o, "boots", boots);
 
 	snap = json_object();
@@ -179,6 +213,41 @@ void cp_cmd_status(struct cp *cp, json_t *args, struct cp_reply *r)
 			(unsigned long long)p->replay.bad_regions,
 			(unsigned long long)p->replay.bad_bytes, p->replay.bad_why,
 			p->replay.set_aside[0] ? "; damaged tail kept in " : "", p->replay.set_aside));
+	if (d->cur.h != NULL && d->dp_lost)
+		json_array_append_new(warn, json_sprintf("dataplane lost (boot %016llx, pid %u): %s; "
+			"nothing is being captured", (unsigned long long)d->cur.g.boot_id,
+			d->cur.g.dp_pid, d->dp_lost_why));
+	if (d->epochs_lost) {
+		json_t *pp = cp_json_partial_periods(cp);
+		char list[256] = "";
+		size_t at = 0;
+
+		for (size_t i = 0; i < json_array_size(pp) && at < sizeof(list) - 40; i++) {
+			const char *lab = json_string_value(json_object_get(json_array_get(pp, i),
+			                                                    "period"));
+
+			at += (size_t)snprintf(list + at, sizeof(list) - at, "%s%s", i ? ", " : "",
+			                       lab != NULL ? lab : "unknown");
+		}
+		json_decref(pp);
+		json_array_append_new(warn, json_sprintf("%llu epoch(s) LOST with a dataplane that "
+			"died before publishing them; partial period(s): %s",
+			(unsigned long long)d->epochs_lost, list));
+	}
+	if (d->journal_errors)
+		json_array_append_new(warn, json_sprintf("%llu journal write(s) failed (disk full or "
+			"I/O error on %s): epochs wait in the exchange until it can be written",
+			(unsigned long long)d->journal_errors, cp->journal.path));
+	if (d->cur.h == NULL && d->bad_ino != 0)
+		json_array_append_new(warn, json_sprintf("exchange refused: %s", d->last_error));
+	if (d->epochs_implausible)
+		json_array_append_new(warn, json_sprintf("%llu epoch(s) dropped: counters the line "
+			"rate could not give (forged or corrupt exchange)",
+			(unsigned long long)d->epochs_implausible));
+	if (d->clamped || d->bad_used)
+		json_array_append_new(warn, json_sprintf("exchange slots with %llu table count(s) "
+			"above their capacity and %llu bad used-list entries (clamped, skipped)",
+			(unsigned long long)d->clamped, (unsigned long long)d->bad_used));
 	if (s->total.lost_updates)
 		json_array_append_new(warn, json_sprintf("%llu source updates lost in the dataplane "
 			"(slots full)", (unsigned long long)s->total.lost_updates));

@@ -161,6 +161,9 @@ char *cp_cmd_error_line(json_t *id, enum cp_err e, const char *msg);
 void cp_cmd_help(struct cp *cp, json_t *args, struct cp_reply *r);
 void cp_cmd_status(struct cp *cp, json_t *args, struct cp_reply *r);
 void cp_cmd_stats(struct cp *cp, json_t *args, struct cp_reply *r);
+/* The epochs lost with a dead dataplane this run (drain.h lost[]), each with the period
+ * (analysis.period) it leaves partial: a JSON array for `status` and `stats`. */
+json_t *cp_json_partial_periods(const struct cp *cp);
 void cp_cmd_sources_top(struct cp *cp, json_t *args, struct cp_reply *r);
 /* JSON array of the names of the sensors in mask (cmd_sources.c). */
 json_t *cp_sensor_names(const struct cp *cp, uint64_t mask);

@@ -47,7 +47,7 @@ struct cp_snap_boot {          /* CP_SNAP_S_BOOTS entry */
 	uint64_t boot_wall_ns;
 	uint64_t epochs;
 	uint32_t n_workers;
-	uint32_t reserved;
+	uint32_t epochs_lost;     /* 0 in snapshots written before it was kept */
 	uint64_t last_seq[OBX_MAX_WORKERS];
 };
 
@@ -151,6 +151,7 @@ static int cp_sv_boots(void *ctx, const struct cp_store *s, struct cp_snap_w *b)
 		sb.boot_wall_ns = s->boots[i].boot_wall_ns;
 		sb.epochs = s->boots[i].epochs;
 		sb.n_workers = s->boots[i].n_workers;
+		sb.epochs_lost = s->boots[i].epochs_lost;
 		memcpy(sb.last_seq, s->boots[i].last_seq, sizeof(sb.last_seq));
 		cp_snap_put(b, &sb, sizeof(sb));
 	}
@@ -528,6 +529,7 @@ static int cp_parse_body(const char *path, const uint8_t *body, size_t len, stru
 				b->boot_wall_ns = sb.boot_wall_ns;
 				b->epochs = sb.epochs;
 				b->n_workers = sb.n_workers;
+				b->epochs_lost = sb.epochs_lost;
 				memcpy(b->last_seq, sb.last_seq, sizeof(b->last_seq));
 			}
 			seen_boots = true;

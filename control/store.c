@@ -360,6 +360,9 @@ int cp_store_merge(struct cp_store *dst, const struct cp_store *src)
 		db->epochs += sb->epochs;
 		if (sb->n_workers > db->n_workers)
 			db->n_workers = sb->n_workers;
+		/* one control plane saw a boot die: the same count, not more, in a copy */
+		if (sb->epochs_lost > db->epochs_lost)
+			db->epochs_lost = sb->epochs_lost;
 		for (uint32_t w = 0; w < OBX_MAX_WORKERS; w++)
 			if (sb->last_seq[w] > db->last_seq[w])
 				db->last_seq[w] = sb->last_seq[w];
@@ -412,16 +415,17 @@ long cp_store_top(const struct cp_store *s, size_t n, struct cp_src **out)
 	return (long)k;
 }
 
-void cp_store_note_header(struct cp_store *s, const struct obx_header *h)
+void cp_store_note_header(struct cp_store *s, const struct obx_geom *g,
+                          const struct obx_header *h)
 {
-	uint32_t np = h->n_ports <= OBX_MAX_PORTS ? h->n_ports : OBX_MAX_PORTS;
-	uint32_t ns = h->n_sensors <= 64 ? h->n_sensors : 64;
+	uint32_t np = g->n_ports <= OBX_MAX_PORTS ? g->n_ports : OBX_MAX_PORTS;
+	uint32_t ns = g->n_sensors <= 64 ? g->n_sensors : 64;
 
-	s->ports_boot_id = h->boot_id;
+	s->ports_boot_id = g->boot_id;
 	s->n_ports = np;
 	/* the dataplane writes these concurrently; a torn value is only a display glitch
 	 * and the next refresh fixes it */
-	memcpy(s->ports, obx_port_stats((struct obx_header *)h, 0), np * sizeof(s->ports[0]));
+	memcpy(s->ports, obx_geom_port_stats(g, (void *)h, 0), np * sizeof(s->ports[0]));
 	for (uint32_t p = 0; p < np; p++)
 		s->ports[p].name[OBX_NAME_LEN - 1] = '\0';
 	if (ns != 0) {
@@ -431,9 +435,9 @@ void cp_store_note_header(struct cp_store *s, const struct obx_header *h)
 			s->sensor_names[i][OBX_NAME_LEN - 1] = '\0';
 	}
 	{
-		struct cp_boot *b = cp_store_boot(s, h->boot_id, true);
+		struct cp_boot *b = cp_store_boot(s, g->boot_id, true);
 
 		if (b != NULL && b->boot_wall_ns == 0)
-			b->boot_wall_ns = h->boot_wall_ns;
+			b->boot_wall_ns = g->boot_wall_ns;
 	}
 }

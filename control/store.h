@@ -53,7 +53,8 @@ struct cp_boot {
 	uint64_t boot_wall_ns;          /* the dataplane's start (0 if only known from a journal) */
 	uint64_t epochs;                /* epochs applied from this boot */
 	uint32_t n_workers;             /* highest worker index seen + 1 */
-	uint32_t reserved;
+	uint32_t epochs_lost;           /* epochs it never published (it died with a slot
+	                                 * FILLING, drain.h): its data is partial */
 	uint64_t last_seq[OBX_MAX_WORKERS];  /* last seq applied per worker; 0 = none */
 };
 
@@ -184,7 +185,9 @@ int cp_store_merge(struct cp_store *dst, const struct cp_store *src);
  */
 long cp_store_top(const struct cp_store *s, size_t n, struct cp_src **out);
 
-/* Record the live port counters and sensor names of an exchange header. */
-void cp_store_note_header(struct cp_store *s, const struct obx_header *h);
+/* Record the live port counters and sensor names of an exchange header: the counts,
+ * offsets and ids from g (its validated copy, exchange.h), the values from the mapping. */
+void cp_store_note_header(struct cp_store *s, const struct obx_geom *g,
+                          const struct obx_header *h);
 
 #endif

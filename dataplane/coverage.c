@@ -67,7 +67,9 @@ void obs_cov_syn(struct obs_cov *cv, struct obs_epoch *e, uint32_t src, uint16_t
 	struct obx_cell_rec *r;
 	int rc;
 
-	e->c.cov_syns++;
+	/* cov_syns is counted where the SYN's cell is settled, never before: a forced swap
+	 * inside the loop publishes the pending counters, and a SYN counted first would
+	 * be in that epoch while its cell goes to the next */
 	for (;;) {
 		switch (obs_epoch_find_or_insert(e, OBX_TAB_CELL, h, &k, cov_match, cov_used,
 		                                 sizeof(*r), (void **)&r)) {
@@ -86,10 +88,12 @@ void obs_cov_syn(struct obs_cov *cv, struct obs_epoch *e, uint32_t src, uint16_t
 			if (slot != OBS_TEL_NO_SLOT)
 				r->inline_slot[r->n_inline++] = slot;
 			(*obs_epoch_n_used(e, OBX_TAB_CELL))++;
+			e->c.cov_syns++;
 			return;
 		case OBS_EPOCH_SWAPPED:
 			continue;          /* probe the new slot */
 		case OBS_EPOCH_NONE:
+			e->c.cov_syns++;
 			return;            /* absent (stage off) or lost (counted) */
 		default:
 			break;             /* found */
@@ -132,6 +136,7 @@ void obs_cov_syn(struct obs_cov *cv, struct obs_epoch *e, uint32_t src, uint16_t
 		cov_bit(pool + (uint64_t)r->bitmap * e->t[OBX_TAB_BITMAP].rec_size, slot);
 	}
 count:
+	e->c.cov_syns++;
 	r->syns++;
 	r->mirai += mirai != 0;
 	r->flags |= flags;

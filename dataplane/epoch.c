@@ -63,6 +63,7 @@ static void obs_epoch_take(struct obs_epoch *e, uint32_t s)
 	e->cur = s;
 	obs_epoch_bind_tabs(e, sh);
 	e->gen++;
+	e->swap_due = false;    /* every table is fresh */
 	e->t_first_ns = UINT64_MAX;
 	e->t_last_ns = 0;
 }
@@ -210,6 +211,21 @@ static bool obs_epoch_wait_free(struct obs_epoch *e)
 	return ok;
 }
 
+/* The forced swap (a table full): publish everything, take the other slot if it is FREE
+ * (replay: after waiting for it, bounded).  true when it happened. */
+static bool obs_epoch_forced(struct obs_epoch *e)
+{
+	/* one slot = one epoch of everything: a full table publishes all of them */
+	if (obs_epoch_swap(e, OBX_SLOT_F_FORCED) == 0 ||
+	    (e->full_wait_ns != 0 && obs_epoch_wait_free(e) &&
+	     obs_epoch_swap(e, OBX_SLOT_F_FORCED) == 0)) {
+		/* the epoch goes on in the fresh slot; its end is unchanged */
+		e->c.forced_swaps++;
+		return true;
+	}
+	return false;
+}
+
 int obs_epoch_need_slow(struct obs_epoch *e, unsigned kind, uint32_t n_new)
 {
 	struct obs_epoch_tab *t;
@@ -221,17 +237,20 @@ int obs_epoch_need_slow(struct obs_epoch *e, unsigned kind, uint32_t n_new)
 		return -ENOSPC;
 	if ((uint64_t)t->n_used + n_new <= t->soft_limit)
 		return 0;
-	/* one slot = one epoch of everything: a full table publishes all of them */
-	if (obs_epoch_swap(e, OBX_SLOT_F_FORCED) == 0 ||
-	    (e->full_wait_ns != 0 && obs_epoch_wait_free(e) &&
-	     obs_epoch_swap(e, OBX_SLOT_F_FORCED) == 0)) {
-		/* the epoch goes on in the fresh slot; its end is unchanged */
-		e->c.forced_swaps++;
+	if (e->hold)
+		e->swap_due = true;     /* inside a packet: the next packet's hold swaps */
+	else if (obs_epoch_forced(e))
 		return 1;
-	}
 	if ((uint64_t)t->n_used + n_new <= t->hard_limit)
 		return 0;
 	return -ENOSPC;
+}
+
+void obs_epoch_swap_due(struct obs_epoch *e)
+{
+	e->swap_due = false;
+	if (e->filling)
+		(void)obs_epoch_forced(e);
 }
 
 void *obs_epoch_bitmap_alloc(struct obs_epoch *e, uint32_t *index)

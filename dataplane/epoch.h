@@ -86,6 +86,8 @@ struct obs_epoch {
 	uint64_t hour_lo_ns;            /* packet times [hour_lo_ns, +1 h) are hour `hour` */
 	uint32_t hour;                  /* (a cache: saves a 64-bit division per packet) */
 	uint32_t gen;                   /* bumped at every slot change (the pointer rule) */
+	bool hold;                      /* inside a packet: no forced swap (obs_epoch_hold) */
+	bool swap_due;                  /* a table passed its soft limit while held */
 	struct obx_counters c;          /* pending deltas (go into the next published slot) */
 
 	/* cold */
@@ -206,6 +208,33 @@ static inline int obs_epoch_need(struct obs_epoch *e, unsigned kind, uint32_t n_
 	           e->t[kind].n_used + (uint64_t)n_new <= e->t[kind].soft_limit))
 		return 0;
 	return obs_epoch_need_slow(e, kind, n_new);
+}
+
+/*
+ * One packet, one slot.  A forced swap publishes the pending counters with every table,
+ * so a swap in the middle of a packet would put what was counted or recorded before it
+ * in one epoch and the rest in the next (its counters here, its source record there).
+ * So the worker holds swaps off from before it counts a packet until after the packet's
+ * last stage: obs_epoch_hold() ... obs_epoch_unhold().  While held, a new record that
+ * passes a table's soft limit does not swap: it goes in under the hard limit (beyond it,
+ * lost and counted) and marks the swap due; the next obs_epoch_hold(), before anything of
+ * the next packet is counted, makes that forced swap (waiting in replay, as
+ * obs_epoch_need() does; if it cannot, the next record past the limit marks it again).
+ * Per packet that is one test and two stores.  Time boundaries (obs_epoch_time()) come
+ * before the hold, between packets.
+ */
+void obs_epoch_swap_due(struct obs_epoch *e);
+
+static inline void obs_epoch_hold(struct obs_epoch *e)
+{
+	if (unlikely(e->swap_due))
+		obs_epoch_swap_due(e);
+	e->hold = true;
+}
+
+static inline void obs_epoch_unhold(struct obs_epoch *e)
+{
+	e->hold = false;
 }
 
 /*

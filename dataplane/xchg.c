@@ -8,7 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -120,10 +120,17 @@ int obs_xchg_handle_old(const char *path, uint32_t wait_s, volatile sig_atomic_t
 	uint32_t n_ready;
 	int fd, ret = 0;
 
-	fd = open(path, O_RDWR | O_CLOEXEC);
+	fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
+		if (errno == ELOOP) {
+			/* never follow a link planted at the path: set it aside like any
+			 * invalid file (rename moves the link itself) */
+			OBS_WARN("exchange: existing %s is a symbolic link", path);
+			snprintf(suffix, sizeof(suffix), "bad-%lld", (long long)time(NULL));
+			return obs_move_aside(path, suffix);
+		}
 		ret = -errno;
 		OBS_ERR("exchange: cannot open existing %s: %s", path, strerror(errno));
 		return ret;
@@ -189,6 +196,41 @@ static uint64_t obs_boot_id(void)
 
 uint32_t obs_xchg_cov_sample_size;
 
+/*
+ * Who may write the exchange: the dataplane and the control plane, nobody else.  Mode
+ * 0600 whatever the umask; owned by control.user when set (the control plane runs as
+ * that user and maps it read-write; it refuses a file root or its own user does not own,
+ * or one writable by group or others — drain.c), else left to us.
+ */
+static int obs_xchg_give(int fd, const char *tmp, const struct obs_conf *c)
+{
+	struct passwd *pw;
+
+	if (fchmod(fd, 0600) != 0) {
+		int ret = -errno;
+
+		OBS_ERR("exchange: cannot chmod %s 0600: %s", tmp, strerror(errno));
+		return ret;
+	}
+	if (c->user[0] == '\0')
+		return 0;
+	pw = getpwnam(c->user);
+	if (pw == NULL) {
+		OBS_ERR("exchange: control.user '%s': no such user; the control plane could not "
+		        "map the exchange", c->user);
+		return -ENOENT;
+	}
+	if (fchown(fd, pw->pw_uid, (gid_t)-1) != 0) {
+		int ret = -errno;
+
+		OBS_ERR("exchange: cannot give %s to control.user %s (uid %u): %s; the control "
+		        "plane could not map it", tmp, c->user, (unsigned)pw->pw_uid,
+		        strerror(errno));
+		return ret;
+	}
+	return 0;
+}
+
 int obs_xchg_create(struct obs_xchg *x, const struct obs_conf *c, bool replay)
 {
 	char tmp[OBS_CONF_STR + 32];
@@ -216,21 +258,15 @@ int obs_xchg_create(struct obs_xchg *x, const struct obs_conf *c, bool replay)
 	snprintf(x->path, sizeof(x->path), "%s", c->exchange_path);
 	snprintf(tmp, sizeof(tmp), "%s.tmp-%d", c->exchange_path, (int)getpid());
 	unlink(tmp);   /* ours by pid: a leftover of a crashed start, never data */
-	fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0660);
+	fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		ret = -errno;
 		OBS_ERR("exchange: cannot create %s: %s", tmp, strerror(errno));
 		return ret;
 	}
-	/* the control plane runs unprivileged and maps it read-write */
-	if (fchmod(fd, 0660) != 0)
-		OBS_WARN("exchange: chmod %s: %s", tmp, strerror(errno));
-	if (c->socket_group[0] != '\0') {
-		struct group *g = getgrnam(c->socket_group);
-
-		if (g == NULL || fchown(fd, (uid_t)-1, g->gr_gid) != 0)
-			OBS_WARN("exchange: cannot give %s to group %s", tmp, c->socket_group);
-	}
+	ret = obs_xchg_give(fd, tmp, c);
+	if (ret != 0)
+		goto out_unlink;
 	if (ftruncate(fd, (off_t)size) != 0) {
 		ret = -errno;
 		OBS_ERR("exchange: cannot size %s to %llu bytes: %s", tmp,

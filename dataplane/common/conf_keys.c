@@ -112,7 +112,8 @@ const struct conf_key obs_conf_keys[] = {
 	K_STR(C, "control.socket_ro_group", socket_ro_group, 0, "", 0,
 	      "group owning the read-only socket (mode 0660); empty: socket_group"),
 	K_STR(C, "control.user", user, 0, "", 0,
-	      "drop privileges to this user after binding; empty: stay"),
+	      "drop privileges to this user after binding (the dataplane gives the exchange "
+	      "file to it); empty: stay"),
 	K_INT(C, "control.max_clients", max_clients, 1, 1024, "32", CF_RELOAD,
 	      "concurrent ctl clients per socket (admin and read-only each have their own)"),
 	K_INT(C, "control.max_request", max_request, 256, 1048576, "65536", CF_RELOAD,

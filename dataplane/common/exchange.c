@@ -147,19 +147,13 @@ void obx_slots_init(struct obx_header *h)
 		}
 }
 
-int obx_header_check(const struct obx_header *h, uint64_t map_size, const char **why)
+/* Every header-page rule of obx_header_check() (not the slots): on the mapping itself, or
+ * on a private copy of it (obx_geom_read()). */
+static int obx_header_fields_check(const struct obx_header *h, uint64_t map_size,
+                                   const char **why)
 {
-	static const char *dummy;
 	struct obx_layout l;
 
-	if (why == NULL)
-		why = &dummy;
-	*why = NULL;
-	/* Nothing in the header may be read before we know the page is there. */
-	if (h == NULL || map_size < OBX_HEADER_SIZE) {
-		*why = "mapping smaller than the exchange header";
-		return -EINVAL;
-	}
 	if (h->magic != OBX_MAGIC) {
 		*why = "bad magic: not an obscura exchange";
 		return -EINVAL;
@@ -250,22 +244,156 @@ int obx_header_check(const struct obx_header *h, uint64_t map_size, const char *
 			end = h->tab_off[k] + bytes;
 		}
 	}
-	/* Every slot repeats the geometry; obx_slot_tab() follows the slot's copy. */
-	for (uint32_t w = 0; w < h->n_workers; w++)
+	return 0;
+}
+
+/* Every slot repeats the geometry (obx_slot_tab() follows the slot's copy): each slot
+ * header, found by the geometry given, must agree with it. */
+static int obx_slots_check(const uint8_t *base, uint32_t n_workers, uint64_t slots_off,
+                           uint64_t slot_size, const uint32_t cap[OBX_TAB_MAX],
+                           const uint32_t rec_size[OBX_TAB_MAX], const uint64_t off[OBX_TAB_MAX],
+                           const char **why)
+{
+	for (uint32_t w = 0; w < n_workers; w++)
 		for (uint32_t s = 0; s < OBX_SLOTS; s++) {
-			const struct obx_slot_hdr *sh = obx_slot((struct obx_header *)h, w, s);
+			const struct obx_slot_hdr *sh = (const struct obx_slot_hdr *)(base +
+				slots_off + ((uint64_t)w * OBX_SLOTS + s) * slot_size);
 
 			for (unsigned k = 0; k < OBX_TAB_MAX; k++) {
-				const struct obx_tab *t = &sh->tabs[k];
+				struct obx_tab t;
 
-				if (t->kind != k || t->capacity != h->tab_capacity[k] ||
-				    t->rec_size != h->tab_rec_size[k] || t->off != h->tab_off[k]) {
+				memcpy(&t, &sh->tabs[k], sizeof(t));
+				if (t.kind != k || t.capacity != cap[k] || t.rec_size != rec_size[k] ||
+				    t.off != off[k]) {
 					*why = "a slot's table geometry differs from the header";
 					return -EINVAL;
 				}
 			}
 		}
 	return 0;
+}
+
+int obx_header_check(const struct obx_header *h, uint64_t map_size, const char **why)
+{
+	static const char *dummy;
+	int ret;
+
+	if (why == NULL)
+		why = &dummy;
+	*why = NULL;
+	/* Nothing in the header may be read before we know the page is there. */
+	if (h == NULL || map_size < OBX_HEADER_SIZE) {
+		*why = "mapping smaller than the exchange header";
+		return -EINVAL;
+	}
+	ret = obx_header_fields_check(h, map_size, why);
+	if (ret != 0)
+		return ret;
+	return obx_slots_check((const uint8_t *)h, h->n_workers, h->slots_off, h->slot_size,
+	                       h->tab_capacity, h->tab_rec_size, h->tab_off, why);
+}
+
+int obx_geom_read(const void *map, uint64_t map_size, struct obx_geom *g, const char **why)
+{
+	static const char *dummy;
+	struct obx_header c, l;
+	int ret;
+
+	if (why == NULL)
+		why = &dummy;
+	*why = NULL;
+	memset(g, 0, sizeof(*g));
+	if (map == NULL || map_size < OBX_HEADER_SIZE) {
+		*why = "mapping smaller than the exchange header";
+		return -EINVAL;
+	}
+	/* one read of the whole header page: from here on the writer cannot change what we
+	 * checked */
+	memcpy(&c, map, sizeof(c));
+	ret = obx_header_fields_check(&c, map_size, why);
+	if (ret != 0)
+		return ret;
+	/* the geometry recomputed from the copied parameters, the one computation the
+	 * dataplane used to build it: the reader follows only these numbers */
+	if (obx_layout_init(&l, c.n_workers, c.n_ports, c.tab_capacity, c.tab_rec_size) != 0 ||
+	    l.total_size != map_size) {
+		*why = "the table parameters do not make this layout";
+		return -EINVAL;
+	}
+	g->total_size = l.total_size;
+	g->slot_size = l.slot_size;
+	g->port_stats_off = l.port_stats_off;
+	g->worker_live_off = l.worker_live_off;
+	g->slots_off = l.slots_off;
+	g->n_workers = l.n_workers;
+	g->n_ports = l.n_ports;
+	for (unsigned k = 0; k < OBX_TAB_MAX; k++) {
+		g->tab_capacity[k] = l.tab_capacity[k];
+		g->tab_rec_size[k] = l.tab_rec_size[k];
+		g->tab_off[k] = l.tab_off[k];
+	}
+	g->boot_id = c.boot_id;
+	g->boot_wall_ns = c.boot_wall_ns;
+	g->epoch_ns = c.epoch_ns;
+	g->dp_pid = c.dp_pid;
+	g->n_sensors = c.n_sensors;
+	g->replay = c.replay;
+	g->cov_sample_size = c.cov_sample_size;
+	g->cov_block_len = c.cov_block_len;
+	g->cov_period_unit = c.cov_period_unit;
+	return obx_slots_check(map, g->n_workers, g->slots_off, g->slot_size, g->tab_capacity,
+	                       g->tab_rec_size, g->tab_off, why);
+}
+
+uint64_t obx_epoch_max_packets(const struct obx_geom *g, uint64_t t_first_ns,
+                               uint64_t t_last_ns, uint64_t published_wall_ns)
+{
+	uint64_t span = t_last_ns > t_first_ns ? t_last_ns - t_first_ns : 0;
+	uint64_t wall = published_wall_ns > g->boot_wall_ns ?
+	                published_wall_ns - g->boot_wall_ns : 0;
+	uint64_t floor = g->epoch_ns > OBX_NS_PER_S ? g->epoch_ns : OBX_NS_PER_S;
+	unsigned __int128 ns, n;
+
+	/* the epoch lasted at most its packet-time span, and at most the dataplane's
+	 * uptime at publish; the epoch length (at least 1 s) is slack on top */
+	if (wall < span)
+		span = wall;
+	ns = (unsigned __int128)span + floor;
+	n = ns * OBX_MAX_PPS / OBX_NS_PER_S;
+	return n > UINT64_MAX ? UINT64_MAX : (uint64_t)n;
+}
+
+const char *obx_counters_implausible(const struct obx_counters *c, uint64_t max_packets)
+{
+	/* Physical bounds only, never the relations between counters of one epoch: a
+	 * packet's counters may straddle an epoch boundary (time_backwards is counted
+	 * before the boundary it closes), and refusing a real epoch over that would lose
+	 * real data.  Forged counts of any size fail these. */
+	const uint64_t per_packet[] = {
+		c->rx_packets, c->tel_packets, c->excluded_packets, c->resip_packets,
+		c->scanner_packets, c->cov_syns, c->payload_packets, c->time_backwards,
+		c->forced_swaps,
+	};
+	const unsigned __int128 max_bytes = (unsigned __int128)max_packets * OBX_MAX_FRAME;
+	const unsigned __int128 max_updates = (unsigned __int128)max_packets *
+	                                      OBX_MAX_UPDATES_PER_PKT;
+
+	if (c->rx_packets > max_packets)
+		return "more packets than the line rate could give in the epoch";
+	for (unsigned i = 0; i < sizeof(per_packet) / sizeof(per_packet[0]); i++)
+		if (per_packet[i] > max_packets)
+			return "a per-packet counter above what the line rate could give";
+	for (unsigned i = 0; i < OBX_P_N; i++)
+		if (c->proto_packets[i] > max_packets)
+			return "a protocol counter above what the line rate could give";
+	for (unsigned i = 0; i < OBX_DROP_N; i++)
+		if (c->drops[i] > max_packets)
+			return "a drop counter above what the line rate could give";
+	if (c->rx_bytes > max_bytes || c->tel_bytes > max_bytes)
+		return "more bytes than the line rate could give";
+	if (c->lost_updates > max_updates || c->rule_matches > max_updates)
+		return "more table updates than the line rate could give";
+	return NULL;
 }
 
 void obx_rules_status_publish(struct obx_header *h, const struct obx_rules_status *st)

@@ -542,4 +542,101 @@ int obx_rules_status_read(const struct obx_header *h, struct obx_rules_status *o
  */
 int obx_header_check(const struct obx_header *h, uint64_t map_size, const char **why);
 
+/*
+ * The exchange as a reader may trust it.  The mapping stays writable by the dataplane
+ * (and by whoever else could write the file), so a reader never follows a number it
+ * reads there twice: obx_geom_read() copies the header page ONCE, validates the copy
+ * (every rule of obx_header_check()), recomputes the layout with obx_layout_init() from
+ * the copied table parameters and keeps only that.  Every offset, capacity, record size
+ * and worker count the reader uses afterwards comes from struct obx_geom, never from the
+ * mapping: a header changed after the check changes nothing the reader does.
+ */
+struct obx_geom {
+	uint64_t total_size;          /* = the mapping size */
+	uint64_t slot_size;
+	uint64_t port_stats_off, worker_live_off, slots_off;
+	uint64_t tab_off[OBX_TAB_MAX];
+	uint32_t tab_capacity[OBX_TAB_MAX];
+	uint32_t tab_rec_size[OBX_TAB_MAX];
+	uint32_t n_workers, n_ports, n_sensors;
+	uint32_t dp_pid;              /* as written at the dataplane's start */
+	uint64_t boot_id, boot_wall_ns, epoch_ns;
+	uint32_t cov_sample_size;
+	uint8_t  cov_block_len, cov_period_unit, replay, pad0;
+};
+
+/*
+ * Copy and validate the header of a mapping of map_size bytes into *g (above).  0, or a
+ * negative errno with *why set to a static message (obx_header_check()'s, or "the table
+ * parameters do not make this layout").  It also checks every slot header's geometry
+ * once, found by *g.
+ */
+int obx_geom_read(const void *map, uint64_t map_size, struct obx_geom *g, const char **why);
+
+/* Slot s of worker w (w < g->n_workers, s < OBX_SLOTS), by the validated geometry. */
+static inline struct obx_slot_hdr *obx_geom_slot(const struct obx_geom *g, void *map,
+                                                 uint32_t w, uint32_t s)
+{
+	return (struct obx_slot_hdr *)((uint8_t *)map + g->slots_off +
+		((uint64_t)w * OBX_SLOTS + s) * g->slot_size);
+}
+
+/* Record base of table kind in a slot, or NULL when absent (validated geometry). */
+static inline uint8_t *obx_geom_tab(const struct obx_geom *g, struct obx_slot_hdr *sh,
+                                    unsigned kind)
+{
+	if (kind >= OBX_TAB_MAX || g->tab_capacity[kind] == 0)
+		return NULL;
+	return (uint8_t *)sh + g->tab_off[kind];
+}
+
+/* A hash table's used-index list (capacity entries), or NULL (validated geometry). */
+static inline uint32_t *obx_geom_used(const struct obx_geom *g, struct obx_slot_hdr *sh,
+                                      unsigned kind)
+{
+	if (kind >= OBX_TAB_MAX || g->tab_capacity[kind] == 0 || !obx_tab_is_hash(kind))
+		return NULL;
+	return (uint32_t *)((uint8_t *)sh + g->tab_off[kind] +
+	                    (uint64_t)g->tab_capacity[kind] * g->tab_rec_size[kind]);
+}
+
+static inline struct obx_port_stats *obx_geom_port_stats(const struct obx_geom *g, void *map,
+                                                         uint32_t p)
+{
+	return (struct obx_port_stats *)((uint8_t *)map + g->port_stats_off) + p;
+}
+
+static inline struct obx_worker_live *obx_geom_worker_live(const struct obx_geom *g, void *map,
+                                                           uint32_t w)
+{
+	return (struct obx_worker_live *)((uint8_t *)map + g->worker_live_off) + w;
+}
+
+/*
+ * What an epoch's counters can physically hold.  A worker takes at most OBX_MAX_PPS
+ * packets a second: 10^9, about 7 times a 100 Gb/s link of 64-byte frames (148.8 Mpps)
+ * and far above what one worker core parses (tens of Mpps), so a real epoch never comes
+ * near it.  An epoch lasted at most its packet-time span (t_last - t_first) and at most
+ * the dataplane's uptime when it was published (published_wall_ns - boot_wall_ns); the
+ * epoch length, at least 1 s, is added as slack.  A frame is at most OBX_MAX_FRAME
+ * bytes (the largest pcap snapshot length), a packet makes at most
+ * OBX_MAX_UPDATES_PER_PKT table updates or rule matches.
+ */
+#define OBX_NS_PER_S             1000000000ull
+#define OBX_MAX_PPS              1000000000ull
+#define OBX_MAX_FRAME            262144ull
+#define OBX_MAX_UPDATES_PER_PKT  65536ull
+
+/* The most packets (rx_packets, and packets in the epoch's source records) an epoch
+ * with this time span can hold (above). */
+uint64_t obx_epoch_max_packets(const struct obx_geom *g, uint64_t t_first_ns,
+                               uint64_t t_last_ns, uint64_t published_wall_ns);
+
+/* NULL when the counters are possible for an epoch of at most max_packets packets (every
+ * packet counter <= max_packets, bytes <= max_packets x OBX_MAX_FRAME, updates and rule
+ * matches <= max_packets x OBX_MAX_UPDATES_PER_PKT), else why not (a static message).
+ * Physical bounds only, not the relations between one epoch's counters (a packet's
+ * counters may straddle an epoch boundary). */
+const char *obx_counters_implausible(const struct obx_counters *c, uint64_t max_packets);
+
 #endif /* OBSCURA_EXCHANGE_H */

@@ -266,6 +266,16 @@ def compare(conn, exp, what):
     check(order == sorted(order), "%s: sources ordered by packets desc, address asc" % what)
 
 
+def wait_for(pred, what, timeout=20):
+    """Poll pred every 0.1 s until it holds (returns the seconds it took) or fail."""
+    t0 = time.time()
+    while time.time() < t0 + timeout:
+        if pred():
+            return time.time() - t0
+        time.sleep(0.1)
+    fail("timed out waiting for " + what)
+
+
 def cleanup(dm, d):
     """A test's end, however it ends: the daemon killed, its directory removed (kept
     when CP_TEST_KEEP is set)."""

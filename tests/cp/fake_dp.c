@@ -25,8 +25,29 @@
  *           [--stop-after E] [--no-finish] [--wait-drained SEC] [--timeout-s SEC]
  *           [--serve-s SEC] [--cmd-ms MS] [--refuse TABLE]
  *           [--expect FILE] [--print-expected] [--bad-used]
+ *           [--mode OCTAL] [--owner UID] [--forge-capacity-after E] [--forge-packets E]
+ *           [--forge-used-after E] [--leave-filling] [--hang-s SEC]
  * --bad-used: every SRC used-index list (exchange.h) also repeats its first index and
  * names one past the capacity: the control plane must count each record once anyway.
+ *
+ * A writer that lies (the control plane must refuse or count, never crash or journal
+ * garbage):
+ * --mode, --owner: the file's mode and owner before it is renamed into place (default
+ *   0600, the creator): a file others could have written.
+ * --forge-capacity-after E: once epoch E is drained, the header's SRC capacity becomes
+ *   2^30 (still a power of two) while the slots stay as they are: a reader that re-reads
+ *   the header after validating it follows offsets far past the mapping.
+ * --forge-used-after E: epochs after E also claim n_used = 2^31 in every hash table's
+ *   slot header (the used lists are as written).
+ * --forge-packets E: epoch E carries no records and counters of 10^12 packets, more than
+ *   any link gives in an epoch; it is left out of the expected totals.
+ *
+ * A dataplane that dies or hangs:
+ * --leave-filling: after the epochs every worker takes its next slot, records a source
+ *   in it (FILLING, with its live last_pkt_ns) and the process exits without publishing
+ *   it or saying FINISHED, as a SIGKILLed dataplane does; those records are not expected.
+ * --hang-s SEC: then (or after the epochs) write the expected totals and stay alive SEC
+ *   seconds, state RUNNING, without a heartbeat.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -54,6 +75,11 @@ struct fd_opts {
 	uint32_t wait_drained_s, timeout_s;
 	uint32_t serve_s, cmd_ms;  /* the command mailbox (cmdbox.h) */
 	const char *refuse;
+	uint32_t mode;            /* file mode (--mode) */
+	int64_t owner;            /* -1: the creator */
+	uint32_t forge_cap_after, forge_packets, forge_used_after;  /* 0: off */
+	bool leave_filling;
+	uint32_t hang_s;
 };
 
 /* expected: one entry per pool source number (addr is a function of it) */
@@ -65,6 +91,7 @@ static struct fd_opts o = {
 	.workers = 2, .epochs = 20, .sources = 500, .per_epoch = 60, .src_capacity = 1024,
 	.cell_capacity = 64,
 	.sensors = 2, .interval_ms = 5, .seed = 1, .finish = true, .timeout_s = 120,
+	.mode = 0600, .owner = -1,
 };
 
 static uint64_t fd_splitmix(uint64_t *x)
@@ -239,6 +266,10 @@ static uint32_t fd_cells(uint32_t w, uint32_t e, uint8_t *tab, uint32_t *used, u
 	return n < cap / 2 ? n : cap / 2;
 }
 
+/* The layout as created: what this writer follows, whatever --forge-* does to the
+ * header in the mapping. */
+static struct obx_header fd_geo;
+
 static struct obx_header *fd_create(size_t *size_out)
 {
 	struct obx_header tmpl, *h;
@@ -256,8 +287,9 @@ static struct obx_header *fd_create(size_t *size_out)
 	}
 	size = tmpl.total_size;
 	snprintf(tmp, sizeof(tmp), "%s.tmp-%d", o.path, (int)getpid());
-	fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0660);
-	if (fd < 0 || ftruncate(fd, (off_t)size) != 0) {
+	fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || ftruncate(fd, (off_t)size) != 0 || fchmod(fd, (mode_t)o.mode) != 0 ||
+	    (o.owner >= 0 && fchown(fd, (uid_t)o.owner, (gid_t)-1) != 0)) {
 		perror("fake_dp: create");
 		return NULL;
 	}
@@ -269,6 +301,7 @@ static struct obx_header *fd_create(size_t *size_out)
 	}
 	obx_layout_init(h, o.workers, 1, cap, rs);
 	obx_slots_init(h);
+	fd_geo = *h;
 	h->boot_id = o.boot_id;
 	h->boot_wall_ns = obs_wall_ns();
 	h->dp_pid = (uint32_t)getpid();
@@ -346,7 +379,10 @@ int main(int argc, char **argv)
 		{ "wait-drained", 1, NULL, 'W' }, { "timeout-s", 1, NULL, 'T' },
 		{ "expect", 1, NULL, 'e' }, { "print-expected", 0, NULL, 'P' },
 		{ "serve-s", 1, NULL, 'V' }, { "cmd-ms", 1, NULL, 'M' }, { "refuse", 1, NULL, 'R' },
-		{ "bad-used", 0, NULL, 'U' }, { NULL, 0, NULL, 0 },
+		{ "bad-used", 0, NULL, 'U' }, { "mode", 1, NULL, 'o' }, { "owner", 1, NULL, 'O' },
+		{ "forge-capacity-after", 1, NULL, 'c' }, { "forge-packets", 1, NULL, 'g' },
+		{ "forge-used-after", 1, NULL, 'u' }, { "leave-filling", 0, NULL, 'l' },
+		{ "hang-s", 1, NULL, 'H' }, { NULL, 0, NULL, 0 },
 	};
 	struct obx_counters tot, *per;
 	struct obx_header *h = NULL;
@@ -379,6 +415,13 @@ int main(int argc, char **argv)
 		case 'M': o.cmd_ms = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'R': o.refuse = optarg; break;
 		case 'U': o.bad_used = true; break;
+		case 'o': o.mode = (uint32_t)strtoul(optarg, NULL, 8); break;
+		case 'O': o.owner = strtoll(optarg, NULL, 0); break;
+		case 'c': o.forge_cap_after = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'g': o.forge_packets = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'u': o.forge_used_after = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'l': o.leave_filling = true; o.finish = false; break;
+		case 'H': o.hang_s = (uint32_t)strtoul(optarg, NULL, 0); break;
 		default:
 			fprintf(stderr, "fake_dp: see the comment at the top of fake_dp.c\n");
 			return 2;
@@ -423,14 +466,48 @@ int main(int argc, char **argv)
 					rc = 3;
 					goto out;
 				}
+				if (o.forge_cap_after != 0 && e == o.forge_cap_after + 1 && w == 0) {
+					/* every epoch up to E drained: the reader validated the header */
+					for (uint32_t ww = 0; ww < o.workers; ww++)
+						for (uint32_t ss = 0; ss < OBX_SLOTS; ss++)
+							if (fd_wait_state(obx_slot(h, ww, ss), OBX_SLOT_FREE,
+							                  deadline) != 0) {
+								rc = 3;
+								goto out;
+							}
+					h->tab_capacity[OBX_TAB_SRC] = 1u << 30;
+					fprintf(stderr, "fake_dp: header SRC capacity forged to 2^30\n");
+				}
 				atomic_store_explicit(&sh->state, OBX_SLOT_FILLING, memory_order_relaxed);
 				sh->worker = w;
+				if (e == o.forge_packets) {
+					/* forged: no records, impossible counters, not expected */
+					memset(&d, 0, sizeof(d));
+					d.rx_packets = d.tel_packets = 1000000000000ull;
+					d.proto_packets[OBX_P_UDP] = d.tel_packets;
+					d.rx_bytes = d.tel_bytes = d.tel_packets * 60;
+					for (unsigned k = 0; k < OBX_TAB_MAX; k++)
+						sh->tabs[k].n_used = 0;
+					sh->seq = e;
+					sh->t_first_ns = 1700000000ull * 1000000000ull +
+					                 (uint64_t)e * 1000000000ull;
+					sh->t_last_ns = sh->t_first_ns + 999999999ull;
+					sh->flags = 0;
+					sh->delta = d;
+					sh->published_wall_ns = obs_wall_ns();
+					atomic_store_explicit(&sh->state, OBX_SLOT_READY,
+					                      memory_order_release);
+					fprintf(stderr, "fake_dp: worker %u epoch %u forged: 10^12 packets\n",
+					        w, e);
+					cur[w] ^= 1u;
+					continue;
+				}
 				sh->tabs[OBX_TAB_SRC].n_used = fd_epoch(w, e, obx_slot_src(sh),
-				                                        obx_slot_used_h(h, sh, OBX_TAB_SRC),
+				                                        obx_slot_used_h(&fd_geo, sh, OBX_TAB_SRC),
 				                                        o.src_capacity, &d, exp);
 				if (o.bad_used && sh->tabs[OBX_TAB_SRC].n_used > 0 &&
 				    sh->tabs[OBX_TAB_SRC].n_used + 2 <= o.src_capacity) {
-					uint32_t *u = obx_slot_used_h(h, sh, OBX_TAB_SRC);
+					uint32_t *u = obx_slot_used_h(&fd_geo, sh, OBX_TAB_SRC);
 					uint32_t nu = sh->tabs[OBX_TAB_SRC].n_used;
 
 					u[nu] = u[0];                  /* repeated */
@@ -438,8 +515,12 @@ int main(int argc, char **argv)
 					sh->tabs[OBX_TAB_SRC].n_used = nu + 2;
 				}
 				sh->tabs[OBX_TAB_CELL].n_used = fd_cells(w, e, obx_slot_tab(sh, OBX_TAB_CELL),
-				                                         obx_slot_used_h(h, sh, OBX_TAB_CELL),
+				                                         obx_slot_used_h(&fd_geo, sh, OBX_TAB_CELL),
 				                                         o.cell_capacity);
+				if (o.forge_used_after != 0 && e > o.forge_used_after)
+					for (unsigned k = 0; k < OBX_TAB_MAX; k++)
+						if (obx_tab_is_hash(k) && fd_geo.tab_capacity[k] != 0)
+							sh->tabs[k].n_used = 1u << 31;
 				sh->seq = e;
 				sh->t_first_ns = 1700000000ull * 1000000000ull + (uint64_t)e * 1000000000ull;
 				sh->t_last_ns = sh->t_first_ns + 999999999ull;
@@ -460,6 +541,42 @@ int main(int argc, char **argv)
 		}
 		if (h != NULL && o.interval_ms)
 			obs_sleep_ms(o.interval_ms);
+	}
+	if (h != NULL && o.leave_filling) {
+		for (uint32_t w = 0; w < o.workers; w++) {
+			struct obx_slot_hdr *sh = obx_slot(h, w, cur[w]);
+			uint64_t deadline = obs_wall_ns() + (uint64_t)o.timeout_s * 1000000000ull;
+			uint64_t t = 1700000000ull * 1000000000ull + (uint64_t)(n_ep + 1) * 1000000000ull;
+			struct obx_src_rec *r = obx_slot_src(sh);
+
+			if (fd_wait_state(sh, OBX_SLOT_FREE, deadline) != 0) {
+				rc = 3;
+				goto out;
+			}
+			atomic_store_explicit(&sh->state, OBX_SLOT_FILLING, memory_order_relaxed);
+			r->addr = 0x0b0000ffu + w;
+			r->hour = (uint32_t)(t / OBX_HOUR_NS);
+			r->first_ns = r->last_ns = t;
+			r->packets = 7;
+			obx_worker_live(h, w)->last_pkt_ns = t;
+		}
+		fprintf(stderr, "fake_dp: every worker's epoch %u left FILLING; exiting unpublished\n",
+		        n_ep + 1);
+	}
+	if (h != NULL && o.hang_s) {
+		/* the expected totals first: a test may kill a hung dataplane */
+		if (o.expect != NULL) {
+			FILE *f = fopen(o.expect, "w");
+
+			if (f == NULL || fd_write_expected(f, exp, &tot, per, epochs) != 0 ||
+			    fclose(f) != 0) {
+				perror("fake_dp: expect file");
+				rc = 1;
+				goto out;
+			}
+		}
+		fprintf(stderr, "fake_dp: hanging %u s without a heartbeat\n", o.hang_s);
+		sleep(o.hang_s);
 	}
 	if (h != NULL && o.serve_s)
 		fd_serve(h);

@@ -51,6 +51,22 @@ echo "# 1 worker, the cases pcap"
 run one 1 -- --replay "$T/cases.pcap"
 $CMP exact "$T/one.json" "$T/cases.json" --workers 1 || fail "one"
 
+echo "# the exchange is the dataplane's and the control plane's only: 0600, given to control.user"
+[ "$(stat -c '%a %u' "$T/one.x")" = "600 $(id -u)" ] \
+	|| fail "one: exchange mode/owner $(stat -c '%a %u' "$T/one.x"), want 600 $(id -u)"
+if [ "$(id -u)" = 0 ]; then
+	conf "$T/own.yaml" 1 "$T/own.x"
+	printf 'control:\n  user: nobody\n' >> "$T/own.yaml"
+	"$DUMP" --timeout 60 "$T/own.x" > "$T/own.json" 2> "$T/own.dump.log" &
+	dpid=$!
+	timeout 120 "$DP" -c "$T/own.yaml" --replay "$T/cases.pcap" --drain-timeout 30 \
+		> "$T/own.dp.log" 2>&1 || fail "own: obscura-dp exit $?"
+	wait $dpid || fail "own: xchg_dump"
+	[ "$(stat -c '%a %U' "$T/own.x")" = "600 nobody" ] \
+		|| fail "own: exchange mode/owner $(stat -c '%a %U' "$T/own.x"), want 600 nobody"
+	$CMP exact "$T/own.json" "$T/cases.json" --workers 1 || fail "own"
+fi
+
 echo "# 2 workers (3 lcores on $(nproc) CPUs), same answer"
 run two 2 -- --replay "$T/cases.pcap"
 $CMP exact "$T/two.json" "$T/cases.json" --workers 2 --no-backwards || fail "two"
@@ -149,7 +165,7 @@ n=$(frames_ok between); m=$(sed -n 's/.*cut.pcap.gz (pcap.gz): stopped after \([
 [ "$n" -eq $((2 * total + m)) ] || fail "between: $n frames, want 2 x $total + $m"
 grep -q "1 of 3 file(s) could not be read to their end" "$T/between.dp.log" || fail "between: no summary"
 
-echo "# 5000 sources in one epoch, capacity 1024, slow drainer: forced swaps, replay waits, nothing lost"
+echo "# 5000 sources in one epoch, capacity 1024, slow drainer: forced swaps, replay waits, nothing lost, every packet's counter and record in one epoch"
 run forced 1 --delay-ms 3 -- --replay "$T/src5000.pcap"
 $CMP conserved "$T/forced.json" 5000 || fail "forced"
 $PY - "$T/forced.json" <<'EOP' || fail "forced: no forced epoch, or replay lost updates instead of waiting"
@@ -158,6 +174,8 @@ g = json.load(open(sys.argv[1]))
 assert g["forced_epochs"] >= 1, g["forced_epochs"]
 lost = g["counters"]["lost_updates"] if "counters" in g else g["totals"]["lost_updates"]
 assert lost == 0, "replay must wait for the drain, not lose: lost_updates=%d" % lost
+assert g["epoch_split"] == 0, "%d epoch(s) whose source records and tel_packets differ: " \
+    "a packet counted in one epoch, recorded in another" % g["epoch_split"]
 EOP
 
 echo "# 20000 garbage frames: no crash, every frame counted, 2 workers"

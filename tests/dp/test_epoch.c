@@ -372,6 +372,64 @@ static void t_full_and_other_ready_counts_lost(void **state)
 	assert_int_equal(f->drained.lost_updates, 50);
 }
 
+/* What the worker does for one accepted packet: held from before its counters to after
+ * its records (epoch.h), between(f) running in the middle (the control plane). */
+static void held_pkt(struct fx *f, uint32_t src, uint64_t t, void (*between)(struct fx *))
+{
+	obs_epoch_time(&f->e, t);
+	obs_epoch_hold(&f->e);
+	f->e.c.rx_packets++;
+	f->e.c.tel_packets++;
+	if (between != NULL)
+		between(f);
+	obs_epoch_src(&f->e, src, t, 1, 0, 0, 0, 0);
+	obs_epoch_unhold(&f->e);
+	f->fed++;
+}
+
+static void drain0(struct fx *f)
+{
+	drain(f, 0);
+}
+
+/* A held packet is never split by a swap: the record that passes the soft limit goes in
+ * with its counters, the swap comes before the next packet is counted; a slot the
+ * control plane frees in the middle of a packet is not swapped to. */
+static void t_hold_one_packet_one_slot(void **state)
+{
+	struct fx *f = *state;
+	uint32_t i, next = 0x28000000;
+
+	for (i = 0; i < SOFT; i++)
+		held_pkt(f, next++, 100, NULL);
+	assert_int_equal(st(f, 0), OBX_SLOT_FILLING);
+	held_pkt(f, next++, 110, NULL);                    /* past the soft limit: held */
+	assert_int_equal(st(f, 0), OBX_SLOT_FILLING);
+	assert_true(f->e.swap_due);
+	assert_int_equal(f->e.t[OBX_TAB_SRC].n_used, SOFT + 1);
+	held_pkt(f, next++, 120, NULL);                    /* its hold swaps first */
+	assert_int_equal(st(f, 0), OBX_SLOT_READY);
+	assert_int_equal(slot(f, 0)->flags, OBX_SLOT_F_FORCED);
+	assert_int_equal(slot(f, 0)->delta.rx_packets, SOFT + 1);
+	assert_int_equal(rec_pkts(slot(f, 0)), SOFT + 1);
+	assert_int_equal(f->e.t[OBX_TAB_SRC].n_used, 1);
+	/* slot 1 to the soft limit while slot 0 stays READY: no swap possible */
+	while (f->e.t[OBX_TAB_SRC].n_used < SOFT)
+		held_pkt(f, next++, 200, NULL);
+	/* counted; the control plane frees slot 0; then its record passes the limit */
+	held_pkt(f, next++, 210, drain0);
+	assert_int_equal(st(f, 1), OBX_SLOT_FILLING);      /* held: no swap mid-packet */
+	assert_int_equal(f->e.t[OBX_TAB_SRC].n_used, SOFT + 1);
+	assert_int_equal(f->e.c.rx_packets, rec_pkts(slot(f, 1)));
+	held_pkt(f, next++, 220, NULL);                    /* the next packet's hold swaps */
+	assert_int_equal(st(f, 1), OBX_SLOT_READY);
+	assert_int_equal(slot(f, 1)->delta.rx_packets, SOFT + 1);
+	assert_int_equal(rec_pkts(slot(f, 1)), SOFT + 1);
+	assert_int_equal(f->e.c.forced_swaps, 1);           /* goes out with slot 0 next */
+	drain(f, 1);
+	check_no_loss(f);
+}
+
 static void t_tick_closes_idle_epoch(void **state)
 {
 	struct fx *f = *state;
@@ -810,5 +868,5 @@ static void t_used_list_and_wk(void **state)
 	T(t_boundary_publish) T(t_other_ready_keeps_filling) T(t_forced_swap) \
 	T(t_full_and_other_ready_counts_lost) T(t_tick_closes_idle_epoch) T(t_finish) \
 	T(t_finish_empty) T(t_counters_add) T(t_soak) T(t_need_second_kind) \
-	T(t_bitmap_across_swap) T(t_hour_keys) T(t_replay_wait)
+	T(t_bitmap_across_swap) T(t_hour_keys) T(t_replay_wait) T(t_hold_one_packet_one_slot)
 OBS_TEST_MAIN_FX(TESTS)

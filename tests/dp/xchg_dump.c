@@ -9,6 +9,9 @@
  * per worker, each hash table's n_used matching its records), accumulated (counters
  * summed, the (source, hour) records merged per source: min first, max last, packets
  * summed, sensor masks ORed; other tables counted), cleared and set FREE (release).
+ * An epoch without lost updates whose source records do not hold exactly its
+ * tel_packets, or whose coverage cells do not hold exactly its cov_syns, is reported on
+ * stderr and counted in "epoch_split".
  * It stops when dp_state is FINISHED or EXITED and every slot is FREE (--once: after
  * one pass, for a file left behind), then prints the totals as JSON on stdout.
  * --delay-ms sleeps before each drain, to make the dataplane meet READY slots.
@@ -29,6 +32,7 @@
 #include "clock_ns.h"
 #include "epoch.h"
 #include "exchange.h"
+#include "exchange_recs.h"
 
 struct src_map {
 	struct obx_src_rec *r;
@@ -38,6 +42,10 @@ struct src_map {
 static struct src_map srcs;
 static struct obx_counters tot;
 static uint64_t n_epochs, n_final, n_forced, seq_errors, nsrc_mismatch, bad_worker;
+/* epochs (without lost updates) whose SRC records hold another number of packets than
+ * their tel_packets counter: a packet's counter and its record in different epochs */
+static uint64_t epoch_split;
+static uint64_t cov_syns_seen;   /* SYNs in the drained cells, all epochs */
 static uint64_t last_seq[OBX_MAX_WORKERS];
 
 static void map_grow(void);
@@ -98,6 +106,8 @@ static void merge_src(const struct obx_src_rec *in)
 
 static void drain_slot(const struct obx_header *h, struct obx_slot_hdr *sh, uint32_t w)
 {
+	uint64_t src_packets = 0, cell_syns = 0;
+
 	if (sh->worker != w)
 		bad_worker++;
 	if (sh->seq <= last_seq[w])
@@ -122,8 +132,12 @@ static void drain_slot(const struct obx_header *h, struct obx_slot_hdr *sh, uint
 
 			if (obx_rec_empty(r, rs))
 				continue;
-			if (k == OBX_TAB_SRC)
+			if (k == OBX_TAB_SRC) {
 				merge_src((const struct obx_src_rec *)r);
+				src_packets += ((const struct obx_src_rec *)r)->packets;
+			} else if (k == OBX_TAB_CELL) {
+				cell_syns += ((const struct obx_cell_rec *)r)->syns;
+			}
 			n++;
 			memset(r, 0, rs);
 		}
@@ -131,6 +145,20 @@ static void drain_slot(const struct obx_header *h, struct obx_slot_hdr *sh, uint
 		if (n != sh->tabs[k].n_used)
 			nsrc_mismatch++;
 	}
+	if (sh->delta.lost_updates == 0 && src_packets != sh->delta.tel_packets) {
+		fprintf(stderr, "xchg_dump: worker %u epoch %" PRIu64 ": %" PRIu64 " packets in its "
+		        "source records, %" PRIu64 " in tel_packets\n", w, sh->seq, src_packets,
+		        sh->delta.tel_packets);
+		epoch_split++;
+	}
+	if (h->tab_capacity[OBX_TAB_CELL] != 0 && sh->delta.lost_updates == 0 &&
+	    cell_syns != sh->delta.cov_syns) {
+		fprintf(stderr, "xchg_dump: worker %u epoch %" PRIu64 ": %" PRIu64 " SYNs in its "
+		        "cells, %" PRIu64 " in cov_syns\n", w, sh->seq, cell_syns,
+		        sh->delta.cov_syns);
+		epoch_split++;
+	}
+	cov_syns_seen += cell_syns;
 	obs_counters_add(&tot, &sh->delta);
 	n_epochs++;
 	if (sh->flags & OBX_SLOT_F_FINAL) {
@@ -169,6 +197,8 @@ static void print_json(const struct obx_header *h, int with_sources)
 	       seq_errors);
 	printf("  \"n_src_mismatch\": %" PRIu64 ",\n  \"bad_worker\": %" PRIu64 ",\n",
 	       nsrc_mismatch, bad_worker);
+	printf("  \"epoch_split\": %" PRIu64 ",\n  \"cell_syns\": %" PRIu64 ",\n", epoch_split,
+	       cov_syns_seen);
 	printf("  \"src_records\": %" PRIu64 ",\n  \"tab_records\": [", n_src_records);
 	for (d = 0; d < OBX_TAB_MAX; d++)
 		printf("%s%" PRIu64, d ? ", " : "", n_tab_records[d]);

@@ -4,7 +4,8 @@
  * exchange, drained into the control plane's coverage store (cp_scan_apply_cells)
  * and compared with a plain model: inline slots, the spill into a bitmap, SYNs to
  * unsampled destinations, period boundaries inside one epoch, forced swaps when the
- * cell table or the bitmap pool fills (nothing lost, nothing counted twice), and
+ * cell table or the bitmap pool fills (nothing lost, nothing counted twice, every SYN's
+ * counter in the epoch of its cell), and
  * malformed records from a hostile exchange counted, never trusted.
  */
 #include <errno.h>
@@ -54,6 +55,13 @@ static uint64_t drain(struct obx_header *h, struct cov_store *cs, struct obx_cou
 		struct obx_slot_hdr *sh = obx_slot(h, 0, s);
 		if (atomic_load(&sh->state) != OBX_SLOT_READY)
 			continue;
+		/* a SYN's counter and its cell land in the same epoch, forced swaps or not */
+		const struct obx_cell_rec *cr = obx_slot_tab(sh, OBX_TAB_CELL);
+		uint64_t syns = 0;
+		for (uint32_t i = 0; i < sh->tabs[OBX_TAB_CELL].capacity; i++)
+			syns += cr[i].syns;
+		if (sh->delta.lost_updates == 0)
+			assert_int_equal(syns, sh->delta.cov_syns);
 		long k = cp_scan_apply_cells(cs, obx_slot_tab(sh, OBX_TAB_CELL),
 		                             sh->tabs[OBX_TAB_CELL].capacity,
 		                             obx_slot_tab(sh, OBX_TAB_BITMAP),
