@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# metrics_prom.sh OBSCURA_GEN OBSCURA_DP OBSCURA_CP OBSCURACTL
+#
+# GET /metrics for real: obscura-cp serves on a loopback port, Debian's prometheus
+# scrapes it every second (a temporary config and TSDB), obscura-dp --replay feeds a
+# generated capture with malformed frames of every drop reason through 2 workers, and
+# every series read back through Prometheus' HTTP API equals `obscuractl --json stats`
+# (metrics_compare.py), with clients stalled mid-request on the listener all along.  `promtool check metrics` on a scrape is clean, every family
+# has # HELP and # TYPE, another path is 404, another method 405.  Bad input: a listener
+# address that does not parse stops -n and the start naming the key; one already bound
+# stops the start with the reason; neither leaves a daemon behind.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"   # $py, $src, e2e_setup, fail, gen_traffic, start_cp, stop_cp ...
+e2e_setup metrics gen dp cp ctl -- "$@"
+command -v prometheus >/dev/null && command -v promtool >/dev/null \
+	|| fail "prometheus and promtool not installed (deploy/setup installs them)"
+prom_pid=
+trap '[ -n "$prom_pid" ] && kill "$prom_pid" 2>/dev/null && wait "$prom_pid" 2>/dev/null; e2e_cleanup' EXIT
+
+# two free loopback ports (the kernel's choice; released just before use)
+read -r mport pport < <("$py" -c '
+import socket
+s = [socket.socket() for _ in range(2)]
+for x in s: x.bind(("127.0.0.1", 0))
+print(*[x.getsockname()[1] for x in s])')
+murl=http://127.0.0.1:$mport/metrics
+
+gen_traffic --packets 20000 --seed 15 --malformed-share 0.02 --vlan-share 0.05 \
+	--backwards-share 0.002 --sensor east=198.18.0.0/20 --sensor west=198.18.16.0/20
+
+d=$tmp/run
+mkdir -p "$d/state"
+cat >"$d/obscura.yaml" <<EOF
+$(conf_dataplane 2 "$prefix")
+telescope:
+  sensors:
+    - {name: east, prefixes: [198.18.0.0/20]}
+    - {name: west, prefixes: [198.18.16.0/20]}
+exchange:
+  path: $d/exchange
+  epoch_ms: 1000
+  src_capacity: 65536
+  drain_wait_s: 5
+$(conf_control "$d" '""' "127.0.0.1:$mport")
+EOF
+
+# bad input first: nothing may be left running
+sed "s|metrics_listen: .*|metrics_listen: localhost:$mport|" "$d/obscura.yaml" >"$tmp/bad.yaml"
+out=$("$cp" -n -c "$tmp/bad.yaml" 2>&1) && fail "-n accepted a host name as metrics_listen"
+grep -q "control.metrics_listen: value 'localhost:$mport' not a numeric IPv4" <<<"$out" \
+	|| fail "-n message: $out"
+echo "ok: -n refuses metrics_listen localhost:PORT naming the key"
+"$py" -c '
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); time.sleep(8)' "$mport" &
+holder=$!
+sleep 0.5
+timeout 20 "$cp" -c "$d/obscura.yaml" >"$tmp/busy.log" 2>&1
+rc=$?
+kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
+[ "$rc" = 1 ] || fail "start on a bound port: exit $rc, want 1 ($(cat "$tmp/busy.log"))"
+grep -q "control.metrics_listen '127.0.0.1:$mport': cannot listen: Address already in use" \
+	"$tmp/busy.log" || fail "bound port message: $(cat "$tmp/busy.log")"
+echo "ok: a port already bound stops the start: exit 1, reason logged"
+rm -rf "$d/state"; mkdir -p "$d/state"
+
+start_cp "$d"
+grep -q "metrics: serving $murl" "$d/cp.log" || fail "no 'metrics: serving' line"
+
+cat >"$tmp/prom.yml" <<EOF
+global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+scrape_configs:
+  - job_name: obscura
+    static_configs:
+      - targets: ['127.0.0.1:$mport']
+EOF
+promtool check config "$tmp/prom.yml" >"$tmp/promtool-config.log" 2>&1 \
+	|| fail "promtool check config: $(cat "$tmp/promtool-config.log")"
+prometheus --config.file="$tmp/prom.yml" --storage.tsdb.path="$tmp/tsdb" \
+	--web.listen-address="127.0.0.1:$pport" --log.level=warn >"$tmp/prometheus.log" 2>&1 &
+prom_pid=$!
+for _ in $(seq 300); do
+	kill -0 "$prom_pid" 2>/dev/null || fail "prometheus exited: $(tail -5 "$tmp/prometheus.log")"
+	"$py" -c 'import urllib.request, sys; urllib.request.urlopen(sys.argv[1], timeout=2)' \
+		"http://127.0.0.1:$pport/-/ready" 2>/dev/null && break
+	sleep 0.1
+done
+
+# clients that send half a request and stall, through the whole replay: the drain and
+# Prometheus' scrapes go on (the HTTP thread only copies the published text)
+"$py" -c '
+import socket, sys, time
+c = [socket.create_connection(("127.0.0.1", int(sys.argv[1]))) for _ in range(8)]
+for s in c: s.sendall(b"GET /metr")
+time.sleep(30)' "$mport" &
+stall=$!
+timeout 300 "$dp" -c "$d/obscura.yaml" --replay "$tmp/traffic.pcap" --drain-timeout 120 \
+	>"$d/dp.log" 2>&1 || fail "obscura-dp --replay exit $?"
+"$ctl" -c "$d/obscura.yaml" --json stats >"$tmp/stats.json" || fail "obscuractl stats"
+kill -0 "$stall" 2>/dev/null || fail "the stalled clients were gone before the replay ended"
+echo "ok: the replay drained with 8 stalled /metrics clients connected"
+
+# the scrape itself: promtool clean, HELP and TYPE on every family, the content type
+"$py" - "$murl" "$tmp/scrape.txt" <<'PY' || fail "scrape"
+import sys, urllib.request, urllib.error
+with urllib.request.urlopen(sys.argv[1], timeout=10) as r:
+    ct = r.headers["Content-Type"]
+    body = r.read()
+open(sys.argv[2], "wb").write(body)
+assert ct == "text/plain; version=0.0.4; charset=utf-8", ct
+for path, method, code in (("/other", "GET", 404), ("/", "GET", 404),
+                           ("/metrics", "POST", 405)):
+    try:
+        urllib.request.urlopen(urllib.request.Request(sys.argv[1].replace("/metrics", path),
+                               method=method, data=b"" if method == "POST" else None), timeout=10)
+        raise SystemExit("%s %s answered 200" % (method, path))
+    except urllib.error.HTTPError as e:
+        assert e.code == code, "%s %s: %d, want %d" % (method, path, e.code, code)
+print("ok: content type 0.0.4; GET /other and / -> 404, POST /metrics -> 405")
+PY
+promtool check metrics <"$tmp/scrape.txt" >"$tmp/promtool.log" 2>&1 \
+	|| fail "promtool check metrics: $(cat "$tmp/promtool.log")"
+[ -s "$tmp/promtool.log" ] && fail "promtool check metrics warns: $(cat "$tmp/promtool.log")"
+echo "ok: promtool check metrics is clean"
+"$py" - "$tmp/scrape.txt" <<'PY' || fail "HELP/TYPE"
+import sys
+help, typ, samples = set(), set(), set()
+for l in open(sys.argv[1]):
+    if l.startswith("# HELP "):
+        help.add(l.split()[2])
+    elif l.startswith("# TYPE "):
+        typ.add(l.split()[2])
+    elif l.strip():
+        samples.add(l.split("{")[0].split(" ")[0])
+assert samples <= help and samples <= typ, samples - (help & typ)
+assert all(n.startswith("obscura_") for n in help), help
+assert len(samples) >= 30, len(samples)
+print("ok: %d families with samples, each with # HELP and # TYPE" % len(samples))
+PY
+
+"$py" "$here/metrics_compare.py" "http://127.0.0.1:$pport" "$murl" "$tmp/stats.json" \
+	|| fail "prometheus' series differ from obscuractl stats"
+kill "$stall" 2>/dev/null; wait "$stall" 2>/dev/null
+
+stop_cp
+echo "metrics_prom: ok"
