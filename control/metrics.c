@@ -253,37 +253,39 @@ static void cp_mx_status(struct cp_mx *x, struct cp *cp, uint64_t wall, uint64_t
 	cp_mx_family(x, "obscura_dataplane_attached", "gauge",
 	             "1: an exchange of a dataplane is attached (status: dp.attached).");
 	cp_mx_u64(x, h != NULL, 0);
+	/* the families of an attached dataplane are always declared, their samples only
+	 * while one is attached: a dashboard sees the series vanish, not the family */
+	cp_mx_family(x, "obscura_dataplane_start_time_seconds", "gauge",
+	             "Wall clock when the attached dataplane started, Unix seconds.");
+	if (h != NULL)
+		cp_mx_f64(x, CP_NS_S(h->boot_wall_ns), 0);
+	cp_mx_family(x, "obscura_dataplane_heartbeat_age_seconds", "gauge",
+	             "Age of the attached dataplane main lcore's heartbeat.");
 	if (h != NULL) {
 		uint64_t hb = atomic_load_explicit(&((struct obx_header *)h)->heartbeat_ns,
 		                                   memory_order_relaxed);
 
-		cp_mx_family(x, "obscura_dataplane_start_time_seconds", "gauge",
-		             "Wall clock when the attached dataplane started, Unix seconds.");
-		cp_mx_f64(x, CP_NS_S(h->boot_wall_ns), 0);
-		if (hb != 0) {
-			cp_mx_family(x, "obscura_dataplane_heartbeat_age_seconds", "gauge",
-			             "Age of the dataplane main lcore's heartbeat.");
+		if (hb != 0)
 			cp_mx_f64(x, wall > hb ? CP_NS_S(wall - hb) : 0.0, 0);
-		}
-		cp_mx_family(x, "obscura_exchange_capacity_records", "gauge",
-		             "Records per epoch slot of each exchange table.");
-		for (unsigned k = 0; k <= OBX_TAB_EVENT; k++)
-			if (h->tab_capacity[k] != 0)
-				cp_mx_u64(x, h->tab_capacity[k], 1, "table", tab_names[k]);
-		cp_mx_family(x, "obscura_exchange_fill_ratio", "gauge",
-		             "Records the last drained epoch of a worker used in a table / the "
-		             "table's capacity (a forced swap comes near 1).");
-		for (uint32_t w = 0; w < OBX_MAX_WORKERS && w < s->n_workers; w++)
-			for (unsigned k = 0; k <= OBX_TAB_EVENT; k++) {
-				char ws[16];
-
-				if (h->tab_capacity[k] == 0 || !cp_fill.seen[w][k])
-					continue;
-				snprintf(ws, sizeof(ws), "%u", w);
-				cp_mx_f64(x, (double)cp_fill.n[w][k] / h->tab_capacity[k], 2,
-				          "worker", ws, "table", tab_names[k]);
-			}
 	}
+	cp_mx_family(x, "obscura_exchange_capacity_records", "gauge",
+	             "Records per epoch slot of each exchange table.");
+	for (unsigned k = 0; h != NULL && k <= OBX_TAB_EVENT; k++)
+		if (h->tab_capacity[k] != 0)
+			cp_mx_u64(x, h->tab_capacity[k], 1, "table", tab_names[k]);
+	cp_mx_family(x, "obscura_exchange_fill_ratio", "gauge",
+	             "Records the last drained epoch of a worker used in a table / the "
+	             "table's capacity (a forced swap comes near 1).");
+	for (uint32_t w = 0; h != NULL && w < OBX_MAX_WORKERS && w < s->n_workers; w++)
+		for (unsigned k = 0; k <= OBX_TAB_EVENT; k++) {
+			char ws[16];
+
+			if (h->tab_capacity[k] == 0 || !cp_fill.seen[w][k])
+				continue;
+			snprintf(ws, sizeof(ws), "%u", w);
+			cp_mx_f64(x, (double)cp_fill.n[w][k] / h->tab_capacity[k], 2,
+			          "worker", ws, "table", tab_names[k]);
+		}
 	cp_mx_family(x, "obscura_dataplane_boots", "gauge",
 	             "Dataplane boots the store holds epochs of; restarts = boots - 1 (status: "
 	             "dp_restarts).");
@@ -319,11 +321,10 @@ static void cp_mx_status(struct cp_mx *x, struct cp *cp, uint64_t wall, uint64_t
 	cp_mx_family(x, "obscura_snapshots_failed_total", "counter",
 	             "Snapshots that failed, this run.");
 	cp_mx_u64(x, cp->persist.n_failed, 0);
-	if (cp->persist.last_write_mono_ns != 0) {
-		cp_mx_family(x, "obscura_snapshot_age_seconds", "gauge",
-		             "Time since the last snapshot was written.");
+	cp_mx_family(x, "obscura_snapshot_age_seconds", "gauge",
+	             "Time since the last snapshot was written (no sample before the first).");
+	if (cp->persist.last_write_mono_ns != 0)
 		cp_mx_f64(x, CP_NS_S(mono - cp->persist.last_write_mono_ns), 0);
-	}
 }
 
 /* `tables status` and `rules status`: the state of each read-mostly table. */
@@ -331,6 +332,7 @@ static void cp_mx_tables(struct cp_mx *x, struct cp *cp)
 {
 	const struct obx_header *h = cp->drain.cur.h;
 	struct obx_rules_status st;
+	bool have;
 
 	cp_mx_family(x, "obscura_table_reload_state", "gauge",
 	             "1 for the state of each table's latest reload request (tables status); "
@@ -347,21 +349,26 @@ static void cp_mx_tables(struct cp_mx *x, struct cp *cp)
 		if (cp->reload.tab[t].loaded.id != 0)
 			cp_mx_f64(x, CP_NS_S(cp->reload.tab[t].loaded.done_wall_ns), 1, "table",
 			          cp_reload_table_name(t));
-	if (h == NULL || obx_rules_status_read(h, &st) != 0)
-		return;
+	/* the dataplane's report (no samples while none is attached or reported) */
+	have = h != NULL && obx_rules_status_read(h, &st) == 0;
 	cp_mx_family(x, "obscura_rules_loaded", "gauge",
 	             "1: the dataplane scans with a payload rules database (rules status).");
-	cp_mx_u64(x, st.loaded != 0, 0);
+	if (have)
+		cp_mx_u64(x, st.loaded != 0, 0);
 	cp_mx_family(x, "obscura_rules", "gauge",
 	             "Payload rules of the database in use, accepted and rejected.");
-	cp_mx_u64(x, st.n_accepted, 1, "state", "accepted");
-	cp_mx_u64(x, st.n_rejected, 1, "state", "rejected");
+	if (have) {
+		cp_mx_u64(x, st.n_accepted, 1, "state", "accepted");
+		cp_mx_u64(x, st.n_rejected, 1, "state", "rejected");
+	}
 	cp_mx_family(x, "obscura_rules_built_time_seconds", "gauge",
 	             "Wall clock when the rules database in use was built, Unix seconds.");
-	cp_mx_f64(x, CP_NS_S(st.built_wall_ns), 0);
+	if (have)
+		cp_mx_f64(x, CP_NS_S(st.built_wall_ns), 0);
 	cp_mx_family(x, "obscura_rules_reload_refused", "gauge",
 	             "1: the latest rules reload was refused (the old database is kept).");
-	cp_mx_u64(x, st.refused_wall_ns != 0, 0);
+	if (have)
+		cp_mx_u64(x, st.refused_wall_ns != 0, 0);
 }
 
 void cp_metrics_render(struct cp *cp, struct cp_mx *x)

@@ -558,12 +558,11 @@ static void cp_scan_metrics(struct cp *cp, struct cp_mx *x)
 	cp_mx_u64(x, cp_scan.bad_records, 0);
 	cp_mx_family(x, "obscura_scan_cells", "gauge", "Coverage cells held (scan cells).");
 	cp_mx_u64(x, cp_scan.cov.cells.n, 0);
-	if (!cp_scan.have_last)
-		return;
 	cp_mx_family(x, "obscura_scan_blocks", "gauge",
 	             "Source blocks by scanner class in the last period-close analysis (scan "
-	             "list by_class; class none: not a continuous wide-area scanner).");
-	for (int c = 0; c < SCAN_C_N; c++)
+	             "list by_class; class none: not a continuous wide-area scanner; no "
+	             "samples before the first period closed).");
+	for (int c = 0; cp_scan.have_last && c < SCAN_C_N; c++)
 		cp_mx_u64(x, cp_scan.last.n_by_class[c], 1, "class",
 		          scan_class_name((enum scan_class)c));
 }

@@ -9,7 +9,9 @@
 # (metrics_compare.py), with clients stalled mid-request on the listener all along.  `promtool check metrics` on a scrape is clean, every family
 # has # HELP and # TYPE, another path is 404, another method 405.  Bad input: a listener
 # address that does not parse stops -n and the start naming the key; one already bound
-# stops the start with the reason; neither leaves a daemon behind.
+# stops the start with the reason; neither leaves a daemon behind.  The Grafana
+# dashboard (deploy/grafana/obscura.json) names only families of the real scrape and
+# each of its queries runs in this Prometheus (grafana_check.py).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"   # $py, $src, e2e_setup, fail, gen_traffic, start_cp, stop_cp ...
@@ -146,6 +148,9 @@ PY
 "$py" "$here/metrics_compare.py" "http://127.0.0.1:$pport" "$murl" "$tmp/stats.json" \
 	|| fail "prometheus' series differ from obscuractl stats"
 kill "$stall" 2>/dev/null; wait "$stall" 2>/dev/null
+# the Grafana dashboard: every query names only families of this scrape, and is PromQL
+"$py" "$here/grafana_check.py" "$src/deploy/grafana/obscura.json" "$murl" \
+	"http://127.0.0.1:$pport" obscura "127.0.0.1:$mport" || fail "deploy/grafana/obscura.json"
 
 stop_cp
 echo "metrics_prom: ok"
