@@ -122,6 +122,8 @@ char *cp_cmd_error_line(json_t *id, enum cp_err e, const char *msg);
 void cp_cmd_help(struct cp *cp, json_t *args, struct cp_reply *r);
 void cp_cmd_status(struct cp *cp, json_t *args, struct cp_reply *r);
 void cp_cmd_stats(struct cp *cp, json_t *args, struct cp_reply *r);
+void cp_cmd_integrity(struct cp *cp, json_t *args, struct cp_reply *r);
+extern const struct cp_arg cp_args_integrity[];
 void cp_cmd_sources_top(struct cp *cp, json_t *args, struct cp_reply *r);
 /* JSON array of the names of the sensors in mask (cmd_sources.c). */
 json_t *cp_sensor_names(const struct cp *cp, uint64_t mask);

@@ -35,6 +35,7 @@
 #include "cp.h"
 #include "cp_log.h"
 #include "ctl_server.h"
+#include "integrity.h"
 #include "metrics.h"
 #include "report.h"
 #include "snapshot.h"
@@ -295,6 +296,11 @@ int main(int argc, char **argv)
 	/* the store's own report, then every analysis of the registry (analysis.h): its
 	 * consumers, snapshot section, report and commands, before cp_restore() */
 	cp_report_register_builtin(&cp.store);
+	/* the loss-stamp ledger: a consumer and a snapshot section of the core's */
+	if (cp_integrity_start(&cp) != 0) {
+		CP_ERR("integrity: registration failed");
+		goto out_store;
+	}
 	if (cp_analyses_start(&cp) != 0)
 		goto out_store;
 	ret = cp_mkdir_p(cp.conf.state_dir, 0750);

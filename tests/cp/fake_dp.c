@@ -25,8 +25,12 @@
  *           [--stop-after E] [--no-finish] [--wait-drained SEC] [--timeout-s SEC]
  *           [--serve-s SEC] [--cmd-ms MS] [--refuse TABLE]
  *           [--expect FILE] [--print-expected] [--bad-used]
+ *           [--no-loss] [--gap-at E] [--time-base SEC]
  * --bad-used: every SRC used-index list (exchange.h) also repeats its first index and
  * names one past the capacity: the control plane must count each record once anyway.
+ * --no-loss: no lost updates in the deltas (a clean period); --gap-at E: worker 0 skips
+ * seq E (its epochs E.. carry seq E+1..: one epoch missing, as a lost slot would leave);
+ * --time-base SEC: packet time of epoch e is SEC + e seconds (default 1700000000).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -50,7 +54,9 @@ struct fd_opts {
 	uint32_t cell_capacity;   /* the second kind's table (0: SRC only) */
 	uint32_t stop_after;      /* 0: all */
 	uint64_t seed, boot_id;
-	bool finish, print_expected, bad_used;
+	bool finish, print_expected, bad_used, no_loss;
+	uint32_t gap_at;          /* worker 0 skips this seq (0: none) */
+	uint64_t time_base;       /* packet time of epoch 0, seconds */
 	uint32_t wait_drained_s, timeout_s;
 	uint32_t serve_s, cmd_ms;  /* the command mailbox (cmdbox.h) */
 	const char *refuse;
@@ -65,6 +71,7 @@ static struct fd_opts o = {
 	.workers = 2, .epochs = 20, .sources = 500, .per_epoch = 60, .src_capacity = 1024,
 	.cell_capacity = 64,
 	.sensors = 2, .interval_ms = 5, .seed = 1, .finish = true, .timeout_s = 120,
+	.time_base = 1700000000,
 };
 
 static uint64_t fd_splitmix(uint64_t *x)
@@ -346,7 +353,8 @@ int main(int argc, char **argv)
 		{ "wait-drained", 1, NULL, 'W' }, { "timeout-s", 1, NULL, 'T' },
 		{ "expect", 1, NULL, 'e' }, { "print-expected", 0, NULL, 'P' },
 		{ "serve-s", 1, NULL, 'V' }, { "cmd-ms", 1, NULL, 'M' }, { "refuse", 1, NULL, 'R' },
-		{ "bad-used", 0, NULL, 'U' }, { NULL, 0, NULL, 0 },
+		{ "bad-used", 0, NULL, 'U' }, { "no-loss", 0, NULL, 'N' },
+		{ "gap-at", 1, NULL, 'G' }, { "time-base", 1, NULL, 'B' }, { NULL, 0, NULL, 0 },
 	};
 	struct obx_counters tot, *per;
 	struct obx_header *h = NULL;
@@ -370,6 +378,9 @@ int main(int argc, char **argv)
 		case 'i': o.interval_ms = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'b': o.boot_id = strtoull(optarg, NULL, 16); break;
 		case 'x': o.stop_after = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'N': o.no_loss = true; break;
+		case 'G': o.gap_at = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'B': o.time_base = strtoull(optarg, NULL, 0); break;
 		case 'F': o.finish = false; break;
 		case 'W': o.wait_drained_s = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'T': o.timeout_s = (uint32_t)strtoul(optarg, NULL, 0); break;
@@ -412,6 +423,8 @@ int main(int argc, char **argv)
 
 			if (h == NULL) {
 				fd_epoch(w, e, NULL, NULL, o.src_capacity, &d, exp);
+				if (o.no_loss)
+					d.lost_updates = 0;
 			} else {
 				struct obx_slot_hdr *sh = obx_slot(h, w, cur[w]);
 				uint64_t deadline = obs_wall_ns() + (uint64_t)o.timeout_s * 1000000000ull;
@@ -440,14 +453,16 @@ int main(int argc, char **argv)
 				sh->tabs[OBX_TAB_CELL].n_used = fd_cells(w, e, obx_slot_tab(sh, OBX_TAB_CELL),
 				                                         obx_slot_used_h(h, sh, OBX_TAB_CELL),
 				                                         o.cell_capacity);
-				sh->seq = e;
-				sh->t_first_ns = 1700000000ull * 1000000000ull + (uint64_t)e * 1000000000ull;
+				if (o.no_loss)
+					d.lost_updates = 0;
+				sh->seq = w == 0 && o.gap_at != 0 && e >= o.gap_at ? e + 1 : e;
+				sh->t_first_ns = o.time_base * 1000000000ull + (uint64_t)e * 1000000000ull;
 				sh->t_last_ns = sh->t_first_ns + 999999999ull;
 				sh->flags = e == o.epochs ? OBX_SLOT_F_FINAL : 0;
 				sh->delta = d;
 				sh->published_wall_ns = obs_wall_ns();
 				fd_counters_add(&obx_worker_live(h, w)->total, &d);
-				obx_worker_live(h, w)->seq_published = e;
+				obx_worker_live(h, w)->seq_published = sh->seq;
 				obx_port_stats(h, 0)->ipackets += d.rx_packets;
 				obx_port_stats(h, 0)->ibytes += d.rx_bytes;
 				atomic_store_explicit(&h->heartbeat_ns, obs_wall_ns(), memory_order_relaxed);

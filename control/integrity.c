@@ -1,0 +1,350 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * integrity.c — the loss-stamp ledger (integrity.h): one record per UTC hour of packet
+ * time in an array sorted by hour, fed by a consumer of every applied epoch, saved as a
+ * snapshot section.  Main loop only.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cp.h"
+#include "grow.h"
+#include "integrity.h"
+#include "json.h"
+#include "period.h"
+#include "snapshot.h"
+#include "store.h"
+
+struct cp_integ_hour {
+	uint32_t hour;                /* packet time / OBX_HOUR_NS */
+	uint32_t reserved;
+	struct cp_integ r;
+};
+
+static struct {
+	struct cp_integ_hour *h;
+	size_t n, cap;
+	/* the port counters already counted: their boot and sums */
+	uint64_t ports_boot_id, imissed, rx_nombuf;
+	uint32_t last_hour;           /* of the last epoch with a packet time */
+} L;
+
+void cp_integrity_reset(void)
+{
+	free(L.h);
+	L.h = NULL;
+	L.n = L.cap = 0;
+	L.ports_boot_id = L.imissed = L.rx_nombuf = 0;
+	L.last_hour = 0;
+}
+
+/* Index of hour in L.h, or where it would go. */
+static size_t cp_integ_find(uint32_t hour)
+{
+	size_t lo = 0, hi = L.n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (L.h[mid].hour < hour)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The record of hour, inserted when missing; room was reserved (cannot fail). */
+static struct cp_integ *cp_integ_at(uint32_t hour)
+{
+	size_t i = cp_integ_find(hour);
+
+	if (i == L.n || L.h[i].hour != hour) {
+		memmove(&L.h[i + 1], &L.h[i], (L.n - i) * sizeof(L.h[0]));
+		memset(&L.h[i], 0, sizeof(L.h[i]));
+		L.h[i].hour = hour;
+		L.n++;
+	}
+	return &L.h[i].r;
+}
+
+static void cp_integ_add_boot(struct cp_integ *r, uint64_t id)
+{
+	for (uint32_t i = 0; i < r->n_boots; i++)
+		if (r->boot[i] == id)
+			return;
+	if (r->n_boots < CP_INTEG_BOOTS)
+		r->boot[r->n_boots++] = id;
+	else
+		r->boots_more++;
+}
+
+/* dst += src, boots by union. */
+static void cp_integ_add(struct cp_integ *dst, const struct cp_integ *src)
+{
+	dst->epochs += src->epochs;
+	dst->epochs_missing += src->epochs_missing;
+	dst->rx_packets += src->rx_packets;
+	dst->tel_packets += src->tel_packets;
+	for (int k = 0; k < OBX_DROP_N; k++)
+		dst->drops[k] += src->drops[k];
+	dst->lost_updates += src->lost_updates;
+	dst->forced_swaps += src->forced_swaps;
+	dst->imissed += src->imissed;
+	dst->rx_nombuf += src->rx_nombuf;
+	for (uint32_t i = 0; i < src->n_boots; i++)
+		cp_integ_add_boot(dst, src->boot[i]);
+	dst->boots_more += src->boots_more;
+}
+
+/* The consumer (store.h): prepare reserves one record, apply counts the epoch. */
+static int cp_integ_merge(void *ctx, const struct cp_epoch *e, const void *recs, uint32_t n,
+                          uint32_t rec_size)
+{
+	const struct cp_store *s = ctx;
+	const struct cp_boot *b;
+	struct cp_integ *r;
+	uint64_t t = e->t_first_ns ? e->t_first_ns : e->t_last_ns, prev, im = 0, nb = 0;
+	struct cp_integ_hour *p;
+
+	(void)n;
+	(void)rec_size;
+	if (recs == NULL) {
+		p = cp_grow(L.h, &L.cap, L.n + 1, sizeof(*L.h), 64);
+		if (p == NULL)
+			return -ENOMEM;
+		L.h = p;
+		return 0;
+	}
+	/* an epoch without packets (a final one) counts in the last hour seen */
+	if (t != 0)
+		L.last_hour = (uint32_t)(t / OBX_HOUR_NS);
+	r = cp_integ_at(L.last_hour);
+	r->epochs++;
+	/* the store has not recorded this epoch's seq yet (store.h: consumers run first) */
+	b = s != NULL ? cp_store_boot((struct cp_store *)s, e->boot_id, false) : NULL;
+	prev = b != NULL ? b->last_seq[e->worker] : 0;
+	if (e->seq > prev + 1)
+		r->epochs_missing += e->seq - prev - 1;
+	r->rx_packets += e->delta.rx_packets;
+	r->tel_packets += e->delta.tel_packets;
+	for (int k = 0; k < OBX_DROP_N; k++)
+		r->drops[k] += e->delta.drops[k];
+	r->lost_updates += e->delta.lost_updates;
+	r->forced_swaps += e->delta.forced_swaps;
+	cp_integ_add_boot(r, e->boot_id);
+	if (s == NULL || s->ports_boot_id == 0)
+		return 0;
+	for (uint32_t i = 0; i < s->n_ports; i++) {
+		im += s->ports[i].imissed;
+		nb += s->ports[i].rx_nombuf;
+	}
+	if (s->ports_boot_id != L.ports_boot_id) {
+		/* a new boot's counters start at 0 */
+		L.ports_boot_id = s->ports_boot_id;
+		L.imissed = L.rx_nombuf = 0;
+	}
+	r->imissed += im >= L.imissed ? im - L.imissed : im;
+	r->rx_nombuf += nb >= L.rx_nombuf ? nb - L.rx_nombuf : nb;
+	L.imissed = im;
+	L.rx_nombuf = nb;
+	return 0;
+}
+
+/* ---- snapshot section: { u32 version, u32 n, u64 ports_boot, imissed, rx_nombuf,
+ * u32 last_hour, u32 record size } then n records */
+
+#define CP_INTEG_SNAP_VERSION 1u
+
+struct cp_integ_snap_hdr {
+	uint32_t version, n;
+	uint64_t ports_boot_id, imissed, rx_nombuf;
+	uint32_t last_hour, rec_size;
+};
+
+static int cp_integ_save(void *ctx, const struct cp_store *s, struct cp_snap_w *w)
+{
+	struct cp_integ_snap_hdr hd = {
+		.version = CP_INTEG_SNAP_VERSION, .n = (uint32_t)L.n,
+		.ports_boot_id = L.ports_boot_id, .imissed = L.imissed, .rx_nombuf = L.rx_nombuf,
+		.last_hour = L.last_hour, .rec_size = sizeof(struct cp_integ_hour),
+	};
+
+	(void)ctx;
+	(void)s;
+	cp_snap_put(w, &hd, sizeof(hd));
+	cp_snap_put(w, L.h, L.n * sizeof(L.h[0]));
+	return 0;
+}
+
+static int cp_integ_load(void *ctx, struct cp_store *s, const void *data, size_t len,
+                         char *err, size_t errlen)
+{
+	struct cp_integ_snap_hdr hd;
+	const struct cp_integ_hour *rec;
+
+	(void)ctx;
+	(void)s;
+	if (len < sizeof(hd)) {
+		snprintf(err, errlen, "integrity section: %zu bytes, shorter than its header", len);
+		return -EBADMSG;
+	}
+	memcpy(&hd, data, sizeof(hd));
+	if (hd.version != CP_INTEG_SNAP_VERSION || hd.rec_size != sizeof(struct cp_integ_hour) ||
+	    len != sizeof(hd) + (size_t)hd.n * hd.rec_size) {
+		snprintf(err, errlen, "integrity section: version %u, record size %u, %u records "
+		         "in %zu bytes: not this build's", hd.version, hd.rec_size, hd.n, len);
+		return -EBADMSG;
+	}
+	rec = (const void *)((const uint8_t *)data + sizeof(hd));
+	for (uint32_t i = 1; i < hd.n; i++)
+		if (rec[i].hour <= rec[i - 1].hour) {
+			snprintf(err, errlen, "integrity section: hours not ascending at record %u", i);
+			return -EBADMSG;
+		}
+	cp_integrity_reset();
+	if (hd.n != 0) {
+		L.h = malloc((size_t)hd.n * sizeof(*L.h));
+		if (L.h == NULL)
+			return -ENOMEM;
+		memcpy(L.h, rec, (size_t)hd.n * sizeof(*L.h));
+	}
+	L.n = L.cap = hd.n;
+	L.ports_boot_id = hd.ports_boot_id;
+	L.imissed = hd.imissed;
+	L.rx_nombuf = hd.rx_nombuf;
+	L.last_hour = hd.last_hour;
+	return 0;
+}
+
+static void cp_integ_snap_reset(void *ctx, struct cp_store *s)
+{
+	(void)ctx;
+	(void)s;
+	cp_integrity_reset();
+}
+
+int cp_integrity_start(struct cp *cp)
+{
+	int rc;
+
+	cp_integrity_reset();
+	rc = cp_tab_register(OBX_TAB_SRC, "integrity", cp_integ_merge, &cp->store);
+	if (rc == 0)
+		rc = cp_snapshot_section_register(CP_SNAP_S_INTEGRITY, "integrity", cp_integ_save,
+		                                  cp_integ_load, cp_integ_snap_reset, NULL);
+	return rc;
+}
+
+/* ---- queries */
+
+void cp_integrity_span(uint64_t from_ns, uint64_t to_ns, struct cp_integ *out)
+{
+	uint32_t h0 = (uint32_t)(from_ns / OBX_HOUR_NS);
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = cp_integ_find(h0); i < L.n; i++) {
+		if (to_ns != 0 && (uint64_t)L.h[i].hour * OBX_HOUR_NS >= to_ns)
+			break;
+		cp_integ_add(out, &L.h[i].r);
+	}
+}
+
+uint64_t cp_integ_restarts(const struct cp_integ *i)
+{
+	uint64_t boots = (uint64_t)i->n_boots + i->boots_more;
+
+	return boots > 0 ? boots - 1 : 0;
+}
+
+bool cp_integ_complete(const struct cp_integ *i)
+{
+	return i->epochs > 0 && i->lost_updates == 0 && i->epochs_missing == 0 &&
+	       cp_integ_restarts(i) == 0 && i->imissed == 0 && i->rx_nombuf == 0;
+}
+
+json_t *cp_integ_json(const struct cp_integ *i)
+{
+	static const char *const drop_names[OBX_DROP_N] = OBX_DROP_NAMES;
+	json_t *o = json_object(), *drops = json_object();
+	uint64_t dropped = 0;
+
+	for (int k = 0; k < OBX_DROP_N; k++) {
+		json_object_set_new(drops, drop_names[k], cp_json_u64(i->drops[k]));
+		dropped += i->drops[k];
+	}
+	json_object_set_new(o, "complete", json_boolean(cp_integ_complete(i)));
+	json_object_set_new(o, "packets", cp_json_u64(i->rx_packets));
+	json_object_set_new(o, "telescope_packets", cp_json_u64(i->tel_packets));
+	json_object_set_new(o, "dropped", cp_json_u64(dropped));
+	json_object_set_new(o, "drops", drops);
+	json_object_set_new(o, "imissed", cp_json_u64(i->imissed));
+	json_object_set_new(o, "rx_nombuf", cp_json_u64(i->rx_nombuf));
+	json_object_set_new(o, "lost_updates", cp_json_u64(i->lost_updates));
+	json_object_set_new(o, "forced_swaps", cp_json_u64(i->forced_swaps));
+	json_object_set_new(o, "dp_restarts", cp_json_u64(cp_integ_restarts(i)));
+	json_object_set_new(o, "epochs", cp_json_u64(i->epochs));
+	json_object_set_new(o, "epochs_missing", cp_json_u64(i->epochs_missing));
+	return o;
+}
+
+void cp_integ_line(const struct cp_integ *i, char *buf, size_t len)
+{
+	size_t n;
+
+	if (cp_integ_complete(i)) {
+		snprintf(buf, len, "complete (%" PRIu64 " epochs, %" PRIu64 " frames, nothing lost)",
+		         i->epochs, i->rx_packets);
+		return;
+	}
+	n = (size_t)snprintf(buf, len, "INCOMPLETE:");
+	if (i->epochs == 0 && n < len)
+		n += (size_t)snprintf(buf + n, len - n, " no epoch drained");
+	if (i->lost_updates && n < len)
+		n += (size_t)snprintf(buf + n, len - n, " %" PRIu64 " lost updates;", i->lost_updates);
+	if (cp_integ_restarts(i) && n < len)
+		n += (size_t)snprintf(buf + n, len - n, " %" PRIu64 " dataplane restarts;",
+		                      cp_integ_restarts(i));
+	if (i->epochs_missing && n < len)
+		n += (size_t)snprintf(buf + n, len - n, " %" PRIu64 " epochs missing;",
+		                      i->epochs_missing);
+	if (i->imissed && n < len)
+		n += (size_t)snprintf(buf + n, len - n, " %" PRIu64 " imissed;", i->imissed);
+	if (i->rx_nombuf && n < len)
+		n += (size_t)snprintf(buf + n, len - n, " %" PRIu64 " rx_nombuf;", i->rx_nombuf);
+	if (n > 0 && n < len && buf[n - 1] == ';')
+		buf[n - 1] = '\0';
+}
+
+/* One period's stamp: its label and bounds, then integrity.h's fields. */
+json_t *cp_integ_period_json(unsigned unit, uint32_t p)
+{
+	char label[OBS_PERIOD_LABEL_MAX];
+	uint64_t from = obs_period_start_ns(unit, p), to = obs_period_start_ns(unit, p + 1);
+	struct cp_integ in;
+	json_t *o;
+
+	cp_integrity_span(from, to, &in);
+	obs_period_label(unit, p, label, sizeof(label));
+	o = cp_integ_json(&in);
+	json_object_set_new(o, "period", json_string(label));
+	json_object_set_new(o, "from", cp_json_time(from));
+	json_object_set_new(o, "to", cp_json_time(to));
+	return o;
+}
+
+uint32_t cp_integrity_hours(void)
+{
+	return (uint32_t)L.n;
+}
+
+const struct cp_integ *cp_integrity_hour(uint32_t i, uint32_t *hour)
+{
+	if (i >= L.n)
+		return NULL;
+	*hour = L.h[i].hour;
+	return &L.h[i].r;
+}
