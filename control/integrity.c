@@ -95,12 +95,26 @@ static void cp_integ_add(struct cp_integ *dst, const struct cp_integ *src)
 	dst->forced_swaps += src->forced_swaps;
 	dst->imissed += src->imissed;
 	dst->rx_nombuf += src->rx_nombuf;
+	dst->overlap_epochs += src->overlap_epochs;
+	dst->overlap_losses += src->overlap_losses;
 	for (uint32_t i = 0; i < src->n_boots; i++)
 		cp_integ_add_boot(dst, src->boot[i]);
 	dst->boots_more += src->boots_more;
 }
 
-/* The consumer (store.h): prepare reserves one record, apply counts the epoch. */
+/* The later hours the packets of e reach into (0..CP_INTEG_SPAN_MAX). */
+static uint32_t cp_integ_span_hours(const struct cp_epoch *e)
+{
+	uint64_t h0, h1;
+
+	if (e->t_first_ns == 0 || e->t_last_ns <= e->t_first_ns)
+		return 0;
+	h0 = e->t_first_ns / OBX_HOUR_NS;
+	h1 = e->t_last_ns / OBX_HOUR_NS;
+	return h1 - h0 > CP_INTEG_SPAN_MAX ? CP_INTEG_SPAN_MAX : (uint32_t)(h1 - h0);
+}
+
+/* The consumer (store.h): prepare reserves the records, apply counts the epoch. */
 static int cp_integ_merge(void *ctx, const struct cp_epoch *e, const void *recs, uint32_t n,
                           uint32_t rec_size)
 {
@@ -108,12 +122,14 @@ static int cp_integ_merge(void *ctx, const struct cp_epoch *e, const void *recs,
 	const struct cp_boot *b;
 	struct cp_integ *r;
 	uint64_t t = e->t_first_ns ? e->t_first_ns : e->t_last_ns, prev, im = 0, nb = 0;
+	uint32_t span = cp_integ_span_hours(e);
 	struct cp_integ_hour *p;
+	bool lost;
 
 	(void)n;
 	(void)rec_size;
 	if (recs == NULL) {
-		p = cp_grow(L.h, &L.cap, L.n + 1, sizeof(*L.h), 64);
+		p = cp_grow(L.h, &L.cap, L.n + 1 + span, sizeof(*L.h), 64);
 		if (p == NULL)
 			return -ENOMEM;
 		L.h = p;
@@ -129,6 +145,7 @@ static int cp_integ_merge(void *ctx, const struct cp_epoch *e, const void *recs,
 	prev = b != NULL ? b->last_seq[e->worker] : 0;
 	if (e->seq > prev + 1)
 		r->epochs_missing += e->seq - prev - 1;
+	lost = e->seq > prev + 1 || e->delta.lost_updates != 0;
 	r->rx_packets += e->delta.rx_packets;
 	r->tel_packets += e->delta.tel_packets;
 	for (int k = 0; k < OBX_DROP_N; k++)
@@ -136,6 +153,15 @@ static int cp_integ_merge(void *ctx, const struct cp_epoch *e, const void *recs,
 	r->lost_updates += e->delta.lost_updates;
 	r->forced_swaps += e->delta.forced_swaps;
 	cp_integ_add_boot(r, e->boot_id);
+	for (uint32_t k = 1; k <= span; k++) {
+		/* r may move: cp_integ_at() inserts (room reserved in prepare) */
+		struct cp_integ *o = cp_integ_at(L.last_hour + k);
+
+		o->overlap_epochs++;
+		o->overlap_losses += lost;
+		cp_integ_add_boot(o, e->boot_id);
+	}
+	r = cp_integ_at(L.last_hour);
 	if (s == NULL || s->ports_boot_id == 0)
 		return 0;
 	for (uint32_t i = 0; i < s->n_ports; i++) {
@@ -262,8 +288,9 @@ uint64_t cp_integ_restarts(const struct cp_integ *i)
 
 bool cp_integ_complete(const struct cp_integ *i)
 {
-	return i->epochs > 0 && i->lost_updates == 0 && i->epochs_missing == 0 &&
-	       cp_integ_restarts(i) == 0 && i->imissed == 0 && i->rx_nombuf == 0;
+	return i->epochs + i->overlap_epochs > 0 && i->lost_updates == 0 &&
+	       i->epochs_missing == 0 && i->overlap_losses == 0 && cp_integ_restarts(i) == 0 &&
+	       i->imissed == 0 && i->rx_nombuf == 0;
 }
 
 json_t *cp_integ_json(const struct cp_integ *i)
@@ -288,6 +315,8 @@ json_t *cp_integ_json(const struct cp_integ *i)
 	json_object_set_new(o, "dp_restarts", cp_json_u64(cp_integ_restarts(i)));
 	json_object_set_new(o, "epochs", cp_json_u64(i->epochs));
 	json_object_set_new(o, "epochs_missing", cp_json_u64(i->epochs_missing));
+	json_object_set_new(o, "overlap_epochs", cp_json_u64(i->overlap_epochs));
+	json_object_set_new(o, "overlap_losses", cp_json_u64(i->overlap_losses));
 	return o;
 }
 
@@ -301,7 +330,7 @@ void cp_integ_line(const struct cp_integ *i, char *buf, size_t len)
 		return;
 	}
 	n = (size_t)snprintf(buf, len, "INCOMPLETE:");
-	if (i->epochs == 0 && n < len)
+	if (i->epochs + i->overlap_epochs == 0 && n < len)
 		n += (size_t)snprintf(buf + n, len - n, " no epoch drained");
 	if (i->lost_updates && n < len)
 		n += (size_t)snprintf(buf + n, len - n, " %" PRIu64 " lost updates;", i->lost_updates);
@@ -311,6 +340,9 @@ void cp_integ_line(const struct cp_integ *i, char *buf, size_t len)
 	if (i->epochs_missing && n < len)
 		n += (size_t)snprintf(buf + n, len - n, " %" PRIu64 " epochs missing;",
 		                      i->epochs_missing);
+	if (i->overlap_losses && n < len)
+		n += (size_t)snprintf(buf + n, len - n, " %" PRIu64 " losses in epochs reaching in;",
+		                      i->overlap_losses);
 	if (i->imissed && n < len)
 		n += (size_t)snprintf(buf + n, len - n, " %" PRIu64 " imissed;", i->imissed);
 	if (i->rx_nombuf && n < len)
@@ -334,6 +366,63 @@ json_t *cp_integ_period_json(unsigned unit, uint32_t p)
 	json_object_set_new(o, "from", cp_json_time(from));
 	json_object_set_new(o, "to", cp_json_time(to));
 	return o;
+}
+
+json_t *cp_integ_periods_json(unsigned unit, uint32_t from, uint32_t to,
+                              struct cp_integ *span, struct cp_integ_ok *ok)
+{
+	json_t *a = json_array();
+	bool any = false;
+	uint32_t last = 0;
+
+	memset(span, 0, sizeof(*span));
+	if (ok != NULL)
+		memset(ok, 0, sizeof(*ok));
+	for (size_t i = 0; i < L.n; i++) {
+		uint32_t p = obs_period_index(unit, (uint64_t)L.h[i].hour * OBX_HOUR_NS);
+		json_t *o;
+
+		if (p < from || p > to)
+			continue;
+		cp_integ_add(span, &L.h[i].r);
+		if (any && p == last)
+			continue;
+		o = cp_integ_period_json(unit, p);
+		if (ok != NULL && json_is_true(json_object_get(o, "complete"))) {
+			uint32_t *n = cp_grow(ok->p, &ok->cap, ok->n + 1, sizeof(*ok->p), 16);
+
+			if (n == NULL)
+				ok->oom = true;
+			else {
+				ok->p = n;
+				ok->p[ok->n++] = p;
+			}
+		}
+		json_array_append_new(a, o);
+		last = p;
+		any = true;
+	}
+	return a;
+}
+
+bool cp_integ_ok_span(const struct cp_integ_ok *ok, uint32_t first, uint32_t last)
+{
+	size_t lo = 0, hi = ok->n;
+
+	if (ok->oom || first > last)
+		return false;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ok->p[mid] < first)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* every period first..last present, consecutively (ascending, no repeats) */
+	if ((uint64_t)lo + (last - first) >= ok->n)
+		return false;
+	return ok->p[lo] == first && ok->p[lo + (last - first)] == last;
 }
 
 uint32_t cp_integrity_hours(void)

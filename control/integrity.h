@@ -11,13 +11,18 @@
  * in the snapshot (section CP_SNAP_S_INTEGRITY), so a restarted control plane stamps as
  * before.  Hours sum exactly into days, weeks, months and any range.
  *
- *   An epoch counts in the hour of its first packet (epochs are short: exchange.epoch_ms).
+ *   An epoch's counters count in the hour of its first packet, so hours sum exactly.  An
+ *     epoch whose packets reach into later hours (a replay cuts epochs by count, not by
+ *     packet time) is also noted in each of them, up to CP_INTEG_SPAN_MAX hours: as an
+ *     overlap, with its boot, and as an overlap loss when it lost anything — a loss
+ *     cannot be placed inside the epoch, so every hour it touched is flagged.
  *   epochs missing: a worker's epoch seq that jumped (seq > last applied + 1 of its boot),
  *     in the hour of the epoch after the gap; a boot's first epoch with seq > 1 too.
  *   restarts: the distinct dataplane boots with epochs in the span, minus one.
  *   imissed, rx_nombuf: the growth of the port counters (exchange header, per boot) seen
  *     at each epoch applied, in that epoch's hour; a new boot starts from 0.
- *   complete: no lost update, no restart, no epoch missing, no imissed, no rx_nombuf
+ *   complete: epochs measured the span, no lost update, no restart, no epoch missing, no
+ *     overlap loss, no imissed, no rx_nombuf
  *     (drops by reason are malformed or foreign frames, not loss; forced swaps are the
  *     dataplane avoiding loss: both are shown, neither makes a span incomplete).
  *
@@ -38,6 +43,7 @@ struct cp_store;
 
 #define CP_SNAP_S_INTEGRITY 20     /* snapshot.h: the next free module section */
 #define CP_INTEG_BOOTS      4      /* boot ids kept per record; more are counted */
+#define CP_INTEG_SPAN_MAX   (31u * 24u)   /* later hours an epoch is noted in, at most */
 
 /* The integrity of one hour, or of a span (the sum of its hours). */
 struct cp_integ {
@@ -46,6 +52,9 @@ struct cp_integ {
 	uint64_t drops[OBX_DROP_N];
 	uint64_t lost_updates, forced_swaps;
 	uint64_t imissed, rx_nombuf;
+	uint64_t overlap_epochs;            /* epochs counted in an earlier hour reaching here */
+	uint64_t overlap_losses;            /* of those, the ones that lost updates or followed
+	                                     * a skipped seq */
 	uint32_t n_boots;                   /* distinct ids in boot[] */
 	uint32_t boots_more;                /* further boots not kept in boot[] */
 	uint64_t boot[CP_INTEG_BOOTS];
@@ -66,6 +75,21 @@ json_t *cp_integ_json(const struct cp_integ *i);
 /* The stamp of period p of unit (enum obs_period_unit, period.h) with its "period"
  * label and "from"/"to" bounds. */
 json_t *cp_integ_period_json(unsigned unit, uint32_t p);
+/* The complete periods of a cp_integ_periods_json() call, ascending (free(p)). */
+struct cp_integ_ok {
+	uint32_t *p;
+	size_t n, cap;
+	bool oom;              /* some could not be recorded: nothing counts as complete */
+};
+
+/* The stamps of the periods of unit in [from, to] (inclusive) that hold epochs, as a
+ * JSON array of cp_integ_period_json(); their sum into *span; the complete ones into
+ * *ok when not NULL. */
+json_t *cp_integ_periods_json(unsigned unit, uint32_t from, uint32_t to,
+                              struct cp_integ *span, struct cp_integ_ok *ok);
+/* true when every period first..last is among the complete ones (a period without any
+ * epoch in the ledger is not known complete). */
+bool cp_integ_ok_span(const struct cp_integ_ok *ok, uint32_t first, uint32_t last);
 /* One line for a report header: "complete" or "INCOMPLETE: 3 lost updates, ..." */
 void cp_integ_line(const struct cp_integ *i, char *buf, size_t len);
 

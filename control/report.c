@@ -299,9 +299,10 @@ static void cp_csv_integ(FILE *f, const struct cp_integ *in)
 	fprintf(f, "integrity,imissed,%" PRIu64 "\nintegrity,rx_nombuf,%" PRIu64 "\n"
 	        "integrity,lost_updates,%" PRIu64 "\nintegrity,forced_swaps,%" PRIu64 "\n"
 	        "integrity,dp_restarts,%" PRIu64 "\nintegrity,epochs,%" PRIu64 "\n"
-	        "integrity,epochs_missing,%" PRIu64 "\n", in->imissed, in->rx_nombuf,
+	        "integrity,epochs_missing,%" PRIu64 "\nintegrity,overlap_epochs,%" PRIu64 "\n"
+	        "integrity,overlap_losses,%" PRIu64 "\n", in->imissed, in->rx_nombuf,
 	        in->lost_updates, in->forced_swaps, cp_integ_restarts(in), in->epochs,
-	        in->epochs_missing);
+	        in->epochs_missing, in->overlap_epochs, in->overlap_losses);
 }
 
 int cp_report_summary(void *ctx, const char *dir, char *err, size_t errlen)
@@ -418,11 +419,12 @@ static void cp_integ_rows(FILE *csv, FILE *md, unsigned unit)
 		for (int k = 0; k < OBX_DROP_N; k++)
 			dropped += in.drops[k];
 		fprintf(csv, "%s,%s,%s,%s,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%"
-		        PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 "\n",
+		        PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%"
+		        PRIu64 ",%" PRIu64 "\n",
 		        units[unit], label, t0, t1, cp_integ_complete(&in) ? "true" : "false",
 		        in.rx_packets, in.tel_packets, dropped, in.imissed, in.rx_nombuf,
 		        in.lost_updates, in.forced_swaps, cp_integ_restarts(&in), in.epochs,
-		        in.epochs_missing);
+		        in.epochs_missing, in.overlap_epochs, in.overlap_losses);
 		if (md != NULL) {
 			cp_integ_line(&in, line, sizeof(line));
 			fprintf(md, "| %s | %" PRIu64 " | %s |\n", label, in.rx_packets, line);
@@ -444,7 +446,8 @@ int cp_report_integrity(void *ctx, const char *dir, char *err, size_t errlen)
 		return -errno;
 	}
 	fprintf(csv, "unit,period,from,to,complete,packets,telescope_packets,dropped,imissed,"
-	        "rx_nombuf,lost_updates,forced_swaps,dp_restarts,epochs,epochs_missing\n");
+	        "rx_nombuf,lost_updates,forced_swaps,dp_restarts,epochs,epochs_missing,"
+	        "overlap_epochs,overlap_losses\n");
 	for (unsigned u = OBS_PU_HOUR; u <= OBS_PU_MONTH; u++)
 		cp_integ_rows(csv, NULL, u);
 	ret = cp_close_rename(csv, tmp, dir, "integrity.csv");

@@ -59,7 +59,7 @@ int cp_report_default_dir(const char *state_dir, uint64_t now_ns, char *out, siz
 int cp_report_summary(void *ctx, const char *dir, char *err, size_t errlen);
 
 /* The built-in writer "integrity": integrity.csv (one row per hour, day, week and month
- * holding epochs: unit,period,from,to,complete,packets,...,epochs_missing) and
+ * holding epochs: unit,period,from,to,complete,packets,...,overlap_losses) and
  * integrity.md (the whole span and each day), from the loss-stamp ledger (integrity.h). */
 int cp_report_integrity(void *ctx, const char *dir, char *err, size_t errlen);
 

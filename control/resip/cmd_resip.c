@@ -11,7 +11,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "integrity.h"
 #include "json.h"
+#include "period.h"
 #include "resip_mod.h"
 
 /* the analysis' state (resip_mod.h) */
@@ -236,10 +238,15 @@ static json_t *day_row(const void *v, size_t i, const void *ctx)
 	const struct cp_resip_day *d = (const struct cp_resip_day *)v + i;
 	const struct ropts *o = ctx;
 
+	json_t *stamp;
+
 	if (d->day < o->d0 || d->day > o->d1)
 		return NULL;
-	return json_pack("{s:o, s:o, s:o}", "day", cp_resip_day_json(d->day),
-	                 "hosts", cp_json_u64(d->hosts), "packets", cp_json_u64(d->packets));
+	/* the day's loss stamp (integrity.h), its verdict beside the figures */
+	stamp = cp_integ_period_json(OBS_PU_DAY, d->day);
+	return json_pack("{s:o, s:o, s:o, s:O, s:o}", "day", cp_resip_day_json(d->day),
+	                 "hosts", cp_json_u64(d->hosts), "packets", cp_json_u64(d->packets),
+	                 "complete", json_object_get(stamp, "complete"), "integrity", stamp);
 }
 
 static json_t *src_row(const void *v, size_t i, const void *ctx)

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "integrity.h"
 #include "jobs.h"
 #include "period.h"
 #include "scan_mod.h"
@@ -104,20 +105,31 @@ static void cp_cmd_scan_list(struct cp *cp, json_t *args, struct cp_reply *r)
 {
 	struct cp_scan_q q;
 	struct scan_result res;
-	json_t *rows;
+	struct cp_integ span;
+	struct cp_integ_ok ok;
+	json_t *rows, *periods;
 
 	if (!cp_scan_ready(r) || cp_scan_args(args, cp_args_scan_list, NULL, &q, r))
 		return;
 	if (cp_scan_run(cp, &q.p, &res, r))
 		return;
+	/* the loss stamps of the periods covered (integrity.h): a block is complete when
+	 * every period from its first to its last is */
+	periods = cp_integ_periods_json(cp_scan.cov.unit, res.p.from, res.p.to, &span, &ok);
 	rows = json_array();
 	for (size_t i = 0; i < res.n_blocks; i++) {
 		const struct scan_block *b = &res.blocks[i];
+		json_t *row;
+
 		if (q.have_class ? b->cls != q.cls : (!q.all && b->cls == SCAN_C_NONE))
 			continue;
-		json_array_append_new(rows, cp_scan_jrow(b, q.periods));
+		row = cp_scan_jrow(b, q.periods);
+		json_object_set_new(row, "complete", json_boolean(b->first != SCAN_NO_PERIOD &&
+			cp_integ_ok_span(&ok, b->first, b->last)));
+		json_array_append_new(rows, row);
 	}
-	r->data = json_pack("{s:o, s:b, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I}, s:o}",
+	r->data = json_pack("{s:o, s:o, s:o, s:b, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I}, s:o}",
+		"integrity", cp_integ_json(&span), "periods", periods,
 		"params", cp_scan_jparams(&res.p), "partial", res.partial,
 		"cells", (json_int_t)res.n_cells, "continuous", (json_int_t)res.n_continuous,
 		"by_class", "routine", (json_int_t)res.n_by_class[SCAN_C_ROUTINE],
@@ -126,6 +138,7 @@ static void cp_cmd_scan_list(struct cp *cp, json_t *args, struct cp_reply *r)
 		"unclassified", (json_int_t)res.n_by_class[SCAN_C_UNCLASSIFIED],
 		"none", (json_int_t)res.n_by_class[SCAN_C_NONE],
 		"blocks", rows);
+	free(ok.p);
 	scan_result_free(&res);
 }
 

@@ -11,7 +11,9 @@
 # address that does not parse stops -n and the start naming the key; one already bound
 # stops the start with the reason; neither leaves a daemon behind.  The Grafana
 # dashboard (deploy/grafana/obscura.json) names only families of the real scrape and
-# each of its queries runs in this Prometheus (grafana_check.py).
+# each of its queries runs in this Prometheus (grafana_check.py).  Loss stamps: the clean
+# replay is complete in `stats`, `integrity`, every `scan list` block and `resip daily`
+# day; a second boot marks the periods, every block and every day incomplete.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"   # $py, $src, e2e_setup, fail, gen_traffic, start_cp, stop_cp ...
@@ -29,8 +31,10 @@ for x in s: x.bind(("127.0.0.1", 0))
 print(*[x.getsockname()[1] for x in s])')
 murl=http://127.0.0.1:$mport/metrics
 
+# three days of packet time, daily periods: the scan analysis has closed periods
 gen_traffic --packets 20000 --seed 15 --malformed-share 0.02 --vlan-share 0.05 \
-	--backwards-share 0.002 --sensor east=198.18.0.0/20 --sensor west=198.18.16.0/20
+	--backwards-share 0.002 --sensor east=198.18.0.0/27 --sensor west=198.18.16.0/27 \
+	--start 2024-01-01T00:00:00Z --span 3d --resip-table "$tmp/resip.csv"
 
 d=$tmp/run
 mkdir -p "$d/state"
@@ -38,14 +42,18 @@ cat >"$d/obscura.yaml" <<EOF
 $(conf_dataplane 2 "$prefix")
 telescope:
   sensors:
-    - {name: east, prefixes: [198.18.0.0/20]}
-    - {name: west, prefixes: [198.18.16.0/20]}
+    - {name: east, prefixes: [198.18.0.0/27]}
+    - {name: west, prefixes: [198.18.16.0/27]}
 exchange:
   path: $d/exchange
   epoch_ms: 1000
   src_capacity: 65536
   drain_wait_s: 5
 $(conf_control "$d" '""' "127.0.0.1:$mport")
+analysis:
+  period: day
+resip:
+  table: $tmp/resip.csv
 EOF
 
 # bad input first: nothing may be left running
@@ -151,6 +159,37 @@ kill "$stall" 2>/dev/null; wait "$stall" 2>/dev/null
 # the Grafana dashboard: every query names only families of this scrape, and is PromQL
 "$py" "$here/grafana_check.py" "$src/deploy/grafana/obscura.json" "$murl" \
 	"http://127.0.0.1:$pport" obscura "127.0.0.1:$mport" || fail "deploy/grafana/obscura.json"
+
+# loss stamps on the real chain: the clean replay is complete, every scan block too;
+# a second boot (the same capture again) makes the period and every block incomplete
+"$ctl" -c "$d/obscura.yaml" --json integrity day >"$tmp/integ1.json" || fail "integrity"
+"$ctl" -c "$d/obscura.yaml" --json scan list --all --n 1 --alpha 0.05 >"$tmp/scan1.json" || fail "scan list"
+"$ctl" -c "$d/obscura.yaml" --json resip daily >"$tmp/resip1.json" || fail "resip daily"
+timeout 300 "$dp" -c "$d/obscura.yaml" --replay "$tmp/traffic.pcap" --drain-timeout 120 \
+	>"$d/dp2.log" 2>&1 || fail "second obscura-dp --replay exit $?"
+"$ctl" -c "$d/obscura.yaml" --json scan list --all --n 1 --alpha 0.05 >"$tmp/scan2.json" || fail "scan list"
+"$ctl" -c "$d/obscura.yaml" --json stats >"$tmp/stats2.json" || fail "stats"
+"$ctl" -c "$d/obscura.yaml" --json resip daily >"$tmp/resip2.json" || fail "resip daily"
+"$py" - "$tmp/stats.json" "$tmp/integ1.json" "$tmp/scan1.json" "$tmp/scan2.json" \
+	"$tmp/stats2.json" "$tmp/resip1.json" "$tmp/resip2.json" <<'PY' || fail "loss stamps"
+import json, sys
+st, integ, s1, s2, st2, r1, r2 = (json.load(open(f)) for f in sys.argv[1:8])
+assert r1 and all(d["complete"] is True and d["integrity"]["period"] == d["day"] for d in r1), r1
+assert r2 and all(d["complete"] is False and d["integrity"]["dp_restarts"] == 1 for d in r2), r2
+tot = integ["total"]
+assert st["integrity"] == tot, (st["integrity"], tot)
+assert tot["complete"] is True, tot
+assert tot["packets"] == st["total"]["rx_packets"] and tot["epochs"] == st["epochs"], (tot, st["epochs"], st["total"]["rx_packets"], st["boots"])
+assert sum(p["packets"] for p in integ["periods"]) == tot["packets"], integ["periods"]
+assert s1["integrity"]["complete"] is True and s1["blocks"], (s1["cells"], s1["params"], s1["periods"])
+assert all(b["complete"] is True for b in s1["blocks"]), "a clean block marked incomplete"
+assert st2["integrity"]["dp_restarts"] == 1 and st2["integrity"]["complete"] is False
+assert s2["integrity"]["complete"] is False and s2["integrity"]["dp_restarts"] == 1
+assert all(b["complete"] is False for b in s2["blocks"]), "a block across a restart unmarked"
+print("ok: loss stamps: the clean replay complete (%d blocks, %d RESIP days); after a second "
+      "boot the periods, all %d blocks and all RESIP days are marked incomplete"
+      % (len(s1["blocks"]), len(r1), len(s2["blocks"])))
+PY
 
 stop_cp
 echo "metrics_prom: ok"
