@@ -346,6 +346,7 @@ out_journal:
 	cp_journal_close(&cp.journal);
 out_metrics:
 	cp_metrics_stop(&mx);
+	cp_metrics_fini();
 out_ctl:
 	cp_ctl_close(&ctl);
 out_store:

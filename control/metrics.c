@@ -19,6 +19,7 @@
 
 #include "analysis.h"
 #include "cp.h"
+#include "exchange_recs.h"
 #include "metrics.h"
 
 /* ------------------------------------------------------------------ builder */
@@ -122,20 +123,116 @@ static int cp_fill_merge(void *ctx, const struct cp_epoch *e, const void *recs, 
 	return 0;
 }
 
+/* ------------------------------------------------------------------ rule matches */
+
+/* Matches per payload rule sid since this start, ascending by sid: from the EVENT
+ * records whose type is a sid (exchange_recs.h; bit 31 clear) and the SRC records'
+ * inline events of such a type.  Rules are few (thousands), so a sorted array. */
+static struct {
+	uint32_t *sid;
+	uint64_t *n;
+	size_t len, cap, cap_n;
+} cp_sids;
+
+static size_t cp_sid_find(uint32_t sid)
+{
+	size_t lo = 0, hi = cp_sids.len;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (cp_sids.sid[mid] < sid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Room for n more sids (prepare); 0 or -ENOMEM. */
+static int cp_sid_reserve(uint32_t n)
+{
+	uint32_t *s = cp_grow(cp_sids.sid, &cp_sids.cap, cp_sids.len + n, sizeof(*s), 64);
+	uint64_t *c;
+
+	if (s == NULL)
+		return -ENOMEM;
+	cp_sids.sid = s;
+	c = cp_grow(cp_sids.n, &cp_sids.cap_n, cp_sids.len + n, sizeof(*c), 64);
+	if (c == NULL)
+		return -ENOMEM;
+	cp_sids.n = c;
+	return 0;
+}
+
+static void cp_sid_add(uint32_t type, uint64_t count)
+{
+	size_t i;
+
+	if ((type & OBS_EV_CLASS_BIT) || type == 0 || count == 0)
+		return;     /* a packet class, not a rule */
+	i = cp_sid_find(type);
+	if (i == cp_sids.len || cp_sids.sid[i] != type) {
+		memmove(&cp_sids.sid[i + 1], &cp_sids.sid[i], (cp_sids.len - i) * sizeof(uint32_t));
+		memmove(&cp_sids.n[i + 1], &cp_sids.n[i], (cp_sids.len - i) * sizeof(uint64_t));
+		cp_sids.sid[i] = type;
+		cp_sids.n[i] = 0;
+		cp_sids.len++;
+	}
+	cp_sids.n[i] += count;
+}
+
+static int cp_sid_merge(void *ctx, const struct cp_epoch *e, const void *recs, uint32_t n,
+                        uint32_t rec_size)
+{
+	unsigned kind = (unsigned)(uintptr_t)ctx;
+
+	(void)e;
+	if (kind == OBX_TAB_EVENT && rec_size == sizeof(struct obx_event_rec)) {
+		const struct obx_event_rec *r = recs;
+
+		if (recs == NULL)
+			return cp_sid_reserve(n);
+		for (uint32_t i = 0; i < n; i++)
+			cp_sid_add(r[i].type, r[i].count);
+	} else if (kind == OBX_TAB_SRC && rec_size == sizeof(struct obx_src_rec)) {
+		const struct obx_src_rec *r = recs;
+
+		if (recs == NULL)
+			return cp_sid_reserve(n);
+		for (uint32_t i = 0; i < n; i++)
+			if (r[i].ev_mode == OBX_SRC_EV_INLINE)
+				cp_sid_add(r[i].ev_type, r[i].packets);
+	}
+	return 0;   /* another record size: the analyses refuse the epoch, not us */
+}
+
 int cp_metrics_register_fill(struct cp *cp)
 {
 	(void)cp;
 	memset(&cp_fill, 0, sizeof(cp_fill));
+	free(cp_sids.sid);
+	free(cp_sids.n);
+	memset(&cp_sids, 0, sizeof(cp_sids));
 	for (unsigned k = 0; k < OBX_TAB_MAX; k++) {
 		int rc;
 
 		if (k > OBX_TAB_EVENT)
 			break;
 		rc = cp_tab_register(k, "metrics", cp_fill_merge, (void *)(uintptr_t)k);
+		if (rc == 0 && (k == OBX_TAB_EVENT || k == OBX_TAB_SRC))
+			rc = cp_tab_register(k, "metrics", cp_sid_merge, (void *)(uintptr_t)k);
 		if (rc != 0)
 			return rc;
 	}
 	return 0;
+}
+
+void cp_metrics_fini(void)
+{
+	free(cp_sids.sid);
+	free(cp_sids.n);
+	memset(&cp_sids, 0, sizeof(cp_sids));
 }
 
 /* ------------------------------------------------------------------ families */
@@ -379,5 +476,14 @@ void cp_metrics_render(struct cp *cp, struct cp_mx *x)
 	cp_mx_ports(x, cp);
 	cp_mx_status(x, cp, wall, mono);
 	cp_mx_tables(x, cp);
+	cp_mx_family(x, "obscura_rules_matches_total", "counter",
+	             "Payload rule matches by rule sid, drained since obscura-cp started (their sum "
+	             "is stats rule_matches for those epochs, less lost updates).");
+	for (size_t i = 0; i < cp_sids.len; i++) {
+		char sid[16];
+
+		snprintf(sid, sizeof(sid), "%u", cp_sids.sid[i]);
+		cp_mx_u64(x, cp_sids.n[i], 1, "sid", sid);
+	}
 	cp_analyses_metrics(cp, x);
 }

@@ -75,8 +75,10 @@ void cp_metrics_poll(struct cp_metrics *m, struct cp *cp, uint64_t now_ns, bool 
 void cp_metrics_stop(struct cp_metrics *m);
 
 /* The fill of the exchange's tables, as the last epoch drained of each worker left them
- * (records it used / the table's capacity): a consumer of every table kind (store.h),
- * registered at start.  0 or -errno. */
+ * (records it used / the table's capacity), and the payload rule matches by sid:
+ * consumers of the table kinds (store.h), registered after the journal replay (they
+ * count what is drained from this start on).  0 or -errno.  cp_metrics_fini() frees. */
 int cp_metrics_register_fill(struct cp *cp);
+void cp_metrics_fini(void);
 
 #endif

@@ -54,6 +54,8 @@ analysis:
   period: day
 resip:
   table: $tmp/resip.csv
+rules:
+  files: [$src/conf/rules/obscura.rules]
 EOF
 
 # bad input first: nothing may be left running
@@ -112,6 +114,9 @@ stall=$!
 timeout 300 "$dp" -c "$d/obscura.yaml" --replay "$tmp/traffic.pcap" --drain-timeout 120 \
 	>"$d/dp.log" 2>&1 || fail "obscura-dp --replay exit $?"
 "$ctl" -c "$d/obscura.yaml" --json stats >"$tmp/stats.json" || fail "obscuractl stats"
+"$py" -c 'import json, sys; t = json.load(open(sys.argv[1]))["total"]
+assert t["rule_matches"] > 0 and t["resip_packets"] > 0 and t["lost_updates"] == 0, t' \
+	"$tmp/stats.json" || fail "the replay should match rules and RESIP rows and lose nothing"
 kill -0 "$stall" 2>/dev/null || fail "the stalled clients were gone before the replay ended"
 echo "ok: the replay drained with 8 stalled /metrics clients connected"
 
