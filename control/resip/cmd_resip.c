@@ -216,6 +216,14 @@ static void cp_cmd_resip_summary(struct cp *cp, json_t *args, struct cp_reply *r
 		"window_check", cp->conf.resip_window_check,
 		"memory_bytes", cp_json_u64(cp_resip_mem(M->st)),
 		"table", cp_resip_table_json());
+	{
+		/* the loss stamp of the days summed (integrity.h) */
+		struct cp_integ in;
+
+		cp_integrity_span((uint64_t)o.d0 * OBS_NS_PER_DAY, o.d1 == UINT32_MAX ? 0 :
+		                  ((uint64_t)o.d1 + 1) * OBS_NS_PER_DAY, &in);
+		json_object_set_new(r->data, "integrity", cp_integ_json(&in));
+	}
 }
 
 /* A reply's rows: row(v, i, ctx) for i < n, NULL ones left out. */

@@ -164,14 +164,20 @@ static void cp_cmd_scan_show(struct cp *cp, json_t *args, struct cp_reply *r)
 		return;
 	}
 	list = json_array();
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(list, json_pack("{s:o, s:b, s:i, s:o, s:I, s:I, s:i, s:b}",
+	for (size_t i = 0; i < n; i++) {
+		/* each period's loss stamp (integrity.h) */
+		json_t *stamp = cp_integ_period_json(cp_scan.cov.unit, ps[i].period);
+
+		json_array_append_new(list, json_pack("{s:o, s:b, s:i, s:o, s:I, s:I, s:i, s:b, "
+			"s:O, s:o}",
 			"period", cp_scan_jperiod(ps[i].period), "wide", ps[i].wide,
 			"n_ports", (json_int_t)ps[i].n_ports,
 			"ports", cp_scan_jports(ps[i].ports, ps[i].n_ports),
 			"syns", (json_int_t)ps[i].syns, "mirai", (json_int_t)ps[i].mirai,
 			"dports_seen", (json_int_t)ps[i].n_cells,
-			"partial", ps[i].period == cp_scan.current));
+			"partial", ps[i].period == cp_scan.current,
+			"complete", json_object_get(stamp, "complete"), "integrity", stamp));
+	}
 	scan_psets_free(ps, n);
 	r->data = json_pack("{s:o, s:o, s:o}", "block", cp_scan_jblock(blk),
 	                    "params", cp_scan_jparams(&q.p), "periods", list);
@@ -194,9 +200,16 @@ static void cp_cmd_scan_ports(struct cp *cp, json_t *args, struct cp_reply *r)
 		json_array_append_new(list, json_pack("{s:i, s:i, s:I, s:f}", "rank", (json_int_t)(i + 1),
 			"port", (json_int_t)res.pop[i].port, "sets", (json_int_t)res.pop[i].sets,
 			"share", res.pop[i].share));
-	r->data = json_pack("{s:o, s:b, s:I, s:o}", "params", cp_scan_jparams(&res.p),
-	                    "partial", res.partial, "port_sets", (json_int_t)res.n_port_sets,
-	                    "ports", list);
+	{
+		/* the loss stamp of the periods the ranking covers (integrity.h) */
+		struct cp_integ span;
+
+		json_decref(cp_integ_periods_json(cp_scan.cov.unit, res.p.from, res.p.to, &span,
+		                                  NULL));
+		r->data = json_pack("{s:o, s:b, s:I, s:o, s:o}", "params", cp_scan_jparams(&res.p),
+		                    "partial", res.partial, "port_sets", (json_int_t)res.n_port_sets,
+		                    "ports", list, "integrity", cp_integ_json(&span));
+	}
 	scan_result_free(&res);
 }
 

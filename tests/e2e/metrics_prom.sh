@@ -170,15 +170,31 @@ kill "$stall" 2>/dev/null; wait "$stall" 2>/dev/null
 "$ctl" -c "$d/obscura.yaml" --json integrity day >"$tmp/integ1.json" || fail "integrity"
 "$ctl" -c "$d/obscura.yaml" --json scan list --all --n 1 --alpha 0.05 >"$tmp/scan1.json" || fail "scan list"
 "$ctl" -c "$d/obscura.yaml" --json resip daily >"$tmp/resip1.json" || fail "resip daily"
+blk=$("$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["blocks"][0]["block"])' \
+	"$tmp/scan1.json") || fail "no scan block"
+others() {   # others N: the other period and range answers, into $tmp/{summary,show,ports}-N.json
+	"$ctl" -c "$d/obscura.yaml" --json resip summary >"$tmp/summary-$1.json" &&
+	"$ctl" -c "$d/obscura.yaml" --json scan show "$blk" --n 1 --alpha 0.05 >"$tmp/show-$1.json" &&
+	"$ctl" -c "$d/obscura.yaml" --json scan ports --n 1 --alpha 0.05 >"$tmp/ports-$1.json" \
+		|| fail "resip summary, scan show, scan ports"
+}
+others 1
 timeout 300 "$dp" -c "$d/obscura.yaml" --replay "$tmp/traffic.pcap" --drain-timeout 120 \
 	>"$d/dp2.log" 2>&1 || fail "second obscura-dp --replay exit $?"
 "$ctl" -c "$d/obscura.yaml" --json scan list --all --n 1 --alpha 0.05 >"$tmp/scan2.json" || fail "scan list"
 "$ctl" -c "$d/obscura.yaml" --json stats >"$tmp/stats2.json" || fail "stats"
 "$ctl" -c "$d/obscura.yaml" --json resip daily >"$tmp/resip2.json" || fail "resip daily"
+others 2
 "$py" - "$tmp/stats.json" "$tmp/integ1.json" "$tmp/scan1.json" "$tmp/scan2.json" \
-	"$tmp/stats2.json" "$tmp/resip1.json" "$tmp/resip2.json" <<'PY' || fail "loss stamps"
+	"$tmp/stats2.json" "$tmp/resip1.json" "$tmp/resip2.json" "$tmp" <<'PY' || fail "loss stamps"
 import json, sys
 st, integ, s1, s2, st2, r1, r2 = (json.load(open(f)) for f in sys.argv[1:8])
+for n, want in ((1, True), (2, False)):
+    summ, show, ports = (json.load(open("%s/%s-%d.json" % (sys.argv[8], w, n)))
+                         for w in ("summary", "show", "ports"))
+    assert summ["integrity"]["complete"] is want, summ["integrity"]
+    assert show["periods"] and all(p["complete"] is want for p in show["periods"]), show
+    assert ports["integrity"]["complete"] is want, ports["integrity"]
 assert r1 and all(d["complete"] is True and d["integrity"]["period"] == d["day"] for d in r1), r1
 assert r2 and all(d["complete"] is False and d["integrity"]["dp_restarts"] == 1 for d in r2), r2
 tot = integ["total"]
@@ -191,8 +207,9 @@ assert all(b["complete"] is True for b in s1["blocks"]), "a clean block marked i
 assert st2["integrity"]["dp_restarts"] == 1 and st2["integrity"]["complete"] is False
 assert s2["integrity"]["complete"] is False and s2["integrity"]["dp_restarts"] == 1
 assert all(b["complete"] is False for b in s2["blocks"]), "a block across a restart unmarked"
-print("ok: loss stamps: the clean replay complete (%d blocks, %d RESIP days); after a second "
-      "boot the periods, all %d blocks and all RESIP days are marked incomplete"
+print("ok: loss stamps: the clean replay complete (%d blocks, %d RESIP days, resip summary, "
+      "scan show, scan ports); after a second boot the periods, all %d blocks, all RESIP "
+      "days and those answers are marked incomplete"
       % (len(s1["blocks"]), len(r1), len(s2["blocks"])))
 PY
 
