@@ -375,17 +375,14 @@ json_t *cp_integ_periods_json(unsigned unit, uint32_t from, uint32_t to,
 	bool any = false;
 	uint32_t last = 0;
 
-	memset(span, 0, sizeof(*span));
+	cp_integrity_periods(unit, from, to, span);
 	if (ok != NULL)
 		memset(ok, 0, sizeof(*ok));
 	for (size_t i = 0; i < L.n; i++) {
 		uint32_t p = obs_period_index(unit, (uint64_t)L.h[i].hour * OBX_HOUR_NS);
 		json_t *o;
 
-		if (p < from || p > to)
-			continue;
-		cp_integ_add(span, &L.h[i].r);
-		if (any && p == last)
+		if (p < from || p > to || (any && p == last))
 			continue;
 		o = cp_integ_period_json(unit, p);
 		if (ok != NULL && json_is_true(json_object_get(o, "complete"))) {
@@ -423,6 +420,26 @@ bool cp_integ_ok_span(const struct cp_integ_ok *ok, uint32_t first, uint32_t las
 	if ((uint64_t)lo + (last - first) >= ok->n)
 		return false;
 	return ok->p[lo] == first && ok->p[lo + (last - first)] == last;
+}
+
+void cp_integrity_periods(unsigned unit, uint32_t from, uint32_t to, struct cp_integ *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < L.n; i++) {
+		uint32_t p = obs_period_index(unit, (uint64_t)L.h[i].hour * OBX_HOUR_NS);
+
+		if (p >= from && p <= to)
+			cp_integ_add(out, &L.h[i].r);
+	}
+}
+
+void cp_integ_md(FILE *f, const struct cp_integ *i)
+{
+	char line[512];
+
+	cp_integ_line(i, line, sizeof(line));
+	fprintf(f, "**Integrity of the time covered: %s** (per period: `integrity.md`).\n\n",
+	        line);
 }
 
 uint32_t cp_integrity_hours(void)

@@ -33,6 +33,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -90,6 +91,11 @@ json_t *cp_integ_periods_json(unsigned unit, uint32_t from, uint32_t to,
 /* true when every period first..last is among the complete ones (a period without any
  * epoch in the ledger is not known complete). */
 bool cp_integ_ok_span(const struct cp_integ_ok *ok, uint32_t first, uint32_t last);
+/* The sum over the periods of unit in [from, to] (inclusive). */
+void cp_integrity_periods(unsigned unit, uint32_t from, uint32_t to, struct cp_integ *out);
+/* A Markdown report's header line for a span's stamp ("**Integrity of the time covered:
+ * complete (...)**" or "INCOMPLETE: ..."), then a blank line. */
+void cp_integ_md(FILE *f, const struct cp_integ *i);
 /* One line for a report header: "complete" or "INCOMPLETE: 3 lost updates, ..." */
 void cp_integ_line(const struct cp_integ *i, char *buf, size_t len);
 

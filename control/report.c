@@ -309,7 +309,7 @@ int cp_report_summary(void *ctx, const char *dir, char *err, size_t errlen)
 {
 	static const char *const drop_names[OBX_DROP_N] = OBX_DROP_NAMES;
 	const struct cp_store *s = ctx;
-	char tmp[1200], t0[64], t1[64], line[512];
+	char tmp[1200], t0[64], t1[64];
 	struct cp_integ in;
 	uint64_t dropped = 0;
 	FILE *f;
@@ -351,9 +351,7 @@ int cp_report_summary(void *ctx, const char *dir, char *err, size_t errlen)
 	for (int i = 0; i < OBX_DROP_N; i++)
 		dropped += s->total.drops[i];
 	fprintf(f, "# obscura summary\n\n");
-	cp_integ_line(&in, line, sizeof(line));
-	fprintf(f, "**Integrity of the time covered: %s** (per period: `integrity.md`).\n\n",
-	        line);
+	cp_integ_md(f, &in);
 	fprintf(f, "Totals over every drained epoch (all dataplane boots), as `stats` shows "
 	        "them; machine-readable in `summary.csv`.\n\n");
 	fprintf(f, "| | |\n|---|---:|\n");
@@ -435,7 +433,7 @@ static void cp_integ_rows(FILE *csv, FILE *md, unsigned unit)
 int cp_report_integrity(void *ctx, const char *dir, char *err, size_t errlen)
 {
 	struct cp_integ all;
-	char tmp[1200], line[512];
+	char tmp[1200];
 	FILE *csv, *md;
 	int ret;
 
@@ -461,11 +459,11 @@ int cp_report_integrity(void *ctx, const char *dir, char *err, size_t errlen)
 		return -errno;
 	}
 	cp_integrity_span(0, 0, &all);
-	cp_integ_line(&all, line, sizeof(line));
-	fprintf(md, "# obscura integrity\n\n**The whole span: %s**\n\n"
-	        "What was lost while each period was measured (docs/ctl-v1.md \"Loss stamps\"); "
+	fprintf(md, "# obscura integrity\n\n");
+	cp_integ_md(md, &all);
+	fprintf(md, "What was lost while each period was measured (docs/ctl-v1.md \"Loss stamps\"); "
 	        "every unit, with the drops by reason, in `integrity.csv`.\n\n"
-	        "## By day\n\n| day | frames | integrity |\n|---|---:|---|\n", line);
+	        "## By day\n\n| day | frames | integrity |\n|---|---:|---|\n");
 	cp_integ_rows(md, md, OBS_PU_DAY);
 	ret = cp_close_rename(md, tmp, dir, "integrity.md");
 	if (ret != 0) {

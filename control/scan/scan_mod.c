@@ -18,6 +18,7 @@
 #include "exchange_recs.h"
 #include "cp_log.h"
 #include "geo.h"
+#include "integrity.h"
 #include "metrics.h"
 #include "order.h"
 #include "period.h"
@@ -306,6 +307,16 @@ int cp_scan_run(struct cp *cp, const struct scan_params *p, struct scan_result *
 		cp_reply_err(r, rc == -EINVAL ? CP_E_BAD_ARGS : CP_E_INTERNAL, "analysis failed: %s",
 		             strerror(-rc));
 		return -1;
+	}
+	{
+		/* the loss stamp of the periods covered, for the report's headers */
+		struct cp_integ in;
+		char line[400];
+
+		cp_integrity_periods(cp_scan.cov.unit, res->p.from, res->p.to, &in);
+		cp_integ_line(&in, line, sizeof(line));
+		snprintf(res->note, sizeof(res->note), "**Integrity of the time covered: %s** "
+		         "(per period: `integrity.md`).", line);
 	}
 	return 0;
 }

@@ -12,8 +12,9 @@ Three fake dataplane boots over two UTC hours of packet time:
 Each stamp's frames, drops and lost updates must equal the growth of `stats` over the
 boot that made them; `stats` carries the stamp of everything; `integrity day` sums the
 hours; `scan list` stamps the month it covers; a bad unit is bad_args.  The stamps survive a clean restart (snapshot) and a
-SIGKILL (journal replay) unchanged.  `report.write` says in summary.md's header whether
-the time it covers is complete and lists the periods in integrity.csv.
+SIGKILL (journal replay) unchanged.  `report.write` says in the header of summary.md and of every
+analysis' Markdown file whether the time it covers is complete, and lists the periods
+in integrity.csv.
 """
 import csv
 import os
@@ -128,6 +129,13 @@ try:
     head = md.split("\n## ")[0]
     check("INCOMPLETE" in head and "2 dataplane restarts" in head and "1 epochs missing" in head,
           "summary.md's header says the span is incomplete and why:\n%s" % head)
+    mds = [f for f in data["files"] if f.endswith(".md")]
+    check(len(mds) >= 10, "the analyses' Markdown files too: %s" % mds)
+    for f in mds:
+        head = open(os.path.join(rep, f)).read().split("\n|")[0]
+        if "Integrity of the time covered: INCOMPLETE" not in head:
+            fail("%s does not say in its header that the time is incomplete:\n%s" % (f, head))
+    print("ok: every Markdown report file (%d) says so in its header" % len(mds))
     with open(os.path.join(rep, "integrity.csv"), newline="") as f:
         rows = list(csv.DictReader(f))
     got = {(r["unit"], r["period"]): r for r in rows}
