@@ -4,6 +4,7 @@
  * every period of that unit (default analysis.period) that holds drained epochs, and of
  * the whole span.  Main loop only.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
@@ -23,8 +24,8 @@ void cp_cmd_integrity(struct cp *cp, json_t *args, struct cp_reply *r)
 	json_t *jb = json_object_get(args, "by"), *periods = json_array();
 	unsigned unit = (unsigned)cp->conf.period;
 	struct cp_integ all;
-	uint32_t last = 0;
-	bool any = false;
+	uint32_t *ps;
+	size_t n;
 
 	if (jb != NULL) {
 		const char *by = json_string_value(jb);
@@ -37,18 +38,11 @@ void cp_cmd_integrity(struct cp *cp, json_t *args, struct cp_reply *r)
 			return;
 		}
 	}
-	/* the periods of the hours held, each once (hours ascend, so periods do) */
-	for (uint32_t i = 0, n = cp_integrity_hours(); i < n; i++) {
-		uint32_t hour, p;
-
-		cp_integrity_hour(i, &hour);
-		p = obs_period_index(unit, (uint64_t)hour * OBX_HOUR_NS);
-		if (any && p == last)
-			continue;
-		json_array_append_new(periods, cp_integ_period_json(unit, p));
-		last = p;
-		any = true;
-	}
+	/* every period epochs reached */
+	ps = cp_integrity_period_list(unit, 0, UINT32_MAX, &n);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(periods, cp_integ_period_json(unit, ps[i]));
+	free(ps);
 	cp_integrity_span(0, 0, &all);
 	r->data = json_pack("{s:s, s:o, s:o}", "by", units[unit], "total", cp_integ_json(&all),
 	                    "periods", periods);

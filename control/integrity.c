@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * integrity.c — the loss-stamp ledger (integrity.h): one record per UTC hour of packet
- * time in an array sorted by hour, fed by a consumer of every applied epoch, saved as a
- * snapshot section.  Main loop only.
+ * time in an array sorted by hour, and the ranges of later hours that epochs reached
+ * into (coalesced: same boot, same lossiness, touching), fed by a consumer of every
+ * applied epoch, saved as a snapshot section.  Main loop only.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -24,9 +25,21 @@ struct cp_integ_hour {
 	struct cp_integ r;
 };
 
+/* Hours h0..h1 that epochs counted in an earlier hour reached into. */
+struct cp_integ_range {
+	uint32_t h0, h1;
+	uint64_t boot;
+	uint64_t epochs;              /* epochs noted in it */
+	uint64_t losses;              /* of those, lossy; 0 or all of them (never mixed) */
+};
+
+#define CP_INTEG_COALESCE 16          /* recent ranges an epoch's range may extend */
+
 static struct {
 	struct cp_integ_hour *h;
 	size_t n, cap;
+	struct cp_integ_range *rg;    /* unordered */
+	size_t n_rg, cap_rg;
 	/* the port counters already counted: their boot and sums */
 	uint64_t ports_boot_id, imissed, rx_nombuf;
 	uint32_t last_hour;           /* of the last epoch with a packet time */
@@ -37,6 +50,9 @@ void cp_integrity_reset(void)
 	free(L.h);
 	L.h = NULL;
 	L.n = L.cap = 0;
+	free(L.rg);
+	L.rg = NULL;
+	L.n_rg = L.cap_rg = 0;
 	L.ports_boot_id = L.imissed = L.rx_nombuf = 0;
 	L.last_hour = 0;
 }
@@ -102,6 +118,28 @@ static void cp_integ_add(struct cp_integ *dst, const struct cp_integ *src)
 	dst->boots_more += src->boots_more;
 }
 
+/* Note hours h0..h1 reached by an epoch of boot (lossy or not): a recent range of the
+ * same boot and lossiness that touches them grows, else a new one (room reserved). */
+static void cp_integ_note_range(uint32_t h0, uint32_t h1, uint64_t boot, bool lossy)
+{
+	for (size_t k = 0; k < L.n_rg && k < CP_INTEG_COALESCE; k++) {
+		struct cp_integ_range *g = &L.rg[L.n_rg - 1 - k];
+
+		if (g->boot != boot || (g->losses != 0) != lossy ||
+		    (uint64_t)g->h0 > (uint64_t)h1 + 1 || (uint64_t)h0 > (uint64_t)g->h1 + 1)
+			continue;
+		if (h0 < g->h0)
+			g->h0 = h0;
+		if (h1 > g->h1)
+			g->h1 = h1;
+		g->epochs++;
+		g->losses += lossy;
+		return;
+	}
+	L.rg[L.n_rg++] = (struct cp_integ_range){ .h0 = h0, .h1 = h1, .boot = boot, .epochs = 1,
+	                                          .losses = lossy };
+}
+
 /* The later hours the packets of e reach into (0..CP_INTEG_SPAN_MAX). */
 static uint32_t cp_integ_span_hours(const struct cp_epoch *e)
 {
@@ -129,10 +167,16 @@ static int cp_integ_merge(void *ctx, const struct cp_epoch *e, const void *recs,
 	(void)n;
 	(void)rec_size;
 	if (recs == NULL) {
-		p = cp_grow(L.h, &L.cap, L.n + 1 + span, sizeof(*L.h), 64);
+		struct cp_integ_range *q;
+
+		p = cp_grow(L.h, &L.cap, L.n + 1, sizeof(*L.h), 64);
 		if (p == NULL)
 			return -ENOMEM;
 		L.h = p;
+		q = cp_grow(L.rg, &L.cap_rg, L.n_rg + 1, sizeof(*L.rg), 16);
+		if (q == NULL)
+			return -ENOMEM;
+		L.rg = q;
 		return 0;
 	}
 	/* an epoch without packets (a final one) counts in the last hour seen */
@@ -153,15 +197,8 @@ static int cp_integ_merge(void *ctx, const struct cp_epoch *e, const void *recs,
 	r->lost_updates += e->delta.lost_updates;
 	r->forced_swaps += e->delta.forced_swaps;
 	cp_integ_add_boot(r, e->boot_id);
-	for (uint32_t k = 1; k <= span; k++) {
-		/* r may move: cp_integ_at() inserts (room reserved in prepare) */
-		struct cp_integ *o = cp_integ_at(L.last_hour + k);
-
-		o->overlap_epochs++;
-		o->overlap_losses += lost;
-		cp_integ_add_boot(o, e->boot_id);
-	}
-	r = cp_integ_at(L.last_hour);
+	if (span != 0)
+		cp_integ_note_range(L.last_hour + 1, L.last_hour + span, e->boot_id, lost);
 	if (s == NULL || s->ports_boot_id == 0)
 		return 0;
 	for (uint32_t i = 0; i < s->n_ports; i++) {
@@ -181,7 +218,8 @@ static int cp_integ_merge(void *ctx, const struct cp_epoch *e, const void *recs,
 }
 
 /* ---- snapshot section: { u32 version, u32 n, u64 ports_boot, imissed, rx_nombuf,
- * u32 last_hour, u32 record size } then n records */
+ * u32 last_hour, u32 record size, u32 n_ranges, u32 range size } then n hour records,
+ * then n_ranges ranges */
 
 #define CP_INTEG_SNAP_VERSION 1u
 
@@ -189,6 +227,7 @@ struct cp_integ_snap_hdr {
 	uint32_t version, n;
 	uint64_t ports_boot_id, imissed, rx_nombuf;
 	uint32_t last_hour, rec_size;
+	uint32_t n_ranges, range_size;
 };
 
 static int cp_integ_save(void *ctx, const struct cp_store *s, struct cp_snap_w *w)
@@ -197,12 +236,14 @@ static int cp_integ_save(void *ctx, const struct cp_store *s, struct cp_snap_w *
 		.version = CP_INTEG_SNAP_VERSION, .n = (uint32_t)L.n,
 		.ports_boot_id = L.ports_boot_id, .imissed = L.imissed, .rx_nombuf = L.rx_nombuf,
 		.last_hour = L.last_hour, .rec_size = sizeof(struct cp_integ_hour),
+		.n_ranges = (uint32_t)L.n_rg, .range_size = sizeof(struct cp_integ_range),
 	};
 
 	(void)ctx;
 	(void)s;
 	cp_snap_put(w, &hd, sizeof(hd));
 	cp_snap_put(w, L.h, L.n * sizeof(L.h[0]));
+	cp_snap_put(w, L.rg, L.n_rg * sizeof(L.rg[0]));
 	return 0;
 }
 
@@ -211,6 +252,7 @@ static int cp_integ_load(void *ctx, struct cp_store *s, const void *data, size_t
 {
 	struct cp_integ_snap_hdr hd;
 	const struct cp_integ_hour *rec;
+	const struct cp_integ_range *rg;
 
 	(void)ctx;
 	(void)s;
@@ -220,15 +262,23 @@ static int cp_integ_load(void *ctx, struct cp_store *s, const void *data, size_t
 	}
 	memcpy(&hd, data, sizeof(hd));
 	if (hd.version != CP_INTEG_SNAP_VERSION || hd.rec_size != sizeof(struct cp_integ_hour) ||
-	    len != sizeof(hd) + (size_t)hd.n * hd.rec_size) {
-		snprintf(err, errlen, "integrity section: version %u, record size %u, %u records "
-		         "in %zu bytes: not this build's", hd.version, hd.rec_size, hd.n, len);
+	    hd.range_size != sizeof(struct cp_integ_range) ||
+	    len != sizeof(hd) + (size_t)hd.n * hd.rec_size + (size_t)hd.n_ranges * hd.range_size) {
+		snprintf(err, errlen, "integrity section: version %u, record sizes %u/%u, %u+%u "
+		         "records in %zu bytes: not this build's", hd.version, hd.rec_size,
+		         hd.range_size, hd.n, hd.n_ranges, len);
 		return -EBADMSG;
 	}
 	rec = (const void *)((const uint8_t *)data + sizeof(hd));
 	for (uint32_t i = 1; i < hd.n; i++)
 		if (rec[i].hour <= rec[i - 1].hour) {
 			snprintf(err, errlen, "integrity section: hours not ascending at record %u", i);
+			return -EBADMSG;
+		}
+	rg = (const void *)(rec + hd.n);
+	for (uint32_t i = 0; i < hd.n_ranges; i++)
+		if (rg[i].h1 < rg[i].h0) {
+			snprintf(err, errlen, "integrity section: range %u ends before it starts", i);
 			return -EBADMSG;
 		}
 	cp_integrity_reset();
@@ -239,6 +289,15 @@ static int cp_integ_load(void *ctx, struct cp_store *s, const void *data, size_t
 		memcpy(L.h, rec, (size_t)hd.n * sizeof(*L.h));
 	}
 	L.n = L.cap = hd.n;
+	if (hd.n_ranges != 0) {
+		L.rg = malloc((size_t)hd.n_ranges * sizeof(*L.rg));
+		if (L.rg == NULL) {
+			cp_integrity_reset();
+			return -ENOMEM;
+		}
+		memcpy(L.rg, rg, (size_t)hd.n_ranges * sizeof(*L.rg));
+	}
+	L.n_rg = L.cap_rg = hd.n_ranges;
 	L.ports_boot_id = hd.ports_boot_id;
 	L.imissed = hd.imissed;
 	L.rx_nombuf = hd.rx_nombuf;
@@ -270,13 +329,80 @@ int cp_integrity_start(struct cp *cp)
 void cp_integrity_span(uint64_t from_ns, uint64_t to_ns, struct cp_integ *out)
 {
 	uint32_t h0 = (uint32_t)(from_ns / OBX_HOUR_NS);
+	uint64_t h1 = to_ns == 0 ? UINT32_MAX : (to_ns - 1) / OBX_HOUR_NS;   /* inclusive */
 
 	memset(out, 0, sizeof(*out));
+	if (to_ns != 0 && to_ns <= from_ns)
+		return;
 	for (size_t i = cp_integ_find(h0); i < L.n; i++) {
-		if (to_ns != 0 && (uint64_t)L.h[i].hour * OBX_HOUR_NS >= to_ns)
+		if (L.h[i].hour > h1)
 			break;
 		cp_integ_add(out, &L.h[i].r);
 	}
+	for (size_t i = 0; i < L.n_rg; i++) {
+		const struct cp_integ_range *g = &L.rg[i];
+
+		if (g->h1 < h0 || g->h0 > h1)
+			continue;
+		out->overlap_epochs += g->epochs;
+		out->overlap_losses += g->losses;
+		cp_integ_add_boot(out, g->boot);
+	}
+}
+
+static int cp_u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+uint32_t *cp_integrity_period_list(unsigned unit, uint32_t from, uint32_t to, size_t *n)
+{
+	uint32_t *a = NULL;
+	size_t cap = 0, k = 0;
+
+	*n = 0;
+	/* the periods of the hour records, then those the ranges reach, sorted, unique */
+	for (size_t i = 0; i < L.n; i++) {
+		uint32_t p = obs_period_index(unit, (uint64_t)L.h[i].hour * OBX_HOUR_NS);
+		uint32_t *g;
+
+		if (p < from || p > to || (k > 0 && a[k - 1] == p))
+			continue;
+		g = cp_grow(a, &cap, k + 1, sizeof(*a), 64);
+		if (g == NULL)
+			goto oom;
+		a = g;
+		a[k++] = p;
+	}
+	for (size_t i = 0; i < L.n_rg; i++) {
+		uint32_t p0 = obs_period_index(unit, (uint64_t)L.rg[i].h0 * OBX_HOUR_NS);
+		uint32_t p1 = obs_period_index(unit, (uint64_t)L.rg[i].h1 * OBX_HOUR_NS);
+
+		for (uint64_t p = p0 < from ? from : p0; p <= p1 && p <= to; p++) {
+			uint32_t *g = cp_grow(a, &cap, k + 1, sizeof(*a), 64);
+
+			if (g == NULL)
+				goto oom;
+			a = g;
+			a[k++] = (uint32_t)p;
+		}
+	}
+	if (k > 1) {
+		size_t u = 1;
+
+		qsort(a, k, sizeof(*a), cp_u32_cmp);
+		for (size_t i = 1; i < k; i++)
+			if (a[i] != a[u - 1])
+				a[u++] = a[i];
+		k = u;
+	}
+	*n = k;
+	return a;
+oom:
+	free(a);
+	return NULL;
 }
 
 uint64_t cp_integ_restarts(const struct cp_integ *i)
@@ -372,33 +498,25 @@ json_t *cp_integ_periods_json(unsigned unit, uint32_t from, uint32_t to,
                               struct cp_integ *span, struct cp_integ_ok *ok)
 {
 	json_t *a = json_array();
-	bool any = false;
-	uint32_t last = 0;
+	size_t n;
+	uint32_t *ps = cp_integrity_period_list(unit, from, to, &n);
 
 	cp_integrity_periods(unit, from, to, span);
-	if (ok != NULL)
+	if (ok != NULL) {
 		memset(ok, 0, sizeof(*ok));
-	for (size_t i = 0; i < L.n; i++) {
-		uint32_t p = obs_period_index(unit, (uint64_t)L.h[i].hour * OBX_HOUR_NS);
-		json_t *o;
-
-		if (p < from || p > to || (any && p == last))
-			continue;
-		o = cp_integ_period_json(unit, p);
-		if (ok != NULL && json_is_true(json_object_get(o, "complete"))) {
-			uint32_t *n = cp_grow(ok->p, &ok->cap, ok->n + 1, sizeof(*ok->p), 16);
-
-			if (n == NULL)
-				ok->oom = true;
-			else {
-				ok->p = n;
-				ok->p[ok->n++] = p;
-			}
-		}
-		json_array_append_new(a, o);
-		last = p;
-		any = true;
+		ok->p = malloc((n ? n : 1) * sizeof(*ok->p));
+		if (ok->p == NULL)
+			ok->oom = true;
+		ok->cap = ok->p != NULL ? n : 0;
 	}
+	for (size_t i = 0; i < n; i++) {
+		json_t *o = cp_integ_period_json(unit, ps[i]);
+
+		if (ok != NULL && ok->p != NULL && json_is_true(json_object_get(o, "complete")))
+			ok->p[ok->n++] = ps[i];
+		json_array_append_new(a, o);
+	}
+	free(ps);
 	return a;
 }
 
@@ -424,13 +542,8 @@ bool cp_integ_ok_span(const struct cp_integ_ok *ok, uint32_t first, uint32_t las
 
 void cp_integrity_periods(unsigned unit, uint32_t from, uint32_t to, struct cp_integ *out)
 {
-	memset(out, 0, sizeof(*out));
-	for (size_t i = 0; i < L.n; i++) {
-		uint32_t p = obs_period_index(unit, (uint64_t)L.h[i].hour * OBX_HOUR_NS);
-
-		if (p >= from && p <= to)
-			cp_integ_add(out, &L.h[i].r);
-	}
+	cp_integrity_span(obs_period_start_ns(unit, from),
+	                  to >= UINT32_MAX - 1 ? 0 : obs_period_start_ns(unit, to + 1), out);
 }
 
 void cp_integ_md(FILE *f, const struct cp_integ *i)

@@ -13,9 +13,11 @@
  *
  *   An epoch's counters count in the hour of its first packet, so hours sum exactly.  An
  *     epoch whose packets reach into later hours (a replay cuts epochs by count, not by
- *     packet time) is also noted in each of them, up to CP_INTEG_SPAN_MAX hours: as an
- *     overlap, with its boot, and as an overlap loss when it lost anything — a loss
- *     cannot be placed inside the epoch, so every hour it touched is flagged.
+ *     packet time) is also noted over those hours (a range, up to CP_INTEG_SPAN_MAX
+ *     hours): as an overlap, with its boot, and as an overlap loss when it lost anything
+ *     — a loss cannot be placed inside the epoch, so every hour it touched is flagged.
+ *     A span counts the overlaps of every range it meets (an epoch whose first hour is
+ *     in the span too is then both an epoch and an overlap of it).
  *   epochs missing: a worker's epoch seq that jumped (seq > last applied + 1 of its boot),
  *     in the hour of the epoch after the gap; a boot's first epoch with seq > 1 too.
  *   restarts: the distinct dataplane boots with epochs in the span, minus one.
@@ -44,7 +46,7 @@ struct cp_store;
 
 #define CP_SNAP_S_INTEGRITY 20     /* snapshot.h: the next free module section */
 #define CP_INTEG_BOOTS      4      /* boot ids kept per record; more are counted */
-#define CP_INTEG_SPAN_MAX   (31u * 24u)   /* later hours an epoch is noted in, at most */
+#define CP_INTEG_SPAN_MAX   (5u * 366u * 24u)   /* later hours an epoch reaches, at most */
 
 /* The integrity of one hour, or of a span (the sum of its hours). */
 struct cp_integ {
@@ -99,8 +101,14 @@ void cp_integ_md(FILE *f, const struct cp_integ *i);
 /* One line for a report header: "complete" or "INCOMPLETE: 3 lost updates, ..." */
 void cp_integ_line(const struct cp_integ *i, char *buf, size_t len);
 
-/* The hours held, ascending: their number, and the record of the i-th (hour index =
- * packet time / 3600 s into *hour). */
+/* The periods of unit in [from, to] that epochs reached (counted in or reaching into),
+ * ascending, unique: a malloc'ed array of *n (NULL with *n 0 when none or out of
+ * memory). */
+uint32_t *cp_integrity_period_list(unsigned unit, uint32_t from, uint32_t to, size_t *n);
+
+/* The hour records held, ascending: their number, and the record of the i-th (hour
+ * index = packet time / 3600 s into *hour); hours only reached by an earlier epoch
+ * have none (cp_integrity_span() counts them). */
 uint32_t cp_integrity_hours(void);
 const struct cp_integ *cp_integrity_hour(uint32_t i, uint32_t *hour);
 

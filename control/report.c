@@ -393,21 +393,15 @@ int cp_report_summary(void *ctx, const char *dir, char *err, size_t errlen)
 static void cp_integ_rows(FILE *csv, FILE *md, unsigned unit)
 {
 	static const char *const units[] = { "hour", "day", "week", "month" };
-	bool any = false;
-	uint32_t last = 0;
+	size_t n;
+	uint32_t *ps = cp_integrity_period_list(unit, 0, UINT32_MAX, &n);
 
-	for (uint32_t i = 0, n = cp_integrity_hours(); i < n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		char label[OBS_PERIOD_LABEL_MAX], line[512], t0[64], t1[64];
 		uint64_t from, to, dropped = 0;
 		struct cp_integ in;
-		uint32_t hour, p;
+		uint32_t p = ps[i];
 
-		cp_integrity_hour(i, &hour);
-		p = obs_period_index(unit, (uint64_t)hour * OBX_HOUR_NS);
-		if (any && p == last)
-			continue;
-		any = true;
-		last = p;
 		from = obs_period_start_ns(unit, p);
 		to = obs_period_start_ns(unit, p + 1);
 		cp_integrity_span(from, to, &in);
@@ -428,6 +422,7 @@ static void cp_integ_rows(FILE *csv, FILE *md, unsigned unit)
 			fprintf(md, "| %s | %" PRIu64 " | %s |\n", label, in.rx_packets, line);
 		}
 	}
+	free(ps);
 }
 
 int cp_report_integrity(void *ctx, const char *dir, char *err, size_t errlen)

@@ -129,7 +129,7 @@ static void cp_cmd_scan_list(struct cp *cp, json_t *args, struct cp_reply *r)
 		json_array_append_new(rows, row);
 	}
 	r->data = json_pack("{s:o, s:o, s:o, s:b, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I}, s:o}",
-		"integrity", cp_integ_json(&span), "periods", periods,
+		"integrity", cp_integ_json(&span), "integrity_periods", periods,
 		"params", cp_scan_jparams(&res.p), "partial", res.partial,
 		"cells", (json_int_t)res.n_cells, "continuous", (json_int_t)res.n_continuous,
 		"by_class", "routine", (json_int_t)res.n_by_class[SCAN_C_ROUTINE],

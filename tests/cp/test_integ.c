@@ -3,7 +3,7 @@
  * test_integ.c — unit tests of the loss-stamp ledger (control/integrity.c): the hour an
  * epoch counts in (records kept ascending whatever the arrival order), skipped seqs and
  * a boot's late first epoch, restarts inside an hour, epochs reaching into later hours
- * (overlap, a loss flags every hour touched), the NIC counters' growth per boot, spans
+ * (overlap ranges, coalesced; a loss flags every hour touched; a year-long epoch), the NIC counters' growth per boot, spans
  * and periods summing the hours exactly, the complete-span lookup, and a snapshot round
  * trip that keeps every hour.
  */
@@ -146,30 +146,51 @@ static void test_gap_restart(void **state)
 	assert_non_null(strstr(line, "INCOMPLETE: 2 dataplane restarts; 4 epochs missing"));
 }
 
+static void span_of(uint64_t t0, uint64_t t1, struct cp_integ *in)
+{
+	cp_integrity_span(t0, t1, in);
+}
+
 static void test_overlap(void **state)
 {
 	struct cp_integ in;
+	uint32_t *ps;
+	size_t n;
 
 	(void)state;
-	/* clean, reaching two hours on: noted there, complete */
+	/* clean, reaching two hours on: noted there, complete; counters in the first hour */
 	epoch(1, 0, 1, T0 + 10, T0 + 2 * H + 10, 7, 0);
-	assert_int_equal(cp_integrity_hours(), 3);
-	assert_int_equal(hour_of(T0 + H)->overlap_epochs, 1);
-	assert_int_equal(hour_of(T0 + H)->rx_packets, 0);     /* counters: the first hour */
-	cp_integrity_span(T0 + H, T0 + 2 * H, &in);
+	assert_int_equal(cp_integrity_hours(), 1);
+	span_of(T0 + H, T0 + 2 * H, &in);
+	assert_int_equal(in.overlap_epochs, 1);
+	assert_int_equal(in.rx_packets, 0);
 	assert_true(cp_integ_complete(&in));
+	ps = cp_integrity_period_list(OBS_PU_HOUR, 0, UINT32_MAX, &n);
+	assert_int_equal(n, 3);
+	assert_int_equal(ps[2], (T0 + 2 * H) / H);
+	free(ps);
 	/* a lossy one from hour 2 to 4: hours 3 and 4 flagged, hour 1 untouched */
 	epoch(1, 0, 2, T0 + 2 * H + 20, T0 + 4 * H + 1, 7, 2);
 	assert_int_equal(hour_of(T0 + 2 * H)->lost_updates, 2);
-	assert_int_equal(hour_of(T0 + 3 * H)->overlap_losses, 1);
-	assert_int_equal(hour_of(T0 + 4 * H)->overlap_losses, 1);
-	cp_integrity_span(T0 + 4 * H, T0 + 5 * H, &in);
+	span_of(T0 + 3 * H, T0 + 4 * H, &in);
+	assert_int_equal(in.overlap_losses, 1);
+	span_of(T0 + 4 * H, T0 + 5 * H, &in);
+	assert_int_equal(in.overlap_losses, 1);
 	assert_false(cp_integ_complete(&in));
-	cp_integrity_span(T0 + H, T0 + 2 * H, &in);
+	span_of(T0 + H, T0 + 2 * H, &in);
 	assert_true(cp_integ_complete(&in));
-	/* bogus times a year apart: at most CP_INTEG_SPAN_MAX later hours */
-	epoch(1, 0, 3, T0 + 10 * H, T0 + 10 * H + 365ull * 24 * H, 1, 0);
-	assert_int_equal(cp_integrity_hours(), 5 + 1 + CP_INTEG_SPAN_MAX);
+	/* a clean epoch of the same boot touching the first range: coalesced, still clean */
+	epoch(1, 1, 1, T0 + 2 * H + 30, T0 + 3 * H - 1, 1, 0);
+	span_of(T0 + H, T0 + 2 * H, &in);
+	assert_true(cp_integ_complete(&in));
+	/* a year-long epoch (a replay of a long capture): every day it reaches is covered */
+	epoch(2, 0, 1, T0 + 10 * H, T0 + 10 * H + 365ull * 24 * H, 1, 0);
+	ps = cp_integrity_period_list(OBS_PU_DAY, 0, UINT32_MAX, &n);
+	assert_true(n >= 366);
+	free(ps);
+	span_of(T0 + 200ull * 24 * H, T0 + 201ull * 24 * H, &in);
+	assert_true(cp_integ_complete(&in));
+	assert_int_equal(in.overlap_epochs, 1);
 }
 
 static void test_ports(void **state)

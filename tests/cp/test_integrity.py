@@ -81,8 +81,8 @@ try:
                   "imissed": 0, "rx_nombuf": 0}, "H1 after A")
     check(s1["integrity"]["complete"] is True, "stats: everything complete after a clean boot")
     sl = c.data("scan.list", argv=["--all"])
-    check(sl["integrity"]["complete"] is True and [p["period"] for p in sl["periods"]] == [M],
-          "scan list: the month covered is complete: %r" % sl["periods"])
+    check(sl["integrity"]["complete"] is True and [p["period"] for p in sl["integrity_periods"]] == [M],
+          "scan list: the month covered is complete: %r" % sl["integrity_periods"])
     # (fake_dp's cells are not coverage cells, so there are no blocks here: the rows'
     # marks are checked on a real replay, tests/e2e/metrics_prom.sh)
     print("ok: a clean boot: its hour complete, frames/drops/epochs equal to stats")
@@ -100,8 +100,8 @@ try:
     check(s2["integrity"]["complete"] is False and s2["integrity"]["epochs_missing"] == 1,
           "stats: the whole span incomplete, 1 epoch missing")
     sl = c.data("scan.list", argv=["--all"])
-    check(sl["integrity"]["complete"] is False and sl["periods"][0]["complete"] is False
-          and sl["periods"][0]["epochs_missing"] == 1,
+    check(sl["integrity"]["complete"] is False and sl["integrity_periods"][0]["complete"] is False
+          and sl["integrity_periods"][0]["epochs_missing"] == 1,
           "scan list: the month is now incomplete, 1 epoch missing")
     print("ok: lost updates and a skipped seq: that hour incomplete, the other not")
 

@@ -202,7 +202,7 @@ assert st["integrity"] == tot, (st["integrity"], tot)
 assert tot["complete"] is True, tot
 assert tot["packets"] == st["total"]["rx_packets"] and tot["epochs"] == st["epochs"], (tot, st["epochs"], st["total"]["rx_packets"], st["boots"])
 assert sum(p["packets"] for p in integ["periods"]) == tot["packets"], integ["periods"]
-assert s1["integrity"]["complete"] is True and s1["blocks"], (s1["cells"], s1["params"], s1["periods"])
+assert s1["integrity"]["complete"] is True and s1["blocks"], (s1["cells"], s1["integrity"])
 assert all(b["complete"] is True for b in s1["blocks"]), "a clean block marked incomplete"
 assert st2["integrity"]["dp_restarts"] == 1 and st2["integrity"]["complete"] is False
 assert s2["integrity"]["complete"] is False and s2["integrity"]["dp_restarts"] == 1
