@@ -7,7 +7,9 @@
  * piece of control-plane state: the published text, copied out under m->mu.  The main
  * loop renders off the lock and holds it only for the pointer swap.  The HTTP thread
  * has SIGTERM, SIGINT and SIGHUP blocked, so the signals still reach the main loop's
- * poll().  Anything but GET/HEAD /metrics is answered 404 (another path) or 405.
+ * poll().  Anything but GET/HEAD /metrics is answered 404 (another path) or 405.  A
+ * forked child closes its copy of the listener (pthread_atfork), so a job outliving
+ * its parent never holds the port.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -143,12 +145,28 @@ static void cp_metrics_publish(struct cp_metrics *m, struct cp *cp)
 	free(old);
 }
 
+/* The listener as a forked child (a snapshot or report job, jobs.h) must not keep it:
+ * a child outliving a crashed obscura-cp would hold the port and fail the restart's
+ * bind.  The child closes its copy at once (pthread_atfork: whatever forks). */
+static int cp_metrics_fork_fd = -1;
+
+static void cp_metrics_atfork_child(void)
+{
+	if (cp_metrics_fork_fd >= 0)
+		close(cp_metrics_fork_fd);
+	cp_metrics_fork_fd = -1;
+}
+
 int cp_metrics_start(struct cp_metrics *m, struct cp *cp)
 {
+	static bool atfork_done;
 	sigset_t block, old;
 
 	if (m->fd < 0)
 		return 0;
+	if (!atfork_done && pthread_atfork(NULL, NULL, cp_metrics_atfork_child) == 0)
+		atfork_done = true;
+	cp_metrics_fork_fd = m->fd;
 	cp_metrics_publish(m, cp);
 	m->next_render_ns = cp_mono_ns() + CP_METRICS_RENDER_NS;
 	/* the thread libmicrohttpd starts inherits this mask */
@@ -182,6 +200,7 @@ void cp_metrics_poll(struct cp_metrics *m, struct cp *cp, uint64_t now_ns, bool 
 
 void cp_metrics_stop(struct cp_metrics *m)
 {
+	cp_metrics_fork_fd = -1;
 	if (m->mhd != NULL) {
 		MHD_stop_daemon(m->mhd);   /* joins its thread and closes the listener */
 		m->fd = -1;
