@@ -9,6 +9,7 @@
 
 #include "commands.h"
 #include "json.h"
+#include "metrics.h"
 
 static const char *cp_dp_state(uint32_t s)
 {
@@ -156,6 +157,12 @@ void cp_cmd_status(struct cp *cp, json_t *args, struct cp_reply *r)
 	json_object_set_new(jr, "replay_duplicates", cp_json_u64(p->replay.duplicates));
 	json_object_set_new(jr, "torn_bytes_dropped", cp_json_u64(p->replay.torn_bytes));
 	json_object_set_new(o, "journal", jr);
+	/* the /metrics listener (metrics.h): where, how often scraped */
+	json_object_set_new(o, "metrics", cp->metrics == NULL ? json_null() :
+		json_pack("{s:s, s:o, s:o, s:o}", "listen", cp->metrics->listen,
+		          "scrapes", cp_json_u64(cp_metrics_scrapes(cp->metrics)),
+		          "renders", cp_json_u64(cp->metrics->renders),
+		          "render_failures", cp_json_u64(cp->metrics->render_oom)));
 
 	if (p->started_empty)
 		json_array_append_new(warn, json_sprintf("snapshot refused at start (%s); started "

@@ -329,6 +329,7 @@ int main(int argc, char **argv)
 	/* after the journal replay: the fill is of epochs drained live */
 	if (cp_metrics_register_fill(&cp) != 0 || cp_metrics_start(&mx, &cp) != 0)
 		goto out_drain;
+	cp.metrics = mx.mhd != NULL ? &mx : NULL;   /* for `status` */
 
 	cp.jobs.fork_ok = true;   /* the loop collects background jobs from here on */
 	ret = cp_run(&cp, &ctl, &mx);
@@ -345,6 +346,7 @@ out_drain:
 out_journal:
 	cp_journal_close(&cp.journal);
 out_metrics:
+	cp.metrics = NULL;
 	cp_metrics_stop(&mx);
 	cp_metrics_fini();
 out_ctl:

@@ -73,6 +73,8 @@ int cp_metrics_start(struct cp_metrics *m, struct cp *cp);
  * (a drain pass applied epochs).  Main loop; never blocks beyond the pointer swap. */
 void cp_metrics_poll(struct cp_metrics *m, struct cp *cp, uint64_t now_ns, bool force);
 void cp_metrics_stop(struct cp_metrics *m);
+/* Scrapes answered so far (the HTTP thread counts them; read under the lock). */
+uint64_t cp_metrics_scrapes(struct cp_metrics *m);
 
 /* The fill of the exchange's tables, as the last epoch drained of each worker left them
  * (records it used / the table's capacity), and the payload rule matches by sid:

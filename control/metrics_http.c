@@ -198,6 +198,16 @@ void cp_metrics_poll(struct cp_metrics *m, struct cp *cp, uint64_t now_ns, bool 
 	m->next_render_ns = now_ns + CP_METRICS_RENDER_NS;
 }
 
+uint64_t cp_metrics_scrapes(struct cp_metrics *m)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&m->mu);
+	n = m->scrapes;
+	pthread_mutex_unlock(&m->mu);
+	return n;
+}
+
 void cp_metrics_stop(struct cp_metrics *m)
 {
 	cp_metrics_fork_fd = -1;

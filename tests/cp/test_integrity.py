@@ -68,6 +68,7 @@ def periods(c, by):
 
 try:
     c = dm.conn()
+    check(c.data("status")["metrics"] is None, "status: no /metrics listener configured")
     s0 = c.data("stats")
     check(s0["integrity"]["complete"] is False and s0["integrity"]["epochs"] == 0,
           "an empty store is not complete (nothing measured)")

@@ -161,6 +161,13 @@ PY
 "$py" "$here/metrics_compare.py" "http://127.0.0.1:$pport" "$murl" "$tmp/stats.json" \
 	|| fail "prometheus' series differ from obscuractl stats"
 kill "$stall" 2>/dev/null; wait "$stall" 2>/dev/null
+"$ctl" -c "$d/obscura.yaml" --json status >"$tmp/status.json" || fail "status"
+"$py" - "$tmp/status.json" "127.0.0.1:$mport" <<'PY' || fail "status: metrics"
+import json, sys
+m = json.load(open(sys.argv[1]))["metrics"]
+assert m["listen"] == sys.argv[2] and m["scrapes"] >= 5 and m["renders"] >= 1, m
+print("ok: status shows the listener, %d scrapes, %d renders" % (m["scrapes"], m["renders"]))
+PY
 # the Grafana dashboard: every query names only families of this scrape, and is PromQL
 "$py" "$here/grafana_check.py" "$src/deploy/grafana/obscura.json" "$murl" \
 	"http://127.0.0.1:$pport" obscura "127.0.0.1:$mport" || fail "deploy/grafana/obscura.json"
