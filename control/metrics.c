@@ -152,9 +152,12 @@ static size_t cp_sid_find(uint32_t sid)
 /* Room for n more sids (prepare); 0 or -ENOMEM. */
 static int cp_sid_reserve(uint32_t n)
 {
-	uint32_t *s = cp_grow(cp_sids.sid, &cp_sids.cap, cp_sids.len + n, sizeof(*s), 64);
+	uint32_t *s;
 	uint64_t *c;
 
+	if (n == 0)
+		return 0;   /* cp_grow() of nothing on an empty array is NULL, not a failure */
+	s = cp_grow(cp_sids.sid, &cp_sids.cap, cp_sids.len + n, sizeof(*s), 64);
 	if (s == NULL)
 		return -ENOMEM;
 	cp_sids.sid = s;

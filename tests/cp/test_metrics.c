@@ -4,7 +4,8 @@
  * the exposition builder's HELP/TYPE lines and escaping, the listener's errors (an
  * address that does not parse, a port already bound), GET /metrics answered from the
  * published text (and re-published after the state changed), 404 for another path,
- * and a forked child (a snapshot or report job) holding no copy of the listener.
+ * a forked child (a snapshot or report job) holding no copy of the listener, and the
+ * rule matches by sid (an epoch without records applies: it once was refused).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,6 +25,7 @@
 #include <cmocka.h>
 
 #include "cp.h"
+#include "exchange_recs.h"
 #include "metrics.h"
 #include "store.h"
 #include "../fixtures/test_main.h"
@@ -165,5 +167,52 @@ static void test_serve_and_fork(void **state)
 	cp_metrics_stop(&m);
 }
 
-#define TESTS(T) T(test_builder) T(test_bind_errors) T(test_serve_and_fork)
+/* An epoch of n_src source records and the given event records. */
+static int apply(uint64_t seq, uint32_t n_src, const struct obx_event_rec *ev, uint32_t n_ev)
+{
+	struct obx_src_rec r;
+	struct cp_epoch e;
+
+	memset(&r, 0, sizeof(r));
+	r.addr = 0x0a000001u;
+	r.packets = 1;
+	memset(&e, 0, sizeof(e));
+	e.boot_id = 1;
+	e.seq = seq;
+	assert_int_equal(cp_epoch_add_tab(&e, OBX_TAB_SRC, sizeof(r), &r, n_src), 0);
+	assert_int_equal(cp_epoch_add_tab(&e, OBX_TAB_EVENT, sizeof(*ev), ev, n_ev), 0);
+	return cp_store_apply(&cp.store, &e);
+}
+
+static void test_rule_matches(void **state)
+{
+	struct obx_event_rec ev[3];
+	struct cp_mx x = { 0 };
+
+	(void)state;
+	assert_int_equal(cp_metrics_register_fill(&cp), 0);
+	/* an epoch without records must apply (the consumers reserve nothing) */
+	assert_int_equal(apply(1, 0, ev, 0), 0);
+	memset(ev, 0, sizeof(ev));
+	ev[0].type = 5;
+	ev[0].count = 3;
+	ev[1].type = OBS_EV_CLASS_BIT | 80;   /* a packet class, not a rule */
+	ev[1].count = 9;
+	ev[2].type = 5;
+	ev[2].count = 2;
+	assert_int_equal(apply(2, 1, ev, 3), 0);
+	ev[0].type = 2;
+	assert_int_equal(apply(3, 1, ev, 1), 0);
+	cp_metrics_render(&cp, &x);
+	cp_buf_put(&x.b, "", 1);
+	assert_false(x.b.oom);
+	assert_non_null(strstr((char *)x.b.p, "# TYPE obscura_rules_matches_total counter\n"
+	                       "obscura_rules_matches_total{sid=\"2\"} 3\n"
+	                       "obscura_rules_matches_total{sid=\"5\"} 5\n"));
+	free(x.b.p);
+	cp_tab_unregister_all();
+	cp_metrics_fini();
+}
+
+#define TESTS(T) T(test_builder) T(test_bind_errors) T(test_serve_and_fork) T(test_rule_matches)
 OBS_TEST_MAIN_FX(TESTS)
