@@ -168,6 +168,18 @@ m = json.load(open(sys.argv[1]))["metrics"]
 assert m["listen"] == sys.argv[2] and m["scrapes"] >= 5 and m["renders"] >= 1, m
 print("ok: status shows the listener, %d scrapes, %d renders" % (m["scrapes"], m["renders"]))
 PY
+# README's Metrics section lists exactly the families a scrape declares
+"$py" - "$src/README.md" "$tmp/scrape.txt" <<'PY' || fail "README: Metrics"
+import re, sys
+text = open(sys.argv[1]).read()
+sec = text[text.index("## Metrics"):]
+sec = sec[:sec.index("\n## ", 1)]
+doc = set(re.findall(r"obscura_[a-z_]+[a-z]", sec))
+fam = {l.split()[2] for l in open(sys.argv[2]) if l.startswith("# TYPE ")}
+assert not fam - doc, "exported, not in README: %s" % sorted(fam - doc)
+assert not doc - fam, "in README, not exported: %s" % sorted(doc - fam)
+print("ok: README's Metrics section names the %d families exported, no other" % len(fam))
+PY
 # the Grafana dashboard: every query names only families of this scrape, and is PromQL
 "$py" "$here/grafana_check.py" "$src/deploy/grafana/obscura.json" "$murl" \
 	"http://127.0.0.1:$pport" obscura "127.0.0.1:$mport" || fail "deploy/grafana/obscura.json"
