@@ -443,6 +443,16 @@ static void cp_mx_tables(struct cp_mx *x, struct cp *cp)
 		cp_mx_u64(x, 1, 2, "table", cp_reload_table_name(t), "state",
 		          rt->hist[0].id ? cp_reload_state_name(rt->hist[0].state) : "not reloaded");
 	}
+	cp_mx_family(x, "obscura_table_reloads_total", "counter",
+	             "Table reload requests answered this run, by outcome (loaded, refused, "
+	             "unanswered: the dataplane restarted or left first).");
+	for (uint32_t t = 0; t < CP_RT_N; t++) {
+		static const uint32_t fin[] = { CP_RS_LOADED, CP_RS_REFUSED, CP_RS_UNANSWERED };
+
+		for (size_t k = 0; k < sizeof(fin) / sizeof(fin[0]); k++)
+			cp_mx_u64(x, cp->reload.tab[t].n_outcomes[fin[k]], 2, "table",
+			          cp_reload_table_name(t), "outcome", cp_reload_state_name(fin[k]));
+	}
 	cp_mx_family(x, "obscura_table_last_loaded_time_seconds", "gauge",
 	             "Wall clock of each table's last successful reload, Unix seconds.");
 	for (uint32_t t = 0; t < CP_RT_N; t++)
