@@ -6,8 +6,8 @@ deploy/grafana/obscura.json against a real scrape: every panel (but rows) has at
 one query, every query and every template variable's query names at least one metric,
 and every metric named is a family the appliance exports (# TYPE in a GET of
 METRICS_URL).  With PROM_URL, each query (its Grafana variables replaced by JOB,
-INSTANCE, a 10 s rate window and a 1 h range) is also run through Prometheus' /api/v1/query and must
-be valid PromQL.  The dashboard must import: JSON, the Prometheus data source as an
+INSTANCE, a 10 s rate window and a 1 h range) is also run through Prometheus'
+/api/v1/query and must be valid PromQL.  The dashboard must import: JSON, the Prometheus data source as an
 input, unique panel ids, a title and uid.  Exit 0 when all hold, 1 with every problem.
 """
 import json
@@ -88,8 +88,8 @@ for where, expr in queries:
         problems.append("%s names %s, which the appliance does not export" % (where, n))
     named |= names
     if prom and not expr.startswith("label_values"):
-        q = (expr.replace("$__rate_interval", "10s").replace("$__range", "1h").replace("$job", job)
-             .replace("$instance", instance))
+        q = (expr.replace("$__rate_interval", "10s").replace("$__range", "1h")
+             .replace("$job", job).replace("$instance", instance))
         url = prom + "/api/v1/query?" + urllib.parse.urlencode({"query": q})
         try:
             with urllib.request.urlopen(url, timeout=10) as r:
