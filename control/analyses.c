@@ -147,3 +147,10 @@ void cp_analyses_poll(struct cp *cp)
 		if (cp_started[i]->poll != NULL)
 			cp_started[i]->poll(cp);
 }
+
+void cp_analyses_metrics(struct cp *cp, struct cp_mx *x)
+{
+	for (unsigned i = 0; i < cp_n_started; i++)
+		if (cp_started[i]->metrics != NULL)
+			cp_started[i]->metrics(cp, x);
+}

@@ -29,6 +29,9 @@
  *                       row of `tables status`;
  *   poll(cp)            every loop turn: collect background work (a table copy being
  *                       read off the loop) — must return at once;
+ *   metrics(cp, x)      adds the analysis' families to a /metrics rendering (metrics.h:
+ *                       cp_mx_family, cp_mx_u64) from what it already holds — no
+ *                       analysis runs for it;
  *   fini()              at exit.
  * Every function pointer but init may be NULL.  Snapshot section functions are
  * snapshot.h's; the report writer report.h's; commands commands.h's (their handlers
@@ -48,6 +51,8 @@
 #include "store.h"
 
 #define CP_ANALYSIS_MAX_CONSUMERS 4
+
+struct cp_mx;
 
 /* A consumer of one table kind, store.h's protocol: first with recs NULL (prepare: room
  * for n records, nothing visible changed; 0 or -errno), then with the records (apply:
@@ -87,6 +92,7 @@ struct cp_analysis {
 	void (*table_loaded)(struct cp *cp, const char *table);
 	void (*tables_status)(struct cp *cp, const char *table, json_t *row);
 	void (*poll)(struct cp *cp);
+	void (*metrics)(struct cp *cp, struct cp_mx *x);
 };
 
 /* The registry (analyses.c, generated from control/meson.build): NULL-terminated. */
@@ -105,5 +111,6 @@ void cp_analyses_after_epochs(struct cp *cp);
 void cp_analyses_table_loaded(struct cp *cp, const char *table);
 void cp_analyses_tables_status(struct cp *cp, const char *table, json_t *row);
 void cp_analyses_poll(struct cp *cp);
+void cp_analyses_metrics(struct cp *cp, struct cp_mx *x);
 
 #endif

@@ -2,9 +2,11 @@
 /*
  * cmd_stats.c — `stats`: the exact totals of every drained epoch (all boots), per
  * worker, with drop reasons and protocols by name, and the port counters (live from the
- * attached exchange, else the last ones seen).  Main loop only.
+ * attached exchange, else the last ones seen), and the loss stamp of the whole span
+ * (integrity.h).  Main loop only.
  */
 #include "commands.h"
+#include "integrity.h"
 #include "json.h"
 
 void cp_cmd_stats(struct cp *cp, json_t *args, struct cp_reply *r)
@@ -43,5 +45,12 @@ void cp_cmd_stats(struct cp *cp, json_t *args, struct cp_reply *r)
 		cp->drain.cur.boot_id == s->ports_boot_id));
 	json_object_set_new(o, "ports_boot_id", s->n_ports ? cp_json_hex64(s->ports_boot_id)
 	                                                  : json_null());
+	{
+		/* the loss stamp of everything drained (integrity.h) */
+		struct cp_integ in;
+
+		cp_integrity_span(0, 0, &in);
+		json_object_set_new(o, "integrity", cp_integ_json(&in));
+	}
 	r->data = o;
 }

@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "json.h"
 #include "period.h"
+#include "metrics.h"
 
 static const char *cp_dp_state(uint32_t s)
 {
@@ -201,6 +202,12 @@ void cp_cmd_status(struct cp *cp, json_t *args, struct cp_reply *r)
 	json_object_set_new(jr, "damaged_set_aside", p->replay.set_aside[0] ?
 		json_string(p->replay.set_aside) : json_null());
 	json_object_set_new(o, "journal", jr);
+	/* the /metrics listener (metrics.h): where, how often scraped */
+	json_object_set_new(o, "metrics", cp->metrics == NULL ? json_null() :
+		json_pack("{s:s, s:o, s:o, s:o}", "listen", cp->metrics->listen,
+		          "scrapes", cp_json_u64(cp_metrics_scrapes(cp->metrics)),
+		          "renders", cp_json_u64(cp->metrics->renders),
+		          "render_failures", cp_json_u64(cp->metrics->render_oom)));
 
 	if (p->started_empty)
 		json_array_append_new(warn, json_sprintf("snapshot refused at start (%s); started "

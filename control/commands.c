@@ -45,6 +45,9 @@ static const struct cp_cmd cp_core_commands[] = {
 	  "dataplane and control-plane state: boot, uptime, drain lag, losses, snapshots" },
 	{ "stats", cp_cmd_stats, NULL, CP_ACCESS_READ, false,
 	  "counter totals over all drained epochs: per worker, drops by reason, protocols, ports" },
+	{ "integrity", cp_cmd_integrity, cp_args_integrity, CP_ACCESS_READ, false,
+	  "loss stamps: per period (hour|day|week|month, default analysis.period) frames, drops, "
+	  "imissed/rx_nombuf, lost updates, forced swaps, restarts, epochs missing, complete" },
 	{ "sources.top", cp_cmd_sources_top, cp_args_top, CP_ACCESS_READ, true,
 	  "top sources by packets (ties by address): first/last seen, packets, sensors" },
 	{ "config.show", cp_cmd_config_show, NULL, CP_ACCESS_READ, false,

@@ -164,6 +164,8 @@ void cp_cmd_stats(struct cp *cp, json_t *args, struct cp_reply *r);
 /* The epochs lost with a dead dataplane this run (drain.h lost[]), each with the period
  * (analysis.period) it leaves partial: a JSON array for `status` and `stats`. */
 json_t *cp_json_partial_periods(const struct cp *cp);
+void cp_cmd_integrity(struct cp *cp, json_t *args, struct cp_reply *r);
+extern const struct cp_arg cp_args_integrity[];
 void cp_cmd_sources_top(struct cp *cp, json_t *args, struct cp_reply *r);
 /* JSON array of the names of the sensors in mask (cmd_sources.c). */
 json_t *cp_sensor_names(const struct cp *cp, uint64_t mask);

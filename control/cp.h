@@ -20,6 +20,8 @@
 
 #define CP_VERSION "0.1.0"
 
+struct cp_metrics;
+
 struct cp_persist {
 	char snapshot_path[600];
 	/* start-up */
@@ -49,6 +51,7 @@ struct cp {
 	struct cp_capture capture;      /* selective capture in the dataplane (capture.h) */
 	struct cp_jobs jobs;            /* snapshots, reports in a child process (jobs.h) */
 	struct cp_persist persist;
+	struct cp_metrics *metrics;     /* the /metrics listener (metrics.h), NULL: none */
 	uint64_t start_wall_ns, start_mono_ns;
 };
 

@@ -4,16 +4,18 @@
  *
  *   obscura-cp [-c CONF] [-n] [-f]
  *
- * Start-up order matters: load and validate the config; bind the ctl sockets (as root,
- * so they can live under /run); hand state_dir to control.user and drop to it; load the
- * snapshot (a bad one is set aside, never half-loaded) and replay the journal on top;
- * then one poll() loop does everything — the drain at least every 50 ms, then the
- * analyses' after-epochs hook, the table reloads' outcomes, the background work's
- * results, the ctl clients, the periodic snapshot.  Nothing in the loop waits: reloads
- * are posted and followed (reload.h), snapshots and reports are written by a forked
- * child (jobs.h), a large table copy is read on a thread (loader.h).  SIGTERM/SIGINT:
- * drain what is READY, snapshot, exit.  The state is single-threaded by design: no locks
- * anywhere in the control plane.
+ * Start-up order matters: load and validate the config; bind the ctl sockets and the
+ * metrics listener (as root, so they can live under /run or on a low port); hand
+ * state_dir to control.user and drop to it; load the snapshot (a bad one is set aside,
+ * never half-loaded) and replay the journal on top; start serving /metrics; then one
+ * poll() loop does everything — the drain at least every 50 ms, then the analyses'
+ * after-epochs hook, the /metrics rendering, the table reloads' outcomes, the background
+ * work's results, the ctl clients, the periodic snapshot.  Nothing in the loop waits:
+ * reloads are posted and followed (reload.h), snapshots and reports are written by a
+ * forked child (jobs.h), a large table copy is read on a thread (loader.h).
+ * SIGTERM/SIGINT: drain what is READY, snapshot, exit.  The state is single-threaded by
+ * design: its one lock guards the rendered /metrics text handed to the HTTP thread
+ * (metrics.h), which reads nothing else.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +35,8 @@
 #include "cp.h"
 #include "cp_log.h"
 #include "ctl_server.h"
+#include "integrity.h"
+#include "metrics.h"
 #include "report.h"
 #include "snapshot.h"
 #include "statefile.h"
@@ -176,7 +180,7 @@ static int cp_restore(struct cp *cp)
 	return 0;
 }
 
-static int cp_run(struct cp *cp, struct cp_ctl *ctl)
+static int cp_run(struct cp *cp, struct cp_ctl *ctl, struct cp_metrics *mx)
 {
 	size_t maxfd = cp_ctl_max_pollfds(ctl);
 	struct pollfd *pfd = calloc(maxfd, sizeof(*pfd));
@@ -199,6 +203,8 @@ static int cp_run(struct cp *cp, struct cp_ctl *ctl)
 			if (cp->drain.epochs_drained != drained)
 				cp_analyses_after_epochs(cp);
 			next_drain = now + CP_DRAIN_NS;
+			/* a pass that merged epochs publishes at once, else every 500 ms */
+			cp_metrics_poll(mx, cp, now, cp->drain.epochs_drained != drained);
 		}
 		/* outcomes of table reloads, background reads and jobs: never waited for */
 		cp_reload_poll(cp);
@@ -233,6 +239,7 @@ int main(int argc, char **argv)
 	const char *conf_path = CP_DEFAULT_CONF;
 	static struct cp cp;   /* big (store, conf): not on the stack */
 	struct cp_ctl ctl;
+	struct cp_metrics mx;
 	struct sigaction sa;
 	bool check_only = false;
 	char err[512];
@@ -291,6 +298,11 @@ int main(int argc, char **argv)
 	/* the store's own report, then every analysis of the registry (analysis.h): its
 	 * consumers, snapshot section, report and commands, before cp_restore() */
 	cp_report_register_builtin(&cp.store);
+	/* the loss-stamp ledger: a consumer and a snapshot section of the core's */
+	if (cp_integrity_start(&cp) != 0) {
+		CP_ERR("integrity: registration failed");
+		goto out_store;
+	}
 	if (cp_analyses_start(&cp) != 0)
 		goto out_store;
 	ret = cp_mkdir_p(cp.conf.state_dir, 0750);
@@ -301,12 +313,14 @@ int main(int argc, char **argv)
 	ret = cp_ctl_open(&ctl, &cp);
 	if (ret != 0)
 		goto out_store;
-	if (cp_drop_privileges(&cp.conf) != 0)
+	if (cp_metrics_bind(&mx, cp.conf.metrics_listen) != 0)
 		goto out_ctl;
+	if (cp_drop_privileges(&cp.conf) != 0)
+		goto out_metrics;
 	if (access(cp.conf.state_dir, W_OK | X_OK) != 0) {
 		CP_ERR("control.state_dir %s is not writable by uid %u: %s", cp.conf.state_dir,
 		       (unsigned)geteuid(), strerror(errno));
-		goto out_ctl;
+		goto out_metrics;
 	}
 	if (cp_restore(&cp) != 0)
 		goto out_journal;
@@ -314,9 +328,13 @@ int main(int argc, char **argv)
 		CP_ERR("exchange.path too long");
 		goto out_journal;
 	}
+	/* after the journal replay: the fill is of epochs drained live */
+	if (cp_metrics_register_fill(&cp) != 0 || cp_metrics_start(&mx, &cp) != 0)
+		goto out_drain;
+	cp.metrics = mx.mhd != NULL ? &mx : NULL;   /* for `status` */
 
 	cp.jobs.fork_ok = true;   /* the loop collects background jobs from here on */
-	ret = cp_run(&cp, &ctl);
+	ret = cp_run(&cp, &ctl, &mx);
 	if (cp_stop)
 		CP_NOTICE("signal %d: draining, writing the final snapshot", (int)cp_stop);
 	/* a snapshot being written is finished, reports are abandoned, then the final one */
@@ -325,9 +343,14 @@ int main(int argc, char **argv)
 	if (cp_snapshot_now(&cp) == 0)
 		CP_NOTICE("snapshot: wrote %s; bye", cp.persist.snapshot_path);
 	rc = ret == 0 ? 0 : 1;
+out_drain:
 	cp_drain_fini(&cp.drain);
 out_journal:
 	cp_journal_close(&cp.journal);
+out_metrics:
+	cp.metrics = NULL;
+	cp_metrics_stop(&mx);
+	cp_metrics_fini();
 out_ctl:
 	cp_ctl_close(&ctl);
 out_store:

@@ -77,6 +77,7 @@ static void cp_rl_done(struct cp *cp, struct cp_reload_req *q, uint32_t state, i
 	q->result = result;
 	q->done_wall_ns = cp_wall_ns();
 	snprintf(q->msg, sizeof(q->msg), "%s", msg);
+	t->n_outcomes[state]++;
 	if (state == CP_RS_LOADED)
 		t->loaded = *q;
 	else

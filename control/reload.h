@@ -57,6 +57,8 @@ struct cp_reload_req {
 struct cp_reload_tab {
 	struct cp_reload_req hist[CP_RELOAD_HISTORY];   /* newest first; id 0 = unused */
 	struct cp_reload_req loaded, refused;           /* the last of each (id 0: none) */
+	uint64_t n_outcomes[CP_RS_N];                   /* requests ended per final state,
+	                                                 * this run (/metrics) */
 };
 
 struct cp_reload {

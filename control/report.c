@@ -21,6 +21,8 @@
 
 #include "grow.h"
 #include "json.h"
+#include "integrity.h"
+#include "period.h"
 #include "report.h"
 
 struct cp_report_writer {
@@ -53,7 +55,9 @@ void cp_report_unregister_all(void)
 
 int cp_report_register_builtin(const struct cp_store *s)
 {
-	return cp_report_register("summary", cp_report_summary, (void *)s);
+	int rc = cp_report_register("summary", cp_report_summary, (void *)s);
+
+	return rc != 0 ? rc : cp_report_register("integrity", cp_report_integrity, (void *)s);
 }
 
 int cp_report_default_dir(const char *state_dir, uint64_t now_ns, char *out, size_t len)
@@ -283,11 +287,30 @@ static int cp_close_rename(FILE *f, const char *tmp, const char *dir, const char
 	return 0;
 }
 
+/* The loss stamp as summary.csv rows: scope "integrity" (integrity.h's fields). */
+static void cp_csv_integ(FILE *f, const struct cp_integ *in)
+{
+	static const char *const drop_names[OBX_DROP_N] = OBX_DROP_NAMES;
+
+	fprintf(f, "integrity,complete,%d\n", cp_integ_complete(in) ? 1 : 0);
+	fprintf(f, "integrity,packets,%" PRIu64 "\n", in->rx_packets);
+	for (int i = 0; i < OBX_DROP_N; i++)
+		fprintf(f, "integrity,drop.%s,%" PRIu64 "\n", drop_names[i], in->drops[i]);
+	fprintf(f, "integrity,imissed,%" PRIu64 "\nintegrity,rx_nombuf,%" PRIu64 "\n"
+	        "integrity,lost_updates,%" PRIu64 "\nintegrity,forced_swaps,%" PRIu64 "\n"
+	        "integrity,dp_restarts,%" PRIu64 "\nintegrity,epochs,%" PRIu64 "\n"
+	        "integrity,epochs_missing,%" PRIu64 "\nintegrity,overlap_epochs,%" PRIu64 "\n"
+	        "integrity,overlap_losses,%" PRIu64 "\n", in->imissed, in->rx_nombuf,
+	        in->lost_updates, in->forced_swaps, cp_integ_restarts(in), in->epochs,
+	        in->epochs_missing, in->overlap_epochs, in->overlap_losses);
+}
+
 int cp_report_summary(void *ctx, const char *dir, char *err, size_t errlen)
 {
 	static const char *const drop_names[OBX_DROP_N] = OBX_DROP_NAMES;
 	const struct cp_store *s = ctx;
 	char tmp[1200], t0[64], t1[64];
+	struct cp_integ in;
 	uint64_t dropped = 0;
 	FILE *f;
 	int ret;
@@ -304,6 +327,8 @@ int cp_report_summary(void *ctx, const char *dir, char *err, size_t errlen)
 	fprintf(f, "store,packet_time_first_ns,%" PRIu64 "\n", s->t_first_ns);
 	fprintf(f, "store,packet_time_last_ns,%" PRIu64 "\n", s->t_last_ns);
 	cp_csv_counters(f, "total", &s->total);
+	cp_integrity_span(0, 0, &in);
+	cp_csv_integ(f, &in);
 	for (uint32_t w = 0; w < s->n_workers; w++) {
 		char scope[32];
 
@@ -326,6 +351,7 @@ int cp_report_summary(void *ctx, const char *dir, char *err, size_t errlen)
 	for (int i = 0; i < OBX_DROP_N; i++)
 		dropped += s->total.drops[i];
 	fprintf(f, "# obscura summary\n\n");
+	cp_integ_md(f, &in);
 	fprintf(f, "Totals over every drained epoch (all dataplane boots), as `stats` shows "
 	        "them; machine-readable in `summary.csv`.\n\n");
 	fprintf(f, "| | |\n|---|---:|\n");
@@ -358,6 +384,85 @@ int cp_report_summary(void *ctx, const char *dir, char *err, size_t errlen)
 	ret = cp_close_rename(f, tmp, dir, "summary.md");
 	if (ret != 0) {
 		snprintf(err, errlen, "cannot write %s/summary.md: %s", dir, strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
+/* One CSV row and, for the analysis period and days, one Markdown row per period. */
+static void cp_integ_rows(FILE *csv, FILE *md, unsigned unit)
+{
+	static const char *const units[] = { "hour", "day", "week", "month" };
+	size_t n;
+	uint32_t *ps = cp_integrity_period_list(unit, 0, UINT32_MAX, &n);
+
+	for (size_t i = 0; i < n; i++) {
+		char label[OBS_PERIOD_LABEL_MAX], line[512], t0[64], t1[64];
+		uint64_t from, to, dropped = 0;
+		struct cp_integ in;
+		uint32_t p = ps[i];
+
+		from = obs_period_start_ns(unit, p);
+		to = obs_period_start_ns(unit, p + 1);
+		cp_integrity_span(from, to, &in);
+		obs_period_label(unit, p, label, sizeof(label));
+		cp_fmt_time(from, t0, sizeof(t0));
+		cp_fmt_time(to, t1, sizeof(t1));
+		for (int k = 0; k < OBX_DROP_N; k++)
+			dropped += in.drops[k];
+		fprintf(csv, "%s,%s,%s,%s,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%"
+		        PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%"
+		        PRIu64 ",%" PRIu64 "\n",
+		        units[unit], label, t0, t1, cp_integ_complete(&in) ? "true" : "false",
+		        in.rx_packets, in.tel_packets, dropped, in.imissed, in.rx_nombuf,
+		        in.lost_updates, in.forced_swaps, cp_integ_restarts(&in), in.epochs,
+		        in.epochs_missing, in.overlap_epochs, in.overlap_losses);
+		if (md != NULL) {
+			cp_integ_line(&in, line, sizeof(line));
+			fprintf(md, "| %s | %" PRIu64 " | %s |\n", label, in.rx_packets, line);
+		}
+	}
+	free(ps);
+}
+
+int cp_report_integrity(void *ctx, const char *dir, char *err, size_t errlen)
+{
+	struct cp_integ all;
+	char tmp[1200];
+	FILE *csv, *md;
+	int ret;
+
+	(void)ctx;
+	csv = cp_open_tmp(dir, "integrity.csv", tmp, sizeof(tmp));
+	if (csv == NULL) {
+		snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
+		return -errno;
+	}
+	fprintf(csv, "unit,period,from,to,complete,packets,telescope_packets,dropped,imissed,"
+	        "rx_nombuf,lost_updates,forced_swaps,dp_restarts,epochs,epochs_missing,"
+	        "overlap_epochs,overlap_losses\n");
+	for (unsigned u = OBS_PU_HOUR; u <= OBS_PU_MONTH; u++)
+		cp_integ_rows(csv, NULL, u);
+	ret = cp_close_rename(csv, tmp, dir, "integrity.csv");
+	if (ret != 0) {
+		snprintf(err, errlen, "cannot write %s/integrity.csv: %s", dir, strerror(-ret));
+		return ret;
+	}
+	md = cp_open_tmp(dir, "integrity.md", tmp, sizeof(tmp));
+	if (md == NULL) {
+		snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
+		return -errno;
+	}
+	cp_integrity_span(0, 0, &all);
+	fprintf(md, "# obscura integrity\n\n");
+	cp_integ_md(md, &all);
+	fprintf(md, "What was lost while each period was measured (docs/ctl-v1.md \"Loss stamps\"); "
+	        "every unit, with the drops by reason, in `integrity.csv`.\n\n"
+	        "## By day\n\n| day | frames | integrity |\n|---|---:|---|\n");
+	cp_integ_rows(md, md, OBS_PU_DAY);
+	ret = cp_close_rename(md, tmp, dir, "integrity.md");
+	if (ret != 0) {
+		snprintf(err, errlen, "cannot write %s/integrity.md: %s", dir, strerror(-ret));
 		return ret;
 	}
 	return 0;

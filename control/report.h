@@ -10,8 +10,9 @@
  * -errno with a one-line message in err.  Writers run in the cp main loop: they read the
  * in-memory state and must not block on anything but their own file writes.
  *
- * Built in: "summary" (summary.md + summary.csv: the `stats` totals), registered by
- * cp_report_register_builtin().
+ * Built in: "summary" (summary.md + summary.csv: the `stats` totals; the header and the
+ * "integrity" rows say whether the time covered is complete) and "integrity" (the loss
+ * stamp of every period), registered by cp_report_register_builtin().
  *
  * Single-threaded (the cp main loop, the unit tests).
  */
@@ -56,5 +57,10 @@ int cp_report_default_dir(const char *state_dir, uint64_t now_ns, char *out, siz
  * `stats` (drops as drop.<reason>, protocols as proto.<name>), and scope "store" for
  * epochs, boots, sources, packet_time_first_ns, packet_time_last_ns. */
 int cp_report_summary(void *ctx, const char *dir, char *err, size_t errlen);
+
+/* The built-in writer "integrity": integrity.csv (one row per hour, day, week and month
+ * holding epochs: unit,period,from,to,complete,packets,...,overlap_losses) and
+ * integrity.md (the whole span and each day), from the loss-stamp ledger (integrity.h). */
+int cp_report_integrity(void *ctx, const char *dir, char *err, size_t errlen);
 
 #endif

@@ -19,7 +19,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "integrity.h"
 #include "life_report.h"
+
+/* The loss stamp of everything drained (the lifetimes span all of it), a header line. */
+static void life_integ_md(FILE *f)
+{
+	struct cp_integ in;
+
+	cp_integrity_span(0, 0, &in);
+	cp_integ_md(f, &in);
+}
 
 static const char *const bucket_names[] = CP_LIFE_BUCKET_NAMES;
 static const char *const cat_names[] = CP_LIFE_CAT_NAMES;
@@ -232,8 +242,9 @@ int cp_life_report_files(struct cp_life *l, struct cp_geo *geo, const char *dir,
 		return ret;
 	if (!(f = open_in(dir, "life_table1.md", err, errlen)))
 		return -EIO;
-	fprintf(f, "# Lifetime of attacking sources (SPEC.md C)\n\n"
-	        "Table 1: observation period (last - first event) of each source.\n\n"
+	fprintf(f, "# Lifetime of attacking sources (SPEC.md C)\n\n");
+	life_integ_md(f);
+	fprintf(f, "Table 1: observation period (last - first event) of each source.\n\n"
 	        "| observation period | sources | share |\n|---|---:|---:|\n");
 	for (unsigned b = 0; b < CP_LIFE_BUCKETS; b++)
 		fprintf(f, "| %s | %llu | %.2f %% |\n", bucket_names[b], (unsigned long long)r.bucket[b],
@@ -292,6 +303,7 @@ int cp_life_report_files(struct cp_life *l, struct cp_geo *geo, const char *dir,
 	if (!(f = open_in(dir, "life_fig4_countries.md", err, errlen)))
 		return -EIO;
 	fprintf(f, "# Fig. 4: top 10 countries per lifetime bucket\n\n");
+	life_integ_md(f);
 	for (unsigned b = 0; b < CP_LIFE_BUCKETS; b++) {
 		fprintf(f, "## %s (%llu sources)\n\n| rank | country | share |\n|---:|---|---:|\n",
 		        bucket_names[b], (unsigned long long)r.bucket[b]);

@@ -11,7 +11,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "integrity.h"
 #include "json.h"
+#include "period.h"
 #include "resip_mod.h"
 
 /* the analysis' state (resip_mod.h) */
@@ -214,6 +216,14 @@ static void cp_cmd_resip_summary(struct cp *cp, json_t *args, struct cp_reply *r
 		"window_check", cp->conf.resip_window_check,
 		"memory_bytes", cp_json_u64(cp_resip_mem(M->st)),
 		"table", cp_resip_table_json());
+	{
+		/* the loss stamp of the days summed (integrity.h) */
+		struct cp_integ in;
+
+		cp_integrity_span((uint64_t)o.d0 * OBS_NS_PER_DAY, o.d1 == UINT32_MAX ? 0 :
+		                  ((uint64_t)o.d1 + 1) * OBS_NS_PER_DAY, &in);
+		json_object_set_new(r->data, "integrity", cp_integ_json(&in));
+	}
 }
 
 /* A reply's rows: row(v, i, ctx) for i < n, NULL ones left out. */
@@ -236,10 +246,15 @@ static json_t *day_row(const void *v, size_t i, const void *ctx)
 	const struct cp_resip_day *d = (const struct cp_resip_day *)v + i;
 	const struct ropts *o = ctx;
 
+	json_t *stamp;
+
 	if (d->day < o->d0 || d->day > o->d1)
 		return NULL;
-	return json_pack("{s:o, s:o, s:o}", "day", cp_resip_day_json(d->day),
-	                 "hosts", cp_json_u64(d->hosts), "packets", cp_json_u64(d->packets));
+	/* the day's loss stamp (integrity.h), its verdict beside the figures */
+	stamp = cp_integ_period_json(OBS_PU_DAY, d->day);
+	return json_pack("{s:o, s:o, s:o, s:O, s:o}", "day", cp_resip_day_json(d->day),
+	                 "hosts", cp_json_u64(d->hosts), "packets", cp_json_u64(d->packets),
+	                 "complete", json_object_get(stamp, "complete"), "integrity", stamp);
 }
 
 static json_t *src_row(const void *v, size_t i, const void *ctx)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "integrity.h"
 #include "resip_mod.h"
 
 /* the analysis' state (resip_mod.h) */
@@ -80,6 +81,13 @@ static int tw_open(struct tw *t, const char *dir, const char *base, const char *
 	}
 	t->ncol = ncol;
 	fprintf(t->md, "# %s\n\n", title);
+	{
+		/* the loss stamp of everything drained: the tables cover every day */
+		struct cp_integ in;
+
+		cp_integrity_span(0, 0, &in);
+		cp_integ_md(t->md, &in);
+	}
 	if (note != NULL && note[0])
 		fprintf(t->md, "%s\n\n", note);
 	for (unsigned i = 0; i < ncol; i++) {

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "integrity.h"
 #include "jobs.h"
 #include "period.h"
 #include "scan_mod.h"
@@ -104,20 +105,31 @@ static void cp_cmd_scan_list(struct cp *cp, json_t *args, struct cp_reply *r)
 {
 	struct cp_scan_q q;
 	struct scan_result res;
-	json_t *rows;
+	struct cp_integ span;
+	struct cp_integ_ok ok;
+	json_t *rows, *periods;
 
 	if (!cp_scan_ready(r) || cp_scan_args(args, cp_args_scan_list, NULL, &q, r))
 		return;
 	if (cp_scan_run(cp, &q.p, &res, r))
 		return;
+	/* the loss stamps of the periods covered (integrity.h): a block is complete when
+	 * every period from its first to its last is */
+	periods = cp_integ_periods_json(cp_scan.cov.unit, res.p.from, res.p.to, &span, &ok);
 	rows = json_array();
 	for (size_t i = 0; i < res.n_blocks; i++) {
 		const struct scan_block *b = &res.blocks[i];
+		json_t *row;
+
 		if (q.have_class ? b->cls != q.cls : (!q.all && b->cls == SCAN_C_NONE))
 			continue;
-		json_array_append_new(rows, cp_scan_jrow(b, q.periods));
+		row = cp_scan_jrow(b, q.periods);
+		json_object_set_new(row, "complete", json_boolean(b->first != SCAN_NO_PERIOD &&
+			cp_integ_ok_span(&ok, b->first, b->last)));
+		json_array_append_new(rows, row);
 	}
-	r->data = json_pack("{s:o, s:b, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I}, s:o}",
+	r->data = json_pack("{s:o, s:o, s:o, s:b, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I}, s:o}",
+		"integrity", cp_integ_json(&span), "integrity_periods", periods,
 		"params", cp_scan_jparams(&res.p), "partial", res.partial,
 		"cells", (json_int_t)res.n_cells, "continuous", (json_int_t)res.n_continuous,
 		"by_class", "routine", (json_int_t)res.n_by_class[SCAN_C_ROUTINE],
@@ -126,6 +138,7 @@ static void cp_cmd_scan_list(struct cp *cp, json_t *args, struct cp_reply *r)
 		"unclassified", (json_int_t)res.n_by_class[SCAN_C_UNCLASSIFIED],
 		"none", (json_int_t)res.n_by_class[SCAN_C_NONE],
 		"blocks", rows);
+	free(ok.p);
 	scan_result_free(&res);
 }
 
@@ -151,14 +164,20 @@ static void cp_cmd_scan_show(struct cp *cp, json_t *args, struct cp_reply *r)
 		return;
 	}
 	list = json_array();
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(list, json_pack("{s:o, s:b, s:i, s:o, s:I, s:I, s:i, s:b}",
+	for (size_t i = 0; i < n; i++) {
+		/* each period's loss stamp (integrity.h) */
+		json_t *stamp = cp_integ_period_json(cp_scan.cov.unit, ps[i].period);
+
+		json_array_append_new(list, json_pack("{s:o, s:b, s:i, s:o, s:I, s:I, s:i, s:b, "
+			"s:O, s:o}",
 			"period", cp_scan_jperiod(ps[i].period), "wide", ps[i].wide,
 			"n_ports", (json_int_t)ps[i].n_ports,
 			"ports", cp_scan_jports(ps[i].ports, ps[i].n_ports),
 			"syns", (json_int_t)ps[i].syns, "mirai", (json_int_t)ps[i].mirai,
 			"dports_seen", (json_int_t)ps[i].n_cells,
-			"partial", ps[i].period == cp_scan.current));
+			"partial", ps[i].period == cp_scan.current,
+			"complete", json_object_get(stamp, "complete"), "integrity", stamp));
+	}
 	scan_psets_free(ps, n);
 	r->data = json_pack("{s:o, s:o, s:o}", "block", cp_scan_jblock(blk),
 	                    "params", cp_scan_jparams(&q.p), "periods", list);
@@ -181,9 +200,16 @@ static void cp_cmd_scan_ports(struct cp *cp, json_t *args, struct cp_reply *r)
 		json_array_append_new(list, json_pack("{s:i, s:i, s:I, s:f}", "rank", (json_int_t)(i + 1),
 			"port", (json_int_t)res.pop[i].port, "sets", (json_int_t)res.pop[i].sets,
 			"share", res.pop[i].share));
-	r->data = json_pack("{s:o, s:b, s:I, s:o}", "params", cp_scan_jparams(&res.p),
-	                    "partial", res.partial, "port_sets", (json_int_t)res.n_port_sets,
-	                    "ports", list);
+	{
+		/* the loss stamp of the periods the ranking covers (integrity.h) */
+		struct cp_integ span;
+
+		json_decref(cp_integ_periods_json(cp_scan.cov.unit, res.p.from, res.p.to, &span,
+		                                  NULL));
+		r->data = json_pack("{s:o, s:b, s:I, s:o, s:o}", "params", cp_scan_jparams(&res.p),
+		                    "partial", res.partial, "port_sets", (json_int_t)res.n_port_sets,
+		                    "ports", list, "integrity", cp_integ_json(&span));
+	}
 	scan_result_free(&res);
 }
 

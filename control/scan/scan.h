@@ -122,6 +122,9 @@ struct scan_result {
 	uint64_t n_port_sets;       /* A9 denominator */
 	size_t   n_pop;             /* ports in at least one counted set */
 	struct scan_pop *pop;       /* by share descending, then port ascending */
+	char     note[512];         /* a line the caller gives the report's Markdown tables,
+	                             * under their title (the control plane: the loss stamp
+	                             * of the periods covered); "" for none */
 };
 
 /* Run the analysis.  0, -EINVAL (bad params), -ENOMEM.  out is filled on success. */

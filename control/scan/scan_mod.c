@@ -18,6 +18,8 @@
 #include "exchange_recs.h"
 #include "cp_log.h"
 #include "geo.h"
+#include "integrity.h"
+#include "metrics.h"
 #include "order.h"
 #include "period.h"
 #include "scan_mod.h"
@@ -306,6 +308,16 @@ int cp_scan_run(struct cp *cp, const struct scan_params *p, struct scan_result *
 		             strerror(-rc));
 		return -1;
 	}
+	{
+		/* the loss stamp of the periods covered, for the report's headers */
+		struct cp_integ in;
+		char line[400];
+
+		cp_integrity_periods(cp_scan.cov.unit, res->p.from, res->p.to, &in);
+		cp_integ_line(&in, line, sizeof(line));
+		snprintf(res->note, sizeof(res->note), "**Integrity of the time covered: %s** "
+		         "(per period: `integrity.md`).", line);
+	}
 	return 0;
 }
 
@@ -542,6 +554,30 @@ static void cp_scan_table_loaded(struct cp *cp, const char *table)
 		CP_WARN("tables reload: the control plane's scanner list: %s", err);
 }
 
+/* /metrics (metrics.h): the blocks by class of the last period-close analysis (what
+ * `scan list` shows for the periods it covered), no analysis run for it. */
+static void cp_scan_metrics(struct cp *cp, struct cp_mx *x)
+{
+	(void)cp;
+	if (!cp_scan.ready)
+		return;
+	cp_mx_family(x, "obscura_scan_period_analyses_total", "counter",
+	             "Automatic scan analyses run at a period close (SPEC A).");
+	cp_mx_u64(x, cp_scan.analyses, 0);
+	cp_mx_family(x, "obscura_scan_bad_records_total", "counter",
+	             "Malformed coverage cell records skipped by the drain.");
+	cp_mx_u64(x, cp_scan.bad_records, 0);
+	cp_mx_family(x, "obscura_scan_cells", "gauge", "Coverage cells held (scan cells).");
+	cp_mx_u64(x, cp_scan.cov.cells.n, 0);
+	cp_mx_family(x, "obscura_scan_blocks", "gauge",
+	             "Source blocks by scanner class in the last period-close analysis (scan "
+	             "list by_class; class none: not a continuous wide-area scanner; no "
+	             "samples before the first period closed).");
+	for (int c = 0; cp_scan.have_last && c < SCAN_C_N; c++)
+		cp_mx_u64(x, cp_scan.last.n_by_class[c], 1, "class",
+		          scan_class_name((enum scan_class)c));
+}
+
 const struct cp_analysis cp_analysis_scan = {
 	.name = "scan", .init = cp_scan_module_init, .fini = cp_scan_module_fini,
 	.consumers = { { OBX_TAB_CELL, sizeof(struct obx_cell_rec), cp_scan_cell_merge } },
@@ -549,5 +585,6 @@ const struct cp_analysis cp_analysis_scan = {
 	          .reset = cp_scan_snap_reset },
 	.report = cp_scan_report, .commands = cp_scan_commands,
 	.after_epochs = cp_scan_after_epochs, .table_loaded = cp_scan_table_loaded,
+	.metrics = cp_scan_metrics,
 };
 

@@ -123,9 +123,18 @@ static void rep_table3_csv(FILE *f, const struct scan_result *r, const struct re
 			rep_table3_row(f, r, &r->blocks[i], false);
 }
 
+/* The caller's line under a Markdown title (scan.h: note), then a blank line. */
+static void rep_note(FILE *f, const struct scan_result *r)
+{
+	if (r->note[0] != '\0')
+		fprintf(f, "%s\n\n", r->note);
+}
+
 static void rep_table3_md(FILE *f, const struct scan_result *r, const struct rep_args *a)
 {
-	fprintf(f, "# Continuous wide-area scanners (SPEC.md A, the paper's Table 3)\n\n"
+	fprintf(f, "# Continuous wide-area scanners (SPEC.md A, the paper's Table 3)\n\n");
+	rep_note(f, r);
+	fprintf(f, 
 	           "%s%s.  %zu continuous scanners: %zu routine, %zu semi-routine, %zu ad-hoc, "
 	           "%zu unclassified.  gamma needs the responder (not configured).\n\n",
 	        a->ps, r->partial ? "; **partial**: the range includes the open period" : "",
@@ -148,8 +157,9 @@ static void rep_table2_csv(FILE *f, const struct scan_result *r, const struct re
 
 static void rep_table2_md(FILE *f, const struct scan_result *r, const struct rep_args *a)
 {
-	fprintf(f, "# Port popularity (SPEC.md A9, the paper's Table 2)\n\n"
-	           "Share of the %llu port sets of routine and semi-routine blocks that hold "
+	fprintf(f, "# Port popularity (SPEC.md A9, the paper's Table 2)\n\n");
+	rep_note(f, r);
+	fprintf(f, "Share of the %llu port sets of routine and semi-routine blocks that hold "
 	           "each port; %s.\n\n| rank | port | port sets | share |\n|--:|--:|--:|--:|\n",
 	        (unsigned long long)r->n_port_sets, a->ps);
 	for (size_t i = 0; i < r->n_pop && i < a->top; i++)

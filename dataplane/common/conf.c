@@ -27,6 +27,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <yaml.h>
 
@@ -152,6 +155,72 @@ int obs_conf_parse_prefix(const char *s, uint32_t *addr, uint8_t *len)
 	return conf_prefix(s, addr, len) == 0 ? 0 : -1;
 }
 
+int obs_conf_parse_listen(const char *s, struct sockaddr_storage *ss, uint32_t *len,
+                          const char **why)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *colon, *h = s, *port;
+	size_t hl;
+	char *end;
+	unsigned long p;
+
+	memset(ss, 0, sizeof(*ss));
+	if (s[0] == '[') {
+		const char *rb = strchr(s, ']');
+
+		if (rb == NULL || rb[1] != ':') {
+			*why = "not [v6addr]:PORT";
+			return -1;
+		}
+		h = s + 1;
+		hl = (size_t)(rb - h);
+		port = rb + 2;
+	} else {
+		colon = strrchr(s, ':');
+		if (colon == NULL || strchr(s, ':') != colon) {
+			*why = "not a.b.c.d:PORT (an IPv6 address goes in brackets: [::1]:PORT)";
+			return -1;
+		}
+		hl = (size_t)(colon - s);
+		port = colon + 1;
+	}
+	if (hl == 0 || hl >= sizeof(host)) {
+		*why = "no address before the port (numeric: 0.0.0.0 for every address)";
+		return -1;
+	}
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	errno = 0;
+	p = strtoul(port, &end, 10);
+	if (port[0] < '0' || port[0] > '9' || *end != '\0' || errno != 0 || p == 0 ||
+	    p > 65535) {
+		*why = "port not a number 1..65535";
+		return -1;
+	}
+	if (s[0] == '[') {
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+
+		if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1) {
+			*why = "not a numeric IPv6 address in the brackets";
+			return -1;
+		}
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)p);
+		*len = sizeof(*a6);
+	} else {
+		struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+
+		if (inet_pton(AF_INET, host, &a4->sin_addr) != 1) {
+			*why = "not a numeric IPv4 address before the port (no host names)";
+			return -1;
+		}
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)p);
+		*len = sizeof(*a4);
+	}
+	return 0;
+}
+
 void obs_conf_fmt_prefix(char *buf, size_t n, uint32_t a, uint8_t l)
 {
 	snprintf(buf, n, "%u.%u.%u.%u/%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff, l);
@@ -203,6 +272,14 @@ static const char *conf_check_str(const struct conf_key *k, const char *s, char 
 		return "not an absolute path";
 	if ((k->flags & CF_SUNPATH) && n > CONF_SUN_PATH_MAX)
 		return "too long for a UNIX socket path (at most 107)";
+	if ((k->flags & CF_LISTEN) && n > 0) {
+		struct sockaddr_storage ss;
+		const char *why;
+		uint32_t len;
+
+		if (obs_conf_parse_listen(s, &ss, &len, &why) != 0)
+			return why;
+	}
 	if (k->flags & CF_NAME)
 		for (size_t i = 0; i < n; i++)
 			if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')

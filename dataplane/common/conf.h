@@ -80,6 +80,7 @@ struct obs_conf {
 	uint32_t max_clients;            /* 1..1024 */
 	uint32_t max_request;            /* bytes, 256..1048576 */
 	uint32_t idle_timeout_s;         /* 1..86400 */
+	char     metrics_listen[64];     /* HOST:PORT of GET /metrics; "" = no listener */
 
 	/* analysis (SPEC.md); later issues add theirs here */
 	enum obs_conf_period period;
@@ -144,6 +145,16 @@ void obs_conf_describe(FILE *out);
  * sizes, not configurable).  xchg.c and the test tools build the layout from it. */
 void obs_conf_exchange_tabs(const struct obs_conf *c, uint32_t cap[OBX_TAB_MAX],
                             uint32_t rec_size[OBX_TAB_MAX]);
+
+/*
+ * Parse a TCP listener address: "a.b.c.d:PORT" or "[v6addr]:PORT", numeric only (no
+ * name lookups at start-up), PORT 1..65535.  0 with *ss and *len set, or -1 with *why
+ * (a static string) saying what is wrong.  control.metrics_listen is checked with it at
+ * load, so obscura-cp -n refuses what the daemon could not bind.
+ */
+struct sockaddr_storage;
+int obs_conf_parse_listen(const char *s, struct sockaddr_storage *ss, uint32_t *len,
+                          const char **why);
 
 /* Parse "a.b.c.d/len" into host-order address and length; -1 on error (host bits set is an error). */
 int obs_conf_parse_prefix(const char *s, uint32_t *addr, uint8_t *len);

@@ -23,6 +23,7 @@ enum conf_type { CT_INT, CT_BOOL, CT_STR, CT_ENUM, CT_STRLIST, CT_PREFIXLIST, CT
 #define CF_ABSPATH  0x08u  /* string: empty or an absolute path */
 #define CF_NAME     0x10u  /* string: letters, digits, '-', '_', '.' */
 #define CF_SUNPATH  0x20u  /* string: fits sockaddr_un.sun_path (108 bytes with the NUL) */
+#define CF_LISTEN   0x40u  /* string: empty or HOST:PORT (obs_conf_parse_listen) */
 
 #define CONF_SUN_PATH_MAX 107
 

@@ -120,6 +120,9 @@ const struct conf_key obs_conf_keys[] = {
 	      "largest ctl request line in bytes"),
 	K_INT(C, "control.idle_timeout_s", idle_timeout_s, 1, 86400, "300", CF_RELOAD,
 	      "close ctl clients that complete no request this long"),
+	K_STR(C, "control.metrics_listen", metrics_listen, 0, "127.0.0.1:9477", CF_LISTEN,
+	      "Prometheus GET /metrics listener, a.b.c.d:PORT or [v6]:PORT, bound before "
+	      "the privilege drop; empty: none"),
 
 	K_ENUM(C, "analysis.period", period, conf_period_names, "month", 0,
 	       "analysis period, UTC calendar unit (SPEC.md)"),

@@ -119,7 +119,7 @@ class Daemon:
         self.log = os.path.join(dir, "cp.log")
         ctl = {"state_dir": self.state, "socket": self.sock, "socket_ro": self.sock_ro,
                "snapshot_interval_s": 1, "max_clients": 32, "max_request": 65536,
-               "idle_timeout_s": 300}
+               "idle_timeout_s": 300, "metrics_listen": '""'}
         ctl.update(over)
         with open(self.conf, "w") as f:
             f.write("exchange:\n  path: %s\ncontrol:\n" % self.xpath)

@@ -27,6 +27,7 @@
  *           [--expect FILE] [--print-expected] [--bad-used]
  *           [--mode OCTAL] [--owner UID] [--forge-capacity-after E] [--forge-packets E]
  *           [--forge-used-after E] [--leave-filling] [--hang-s SEC]
+ *           [--no-loss] [--gap-at E] [--time-base SEC]
  * --bad-used: every SRC used-index list (exchange.h) also repeats its first index and
  * names one past the capacity: the control plane must count each record once anyway.
  *
@@ -48,6 +49,9 @@
  *   it or saying FINISHED, as a SIGKILLed dataplane does; those records are not expected.
  * --hang-s SEC: then (or after the epochs) write the expected totals and stay alive SEC
  *   seconds, state RUNNING, without a heartbeat.
+ * --no-loss: no lost updates in the deltas (a clean period); --gap-at E: worker 0 skips
+ * seq E (its epochs E.. carry seq E+1..: one epoch missing, as a lost slot would leave);
+ * --time-base SEC: packet time of epoch e is SEC + e seconds (default 1700000000).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -71,7 +75,9 @@ struct fd_opts {
 	uint32_t cell_capacity;   /* the second kind's table (0: SRC only) */
 	uint32_t stop_after;      /* 0: all */
 	uint64_t seed, boot_id;
-	bool finish, print_expected, bad_used;
+	bool finish, print_expected, bad_used, no_loss;
+	uint32_t gap_at;          /* worker 0 skips this seq (0: none) */
+	uint64_t time_base;       /* packet time of epoch 0, seconds */
 	uint32_t wait_drained_s, timeout_s;
 	uint32_t serve_s, cmd_ms;  /* the command mailbox (cmdbox.h) */
 	const char *refuse;
@@ -92,6 +98,7 @@ static struct fd_opts o = {
 	.cell_capacity = 64,
 	.sensors = 2, .interval_ms = 5, .seed = 1, .finish = true, .timeout_s = 120,
 	.mode = 0600, .owner = -1,
+	.time_base = 1700000000,
 };
 
 static uint64_t fd_splitmix(uint64_t *x)
@@ -382,7 +389,8 @@ int main(int argc, char **argv)
 		{ "bad-used", 0, NULL, 'U' }, { "mode", 1, NULL, 'o' }, { "owner", 1, NULL, 'O' },
 		{ "forge-capacity-after", 1, NULL, 'c' }, { "forge-packets", 1, NULL, 'g' },
 		{ "forge-used-after", 1, NULL, 'u' }, { "leave-filling", 0, NULL, 'l' },
-		{ "hang-s", 1, NULL, 'H' }, { NULL, 0, NULL, 0 },
+		{ "hang-s", 1, NULL, 'H' }, { "no-loss", 0, NULL, 'N' },
+		{ "gap-at", 1, NULL, 'G' }, { "time-base", 1, NULL, 'B' }, { NULL, 0, NULL, 0 },
 	};
 	struct obx_counters tot, *per;
 	struct obx_header *h = NULL;
@@ -406,6 +414,9 @@ int main(int argc, char **argv)
 		case 'i': o.interval_ms = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'b': o.boot_id = strtoull(optarg, NULL, 16); break;
 		case 'x': o.stop_after = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'N': o.no_loss = true; break;
+		case 'G': o.gap_at = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'B': o.time_base = strtoull(optarg, NULL, 0); break;
 		case 'F': o.finish = false; break;
 		case 'W': o.wait_drained_s = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'T': o.timeout_s = (uint32_t)strtoul(optarg, NULL, 0); break;
@@ -455,6 +466,8 @@ int main(int argc, char **argv)
 
 			if (h == NULL) {
 				fd_epoch(w, e, NULL, NULL, o.src_capacity, &d, exp);
+				if (o.no_loss)
+					d.lost_updates = 0;
 			} else {
 				struct obx_slot_hdr *sh = obx_slot(h, w, cur[w]);
 				uint64_t deadline = obs_wall_ns() + (uint64_t)o.timeout_s * 1000000000ull;
@@ -521,14 +534,16 @@ int main(int argc, char **argv)
 					for (unsigned k = 0; k < OBX_TAB_MAX; k++)
 						if (obx_tab_is_hash(k) && fd_geo.tab_capacity[k] != 0)
 							sh->tabs[k].n_used = 1u << 31;
-				sh->seq = e;
-				sh->t_first_ns = 1700000000ull * 1000000000ull + (uint64_t)e * 1000000000ull;
+				if (o.no_loss)
+					d.lost_updates = 0;
+				sh->seq = w == 0 && o.gap_at != 0 && e >= o.gap_at ? e + 1 : e;
+				sh->t_first_ns = o.time_base * 1000000000ull + (uint64_t)e * 1000000000ull;
 				sh->t_last_ns = sh->t_first_ns + 999999999ull;
 				sh->flags = e == o.epochs ? OBX_SLOT_F_FINAL : 0;
 				sh->delta = d;
 				sh->published_wall_ns = obs_wall_ns();
 				fd_counters_add(&obx_worker_live(h, w)->total, &d);
-				obx_worker_live(h, w)->seq_published = e;
+				obx_worker_live(h, w)->seq_published = sh->seq;
 				obx_port_stats(h, 0)->ipackets += d.rx_packets;
 				obx_port_stats(h, 0)->ibytes += d.rx_bytes;
 				atomic_store_explicit(&h->heartbeat_ns, obs_wall_ns(), memory_order_relaxed);

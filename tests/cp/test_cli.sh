@@ -24,6 +24,7 @@ control:
   state_dir: $d/state
   socket: $d/run/ctl.sock
   socket_ro: $d/run/ctl-ro.sock
+  metrics_listen: ""
 telescope:
   sensors:
     - name: only

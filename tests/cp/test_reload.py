@@ -14,19 +14,28 @@ taking 1.5 s (the table being rebuilt), the exclude table refused:
    table kept, the others loaded; asking again for a table not posted yet joins it;
 4. rules.reload re-reads the control plane's copy and posts a rules request the same way;
 5. an unknown table is bad_args; a request the dataplane never answers (it is killed and
-   another one starts) is reported unanswered; with no dataplane, unavailable.
+   another one starts) is reported unanswered; with no dataplane, unavailable;
+6. /metrics counts the outcomes per table as tables.status shows them.
 """
 import atexit
 import os
+import re
+import socket
 import sys
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cplib import Daemon, check, cleanup, fail, fake_dp, tmpdir  # noqa: E402
 
 cp_bin, fake_bin = sys.argv[1], sys.argv[2]
 d = tmpdir("reload")
-dm = Daemon(cp_bin, d)
+# /metrics on a free loopback port: the reload outcomes are counted there too
+_s = socket.socket()
+_s.bind(("127.0.0.1", 0))
+mport = _s.getsockname()[1]
+_s.close()
+dm = Daemon(cp_bin, d, metrics_listen="127.0.0.1:%d" % mport)
 atexit.register(cleanup, dm, d)
 dm.start()
 c = dm.conn()
@@ -152,6 +161,27 @@ while c.data("status")["dp"].get("state") == "running":
     time.sleep(0.05)
 check(error("tables.reload", {"table": "scanner"})["code"] == "unavailable",
       "a finished dataplane: unavailable")
+# 6: obscura_table_reloads_total on /metrics counts the outcomes tables.status shows
+# (every table had at most CP_RELOAD_HISTORY requests here, so its history is whole)
+want = {}
+for r in c.data("tables.status"):
+    check(len(r["requests"]) < 4, "%s: history not full" % r["table"])
+    for q in r["requests"]:
+        if q["state"] in ("loaded", "refused", "unanswered"):
+            want[(r["table"], q["state"])] = want.get((r["table"], q["state"]), 0) + 1
+check(want.get(("exclude", "refused")) and want.get(("scanner", "unanswered"))
+      and want.get(("resip", "loaded")), "every outcome happened: %s" % want)
+deadline = time.time() + 5
+while True:
+    text = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % mport, timeout=5).read().decode()
+    got = {(m.group(1), m.group(2)): int(m.group(3)) for m in re.finditer(
+        r'^obscura_table_reloads_total\{table="([a-z]+)",outcome="([a-z ]+)"\} (\d+)$', text, re.M)}
+    if {k: v for k, v in got.items() if v} == want or time.time() > deadline:
+        break
+    time.sleep(0.2)
+check({k: v for k, v in got.items() if v} == want,
+      "/metrics: reload outcomes %s == tables.status %s" % (got, want))
+check(len(got) == 4 * 3, "a sample per table and outcome, zeros included")
 c.close()
 check(dm.stop() == 0, "SIGTERM: clean exit")
 print("ok: test_reload")

@@ -48,10 +48,10 @@ conf_dataplane() {
 	printf 'dataplane:\n  workers: %s\n  hugepages: no\n  file_prefix: %s\n' "$1" "$2"
 }
 
-# conf_control DIR [SOCKET_RO]: the control part of a test config (state and sockets in
-# DIR, no privilege drop), on stdout.
+# conf_control DIR [SOCKET_RO [METRICS_LISTEN]]: the control part of a test config (state
+# and sockets in DIR, no privilege drop, no /metrics listener unless given), on stdout.
 conf_control() {
-	local ro=${2:-'""'}
+	local ro=${2:-'""'} mx=${3:-'""'}
 	cat <<EOC
 control:
   state_dir: $1/state
@@ -59,6 +59,7 @@ control:
   socket_ro: $ro
   socket_group: ""
   user: ""
+  metrics_listen: $mx
 EOC
 }
 

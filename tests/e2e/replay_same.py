@@ -28,6 +28,10 @@ RUN_KEYS = {
     # timing of the drain), while every figure computed from them does not
     "src_records", "event_records", "port_records", "excluded_records", "cell_records",
     "memory_bytes",
+    # loss stamps (docs/ctl-v1.md): an epoch's counters count in the hour of its first
+    # packet, so their split over periods follows the epoch cuts; the verdicts beside
+    # them ("complete" of a block, a day, a period) do not, and are compared
+    "integrity", "integrity_periods",
 }
 
 

@@ -14,6 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <cmocka.h>
 
 #include "dataplane/common/conf.h"
@@ -299,6 +302,42 @@ static void test_bad_strings(void **state)
 	strcpy(y + n + 120, "\n");
 	expect_string_error(y, "control.socket: value '/xxx");
 	expect_string_error(y, "too long for a UNIX socket path (at most 107)");
+	/* a metrics listener the daemon could not bind: refused at load, naming the key */
+	expect_string_error(SENSOR_A "control:\n  metrics_listen: localhost:9477\n",
+	                    "control.metrics_listen: value 'localhost:9477' not a numeric IPv4");
+	expect_string_error(SENSOR_A "control:\n  metrics_listen: 127.0.0.1\n",
+	                    "not a.b.c.d:PORT");
+	expect_string_error(SENSOR_A "control:\n  metrics_listen: \"127.0.0.1:0\"\n",
+	                    "port not a number 1..65535");
+	expect_string_error(SENSOR_A "control:\n  metrics_listen: \"127.0.0.1:65536\"\n",
+	                    "port not a number 1..65535");
+	expect_string_error(SENSOR_A "control:\n  metrics_listen: \"127.0.0.1:+80\"\n",
+	                    "port not a number 1..65535");
+	expect_string_error(SENSOR_A "control:\n  metrics_listen: \":9477\"\n",
+	                    "no address before the port");
+	expect_string_error(SENSOR_A "control:\n  metrics_listen: \"::1:9477\"\n",
+	                    "in brackets");
+	expect_string_error(SENSOR_A "control:\n  metrics_listen: \"[::1]9477\"\n",
+	                    "not [v6addr]:PORT");
+	expect_string_error(SENSOR_A "control:\n  metrics_listen: \"[1.2.3.4]:9477\"\n",
+	                    "not a numeric IPv6 address");
+	{
+		struct sockaddr_storage ss;
+		const char *why = NULL;
+		uint32_t len = 0;
+
+		assert_int_equal(obs_conf_parse_listen("127.0.0.1:9477", &ss, &len, &why), 0);
+		assert_int_equal(ss.ss_family, AF_INET);
+		assert_int_equal(len, sizeof(struct sockaddr_in));
+		assert_int_equal(ntohs(((struct sockaddr_in *)&ss)->sin_port), 9477);
+		assert_int_equal(ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr), 0x7f000001);
+		assert_int_equal(obs_conf_parse_listen("[::1]:1", &ss, &len, &why), 0);
+		assert_int_equal(ss.ss_family, AF_INET6);
+		assert_int_equal(len, sizeof(struct sockaddr_in6));
+		assert_int_equal(ntohs(((struct sockaddr_in6 *)&ss)->sin6_port), 1);
+		assert_int_equal(obs_conf_parse_listen("1.2.3.4:", &ss, &len, &why), -1);
+		assert_non_null(why);
+	}
 	/* a string longer than its buffer */
 	n = (size_t)sprintf(y, SENSOR_A "dataplane:\n  file_prefix: ");
 	memset(y + n, 'p', 64);
@@ -490,7 +529,9 @@ static void test_round_trip_maximal(void **state)
 	memset(longs, 'u', 63);
 	longs[63] = '\0';
 	n += (size_t)sprintf(y + n, "%s\n  max_clients: 1024\n  max_request: 1048576\n"
-	                     "  idle_timeout_s: 86400\n", longs);
+	                     "  idle_timeout_s: 86400\n"
+	                     "  metrics_listen: \"[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535\"\n",
+	                     longs);
 	n += (size_t)sprintf(y + n, "analysis:\n  period: hour\n  block_len: 32\n");
 	assert_true(n < (4u << 20));
 
@@ -507,6 +548,7 @@ static void test_round_trip_maximal(void **state)
 	assert_int_equal(c->sensors[0].prefix_len[0], 9);
 	assert_int_equal(strlen(c->exchange_path), 255);
 	assert_int_equal(strlen(c->socket_path), 107);
+	assert_string_equal(c->metrics_listen, "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535");
 	assert_int_equal(c->period, OBS_PERIOD_HOUR);
 	assert_false(c->rss);
 	round_trip(c);
@@ -569,7 +611,8 @@ static void test_describe(void **state)
 		"control.state_dir", "control.snapshot_interval_s", "control.socket",
 		"control.socket_ro", "control.socket_group", "control.socket_ro_group",
 		"control.user", "control.max_clients",
-		"control.max_request", "control.idle_timeout_s", "analysis.period",
+		"control.max_request", "control.idle_timeout_s", "control.metrics_listen",
+		"analysis.period",
 		"analysis.block_len", "analysis.scan_alpha_permille", "analysis.scan_n",
 		"analysis.scan_m", "analysis.scan_jstar_permille", "analysis.scan_sstar_permille",
 		"tables.scanner_file", "enrich.city_mmdb", "lifetime.gap_s", "lifetime.max_sources", "rules.files",
