@@ -160,6 +160,7 @@ void cp_cmd_status(struct cp *cp, json_t *args, struct cp_reply *r)
 	json_object_set_new(jr, "damaged_set_aside", p->replay.set_aside[0] ?
 		json_string(p->replay.set_aside) : json_null());
 	json_object_set_new(o, "journal", jr);
+	json_object_set_new(o, "export", cp_export_status(&cp->export, warn));
 
 	if (p->started_empty)
 		json_array_append_new(warn, json_sprintf("snapshot refused at start (%s); started "

@@ -12,6 +12,7 @@
 
 #include "conf.h"
 #include "drain.h"
+#include "export.h"
 #include "jobs.h"
 #include "journal.h"
 #include "reload.h"
@@ -47,6 +48,7 @@ struct cp {
 	struct cp_reload reload;        /* table reloads in the dataplane (reload.h) */
 	struct cp_jobs jobs;            /* snapshots, reports in a child process (jobs.h) */
 	struct cp_persist persist;
+	struct cp_export export;        /* to ClickHouse (export.h): a sender thread of its own */
 	uint64_t start_wall_ns, start_mono_ns;
 };
 

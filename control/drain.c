@@ -30,6 +30,7 @@
 
 #include "cp_log.h"
 #include "drain.h"
+#include "export.h"
 #include "order.h"
 
 #define CP_STAT_PERIOD_NS  (100ull * 1000000ull)   /* re-stat the path: restart detection */
@@ -343,6 +344,20 @@ static int cp_drain_map(struct cp_drain *d, struct obx_header *h, const char *na
 			        "repeated or naming an empty record (dataplane bug); skipped", name,
 			        p[i].w, p[i].s, (unsigned long long)p[i].seq, p[i].bad_used);
 		ret = cp_journal_append(d->journal, e);
+		if (ret != 0)
+			goto out_stop;
+	}
+	/* the export's spool before the journal: an epoch the store will have is already
+	 * in the spool (or ClickHouse), and one spooled but not journalled is drained and
+	 * spooled again under the same epoch key, which ClickHouse collapses (export.h) */
+	if (d->export != NULL) {
+		const struct cp_epoch *ex[OBX_MAX_WORKERS * OBX_SLOTS];
+		uint32_t nx = 0;
+
+		for (uint32_t i = 0; i < n; i++)
+			if (p[i].skip == 0)
+				ex[nx++] = &p[i].e;
+		ret = cp_export_spool(d->export, h, ex, nx);
 		if (ret != 0)
 			goto out_stop;
 	}

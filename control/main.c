@@ -313,6 +313,9 @@ int main(int argc, char **argv)
 		CP_ERR("exchange.path too long");
 		goto out_journal;
 	}
+	if (cp_export_open(&cp.export, &cp.conf) != 0)
+		goto out_journal;
+	cp.drain.export = &cp.export;
 
 	cp.jobs.fork_ok = true;   /* the loop collects background jobs from here on */
 	ret = cp_run(&cp, &ctl);
@@ -326,6 +329,7 @@ int main(int argc, char **argv)
 	rc = ret == 0 ? 0 : 1;
 	cp_drain_fini(&cp.drain);
 out_journal:
+	cp_export_close(&cp.export);
 	cp_journal_close(&cp.journal);
 out_ctl:
 	cp_ctl_close(&ctl);
