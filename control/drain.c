@@ -310,7 +310,7 @@ static int cp_drain_map(struct cp_drain *d, struct obx_header *h, const char *na
 		return 0;
 	qsort(p, n, sizeof(p[0]), cp_pending_cmp);
 
-	/* 1: copy out and journal */
+	/* 1: copy out, spool for the export, journal */
 	for (uint32_t i = 0; i < n; i++) {
 		struct obx_slot_hdr *sh = obx_slot(h, p[i].w, p[i].s);
 		struct cp_epoch *e = &p[i].e;
@@ -343,13 +343,11 @@ static int cp_drain_map(struct cp_drain *d, struct obx_header *h, const char *na
 			CP_WARN("exchange %s: slot %u/%u (seq %llu): %u used-list entries out of range, "
 			        "repeated or naming an empty record (dataplane bug); skipped", name,
 			        p[i].w, p[i].s, (unsigned long long)p[i].seq, p[i].bad_used);
-		ret = cp_journal_append(d->journal, e);
-		if (ret != 0)
-			goto out_stop;
 	}
-	/* the export's spool before the journal: an epoch the store will have is already
-	 * in the spool (or ClickHouse), and one spooled but not journalled is drained and
-	 * spooled again under the same epoch key, which ClickHouse collapses (export.h) */
+	/* the export's spool before the journal (even its unsynced write, which a killed
+	 * process leaves for the replay): an epoch the store will have is already in the
+	 * spool (or ClickHouse), and one spooled but not journalled is drained and spooled
+	 * again under the same epoch key, which ClickHouse collapses (export.h) */
 	if (d->export != NULL) {
 		const struct cp_epoch *ex[OBX_MAX_WORKERS * OBX_SLOTS];
 		uint32_t nx = 0;
@@ -358,6 +356,13 @@ static int cp_drain_map(struct cp_drain *d, struct obx_header *h, const char *na
 			if (p[i].skip == 0)
 				ex[nx++] = &p[i].e;
 		ret = cp_export_spool(d->export, h, ex, nx);
+		if (ret != 0)
+			goto out_stop;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		if (p[i].skip != 0)
+			continue;
+		ret = cp_journal_append(d->journal, &p[i].e);
 		if (ret != 0)
 			goto out_stop;
 	}
