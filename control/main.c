@@ -13,7 +13,8 @@
  * are posted and followed (reload.h), snapshots and reports are written by a forked
  * child (jobs.h), a large table copy is read on a thread (loader.h).  SIGTERM/SIGINT:
  * drain what is READY, snapshot, exit.  The state is single-threaded by design: no locks
- * anywhere in the control plane.
+ * in the control plane, except the export's sender thread and the few counters it shares
+ * with the loop under its own mutex (export.h).
  */
 #include <errno.h>
 #include <fcntl.h>
