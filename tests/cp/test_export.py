@@ -5,8 +5,9 @@ clickhouse-server on loopback, started here with its own config and data directo
 
  1. what fake_dp publishes arrives, totals and every source equal to `stats` and
     `sources.top`;
- 2. ClickHouse stopped: the drain goes on (every epoch in the store), the spool grows,
-    status warns; ClickHouse back: the spool drains, totals exact;
+ 2. ClickHouse stopped, then hung (SIGSTOP: inserts time out): the drain goes on (every
+    epoch in the store), the spool grows, status warns; ClickHouse back: the spool
+    drains, totals exact;
  3. the same spool files sent twice (a crash between an insert and the file's removal)
     collapse to one (FINAL), and SIGKILLs of obscura-cp while it drains and exports lose
     and duplicate nothing;
@@ -102,7 +103,7 @@ FD = ["--workers", "2", "--epochs", "30", "--cell-capacity", "1024", "--interval
       "--wait-drained", "60"]
 try:
     ch.start()
-    add_export(dm, ch.url)
+    add_export(dm, ch.url, timeout_s=3)
 
     # ---- 1: export what is drained ----
     dm.start()
@@ -136,6 +137,22 @@ try:
     ch.start()
     wait_for(lambda: spool_empty(dm), "the spool to drain after ClickHouse came back")
     compare_ch(ch, dm, "after ClickHouse came back")
+
+    # ---- 2b: ClickHouse hangs (SIGSTOP): inserts time out, the drain goes on ----
+    ch.p.send_signal(signal.SIGSTOP)
+    try:
+        fake_dp(fake_bin, dm.xpath, 5, exp(5), extra=FD)
+        st = export_status(dm)
+        check(st["epochs_drained"] == merge_expected([exp(1), exp(2), exp(5)])["epochs"],
+              "ClickHouse hung: the drain took every epoch all the same")
+        wait_for(lambda: export_status(dm)["export"]["state"] == "failing", "inserts to time out")
+        x = export_status(dm)["export"]
+        check(x["spool_files"] > 0, "a hung ClickHouse: the spool grows (%d files): %s" %
+              (x["spool_files"], x["last_error"]))
+    finally:
+        ch.p.send_signal(signal.SIGCONT)
+    wait_for(lambda: spool_empty(dm), "the spool to drain after ClickHouse resumed")
+    compare_ch(ch, dm, "after ClickHouse hung and resumed")
 
     # ---- 3a: the same batches sent again collapse to one ----
     dm.stop()
@@ -180,7 +197,7 @@ try:
     check(kills >= 4, "obscura-cp SIGKILLed %d times while exporting" % kills)
     wait_for(lambda: spool_empty(dm), "the spool to drain after the SIGKILLs")
     st = compare_ch(ch, dm, "after %d SIGKILLs" % kills)
-    check(st["epochs"] == merge_expected([exp(k) for k in (1, 2, 3)])["epochs"],
+    check(st["epochs"] == merge_expected([exp(k) for k in (1, 2, 3, 5)])["epochs"],
           "every epoch fake_dp published is in the store")
     (dup,), = ch.rows("SELECT count() FROM (SELECT appliance, boot, worker, seq, count() AS n "
                       "FROM obs.obscura_epochs FINAL GROUP BY appliance, boot, worker, seq "
