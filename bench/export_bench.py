@@ -80,14 +80,25 @@ try:
     (sh,), = ch.rows("SELECT uniqExact(hour, addr) FROM bench.obscura_sources")
     (disk,), = ch.rows("SELECT sum(bytes_on_disk) FROM system.parts WHERE active AND "
                        "database = 'bench' AND table = 'obscura_sources'")
+    # a fleet-style query over the table: every source's packets, with FINAL (the
+    # exact answer with duplicates collapsed at read time) and without
+    qt = {}
+    for name, fin in (("final", "FINAL"), ("plain", "")):
+        t = time.time()
+        ch.query("SELECT addr, sum(packets) FROM bench.obscura_sources %s GROUP BY addr "
+                 "FORMAT Null" % fin)
+        qt[name] = time.time() - t
     print("| figure | measured |")
     print("|---|---|")
-    print("| export: rows/s sent, spool -> ClickHouse (all tables, %d rows, %.1f MB TSV) | %.0f |"
-          % (rows, spool / 1e6, (rows - r0) / dt))
+    print("| export: rows/s sent, spool -> ClickHouse (all tables, %d rows, %.1f MB TSV; "
+          "timed: %d rows in %.2f s) | %.0f |" % (rows, spool / 1e6, rows - r0, dt, (rows - r0) / dt))
     print("| export: spool bytes per row (TabSeparated) | %.0f |" % (spool / rows))
     print("| ClickHouse bytes on disk per million obscura_sources rows (%s rows, %s source-hours) | %.1f MB |"
           % (src_rows, sh, int(disk) / int(src_rows)))   # bytes per row = MB per million
     print("| ClickHouse bytes on disk per million source-hours | %.1f MB |" % (int(disk) / int(sh)))
+    for name in ("final", "plain"):
+        print("| query: per-source sum over obscura_sources%s, M rows/s | %.1f |" %
+              (" FINAL" if name == "final" else "", int(src_rows) / qt[name] / 1e6))
 finally:
     if dm.alive():
         dm.kill()
