@@ -340,18 +340,6 @@ static const struct cp_tab *exp_tab(struct cp_export *x, const struct cp_epoch *
 
 /* ---------------------------------------------------------------------- spool --- */
 
-static int exp_fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) != 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 static int exp_write_all(int fd, const char *p, size_t n)
 {
 	while (n > 0) {
@@ -456,7 +444,7 @@ int cp_export_spool(struct cp_export *x, const struct obx_header *h,
 	if (ret == 0 && rename(tmp, fin) != 0)
 		ret = -errno;
 	if (ret == 0)
-		ret = exp_fsync_dir(x->dir);
+		ret = cp_fsync_dir(x->dir);
 	if (ret != 0) {
 		CP_ERR("export: cannot write %s: %s; the drain retries", fin, strerror(-ret));
 		unlink(tmp);
@@ -793,7 +781,7 @@ static void *exp_sender(void *arg)
 		 * before this unlink, its rows collapse (the epoch key) */
 		if (unlink(path) != 0)
 			CP_ERR("export: sent %s but cannot remove it: %s", path, strerror(errno));
-		exp_fsync_dir(x->dir);
+		cp_fsync_dir(x->dir);
 		pause = EXP_PAUSE_MIN_MS;
 		pthread_mutex_lock(&x->mu);
 		if (x->failing_since_wall_ns != 0)

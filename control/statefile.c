@@ -150,3 +150,16 @@ int cp_state_give(const char *dir, uid_t uid, gid_t gid)
 	close(dfd);
 	return ret;
 }
+
+int cp_fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) != 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}

@@ -37,4 +37,7 @@ int cp_state_open(const char *path, int flags, mode_t mode);
  */
 int cp_state_give(const char *dir, uid_t uid, gid_t gid);
 
+/* fsync a directory, so a file created, renamed or removed in it is durable.  0 or -errno. */
+int cp_fsync_dir(const char *dir);
+
 #endif

@@ -26,17 +26,16 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cplib  # noqa: E402
 from cplib import Daemon, check, cleanup, fail, fake_dp, merge_expected, tmpdir  # noqa: E402
 from chlib import ClickHouse, free_port  # noqa: E402
 
 cp_bin, fake_bin = sys.argv[1], sys.argv[2]
-def wait_for(pred, what, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if pred():
-            return
-        time.sleep(0.1)
-    fail("timed out waiting for " + what)
+
+
+def wait_for(pred, what):
+    # a ClickHouse catching up after an outage may take longer than cplib's default
+    cplib.wait_for(pred, what, timeout=60)
 
 
 def add_export(dm, url, **over):
