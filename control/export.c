@@ -825,6 +825,13 @@ int cp_export_open(struct cp_export *x, const struct obs_conf *c)
 		CP_ERR("export: cannot create the spool %s: %s", x->dir, strerror(errno));
 		return ret;
 	}
+	if (access(x->dir, R_OK | W_OK | X_OK) != 0) {
+		/* a spool nobody can write would hold the drain (export.h): say so now */
+		ret = -errno;
+		CP_ERR("export: the spool %s is not writable by uid %u: %s", x->dir,
+		       (unsigned)geteuid(), strerror(errno));
+		return ret;
+	}
 	dh = opendir(x->dir);
 	if (dh == NULL) {
 		ret = -errno;

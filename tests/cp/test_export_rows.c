@@ -4,10 +4,12 @@
  * checked in the spool file it writes: every table kind of an epoch (sources with an
  * inline event, coverage cells with inline and BITMAP slot sets, events, RESIP ports, the
  * epoch's counters), escaping of names that come from shared memory, records of a size
- * this build does not read, and the spool bound.  The sender points at a closed port,
+ * this build does not read, the spool bound, and the spool handed to the service user.  The sender points at a closed port,
  * so the file stays for the test to read.
  */
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,12 +17,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "exchange_recs.h"
 #include "export.h"
+#include "statefile.h"
 #include "../fixtures/test_main.h"
 
 static char dir[] = "/tmp/cp-export-rows-XXXXXX";
@@ -206,5 +210,38 @@ static void test_foreign_size_and_bound(void **state)
 	assert_int_equal(x.rows_dropped, 1);
 }
 
-#define TESTS(T) T(test_every_kind) T(test_foreign_size_and_bound)
+/* cp_state_give (statefile.h) hands the spool to the service user with the state files,
+ * by descriptor, and refuses a planted symbolic link in it. */
+static void test_give_spool(void **state)
+{
+	char d[] = "/tmp/cp-export-give-XXXXXX", p[256], cmd[300];
+	struct stat st;
+	int fd;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();   /* chown needs root; the suite runs as root (deploy/setup) */
+	assert_non_null(mkdtemp(d));
+	snprintf(p, sizeof(p), "%s/%s", d, CP_EXPORT_DIR);
+	assert_int_equal(mkdir(p, 0750), 0);
+	snprintf(p, sizeof(p), "%s/%s/0000000000000001.tsv", d, CP_EXPORT_DIR);
+	fd = open(p, O_WRONLY | O_CREAT, 0640);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(cp_state_give(d, 65534, 65534), 0);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_uid, 65534);
+	snprintf(p, sizeof(p), "%s/%s", d, CP_EXPORT_DIR);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_uid, 65534);
+	snprintf(p, sizeof(p), "%s/%s/0000000000000002.tsv", d, CP_EXPORT_DIR);
+	assert_int_equal(symlink("/etc/passwd", p), 0);
+	assert_int_equal(cp_state_give(d, 65534, 65534), -EPERM);
+	assert_int_equal(stat("/etc/passwd", &st), 0);
+	assert_int_equal(st.st_uid, 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", d);
+	assert_int_equal(system(cmd), 0);
+}
+
+#define TESTS(T) T(test_every_kind) T(test_foreign_size_and_bound) T(test_give_spool)
 OBS_TEST_MAIN(TESTS, setup, teardown)
