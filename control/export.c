@@ -642,6 +642,7 @@ static int exp_send_file(struct cp_export *x, CURL *c, const char *path, uint64_
 		uint64_t nrows;
 		size_t blen;
 		int used = 0;
+		bool known;
 
 		if (end - p >= 2 && p[0] == 'E' && p[1] == '\n' && p + 2 == end)
 			break;
@@ -652,6 +653,16 @@ static int exp_send_file(struct cp_export *x, CURL *c, const char *path, uint64_
 			return -2;
 		}
 		p += used;
+		known = false;
+		for (unsigned k = 0; k < EXP_T_N; k++)
+			known |= strcmp(name, exp_tname[k]) == 0;
+		if (!known) {
+			/* only our tables: a file naming another would be retried for ever */
+			snprintf(err, errlen, "%s: names table '%s', not one of the export's", path,
+			         name);
+			free(buf);
+			return -2;
+		}
 		snprintf(q, sizeof(q), "INSERT INTO `%s`.%s FORMAT TabSeparated", x->db, name);
 		if (exp_post(x, c, q, p, blen, err, errlen) != 0) {
 			free(buf);
@@ -664,30 +675,70 @@ static int exp_send_file(struct cp_export *x, CURL *c, const char *path, uint64_
 	return 0;
 }
 
-/* The lowest-numbered spool file's path, or false when the spool is empty. */
-static bool exp_next_file(struct cp_export *x, char *path, size_t n, uint64_t *bytes)
+/* The spool's files in order: one directory scan, sorted, taken one by one; the next
+ * scan only when they are done (the loop adds higher numbers only), so a spool of n
+ * files costs n, not n^2, directory reads. */
+struct exp_queue {
+	uint64_t *seq;
+	size_t n, cap, next;
+};
+
+static int exp_u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void exp_scan(struct cp_export *x, struct exp_queue *q)
 {
 	DIR *dh = opendir(x->dir);
 	struct dirent *de;
-	uint64_t best = UINT64_MAX;
-	struct stat st;
 
+	q->n = q->next = 0;
 	if (dh == NULL)
-		return false;
+		return;
 	while ((de = readdir(dh)) != NULL) {
 		unsigned long long v;
 		int used = 0;
 
-		if (sscanf(de->d_name, "%16llx.tsv%n", &v, &used) == 1 &&
-		    used == (int)strlen(de->d_name) && v < best)
-			best = v;
+		if (sscanf(de->d_name, "%16llx.tsv%n", &v, &used) != 1 ||
+		    used != (int)strlen(de->d_name))
+			continue;
+		if (q->n == q->cap) {
+			size_t nc = q->cap ? q->cap * 2 : 256;
+			uint64_t *ns = realloc(q->seq, nc * sizeof(*ns));
+
+			if (ns == NULL)
+				break;   /* the rest at the next scan */
+			q->seq = ns;
+			q->cap = nc;
+		}
+		q->seq[q->n++] = v;
 	}
 	closedir(dh);
-	if (best == UINT64_MAX)
-		return false;
-	snprintf(path, n, "%s/%016" PRIx64 ".tsv", x->dir, best);
-	*bytes = stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
-	return true;
+	qsort(q->seq, q->n, sizeof(*q->seq), exp_u64_cmp);
+}
+
+/* The next spool file's path, or false when the spool is empty. */
+static bool exp_next_file(struct cp_export *x, struct exp_queue *q, char *path, size_t n,
+                          uint64_t *bytes)
+{
+	struct stat st;
+
+	for (;;) {
+		if (q->next == q->n) {
+			exp_scan(x, q);
+			if (q->n == 0)
+				return false;
+		}
+		snprintf(path, n, "%s/%016" PRIx64 ".tsv", x->dir, q->seq[q->next]);
+		if (stat(path, &st) == 0) {
+			*bytes = (uint64_t)st.st_size;
+			return true;
+		}
+		q->next++;   /* gone meanwhile */
+	}
 }
 
 static void exp_wait(struct cp_export *x, unsigned ms)
@@ -713,6 +764,7 @@ static void *exp_sender(void *arg)
 	CURL *c = curl_easy_init();
 	bool tables = false;
 	unsigned pause = EXP_PAUSE_MIN_MS;
+	struct exp_queue q = { 0 };
 	char err[1024];
 
 	if (c == NULL) {
@@ -733,7 +785,7 @@ static void *exp_sender(void *arg)
 			break;
 		}
 		pthread_mutex_unlock(&x->mu);
-		if (!exp_next_file(x, path, sizeof(path), &bytes)) {
+		if (!exp_next_file(x, &q, path, sizeof(path), &bytes)) {
 			exp_wait(x, 1000);
 			continue;
 		}
@@ -783,6 +835,7 @@ static void *exp_sender(void *arg)
 			CP_ERR("export: sent %s but cannot remove it: %s", path, strerror(errno));
 		cp_fsync_dir(x->dir);
 		pause = EXP_PAUSE_MIN_MS;
+		q.next++;
 		pthread_mutex_lock(&x->mu);
 		if (x->failing_since_wall_ns != 0)
 			CP_NOTICE("export: ClickHouse takes batches again; draining the spool");
@@ -794,6 +847,7 @@ static void *exp_sender(void *arg)
 		x->spool_bytes -= bytes <= x->spool_bytes ? bytes : x->spool_bytes;
 		pthread_mutex_unlock(&x->mu);
 	}
+	free(q.seq);
 	curl_easy_cleanup(c);
 	return NULL;
 }

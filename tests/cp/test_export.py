@@ -207,10 +207,14 @@ try:
     dm.stop()
     with open(os.path.join(spool, "0000000000000000.tsv"), "w") as f:
         f.write("not a spool file\n")
+    with open(os.path.join(spool, "0000000000000001.tsv"), "w") as f:
+        f.write("OBSX1\nT system.users 1 2\nx\nE\n")   # well-formed, not our table
     dm.start()
-    wait_for(lambda: export_status(dm)["export"]["bad_files"] == 1, "the bad file to be counted")
+    wait_for(lambda: export_status(dm)["export"]["bad_files"] == 2, "the bad files to be counted")
     st = export_status(dm)
-    check(os.path.exists(os.path.join(spool, "0000000000000000.tsv.bad")), "set aside as .bad")
+    check(os.path.exists(os.path.join(spool, "0000000000000000.tsv.bad")) and
+          os.path.exists(os.path.join(spool, "0000000000000001.tsv.bad")), "set aside as .bad")
+    check(st["export"]["spool_files"] == 0, "and nothing else waits in the spool")
     check(any("malformed spool file" in w for w in st["warnings"]), "status warns of it")
     print("ok: a malformed spool file is set aside and counted")
     dm.stop()
