@@ -717,7 +717,8 @@ static void exp_scan(struct cp_export *x, struct exp_queue *q)
 		q->seq[q->n++] = v;
 	}
 	closedir(dh);
-	qsort(q->seq, q->n, sizeof(*q->seq), exp_u64_cmp);
+	if (q->n > 1)
+		qsort(q->seq, q->n, sizeof(*q->seq), exp_u64_cmp);
 }
 
 /* The next spool file's path, or false when the spool is empty. */
