@@ -3,8 +3,12 @@
  * cmd_sources.c — `sources.top [n]`: the sources with the most packets (ties by address
  * ascending, so the order is total and tests can compare it), with first/last seen in
  * packet time, sensors by name, flags (OBX_SRC_F_*) by name.  Streamed (the list can be
- * long).  Main loop only.
+ * long), and produced in steps (commands.h cp_cursor): the request copies the sources
+ * and makes a heap of them (linear time), then each step pops the next chunk, so the
+ * work of one loop turn is a chunk's, however many sources there are and whatever n.
+ * Main loop only.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -56,30 +60,95 @@ static json_t *cp_src_flag_names(uint32_t flags)
 	return a;
 }
 
+/* The order of cp_store_top(): packets descending, then address ascending. */
+static bool cp_top_before(const struct cp_src *x, const struct cp_src *y)
+{
+	return x->packets != y->packets ? x->packets > y->packets : x->addr < y->addr;
+}
+
+/* The sources copied at the request, a heap with the first of the order on top. */
+struct cp_top_cursor {
+	struct cp_src *h;
+	size_t n;       /* in the heap */
+	size_t left;    /* rows still to send (n, or the request's n) */
+};
+
+static void cp_top_sift(struct cp_src *h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		struct cp_src t;
+
+		if (l < n && cp_top_before(&h[l], &h[m]))
+			m = l;
+		if (r < n && cp_top_before(&h[r], &h[m]))
+			m = r;
+		if (m == i)
+			return;
+		t = h[i];
+		h[i] = h[m];
+		h[m] = t;
+		i = m;
+	}
+}
+
+static json_t *cp_top_row(const struct cp *cp, const struct cp_src *s)
+{
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+		"addr", cp_json_ipv4(s->addr), "packets", cp_json_u64(s->packets),
+		/* a stored source has packets: time 0 is a time here */
+		"first_seen", cp_json_time_at(s->first_ns), "last_seen", cp_json_time_at(s->last_ns),
+		"first_ns", cp_json_u64(s->first_ns), "last_ns", cp_json_u64(s->last_ns),
+		"sensors", cp_sensor_names(cp, s->sensor_mask),
+		"flags", cp_src_flag_names(s->flags));
+}
+
+static long cp_top_next(struct cp *cp, void *state, json_t *rows, size_t max)
+{
+	struct cp_top_cursor *t = state;
+	long k = 0;
+
+	while (t->left > 0 && (size_t)k < max) {
+		json_t *row = cp_top_row(cp, &t->h[0]);
+
+		if (row == NULL || json_array_append_new(rows, row) != 0)
+			return -ENOMEM;
+		t->h[0] = t->h[--t->n];
+		cp_top_sift(t->h, t->n, 0);
+		t->left--;
+		k++;
+	}
+	return k;
+}
+
+static void cp_top_fini(void *state)
+{
+	struct cp_top_cursor *t = state;
+
+	free(t->h);
+	free(t);
+}
+
 void cp_cmd_sources_top(struct cp *cp, json_t *args, struct cp_reply *r)
 {
-	json_t *jn = json_object_get(args, "n"), *list;
+	json_t *jn = json_object_get(args, "n");
 	size_t n = jn != NULL ? (size_t)json_integer_value(jn) : 10;
-	struct cp_src *top;
-	long k;
+	struct cp_top_cursor *t = calloc(1, sizeof(*t));
+	const struct cp_src *s;
 
-	k = cp_store_top(&cp->store, n, &top);
-	if (k < 0) {
-		cp_reply_err(r, CP_E_INTERNAL, "out of memory sorting %u sources", cp->store.src.n);
+	if (t != NULL)
+		t->h = malloc(((size_t)cp->store.src.n + 1) * sizeof(*t->h));
+	if (t == NULL || t->h == NULL) {
+		free(t);
+		cp_reply_err(r, CP_E_INTERNAL, "out of memory copying %u sources", cp->store.src.n);
 		return;
 	}
-	list = json_array();
-	for (long i = 0; i < k; i++) {
-		const struct cp_src *s = &top[i];
-
-		json_array_append_new(list, json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-			"addr", cp_json_ipv4(s->addr), "packets", cp_json_u64(s->packets),
-			/* a stored source has packets: time 0 is a time here */
-			"first_seen", cp_json_time_at(s->first_ns), "last_seen", cp_json_time_at(s->last_ns),
-			"first_ns", cp_json_u64(s->first_ns), "last_ns", cp_json_u64(s->last_ns),
-			"sensors", cp_sensor_names(cp, s->sensor_mask),
-			"flags", cp_src_flag_names(s->flags)));
-	}
-	free(top);
-	r->data = list;
+	for (uint32_t it = 0; (s = cp_store_src_next(&cp->store, &it)) != NULL;)
+		t->h[t->n++] = *s;
+	for (size_t i = t->n / 2; i-- > 0;)
+		cp_top_sift(t->h, t->n, i);
+	t->left = n != 0 && n < t->n ? n : t->n;
+	r->cursor.next = cp_top_next;
+	r->cursor.fini = cp_top_fini;
+	r->cursor.state = t;
 }

@@ -93,6 +93,13 @@ void cp_cmd_status(struct cp *cp, json_t *args, struct cp_reply *r)
 		json_object_set_new(cpo, "jobs", jobs);
 	}
 	json_object_set_new(o, "cp", cpo);
+	{
+		/* the socket server's clients and limits (ctl_server.c) */
+		json_t *ctl = cp_cmd_status_hook();
+
+		if (ctl != NULL)
+			json_object_set_new(o, "ctl", ctl);
+	}
 
 	drain = json_object();
 	json_object_set_new(drain, "epochs_drained", cp_json_u64(s->epochs));

@@ -17,8 +17,15 @@
 #include "commands.h"
 #include "grow.h"
 
+/* Per-request budgets: a size argument has a cap that a typo cannot exceed (bad_args,
+ * naming the range); the work itself is bounded per loop turn by producing long lists
+ * in steps (cp_cursor), so even `sources.top 0` over millions of sources never holds up
+ * the drain. */
+#define CP_TOP_MAX 1000000
+
 static const struct cp_arg cp_args_top[] = {
-	{ "n", CP_ARG_INT, false, 0, 100000000, "how many sources (default 10; 0: all)", false },
+	{ "n", CP_ARG_INT, false, 0, CP_TOP_MAX,
+	  "how many sources (default 10; 0: all; at most 1000000)", false },
 	{ NULL, 0, false, 0, 0, NULL, false },
 };
 
@@ -69,6 +76,7 @@ static const char *const cp_err_codes[] = {
 	[CP_E_BUSY] = "busy",
 	[CP_E_UNAVAILABLE] = "unavailable",
 	[CP_E_INTERNAL] = "internal",
+	[CP_E_TIMEOUT] = "timeout",
 };
 
 const char *cp_err_code(enum cp_err e)
@@ -387,6 +395,67 @@ int cp_cmd_render_reply(const struct cp_cmd *c, json_t *id, const struct cp_repl
 	return cp_sbuf_take(&b, out, outlen);
 }
 
+static unsigned cp_steps_active[2];   /* replies in steps, [admin] */
+
+static json_t *(*cp_status_fn)(void *ctx);
+static void *cp_status_ctx;
+
+void cp_cmd_set_status_hook(json_t *(*fn)(void *ctx), void *ctx)
+{
+	cp_status_fn = fn;
+	cp_status_ctx = ctx;
+}
+
+json_t *cp_cmd_status_hook(void)
+{
+	return cp_status_fn != NULL ? cp_status_fn(cp_status_ctx) : NULL;
+}
+
+void cp_cmd_stream_abort(struct cp_deferred *d)
+{
+	if (d->cursor.next == NULL)
+		return;
+	cp_steps_active[d->admin]--;
+	if (d->cursor.fini != NULL)
+		d->cursor.fini(d->cursor.state);
+	memset(&d->cursor, 0, sizeof(d->cursor));
+}
+
+int cp_cmd_stream_step(struct cp *cp, struct cp_deferred *d, char **out, size_t *outlen,
+                       bool *done)
+{
+	struct cp_buf b = { 0 };
+	json_t *id = d->id != NULL ? d->id : json_null();
+	json_t *rows = json_array();
+	long k = rows != NULL ? d->cursor.next(cp, d->cursor.state, rows, CP_STREAM_CHUNK)
+	                      : -ENOMEM;
+
+	*done = k <= 0;
+	if (k > 0) {
+		cp_sbuf_line(&b, json_pack("{s:O, s:b, s:o}", "id", id, "ok", 1, "chunk", rows));
+		d->chunks++;
+	} else {
+		json_decref(rows);
+		if (k < 0) {
+			char msg[128];
+
+			snprintf(msg, sizeof(msg), "%s: out of memory after %zu chunk(s); the list "
+			         "is incomplete", d->cmd->name, d->chunks);
+			cp_sbuf_line(&b, cp_error_obj(id, CP_E_INTERNAL, msg));
+		} else {
+			cp_sbuf_line(&b, json_pack("{s:O, s:b, s:b, s:I}", "id", id, "ok", 1,
+			                          "end", 1, "chunks", (json_int_t)d->chunks));
+		}
+		cp_cmd_stream_abort(d);
+	}
+	if (b.oom && !*done) {
+		/* not even this chunk: end the reply with an error line */
+		cp_cmd_stream_abort(d);
+		*done = true;
+	}
+	return cp_sbuf_take(&b, out, outlen);
+}
+
 int cp_cmd_dispatch(struct cp *cp, const char *line, size_t len, bool admin,
                     char **out, size_t *outlen, struct cp_deferred *defer)
 {
@@ -433,9 +502,29 @@ int cp_cmd_dispatch(struct cp *cp, const char *line, size_t len, bool admin,
 	if (args == NULL)
 		goto render;
 	c->fn(cp, args, &r);
-	if (r.defer != 0 && r.err == CP_E_OK) {
-		/* answered when the job ends (jobs.h): the server holds the client's reply */
-		defer->job = r.defer;
+	if (r.cursor.next != NULL && (r.err != CP_E_OK || !c->stream || r.defer != 0 ||
+	                              cp_steps_active[admin] >= CP_STEPS_MAX)) {
+		if (r.cursor.fini != NULL)
+			r.cursor.fini(r.cursor.state);
+		memset(&r.cursor, 0, sizeof(r.cursor));
+		if (r.err == CP_E_OK && (!c->stream || r.defer != 0))
+			cp_reply_err(&r, CP_E_INTERNAL, "%s: a cursor from a command that is not "
+			             "streamed", c->name);
+		else if (r.err == CP_E_OK)
+			cp_reply_err(&r, CP_E_BUSY, "%u long lists are being sent on this socket "
+			             "already; try again when one has ended", CP_STEPS_MAX);
+	}
+	if (r.err == CP_E_OK && (r.defer != 0 || r.cursor.next != NULL)) {
+		/* the server holds the client's reply: the job's, when it ends (jobs.h), or
+		 * the list, produced in steps (cp_cmd_stream_step) */
+		if (r.cursor.next != NULL) {
+			cp_steps_active[admin]++;
+			defer->cursor = r.cursor;
+			defer->admin = admin;
+			defer->chunks = 0;
+		} else {
+			defer->job = r.defer;
+		}
 		defer->id = json_incref(id);
 		defer->cmd = c;
 		json_decref(r.data);

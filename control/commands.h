@@ -32,6 +32,7 @@ enum cp_err {
 	CP_E_BUSY,
 	CP_E_UNAVAILABLE,
 	CP_E_INTERNAL,
+	CP_E_TIMEOUT,
 };
 
 const char *cp_err_code(enum cp_err e);
@@ -50,15 +51,31 @@ struct cp_arg {
 	                                * one [OPTIONS...] and the command's help line says which */
 };
 
+/*
+ * A streamed reply produced in steps, for lists too long to build in one go: the
+ * server calls next() between its loop turns (so between drain steps), a bounded time
+ * per turn over all such replies, until it returns 0.  next() appends at most max rows
+ * to rows and returns how many (0: the list is done), or -ENOMEM; fini() frees state
+ * (after the end, or when the client goes).  The state holds what the handler copied,
+ * so the list is the one of the moment of the request however long it takes to send.
+ */
+struct cp_cursor {
+	long (*next)(struct cp *cp, void *state, json_t *rows, size_t max);
+	void (*fini)(void *state);
+	void *state;
+};
+
 /* What a handler returns: data (owned, may be NULL for null), or an error — or, for
  * work done in a background job (jobs.h), the job id in defer: the client's reply is
  * held until the job ends and is then its reply (while it waits, the client's further
- * requests wait too, so its replies stay in order; every other client is served). */
+ * requests wait too, so its replies stay in order; every other client is served) — or,
+ * for a stream command, a cursor (the client's further requests wait the same way). */
 struct cp_reply {
 	json_t *data;
 	enum cp_err err;
 	char msg[256];
 	uint64_t defer;
+	struct cp_cursor cursor;
 };
 
 static inline void cp_reply_defer(struct cp_reply *r, uint64_t job)
@@ -96,24 +113,46 @@ void cp_reply_err(struct cp_reply *r, enum cp_err e, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* A reply the handler deferred: the job, the request's id (a reference the caller
- * owns), the command. */
+ * owns), the command — or the cursor of a reply produced in steps. */
 struct cp_deferred {
 	uint64_t job;                 /* 0: answered now */
 	json_t *id;
 	const struct cp_cmd *cmd;
+	struct cp_cursor cursor;      /* cursor.next != NULL: cp_cmd_stream_step() it */
+	size_t chunks;                /* chunk lines sent of it so far */
+	bool admin;                   /* the socket it came from (the budget it counts in) */
 };
+
+/* Replies in steps at once per socket: each holds a copy of what it lists, so their
+ * number is bounded; one more is answered `busy`.  Each socket has its own budget. */
+#define CP_STEPS_MAX 4
 
 /*
  * Handle one request line (without its newline).  Appends the reply lines, each ending
  * in '\n', to a newly allocated string (*out, *outlen; caller frees).  Never fails for
  * bad input — that is an error reply; returns -ENOMEM only if even that cannot be built.
- * A deferred reply: *out NULL, defer filled (cp_cmd_render_reply() renders it later).
+ * A deferred reply: *out NULL, defer filled (cp_cmd_render_reply() renders it later);
+ * a reply in steps: *out NULL, defer->cursor set (cp_cmd_stream_step() produces it).
  */
 int cp_cmd_dispatch(struct cp *cp, const char *line, size_t len, bool admin,
                     char **out, size_t *outlen, struct cp_deferred *defer);
 /* The reply lines of command c to request id, as cp_cmd_dispatch() would have built them. */
 int cp_cmd_render_reply(const struct cp_cmd *c, json_t *id, const struct cp_reply *r,
                         char **out, size_t *outlen);
+
+/* The next line of a reply in steps: a chunk, or at the end (or on a failure of the
+ * cursor) the end line, when *done is set and the cursor freed.  -ENOMEM only if not
+ * even an error line can be built (the cursor is freed then too). */
+int cp_cmd_stream_step(struct cp *cp, struct cp_deferred *d, char **out, size_t *outlen,
+                       bool *done);
+/* Free the cursor of a reply in steps that will not be finished (the client went). */
+void cp_cmd_stream_abort(struct cp_deferred *d);
+
+/* The socket server's own figures, shown by `status` as "ctl": fn(ctx) returns a new
+ * object.  Set by the server when it opens, cleared (NULL) when it closes. */
+void cp_cmd_set_status_hook(json_t *(*fn)(void *ctx), void *ctx);
+/* The hook's object, or NULL when none is set. */
+json_t *cp_cmd_status_hook(void);
 
 /* A single error reply line (for busy / too_large from the server). */
 char *cp_cmd_error_line(json_t *id, enum cp_err e, const char *msg);

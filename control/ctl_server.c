@@ -7,6 +7,13 @@
  * CP_OUT_MAX (a client that never reads is dropped), and while a client has a reply
  * backlog we stop reading its requests, so a pipelining client cannot make us buffer
  * without bound.  One slow client never blocks the loop, the drain or the others.
+ *
+ * Nobody can starve the admin socket: each socket has its own pool of clients; time is
+ * counted in whole requests (a line must arrive within CP_REQUEST_DEADLINE_NS of its
+ * first byte; idle is since the last complete request), so trickled bytes hold nothing;
+ * refusals are logged once per CP_REFUSE_LOG_NS with a count.  Long lists (a handler's
+ * cursor, commands.h) are produced a chunk at a time for at most CP_STREAM_TURN_NS per
+ * loop turn, so a long answer never holds up the drain.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -28,8 +36,11 @@
 #define CP_OUT_PAUSE    (1u << 20)     /* stop reading requests above this backlog */
 #define CP_ACCEPT_BURST 64
 #define CP_READ_ROUNDS  16             /* recv() calls per client per loop turn */
+#define CP_STREAM_LOW   (256u << 10)   /* produce a reply in steps while below this backlog */
+#define CP_STREAM_TURN_NS (2ull * 1000000ull)   /* producing them, per loop turn, all clients */
 
-static int cp_sock_bind(const char *path, const char *group, int *out)
+/* Bind path, mode 0660, group `group` (the config key `key` named it) if set. */
+static int cp_sock_bind(const char *path, const char *group, const char *key, int *out)
 {
 	struct sockaddr_un sa;
 	mode_t old;
@@ -109,7 +120,7 @@ static int cp_sock_bind(const char *path, const char *group, int *out)
 
 		if (g == NULL) {
 			ret = -ENOENT;
-			CP_ERR("ctl: control.socket_group '%s': no such group", group);
+			CP_ERR("ctl: %s '%s': no such group", key, group);
 			goto err_unlink;
 		}
 		if (chown(path, (uid_t)-1, g->gr_gid) != 0) {
@@ -141,9 +152,51 @@ static void cp_ctl_forget(void *ctx)
 	for (int k = 0; k < 2; k++)
 		if (c->lfd[k] >= 0)
 			close(c->lfd[k]);
-	for (uint32_t i = 0; c->clients != NULL && i < c->max_clients; i++)
+	for (uint32_t i = 0; c->clients != NULL && i < c->n_slots; i++)
 		if (c->clients[i].fd >= 0)
 			close(c->clients[i].fd);
+}
+
+/* Both pools full must not run out of descriptors (accept() failing with EMFILE would
+ * leave the listening socket readable forever): raise the soft limit toward the hard one. */
+static void cp_ctl_nofile(uint32_t n_slots)
+{
+	rlim_t want = (rlim_t)n_slots + 256;   /* the state files, jobs' pipes, the exchange */
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want)
+		CP_WARN("ctl: open files limited to %llu, fewer than 2 x control.max_clients + 256 "
+		        "= %llu", (unsigned long long)rl.rlim_cur, (unsigned long long)want);
+}
+
+static size_t cp_pending(const struct cp_client *cl);
+
+/* `status` "ctl" (commands.h cp_cmd_set_status_hook). */
+static json_t *cp_ctl_status(void *ctx)
+{
+	const struct cp_ctl *c = ctx;
+	uint64_t backlog = 0;
+	uint32_t steps = 0, waiting = 0;
+
+	for (uint32_t i = 0; i < c->n_slots; i++) {
+		const struct cp_client *cl = &c->clients[i];
+
+		if (cl->fd < 0)
+			continue;
+		backlog += cp_pending(cl);
+		steps += cl->wait.cursor.next != NULL;
+		waiting += cl->wait.job != 0;
+	}
+	return json_pack("{s:{s:i, s:i}, s:i, s:I, s:I, s:I, s:i, s:i, s:I, s:f}",
+		"clients", "admin", (int)c->n_clients[0], "read_only", (int)c->n_clients[1],
+		"max_clients_per_socket", (int)c->max_clients,
+		"connections", (json_int_t)c->n_conn, "refused_busy", (json_int_t)c->n_busy,
+		"requests", (json_int_t)c->n_requests, "replies_in_steps", (int)steps,
+		"replies_deferred", (int)waiting, "backlog_bytes", (json_int_t)backlog,
+		"request_deadline_s", (double)CP_REQUEST_DEADLINE_NS / 1e9);
 }
 
 int cp_ctl_open(struct cp_ctl *c, struct cp *cp)
@@ -160,21 +213,31 @@ int cp_ctl_open(struct cp_ctl *c, struct cp *cp)
 	c->max_clients = conf->max_clients;
 	c->max_request = conf->max_request;
 	c->idle_ns = (uint64_t)conf->idle_timeout_s * 1000000000ull;
-	c->clients = calloc(c->max_clients, sizeof(*c->clients));
+	/* one pool per socket: the read-only socket's clients never take the admin's */
+	c->n_slots = 2 * c->max_clients;
+	c->clients = calloc(c->n_slots, sizeof(*c->clients));
 	if (c->clients == NULL)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < c->max_clients; i++)
+	for (uint32_t i = 0; i < c->n_slots; i++)
 		c->clients[i].fd = -1;
+	cp_ctl_nofile(c->n_slots);
 	snprintf(c->path[0], sizeof(c->path[0]), "%s", conf->socket_path);
 	snprintf(c->path[1], sizeof(c->path[1]), "%s", conf->socket_ro_path);
-	ret = cp_sock_bind(c->path[0], conf->socket_group, &c->lfd[0]);
+	ret = cp_sock_bind(c->path[0], conf->socket_group, "control.socket_group", &c->lfd[0]);
 	if (ret != 0)
 		goto err;
 	if (c->path[1][0] != '\0') {
-		ret = cp_sock_bind(c->path[1], conf->socket_group, &c->lfd[1]);
+		/* its own group: who may read need not be who may command */
+		if (conf->socket_ro_group[0] != '\0')
+			ret = cp_sock_bind(c->path[1], conf->socket_ro_group,
+			                   "control.socket_ro_group", &c->lfd[1]);
+		else
+			ret = cp_sock_bind(c->path[1], conf->socket_group, "control.socket_group",
+			                   &c->lfd[1]);
 		if (ret != 0)
 			goto err;
 	}
+	cp_cmd_set_status_hook(cp_ctl_status, c);
 	CP_NOTICE("ctl: listening on %s (admin)%s%s%s", c->path[0],
 	          c->lfd[1] >= 0 ? " and " : "", c->lfd[1] >= 0 ? c->path[1] : "",
 	          c->lfd[1] >= 0 ? " (read-only)" : "");
@@ -194,18 +257,20 @@ static void cp_client_close(struct cp_ctl *c, struct cp_client *cl, const char *
 	free(cl->in);
 	free(cl->out);
 	json_decref(cl->wait.id);
+	cp_cmd_stream_abort(&cl->wait);
+	c->n_clients[cl->admin ? 0 : 1]--;
 	memset(cl, 0, sizeof(*cl));
 	cl->fd = -1;
-	c->n_clients--;
 }
 
 void cp_ctl_close(struct cp_ctl *c)
 {
+	cp_cmd_set_status_hook(NULL, NULL);
 	if (c->cp != NULL && c->cp->jobs.answer_ctx == c) {
 		c->cp->jobs.answer = NULL;
 		c->cp->jobs.in_child = NULL;
 	}
-	for (uint32_t i = 0; c->clients != NULL && i < c->max_clients; i++)
+	for (uint32_t i = 0; c->clients != NULL && i < c->n_slots; i++)
 		cp_client_close(c, &c->clients[i], "server shutting down");
 	free(c->clients);
 	c->clients = NULL;
@@ -220,12 +285,19 @@ void cp_ctl_close(struct cp_ctl *c)
 
 size_t cp_ctl_max_pollfds(const struct cp_ctl *c)
 {
-	return 2 + (size_t)c->max_clients;
+	return 2 + (size_t)c->n_slots;
 }
 
 static size_t cp_pending(const struct cp_client *cl)
 {
 	return cl->out_len - cl->out_off;
+}
+
+/* A reply still to come (a background job's, or one produced in steps): the client's
+ * further requests wait, and it is not idle. */
+static bool cp_client_waits(const struct cp_client *cl)
+{
+	return cl->wait.job != 0 || cl->wait.cursor.next != NULL;
 }
 
 /* Queue bytes for a client.  Takes ownership of buf when the queue is empty (the big
@@ -293,11 +365,22 @@ static void cp_client_error(struct cp_client *cl, enum cp_err e, const char *msg
 		cp_client_queue(cl, line, strlen(line));
 }
 
-/* Handle complete lines in the input buffer while the backlog allows.  false: drop. */
-static bool cp_client_lines(struct cp_ctl *c, struct cp_client *cl, bool eof)
+/* The first newline in the input buffer, or NULL; each byte is looked at once per line. */
+static char *cp_client_newline(struct cp_client *cl)
 {
-	while (cl->in_len > 0 && cp_pending(cl) < CP_OUT_PAUSE && cl->wait.job == 0) {
-		char *nl = memchr(cl->in, '\n', cl->in_len);
+	char *nl = memchr(cl->in + cl->scanned, '\n', cl->in_len - cl->scanned);
+
+	cl->scanned = nl != NULL ? (size_t)(nl - cl->in) : cl->in_len;
+	return nl;
+}
+
+/* Handle complete lines in the input buffer while the backlog allows.  false: drop. */
+static bool cp_client_lines(struct cp_ctl *c, struct cp_client *cl, bool eof, uint64_t now)
+{
+	bool partial;
+
+	while (cl->in_len > 0 && cp_pending(cl) < CP_OUT_PAUSE && !cp_client_waits(cl)) {
+		char *nl = cp_client_newline(cl);
 		size_t len, used;
 		char *out = NULL;
 		size_t outlen = 0;
@@ -318,16 +401,24 @@ static bool cp_client_lines(struct cp_ctl *c, struct cp_client *cl, bool eof)
 			return true;
 		}
 		c->n_requests++;
+		cl->last_active_ns = now;   /* idle counts from the last complete request */
 		if (cp_cmd_dispatch(c->cp, cl->in, len, cl->admin, &out, &outlen, &cl->wait) != 0)
 			return false;
 		if (out != NULL && !cp_client_queue(cl, out, outlen))
 			return false;
 		memmove(cl->in, cl->in + used, cl->in_len - used);
 		cl->in_len -= used;
+		cl->scanned = 0;
 	}
+	/* an unfinished line starts the request deadline; whole lines waiting their turn
+	 * (a backlog, a deferred reply) are not the client's delay */
+	partial = cl->in_len > 0 && cp_client_newline(cl) == NULL;
+	if (!partial)
+		cl->req_start_ns = 0;
+	else if (cl->req_start_ns == 0)
+		cl->req_start_ns = now;
 	/* a full buffer with no newline can only become a line over the limit */
-	if (!cl->closing && cl->wait.job == 0 && cl->in_len > c->max_request &&
-	    memchr(cl->in, '\n', cl->in_len) == NULL) {
+	if (!cl->closing && !cp_client_waits(cl) && cl->in_len > c->max_request && partial) {
 		cp_client_error(cl, CP_E_TOO_LARGE, "request line over control.max_request bytes; "
 		                "closing");
 		cl->closing = true;
@@ -361,8 +452,7 @@ static void cp_client_read(struct cp_ctl *c, struct cp_client *cl, uint64_t now)
 			break;
 		}
 		cl->in_len += (size_t)r;
-		cl->last_active_ns = now;
-		if (!cp_client_lines(c, cl, false)) {
+		if (!cp_client_lines(c, cl, false, now)) {
 			cp_client_close(c, cl, "reply backlog too large");
 			return;
 		}
@@ -373,7 +463,7 @@ static void cp_client_read(struct cp_ctl *c, struct cp_client *cl, uint64_t now)
 		/* the peer sent all it will: answer what is buffered (maybe over several
 		 * turns, if the backlog pauses us), then close */
 		cl->eof = true;
-		if (!cp_client_lines(c, cl, true)) {
+		if (!cp_client_lines(c, cl, true, now)) {
 			cp_client_close(c, cl, "reply backlog too large");
 			return;
 		}
@@ -382,8 +472,40 @@ static void cp_client_read(struct cp_ctl *c, struct cp_client *cl, uint64_t now)
 	}
 }
 
+/* Connection fd on socket k when its pool is full: `busy`, then close.  A flood of
+ * connections must not become a flood of log lines: the first is logged, those of the
+ * next CP_REFUSE_LOG_NS counted (cp_ctl_process logs the count). */
+static void cp_refuse(struct cp_ctl *c, int k, int fd, const struct ucred *cred, uint64_t now)
+{
+	char *line = cp_cmd_error_line(NULL, CP_E_BUSY, k == 0 ?
+		"too many clients on the admin socket (control.max_clients); try again later" :
+		"too many clients on the read-only socket (control.max_clients); try again later");
+
+	c->n_busy++;
+	if (line != NULL) {
+		if (send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+			/* the peer left already; nothing to tell it */
+		}
+		free(line);
+	}
+	close(fd);
+	c->refuse_pid[k] = cred->pid;
+	c->refuse_uid[k] = cred->uid;
+	if (now < c->refuse_next_ns[k]) {
+		c->refuse_quiet[k]++;
+		return;
+	}
+	CP_WARN("ctl: refusing connection #%llu on %s (pid %d uid %u): busy, %u clients "
+	        "(control.max_clients); more refusals on it are logged once per %llu s with a "
+	        "count", (unsigned long long)c->n_conn, c->path[k], (int)cred->pid,
+	        (unsigned)cred->uid, c->n_clients[k], CP_REFUSE_LOG_NS / 1000000000ull);
+	c->refuse_next_ns[k] = now + CP_REFUSE_LOG_NS;
+}
+
 static void cp_accept(struct cp_ctl *c, int k, uint64_t now)
 {
+	uint32_t first = (uint32_t)k * c->max_clients;   /* socket k's pool */
+
 	for (int burst = 0; burst < CP_ACCEPT_BURST; burst++) {
 		struct ucred cred = { .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
 		socklen_t clen = sizeof(cred);
@@ -399,24 +521,11 @@ static void cp_accept(struct cp_ctl *c, int k, uint64_t now)
 		}
 		c->n_conn++;
 		getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen);
-		if (c->n_clients >= c->max_clients) {
-			char *line = cp_cmd_error_line(NULL, CP_E_BUSY, "too many clients "
-			                               "(control.max_clients); try again later");
-
-			c->n_busy++;
-			if (line != NULL) {
-				if (send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
-					/* the peer left already; nothing to tell it */
-				}
-				free(line);
-			}
-			CP_WARN("ctl: refusing connection #%llu (pid %d uid %u): busy, %u clients",
-			        (unsigned long long)c->n_conn, (int)cred.pid, (unsigned)cred.uid,
-			        c->n_clients);
-			close(fd);
+		if (c->n_clients[k] >= c->max_clients) {
+			cp_refuse(c, k, fd, &cred, now);
 			continue;
 		}
-		for (uint32_t i = 0; i < c->max_clients; i++) {
+		for (uint32_t i = first; i < first + c->max_clients; i++) {
 			if (c->clients[i].fd < 0) {
 				cl = &c->clients[i];
 				break;
@@ -435,7 +544,7 @@ static void cp_accept(struct cp_ctl *c, int k, uint64_t now)
 		cl->uid = cred.uid;
 		cl->last_active_ns = now;
 		cl->id = c->n_conn;
-		c->n_clients++;
+		c->n_clients[k]++;
 		CP_INFO("ctl: connection #%llu on %s (%s): pid %d uid %u gid %u",
 		        (unsigned long long)cl->id, c->path[k], cl->admin ? "admin" : "read-only",
 		        (int)cred.pid, (unsigned)cred.uid, (unsigned)cred.gid);
@@ -478,16 +587,17 @@ size_t cp_ctl_pollfds(struct cp_ctl *c, struct pollfd *pfd, size_t max)
 		pfd[n].revents = 0;
 		n++;
 	}
-	for (uint32_t i = 0; i < c->max_clients && n < max; i++) {
+	for (uint32_t i = 0; i < c->n_slots && n < max; i++) {
 		struct cp_client *cl = &c->clients[i];
 		short ev = 0;
 
 		if (cl->fd < 0)
 			continue;
 		if (!cl->closing && !cl->eof && cp_pending(cl) < CP_OUT_PAUSE &&
-		    cl->in_len <= c->max_request && cl->wait.job == 0)
+		    cl->in_len <= c->max_request && !cp_client_waits(cl))
 			ev |= POLLIN;
-		if (cp_pending(cl) > 0)
+		/* a reply in steps goes on as soon as the socket takes more */
+		if (cp_pending(cl) > 0 || cl->wait.cursor.next != NULL)
 			ev |= POLLOUT;
 		pfd[n].fd = cl->fd;
 		pfd[n].events = ev;
@@ -499,10 +609,54 @@ size_t cp_ctl_pollfds(struct cp_ctl *c, struct pollfd *pfd, size_t max)
 
 static struct cp_client *cp_client_by_fd(struct cp_ctl *c, int fd)
 {
-	for (uint32_t i = 0; i < c->max_clients; i++)
+	for (uint32_t i = 0; i < c->n_slots; i++)
 		if (c->clients[i].fd == fd)
 			return &c->clients[i];
 	return NULL;
+}
+
+/* Replies produced in steps: a chunk per client in turn (round robin across turns),
+ * for at most CP_STREAM_TURN_NS per loop turn, each only while its backlog is below
+ * CP_STREAM_LOW — so a long list never holds up the drain, and a client that does not
+ * read makes us produce nothing more for it. */
+static void cp_ctl_streams(struct cp_ctl *c, uint64_t now)
+{
+	uint64_t t0 = cp_mono_ns();
+	bool more = true;
+
+	while (more) {
+		more = false;
+		for (uint32_t j = 0; j < c->n_slots; j++) {
+			uint32_t i = (c->stream_rr + j) % c->n_slots;
+			struct cp_client *cl = &c->clients[i];
+			char *out = NULL;
+			size_t outlen = 0;
+			bool done;
+
+			if (cl->fd < 0 || cl->wait.cursor.next == NULL ||
+			    cp_pending(cl) >= CP_STREAM_LOW)
+				continue;
+			if (cp_mono_ns() - t0 >= CP_STREAM_TURN_NS) {
+				c->stream_rr = i;   /* next turn starts with the one left out */
+				return;
+			}
+			if (cp_cmd_stream_step(c->cp, &cl->wait, &out, &outlen, &done) != 0 ||
+			    !cp_client_queue(cl, out, outlen)) {
+				cp_client_close(c, cl, "cannot queue its reply");
+				continue;
+			}
+			if (done) {
+				json_decref(cl->wait.id);
+				memset(&cl->wait, 0, sizeof(cl->wait));
+				cl->last_active_ns = now;
+			}
+			if (!cp_client_flush(cl, now)) {
+				cp_client_close(c, cl, "peer gone");
+				continue;
+			}
+			more = true;
+		}
+	}
 }
 
 void cp_ctl_process(struct cp_ctl *c, struct pollfd *pfd, size_t n, uint64_t now)
@@ -531,13 +685,13 @@ void cp_ctl_process(struct cp_ctl *c, struct pollfd *pfd, size_t n, uint64_t now
 		}
 	}
 	/* every client: resume paused input, flush, finish closes, enforce idle */
-	for (uint32_t i = 0; i < c->max_clients; i++) {
+	for (uint32_t i = 0; i < c->n_slots; i++) {
 		struct cp_client *cl = &c->clients[i];
 
 		if (cl->fd < 0)
 			continue;
 		if (!cl->closing && cl->in_len > 0 && cp_pending(cl) < CP_OUT_PAUSE &&
-		    !cp_client_lines(c, cl, cl->eof)) {
+		    !cp_client_lines(c, cl, cl->eof, now)) {
 			cp_client_close(c, cl, "reply backlog too large");
 			continue;
 		}
@@ -548,31 +702,54 @@ void cp_ctl_process(struct cp_ctl *c, struct pollfd *pfd, size_t n, uint64_t now
 			continue;
 		}
 		if (cl->wait.job != 0) {
-			cl->last_active_ns = now;   /* waiting for its reply is not idling */
+			cl->last_active_ns = now;   /* waiting for a job's reply is not idling */
 			continue;
 		}
-		if (cl->closing && cp_pending(cl) == 0) {
+		/* a list in steps: idle unless it takes the bytes (cp_client_flush), so a
+		 * client that never reads does not hold its copy and its budget for ever */
+		if (cl->wait.cursor.next == NULL && cl->closing && cp_pending(cl) == 0) {
 			cp_client_close(c, cl, "done");
+			continue;
+		}
+		if (cl->wait.cursor.next == NULL && !cl->closing && cl->req_start_ns != 0 &&
+		    now - cl->req_start_ns > CP_REQUEST_DEADLINE_NS) {
+			/* bytes that never become a request: tell it, then let it go */
+			cp_client_error(cl, CP_E_TIMEOUT, "request line not completed within 5 s "
+			                "of its first byte; closing");
+			cp_client_flush(cl, now);
+			cp_client_close(c, cl, "request deadline (5 s) passed");
 			continue;
 		}
 		if (now - cl->last_active_ns > c->idle_ns)
 			cp_client_close(c, cl, "idle timeout (control.idle_timeout_s)");
 	}
+	cp_ctl_streams(c, now);
 	for (int k = 0; k < 2 && (size_t)k < n; k++)
 		if (pfd[k].fd >= 0 && (pfd[k].revents & POLLIN))
 			cp_accept(c, k, now);
+	for (int k = 0; k < 2; k++) {
+		if (c->refuse_quiet[k] == 0 || now < c->refuse_next_ns[k])
+			continue;
+		CP_WARN("ctl: refused %llu more connection(s) on %s in the last %llu s: busy "
+		        "(control.max_clients %u reached); the last from pid %d uid %u",
+		        (unsigned long long)c->refuse_quiet[k], c->path[k],
+		        CP_REFUSE_LOG_NS / 1000000000ull, c->max_clients, (int)c->refuse_pid[k],
+		        (unsigned)c->refuse_uid[k]);
+		c->refuse_quiet[k] = 0;
+		c->refuse_next_ns[k] = now + CP_REFUSE_LOG_NS;
+	}
 }
 
 void cp_ctl_answer(void *ctx, uint64_t job, const struct cp_reply *r)
 {
 	struct cp_ctl *c = ctx;
 
-	for (uint32_t i = 0; c->clients != NULL && i < c->max_clients; i++) {
+	for (uint32_t i = 0; c->clients != NULL && i < c->n_slots; i++) {
 		struct cp_client *cl = &c->clients[i];
 		char *out = NULL;
 		size_t outlen = 0;
 
-		if (cl->fd < 0 || cl->wait.job != job)
+		if (cl->fd < 0 || cl->wait.job == 0 || cl->wait.job != job)
 			continue;
 		if (cp_cmd_render_reply(cl->wait.cmd, cl->wait.id, r, &out, &outlen) != 0 ||
 		    !cp_client_queue(cl, out, outlen)) {

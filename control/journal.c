@@ -536,7 +536,7 @@ static int64_t cp_jrec_resync(int fd, uint64_t off, uint64_t end, uint8_t **buf,
 		for (size_t k = 0; k + 4 <= len; k += 8) {
 			uint32_t m;
 			struct cp_jrec h;
-			char why[8];
+			char why[128];
 			bool sw;
 
 			memcpy(&m, win + k, 4);

@@ -400,10 +400,7 @@ int cp_life_add(struct cp_life *l, const struct cp_life_hour *h)
 	}
 	if (h->n_types) {
 		memcpy(types, h->types, (size_t)h->n_types * 4);
-		qsort(types, h->n_types, 4, cp_cmp_u32);
-		for (uint32_t i = 0; i < h->n_types; i++)
-			if (nt == 0 || types[nt - 1] != types[i])
-				types[nt++] = types[i];
+		nt = cp_sort_unique_u32(types, h->n_types);
 	}
 	memset(&a, 0, sizeof(a));
 	a.first_ns = h->first_ns;

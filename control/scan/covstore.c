@@ -224,10 +224,7 @@ int cov_store_add(struct cov_store *s, const struct cov_key *k, uint64_t syns, u
 		if (tmp == NULL)
 			return -ENOMEM;
 		memcpy(tmp, slots, (size_t)n * sizeof(*tmp));
-		qsort(tmp, n, sizeof(*tmp), cp_cmp_u32);
-		for (uint32_t i = 0; i < n; i++)
-			if (i == 0 || tmp[i] != tmp[m - 1])
-				tmp[m++] = tmp[i];
+		m = cp_sort_unique_u32(tmp, n);
 	}
 	c = cov_store_cell(s, k, true);
 	if (c == NULL) {

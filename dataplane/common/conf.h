@@ -75,6 +75,7 @@ struct obs_conf {
 	char     socket_path[OBS_CONF_STR];
 	char     socket_ro_path[OBS_CONF_STR];   /* "" = no read-only socket */
 	char     socket_group[64];       /* "" = leave the group alone */
+	char     socket_ro_group[64];    /* the read-only socket's; "" = socket_group's */
 	char     user[64];               /* drop to this user after binding; "" = stay */
 	uint32_t max_clients;            /* 1..1024 */
 	uint32_t max_request;            /* bytes, 256..1048576 */
