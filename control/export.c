@@ -5,9 +5,10 @@
  * Spool file: "OBSX1\n", then per table "T <table> <rows> <bytes>\n" and <bytes> of
  * TabSeparated rows, then "E\n".  Written to "<seq>.tmp", fsynced, renamed to
  * "<seq16hex>.tsv", the directory fsynced: a file under its final name is whole.  The
- * sender posts each table's part as "INSERT INTO db.table FORMAT TabSeparated" and
- * unlinks the file when all succeeded; a failure keeps it and retries with a growing
- * pause (the tables are re-created first: a dropped table comes back).
+ * sender gathers up to EXP_GATHER_FILES files in order, posts each table's rows of them
+ * as one "INSERT INTO db.table FORMAT TabSeparated" and unlinks the files when all
+ * succeeded; a failure keeps them and retries with a growing pause (the tables are
+ * re-created first: a dropped table comes back).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -617,12 +618,35 @@ static int exp_read_file(const char *path, char **out, size_t *len)
 	return 0;
 }
 
-/* Send one spool file: 0 sent, -1 ClickHouse failed (err), -2 the file is malformed. */
-static int exp_send_file(struct cp_export *x, CURL *c, const char *path, uint64_t *rows,
-                         char *err, size_t errlen)
+static void eb_append(struct exp_buf *b, const char *p, size_t n)
 {
-	char *buf = NULL, *p, *end, q[256];
-	size_t len = 0;
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t nc = b->cap ? b->cap : 65536;
+		char *np;
+
+		while (nc < b->len + n + 1)
+			nc *= 2;
+		np = realloc(b->p, nc);
+		if (np == NULL) {
+			b->oom = true;
+			return;
+		}
+		b->p = np;
+		b->cap = nc;
+	}
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+}
+
+/* Read one spool file and append its tables' rows to tb: 0, or -2 with err set when the
+ * file is malformed or names a table that is not the export's (tb then unchanged). */
+static int exp_parse_file(const char *path, struct exp_buf tb[EXP_T_N], uint64_t *rows,
+                          char *err, size_t errlen)
+{
+	size_t mark[EXP_T_N], len = 0;
+	char *buf = NULL, *p, *end;
 	int r = exp_read_file(path, &buf, &len);
 
 	*rows = 0;
@@ -630,11 +654,12 @@ static int exp_send_file(struct cp_export *x, CURL *c, const char *path, uint64_
 		snprintf(err, errlen, "cannot read %s: %s", path, strerror(-r));
 		return -2;
 	}
+	for (unsigned k = 0; k < EXP_T_N; k++)
+		mark[k] = tb[k].len;
 	end = buf + len;
 	if (len < strlen(EXP_MAGIC) || memcmp(buf, EXP_MAGIC, strlen(EXP_MAGIC)) != 0) {
 		snprintf(err, errlen, "%s: not a spool file", path);
-		free(buf);
-		return -2;
+		goto bad;
 	}
 	p = buf + strlen(EXP_MAGIC);
 	for (;;) {
@@ -642,36 +667,56 @@ static int exp_send_file(struct cp_export *x, CURL *c, const char *path, uint64_
 		uint64_t nrows;
 		size_t blen;
 		int used = 0;
-		bool known;
+		unsigned k;
 
 		if (end - p >= 2 && p[0] == 'E' && p[1] == '\n' && p + 2 == end)
 			break;
 		if (sscanf(p, "T %63s %" SCNu64 " %zu\n%n", name, &nrows, &blen, &used) != 3 ||
 		    used == 0 || blen > (size_t)(end - p - used)) {
 			snprintf(err, errlen, "%s: malformed at byte %zu", path, (size_t)(p - buf));
-			free(buf);
-			return -2;
+			goto bad;
 		}
 		p += used;
-		known = false;
-		for (unsigned k = 0; k < EXP_T_N; k++)
-			known |= strcmp(name, exp_tname[k]) == 0;
-		if (!known) {
+		for (k = 0; k < EXP_T_N && strcmp(name, exp_tname[k]) != 0; k++)
+			;
+		if (k == EXP_T_N) {
 			/* only our tables: a file naming another would be retried for ever */
 			snprintf(err, errlen, "%s: names table '%s', not one of the export's", path,
 			         name);
-			free(buf);
-			return -2;
+			goto bad;
 		}
-		snprintf(q, sizeof(q), "INSERT INTO `%s`.%s FORMAT TabSeparated", x->db, name);
-		if (exp_post(x, c, q, p, blen, err, errlen) != 0) {
-			free(buf);
-			return -1;
-		}
+		eb_append(&tb[k], p, blen);
 		*rows += nrows;
 		p += blen;
 	}
 	free(buf);
+	return 0;
+bad:
+	for (unsigned k = 0; k < EXP_T_N; k++)
+		tb[k].len = mark[k];
+	*rows = 0;
+	free(buf);
+	return -2;
+}
+
+/* One insert per table of what tb holds: 0, or -1 with err set. */
+static int exp_post_tables(struct cp_export *x, CURL *c, struct exp_buf tb[EXP_T_N], char *err,
+                           size_t errlen)
+{
+	char q[256];
+
+	for (unsigned k = 0; k < EXP_T_N; k++) {
+		if (tb[k].oom) {
+			snprintf(err, errlen, "out of memory gathering a batch");
+			return -1;
+		}
+		if (tb[k].len == 0)
+			continue;
+		snprintf(q, sizeof(q), "INSERT INTO `%s`.%s FORMAT TabSeparated", x->db,
+		         exp_tname[k]);
+		if (exp_post(x, c, q, tb[k].p, tb[k].len, err, errlen) != 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -721,14 +766,18 @@ static void exp_scan(struct cp_export *x, struct exp_queue *q)
 		qsort(q->seq, q->n, sizeof(*q->seq), exp_u64_cmp);
 }
 
-/* The next spool file's path, or false when the spool is empty. */
-static bool exp_next_file(struct cp_export *x, struct exp_queue *q, char *path, size_t n,
-                          uint64_t *bytes)
+/* The next spool file's path, or false when the spool is empty (or, without rescan, when
+ * the files of the last scan are done: a batch being gathered must not meet its own
+ * files again). */
+static bool exp_next_file(struct cp_export *x, struct exp_queue *q, bool rescan, char *path,
+                          size_t n, uint64_t *bytes)
 {
 	struct stat st;
 
 	for (;;) {
 		if (q->next == q->n) {
+			if (!rescan)
+				return false;
 			exp_scan(x, q);
 			if (q->n == 0)
 				return false;
@@ -759,6 +808,27 @@ static void exp_wait(struct cp_export *x, unsigned ms)
 	pthread_mutex_unlock(&x->mu);
 }
 
+/* Several spool files go in one insert per table, up to these: fewer, bigger inserts
+ * (ClickHouse makes a part per insert) when a backlog drains. */
+#define EXP_GATHER_FILES 64u
+#define EXP_GATHER_BYTES (16u << 20)
+
+static void exp_set_aside(struct cp_export *x, const char *path, uint64_t bytes, const char *err)
+{
+	char bad[720];
+
+	/* not ours to guess at: set aside, counted, and go on with the next */
+	snprintf(bad, sizeof(bad), "%s.bad", path);
+	CP_ERR("export: %s; set aside as %s", err, bad);
+	if (rename(path, bad) != 0)
+		unlink(path);
+	pthread_mutex_lock(&x->mu);
+	x->bad_files++;
+	x->spool_files -= x->spool_files ? 1 : 0;
+	x->spool_bytes -= bytes <= x->spool_bytes ? bytes : x->spool_bytes;
+	pthread_mutex_unlock(&x->mu);
+}
+
 static void *exp_sender(void *arg)
 {
 	struct cp_export *x = arg;
@@ -766,8 +836,11 @@ static void *exp_sender(void *arg)
 	bool tables = false;
 	unsigned pause = EXP_PAUSE_MIN_MS;
 	struct exp_queue q = { 0 };
+	static char paths[EXP_GATHER_FILES][700];   /* one sender thread */
+	struct exp_buf tb[EXP_T_N];
 	char err[1024];
 
+	memset(tb, 0, sizeof(tb));
 	if (c == NULL) {
 		pthread_mutex_lock(&x->mu);
 		snprintf(x->last_error, sizeof(x->last_error), "curl_easy_init failed");
@@ -776,8 +849,8 @@ static void *exp_sender(void *arg)
 		return NULL;
 	}
 	for (;;) {
-		char path[700];
-		uint64_t bytes = 0, rows = 0;
+		uint64_t bytes = 0, rows = 0, total = 0;
+		unsigned n = 0;
 		int r;
 
 		pthread_mutex_lock(&x->mu);
@@ -786,7 +859,25 @@ static void *exp_sender(void *arg)
 			break;
 		}
 		pthread_mutex_unlock(&x->mu);
-		if (!exp_next_file(x, &q, path, sizeof(path), &bytes)) {
+		for (unsigned k = 0; k < EXP_T_N; k++) {
+			tb[k].len = 0;
+			tb[k].oom = false;
+		}
+		while (n < EXP_GATHER_FILES && total < EXP_GATHER_BYTES &&
+		       exp_next_file(x, &q, n == 0, paths[n], sizeof(paths[n]), &bytes)) {
+			uint64_t frows;
+
+			err[0] = '\0';
+			if (exp_parse_file(paths[n], tb, &frows, err, sizeof(err)) != 0) {
+				exp_set_aside(x, paths[n], bytes, err);
+				continue;   /* gone: the queue moves past it */
+			}
+			q.next++;
+			rows += frows;
+			total += bytes;
+			n++;
+		}
+		if (n == 0) {
 			exp_wait(x, 1000);
 			continue;
 		}
@@ -794,24 +885,10 @@ static void *exp_sender(void *arg)
 		r = tables ? 0 : exp_create_tables(x, c, err, sizeof(err)) == 0 ? 0 : -1;
 		if (r == 0) {
 			tables = true;
-			r = exp_send_file(x, c, path, &rows, err, sizeof(err));
-		}
-		if (r == -2) {
-			/* not ours to guess at: set aside, counted, and go on with the next */
-			char bad[720];
-
-			snprintf(bad, sizeof(bad), "%s.bad", path);
-			CP_ERR("export: %s; set aside as %s", err, bad);
-			if (rename(path, bad) != 0)
-				unlink(path);
-			pthread_mutex_lock(&x->mu);
-			x->bad_files++;
-			x->spool_files -= x->spool_files ? 1 : 0;
-			x->spool_bytes -= bytes <= x->spool_bytes ? bytes : x->spool_bytes;
-			pthread_mutex_unlock(&x->mu);
-			continue;
+			r = exp_post_tables(x, c, tb, err, sizeof(err));
 		}
 		if (r != 0) {
+			q.n = q.next = 0;   /* the same files again, from the lowest */
 			pthread_mutex_lock(&x->mu);
 			if (x->stop) {
 				pthread_mutex_unlock(&x->mu);
@@ -830,24 +907,27 @@ static void *exp_sender(void *arg)
 			pause = pause * 2 > EXP_PAUSE_MAX_MS ? EXP_PAUSE_MAX_MS : pause * 2;
 			continue;
 		}
-		/* every table's insert succeeded: the file goes; sent again after a crash
-		 * before this unlink, its rows collapse (the epoch key) */
-		if (unlink(path) != 0)
-			CP_ERR("export: sent %s but cannot remove it: %s", path, strerror(errno));
+		/* every table's insert succeeded: the files go; sent again after a crash
+		 * before these unlinks, their rows collapse (the epoch key) */
+		for (unsigned i = 0; i < n; i++)
+			if (unlink(paths[i]) != 0)
+				CP_ERR("export: sent %s but cannot remove it: %s", paths[i],
+				       strerror(errno));
 		cp_fsync_dir(x->dir);
 		pause = EXP_PAUSE_MIN_MS;
-		q.next++;
 		pthread_mutex_lock(&x->mu);
 		if (x->failing_since_wall_ns != 0)
 			CP_NOTICE("export: ClickHouse takes batches again; draining the spool");
 		x->failing_since_wall_ns = 0;
 		x->last_ok_wall_ns = cp_wall_ns();
-		x->batches_sent++;
+		x->batches_sent += n;
 		x->rows_sent += rows;
-		x->spool_files -= x->spool_files ? 1 : 0;
-		x->spool_bytes -= bytes <= x->spool_bytes ? bytes : x->spool_bytes;
+		x->spool_files -= x->spool_files >= n ? n : x->spool_files;
+		x->spool_bytes -= total <= x->spool_bytes ? total : x->spool_bytes;
 		pthread_mutex_unlock(&x->mu);
 	}
+	for (unsigned k = 0; k < EXP_T_N; k++)
+		free(tb[k].p);
 	free(q.seq);
 	curl_easy_cleanup(c);
 	return NULL;
