@@ -208,6 +208,7 @@ void cp_cmd_status(struct cp *cp, json_t *args, struct cp_reply *r)
 		          "scrapes", cp_json_u64(cp_metrics_scrapes(cp->metrics)),
 		          "renders", cp_json_u64(cp->metrics->renders),
 		          "render_failures", cp_json_u64(cp->metrics->render_oom)));
+	json_object_set_new(o, "export", cp_export_status(&cp->export, warn));
 
 	if (p->started_empty)
 		json_array_append_new(warn, json_sprintf("snapshot refused at start (%s); started "

@@ -13,6 +13,7 @@
 #include "capture.h"
 #include "conf.h"
 #include "drain.h"
+#include "export.h"
 #include "jobs.h"
 #include "journal.h"
 #include "reload.h"
@@ -52,6 +53,7 @@ struct cp {
 	struct cp_jobs jobs;            /* snapshots, reports in a child process (jobs.h) */
 	struct cp_persist persist;
 	struct cp_metrics *metrics;     /* the /metrics listener (metrics.h), NULL: none */
+	struct cp_export export;        /* to ClickHouse (export.h): a sender thread of its own */
 	uint64_t start_wall_ns, start_mono_ns;
 };
 

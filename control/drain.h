@@ -35,10 +35,13 @@ struct cp_xmap {
 	uint64_t boot_id;
 };
 
+struct cp_export;
+
 struct cp_drain {
 	char path[512];
 	struct cp_store *store;
 	struct cp_journal *journal;
+	struct cp_export *export;  /* NULL or off: no export (export.h) */
 
 	struct cp_xmap cur;        /* the exchange at path, when attached */
 	/* the last file at path we refused, so we log it once, not at every poll */

@@ -40,19 +40,6 @@
 #define CP_JREC_X2_SRC  48u   /* layout v2 source record: no inline event (v3) */
 #define CP_JOURNAL_ERR_S 10u  /* write errors (a full disk): one log line per 10 s */
 
-static int cp_fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) != 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 /* "journal.<n>" -> n, or 0 for any other name. */
 static uint64_t cp_seg_number(const char *name)
 {

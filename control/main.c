@@ -15,7 +15,8 @@
  * forked child (jobs.h), a large table copy is read on a thread (loader.h).
  * SIGTERM/SIGINT: drain what is READY, snapshot, exit.  The state is single-threaded by
  * design: its one lock guards the rendered /metrics text handed to the HTTP thread
- * (metrics.h), which reads nothing else.
+ * (metrics.h), which reads nothing else; the export's sender thread shares a few
+ * counters with the loop under its own mutex (export.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -328,6 +329,9 @@ int main(int argc, char **argv)
 		CP_ERR("exchange.path too long");
 		goto out_journal;
 	}
+	if (cp_export_open(&cp.export, &cp.conf) != 0)
+		goto out_journal;
+	cp.drain.export = &cp.export;
 	/* after the journal replay: the fill is of epochs drained live */
 	if (cp_metrics_register_fill(&cp) != 0 || cp_metrics_start(&mx, &cp) != 0)
 		goto out_drain;
@@ -346,6 +350,7 @@ int main(int argc, char **argv)
 out_drain:
 	cp_drain_fini(&cp.drain);
 out_journal:
+	cp_export_close(&cp.export);
 	cp_journal_close(&cp.journal);
 out_metrics:
 	cp.metrics = NULL;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cp_log.h"
+#include "export.h"
 #include "journal.h"
 #include "snapshot.h"
 #include "statefile.h"
@@ -77,7 +78,15 @@ static bool cp_state_name(const char *n)
 	       n[jl + 1] <= '9' && strspn(n + jl + 1, "0123456789") == strlen(n + jl + 1);
 }
 
-int cp_state_give(const char *dir, uid_t uid, gid_t gid)
+/* The export's spool files (export.h): <16 hex digits>.tsv, .tmp, .tsv.bad. */
+static bool cp_spool_name(const char *n)
+{
+	return strspn(n, "0123456789abcdef") == 16 && (strcmp(n + 16, ".tsv") == 0 ||
+	       strcmp(n + 16, ".tmp") == 0 || strcmp(n + 16, ".tsv.bad") == 0);
+}
+
+/* Hand dir and the files in it that name() accepts to uid:gid (cp_state_give). */
+static int cp_give_dir(const char *dir, bool (*name)(const char *), uid_t uid, gid_t gid)
 {
 	struct stat lst, st;
 	struct dirent *de;
@@ -123,7 +132,7 @@ int cp_state_give(const char *dir, uid_t uid, gid_t gid)
 		char why[128];
 		int fd;
 
-		if (!cp_state_name(de->d_name))
+		if (!name(de->d_name))
 			continue;
 		fd = openat(dfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 		if (fd < 0) {
@@ -148,5 +157,33 @@ int cp_state_give(const char *dir, uid_t uid, gid_t gid)
 	}
 	closedir(d);
 	close(dfd);
+	return ret;
+}
+
+int cp_state_give(const char *dir, uid_t uid, gid_t gid)
+{
+	char spool[1024];
+	struct stat st;
+	int ret = cp_give_dir(dir, cp_state_name, uid, gid);
+
+	if (ret != 0)
+		return ret;
+	/* the export's spool (export.h), when a run made one: same rules, one level down */
+	snprintf(spool, sizeof(spool), "%s/%s", dir, CP_EXPORT_DIR);
+	if (lstat(spool, &st) != 0)
+		return errno == ENOENT ? 0 : -errno;
+	return cp_give_dir(spool, cp_spool_name, uid, gid);
+}
+
+int cp_fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) != 0)
+		ret = -errno;
+	close(fd);
 	return ret;
 }

@@ -30,11 +30,14 @@ int cp_state_open(const char *path, int flags, mode_t mode);
 
 /*
  * As root, before dropping to uid/gid: hand dir and the state files in it (the
- * snapshot, its temporary, the journal and its segments) to uid:gid by fchown on
- * descriptors opened with O_NOFOLLOW.  A state file that is a symbolic link, not a
+ * snapshot, its temporary, the journal and its segments, the export's spool directory
+ * and its files) to uid:gid by fchown on descriptors opened with O_NOFOLLOW.  A state file that is a symbolic link, not a
  * regular file, has several links, or belongs to a third user is refused: -EPERM, the
  * reason logged; the start stops.  0 or -errno.
  */
 int cp_state_give(const char *dir, uid_t uid, gid_t gid);
+
+/* fsync a directory, so a file created, renamed or removed in it is durable.  0 or -errno. */
+int cp_fsync_dir(const char *dir);
 
 #endif

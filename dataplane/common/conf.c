@@ -646,6 +646,44 @@ static unsigned conf_key_index(const char *path)
 	return 0;
 }
 
+/* export.clickhouse.url: "http://host[:port][/]" (host a name, an IPv4 address or
+ * [IPv6]); NULL, or what is wrong.  The exporter appends the query itself, so a path or
+ * query string here is refused rather than silently mangled. */
+static const char *conf_check_http_url(const char *u)
+{
+	const char *h, *p;
+	unsigned long port;
+	char *end;
+
+	if (strncmp(u, "http://", 7) != 0)
+		return "not an http:// URL (the ClickHouse HTTP interface, e.g. http://127.0.0.1:8123/)";
+	h = u + 7;
+	if (*h == '[') {
+		p = strchr(h, ']');
+		if (p == NULL || p == h + 1)
+			return "bad [IPv6] host";
+		p++;
+	} else {
+		for (p = h; isalnum((unsigned char)*p) || *p == '.' || *p == '-'; p++)
+			;
+		if (p == h)
+			return "no host after http://";
+	}
+	if (*p == ':') {
+		errno = 0;
+		port = strtoul(p + 1, &end, 10);
+		if (end == p + 1 || errno != 0 || port == 0 || port > 65535 || *(p + 1) == '+' ||
+		    *(p + 1) == '-')
+			return "bad port (1..65535)";
+		p = end;
+	}
+	if (*p == '/')
+		p++;
+	if (*p != '\0')
+		return "has a path, query, user or character the exporter does not take (http://host:port/)";
+	return NULL;
+}
+
 static int conf_validate(struct conf_ctx *x)
 {
 	const struct obs_conf *c = x->c;
@@ -729,6 +767,17 @@ static int conf_validate(struct conf_ctx *x)
 		         "telescope.sensors: telescope has %" PRIu64 " addresses, more than %u (2^24)",
 		         size, CONF_MAX_D);
 		return -1;
+	}
+
+	if (c->export_ch_url[0] != '\0') {
+		const char *why = conf_check_http_url(c->export_ch_url);
+
+		if (why != NULL) {
+			conf_err(x, x->key_line[conf_key_index("export.clickhouse.url")],
+			         "export.clickhouse.url: value '%s' %s",
+			         conf_show(c->export_ch_url, vb, sizeof(vb)), why);
+			return -1;
+		}
 	}
 
 	/* Every RX descriptor holds an mbuf, and each worker has a burst in flight:

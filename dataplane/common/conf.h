@@ -111,6 +111,13 @@ struct obs_conf {
 	char     ptr_file[OBS_CONF_STR];       /* enrich.ptr_file: ip -> PTR name */
 	bool     ptr_live;                     /* enrich.ptr_live: c-ares PTR lookups */
 	uint32_t ptr_rate;                     /* enrich.ptr_rate: live queries per second */
+
+	/* export to ClickHouse (docs/export.md) */
+	char     export_ch_url[OBS_CONF_STR];      /* export.clickhouse.url: http://host:port/, "" = off */
+	char     export_ch_database[64];           /* export.clickhouse.database */
+	char     export_ch_appliance[64];          /* export.clickhouse.appliance: "" = host name */
+	uint32_t export_ch_spool_mb;               /* export.clickhouse.spool_max_mb */
+	uint32_t export_ch_timeout_s;              /* export.clickhouse.timeout_s: one request */
 };
 
 /* Defaults for every key (the key table's defaults). */

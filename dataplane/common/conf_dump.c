@@ -98,21 +98,36 @@ static void conf_dump_value(FILE *out, const struct conf_key *k, const void *bas
 
 void obs_conf_dump(const struct obs_conf *c, FILE *out)
 {
-	const char *sec = NULL;
-	size_t seclen = 0;
+	const char *sec = NULL, *sub = NULL;
+	size_t seclen = 0, sublen = 0;
 
 	fputs("# obscura configuration, normalised: every key, explicit values\n", out);
 	for (unsigned i = 0; i < obs_conf_n_keys; i++) {
 		const struct conf_key *k = &obs_conf_keys[i];
 		const char *dot = strchr(k->path, '.');
+		const char *dot2 = strchr(dot + 1, '.');   /* a third level: export.clickhouse.url */
+
 		if (sec == NULL || (size_t)(dot - k->path) != seclen ||
 		    strncmp(sec, k->path, seclen) != 0) {
 			sec = k->path;
 			seclen = (size_t)(dot - k->path);
+			sub = NULL;
 			fprintf(out, "%.*s:\n", (int)seclen, sec);
 		}
-		fprintf(out, "  %s:", dot + 1);
-		conf_dump_value(out, k, c, "    ");
+		if (dot2 == NULL) {
+			sub = NULL;
+			fprintf(out, "  %s:", dot + 1);
+			conf_dump_value(out, k, c, "    ");
+		} else {
+			if (sub == NULL || (size_t)(dot2 - dot - 1) != sublen ||
+			    strncmp(sub, dot + 1, sublen) != 0) {
+				sub = dot + 1;
+				sublen = (size_t)(dot2 - dot - 1);
+				fprintf(out, "  %.*s:\n", (int)sublen, sub);
+			}
+			fprintf(out, "    %s:", dot2 + 1);
+			conf_dump_value(out, k, c, "      ");
+		}
 		fputc('\n', out);
 	}
 }

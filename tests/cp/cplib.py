@@ -25,6 +25,15 @@ def check(cond, msg):
     print("ok: " + msg, flush=True)
 
 
+def wait_for(pred, what, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if pred():
+            return
+        time.sleep(0.1)
+    fail("timed out waiting for " + what)
+
+
 class Conn:
     """One ctl v1 connection."""
 

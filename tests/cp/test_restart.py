@@ -26,22 +26,14 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cplib import Daemon, check, cleanup, compare, fail, fake_dp, merge_expected, tmpdir  # noqa: E402
+from cplib import (Daemon, check, cleanup, compare, fail, fake_dp, merge_expected,  # noqa: E402
+                   tmpdir, wait_for)
 
 cp_bin, fake_bin = sys.argv[1], sys.argv[2]
 d = tmpdir("restart")
 dm = Daemon(cp_bin, d)
 exp = lambda k: os.path.join(d, "exp%d.json" % k)  # noqa: E731
 rnd = random.Random(99)
-
-
-def wait_for(pred, what, timeout=20):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if pred():
-            return
-        time.sleep(0.1)
-    fail("timed out waiting for " + what)
 
 
 try:

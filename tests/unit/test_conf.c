@@ -296,6 +296,26 @@ static void test_bad_strings(void **state)
 		assert_int_equal(rs[OBX_TAB_SRC], sizeof(struct obx_src_rec));
 		assert_int_equal(rs[OBX_TAB_BITMAP], OBX_REC_SIZE_BITMAP);
 	}
+	/* export.clickhouse.url: the HTTP interface's root, nothing the exporter would mangle */
+	expect_string_error(SENSOR_A "export:\n  clickhouse:\n    url: ftp://x/\n",
+	                    "export.clickhouse.url: value 'ftp://x/' not an http:// URL");
+	expect_string_error(SENSOR_A "export:\n  clickhouse:\n    url: http://:8123/\n",
+	                    "export.clickhouse.url: value 'http://:8123/' no host");
+	expect_string_error(SENSOR_A "export:\n  clickhouse:\n    url: http://h:99999/\n",
+	                    "export.clickhouse.url: value 'http://h:99999/' bad port");
+	expect_string_error(SENSOR_A "export:\n  clickhouse:\n    url: http://h:8123/?query=x\n",
+	                    "export.clickhouse.url: value 'http://h:8123/?query=x' has a path");
+	{
+		struct obs_conf c;
+		char err[256];
+
+		assert_int_equal(obs_conf_load_string(SENSOR_A "export:\n  clickhouse:\n"
+			"    url: http://127.0.0.1:8123/\n", &c, err, sizeof(err)), 0);
+		assert_string_equal(c.export_ch_url, "http://127.0.0.1:8123/");
+		assert_int_equal(c.export_ch_spool_mb, 1024);
+		assert_int_equal(obs_conf_load_string(SENSOR_A "export:\n  clickhouse:\n"
+			"    url: http://[::1]:8123\n", &c, err, sizeof(err)), 0);
+	}
 	/* a UNIX socket path that cannot be bound */
 	n = (size_t)sprintf(y, SENSOR_A "control:\n  socket: /");
 	memset(y + n, 'x', 120);
@@ -618,7 +638,9 @@ static void test_describe(void **state)
 		"tables.scanner_file", "enrich.city_mmdb", "lifetime.gap_s", "lifetime.max_sources", "rules.files",
 		"exclude.files", "resip.table", "resip.window_check", "resip.country",
 		"enrich.asn_mmdb", "enrich.org_file", "enrich.ptr_file", "enrich.ptr_live",
-		"enrich.ptr_rate",
+		"enrich.ptr_rate", "export.clickhouse.url", "export.clickhouse.database",
+		"export.clickhouse.appliance", "export.clickhouse.spool_max_mb",
+		"export.clickhouse.timeout_s",
 	};
 	char *buf = NULL;
 	size_t len = 0, lines = 0;
