@@ -100,8 +100,9 @@ static int ropts_parse(json_t *args, unsigned allowed, struct ropts *o, struct c
 		if ((allowed & OPT_N) && o->n < 0 && opt[0] >= '0' && opt[0] <= '9') {
 			char *end;
 			long long v = strtoll(opt, &end, 10);
-			if (*end != '\0' || v < 0 || v > 100000000) {
-				cp_reply_err(r, CP_E_BAD_ARGS, "'%s' is not a count (0..100000000)", opt);
+			/* the same budget as sources.top (commands.c CP_TOP_MAX) */
+			if (*end != '\0' || v < 0 || v > 1000000) {
+				cp_reply_err(r, CP_E_BAD_ARGS, "'%s' is not a count (0..1000000)", opt);
 				return -1;
 			}
 			o->n = v;

@@ -163,6 +163,10 @@ try:
         m = a.call("sources.top", args, argv)[-1]
         check(m.get("ok") is False and m["error"]["code"] == "bad_args" and "0..1000000" in m["error"]["msg"],
               "sources.top %s: bad_args naming the range (%s)" % (args or argv, m.get("error")))
+    for cmd in ("resip.top", "resip.ports"):
+        m = a.call(cmd, None, ["100000000"])[-1]
+        check(m.get("ok") is False and m["error"]["code"] == "bad_args" and "0..1000000" in m["error"]["msg"],
+              "%s 100000000: bad_args naming the same range (%s)" % (cmd, m.get("error")))
     full = a.call("sources.top", {"n": 1000000}, rid=9)
     rows = sum((m["chunk"] for m in full[:-1]), [])
     size = sum(len(json.dumps(m)) + 1 for m in full)
