@@ -71,6 +71,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
+#include "bench_eal.h"
 #include "conf.h"
 #include "control/store.h"
 #include "exclude.h"
@@ -619,16 +620,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	snprintf(prefix, sizeof(prefix), "burst_bench_%d", (int)getpid());
-	if (eal_at < argc) {
-		argv[eal_at] = argv[0];
-		ret = rte_eal_init(argc - eal_at, argv + eal_at);
-	} else {
-		ret = rte_eal_init((int)(sizeof(def_eal) / sizeof(def_eal[0])) - 1, def_eal);
-	}
-	if (ret < 0) {
-		fprintf(stderr, "burst_bench: EAL init failed: %s\n", rte_strerror(rte_errno));
+	if (bench_eal_init("burst_bench", argc, argv, eal_at, def_eal,
+	                   (int)(sizeof(def_eal) / sizeof(def_eal[0])) - 1) != 0)
 		return 1;
-	}
 	obs_log_init();
 	obs_clock_init();
 	if (obs_worker_dyn_init() != 0)

@@ -20,6 +20,7 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 
+#include "bench_eal.h"
 #include "scanner_table.h"
 
 static uint64_t rs = 88172645463325252ull;
@@ -47,7 +48,7 @@ int main(int argc, char **argv)
 	char path[] = "/tmp/scanner_load_XXXXXX", err[512];
 	struct obs_scanner_tab *t;
 	unsigned long n;
-	int eal_at = argc, fd, ret;
+	int eal_at = argc, fd;
 	FILE *f;
 	double t0, t1;
 
@@ -63,16 +64,9 @@ int main(int argc, char **argv)
 	n = strtoul(argv[1], NULL, 10);
 	if (eal_at > 2)
 		rs ^= strtoull(argv[2], NULL, 10) * 0x9e3779b97f4a7c15ull;
-	if (eal_at < argc) {
-		argv[eal_at] = argv[0];
-		ret = rte_eal_init(argc - eal_at, argv + eal_at);
-	} else {
-		ret = rte_eal_init((int)(sizeof(def_eal) / sizeof(def_eal[0])) - 1, def_eal);
-	}
-	if (ret < 0) {
-		fprintf(stderr, "scanner_load_bench: EAL init failed: %s\n", rte_strerror(rte_errno));
+	if (bench_eal_init("scanner_load_bench", argc, argv, eal_at, def_eal,
+	                   (int)(sizeof(def_eal) / sizeof(def_eal[0])) - 1) != 0)
 		return 1;
-	}
 	fd = mkstemp(path);
 	if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
 		perror("scanner_load_bench: temporary file");

@@ -298,3 +298,11 @@ def tmpdir(name):
     base = os.environ.get("MESON_BUILD_ROOT") or tempfile.gettempdir()
     d = tempfile.mkdtemp(prefix="cp-%s-" % name, dir="/tmp")
     return d
+
+
+def cp_test(name, **over):
+    """A cp test's start: (cp_bin, fake_bin) from argv, its directory, its Daemon, and
+    exp(k), the path of fake_dp's expected totals k."""
+    d = tmpdir(name)
+    return (sys.argv[1], sys.argv[2], d, Daemon(sys.argv[1], d, **over),
+            lambda k: os.path.join(d, "exp%d.json" % k))

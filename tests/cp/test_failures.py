@@ -22,13 +22,10 @@ import stat
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cplib import (Daemon, check, cleanup, compare, fail, fake_dp, merge_expected, tmpdir,  # noqa: E402
-                   wait_for)
+from cplib import (check, cleanup, compare, cp_test, fail, fake_dp,  # noqa: E402
+                   merge_expected, wait_for)
 
-cp_bin, fake_bin = sys.argv[1], sys.argv[2]
-d = tmpdir("failures")
-dm = Daemon(cp_bin, d)
-exp = lambda k: os.path.join(d, "exp%d.json" % k)  # noqa: E731
+cp_bin, fake_bin, d, dm, exp = cp_test("failures")
 
 
 def lost(c, text):
