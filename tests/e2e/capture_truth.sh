@@ -96,11 +96,15 @@ fi
 grep -q "does not compile" "$tmp/dp-bad.log" || fail "bad filter at start: unclear error: $(tail -3 "$tmp/dp-bad.log")"
 [ ! -e "$tmp/bad.pcapng" ] || fail "a refused capture left a file"
 
-# 2. the ctl path while the dataplane replays the capture many times
-copies=2000   # far more than the checks need: SIGTERM ends it
-files=()
-for _ in $(seq $copies); do files+=("$tmp/traffic.pcap"); done
-"$dp" -c "$tmp/obscura.yaml" --drain-timeout 120 --replay "${files[@]}" >"$tmp/dp-ctl.log" 2>&1 &
+# 2. the ctl path while the dataplane replays the capture over and over: one endless
+# stream through a FIFO (the file's header once, then its records again and again), so
+# the replay outlasts the checks however fast the machine is; SIGTERM ends it
+mkfifo "$tmp/endless.pcap" || fail "mkfifo"
+{ cat "$tmp/traffic.pcap"; while tail -c +25 "$tmp/traffic.pcap"; do :; done; } \
+	>"$tmp/endless.pcap" 2>/dev/null &
+feeder=$!
+trap 'kill "$feeder" 2>/dev/null; e2e_cleanup' EXIT
+"$dp" -c "$tmp/obscura.yaml" --drain-timeout 120 --replay "$tmp/endless.pcap" >"$tmp/dp-ctl.log" 2>&1 &
 dp_pid=$!
 c=("$ctl" -t 60 -c "$tmp/obscura.yaml")
 up=0
@@ -149,7 +153,7 @@ stopped() {   # stopped FILE: wait for state stopped, status in FILE
 	fail "the capture never stopped: $(cat "$1")"
 }
 stopped "$tmp/st-stop.json"
-kill -0 "$dp_pid" 2>/dev/null || fail "the replay ended before the ctl checks were done (raise copies)"
+kill -0 "$dp_pid" 2>/dev/null || fail "the endless replay ended before the ctl checks were done"
 "$py" - "$tmp/st-run.json" "$tmp/st-stop.json" "$tmp/ctl.pcapng" <<'EOF' || fail "capture status: $(cat "$tmp/st-stop.json")"
 import json, sys
 run, st = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
@@ -209,7 +213,7 @@ echo "# --sensor west --snaplen 64: 300 packets, all west's, at most 64 bytes ea
 # a full disk: the capture stops with the reason, the replay and the drain go on
 mkdir -p "$tmp/small"
 mount -t tmpfs -o size=256k tmpfs "$tmp/small" || fail "cannot mount a small tmpfs for the full-disk case"
-trap 'umount "$tmp/small" 2>/dev/null; e2e_cleanup' EXIT
+trap 'umount "$tmp/small" 2>/dev/null; kill "$feeder" 2>/dev/null; e2e_cleanup' EXIT
 "${c[@]}" --json capture start "$tmp/small/full.pcapng" >"$tmp/start3.out" 2>&1 \
 	|| fail "capture start on the small disk: $(cat "$tmp/start3.out")"
 stopped "$tmp/st-full.json"
@@ -218,10 +222,12 @@ grep -q '"error": *"No space left on device"' "$tmp/st-full.json" || fail "full 
 umount "$tmp/small"
 echo "# full disk: $(grep -o '"error": *"[^"]*"' "$tmp/st-full.json")"
 
-kill -0 "$dp_pid" 2>/dev/null || fail "the replay ended before the ctl checks were done (raise copies)"
+kill -0 "$dp_pid" 2>/dev/null || fail "the endless replay ended before the ctl checks were done"
 kill -TERM "$dp_pid"
 wait "$dp_pid" || fail "obscura-dp exit $? after SIGTERM"
 dp_pid=
+kill "$feeder" 2>/dev/null
+wait "$feeder" 2>/dev/null
 grep -q "every slot drained" "$tmp/dp-ctl.log" || fail "the drain did not finish"
 "${c[@]}" --json stats >"$tmp/stats.json" || fail "stats"
 "$py" - "$tmp/stats.json" <<'EOF' || fail "stats after the captures: $(head -c 300 "$tmp/stats.json")"
