@@ -444,24 +444,15 @@ static int cp_drain_map(struct cp_drain *d, struct cp_xmap *m, const char *name,
 	/* the export's spool before the journal (even its unsynced write, which a killed
 	 * process leaves for the replay): an epoch the store will have is already in the
 	 * spool (or ClickHouse), and one spooled but not journalled is drained and spooled
-	 * again under the same epoch key, which ClickHouse collapses (export.h).  What it
-	 * reads of the header comes from the validated copy and the store's checked sensor
-	 * names, never from the shared page. */
+	 * again under the same epoch key, which ClickHouse collapses (export.h) */
 	if (d->export != NULL) {
 		const struct cp_epoch *ex[OBX_MAX_WORKERS * OBX_SLOTS];
-		static struct obx_header hc;
 		uint32_t nx = 0;
 
-		memset(&hc, 0, sizeof(hc));
-		hc.n_sensors = d->store->n_sensors;
-		memcpy(hc.sensor_names, d->store->sensor_names, sizeof(hc.sensor_names));
-		hc.cov_sample_size = g->cov_sample_size;
-		hc.cov_block_len = g->cov_block_len;
-		hc.cov_period_unit = g->cov_period_unit;
 		for (uint32_t i = 0; i < n; i++)
 			if (p[i].skip == 0)
 				ex[nx++] = &p[i].c.e;
-		ret = cp_export_spool(d->export, &hc, ex, nx);
+		ret = cp_export_spool(d->export, g, d->store, ex, nx);
 		if (ret != 0)
 			goto out_stop;
 	}

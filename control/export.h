@@ -65,12 +65,14 @@ struct cp_export {
  * clear message logged). */
 int cp_export_open(struct cp_export *x, const struct obs_conf *c);
 
-/* One batch: the epochs of one drain pass (h: their exchange's header, for the sensor
- * names and the coverage geometry), durable in the spool on return 0; -errno when the
- * spool file could not be written (the drain leaves the slots READY and retries).  A
- * batch that would overflow the spool is dropped, counted, and 0 is returned.  A no-op
- * when the export is off. */
-int cp_export_spool(struct cp_export *x, const struct obx_header *h,
+/* One batch: the epochs of one drain pass (g: their exchange's validated header copy,
+ * for the coverage geometry; s: the store, for the sensor names it checked), durable in
+ * the spool on return 0; -errno when the spool file could not be written (the drain
+ * leaves the slots READY and retries).  A batch that would overflow the spool is
+ * dropped, counted, and 0 is returned.  A no-op when the export is off. */
+struct obx_geom;
+struct cp_store;
+int cp_export_spool(struct cp_export *x, const struct obx_geom *g, const struct cp_store *s,
                     const struct cp_epoch *const *e, uint32_t n);
 
 /* The `status` block, and its warnings appended to warn. */

@@ -40,8 +40,7 @@
 #define CP_JREC_X2_SRC  48u   /* layout v2 source record: no inline event (v3) */
 #define CP_JOURNAL_ERR_S 10u  /* write errors (a full disk): one log line per 10 s */
 
-/* "journal.<n>" -> n, or 0 for any other name. */
-static uint64_t cp_seg_number(const char *name)
+uint64_t cp_journal_seg_number(const char *name)
 {
 	const char *p = name + sizeof(CP_JOURNAL_NAME);
 	char *end;
@@ -67,7 +66,7 @@ static int cp_seg_list(const char *dir, uint64_t **out, size_t *n)
 	if (d == NULL)
 		return -errno;
 	while ((de = readdir(d)) != NULL) {
-		uint64_t s = cp_seg_number(de->d_name);
+		uint64_t s = cp_journal_seg_number(de->d_name);
 
 		if (s == 0)
 			continue;

@@ -125,6 +125,8 @@ int cp_journal_truncate(struct cp_journal *j);
 int cp_journal_rotate(struct cp_journal *j, uint64_t *seg);
 /* Remove the segments up to upto (a durable snapshot covers them).  0 or -errno. */
 int cp_journal_drop(struct cp_journal *j, uint64_t upto);
+/* "journal.<n>" -> n, or 0 for any other name (a segment's file name). */
+uint64_t cp_journal_seg_number(const char *name);
 /* n_segments from the directory (another process dropped some).  0 or -errno. */
 int cp_journal_recount(struct cp_journal *j);
 

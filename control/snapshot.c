@@ -280,23 +280,6 @@ static void cp_errf(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int cp_write_all(int fd, const void *p, size_t len)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t w = write(fd, (const uint8_t *)p + done, len - done);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		done += (size_t)w;
-	}
-	return 0;
-}
-
 static int cp_dir_of(const char *path, char *dir, size_t len)
 {
 	const char *slash = strrchr(path, '/');
@@ -356,8 +339,8 @@ int cp_snapshot_write_file(const char *path, const struct cp_store *s, char *err
 		cp_errf(err, errlen, "snapshot: cannot create %s: %s", tmp, strerror(-fd));
 		goto out;
 	}
-	if ((ret = cp_write_all(fd, &h, sizeof(h))) != 0 ||
-	    (ret = cp_write_all(fd, b.buf.p, b.buf.len)) != 0) {
+	if ((ret = cp_state_write_all(fd, &h, sizeof(h))) != 0 ||
+	    (ret = cp_state_write_all(fd, b.buf.p, b.buf.len)) != 0) {
 		cp_errf(err, errlen, "snapshot: writing %s: %s", tmp, strerror(-ret));
 		goto out_unlink;
 	}
@@ -407,48 +390,6 @@ static bool cp_rd_get(struct cp_rd *r, void *out, size_t len)
 	memcpy(out, r->p + r->off, len);
 	r->off += len;
 	return true;
-}
-
-static int cp_read_file(const char *path, uint8_t **out, size_t *outlen)
-{
-	struct stat st;
-	uint8_t *p = NULL;
-	size_t done = 0;
-	int fd, ret;
-
-	fd = cp_state_open(path, O_RDONLY, 0);
-	if (fd < 0)
-		return fd;
-	if (fstat(fd, &st) != 0) {
-		ret = -errno;
-		goto out;
-	}
-	p = malloc((size_t)st.st_size + 1);
-	if (p == NULL) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	while (done < (size_t)st.st_size) {
-		ssize_t r = read(fd, p + done, (size_t)st.st_size - done);
-
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			ret = -errno;
-			goto out;
-		}
-		if (r == 0)
-			break;
-		done += (size_t)r;
-	}
-	*out = p;
-	*outlen = done;
-	p = NULL;
-	ret = 0;
-out:
-	free(p);
-	close(fd);
-	return ret;
 }
 
 /* Parse the sections of body into s; -EBADMSG with err set on any inconsistency. */
@@ -656,7 +597,7 @@ int cp_snapshot_load_file(const char *path, struct cp_store *s, char *err, size_
 	size_t len = 0;
 	int ret;
 
-	ret = cp_read_file(path, &data, &len);
+	ret = cp_state_read_file(path, &data, &len);
 	if (ret == -ENOENT)
 		return ret;
 	if (ret != 0) {

@@ -7,7 +7,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -68,14 +70,8 @@ int cp_state_open(const char *path, int flags, mode_t mode)
 /* The names in state_dir that the control plane opens. */
 static bool cp_state_name(const char *n)
 {
-	size_t jl = strlen(CP_JOURNAL_NAME);
-
-	if (strcmp(n, CP_SNAP_NAME) == 0 || strcmp(n, CP_SNAP_NAME ".tmp") == 0 ||
-	    strcmp(n, CP_JOURNAL_NAME) == 0)
-		return true;
-	/* journal.<n> segments */
-	return strncmp(n, CP_JOURNAL_NAME, jl) == 0 && n[jl] == '.' && n[jl + 1] >= '1' &&
-	       n[jl + 1] <= '9' && strspn(n + jl + 1, "0123456789") == strlen(n + jl + 1);
+	return strcmp(n, CP_SNAP_NAME) == 0 || strcmp(n, CP_SNAP_NAME ".tmp") == 0 ||
+	       strcmp(n, CP_JOURNAL_NAME) == 0 || cp_journal_seg_number(n) != 0;
 }
 
 /* The export's spool files (export.h): <16 hex digits>.tsv, .tmp, .tsv.bad. */
@@ -186,4 +182,64 @@ int cp_fsync_dir(const char *dir)
 		ret = -errno;
 	close(fd);
 	return ret;
+}
+
+int cp_state_read_file(const char *path, uint8_t **out, size_t *outlen)
+{
+	struct stat st;
+	uint8_t *p = NULL;
+	size_t done = 0;
+	int fd, ret;
+
+	fd = cp_state_open(path, O_RDONLY, 0);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) != 0) {
+		ret = -errno;
+		goto out;
+	}
+	p = malloc((size_t)st.st_size + 1);
+	if (p == NULL) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	while (done < (size_t)st.st_size) {
+		ssize_t r = read(fd, p + done, (size_t)st.st_size - done);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;
+			goto out;
+		}
+		if (r == 0)
+			break;
+		done += (size_t)r;
+	}
+	p[done] = '\0';   /* text readers may rely on it */
+	*out = p;
+	*outlen = done;
+	p = NULL;
+	ret = 0;
+out:
+	free(p);
+	close(fd);
+	return ret;
+}
+
+int cp_state_write_all(int fd, const void *p, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t w = write(fd, (const uint8_t *)p + done, len - done);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		done += (size_t)w;
+	}
+	return 0;
 }

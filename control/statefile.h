@@ -14,6 +14,7 @@
 #define OBSCURA_CP_STATEFILE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* Check an open state file: a regular file, one link, owned by uid.  0 or -EPERM
@@ -39,5 +40,11 @@ int cp_state_give(const char *dir, uid_t uid, gid_t gid);
 
 /* fsync a directory, so a file created, renamed or removed in it is durable.  0 or -errno. */
 int cp_fsync_dir(const char *dir);
+
+/* A whole state file (opened by cp_state_open, so checked the same way) into a new
+ * buffer, NUL-terminated one past *len (caller frees).  0 or -errno. */
+int cp_state_read_file(const char *path, uint8_t **out, size_t *len);
+/* write() all of p to fd, through EINTR and short writes.  0 or -errno. */
+int cp_state_write_all(int fd, const void *p, size_t len);
 
 #endif

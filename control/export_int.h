@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * export_int.h — what the export's three files share (export.h is the interface):
+ * export.c the schema and the life cycle, export_spool.c the rows and the spool files
+ * (main loop), export_send.c the sender thread.
+ */
+#ifndef OBSCURA_CP_EXPORT_INT_H
+#define OBSCURA_CP_EXPORT_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "export.h"
+
+#define EXP_MAGIC        "OBSX1\n"
+#define EXP_PAUSE_MIN_MS 200u
+#define EXP_PAUSE_MAX_MS 5000u
+
+enum { EXP_T_SOURCES, EXP_T_CELLS, EXP_T_EVENTS, EXP_T_RESIP_PORTS, EXP_T_EPOCHS, EXP_T_N };
+
+/* The tables' names and column definitions (export.c). */
+extern const char *const exp_tname[EXP_T_N];
+extern const char *const exp_tcols[EXP_T_N];
+
+/* One table's TabSeparated rows being built; out of memory is sticky. */
+struct exp_buf {
+	char *p;
+	size_t len, cap;
+	uint64_t rows;
+	bool oom;
+};
+
+/* Append n bytes of p (export_spool.c). */
+void eb_append(struct exp_buf *b, const char *p, size_t n);
+
+/* The sender thread (export_send.c): started by cp_export_open(). */
+void *exp_sender(void *arg);
+
+#endif
