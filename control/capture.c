@@ -316,8 +316,12 @@ void cp_capture_poll(struct cp *cp)
 		cp_cap_answer(cp, b->result, msg);
 		return;
 	}
+	/* a SIGKILLed dataplane never says EXITED: the drain's liveness check tells */
 	if (atomic_load_explicit(&h->dp_state, memory_order_acquire) == OBX_DP_EXITED)
 		cp_cap_answer(cp, -EPIPE, "the dataplane exited before answering");
+	else if (cp->drain.dp_lost)
+		cp_cap_answer(cp, -EPIPE, "the dataplane went away (killed, hung or restarted) "
+		              "before answering");
 }
 
 void cp_cmd_capture_status(struct cp *cp, json_t *args, struct cp_reply *r)

@@ -139,6 +139,7 @@ void cp_cmd_status(struct cp *cp, json_t *args, struct cp_reply *r)
 	json_object_set_new(drain, "bad_used_entries", cp_json_u64(d->bad_used));
 	json_object_set_new(drain, "epochs_lost", cp_json_u64(d->epochs_lost));
 	json_object_set_new(drain, "partial_periods", cp_json_partial_periods(cp));
+	/* the warning below names the same periods: built once, read back from here */
 	json_object_set_new(drain, "lag_last_ms", json_real((double)d->last_lag_ns / 1e6));
 	json_object_set_new(drain, "lag_max_ms", json_real((double)d->max_lag_ns / 1e6));
 	json_object_set_new(drain, "last_drain", cp_json_time(d->last_drain_wall_ns));
@@ -226,7 +227,7 @@ void cp_cmd_status(struct cp *cp, json_t *args, struct cp_reply *r)
 			"nothing is being captured", (unsigned long long)d->cur.g.boot_id,
 			d->cur.g.dp_pid, d->dp_lost_why));
 	if (d->epochs_lost) {
-		json_t *pp = cp_json_partial_periods(cp);
+		json_t *pp = json_object_get(drain, "partial_periods");
 		char list[256] = "";
 		size_t at = 0;
 
@@ -237,7 +238,6 @@ void cp_cmd_status(struct cp *cp, json_t *args, struct cp_reply *r)
 			at += (size_t)snprintf(list + at, sizeof(list) - at, "%s%s", i ? ", " : "",
 			                       lab != NULL ? lab : "unknown");
 		}
-		json_decref(pp);
 		json_array_append_new(warn, json_sprintf("%llu epoch(s) LOST with a dataplane that "
 			"died before publishing them; partial period(s): %s",
 			(unsigned long long)d->epochs_lost, list));

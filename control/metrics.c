@@ -344,6 +344,8 @@ static void cp_mx_status(struct cp_mx *x, struct cp *cp, uint64_t wall, uint64_t
 	const struct cp_drain *d = &cp->drain;
 	const struct cp_store *s = &cp->store;
 	const struct obx_header *h = d->cur.h;
+	/* sizes from the header as validated at attach (drain.h), never the shared page */
+	const struct obx_geom *g = &d->cur.g;
 
 	cp_mx_family(x, "obscura_build_info", "gauge", "The control plane's version.");
 	cp_mx_u64(x, 1, 1, "version", CP_VERSION);
@@ -358,7 +360,7 @@ static void cp_mx_status(struct cp_mx *x, struct cp *cp, uint64_t wall, uint64_t
 	cp_mx_family(x, "obscura_dataplane_start_time_seconds", "gauge",
 	             "Wall clock when the attached dataplane started, Unix seconds.");
 	if (h != NULL)
-		cp_mx_f64(x, CP_NS_S(h->boot_wall_ns), 0);
+		cp_mx_f64(x, CP_NS_S(g->boot_wall_ns), 0);
 	cp_mx_family(x, "obscura_dataplane_heartbeat_age_seconds", "gauge",
 	             "Age of the attached dataplane main lcore's heartbeat.");
 	if (h != NULL) {
@@ -371,8 +373,8 @@ static void cp_mx_status(struct cp_mx *x, struct cp *cp, uint64_t wall, uint64_t
 	cp_mx_family(x, "obscura_exchange_capacity_records", "gauge",
 	             "Records per epoch slot of each exchange table.");
 	for (unsigned k = 0; h != NULL && k <= OBX_TAB_EVENT; k++)
-		if (h->tab_capacity[k] != 0)
-			cp_mx_u64(x, h->tab_capacity[k], 1, "table", tab_names[k]);
+		if (g->tab_capacity[k] != 0)
+			cp_mx_u64(x, g->tab_capacity[k], 1, "table", tab_names[k]);
 	cp_mx_family(x, "obscura_exchange_fill_ratio", "gauge",
 	             "Records the last drained epoch of a worker used in a table / the "
 	             "table's capacity (a forced swap comes near 1).");
@@ -380,10 +382,10 @@ static void cp_mx_status(struct cp_mx *x, struct cp *cp, uint64_t wall, uint64_t
 		for (unsigned k = 0; k <= OBX_TAB_EVENT; k++) {
 			char ws[16];
 
-			if (h->tab_capacity[k] == 0 || !cp_fill.seen[w][k])
+			if (g->tab_capacity[k] == 0 || !cp_fill.seen[w][k])
 				continue;
 			snprintf(ws, sizeof(ws), "%u", w);
-			cp_mx_f64(x, (double)cp_fill.n[w][k] / h->tab_capacity[k], 2,
+			cp_mx_f64(x, (double)cp_fill.n[w][k] / g->tab_capacity[k], 2,
 			          "worker", ws, "table", tab_names[k]);
 		}
 	cp_mx_family(x, "obscura_dataplane_boots", "gauge",

@@ -120,8 +120,12 @@ static void cp_rl_follow(struct cp *cp)
 		q->state = CP_RS_RUNNING;
 		q->started_wall_ns = b->run_wall_ns;
 	}
+	/* a SIGKILLed dataplane never says EXITED: the drain's liveness check tells */
 	if (atomic_load_explicit(&h->dp_state, memory_order_acquire) == OBX_DP_EXITED)
 		cp_rl_done(cp, q, CP_RS_UNANSWERED, -EPIPE, "the dataplane exited before answering");
+	else if (cp->drain.dp_lost)
+		cp_rl_done(cp, q, CP_RS_UNANSWERED, -EPIPE, "the dataplane went away (killed, hung "
+		           "or restarted) before answering");
 }
 
 /* Post the head of the queue when the mailbox is free. */
@@ -133,7 +137,10 @@ static void cp_rl_post(struct cp *cp)
 	struct obx_cmd_box *b;
 	uint64_t seq;
 
-	if (rl->posted || rl->n_queue == 0 || !cp_rl_dp_running(h))
+	/* one request in the mailbox at a time, whoever posted it: a capture request's
+	 * answer must be collected (cp_capture_poll) before anything else is posted, or its
+	 * done_seq and msg would be overwritten */
+	if (rl->posted || cp->capture.posted || rl->n_queue == 0 || !cp_rl_dp_running(h))
 		return;
 	b = &h->cmd;
 	seq = atomic_load_explicit(&b->req_seq, memory_order_acquire);
