@@ -19,7 +19,6 @@
 
 #include <pcap/pcap.h>
 #include <rte_bpf.h>
-#include <rte_cycles.h>
 #include <rte_dev.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
@@ -30,11 +29,13 @@
 #include <rte_ring.h>
 
 #include "capture.h"
+#include "worker.h"   /* OBS_BURST_MAX */
 #include "clock_ns.h"
 #include "log.h"
 #include "tables.h"
 
 #define OBS_CAP_BATCH 64u
+_Static_assert(OBS_CAP_BATCH >= OBS_BURST_MAX, "a burst's copies fit one batch");
 #define OBS_CAP_NULL_PORT "net_null_capture"
 
 /* The head of a pcapng Enhanced Packet Block (pcapng spec 4.3), which rte_pcapng_copy()
@@ -93,12 +94,10 @@ void obs_capture_burst(struct obs_capture *cap, uint32_t worker, struct rte_mbuf
 		    (cap->jit != NULL ? cap->jit(pkts[i]) : rte_bpf_exec(cap->bpf, pkts[i])) == 0)
 			continue;
 		matched++;
-		if (k == OBS_CAP_BATCH) {
-			dropped++;
-			continue;
-		}
+		/* the time rte_pcapng_copy() would take from the TSC is replaced below by the
+		 * packet's own: 0, no rdtsc */
 		mc = rte_pcapng_copy(cap->per_port ? pkts[i]->port : cap->port, 0, pkts[i],
-		                     cap->pool, cap->snaplen, rte_rdtsc(), RTE_PCAPNG_DIRECTION_IN);
+		                     cap->pool, cap->snaplen, 0, RTE_PCAPNG_DIRECTION_IN);
 		if (unlikely(mc == NULL)) {
 			dropped++;      /* the pool is empty: the writer is behind */
 			continue;

@@ -220,8 +220,9 @@ static inline int obs_epoch_need(struct obs_epoch *e, unsigned kind, uint32_t n_
  * lost and counted) and marks the swap due; the next obs_epoch_hold(), before anything of
  * the next packet is counted, makes that forced swap (waiting in replay, as
  * obs_epoch_need() does; if it cannot, the next record past the limit marks it again).
- * Per packet that is one test and two stores.  Time boundaries (obs_epoch_time()) come
- * before the hold, between packets.
+ * The worker holds for a whole burst and makes a due swap at the top of each packet
+ * (the same as obs_epoch_hold() per packet, one test a packet).  Time boundaries
+ * (obs_epoch_time()) come between packets, before that test.
  */
 void obs_epoch_swap_due(struct obs_epoch *e);
 

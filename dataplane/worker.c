@@ -324,31 +324,30 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		}
 	}
 
-	/* pass 2: in packet order, so epoch boundaries fall between the right packets */
+	/* pass 2: in packet order, so epoch boundaries fall between the right packets.  No
+	 * forced swap inside a packet (epoch.h): the burst holds them off, and one a table
+	 * asked for is made at the top of the next packet, before anything of it is
+	 * counted, so its counters, source record, cell and events share one slot */
+	w->ep.hold = true;
 	for (i = 0; i < n; i++) {
 		const struct obs_verdict *vi = &v[i];
 
 		if (!OBS_STAGE_ON(TIME))
 			break;
 		obs_epoch_time(&w->ep, vi->t);
-		/* a forced swap a table asked for happens here, before anything of this
-		 * packet is counted, and none until unhold below: its counters, source
-		 * record, cell and events share one slot (epoch.h) */
-		obs_epoch_hold(&w->ep);
+		if (unlikely(w->ep.swap_due))
+			obs_epoch_swap_due(&w->ep);
 		c->rx_packets++;
 		c->rx_bytes += vi->wire;
 		if (vi->drop >= 0) {
 			c->drops[vi->drop]++;
-			obs_epoch_unhold(&w->ep);
 			continue;
 		}
 		c->tel_packets++;
 		c->tel_bytes += vi->wire;
 		c->proto_packets[vi->proto_idx]++;
-		if (!OBS_STAGE_ON(SRC)) {
-			obs_epoch_unhold(&w->ep);
+		if (!OBS_STAGE_ON(SRC))
 			continue;
-		}
 		/*
 		 * Analysis stages, in this order (docs/exchange.md; each stage owns its
 		 * counters in *c and its table kind; every insert follows the pointer rule of
@@ -391,8 +390,8 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 			                   vi->sensor < 64 ? 1ull << vi->sensor : 0);
 		if (!vi->excluded && w->ev_on && !ev_inline && OBS_STAGE_ON(EVENTS))   /* (6) */
 			obs_worker_events(w, rules, pkts[i], vi);
-		obs_epoch_unhold(&w->ep);
 	}
+	w->ep.hold = false;
 	if (unlikely(cap != NULL))
 		obs_worker_capture(cap, w, pkts, n, v);
 	if (OBS_STAGE_ON(FREE))

@@ -8,8 +8,8 @@
  * worker, cp_slot_counts() reads the table counts once, cp_slot_copy() copies the slot
  * into a private epoch (used-index lists checked entry by entry, counters bounded),
  * cp_slot_release() clears what it named.  The buffer is copied into a page-aligned
- * heap buffer of exactly its size (rounded up to a page only in capacity, so any read
- * past the mapping size is an ASan report).  Contract, else abort: a refusal names a
+ * heap buffer of exactly its size (posix_memalign: any read past the mapping size is an
+ * ASan report).  Contract, else abort: a refusal names a
  * reason; an accepted geometry fits the buffer exactly; every copied table holds at
  * most its capacity of records of the header's size, no hash record is empty, and an
  * epoch not called implausible has at most max_packets packets.  Linked into the plain
@@ -56,8 +56,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size > (64u << 20))
 		return 0;
-	map = aligned_alloc(4096, size ? (size + 4095) & ~(size_t)4095 : 4096);
-	if (map == NULL)
+	/* exactly size bytes: ASan reports a read one past the mapping */
+	if (posix_memalign((void **)&map, 4096, size ? size : 1) != 0)
 		return 0;
 	memcpy(map, data, size);
 	if (obx_geom_read(map, size, &g, &why) != 0) {
