@@ -63,7 +63,7 @@ static json_t *cp_src_flag_names(uint32_t flags)
 /* The order of cp_store_top(): packets descending, then address ascending. */
 static bool cp_top_before(const struct cp_src *x, const struct cp_src *y)
 {
-	return x->packets != y->packets ? x->packets > y->packets : x->addr < y->addr;
+	return cp_src_cmp(x, y) < 0;   /* the store's order (store.h) */
 }
 
 /* The sources copied at the request, a heap with the first of the order on top. */

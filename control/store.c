@@ -388,7 +388,7 @@ int cp_store_merge(struct cp_store *dst, const struct cp_store *src)
 	return 0;
 }
 
-static int cp_src_cmp(const void *a, const void *b)
+int cp_src_cmp(const void *a, const void *b)
 {
 	const struct cp_src *x = a, *y = b;
 

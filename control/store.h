@@ -179,6 +179,10 @@ const struct cp_src *cp_store_src_find(const struct cp_store *s, uint32_t addr);
 /* dst += src: the exact merge of two stores (boots by union, per-worker seq by max). */
 int cp_store_merge(struct cp_store *dst, const struct cp_store *src);
 
+/* The order of cp_store_top() and sources.top, a qsort() comparator: packets
+ * descending, then address ascending (total, so tests can compare lists). */
+int cp_src_cmp(const void *a, const void *b);
+
 /*
  * The top n sources by packets (ties: address ascending) into a new array *out (caller
  * frees); n == 0 means all.  Returns the count, or -ENOMEM.
