@@ -135,6 +135,8 @@ void cp_reply_err(struct cp_reply *r, enum cp_err e, const char *fmt, ...)
 	va_end(ap);
 	json_decref(r->data);
 	r->data = NULL;
+	json_decref(r->meta);
+	r->meta = NULL;
 }
 
 /* One command's `help` entry. */
@@ -415,6 +417,15 @@ char *cp_cmd_error_line(json_t *id, enum cp_err e, const char *msg)
 	return (char *)b.p;
 }
 
+/* The reply's final line, its reply-level fields (r->meta) beside what the protocol
+ * sets: those never replace id, ok, data, end or chunks. */
+static json_t *cp_with_meta(json_t *line, const struct cp_reply *r)
+{
+	if (line != NULL && json_is_object(r->meta))
+		json_object_update_missing(line, r->meta);
+	return line;
+}
+
 static void cp_render(struct cp_buf *b, const struct cp_cmd *c, json_t *id,
                       const struct cp_reply *r)
 {
@@ -433,12 +444,13 @@ static void cp_render(struct cp_buf *b, const struct cp_cmd *c, json_t *id,
 			cp_sbuf_line(b, json_pack("{s:O, s:b, s:o}", "id", id, "ok", 1, "chunk", chunk));
 			chunks++;
 		}
-		cp_sbuf_line(b, json_pack("{s:O, s:b, s:b, s:I}", "id", id, "ok", 1, "end", 1,
-		                          "chunks", (json_int_t)chunks));
+		cp_sbuf_line(b, cp_with_meta(json_pack("{s:O, s:b, s:b, s:I}", "id", id, "ok", 1,
+		                                       "end", 1, "chunks", (json_int_t)chunks), r));
 		return;
 	}
-	cp_sbuf_line(b, json_pack("{s:O, s:b, s:O, s:b}", "id", id, "ok", 1, "data",
-	                          r->data != NULL ? r->data : json_null(), "end", 1));
+	cp_sbuf_line(b, cp_with_meta(json_pack("{s:O, s:b, s:O, s:b}", "id", id, "ok", 1,
+	                                       "data", r->data != NULL ? r->data : json_null(),
+	                                       "end", 1), r));
 }
 
 /* The lines in b as the caller's buffer, or one error line when b ran out of memory. */
@@ -604,6 +616,7 @@ int cp_cmd_dispatch(struct cp *cp, const char *line, size_t len, bool admin,
 		defer->id = json_incref(id);
 		defer->cmd = c;
 		json_decref(r.data);
+		json_decref(r.meta);
 		json_decref(args);
 		json_decref(req);
 		*out = NULL;
@@ -615,6 +628,7 @@ int cp_cmd_dispatch(struct cp *cp, const char *line, size_t len, bool admin,
 render:
 	cp_render(&b, c, id, &r);
 	json_decref(r.data);
+	json_decref(r.meta);
 	json_decref(args);
 	json_decref(req);   /* id borrowed from req until here */
 	return cp_sbuf_take(&b, out, outlen);

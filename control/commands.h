@@ -72,6 +72,9 @@ struct cp_cursor {
  * for a stream command, a cursor (the client's further requests wait the same way). */
 struct cp_reply {
 	json_t *data;
+	/* reply-level fields beside "data" (e.g. the "integrity" stamp of the span a list
+	 * covers, integrity.h): an object merged into the final line; NULL: none */
+	json_t *meta;
 	enum cp_err err;
 	char msg[256];
 	uint64_t defer;

@@ -40,11 +40,13 @@ const struct cp_job *cp_job_running(const struct cp *cp, const char *what)
 	return NULL;
 }
 
-/* The reply as one line: {"ok":true,"data":...} or {"ok":false,"err":N,"msg":"..."}. */
+/* The reply as one line: {"ok":true,"data":...,"meta":...} or
+ * {"ok":false,"err":N,"msg":"..."}. */
 static char *cp_job_encode(const struct cp_reply *r)
 {
 	json_t *o = r->err == CP_E_OK ?
-		json_pack("{s:b, s:O}", "ok", 1, "data", r->data != NULL ? r->data : json_null()) :
+		json_pack("{s:b, s:O, s:O}", "ok", 1, "data", r->data != NULL ? r->data : json_null(),
+		          "meta", r->meta != NULL ? r->meta : json_null()) :
 		json_pack("{s:b, s:i, s:s}", "ok", 0, "err", (int)r->err, "msg", r->msg);
 	char *s = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
 
@@ -64,6 +66,8 @@ static void cp_job_decode(const char *what, const char *buf, size_t len, int sta
 		             WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 	} else if (json_is_true(json_object_get(o, "ok"))) {
 		r->data = json_incref(json_object_get(o, "data"));
+		if (json_is_object(json_object_get(o, "meta")))
+			r->meta = json_incref(json_object_get(o, "meta"));
 	} else {
 		cp_reply_err(r, (enum cp_err)json_integer_value(json_object_get(o, "err")), "%s",
 		             json_string_value(json_object_get(o, "msg")) ?
@@ -208,6 +212,7 @@ static void cp_job_collect(struct cp *cp, struct cp_job *j, bool block)
 	if (cp->jobs.answer != NULL)
 		cp->jobs.answer(cp->jobs.answer_ctx, j->id, &r);
 	json_decref(r.data);
+	json_decref(r.meta);
 	free(j->buf);
 	free(j->arg);
 	memset(j, 0, sizeof(*j));

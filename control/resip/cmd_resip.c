@@ -193,6 +193,17 @@ static json_t *day_or_null(uint32_t first_day, uint32_t day)
 	return first_day != UINT32_MAX ? cp_resip_day_json(day) : json_null();
 }
 
+/* The loss stamp (integrity.h) of the days a request covers: [from, to], all days when
+ * neither is given. */
+static json_t *span_stamp(const struct ropts *o)
+{
+	struct cp_integ in;
+
+	cp_integrity_span((uint64_t)o->d0 * OBS_NS_PER_DAY, o->d1 == UINT32_MAX ? 0 :
+	                  ((uint64_t)o->d1 + 1) * OBS_NS_PER_DAY, &in);
+	return cp_integ_json(&in);
+}
+
 static void cp_cmd_resip_summary(struct cp *cp, json_t *args, struct cp_reply *r)
 {
 	struct cp_resip_totals t;
@@ -217,14 +228,8 @@ static void cp_cmd_resip_summary(struct cp *cp, json_t *args, struct cp_reply *r
 		"window_check", cp->conf.resip_window_check,
 		"memory_bytes", cp_json_u64(cp_resip_mem(M->st)),
 		"table", cp_resip_table_json());
-	{
-		/* the loss stamp of the days summed (integrity.h) */
-		struct cp_integ in;
-
-		cp_integrity_span((uint64_t)o.d0 * OBS_NS_PER_DAY, o.d1 == UINT32_MAX ? 0 :
-		                  ((uint64_t)o.d1 + 1) * OBS_NS_PER_DAY, &in);
-		json_object_set_new(r->data, "integrity", cp_integ_json(&in));
-	}
+	/* the loss stamp of the days summed (integrity.h) */
+	json_object_set_new(r->data, "integrity", span_stamp(&o));
 }
 
 /* A reply's rows: row(v, i, ctx) for i < n, NULL ones left out. */
@@ -305,6 +310,8 @@ static void cp_cmd_resip_top(struct cp *cp, json_t *args, struct cp_reply *r)
 	    failed(cp_resip_top_range(M->st, o.d0, o.d1, o.n < 0 ? 10 : (size_t)o.n, &s, &n), r))
 		return;
 	r->data = rows_json(s, n, src_row, NULL);
+	/* the rows stay a bare list (old clients); the span's stamp sits beside it */
+	r->meta = json_pack("{s:o}", "integrity", span_stamp(&o));
 	free(s);
 }
 
@@ -320,6 +327,7 @@ static void cp_cmd_resip_ports(struct cp *cp, json_t *args, struct cp_reply *r)
 	           cp_resip_ports_range(M->st, o.d0, o.d1, o.n < 0 ? 20 : (size_t)o.n, &p, &n), r))
 		return;
 	r->data = rows_json(p, n, port_row, &t);
+	r->meta = json_pack("{s:o}", "integrity", span_stamp(&o));
 	free(p);
 }
 
