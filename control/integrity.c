@@ -2,7 +2,7 @@
 /*
  * integrity.c — the loss-stamp ledger (integrity.h): one record per UTC hour of packet
  * time in an array sorted by hour, and the ranges of later hours that epochs reached
- * into (coalesced: same boot, same lossiness, touching), fed by a consumer of every
+ * into (coalesced: same boot, same lossiness, touching), fed by a per-epoch hook of every
  * applied epoch, saved as a snapshot section.  Main loop only.
  */
 #include <errno.h>
@@ -152,7 +152,7 @@ static uint32_t cp_integ_span_hours(const struct cp_epoch *e)
 	return h1 - h0 > CP_INTEG_SPAN_MAX ? CP_INTEG_SPAN_MAX : (uint32_t)(h1 - h0);
 }
 
-/* The consumer (store.h): prepare reserves the records, apply counts the epoch. */
+/* The per-epoch hook (store.h): prepare reserves the records, apply counts the epoch. */
 static int cp_integ_merge(void *ctx, const struct cp_epoch *e, const void *recs, uint32_t n,
                           uint32_t rec_size)
 {
@@ -317,7 +317,8 @@ int cp_integrity_start(struct cp *cp)
 	int rc;
 
 	cp_integrity_reset();
-	rc = cp_tab_register(OBX_TAB_SRC, "integrity", cp_integ_merge, &cp->store);
+	/* every epoch, whatever tables it holds (one without a source table still counts) */
+	rc = cp_epoch_register("integrity", cp_integ_merge, &cp->store);
 	if (rc == 0)
 		rc = cp_snapshot_section_register(CP_SNAP_S_INTEGRITY, "integrity", cp_integ_save,
 		                                  cp_integ_load, cp_integ_snap_reset, NULL);

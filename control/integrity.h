@@ -6,8 +6,9 @@
  * span, a report) carries the integrity of that time: frames received, drops by reason,
  * the NIC's imissed and rx_nombuf, lost table updates, forced swaps, dataplane restarts,
  * epochs missing, and complete: true|false.  The ledger behind it keeps one record per
- * UTC hour of packet time, filled from every epoch applied to the store (a consumer of
- * the SRC kind, store.h: drained and replayed epochs alike, exactly once each) and saved
+ * UTC hour of packet time, filled from every epoch applied to the store (a per-epoch
+ * hook, cp_epoch_register(), store.h: drained and replayed epochs alike, exactly once each
+ * whatever tables they hold) and saved
  * in the snapshot (section CP_SNAP_S_INTEGRITY), so a restarted control plane stamps as
  * before.  Hours sum exactly into days, weeks, months and any range.
  *

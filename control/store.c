@@ -207,15 +207,38 @@ struct cp_tab_consumer {
 static struct cp_tab_consumer cp_consumers[CP_TAB_MAX_CONSUMERS];
 static unsigned cp_n_consumers;
 
-int cp_tab_register(unsigned kind, const char *name, cp_tab_merge_fn merge, void *ctx)
+/* The kind of a per-epoch hook's entry: no table's. */
+#define CP_TAB_EVERY_EPOCH OBX_TAB_MAX
+
+static int cp_consumer_add(unsigned kind, const char *name, cp_tab_merge_fn merge, void *ctx)
 {
-	if (kind >= OBX_TAB_MAX || merge == NULL)
+	if (merge == NULL)
 		return -EINVAL;
 	if (cp_n_consumers == CP_TAB_MAX_CONSUMERS)
 		return -ENOSPC;
 	cp_consumers[cp_n_consumers++] = (struct cp_tab_consumer){
 		.kind = kind, .name = name != NULL ? name : "?", .merge = merge, .ctx = ctx };
 	return 0;
+}
+
+int cp_tab_register(unsigned kind, const char *name, cp_tab_merge_fn merge, void *ctx)
+{
+	return kind >= OBX_TAB_MAX ? -EINVAL : cp_consumer_add(kind, name, merge, ctx);
+}
+
+int cp_epoch_register(const char *name, cp_tab_merge_fn merge, void *ctx)
+{
+	return cp_consumer_add(CP_TAB_EVERY_EPOCH, name, merge, ctx);
+}
+
+/* The table consumer c sees of e: its kind's, an empty one for a per-epoch hook, NULL
+ * when e holds none of its kind. */
+static const struct cp_tab *cp_consumer_tab(const struct cp_epoch *e, unsigned c)
+{
+	static const struct cp_tab empty = { .kind = CP_TAB_EVERY_EPOCH };
+
+	return cp_consumers[c].kind == CP_TAB_EVERY_EPOCH ? &empty :
+	       cp_epoch_tab(e, cp_consumers[c].kind);
 }
 
 void cp_tab_unregister_all(void)
@@ -295,7 +318,7 @@ int cp_store_apply(struct cp_store *s, const struct cp_epoch *e)
 	if (ret != 0)
 		return ret;
 	for (unsigned c = 0; c < cp_n_consumers; c++) {
-		const struct cp_tab *t = cp_epoch_tab(e, cp_consumers[c].kind);
+		const struct cp_tab *t = cp_consumer_tab(e, c);
 
 		if (t == NULL)
 			continue;
@@ -317,7 +340,7 @@ int cp_store_apply(struct cp_store *s, const struct cp_epoch *e)
 		}
 	}
 	for (unsigned c = 0; c < cp_n_consumers; c++) {
-		const struct cp_tab *t = cp_epoch_tab(e, cp_consumers[c].kind);
+		const struct cp_tab *t = cp_consumer_tab(e, c);
 		static const uint8_t none[8];
 
 		if (t == NULL)

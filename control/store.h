@@ -109,6 +109,10 @@ typedef int (*cp_tab_merge_fn)(void *ctx, const struct cp_epoch *e, const void *
                                uint32_t n, uint32_t rec_size);
 /* 0, -EINVAL (bad kind, no merge), -ENOSPC (CP_TAB_MAX_CONSUMERS reached). */
 int cp_tab_register(unsigned kind, const char *name, cp_tab_merge_fn merge, void *ctx);
+/* A per-epoch hook: merge() as above for every epoch applied, whatever tables it holds
+ * (n 0 and rec_size 0, recs a non-NULL empty table in the apply call); for what is kept
+ * of each epoch itself (the loss-stamp ledger, integrity.h), not of one table. */
+int cp_epoch_register(const char *name, cp_tab_merge_fn merge, void *ctx);
 /* Forget every consumer (tests; a restart of the module set). */
 void cp_tab_unregister_all(void);
 #define CP_TAB_MAX_CONSUMERS 32

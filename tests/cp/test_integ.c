@@ -275,6 +275,34 @@ static void test_snapshot(void **state)
 	assert_int_equal(hour_of(T0)->epochs_missing, 0);
 }
 
+/* An epoch that holds no source table (no source seen, or only other tables) counts
+ * too: the ledger is fed per epoch, not by the source table's consumer. */
+static void test_no_src_table(void **state)
+{
+	struct cp_epoch e;
+	struct cp_integ all;
+
+	(void)state;
+	epoch(1, 0, 1, T0 + 5, T0 + 9, 20, 0);
+	memset(&e, 0, sizeof(e));
+	e.boot_id = 1;
+	e.worker = 0;
+	e.seq = 3;                          /* seq 2 skipped */
+	e.t_first_ns = T0 + 10;
+	e.t_last_ns = T0 + 11;
+	e.delta.rx_packets = 7;
+	e.delta.drops[OBX_DROP_NOT_IPV4] = 7;
+	assert_int_equal(e.n_tabs, 0);
+	assert_int_equal(cp_store_apply(&cp.store, &e), 0);
+	cp_integrity_span(0, 0, &all);
+	assert_int_equal(all.epochs, 2);
+	assert_int_equal(all.epochs, cp.store.epochs);
+	assert_int_equal(all.rx_packets, 27);
+	assert_int_equal(all.drops[OBX_DROP_NOT_IPV4], 7);
+	assert_int_equal(all.epochs_missing, 1);
+	assert_false(cp_integ_complete(&all));
+}
+
 #define TESTS(T) T(test_hours_sum) T(test_gap_restart) T(test_overlap) T(test_ports) \
-	T(test_ok_span) T(test_snapshot)
+	T(test_ok_span) T(test_snapshot) T(test_no_src_table)
 OBS_TEST_MAIN_FX(TESTS)
