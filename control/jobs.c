@@ -234,13 +234,24 @@ void cp_jobs_finish(struct cp *cp, const char *keep)
 	cp->jobs.fork_ok = false;
 	for (unsigned i = 0; i < CP_JOBS_MAX; i++) {
 		struct cp_job *j = &cp->jobs.run[i];
+		uint64_t until = cp_mono_ns() + CP_JOBS_STOP_WAIT_MS * 1000000ull;
+		bool killed;
 
 		if (j->id == 0)
 			continue;
-		if (keep == NULL || strcmp(j->what, keep) != 0)
+		killed = keep == NULL || strcmp(j->what, keep) != 0;
+		if (killed)
 			kill(j->pid, SIGKILL);
-		while (!cp_job_read(j))
+		while (!cp_job_read(j)) {
+			if (!killed && cp_mono_ns() >= until) {
+				CP_WARN("%s: job %llu (pid %d) did not end within %u ms of the stop; "
+				        "killed", j->what, (unsigned long long)j->id, (int)j->pid,
+				        CP_JOBS_STOP_WAIT_MS);
+				kill(j->pid, SIGKILL);
+				killed = true;
+			}
 			usleep(1000);
+		}
 		cp_job_collect(cp, j, true);
 	}
 }

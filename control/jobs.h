@@ -80,8 +80,12 @@ const struct cp_job *cp_job_running(const struct cp *cp, const char *what);
 /* One main-loop turn: finished children are collected and answered. */
 void cp_jobs_poll(struct cp *cp);
 
-/* Shutdown: wait for every running job (SIGKILL first those that are not kind keep,
- * e.g. reports when the final snapshot is what matters), collect them. */
+/* Shutdown: collect every running job.  Those not of kind keep (reports, when the
+ * final snapshot is what matters) are SIGKILLed at once; one of kind keep is waited for
+ * CP_JOBS_STOP_WAIT_MS at most, then SIGKILLed too: a child forked while another thread
+ * held a lock it needs (an allocator's: the sanitizer runtime's is not fork-safe) never
+ * finishes, and the caller writes its final snapshot inline anyway. */
+#define CP_JOBS_STOP_WAIT_MS 5000
 void cp_jobs_finish(struct cp *cp, const char *keep);
 
 #endif
