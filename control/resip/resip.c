@@ -118,6 +118,26 @@ int cp_resip_reserve_src(struct cp_resip *r, uint32_t n)
 		-ENOMEM : 0;
 }
 
+int cp_resip_reserve_recs(struct cp_resip *r, const struct obx_src_rec *rec, uint32_t n)
+{
+	uint32_t flagged = 0, new_src = 0, new_ad = 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		flagged += (rec[i].flags & OBX_SRC_F_RESIP) || rec[i].resip_packets;
+	if (cp_ht_has_room(&r->src, RH_T, flagged) && cp_ht_has_room(&r->ad, RH_T, flagged))
+		return 0;
+	/* an upper bound on the entries they add (a new source with records in several
+	 * hours counts more than once, which only over-reserves) */
+	for (uint32_t i = 0; i < n; i++) {
+		if (!((rec[i].flags & OBX_SRC_F_RESIP) || rec[i].resip_packets))
+			continue;
+		new_src += rh_find(&r->src, rec[i].addr) == NULL;
+		new_ad += rh_find(&r->ad, (uint64_t)rec[i].addr << 32 | (rec[i].hour / 24u)) == NULL;
+	}
+	return rh_grow(&r->src, r->src.n + new_src) != 0 || rh_grow(&r->ad, r->ad.n + new_ad) != 0 ?
+		-ENOMEM : 0;
+}
+
 int cp_resip_reserve_port(struct cp_resip *r, uint32_t n)
 {
 	return rh_grow(&r->pd, r->pd.n + n) != 0 ? -ENOMEM : 0;

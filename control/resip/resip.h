@@ -65,6 +65,10 @@ void cp_resip_reset(struct cp_resip *r);
  * SRC records (sources, (source, day)), _port for RESIP_PORT records, both for tests. */
 int cp_resip_reserve(struct cp_resip *r, uint32_t n);
 int cp_resip_reserve_src(struct cp_resip *r, uint32_t n);
+/* Room for what n SRC records add: the RESIP-flagged ones whose source or (source, day)
+ * the tables do not hold yet (a read-only probe each).  0 or -ENOMEM. */
+struct obx_src_rec;
+int cp_resip_reserve_recs(struct cp_resip *r, const struct obx_src_rec *rec, uint32_t n);
 int cp_resip_reserve_port(struct cp_resip *r, uint32_t n);
 /* 0, or -EINVAL for a malformed record (counted in bad_records, nothing changed). */
 int cp_resip_add_src(struct cp_resip *r, uint32_t addr, uint32_t hour, uint32_t flags,

@@ -158,12 +158,15 @@ static int resip_src_merge(const struct cp_epoch *e, const void *recs, uint32_t 
 {
 	const struct obx_src_rec *r = recs;
 
-	(void)e;
-	/* prepare: every record of the slot may be RESIP only when a table is configured;
-	 * without one (or for an epoch journalled under another config) the few flagged
-	 * records grow the tables on demand, a failure counted in nomem */
-	if (recs == NULL)
-		return M->cp->conf.resip_table[0] ? cp_resip_reserve_src(M->st, n) : 0;
+	/* prepare: room for what the records flagged RESIP add (only they add state;
+	 * reserving for every record sized both tables by the whole epoch, twice over in
+	 * an epoch of known sources: 108 MiB of slots per million sources for a few
+	 * thousand RESIP ones) */
+	if (recs == NULL) {
+		const struct cp_tab *t = cp_epoch_tab(e, OBX_TAB_SRC);
+
+		return t != NULL && t->recs != NULL ? cp_resip_reserve_recs(M->st, t->recs, t->n) : 0;
+	}
 	for (uint32_t i = 0; i < n; i++)
 		if ((r[i].flags & OBX_SRC_F_RESIP) || r[i].resip_packets)
 			if (cp_resip_add_src(M->st, r[i].addr, r[i].hour, r[i].flags, r[i].packets,

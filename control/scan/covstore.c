@@ -79,6 +79,11 @@ int cov_store_reserve(struct cov_store *s, uint32_t n)
 	return cp_ht_reserve(&s->cells, CELL_T, n);
 }
 
+bool cov_store_has_room(const struct cov_store *s, uint32_t n)
+{
+	return cp_ht_has_room(&s->cells, CELL_T, n);
+}
+
 const struct cov_cell *cov_store_find(const struct cov_store *s, const struct cov_key *k)
 {
 	return cp_ht_find(&s->cells, CELL_T, k);

@@ -66,6 +66,8 @@ void cov_store_fini(struct cov_store *s);
 
 /* Make room for n more cells without failing later (they may be new).  0 or -ENOMEM. */
 int cov_store_reserve(struct cov_store *s, uint32_t n);
+/* Would n more cells fit without growth? */
+bool cov_store_has_room(const struct cov_store *s, uint32_t n);
 
 /* The next cell at table position *it or after it (*it moves past it), NULL at the end;
  * start with *it = 0.  Order unspecified. */

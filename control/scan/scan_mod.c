@@ -378,6 +378,31 @@ int cp_scan_period_seen(struct cp *cp, uint32_t period)
 
 /* ------------------------------------------------------------------ module wiring */
 
+/*
+ * An upper bound on the cells an epoch's n CELL records add: all of them when they fit
+ * anyway, else those whose cell the store does not hold yet (a read-only probe each).
+ * Reserving for every record doubled the cell table whenever an epoch of known cells
+ * came in, whatever the table held (store.c's cp_src_new_upper, the same).
+ */
+static uint32_t cp_scan_new_cells(const struct cov_store *cs, const struct cp_epoch *e,
+                                  uint32_t n)
+{
+	const struct cp_tab *t = cp_epoch_tab(e, OBX_TAB_CELL);
+	const struct obx_cell_rec *r;
+	uint32_t fresh = 0;
+
+	if (cov_store_has_room(cs, n) || t == NULL || t->recs == NULL)
+		return n;
+	r = t->recs;
+	for (uint32_t i = 0; i < t->n; i++) {
+		struct cov_key k = { r[i].period, r[i].block, r[i].dport, r[i].proto };
+
+		if (r[i].syns != 0 && cov_store_find(cs, &k) == NULL)
+			fresh++;
+	}
+	return fresh;
+}
+
 /* OBX_TAB_CELL consumer (store.h's prepare/apply protocol). */
 static int cp_scan_cell_merge(const struct cp_epoch *e, const void *recs, uint32_t n)
 {
@@ -391,7 +416,7 @@ static int cp_scan_cell_merge(const struct cp_epoch *e, const void *recs, uint32
 	if (recs == NULL) {        /* prepare (the core checked rec_size) */
 		if (bm != NULL && bm->n > 0 && (uint64_t)bm->rec_size * 8 < cp_scan.cov.sample_size)
 			return -EPROTO;
-		return cov_store_reserve(&cp_scan.cov, n);
+		return cov_store_reserve(&cp_scan.cov, cp_scan_new_cells(&cp_scan.cov, e, n));
 	}
 	t0 = cp_scan_mono_ns();
 	k = cp_scan_apply_cells(&cp_scan.cov, recs, n, bm ? bm->recs : NULL, bm ? bm->n : 0,
