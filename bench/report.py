@@ -291,6 +291,25 @@ def main():
                  ", ".join("{} k: {:.2f}".format(n // 1000, t) for n, t in sl) or "n/a",
                  f(growth, "growth {:.2f} x linear")))
 
+    # export: the ClickHouse sender's rate and the storage it costs (bench/export_bench.py);
+    # targets from docs/export.md's /8 arithmetic: the mean insert rate of a /8 with 1 s
+    # epochs (~10 k rows/s) and 24 B a row on disk (x e = 10 rows a source-hour)
+    ex = envfile(E.get("EXPORT_ENV", ""))
+    why = ex.get("EXP_WHY")
+    ers, ebsh, ebr = fl(ex, "EXP_ROWS_S"), fl(ex, "EXP_B_PER_SH"), fl(ex, "EXP_B_PER_ROW")
+    rows.append(("export: rows/s sent, spool -> ClickHouse (one appliance's sender)",
+                 ">= 10 000 (a /8's mean, 1 s epochs)",
+                 f(ers, "{:.0f}") + (" ({} rows timed in {} s, all tables; {} B of TSV a row)".format(
+                     ex.get("EXP_TIMED_ROWS", "?"), ex.get("EXP_SEC", "?"),
+                     ex.get("EXP_SPOOL_B_ROW", "?")) if ers else " ({})".format(why or "no figure")),
+                 f(ers / 10000 if ers else None, "{:.0f} x target")))
+    rows.append(("export: ClickHouse bytes on disk per million source-hours (MB)",
+                 "<= 240 (24 B/row x 10 rows a source-hour)",
+                 f(ebsh, "{:.1f}") + (" ({:.1f} B per obscura_sources row; {} rows, {} source-hours)".format(
+                     ebr, ex.get("EXP_SRC_ROWS", "?"), ex.get("EXP_SRC_HOURS", "?"))
+                     if ebsh and ebr else " ({})".format(why or "no figure")),
+                 f(ebsh / 240 * 100 if ebsh else None, "{:.0f} % of target")))
+
     # replay: the appliance end to end and a bare libpcap loop on one generated file
     rp = envfile(E.get("REPLAY_ENV", ""))
     loop, frames, e2e_s = fl(rp, "LOOP_MPPS"), fl(rp, "E2E_FRAMES"), fl(rp, "E2E_SEC")

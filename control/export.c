@@ -205,6 +205,9 @@ json_t *cp_export_status(struct cp_export *x, json_t *warn)
 	json_object_set_new(o, "rows_sent", cp_json_u64(x->rows_sent));
 	json_object_set_new(o, "send_failures", cp_json_u64(x->send_failures));
 	json_object_set_new(o, "bad_files", cp_json_u64(x->bad_files));
+	json_object_set_new(o, "batches_rejected", cp_json_u64(x->batches_rejected));
+	json_object_set_new(o, "last_rejected", x->last_rejected[0] ?
+	                    json_string(x->last_rejected) : json_null());
 	json_object_set_new(o, "last_sent", cp_json_time(x->last_ok_wall_ns));
 	json_object_set_new(o, "state", json_string(x->failing_since_wall_ns ? "failing" : "ok"));
 	json_object_set_new(o, "last_error", x->last_error[0] && x->failing_since_wall_ns ?
@@ -219,6 +222,10 @@ json_t *cp_export_status(struct cp_export *x, json_t *warn)
 	if (x->bad_files != 0)
 		json_array_append_new(warn, json_sprintf("export: %llu malformed spool file(s) set "
 			"aside (*.bad in %s)", (unsigned long long)x->bad_files, x->dir));
+	if (x->batches_rejected != 0)
+		json_array_append_new(warn, json_sprintf("export: ClickHouse refused %llu spool "
+			"file(s), set aside (*.rejected in %s): %s",
+			(unsigned long long)x->batches_rejected, x->dir, x->last_rejected));
 	pthread_mutex_unlock(&x->mu);
 	if (x->batches_dropped != 0)
 		json_array_append_new(warn, json_sprintf("export: spool full: %llu batch(es), %llu "

@@ -56,6 +56,8 @@ struct cp_export {
 	bool stop;
 	uint64_t spool_files, spool_bytes;
 	uint64_t batches_sent, rows_sent, send_failures, bad_files;
+	uint64_t batches_rejected;    /* spool files ClickHouse refused (*.rejected) */
+	char last_rejected[1024];     /* its answer to the last of them */
 	uint64_t last_ok_wall_ns, failing_since_wall_ns;   /* 0: not failing */
 	char last_error[1024];
 };

@@ -34,6 +34,12 @@ struct exp_buf {
 /* Append n bytes of p (export_spool.c). */
 void eb_append(struct exp_buf *b, const char *p, size_t n);
 
+/* What a reply to an insert says (export_send.c): taken (HTTP 200), retry (a server-side
+ * or temporary failure), or the batch is bad (ClickHouse cannot parse or convert the rows:
+ * a 4xx/5xx naming a parse or type error code; sent again it would fail again). */
+enum { EXP_REPLY_OK, EXP_REPLY_RETRY, EXP_REPLY_BAD };
+int exp_reply_class(long http, const char *body);
+
 /* The sender thread (export_send.c): started by cp_export_open(). */
 void *exp_sender(void *arg);
 

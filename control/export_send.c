@@ -71,7 +71,52 @@ static int exp_progress_cb(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t u
 	return stop ? 1 : 0;
 }
 
-/* POST body to the HTTP interface with query; 0 or -1 with err set. */
+/* ClickHouse's error codes (its ErrorCodes.cpp) that say the rows themselves do not fit
+ * the table: the same batch would fail the same way for ever.  18.16 answers them with
+ * HTTP 500, later releases with 400, so the code decides, not the status. */
+static const int exp_bad_codes[] = {
+	6,    /* CANNOT_PARSE_TEXT */
+	25,   /* CANNOT_PARSE_ESCAPE_SEQUENCE */
+	26,   /* CANNOT_PARSE_QUOTED_STRING */
+	27,   /* CANNOT_PARSE_INPUT_ASSERTION_FAILED */
+	32,   /* ATTEMPT_TO_READ_AFTER_EOF */
+	33,   /* CANNOT_READ_ALL_DATA */
+	38,   /* CANNOT_PARSE_DATE */
+	41,   /* CANNOT_PARSE_DATETIME */
+	53,   /* TYPE_MISMATCH */
+	69,   /* ARGUMENT_OUT_OF_BOUND */
+	70,   /* CANNOT_CONVERT_TYPE */
+	72,   /* CANNOT_PARSE_NUMBER */
+	117,  /* INCORRECT_DATA */
+	130,  /* CANNOT_READ_ARRAY_FROM_TEXT */
+	131,  /* TOO_LARGE_STRING_SIZE */
+};
+
+int exp_reply_class(long http, const char *body)
+{
+	const char *p = body != NULL ? strstr(body, "Code: ") : NULL;
+	long code;
+	char *end;
+
+	if (http == 200)
+		return EXP_REPLY_OK;
+	/* only a 4xx or 5xx that names one of the codes above is the batch's fault; the
+	 * rest (READONLY 164, TOO_MANY_PARTS 252, MEMORY_LIMIT_EXCEEDED 241, a missing
+	 * table, a proxy's 502/503, no code at all) is the server's, and passes */
+	if (http < 400 || http > 599 || p == NULL)
+		return EXP_REPLY_RETRY;
+	code = strtol(p + 6, &end, 10);
+	if (end == p + 6)
+		return EXP_REPLY_RETRY;
+	for (size_t i = 0; i < sizeof(exp_bad_codes) / sizeof(exp_bad_codes[0]); i++)
+		if (code == exp_bad_codes[i])
+			return EXP_REPLY_BAD;
+	return EXP_REPLY_RETRY;
+}
+
+/* POST body to the HTTP interface with query; 0, or with err set -1 (connect error,
+ * timeout, a server-side failure: retry) or -2 (ClickHouse refused the rows as they
+ * are: exp_reply_class). */
 static int exp_post(struct cp_export *x, CURL *c, const char *query, const char *body,
                     size_t len, char *err, size_t errlen)
 {
@@ -116,7 +161,7 @@ static int exp_post(struct cp_export *x, CURL *c, const char *query, const char 
 				if (*s == '\n')
 					*s = ' ';
 			snprintf(err, errlen, "%s: HTTP %ld: %s", x->url, code, resp.text);
-			ret = -1;
+			ret = exp_reply_class(code, resp.text) == EXP_REPLY_BAD ? -2 : -1;
 		}
 	}
 	free(url);
@@ -198,7 +243,8 @@ bad:
 	return -2;
 }
 
-/* One insert per table of what tb holds: 0, or -1 with err set. */
+/* One insert per table of what tb holds: 0, or with err set -1 (retry) or -2 (the rows
+ * refused: exp_post). */
 static int exp_post_tables(struct cp_export *x, CURL *c, struct exp_buf tb[EXP_T_N], char *err,
                            size_t errlen)
 {
@@ -213,8 +259,10 @@ static int exp_post_tables(struct cp_export *x, CURL *c, struct exp_buf tb[EXP_T
 			continue;
 		snprintf(q, sizeof(q), "INSERT INTO `%s`.%s FORMAT TabSeparated", x->db,
 		         exp_tname[k]);
-		if (exp_post(x, c, q, tb[k].p, tb[k].len, err, errlen) != 0)
-			return -1;
+		int r = exp_post(x, c, q, tb[k].p, tb[k].len, err, errlen);
+
+		if (r != 0)
+			return r;
 	}
 	return 0;
 }
@@ -312,17 +360,25 @@ static void exp_wait(struct cp_export *x, unsigned ms)
 #define EXP_GATHER_FILES 64u
 #define EXP_GATHER_BYTES (16u << 20)
 
-static void exp_set_aside(struct cp_export *x, const char *path, uint64_t bytes, const char *err)
+/* suffix "bad": a file we cannot read; "rejected": one ClickHouse refused the rows of */
+static void exp_set_aside(struct cp_export *x, const char *path, uint64_t bytes, const char *err,
+                          const char *suffix)
 {
 	char bad[720];
 
 	/* not ours to guess at: set aside, counted, and go on with the next */
-	snprintf(bad, sizeof(bad), "%s.bad", path);
+	snprintf(bad, sizeof(bad), "%s.%s", path, suffix);
 	CP_ERR("export: %s; set aside as %s", err, bad);
 	if (rename(path, bad) != 0)
 		unlink(path);
+	cp_fsync_dir(x->dir);
 	pthread_mutex_lock(&x->mu);
-	x->bad_files++;
+	if (strcmp(suffix, "bad") == 0) {
+		x->bad_files++;
+	} else {
+		x->batches_rejected++;
+		snprintf(x->last_rejected, sizeof(x->last_rejected), "%s", err);
+	}
 	x->spool_files -= x->spool_files ? 1 : 0;
 	x->spool_bytes -= bytes <= x->spool_bytes ? bytes : x->spool_bytes;
 	pthread_mutex_unlock(&x->mu);
@@ -334,6 +390,7 @@ void *exp_sender(void *arg)
 	CURL *c = curl_easy_init();
 	bool tables = false;
 	unsigned pause = EXP_PAUSE_MIN_MS;
+	unsigned alone = 0;   /* files still to send one by one: a gathered batch was refused */
 	struct exp_queue q = { 0 };
 	static char paths[EXP_GATHER_FILES][700];   /* one sender thread */
 	struct exp_buf tb[EXP_T_N];
@@ -362,13 +419,13 @@ void *exp_sender(void *arg)
 			tb[k].len = 0;
 			tb[k].oom = false;
 		}
-		while (n < EXP_GATHER_FILES && total < EXP_GATHER_BYTES &&
+		while (n < (alone ? 1u : EXP_GATHER_FILES) && total < EXP_GATHER_BYTES &&
 		       exp_next_file(x, &q, n == 0, paths[n], sizeof(paths[n]), &bytes)) {
 			uint64_t frows;
 
 			err[0] = '\0';
 			if (exp_parse_file(paths[n], tb, &frows, err, sizeof(err)) != 0) {
-				exp_set_aside(x, paths[n], bytes, err);
+				exp_set_aside(x, paths[n], bytes, err, "bad");
 				continue;   /* gone: the queue moves past it */
 			}
 			q.next++;
@@ -385,6 +442,23 @@ void *exp_sender(void *arg)
 		if (r == 0) {
 			tables = true;
 			r = exp_post_tables(x, c, tb, err, sizeof(err));
+		}
+		if (r == -2 && n > 1) {
+			/* which of the n files? each alone, then gathering again; the others' rows
+			 * already taken collapse by the epoch key when they come again */
+			CP_WARN("export: ClickHouse refused a batch of %u spool files (%s); sending "
+			        "them one by one", n, err);
+			alone = n;
+			q.n = q.next = 0;
+			continue;
+		}
+		if (r == -2) {
+			/* this file's rows do not fit the table: retrying would block the spool for
+			 * ever; kept for inspection, counted, and the rest goes on */
+			exp_set_aside(x, paths[0], total, err, "rejected");
+			alone -= alone ? 1 : 0;
+			q.n = q.next = 0;
+			continue;
 		}
 		if (r != 0) {
 			q.n = q.next = 0;   /* the same files again, from the lowest */
@@ -414,6 +488,7 @@ void *exp_sender(void *arg)
 				       strerror(errno));
 		cp_fsync_dir(x->dir);
 		pause = EXP_PAUSE_MIN_MS;
+		alone -= alone >= n ? n : alone;
 		pthread_mutex_lock(&x->mu);
 		if (x->failing_since_wall_ns != 0)
 			CP_NOTICE("export: ClickHouse takes batches again; draining the spool");

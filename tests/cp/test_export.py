@@ -13,7 +13,9 @@ clickhouse-server on loopback, started here with its own config and data directo
     and duplicate nothing;
  4. bad input: an unreachable URL is a warning and a growing spool; a full spool drops
     and counts; a malformed spool file is set aside and counted; a bad URL in the config
-    is a startup error naming the key.
+    is a startup error naming the key; a batch ClickHouse refuses (rows that do not parse)
+    gathered with good ones is set aside as *.rejected, counted and warned about, and the
+    good ones all arrive.
 
     test_export.py OBSCURA_CP FAKE_DP
 """
@@ -217,6 +219,30 @@ try:
     check(st["export"]["spool_files"] == 0, "and nothing else waits in the spool")
     check(any("malformed spool file" in w for w in st["warnings"]), "status warns of it")
     print("ok: a malformed spool file is set aside and counted")
+    dm.stop()
+
+    # ---- 4a2: a batch ClickHouse refuses does not block the others ----
+    with open(os.path.join(spool, "0000000000000002.tsv"), "w") as f:
+        f.write("OBSX1\nT obscura_sources 1 6\nx\ty\tz\nE\n")   # our table, rows that do not parse
+    ch.stop()
+    dm.start()
+    fake_dp(fake_bin, dm.xpath, 6, exp(6), extra=FD)   # spooled behind it while ClickHouse is down
+    x = export_status(dm)["export"]
+    check(x["spool_files"] > 1, "the refused file waits with %d others" % (x["spool_files"] - 1))
+    ch.start()
+    wait_for(lambda: export_status(dm)["export"]["batches_rejected"] == 1 and spool_empty(dm),
+             "the refused batch to be set aside and the rest sent")
+    st = export_status(dm)
+    check(os.path.exists(os.path.join(spool, "0000000000000002.tsv.rejected")),
+          "the refused file is kept for inspection as .rejected")
+    check("Code: 27" in st["export"]["last_rejected"], "status shows ClickHouse's answer: %s" %
+          st["export"]["last_rejected"])
+    check(any(w.startswith("export: ClickHouse refused 1 spool file") for w in st["warnings"]),
+          "status warns of it: %r" % st["warnings"])
+    check("refused a batch of" in dm.logtext() and "one by one" in dm.logtext(),
+          "the refused batch was one gathered insert, then sent file by file")
+    compare_ch(ch, dm, "after a refused batch")
+    print("ok: a refused batch is set aside; every other epoch arrived")
     dm.stop()
 
     # ---- 4b: unreachable ClickHouse, and a spool bound ----

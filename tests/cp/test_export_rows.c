@@ -4,7 +4,8 @@
  * checked in the spool file it writes: every table kind of an epoch (sources with an
  * inline event, coverage cells with inline and BITMAP slot sets, events, RESIP ports, the
  * epoch's counters), escaping of names that come from shared memory, records of a size
- * this build does not read, the spool bound, and the spool handed to the service user.  The sender points at a closed port,
+ * this build does not read, the spool bound, the spool handed to the service user, and
+ * how a ClickHouse error reply is told: a bad batch (set aside) or a failure to retry.  The sender points at a closed port,
  * so the file stays for the test to read.
  */
 #include <dirent.h>
@@ -24,6 +25,7 @@
 
 #include "exchange_recs.h"
 #include "export.h"
+#include "export_int.h"
 #include "statefile.h"
 #include "../fixtures/test_main.h"
 
@@ -256,5 +258,36 @@ static void test_give_spool(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
-#define TESTS(T) T(test_every_kind) T(test_foreign_size_and_bound) T(test_give_spool)
+/* Replies as clickhouse-server 18.16 writes them (HTTP 500 for a parse error; later
+ * releases say 400), and the server-side failures that must be retried. */
+static void test_reply_class(void **state)
+{
+	(void)state;
+	assert_int_equal(exp_reply_class(200, ""), EXP_REPLY_OK);
+	assert_int_equal(exp_reply_class(500, "Code: 27, e.displayText() = DB::Exception: Cannot "
+	                 "parse input: expected \\t before: x"), EXP_REPLY_BAD);
+	assert_int_equal(exp_reply_class(400, "Code: 27, e.displayText() = DB::Exception: Cannot "
+	                 "parse input"), EXP_REPLY_BAD);
+	assert_int_equal(exp_reply_class(500, "Code: 130, e.displayText() = DB::Exception: Cannot "
+	                 "read array from text"), EXP_REPLY_BAD);
+	assert_int_equal(exp_reply_class(500, "Code: 53, e.displayText() = Type mismatch"),
+	                 EXP_REPLY_BAD);
+	/* the server's trouble, not the batch's */
+	assert_int_equal(exp_reply_class(500, "Code: 164, e.displayText() = DB::Exception: Cannot "
+	                 "execute query in readonly mode"), EXP_REPLY_RETRY);
+	assert_int_equal(exp_reply_class(500, "Code: 252, e.displayText() = DB::Exception: Too many "
+	                 "parts (300)"), EXP_REPLY_RETRY);
+	assert_int_equal(exp_reply_class(500, "Code: 241, Memory limit exceeded"), EXP_REPLY_RETRY);
+	assert_int_equal(exp_reply_class(404, "Code: 60, e.displayText() = DB::Exception: Table "
+	                 "obs.obscura_sources doesn't exist."), EXP_REPLY_RETRY);
+	assert_int_equal(exp_reply_class(503, "Service Unavailable"), EXP_REPLY_RETRY);
+	assert_int_equal(exp_reply_class(502, "<html>Bad Gateway</html>"), EXP_REPLY_RETRY);
+	assert_int_equal(exp_reply_class(500, "Code: x"), EXP_REPLY_RETRY);
+	assert_int_equal(exp_reply_class(500, NULL), EXP_REPLY_RETRY);
+	/* a parse code on a reply that is not an error status is not a refusal */
+	assert_int_equal(exp_reply_class(302, "Code: 27"), EXP_REPLY_RETRY);
+}
+
+#define TESTS(T) T(test_every_kind) T(test_foreign_size_and_bound) T(test_give_spool) \
+	T(test_reply_class)
 OBS_TEST_MAIN(TESTS, setup, teardown)
