@@ -145,6 +145,7 @@ struct obs_verdict {
 	uint16_t pay_off;   /* L4 payload in the first segment (parse.h) */
 	uint16_t pay_len;
 	uint32_t ev_type;   /* packet-class event type (events.h) */
+	uint8_t frag;       /* enum obs_frag (parse.h) */
 };
 
 /* (6) one rule match: an event of the rule's sid and category (events.h) */
@@ -269,6 +270,7 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		vi->pay_off = meta.payload_off;
 		vi->pay_len = meta.payload_len;
 		vi->ev_type = obs_ev_class_of(&meta);
+		vi->frag = meta.frag;
 		scan_src[n_scan] = meta.src;
 		scan_idx[n_scan++] = i;
 		if (!OBS_STAGE_ON(SRC))
@@ -346,6 +348,8 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		c->tel_packets++;
 		c->tel_bytes += vi->wire;
 		c->proto_packets[vi->proto_idx]++;
+		if (vi->frag != OBS_FRAG_NONE)
+			c->reserved[OBX_CTR_FRAGMENTS]++;
 		if (!OBS_STAGE_ON(SRC))
 			continue;
 		/*
@@ -380,7 +384,8 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		                                    vi->sensor < 64 ? 1ull << vi->sensor : 0,
 		                                    (vi->scanner ? OBX_SRC_F_SCANNER : 0) |
 		                                    (vi->excluded ? OBX_SRC_F_EXCLUDED : 0) |
-		                                    (resip ? OBX_SRC_F_RESIP : 0), resip, ev,
+		                                    (resip ? OBX_SRC_F_RESIP : 0) |
+		                                    (vi->frag ? OBX_SRC_F_FRAGMENT : 0), resip, ev,
 		                                    resip_tab != NULL ? src_wk[i] : 0);
 		if (vi->cov && w->cov_on && OBS_STAGE_ON(COV))       /* (4) coverage.h */
 			obs_cov_syn(&w->cov, &w->ep, vi->src, vi->dport, vi->t, vi->slot, vi->mirai,
