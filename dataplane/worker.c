@@ -27,6 +27,7 @@
 #include "parse.h"
 #include "replay.h"
 #include "resip_port.h"
+#include "dos.h"
 #include "resip_table.h"
 #include "rules.h"
 #include "scanner_table.h"
@@ -101,6 +102,7 @@ int obs_worker_init(struct obs_worker *w, uint32_t id, struct obx_header *h, uin
 	w->live = obx_worker_live(h, id);
 	w->cov_on = h->cov_sample_size != 0 && h->tab_capacity[OBX_TAB_CELL] != 0;
 	w->ev_on = h->tab_capacity[OBX_TAB_EVENT] != 0;
+	w->dos_on = h->tab_capacity[OBX_TAB_DOS] != 0;
 	obs_cov_init(&w->cov, h->cov_block_len, h->cov_period_unit);
 	ret = obs_epoch_init(&w->ep, h, id, epoch_ns);
 	if (ret != 0)
@@ -146,6 +148,9 @@ struct obs_verdict {
 	uint16_t pay_len;
 	uint32_t ev_type;   /* packet-class event type (events.h) */
 	uint8_t frag;       /* enum obs_frag (parse.h) */
+	uint8_t bs;         /* DoS backscatter (exchange_recs.h obx_is_backscatter) */
+	uint16_t sport;     /* the victim's port of a backscatter packet (TCP), else 0 */
+	uint32_t dst;
 };
 
 /* (6) one rule match: an event of the rule's sid and category (events.h) */
@@ -271,6 +276,10 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		vi->pay_len = meta.payload_len;
 		vi->ev_type = obs_ev_class_of(&meta);
 		vi->frag = meta.frag;
+		vi->bs = (uint8_t)obx_is_backscatter(meta.proto, meta.tcp_flags, meta.icmp_type,
+		                                     meta.frag == OBS_FRAG_LATER);
+		vi->sport = meta.proto == 6 ? meta.sport : 0;
+		vi->dst = meta.dst;
 		scan_src[n_scan] = meta.src;
 		scan_idx[n_scan++] = i;
 		if (!OBS_STAGE_ON(SRC))
@@ -365,7 +374,9 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		 *       (SPEC A), cov_syns;
 		 *   (5) RESIP port counters — OBX_TAB_RESIP_PORT (SPEC B2);
 		 *   (6) event types / payload rules — OBX_TAB_EVENT, payload_packets,
-		 *       rule_matches (SPEC C).
+		 *       rule_matches (SPEC C);
+		 *   (7) DoS backscatter — OBX_TAB_DOS, reserved[OBX_CTR_BACKSCATTER]
+		 *       (docs/dos.md).
 		 * Stages needing pass-1 work (a lookup to prefetch, a payload to scan) put
 		 * their results in struct obs_verdict.
 		 */
@@ -395,6 +406,12 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 			                   vi->sensor < 64 ? 1ull << vi->sensor : 0);
 		if (!vi->excluded && w->ev_on && !ev_inline && OBS_STAGE_ON(EVENTS))   /* (6) */
 			obs_worker_events(w, rules, pkts[i], vi);
+		/* (7) DoS backscatter (dos.h, docs/dos.md): timed with the events stage */
+		if (vi->bs && !vi->excluded && OBS_STAGE_ON(EVENTS)) {
+			c->reserved[OBX_CTR_BACKSCATTER]++;
+			if (w->dos_on)
+				obs_dos_add(&w->ep, vi->src, vi->dst, vi->t, vi->proto_idx, vi->sport);
+		}
 	}
 	w->ep.hold = false;
 	if (unlikely(cap != NULL))

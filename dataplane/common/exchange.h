@@ -130,10 +130,11 @@ enum obx_tab_kind {
 	OBX_TAB_BITMAP     = 2,  /* bitmap pool for CELL (SPEC A), plain array */
 	OBX_TAB_RESIP_PORT = 3,  /* RESIP per port/day counters (SPEC B), hash */
 	OBX_TAB_EVENT      = 4,  /* event types / payload rule hits (SPEC C), hash */
+	OBX_TAB_DOS        = 6,  /* DoS backscatter per (victim, minute) (docs/dos.md), hash */
 	OBX_TAB_MAX        = 8,  /* array size; kinds 5..7 are free */
 };
 
-#define OBX_TAB_NAMES { "src", "cell", "bitmap", "resip_port", "event", "tab5", "tab6", \
+#define OBX_TAB_NAMES { "src", "cell", "bitmap", "resip_port", "event", "tab5", "dos", \
 	"tab7" }
 
 /* Every kind is an open-addressing hash table except the BITMAP pool. */
@@ -156,8 +157,9 @@ static inline uint64_t obx_tab_bytes(unsigned kind, uint32_t cap, uint32_t rec_s
 #define OBX_REC_SIZE_BITMAP     512u   /* 4096 bits */
 #define OBX_REC_SIZE_RESIP_PORT 32u
 #define OBX_REC_SIZE_EVENT      40u   /* struct obx_event_rec (exchange_recs.h) */
+#define OBX_REC_SIZE_DOS        64u   /* struct obx_dos_rec (exchange_recs.h), kind 6 */
 #define OBX_REC_SIZES { OBX_REC_SIZE_SRC, OBX_REC_SIZE_CELL, OBX_REC_SIZE_BITMAP, \
-	OBX_REC_SIZE_RESIP_PORT, OBX_REC_SIZE_EVENT, 0, 0, 0 }
+	OBX_REC_SIZE_RESIP_PORT, OBX_REC_SIZE_EVENT, 0, OBX_REC_SIZE_DOS, 0 }
 #define OBX_REC_SIZE_MIN        16u
 #define OBX_REC_SIZE_MAX        65536u
 
