@@ -92,6 +92,10 @@ json_t *cp_json_counters(const struct obx_counters *c)
 	json_object_set_new(o, "cov_syns", cp_json_u64(c->cov_syns));
 	json_object_set_new(o, "payload_packets", cp_json_u64(c->payload_packets));
 	json_object_set_new(o, "rule_matches", cp_json_u64(c->rule_matches));
+	/* fragments / DoS backscatter (exchange.h OBX_CTR_*) */
+	json_object_set_new(o, "fragments", cp_json_u64(c->reserved[OBX_CTR_FRAGMENTS]));
+	json_object_set_new(o, "backscatter_packets",
+	                    cp_json_u64(c->reserved[OBX_CTR_BACKSCATTER]));
 	return o;
 }
 

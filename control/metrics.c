@@ -273,6 +273,11 @@ static void cp_mx_workers(struct cp_mx *x, const struct cp_store *s)
 		F("payload_packets_total", payload_packets,
 		  "Packets with an L4 payload offered to the payload rules."),
 		F("rule_matches_total", rule_matches, "Payload rule matches (SPEC C event types)."),
+		/* fragments / DoS backscatter (exchange.h OBX_CTR_*) */
+		F("fragments_total", reserved[OBX_CTR_FRAGMENTS],
+		  "Accepted telescope packets that are IP fragments (stats: fragments)."),
+		F("backscatter_packets_total", reserved[OBX_CTR_BACKSCATTER],
+		  "Accepted packets classed DoS backscatter (docs/dos.md)."),
 #undef F
 	};
 	char w[16];

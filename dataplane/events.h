@@ -21,6 +21,9 @@
 /* The packet class event type of a parsed telescope packet. */
 static inline uint32_t obs_ev_class_of(const struct obs_pkt_meta *m)
 {
+	/* a later fragment has no L4 header: "ip/<proto>", never a SYN or a reply type */
+	if (m->frag == OBS_FRAG_LATER)
+		return obs_ev_class_id(OBS_EVC_IP, m->proto);
 	switch (m->proto) {
 	case 6:
 		if ((m->tcp_flags & (OBS_TCP_SYN | OBS_TCP_ACK)) == OBS_TCP_SYN)

@@ -9,8 +9,13 @@
  * swapped; there are no loops except the bounded VLAN tag walk.
  *
  * Checks follow RFC 791 (IPv4), RFC 9293 (TCP), RFC 768 (UDP), RFC 792 (ICMP) and
- * IEEE 802.1Q (0x8100 C-tag, 0x88a8 S-tag).  Fragments are dropped rather than
- * reassembled: a telescope sees few, and a non-first fragment carries no L4 header.
+ * IEEE 802.1Q (0x8100 C-tag, 0x88a8 S-tag).  Fragments (RFC 791 MF / fragment
+ * offset) are counted, not reassembled: a first fragment (MF, offset 0) is parsed like a
+ * whole datagram, except that the UDP length may exceed the fragment and an L4 header not
+ * whole on the wire is a malformed fragment; a later fragment (offset != 0) has no L4
+ * header, so ports, flags and ICMP type/code are 0 and frag says so.  Rejected as
+ * OBX_DROP_FRAGMENT ("malformed fragment") only: offset * 8 + data past 65535 bytes, or a
+ * first fragment too short for its L4 header (RFC 1858's tiny-fragment case).
  */
 #include <string.h>
 
@@ -92,8 +97,10 @@ int obs_parse_snap(const uint8_t *frame, uint32_t len, uint32_t wire_len, struct
 	/* Bytes beyond tot are Ethernet padding (minimum frame size) and ignored. */
 	if (tot < ihl || tot > wire_len - off)
 		return OBX_DROP_BAD_TOTLEN;
-	if (rd16(ip + 6) & (IP_MF | IP_OFFMASK))
-		return OBX_DROP_FRAGMENT;
+	const uint32_t fo = rd16(ip + 6);
+	const uint32_t frag_off = (fo & IP_OFFMASK) * 8u;
+	if (frag_off + tot > 65535u)
+		return OBX_DROP_FRAGMENT;   /* reassembled datagram past 65535 bytes */
 
 	m->src = rd32(ip + 12);
 	m->dst = rd32(ip + 16);
@@ -106,6 +113,7 @@ int obs_parse_snap(const uint8_t *frame, uint32_t len, uint32_t wire_len, struct
 	m->tcp_seq = 0;
 	m->icmp_type = 0;
 	m->icmp_code = 0;
+	m->frag = frag_off != 0 ? OBS_FRAG_LATER : (fo & IP_MF) ? OBS_FRAG_FIRST : OBS_FRAG_NONE;
 
 	/* L4 lives in [l4, off + tot): l4len bytes on the wire, of which the bytes up to
 	 * `end` are present.  A header field is read only when present (else trunc_l4). */
@@ -115,13 +123,31 @@ int obs_parse_snap(const uint8_t *frame, uint32_t len, uint32_t wire_len, struct
 	uint32_t end = off + tot < len ? off + tot : len;
 	uint32_t hlen;
 
+	if (m->frag == OBS_FRAG_LATER) {
+		/* no L4 header here: nothing of it is read, and the data (the middle of an
+		 * L4 payload) is not offered as a payload */
+		m->proto_idx = m->proto == PROTO_TCP ? OBX_P_TCP : m->proto == PROTO_UDP ? OBX_P_UDP :
+		               m->proto == PROTO_ICMP ? OBX_P_ICMP : OBX_P_OTHER;
+		m->payload_off = (uint16_t)l4off;
+		m->payload_len = 0;
+		return -1;
+	}
+	/* a first fragment whose L4 header does not fit its own data on the wire is
+	 * malformed (tiny fragment); one that fits but was captured short is trunc_l4 */
+	const uint32_t need = m->proto == PROTO_TCP ? 20u :
+	                      (m->proto == PROTO_UDP || m->proto == PROTO_ICMP) ? 8u : 0u;
+	if (m->frag == OBS_FRAG_FIRST && l4len < need)
+		return OBX_DROP_FRAGMENT;
+
 	switch (m->proto) {
 	case PROTO_TCP:
 		if (l4len < 20 || l4off + 20 > end)
 			return OBX_DROP_TRUNC_L4;
 		hlen = (uint32_t)(l4[12] >> 4) * 4;
-		if (hlen < 20 || hlen > l4len)
+		if (hlen < 20)
 			return OBX_DROP_BAD_L4;
+		if (hlen > l4len)
+			return m->frag == OBS_FRAG_FIRST ? OBX_DROP_FRAGMENT : OBX_DROP_BAD_L4;
 		m->sport = rd16(l4);
 		m->dport = rd16(l4 + 2);
 		m->tcp_seq = rd32(l4 + 4);
@@ -132,7 +158,9 @@ int obs_parse_snap(const uint8_t *frame, uint32_t len, uint32_t wire_len, struct
 		if (l4len < 8 || l4off + 8 > end)
 			return OBX_DROP_TRUNC_L4;
 		uint32_t ulen = rd16(l4 + 4);
-		if (ulen < 8 || ulen > l4len)
+		/* a first fragment's UDP length is the whole datagram's: it may exceed
+		 * the fragment, never the largest datagram */
+		if (ulen < 8 || (m->frag == OBS_FRAG_NONE ? ulen > l4len : ulen > 65535u - ihl))
 			return OBX_DROP_BAD_L4;
 		hlen = 8;
 		m->sport = rd16(l4);

@@ -26,6 +26,17 @@ struct obs_pkt_meta {
 	uint32_t tcp_seq;      /* host order */
 	uint16_t payload_off;  /* offset of the L4 payload from the frame start */
 	uint16_t payload_len;  /* L4 payload bytes present (bounded by ip_len and the bytes captured) */
+	uint32_t frag;         /* enum obs_frag: whole datagram, first or later fragment (a
+	                        * whole word: the struct has no padding bytes to compare) */
+};
+
+/* IPv4 fragments (RFC 791): a first fragment (MF set, offset 0) carries the L4 header
+ * and is parsed with it; a later one (offset != 0) has ports, flags, ICMP type/code 0 and
+ * payload_len 0 (its bytes are the middle of a payload). */
+enum obs_frag {
+	OBS_FRAG_NONE  = 0,
+	OBS_FRAG_FIRST = 1,
+	OBS_FRAG_LATER = 2,
 };
 
 #define OBS_TCP_FIN 0x01

@@ -27,6 +27,7 @@
 #include "parse.h"
 #include "replay.h"
 #include "resip_port.h"
+#include "dos.h"
 #include "resip_table.h"
 #include "rules.h"
 #include "scanner_table.h"
@@ -101,6 +102,7 @@ int obs_worker_init(struct obs_worker *w, uint32_t id, struct obx_header *h, uin
 	w->live = obx_worker_live(h, id);
 	w->cov_on = h->cov_sample_size != 0 && h->tab_capacity[OBX_TAB_CELL] != 0;
 	w->ev_on = h->tab_capacity[OBX_TAB_EVENT] != 0;
+	w->dos_on = h->tab_capacity[OBX_TAB_DOS] != 0;
 	obs_cov_init(&w->cov, h->cov_block_len, h->cov_period_unit);
 	ret = obs_epoch_init(&w->ep, h, id, epoch_ns);
 	if (ret != 0)
@@ -145,6 +147,10 @@ struct obs_verdict {
 	uint16_t pay_off;   /* L4 payload in the first segment (parse.h) */
 	uint16_t pay_len;
 	uint32_t ev_type;   /* packet-class event type (events.h) */
+	uint8_t frag;       /* enum obs_frag (parse.h) */
+	uint8_t bs;         /* DoS backscatter (exchange_recs.h obx_is_backscatter) */
+	uint16_t sport;     /* the victim's port of a backscatter packet (TCP), else 0 */
+	uint32_t dst;
 };
 
 /* (6) one rule match: an event of the rule's sid and category (events.h) */
@@ -269,6 +275,11 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		vi->pay_off = meta.payload_off;
 		vi->pay_len = meta.payload_len;
 		vi->ev_type = obs_ev_class_of(&meta);
+		vi->frag = meta.frag;
+		vi->bs = (uint8_t)obx_is_backscatter(meta.proto, meta.tcp_flags, meta.icmp_type,
+		                                     meta.frag == OBS_FRAG_LATER);
+		vi->sport = meta.proto == 6 ? meta.sport : 0;
+		vi->dst = meta.dst;
 		scan_src[n_scan] = meta.src;
 		scan_idx[n_scan++] = i;
 		if (!OBS_STAGE_ON(SRC))
@@ -346,6 +357,8 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		c->tel_packets++;
 		c->tel_bytes += vi->wire;
 		c->proto_packets[vi->proto_idx]++;
+		if (vi->frag != OBS_FRAG_NONE)
+			c->reserved[OBX_CTR_FRAGMENTS]++;
 		if (!OBS_STAGE_ON(SRC))
 			continue;
 		/*
@@ -361,7 +374,9 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		 *       (SPEC A), cov_syns;
 		 *   (5) RESIP port counters — OBX_TAB_RESIP_PORT (SPEC B2);
 		 *   (6) event types / payload rules — OBX_TAB_EVENT, payload_packets,
-		 *       rule_matches (SPEC C).
+		 *       rule_matches (SPEC C);
+		 *   (7) DoS backscatter — OBX_TAB_DOS, reserved[OBX_CTR_BACKSCATTER]
+		 *       (docs/dos.md).
 		 * Stages needing pass-1 work (a lookup to prefetch, a payload to scan) put
 		 * their results in struct obs_verdict.
 		 */
@@ -380,7 +395,8 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		                                    vi->sensor < 64 ? 1ull << vi->sensor : 0,
 		                                    (vi->scanner ? OBX_SRC_F_SCANNER : 0) |
 		                                    (vi->excluded ? OBX_SRC_F_EXCLUDED : 0) |
-		                                    (resip ? OBX_SRC_F_RESIP : 0), resip, ev,
+		                                    (resip ? OBX_SRC_F_RESIP : 0) |
+		                                    (vi->frag ? OBX_SRC_F_FRAGMENT : 0), resip, ev,
 		                                    resip_tab != NULL ? src_wk[i] : 0);
 		if (vi->cov && w->cov_on && OBS_STAGE_ON(COV))       /* (4) coverage.h */
 			obs_cov_syn(&w->cov, &w->ep, vi->src, vi->dport, vi->t, vi->slot, vi->mirai,
@@ -390,6 +406,12 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 			                   vi->sensor < 64 ? 1ull << vi->sensor : 0);
 		if (!vi->excluded && w->ev_on && !ev_inline && OBS_STAGE_ON(EVENTS))   /* (6) */
 			obs_worker_events(w, rules, pkts[i], vi);
+		/* (7) DoS backscatter (dos.h, docs/dos.md): timed with the events stage */
+		if (vi->bs && !vi->excluded && OBS_STAGE_ON(EVENTS)) {
+			c->reserved[OBX_CTR_BACKSCATTER]++;
+			if (w->dos_on)
+				obs_dos_add(&w->ep, vi->src, vi->dst, vi->t, vi->proto_idx, vi->sport);
+		}
 	}
 	w->ep.hold = false;
 	if (unlikely(cap != NULL))

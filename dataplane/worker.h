@@ -50,6 +50,7 @@ struct obs_worker {
 	struct obs_cov cov;             /* coverage stage (SPEC.md A) */
 	bool cov_on;                    /* the exchange has coverage cells */
 	bool ev_on;                     /* the exchange has event records (SPEC.md C) */
+	bool dos_on;                    /* the exchange has DoS records (docs/dos.md) */
 } __rte_cache_aligned;
 
 /* UTC clock from the TSC, set once by obs_clock_init() before any worker runs. */

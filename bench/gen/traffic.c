@@ -312,12 +312,20 @@ uint32_t gen_malformed(uint8_t *f, unsigned fam, uint64_t j)
 			gen_put16(ip + 2, (uint16_t)gen_range(len - (uint32_t)(ip - f) + 1, 1500));  /* > present */
 		break;
 	case OBX_DROP_FRAGMENT:
-		if ((j >> 1) % 3 == 0)
+		/* malformed fragments only (well-formed ones are packets of their source):
+		 * a first fragment too short for its L4 header, or a middle / last one whose
+		 * offset * 8 + length ends past 65535 (offset >= 8188: 65504 + >= 40 bytes) */
+		if ((j >> 1) % 3 == 0) {
+			unsigned keep = k.proto == 6 ? (unsigned)gen_range(0, 19) :
+			                (unsigned)gen_range(0, 7);
 			gen_put16(ip + 6, 0x2000);                              /* first fragment, MF */
-		else if ((j >> 1) % 3 == 1)
-			gen_put16(ip + 6, (uint16_t)(0x2000 | gen_range(1, 180)));  /* middle */
-		else
-			gen_put16(ip + 6, (uint16_t)gen_range(1, 180));          /* last */
+			gen_put16(ip + 2, (uint16_t)(20 + keep));
+			len = (uint32_t)(l4 - f) + keep;
+		} else if ((j >> 1) % 3 == 1) {
+			gen_put16(ip + 6, (uint16_t)(0x2000 | gen_range(8188, 8191)));  /* middle */
+		} else {
+			gen_put16(ip + 6, (uint16_t)gen_range(8188, 8191));          /* last */
+		}
 		break;
 	case OBX_DROP_TRUNC_L4: {
 		/* L4 header cut short in the datagram and in the frame (no padding to hide it). */

@@ -147,6 +147,7 @@ void obs_conf_exchange_tabs(const struct obs_conf *c, uint32_t cap[OBX_TAB_MAX],
 	cap[OBX_TAB_BITMAP] = c->bitmap_capacity;
 	cap[OBX_TAB_RESIP_PORT] = c->resip_port_capacity;
 	cap[OBX_TAB_EVENT] = c->event_capacity;
+	cap[OBX_TAB_DOS] = c->dos_capacity;
 	memcpy(rec_size, sizes, sizeof(sizes));
 }
 

@@ -67,6 +67,7 @@ struct obs_conf {
 	uint32_t bitmap_capacity;        /* per slot; 0 = absent */
 	uint32_t resip_port_capacity;    /* per slot; 0 = absent, else power of two */
 	uint32_t event_capacity;         /* per slot; 0 = absent, else power of two */
+	uint32_t dos_capacity;           /* DoS backscatter (kind 6); 0 = absent, else pow2 */
 	uint32_t drain_wait_s;           /* dataplane start: wait this long for an old exchange to drain */
 
 	/* control */

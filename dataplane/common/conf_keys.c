@@ -95,6 +95,8 @@ const struct conf_key obs_conf_keys[] = {
 	      "RESIP port/day records per epoch slot (SPEC.md B), power of two; 0 = none"),
 	K_INT(C, "exchange.event_capacity", event_capacity, 0, 16777216, "65536", CF_POW2,
 	      "event-type records per epoch slot (SPEC.md C), power of two; 0 = none"),
+	K_INT(C, "exchange.dos_capacity", dos_capacity, 0, 16777216, "16384", CF_POW2,
+	      "DoS backscatter (victim, minute) records per epoch slot (docs/dos.md); 0 = none"),
 	K_INT(C, "exchange.drain_wait_s", drain_wait_s, 0, 3600, "10", 0,
 	      "at dataplane start, wait this long for an old exchange to drain"),
 

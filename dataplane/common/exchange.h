@@ -102,7 +102,9 @@ enum obx_drop {
 	OBX_DROP_BAD_VERSION,    /* IPv4 ethertype but version != 4 */
 	OBX_DROP_BAD_IHL,        /* IHL < 5 */
 	OBX_DROP_BAD_TOTLEN,     /* total length < IHL*4 or > bytes present */
-	OBX_DROP_FRAGMENT,       /* MF set or fragment offset != 0 */
+	OBX_DROP_FRAGMENT,       /* malformed fragment: offset*8 + length past 65535, or a first
+	                          * fragment too short for its L4 header (well-formed fragments
+	                          * are accepted and counted in obx_counters.fragments) */
 	OBX_DROP_TRUNC_L4,       /* TCP/UDP/ICMP header not complete */
 	OBX_DROP_BAD_L4,         /* TCP data offset < 5 or past the datagram; UDP length bad */
 	OBX_DROP_NOT_TELESCOPE,  /* destination outside every telescope prefix */
@@ -128,10 +130,11 @@ enum obx_tab_kind {
 	OBX_TAB_BITMAP     = 2,  /* bitmap pool for CELL (SPEC A), plain array */
 	OBX_TAB_RESIP_PORT = 3,  /* RESIP per port/day counters (SPEC B), hash */
 	OBX_TAB_EVENT      = 4,  /* event types / payload rule hits (SPEC C), hash */
+	OBX_TAB_DOS        = 6,  /* DoS backscatter per (victim, minute) (docs/dos.md), hash */
 	OBX_TAB_MAX        = 8,  /* array size; kinds 5..7 are free */
 };
 
-#define OBX_TAB_NAMES { "src", "cell", "bitmap", "resip_port", "event", "tab5", "tab6", \
+#define OBX_TAB_NAMES { "src", "cell", "bitmap", "resip_port", "event", "tab5", "dos", \
 	"tab7" }
 
 /* Every kind is an open-addressing hash table except the BITMAP pool. */
@@ -154,8 +157,9 @@ static inline uint64_t obx_tab_bytes(unsigned kind, uint32_t cap, uint32_t rec_s
 #define OBX_REC_SIZE_BITMAP     512u   /* 4096 bits */
 #define OBX_REC_SIZE_RESIP_PORT 32u
 #define OBX_REC_SIZE_EVENT      40u   /* struct obx_event_rec (exchange_recs.h) */
+#define OBX_REC_SIZE_DOS        64u   /* struct obx_dos_rec (exchange_recs.h), kind 6 */
 #define OBX_REC_SIZES { OBX_REC_SIZE_SRC, OBX_REC_SIZE_CELL, OBX_REC_SIZE_BITMAP, \
-	OBX_REC_SIZE_RESIP_PORT, OBX_REC_SIZE_EVENT, 0, 0, 0 }
+	OBX_REC_SIZE_RESIP_PORT, OBX_REC_SIZE_EVENT, 0, OBX_REC_SIZE_DOS, 0 }
 #define OBX_REC_SIZE_MIN        16u
 #define OBX_REC_SIZE_MAX        65536u
 
@@ -181,8 +185,14 @@ struct obx_counters {
 	uint64_t cov_syns;            /* SYN-no-ACK packets fed to the coverage cells (SPEC A) */
 	uint64_t payload_packets;     /* packets with an L4 payload offered to the rules */
 	uint64_t rule_matches;        /* payload rule matches (SPEC C event types) */
-	uint64_t reserved[8];
+	uint64_t reserved[8];         /* the words taken are named below */
 };
+
+/* --- fragments / DoS backscatter: obx_counters.reserved[0..1] --- */
+#define OBX_CTR_FRAGMENTS   0   /* reserved[0]: accepted telescope packets that are IP
+                                 * fragments, first or later (parse.h enum obs_frag) */
+#define OBX_CTR_BACKSCATTER 1   /* reserved[1]: accepted packets classed DoS backscatter
+                                 * (docs/dos.md) */
 
 struct obx_port_stats {
 	char     name[OBX_NAME_LEN];
@@ -253,7 +263,9 @@ static inline int obx_hour_rec_ok(uint64_t first_ns, uint64_t last_ns, uint32_t 
 #define OBX_SRC_F_SCANNER   0x1u   /* source is in the scanner table */
 #define OBX_SRC_F_RESIP     0x2u   /* >= 1 packet was RESIP traffic (SPEC B1) */
 #define OBX_SRC_F_EXCLUDED  0x4u   /* source is in an exclusion list (SPEC C) */
-#define OBX_SRC_F_NAMES { "scanner", "resip", "excluded" }
+/* fragments: >= 1 packet of the record was an IP fragment (parse.h) */
+#define OBX_SRC_F_FRAGMENT  0x8u
+#define OBX_SRC_F_NAMES { "scanner", "resip", "excluded", "fragment" }
 
 /* One table of a slot.  Geometry (kind, rec_size, capacity, off) is written once when
  * the exchange is created and equals the header's; n_used is written at publish. */

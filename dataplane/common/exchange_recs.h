@@ -164,4 +164,70 @@ static inline int obs_ev_name(uint32_t type, char *buf, size_t n)
 	return snprintf(buf, n, "%s/%u", names[cls], port);
 }
 
+/* ------------------------------------------------ DOS backscatter (docs/dos.md) --- */
+/*
+ * Backscatter (Moore et al., ACM TOCS 24(2) 2006, Table I): the replies a victim of a
+ * spoofed-source attack sends to the spoofed (here: dark) addresses.  A telescope packet
+ * is backscatter when it is, with its L4 header present (not a later fragment):
+ *   TCP with SYN and ACK set, or with RST set (RST, RST+ACK);
+ *   ICMP of type 0 echo reply, 3 unreachable, 4 source quench, 5 redirect, 11 time
+ *   exceeded, 12 parameter problem, 14 timestamp reply, 16 information reply, 18
+ *   address mask reply.
+ * Its source is the victim.  The worker counts it (counters reserved[OBX_CTR_BACKSCATTER])
+ * and adds it to the record of (victim, UTC minute) below, unless the source is excluded.
+ */
+#define OBX_BS_ICMP_TYPES ((1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 11) | \
+	(1u << 12) | (1u << 14) | (1u << 16) | (1u << 18))
+#define OBX_DOS_PORTS    3u     /* distinct victim ports kept per record */
+#define OBX_DOS_DARK_W   3u     /* 64-bit words of the dark-address bitmap (192 bits) */
+#define OBX_MINUTE_NS    60000000000ull
+
+/* 1 when a packet of this protocol / TCP flags / ICMP type is backscatter (above);
+ * later fragments are never (the caller passes later = 1). */
+static inline int obx_is_backscatter(uint8_t proto, uint8_t tcp_flags, uint8_t icmp_type,
+                                     int later)
+{
+	if (later)
+		return 0;
+	if (proto == 6)
+		return (tcp_flags & 0x12) == 0x12 || (tcp_flags & 0x04) != 0;
+	if (proto == 1)
+		return icmp_type < 32 && ((OBX_BS_ICMP_TYPES >> icmp_type) & 1u);
+	return 0;
+}
+
+/*
+ * One record per (victim, UTC minute) per epoch.  ports: the victim's source ports of its
+ * TCP replies, the first OBX_DOS_PORTS distinct ones in packet order (0 = none; ICMP
+ * replies have no port); n_ports counts distinct ports (saturating at 255, exact while
+ * <= OBX_DOS_PORTS, a lower bound after: a port not in ports[] is counted again).
+ * proto_mask: bit per enum obx_proto_idx seen.  dark: a bitmap of 192 bits, bit
+ * obx_dos_dark_bit(dst) set per dark address hit (mergeable by OR; docs/dos.md's
+ * linear-counting estimate of the distinct addresses).
+ */
+struct obx_dos_rec {
+	uint32_t victim;      /* IPv4 source, host order */
+	uint32_t minute;      /* packet time / OBX_MINUTE_NS */
+	uint64_t packets;     /* backscatter packets; 0 = empty record */
+	uint64_t first_ns;
+	uint64_t last_ns;
+	uint64_t dark[OBX_DOS_DARK_W];
+	uint16_t ports[OBX_DOS_PORTS];
+	uint8_t  proto_mask;
+	uint8_t  n_ports;
+};
+
+_Static_assert(sizeof(struct obx_dos_rec) == OBX_REC_SIZE_DOS, "dos record size");
+
+static inline uint32_t obx_dos_hash(uint32_t victim, uint32_t minute)
+{
+	return obx_src_hash(victim) + minute * 0x9e3779b1u;
+}
+
+/* The dark-address bitmap bit of destination dst: obx_src_hash(dst) mod 192. */
+static inline unsigned obx_dos_dark_bit(uint32_t dst)
+{
+	return obx_src_hash(dst) % (64u * OBX_DOS_DARK_W);
+}
+
 #endif /* OBSCURA_EXCHANGE_RECS_H */

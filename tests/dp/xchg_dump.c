@@ -211,6 +211,7 @@ static void print_json(const struct obx_header *h, int with_sources)
 	printf("    \"lost_updates\": %" PRIu64 ",\n    \"time_backwards\": %" PRIu64 ",\n",
 	       tot.lost_updates, tot.time_backwards);
 	printf("    \"forced_swaps\": %" PRIu64 ",\n", tot.forced_swaps);
+	printf("    \"fragments\": %" PRIu64 ",\n", tot.reserved[OBX_CTR_FRAGMENTS]);
 	printf("    \"proto\": {");
 	for (d = 0; d < OBX_P_N; d++)
 		printf("%s\"%s\": %" PRIu64, d ? ", " : "", proto_names[d], tot.proto_packets[d]);

@@ -50,22 +50,30 @@ def parse(f, tel):
     if tot < ihl * 4 or tot > n - l3:
         return "bad_totlen", None
     frag = struct.unpack_from("!H", f, l3 + 6)[0]
-    if frag & 0x2000 or frag & 0x1fff:
-        return "fragment", None
+    offset, mf = (frag & 0x1fff) * 8, frag & 0x2000
+    if offset + tot > 65535:
+        return "fragment", None             # malformed: the datagram ends past 65535
     proto = f[l3 + 9]
     src, dst = struct.unpack_from("!II", f, l3 + 12)
     l4, l4len = l3 + ihl * 4, tot - ihl * 4
-    if proto == 6:
+    need = {6: 20, 17: 8, 1: 8}.get(proto, 0)
+    if offset:
+        pass                                # a later fragment: no L4 header to check
+    elif mf and l4len < need:
+        return "fragment", None             # malformed: first fragment, L4 header cut
+    elif proto == 6:
         if l4len < 20:
             return "trunc_l4", None
         doff = f[l4 + 12] >> 4
-        if doff < 5 or doff * 4 > l4len:
+        if doff < 5:
             return "bad_l4", None
+        if doff * 4 > l4len:
+            return ("fragment" if mf else "bad_l4"), None
     elif proto == 17:
         if l4len < 8:
             return "trunc_l4", None
         ulen = struct.unpack_from("!H", f, l4 + 4)[0]
-        if ulen < 8 or ulen > l4len:
+        if ulen < 8 or (ulen > l4len and not mf):
             return "bad_l4", None
     elif proto == 1:
         if l4len < 8:

@@ -291,9 +291,37 @@ static void d_version(struct frame *f) { frame_tcp(f, 2, 0, NULL); f->b[f->ip] =
 static void d_ihl(struct frame *f) { frame_tcp(f, 2, 0, NULL); f->b[f->ip] = 0x44; }
 static void d_totlen_small(struct frame *f) { frame_tcp(f, 2, 0, NULL); put16(f->b + f->ip + 2, 19); }
 static void d_totlen_big(struct frame *f) { frame_tcp(f, 2, 0, NULL); put16(f->b + f->ip + 2, 41); }
-static void d_frag_mf(struct frame *f) { frame_tcp(f, 2, 0, NULL); put16(f->b + f->ip + 6, 0x2000); }
-static void d_frag_off(struct frame *f) { frame_tcp(f, 2, 0, NULL); put16(f->b + f->ip + 6, 0x0001); }
-static void d_frag_df_off(struct frame *f) { frame_tcp(f, 2, 0, NULL); put16(f->b + f->ip + 6, 0x4100); }
+/* malformed fragments: the datagram would end past 65535 bytes (offset 8184 * 8 = 65472,
+ * plus 20 + 20 + 1 bytes of this fragment: 65533 is fine, 65536 is not) */
+static void d_frag_past(struct frame *f)
+{
+	uint8_t t[64];
+	uint32_t n = tcp_hdr(t, 1, 2, 3, 2, 5, 44);   /* 64 bytes of data */
+	build(f, 0, NULL, 6, t, n, 0);                 /* 65472 + 20 + 64 = 65556 */
+	put16(f->b + f->ip + 6, 0x1ff8);
+}
+/* a first fragment (MF) with 19 bytes of TCP on the wire: too short for its header */
+static void d_frag_first_tiny(struct frame *f)
+{
+	uint8_t t[32];
+	tcp_hdr(t, 1, 2, 3, 2, 5, 0);
+	build(f, 0, NULL, 6, t, 19, 30);
+	put16(f->b + f->ip + 6, 0x2000);
+}
+/* a first fragment whose TCP data offset (15 words) is past the fragment's data */
+static void d_frag_first_opts(struct frame *f)
+{
+	frame_tcp(f, 2, 0, NULL);
+	f->b[f->l4 + 12] = 0xf0;
+	put16(f->b + f->ip + 6, 0x2000);
+}
+static void d_frag_first_udp7(struct frame *f)
+{
+	uint8_t u[8];
+	udp_hdr(u, 1, 2, 0);
+	build(f, 0, NULL, 17, u, 7, 20);
+	put16(f->b + f->ip + 6, 0x2000);
+}
 static void d_tcp_short(struct frame *f)
 {
 	uint8_t t[32];
@@ -346,9 +374,10 @@ static const struct drop_case drop_cases[] = {
 	{ "ihl 4", d_ihl, OBX_DROP_BAD_IHL },
 	{ "totlen < ihl", d_totlen_small, OBX_DROP_BAD_TOTLEN },
 	{ "totlen > frame", d_totlen_big, OBX_DROP_BAD_TOTLEN },
-	{ "mf", d_frag_mf, OBX_DROP_FRAGMENT },
-	{ "offset 1", d_frag_off, OBX_DROP_FRAGMENT },
-	{ "df + offset", d_frag_df_off, OBX_DROP_FRAGMENT },
+	{ "fragment past 65535", d_frag_past, OBX_DROP_FRAGMENT },
+	{ "first fragment, 19 bytes of tcp", d_frag_first_tiny, OBX_DROP_FRAGMENT },
+	{ "first fragment, tcp options past it", d_frag_first_opts, OBX_DROP_FRAGMENT },
+	{ "first fragment, 7 bytes of udp", d_frag_first_udp7, OBX_DROP_FRAGMENT },
 	{ "tcp 19 bytes", d_tcp_short, OBX_DROP_TRUNC_L4 },
 	{ "udp 7 bytes", d_udp_short, OBX_DROP_TRUNC_L4 },
 	{ "icmp 7 bytes", d_icmp_short, OBX_DROP_TRUNC_L4 },
@@ -564,7 +593,88 @@ static void test_mutation_property(void **state)
 	assert_true(ok > 1000);
 }
 
-#define TESTS(T) T(test_tcp_syn) T(test_tcp_synack_rst) T(test_tcp_options_payload) \
+/* Well-formed fragments are accepted: a first fragment with its L4 header and ports, a
+ * later one with ports, flags and ICMP type 0 and no payload; the 65535 edge exactly. */
+static void test_fragments(void **state)
+{
+	struct frame f;
+	struct obs_pkt_meta m;
+	uint8_t u[64];
+	uint32_t n;
+
+	(void)state;
+	/* whole datagram: frag NONE */
+	n = udp_hdr(u, 53, 4444, 16);
+	build(&f, 0, NULL, 17, u, n, 0);
+	assert_int_equal(obs_parse(f.b, f.len, &m), -1);
+	assert_int_equal(m.frag, OBS_FRAG_NONE);
+
+	/* first fragment of a 3000-byte UDP datagram: UDP length > fragment data is fine */
+	build(&f, 1, tags_q, 17, u, n, 0);
+	put16(f.b + f.l4 + 4, 3000);
+	put16(f.b + f.ip + 6, 0x2000);
+	assert_int_equal(obs_parse(f.b, f.len, &m), -1);
+	check_common(&m, 1);
+	assert_int_equal(m.frag, OBS_FRAG_FIRST);
+	assert_int_equal(m.proto_idx, OBX_P_UDP);
+	assert_int_equal(m.sport, 53);
+	assert_int_equal(m.dport, 4444);
+	assert_int_equal(m.payload_len, 16);
+	/* ... a UDP length of 7 is still bad, whatever the fragment */
+	put16(f.b + f.l4 + 4, 7);
+	assert_int_equal(obs_parse(f.b, f.len, &m), OBX_DROP_BAD_L4);
+
+	/* first fragment of a TCP SYN: flags kept */
+	frame_tcp(&f, OBS_TCP_SYN, 0, NULL);
+	put16(f.b + f.ip + 6, 0x2000);
+	assert_int_equal(obs_parse(f.b, f.len, &m), -1);
+	assert_int_equal(m.frag, OBS_FRAG_FIRST);
+	assert_int_equal(m.tcp_flags, OBS_TCP_SYN);
+	assert_int_equal(m.dport, 23);
+
+	/* a later fragment of that SYN (offset 1 = 8 bytes, even with DF): no header read */
+	put16(f.b + f.ip + 6, 0x4001);
+	assert_int_equal(obs_parse(f.b, f.len, &m), -1);
+	assert_int_equal(m.frag, OBS_FRAG_LATER);
+	assert_int_equal(m.proto, 6);
+	assert_int_equal(m.proto_idx, OBX_P_TCP);
+	assert_int_equal(m.sport, 0);
+	assert_int_equal(m.dport, 0);
+	assert_int_equal(m.tcp_flags, 0);
+	assert_int_equal(m.tcp_seq, 0);
+	assert_int_equal(m.payload_len, 0);
+
+	/* a later ICMP fragment of 3 bytes (shorter than any ICMP header): accepted,
+	 * type/code 0 (not an echo reply: events.h classes it ip/1) */
+	build(&f, 0, NULL, 1, (const uint8_t *)"\x08\x00\x00", 3, 0);
+	put16(f.b + f.ip + 6, 0x00b9);
+	assert_int_equal(obs_parse(f.b, f.len, &m), -1);
+	assert_int_equal(m.frag, OBS_FRAG_LATER);
+	assert_int_equal(m.proto_idx, OBX_P_ICMP);
+	assert_int_equal(m.icmp_type, 0);
+
+	/* the 65535 edge: offset 8185 * 8 = 65480, + 20 + 35 = 65535 accepted, 36 not */
+	memset(u, 'x', sizeof(u));
+	build(&f, 0, NULL, 17, u, 35, 0);
+	put16(f.b + f.ip + 6, 0x1ff9);
+	assert_int_equal(obs_parse(f.b, f.len, &m), -1);
+	assert_int_equal(m.frag, OBS_FRAG_LATER);
+	build(&f, 0, NULL, 17, u, 36, 0);
+	put16(f.b + f.ip + 6, 0x1ff9);
+	assert_int_equal(obs_parse(f.b, f.len, &m), OBX_DROP_FRAGMENT);
+
+	/* a first fragment captured short (96-byte snaplen of a 1500-byte fragment) whose
+	 * header is present: accepted; with the header cut by the capture: trunc_l4 */
+	n = udp_hdr(u, 7, 9, 40);
+	build(&f, 0, NULL, 17, u, n, 0);
+	put16(f.b + f.ip + 2, 1480);
+	put16(f.b + f.l4 + 4, 3000);
+	put16(f.b + f.ip + 6, 0x2000);
+	assert_int_equal(obs_parse_snap(f.b, f.len, 1494, &m), -1);
+	assert_int_equal(obs_parse_snap(f.b, f.ip + 24, 1494, &m), OBX_DROP_TRUNC_L4);
+}
+
+#define TESTS(T) T(test_fragments) T(test_tcp_syn) T(test_tcp_synack_rst) T(test_tcp_options_payload) \
 	T(test_udp) T(test_icmp_echo) T(test_gre_other) T(test_vlan) T(test_eth_padding) \
 	T(test_drop_reasons) T(test_truncation_property) T(test_snaplen_property) \
 	T(test_mutation_property)
