@@ -277,7 +277,7 @@ static void cp_mx_workers(struct cp_mx *x, const struct cp_store *s)
 		F("fragments_total", reserved[OBX_CTR_FRAGMENTS],
 		  "Accepted telescope packets that are IP fragments (stats: fragments)."),
 		F("backscatter_packets_total", reserved[OBX_CTR_BACKSCATTER],
-		  "Accepted packets classed DoS backscatter (docs/dos.md)."),
+		  "Accepted packets classed DoS backscatter."),
 #undef F
 	};
 	char w[16];
