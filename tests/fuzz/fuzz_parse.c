@@ -41,7 +41,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc == -1) {
 		if ((uint32_t)m.payload_off + m.payload_len > len || m.n_vlan > 2 ||
 		    m.proto_idx >= OBX_P_N || m.ip_len < 20 ||
-		    14u + 4u * m.n_vlan + m.ip_len > len ||
+		    14u + 4u * m.n_vlan + m.ip_len > len || m.frag > OBS_FRAG_LATER)
+			abort();
+		/* a later fragment offers no payload and has no ports (parse.h); any other
+		 * packet's payload runs to the end of its IP datagram */
+		if (m.frag == OBS_FRAG_LATER ?
+		    (m.payload_len != 0 || m.sport != 0 || m.dport != 0) :
 		    (uint32_t)m.payload_off + m.payload_len != 14u + 4u * m.n_vlan + m.ip_len)
 			abort();
 		if (m.proto_idx != OBX_P_TCP && m.proto_idx != OBX_P_UDP &&
