@@ -29,31 +29,8 @@
 #include "scan/covstore.h"
 #include "scan/scan_mod.h"
 #include "store.h"
-
-static long rss_anon_kb(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long kb = -1;
-
-	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (strncmp(line, "RssAnon:", 8) == 0)
-			kb = strtol(line + 8, NULL, 10);
-	fclose(f);
-	return kb;
-}
-
-static uint32_t mix32(uint32_t x)
-{
-	x ^= x >> 16;
-	x *= 0x7feb352du;
-	x ^= x >> 15;
-	x *= 0x846ca68bu;
-	x ^= x >> 16;
-	return x;
-}
+#include "telescope.h"
+#include "tests/fixtures/proc_status.h"
 
 /* A number from a command's JSON answer: the first member named key, at any depth. */
 static double find_num(json_t *j, const char *key)
@@ -141,7 +118,7 @@ int main(int argc, char **argv)
 	memset(sr, 1, per * sizeof(*sr));
 	memset(er, 1, per * sizeof(*er));
 	memset(cr, 1, per * sizeof(*cr));
-	r0 = rss_anon_kb();
+	r0 = proc_status_kb("RssAnon");
 	for (unsigned long p = 0; p < passes; p++) {
 		uint64_t t = t0 + p * OBX_HOUR_NS;
 
@@ -153,7 +130,7 @@ int main(int argc, char **argv)
 			for (uint32_t i = 0; i < n; i++) {
 				uint32_t id = (uint32_t)(b + i);
 				/* an odd multiplier: distinct sources, distinct addresses */
-				uint32_t addr = id * 2654435761u ^ 0x5bd1e995u, h = mix32(id);
+				uint32_t addr = id * 2654435761u ^ 0x5bd1e995u, h = obs_tel_sample_hash(id);
 				bool resip = (id & 15) == 0;
 				uint16_t port = (uint16_t)(1 + (h & 4095));
 
@@ -186,7 +163,7 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	r1 = rss_anon_kb();
+	r1 = proc_status_kb("RssAnon");
 	m = 1e6 / (double)n_src / 1048576.0;
 	part[0] = (double)cp_ht_bytes(&cp.store.src, &cp_src_ht_type);
 	part[1] = cmd_num(&cp, "life.summary", "memory_bytes");

@@ -14,21 +14,7 @@
 #include <string.h>
 
 #include "control/scan/covstore.h"
-
-static long rss_kb(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long kb = -1;
-
-	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (strncmp(line, "VmRSS:", 6) == 0)
-			kb = strtol(line + 6, NULL, 10);
-	fclose(f);
-	return kb;
-}
+#include "tests/fixtures/proc_status.h"
 
 int main(int argc, char **argv)
 {
@@ -47,7 +33,7 @@ int main(int argc, char **argv)
 	sl = malloc(per * sizeof(*sl));
 	if (sl == NULL || cov_store_init(&s, sample, 16, 3) != 0)
 		return 1;
-	r0 = rss_kb();
+	r0 = proc_status_kb("VmRSS");
 	for (unsigned long i = 0; i < cells; i++) {
 		struct cov_key k = { 650 + (uint32_t)(i % 12), (uint32_t)((i / 12) % 65536) << 16,
 		                     (uint16_t)(i / 12 / 65536), 6 };
@@ -62,7 +48,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	r1 = rss_kb();
+	r1 = proc_status_kb("VmRSS");
 	printf("cells %u (dense %u), %u slots/cell, |S| %u: computed %.1f bytes/cell "
 	       "(%.1f MB per million), measured RSS %.1f bytes/cell (%.1f MB per million)\n",
 	       s.cells.n, s.n_dense, per, sample, (double)cov_store_bytes(&s) / s.cells.n,
