@@ -128,6 +128,7 @@ struct obs_conf {
 	uint32_t resp_max_pps;                     /* responder.max_pps: TX cap per worker */
 	char     resp_secret_file[OBS_CONF_STR];   /* responder.secret_file: cookie key */
 	uint32_t resp_capacity;                    /* exchange.resp_capacity; 0 = absent */
+	bool     resp_arp;                         /* responder.arp: answer ARP for H */
 };
 
 /* responder (issue 13): the secret file holds at least this many bytes */

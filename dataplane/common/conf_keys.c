@@ -95,11 +95,11 @@ const struct conf_key obs_conf_keys[] = {
 	      "RESIP port/day records per epoch slot (SPEC.md B), power of two; 0 = none"),
 	K_INT(C, "exchange.event_capacity", event_capacity, 0, 16777216, "65536", CF_POW2,
 	      "event-type records per epoch slot (SPEC.md C), power of two; 0 = none"),
+	K_INT(C, "exchange.drain_wait_s", drain_wait_s, 0, 3600, "10", 0,
+	      "at dataplane start, wait this long for an old exchange to drain"),
 	/* responder (issue 13) */
 	K_INT(C, "exchange.resp_capacity", resp_capacity, 0, 16777216, "4096", CF_POW2,
 	      "responder handshake records per epoch slot, power of two; 0 = none"),
-	K_INT(C, "exchange.drain_wait_s", drain_wait_s, 0, 3600, "10", 0,
-	      "at dataplane start, wait this long for an old exchange to drain"),
 
 	K_STR(C, "control.state_dir", state_dir, 1, "/var/lib/obscura", CF_ABSPATH,
 	      "snapshots and journal of the control plane"),
@@ -198,6 +198,9 @@ const struct conf_key obs_conf_keys[] = {
 	      "packets a worker transmits per second at most (SYN-ACK, RST, ARP)"),
 	K_STR(C, "responder.secret_file", resp_secret_file, 0, "", CF_ABSPATH,
 	      "SYN cookie key file (>= 16 bytes, e.g. head -c 32 /dev/urandom); required with prefixes"),
+	K_BOOL(C, "responder.arp", resp_arp, "true", 0,
+	       "answer ARP requests for the addresses of H on the ports (false: the router has "
+	       "static ARP entries for them)"),
 };
 #undef C
 

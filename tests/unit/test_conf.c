@@ -645,7 +645,7 @@ static void test_describe(void **state)
 		"export.clickhouse.timeout_s",
 		/* responder (issue 13) */
 		"exchange.resp_capacity", "responder.prefixes", "responder.payload_bytes",
-		"responder.max_pps", "responder.secret_file",
+		"responder.max_pps", "responder.secret_file", "responder.arp",
 	};
 	char *buf = NULL;
 	size_t len = 0, lines = 0;
