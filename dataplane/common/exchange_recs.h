@@ -134,10 +134,12 @@ enum obs_ev_class {
 	OBS_EVC_ICMP_TIMEX,   /* backscatter */
 	OBS_EVC_ICMP,         /* other ICMP /type */
 	OBS_EVC_IP,           /* other IP protocol /proto */
+	OBS_EVC_TCP_SESSION,  /* responder (issue 13): a completed handshake /dport (SPEC C) */
 	OBS_EVC_N
 };
 #define OBS_EVC_NAMES { "none", "tcp-syn", "tcp-synack", "tcp-rst", "tcp", "udp", \
-	"icmp-echo", "icmp-unreach", "icmp-timex", "icmp", "ip" }
+	"icmp-echo", "icmp-unreach", "icmp-timex", "icmp", "ip", \
+	"tcp-session" /* responder (issue 13) */ }
 
 static inline uint32_t obs_ev_class_id(unsigned cls, unsigned port)
 {
