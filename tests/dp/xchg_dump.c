@@ -33,6 +33,7 @@
 #include "epoch.h"
 #include "exchange.h"
 #include "exchange_recs.h"
+#include "xchg_dump_resp.h"
 
 struct src_map {
 	struct obx_src_rec *r;
@@ -104,17 +105,13 @@ static void merge_src(const struct obx_src_rec *in)
 	map_merge(in);
 }
 
-/* --- responder (issue 13): the RESP records drained, and epochs flagged answered --- */
-#define RESP_KEEP 4096u
-static struct obx_resp_rec resp_recs[RESP_KEEP];
-static uint64_t n_resp_recs, resp_count, resp_flagged;
-
 static void drain_slot(const struct obx_header *h, struct obx_slot_hdr *sh, uint32_t w)
 {
 	uint64_t src_packets = 0, cell_syns = 0;
 
 	if (sh->worker != w)
 		bad_worker++;
+	resp_dump_slot(h, sh);     /* responder (issue 13): before the records are cleared */
 	if (sh->seq <= last_seq[w])
 		seq_errors++;
 	last_seq[w] = sh->seq;
@@ -142,11 +139,6 @@ static void drain_slot(const struct obx_header *h, struct obx_slot_hdr *sh, uint
 				src_packets += ((const struct obx_src_rec *)r)->packets;
 			} else if (k == OBX_TAB_CELL) {
 				cell_syns += ((const struct obx_cell_rec *)r)->syns;
-			} else if (k == OBX_TAB_RESP && rs == sizeof(struct obx_resp_rec)) {
-				resp_count += ((const struct obx_resp_rec *)r)->count;
-				if (n_resp_recs < RESP_KEEP)
-					memcpy(&resp_recs[n_resp_recs], r, rs);
-				n_resp_recs++;
 			}
 			n++;
 			memset(r, 0, rs);
@@ -176,8 +168,6 @@ static void drain_slot(const struct obx_header *h, struct obx_slot_hdr *sh, uint
 	}
 	if (sh->flags & OBX_SLOT_F_FORCED)
 		n_forced++;
-	if (sh->flags & OBX_SLOT_F_RESP)
-		resp_flagged++;
 	/* clear it as the control plane must: records (above), then the header, then FREE */
 	for (unsigned k = 0; k < OBX_TAB_MAX; k++)
 		sh->tabs[k].n_used = 0;
@@ -202,6 +192,7 @@ static void print_json(const struct obx_header *h, int with_sources)
 	unsigned d;
 
 	printf("{\n  \"boot_id\": \"%016" PRIx64 "\",\n", h->boot_id);
+	resp_dump_json(h, &tot);   /* responder (issue 13) */
 	printf("  \"workers\": %u,\n  \"dp_state\": %u,\n", h->n_workers,
 	       atomic_load(&((struct obx_header *)h)->dp_state));
 	printf("  \"epochs\": %" PRIu64 ",\n  \"final_epochs\": %" PRIu64 ",\n", n_epochs, n_final);
@@ -230,31 +221,7 @@ static void print_json(const struct obx_header *h, int with_sources)
 	printf("},\n    \"drops\": {");
 	for (d = 0; d < OBX_DROP_N; d++)
 		printf("%s\"%s\": %" PRIu64, d ? ", " : "", drop_names[d], tot.drops[d]);
-	printf("}\n  },\n");
-	/* responder (issue 13) */
-	printf("  \"responder\": {\"status_flags\": %u, \"n_addrs\": %" PRIu64 ", "
-	       "\"epochs_flagged\": %" PRIu64 ", \"syn_acks\": %" PRIu64 ", \"tx_refused\": %"
-	       PRIu64 ", \"capped\": %" PRIu64 ", \"cookies_valid\": %" PRIu64
-	       ", \"cookies_invalid\": %" PRIu64 ", \"sessions\": %" PRIu64 ", \"payloads\": %"
-	       PRIu64 ", \"rsts\": %" PRIu64 ", \"arp_replies\": %" PRIu64 ", \"n_records\": %"
-	       PRIu64 ", \"record_count\": %" PRIu64 ",\n    \"records\": [", h->resp.flags,
-	       h->resp.n_addrs, resp_flagged, tot.reserved[OBX_CTR_RESP_SYNACKS],
-	       tot.reserved[OBX_CTR_RESP_TX_REFUSED], tot.reserved[OBX_CTR_RESP_CAPPED],
-	       tot.reserved[OBX_CTR_RESP_COOKIE_OK], tot.reserved[OBX_CTR_RESP_COOKIE_BAD],
-	       tot.resp_sessions, tot.resp_payloads, tot.resp_rsts, tot.resp_arps, n_resp_recs,
-	       resp_count);
-	for (uint64_t j = 0; j < n_resp_recs && j < RESP_KEEP; j++) {
-		const struct obx_resp_rec *r = &resp_recs[j];
-
-		printf("%s\n      {\"src\": %u, \"dst\": %u, \"dport\": %u, \"count\": %" PRIu64
-		       ", \"flags\": %u, \"sid\": %u, \"seg_len\": %u, \"payload_hex\": \"",
-		       j ? "," : "", r->src, r->dst, r->dport, r->count, r->flags, r->sid,
-		       r->seg_len);
-		for (unsigned b = 0; b < r->payload_len && b < OBX_RESP_PAYLOAD; b++)
-			printf("%02x", r->payload[b]);
-		printf("\"}");
-	}
-	printf("]},\n  \"ports\": [");
+	printf("}\n  },\n  \"ports\": [");
 	for (d = 0; d < h->n_ports; d++) {
 		const struct obx_port_stats *ps = obx_port_stats((struct obx_header *)h, d);
 
