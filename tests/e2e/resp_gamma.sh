@@ -48,24 +48,21 @@ nsx ip addr add 192.0.2.10/24 dev "$IFB" || fail "address"
 nsx ip route add 198.18.1.0/29 dev "$IFB" || fail "route to the telescope"
 MACA=$(nsx cat /sys/class/net/"$IFA"/address)
 
-d=$tmp/run
-mkdir -p "$d/state"
-head -c 32 /dev/urandom >"$tmp/secret"
-cat >"$d/obscura.yaml" <<EOF
-$(conf_dataplane 1 "$prefix")
-  ports:
-    - name: veth
-      device: "net_af_packet0,iface=$IFA"
+conf() {   # conf DIR PORTS_YAML
+	mkdir -p "$1/state"
+	cat >"$1/obscura.yaml" <<EOF
+$(conf_dataplane 1 "$prefix-$(basename "$1")")
+$2
 telescope:
   sensors:
     - name: east
       prefixes: [198.18.1.0/29]
 exchange:
-  path: $d/exchange
+  path: $1/exchange
   epoch_ms: 200
   drain_wait_s: 5
   resp_capacity: 4096
-$(conf_control "$d")
+$(conf_control "$1")
 analysis:
   period: month
 rules:
@@ -76,7 +73,13 @@ responder:
   max_pps: 5000
   secret_file: $tmp/secret
 EOF
-ctl() { "$ctl" -t 60 -c "$d/obscura.yaml" "$@"; }
+}
+head -c 32 /dev/urandom >"$tmp/secret"
+d=$tmp/run
+conf "$d" "  ports:
+    - name: veth
+      device: \"net_af_packet0,iface=$IFA\""
+ctl() { "$ctl" -t 60 -c "$d/obscura.yaml" "$@"; }   # $d: the run at hand
 
 step "obscura-cp, then obscura-dp in the namespace"
 start_cp "$d"
@@ -134,6 +137,13 @@ json.dump({"req_hex": REQ.hex(), "conns": res}, open(sys.argv[1], "w"))
 print(len(res), "connections,", sum(r["done"] for r in res), "completed and reset")
 EOF
 cat "$tmp/clients.log"
+ctl --json status >"$tmp/status-live.json" 2>>"$tmp/ctl.log" || fail "status"
+"$py" - "$tmp/status-live.json" <<'EOF' || fail "status: the responder while live"
+import json, sys
+r = json.load(open(sys.argv[1]))["dp"]["responder"]
+print("status (live):", r)
+assert r["on"] and r["transmitting"] and r["arp"] and r["addresses"] == 4, r
+EOF
 sleep 1
 kill -TERM "$tcpd"; wait "$tcpd"; tcpd=
 step "stop obscura-dp; obscura-cp drains its last epochs"
@@ -218,6 +228,30 @@ for p in done:
     for y in pl[p]["payloads"]:
         assert bytes.fromhex(y["hex"]) == req[:64] and y["sid"] == 1000503, y
 print("gamma", got["gamma"], "=", len(app), "/", len(P), "; payloads on", sorted(pl))
+EOF
+stop_cp
+
+step "replay of the client capture with the responder configured: nothing transmitted, gamma null"
+d=$tmp/replay
+conf "$d" "  ports: []"
+start_cp "$d"
+timeout 120 "$dp" -c "$d/obscura.yaml" --replay "$tmp/client.pcap" --drain-timeout 30 \
+	>"$d/dp.log" 2>&1 || fail "obscura-dp --replay exit $?"
+grep -q "nothing is transmitted" "$d/dp.log" || fail "replay: no notice that nothing is transmitted"
+ctl --json status >"$tmp/status-replay.json" 2>>"$tmp/ctl.log" || fail "status (replay)"
+ctl --json scan list --all --periods --n 5 --m 1 >"$tmp/list-replay.json" 2>>"$tmp/ctl.log" \
+	|| fail "scan list (replay)"
+"$py" - "$tmp/status-replay.json" "$tmp/list-replay.json" <<'EOF' || fail "replay checks"
+import json, sys
+r = json.load(open(sys.argv[1]))["dp"]["responder"]
+print("status (replay):", r)
+assert r["on"] and not r["transmitting"] and "replay" in r["note"], r
+rows = [b for b in json.load(open(sys.argv[2]))["blocks"] if b["block"] == "192.0.0.0/16"]
+assert len(rows) == 1 and rows[0]["periods"], rows
+p = rows[0]["periods"][0]
+print("scan list (replay):", {k: p[k] for k in ("period", "n_ports", "gamma", "app_ports")})
+assert p["n_ports"] == 11 and p["gamma"] is None and p["app_ports"] is None, p
+assert rows[0]["gamma"] is None, rows[0]
 EOF
 stop_cp
 echo PASS
