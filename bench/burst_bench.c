@@ -7,7 +7,8 @@
  *       [--sources N] [--packets P] [--passes K] [--stage-passes K] [--chunk C]
  *       [--epoch-ms E] [--seed S] [--huge 0|1] [--burst B] [--scanner-file F]
  *       [--hot-share X --hot-sources K]
- *       [--exclude-file F] [--resip-file CSV] [--rules-file F] [-- EAL ARGS]
+ *       [--exclude-file F] [--resip-file CSV] [--rules-file F] [--responder 0|1]
+ *       [-- EAL ARGS]
  *
  * One source, two programs (bench/meson.build), both driving the real
  * obs_worker_burst() of dataplane/worker.c, never a copy of it:
@@ -54,6 +55,11 @@
  * and match callback, one event record per matched rule, in place of the packet-class
  * event an unscanned payload gets).  Not in stage_sum.
  *
+ * Responder (--responder 1, bb_resp.h; issue 13): the worker answers every clean SYN to
+ * the telescope with a SYN-ACK sent to a net_null port, as obscura-dp's responder stage
+ * does on a live port; bench/run runs it beside the plain total, and the difference per
+ * answered SYN is the responder's cost on top of receive ("bb resp.*" lines).
+ *
  * Output: "bb KEY VALUE" lines (bench/run parses them), cycles per packet by the TSC:
  * the median over chunks (this kind of machine is shared; total_mean keeps the mean).
  */
@@ -71,6 +77,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
+#include "bb_resp.h"
 #include "bench_eal.h"
 #include "conf.h"
 #include "control/store.h"
@@ -560,7 +567,7 @@ int main(int argc, char **argv)
 	char *def_eal[] = { argv[0], "--no-huge", "-m", "1024", "--no-pci", "-l", "0",
 	                    "--file-prefix", prefix, "--log-level", "lib.eal:error", NULL };
 	uint32_t passes = 12, stage_passes = 2, epoch_ms = 1000, cap, k, chunks;
-	int i, eal_at = argc, ret, huge = 0;
+	int i, eal_at = argc, ret, huge = 0, responder = 0;
 
 	bm_mix_defaults(&mc);
 	b.chunk = 1024;
@@ -605,11 +612,14 @@ int main(int argc, char **argv)
 			bb_burst = (uint32_t)bb_arg(o, argv[++i], 1, OBS_BURST_MAX);
 		else if (strcmp(o, "--huge") == 0)
 			huge = (int)bb_arg(o, argv[++i], 0, 1);
+		else if (strcmp(o, "--responder") == 0)           /* issue 13 */
+			responder = (int)bb_arg(o, argv[++i], 0, 1);
 		else {
 			fprintf(stderr, "usage: burst_bench [--sources N] [--packets P] [--passes K] "
 			        "[--stage-passes K] [--chunk C] [--epoch-ms E] [--seed S] [--huge 0|1] "
 			        "[--burst B] [--hot-share X --hot-sources K] [--scanner-file F] "
-			        "[--exclude-file F] [--resip-file CSV] [--rules-file F] [-- EAL]\n");
+			        "[--exclude-file F] [--resip-file CSV] [--rules-file F] "
+			        "[--responder 0|1] [-- EAL]\n");
 			return 1;
 		}
 	}
@@ -734,6 +744,10 @@ int main(int argc, char **argv)
 	if (posix_memalign((void **)&b.w, RTE_CACHE_LINE_SIZE, sizeof(*b.w)) != 0 ||
 	    obs_worker_init(b.w, 0, b.h, b.h->epoch_ns, tel, BB_BURST) != 0)
 		return 1;
+	if (responder && bb_resp_setup(b.w, &conf, tel, yerr, sizeof(yerr)) != 0) {
+		fprintf(stderr, "burst_bench: --responder: %s\n", yerr);
+		return 1;
+	}
 	b.mp = rte_pktmbuf_pool_create("bb_pool", b.chunk + 1023, 256, 0,
 	                               RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	b.m = calloc(b.chunk, sizeof(*b.m));
@@ -766,6 +780,8 @@ int main(int argc, char **argv)
 #else
 	(void)stage_passes;                    /* burst_bench_stages' */
 	ret = bb_run_total(&b, passes * chunks, cap, mc.n_sources, rte_get_tsc_hz());
+	if (responder)
+		bb_resp_print(b.w);
 #endif
 	fflush(stdout);
 	rte_mempool_free(b.mp);

@@ -148,6 +148,42 @@ def f(v, fmt):
     return "n/a" if v is None else fmt.format(v)
 
 
+def resp_rows(ghz, rd_busy, ceil):
+    """The responder's rows: per pair, (on - off) cycles a packet x packets / SYN-ACKs
+    sent = cycles an answered SYN adds to the receive path; medians over the pairs."""
+    offs = [kv_file(p, "bb") for p in E.get("BB_RESP_OFF", "").split() if p]
+    ons = [kv_file(p, "bb") for p in E.get("BB_RESP_ON", "").split() if p]
+    per_syn, on_tot, share, capped = [], [], [], 0
+    for a, b in zip(offs, ons):
+        try:
+            t0, t1 = float(a["total"]), float(b["total"])
+            sa, rx = float(b["resp.synacks"]), float(b["resp.rx_packets"])
+        except (KeyError, ValueError):
+            continue
+        if sa <= 0 or rx <= 0:
+            continue
+        per_syn.append((t1 - t0) * rx / sa)
+        on_tot.append(t1)
+        share.append(sa / rx)
+        capped += int(float(b.get("resp.capped", 0)) + float(b.get("resp.tx_refused", 0)))
+    md = lambda v: sorted(v)[len(v) // 2] if v else None
+    c, t, sh = md(per_syn), md(on_tot), md(share)
+    mpps = ghz * 1e3 / t if t and ghz else None
+    core = ghz * 1e3 / (rd_busy + t) if ghz and rd_busy and t else None
+    note = " ({} pairs{}; {:.0f} % of packets answered{})".format(
+        len(per_syn), ", spread {:.0f}-{:.0f}".format(min(per_syn), max(per_syn))
+        if len(per_syn) > 1 else "", sh * 100 if sh else 0,
+        ", {} replies capped/refused".format(capped) if capped else "") if per_syn else ""
+    return [
+        ("responder: SYN -> SYN-ACK cycles per answered SYN on top of receive (burst_bench, net_null TX)",
+         "<= 100", f(c, "{:.1f}") + note, "-"),
+        ("responder: obs_worker_burst() with it, cycles/packet -> Mpps per core (no I/O)",
+         ">= 14.88", f(t, "{:.1f}") + (" -> " + f(mpps, "{:.2f}") if mpps else ""), "-"),
+        ("responder: rxdrop busy + burst with it, Mpps per core (beside the ceiling/core)",
+         "-", f(core, "{:.2f}"), "-"),
+    ]
+
+
 def main():
     m = bb()
     ghz = num("GHZ", 0) or None
@@ -240,6 +276,8 @@ def main():
                  "-"))
     rows.append(("micro: sum of the stages (cycles/packet, 64-byte mix, payload excluded)", "-",
                  m.get("stage_sum", "n/a"), "-"))
+    # responder (issue 13): burst_bench with and without it, interleaved pairs (bench/run)
+    rows.extend(resp_rows(ghz, rd_busy, ceil))
     rows.append(("I/O ceiling per core: rxdrop busy cycles/packet -> Mpps", "-",
                  f(ceil_core, "{:.2f}") + (" ({:.1f} cycles)".format(rd_busy) if rd_busy else "") +
                  spread("rd_busy", "{:.0f}"),

@@ -86,6 +86,11 @@ int cp_analysis_start(struct cp *cp, const struct cp_analysis *a)
 		rc = cp_snapshot_section_register(a->snap.type, a->name, cp_analysis_save,
 		                                  cp_analysis_load, cp_analysis_reset,
 		                                  (void *)&a->snap);
+	/* responder (issue 13): an analysis' second section */
+	if (rc == 0 && a->snap2.type != 0)
+		rc = cp_snapshot_section_register(a->snap2.type, a->name, cp_analysis_save,
+		                                  cp_analysis_load, cp_analysis_reset,
+		                                  (void *)&a->snap2);
 	if (rc == 0 && a->report != NULL)
 		rc = cp_report_register(a->name, a->report, NULL);
 	if (rc == 0 && a->commands != NULL)

@@ -84,6 +84,9 @@ struct cp_analysis {
 
 	struct cp_analysis_consumer consumers[CP_ANALYSIS_MAX_CONSUMERS];
 	struct cp_analysis_section snap;
+	/* responder (issue 13): a second section of the same analysis (scan: the
+	 * responder's handshakes, 19); type 0: none */
+	struct cp_analysis_section snap2;
 
 	cp_report_write_fn report;         /* `report write`; NULL: none */
 	const struct cp_cmd *commands;     /* NULL-name terminated, or NULL */

@@ -89,6 +89,19 @@ static json_t *cp_status_dp(struct cp *cp, uint64_t now)
 	}
 	json_object_set_new(o, "epoch_ms", json_real((double)g->epoch_ns / 1e6));
 	json_object_set_new(o, "replay", json_boolean(g->replay));
+	{
+		/* --- responder (issue 13): the header's responder status (docs/scan.md) --- */
+		const struct obx_resp_status *rs = &h->resp;
+		const bool on = (rs->flags & OBX_RESP_F_ON) != 0;
+		const bool tx = on && !(rs->flags & OBX_RESP_F_TX_OFF);
+
+		json_object_set_new(o, "responder", json_pack("{s:b, s:b, s:b, s:I, s:i, s:i, s:s}",
+			"on", on, "transmitting", tx, "arp", tx && (rs->flags & OBX_RESP_F_ARP) != 0,
+			"addresses", (json_int_t)rs->n_addrs, "payload_bytes", (int)rs->payload_bytes,
+			"max_pps", (int)rs->max_pps,
+			"note", !on ? "off (responder.prefixes empty)" : tx ? "answering for H" :
+			"configured, nothing is transmitted (replay)"));
+	}
 	return o;
 }
 

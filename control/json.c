@@ -96,6 +96,21 @@ json_t *cp_json_counters(const struct obx_counters *c)
 	json_object_set_new(o, "fragments", cp_json_u64(c->reserved[OBX_CTR_FRAGMENTS]));
 	json_object_set_new(o, "backscatter_packets",
 	                    cp_json_u64(c->reserved[OBX_CTR_BACKSCATTER]));
+	/* --- responder (issue 13): exchange.h OBX_CTR_RESP_* and the appended block --- */
+	{
+		json_t *r = json_object();
+
+		json_object_set_new(r, "syn_acks", cp_json_u64(c->reserved[OBX_CTR_RESP_SYNACKS]));
+		json_object_set_new(r, "tx_refused", cp_json_u64(c->reserved[OBX_CTR_RESP_TX_REFUSED]));
+		json_object_set_new(r, "capped", cp_json_u64(c->reserved[OBX_CTR_RESP_CAPPED]));
+		json_object_set_new(r, "cookies_valid", cp_json_u64(c->reserved[OBX_CTR_RESP_COOKIE_OK]));
+		json_object_set_new(r, "cookies_invalid", cp_json_u64(c->reserved[OBX_CTR_RESP_COOKIE_BAD]));
+		json_object_set_new(r, "sessions", cp_json_u64(c->resp_sessions));
+		json_object_set_new(r, "payloads", cp_json_u64(c->resp_payloads));
+		json_object_set_new(r, "rsts", cp_json_u64(c->resp_rsts));
+		json_object_set_new(r, "arp_replies", cp_json_u64(c->resp_arps));
+		json_object_set_new(o, "responder", r);
+	}
 	return o;
 }
 

@@ -278,6 +278,22 @@ static void cp_mx_workers(struct cp_mx *x, const struct cp_store *s)
 		  "Accepted telescope packets that are IP fragments (stats: fragments)."),
 		F("backscatter_packets_total", reserved[OBX_CTR_BACKSCATTER],
 		  "Accepted packets classed DoS backscatter."),
+		/* --- responder (issue 13) --- */
+		F("responder_syn_acks_total", reserved[OBX_CTR_RESP_SYNACKS],
+		  "SYN-ACKs the responder transmitted (stats: responder.syn_acks)."),
+		F("responder_tx_refused_total", reserved[OBX_CTR_RESP_TX_REFUSED],
+		  "Responder replies the TX ring refused or that found no mbuf."),
+		F("responder_capped_total", reserved[OBX_CTR_RESP_CAPPED],
+		  "Responder replies not sent: the worker's responder.max_pps bucket was empty."),
+		F("responder_cookies_valid_total", reserved[OBX_CTR_RESP_COOKIE_OK],
+		  "ACK segments to H whose SYN cookie validated."),
+		F("responder_cookies_invalid_total", reserved[OBX_CTR_RESP_COOKIE_BAD],
+		  "ACK segments to H whose SYN cookie did not validate."),
+		F("responder_sessions_total", resp_sessions, "Handshakes the responder completed."),
+		F("responder_payloads_total", resp_payloads,
+		  "First data segments the responder kept (responder.payload_bytes)."),
+		F("responder_rsts_total", resp_rsts, "RSTs the responder transmitted."),
+		F("responder_arp_replies_total", resp_arps, "ARP replies the responder transmitted."),
 #undef F
 	};
 	char w[16];

@@ -79,7 +79,7 @@ static void obs_epoch_publish(struct obs_epoch *e, uint32_t flags)
 	sh->t_last_ns = e->t_last_ns;
 	for (unsigned k = 0; k < OBX_TAB_MAX; k++)
 		sh->tabs[k].n_used = e->t[k].n_used;
-	sh->flags = flags;
+	sh->flags = flags | e->slot_flags;
 	sh->published_wall_ns = obs_wall_ns();
 	sh->delta = e->c;
 	if (e->live != NULL) {

@@ -98,6 +98,8 @@ struct obs_epoch {
 	uint64_t seq;                   /* last published seq */
 	uint32_t worker;
 	uint32_t cur;                   /* index of the FILLING slot */
+	uint32_t slot_flags;            /* ORed into every published slot's flags (the
+	                                 * responder's OBX_SLOT_F_RESP) */
 	bool filling;                   /* false after obs_epoch_finish() */
 	uint64_t full_wait_ns;          /* replay: how long a full table waits for the other
 	                                 * slot to be drained before counting a loss (0: live,

@@ -36,6 +36,7 @@
 #include "log.h"
 #include "port.h"
 #include "replay.h"
+#include "responder.h"
 #include "telescope.h"
 #include "worker.h"
 #include "xchg.h"
@@ -370,6 +371,7 @@ int main(int argc, char **argv)
 	struct rte_mempool *pool = NULL;
 	struct obs_xchg xchg = { 0 };
 	struct obs_tel *tel = NULL;
+	struct obs_resp_cfg *resp_cfg = NULL;   /* responder (issue 13): NULL = off */
 	bool cmd_up = false;
 	struct obs_args args;
 	struct obs_phases ph = { .line = "" };
@@ -470,6 +472,15 @@ int main(int argc, char **argv)
 	cmd_up = true;
 	obs_capture_init(xchg.h, conf.workers, args.n_replay > 0);
 	obs_phase(&ph, "tables");
+	/* responder (issue 13): the key is read even for --replay (a bad file is an error
+	 * either way), but a replay transmits nothing: the header says so */
+	if (obs_resp_cfg_build(&conf, tel, &resp_cfg) != 0)
+		goto out;
+	obs_resp_status(xchg.h, &conf, args.n_replay > 0);
+	if (resp_cfg != NULL)
+		OBS_NOTICE("responder: %u prefix(es), %llu address(es)%s", resp_cfg->n,
+		           (unsigned long long)xchg.h->resp.n_addrs,
+		           args.n_replay > 0 ? "; --replay: nothing is transmitted" : "");
 
 	workers = rte_zmalloc("obs_workers", sizeof(*workers) * conf.workers, RTE_CACHE_LINE_SIZE);
 	if (workers == NULL) {
@@ -480,6 +491,11 @@ int main(int argc, char **argv)
 		if (obs_worker_init(&workers[w], w, xchg.h, xchg.h->epoch_ns, tel, conf.burst) != 0)
 			goto out;
 		workers[w].idle_sleep_us = oversub ? 20 : 0;
+		if (resp_cfg != NULL && args.n_replay == 0) {
+			obs_resp_init(&workers[w].resp, resp_cfg, rte_get_tsc_hz());
+			workers[w].resp_on = true;
+			workers[w].ep.slot_flags |= OBX_SLOT_F_RESP;
+		}
 		if (args.n_replay > 0) {
 			/* a file can wait for the control plane; a wire cannot (epoch.h) */
 			workers[w].ep.full_wait_ns = (uint64_t)args.drain_timeout_s * 1000000000ull;
@@ -515,6 +531,11 @@ int main(int argc, char **argv)
 				wk->rxq[wk->n_rxq].port_id = ports[p].port_id;
 				wk->rxq[wk->n_rxq].queue = q;
 				wk->rxq[wk->n_rxq].ts_mode = ports[p].ts_mode;
+				/* responder: the worker's own TX queue on this port */
+				wk->rxq[wk->n_rxq].tx = (struct obs_resp_txq){
+					.port_id = ports[p].port_id, .queue = (uint16_t)wk->id,
+					.ok = wk->id < ports[p].n_txq, .ol_flags = ports[p].tx_ol,
+					.mac = ports[p].mac };
 				wk->n_rxq++;
 			}
 		for (w = 0; w < conf.workers; w++)
@@ -649,6 +670,7 @@ out:
 		rte_eal_cleanup();
 	}
 	obs_tel_free(tel);
+	obs_resp_cfg_free(resp_cfg);
 	free(args.replay);
 	return rc;
 }

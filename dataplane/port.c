@@ -21,6 +21,7 @@
 #include "port.h"
 
 #define OBS_POOL_CACHE 256u
+#define OBS_TX_DESC    512u    /* responder TX ring per worker queue */
 
 bool obs_dev_is_pci(const char *dev)
 {
@@ -44,8 +45,11 @@ uint32_t obs_ports_mbufs_needed(const struct obs_conf *c)
 	uint64_t n = 0;
 	uint32_t i;
 
-	for (i = 0; i < c->n_ports; i++)
+	for (i = 0; i < c->n_ports; i++) {
 		n += (uint64_t)c->ports[i].rx_queues * c->ports[i].rx_desc;
+		if (c->resp_n_prefixes != 0)    /* responder: replies waiting in TX rings */
+			n += (uint64_t)c->workers * OBS_TX_DESC;
+	}
 	/* one burst in flight and one mempool cache per lcore, plus slack */
 	n += (uint64_t)(c->workers + 1) * (c->burst + OBS_POOL_CACHE) + 1024;
 	return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
@@ -111,6 +115,25 @@ static int obs_port_configure(const struct obs_conf *c, const struct obs_conf_po
 	}
 	p->n_rxq = (uint16_t)cp->rx_queues;
 	memset(&pc, 0, sizeof(pc));
+	/* responder (issue 13): one TX queue for each worker polling the port (queue q goes
+	 * to worker q % workers, so workers 0 .. min(rx queues, workers) - 1), checksums
+	 * offloaded when the PMD has both IPv4 and TCP checksum offload */
+	p->n_txq = 0;
+	p->tx_ol = 0;
+	if (c->resp_n_prefixes != 0) {
+		p->n_txq = (uint16_t)(p->n_rxq < c->workers ? p->n_rxq : c->workers);
+		if (p->n_txq > di.max_tx_queues) {
+			OBS_ERR("port %s: the responder needs %u tx queues (one per worker polling "
+			        "it) but %s offers at most %u", p->name, p->n_txq, di.driver_name,
+			        di.max_tx_queues);
+			return -EINVAL;
+		}
+		if ((di.tx_offload_capa & (RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM)) ==
+		    (RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM)) {
+			pc.txmode.offloads = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+			p->tx_ol = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM;
+		}
+	}
 
 	if (di.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP)
 		pc.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TIMESTAMP;
@@ -129,13 +152,13 @@ static int obs_port_configure(const struct obs_conf *c, const struct obs_conf_po
 	if (c->rss && p->n_rxq > 1 && (want & RTE_ETH_RSS_IPV4)) {
 		pc.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		pc.rx_adv_conf.rss_conf.rss_hf = want;
-		ret = rte_eth_dev_configure(p->port_id, p->n_rxq, 0, &pc);
+		ret = rte_eth_dev_configure(p->port_id, p->n_rxq, p->n_txq, &pc);
 		if (ret != 0 && (want & RTE_ETH_RSS_L3_SRC_ONLY)) {
 			OBS_WARN("port %s: RSS on the source only refused (%s); trying source+"
 			         "destination", p->name, strerror(-ret));
 			want &= ~RTE_ETH_RSS_L3_SRC_ONLY;
 			pc.rx_adv_conf.rss_conf.rss_hf = want;
-			ret = rte_eth_dev_configure(p->port_id, p->n_rxq, 0, &pc);
+			ret = rte_eth_dev_configure(p->port_id, p->n_rxq, p->n_txq, &pc);
 		}
 		if (ret == 0)
 			p->rss_hf = want;
@@ -146,7 +169,7 @@ static int obs_port_configure(const struct obs_conf *c, const struct obs_conf_po
 	if (p->rss_hf == 0) {
 		pc.rxmode.mq_mode = RTE_ETH_MQ_RX_NONE;
 		pc.rx_adv_conf.rss_conf.rss_hf = 0;
-		ret = rte_eth_dev_configure(p->port_id, p->n_rxq, 0, &pc);
+		ret = rte_eth_dev_configure(p->port_id, p->n_rxq, p->n_txq, &pc);
 		if (ret != 0) {
 			OBS_ERR("port %s: configure (%u rx queues) failed: %s", p->name, p->n_rxq,
 			        strerror(-ret));
@@ -157,8 +180,10 @@ static int obs_port_configure(const struct obs_conf *c, const struct obs_conf_po
 		OBS_WARN("port %s (%s): %u queues without source-only RSS: a source may be seen "
 		         "by several workers (records still merge per source)", p->name,
 		         di.driver_name, p->n_rxq);
-	OBS_INFO("port %s: %s, %u rx queue(s), rss 0x%llx, timestamps %s", p->name,
-	         di.driver_name, p->n_rxq, (unsigned long long)p->rss_hf,
+	OBS_INFO("port %s: %s, %u rx queue(s), %u tx queue(s)%s, rss 0x%llx, timestamps %s",
+	         p->name, di.driver_name, p->n_rxq, p->n_txq,
+	         p->n_txq == 0 ? "" : p->tx_ol != 0 ? " (checksum offload)" : " (software checksums)",
+	         (unsigned long long)p->rss_hf,
 	         p->ts_mode == OBS_TS_CLOCK ? "from the clock" :
 	         p->ts_mode == OBS_TS_US_UTC ? "pcap (us)" : "NIC (ns)");
 	return 0;
@@ -176,7 +201,7 @@ int obs_ports_setup(const struct obs_conf *c, struct rte_mempool *pool, struct o
 		struct rte_eth_dev_info di;
 		struct rte_eth_rxconf rxc;
 		uint16_t nb_rxd = (uint16_t)(cp->rx_desc > UINT16_MAX ? 32768 : cp->rx_desc);
-		uint16_t nb_txd = 0;
+		uint16_t nb_txd = OBS_TX_DESC;
 		int sock;
 
 		memset(p, 0, sizeof(*p));
@@ -213,6 +238,21 @@ int obs_ports_setup(const struct obs_conf *c, struct rte_mempool *pool, struct o
 				return ret;
 			}
 		}
+		/* responder (issue 13): the workers' TX queues, and the MAC ARP replies carry */
+		for (q = 0; q < p->n_txq; q++) {
+			struct rte_eth_txconf txc = di.default_txconf;
+
+			txc.offloads = p->tx_ol != 0 ?
+				(RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM) : 0;
+			ret = rte_eth_tx_queue_setup(p->port_id, q, nb_txd, (unsigned)sock, &txc);
+			if (ret != 0) {
+				OBS_ERR("port %s: tx queue %u setup failed: %s", p->name, q,
+				        strerror(-ret));
+				return ret;
+			}
+		}
+		if (p->n_txq > 0 && rte_eth_macaddr_get(p->port_id, &p->mac) != 0)
+			OBS_WARN("port %s: no MAC address: ARP replies carry 00:00:00:00:00:00", p->name);
 	}
 	return 0;
 }

@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <rte_ether.h>
+
 #include "conf.h"
 #include "exchange.h"
 
@@ -34,6 +36,10 @@ struct obs_port {
 	uint16_t rx_desc;
 	enum obs_ts_mode ts_mode;
 	uint64_t rss_hf;   /* what RSS was configured with; 0 = none */
+	/* responder (issue 13): the workers' TX queues (0 when it is off) */
+	uint16_t n_txq;
+	uint64_t tx_ol;    /* mbuf checksum offload flags; 0 = software checksums */
+	struct rte_ether_addr mac;
 };
 
 /* true for "0000:03:00.0" / "03:00.0" (optionally followed by ",devargs") */

@@ -151,12 +151,14 @@ struct obs_verdict {
 	uint8_t bs;         /* DoS backscatter (exchange_recs.h obx_is_backscatter) */
 	uint16_t sport;     /* the victim's port of a backscatter packet (TCP), else 0 */
 	uint32_t dst;
+	uint8_t resp;       /* responder (issue 13): TCP to an address of H */
 };
 
 /* (6) one rule match: an event of the rule's sid and category (events.h) */
 struct obs_rule_hit_ctx {
 	struct obs_worker *w;
 	const struct obs_verdict *vi;
+	uint32_t first_sid;     /* the first rule that matched (the responder's record) */
 };
 
 static void obs_worker_rule_hit(void *arg, uint32_t idx, const struct obs_rule_info *ri)
@@ -164,30 +166,58 @@ static void obs_worker_rule_hit(void *arg, uint32_t idx, const struct obs_rule_i
 	struct obs_rule_hit_ctx *h = arg;
 
 	(void)idx;
+	if (h->first_sid == 0)
+		h->first_sid = ri->sid;
 	h->w->ep.c.rule_matches++;
 	obs_event_add(&h->w->ep, h->vi->src, h->vi->t, h->vi->sensor, ri->sid, ri->category);
 }
 
 /* (6) event types: payload packets through Hyperscan with this worker's scratch (one
  * event per matched rule), everything else (and unmatched payloads) one packet-class
- * event.  Excluded sources never get here. */
-static inline void obs_worker_events(struct obs_worker *w, const struct obs_rules_set *rs,
-                                     struct rte_mbuf *m, const struct obs_verdict *vi)
+ * event.  Excluded sources never get here.  Returns the first matched rule's sid, 0 for
+ * none. */
+static inline uint32_t obs_worker_events(struct obs_worker *w, const struct obs_rules_set *rs,
+                                         struct rte_mbuf *m, const struct obs_verdict *vi)
 {
 	if (vi->pay_len > 0) {
 		w->ep.c.payload_packets++;
 		if (rs != NULL && w->id < rs->n_workers && rs->scratch[w->id] != NULL &&
 		    OBS_STAGE_ON(PAYLOAD)) {
-			struct obs_rule_hit_ctx h = { w, vi };
+			struct obs_rule_hit_ctx h = { w, vi, 0 };
 			int k = obs_rules_scan(rs->rules, rs->scratch[w->id],
 			                       rte_pktmbuf_mtod_offset(m, const uint8_t *, vi->pay_off),
 			                       vi->pay_len, vi->proto, vi->dport, obs_worker_rule_hit, &h);
 
 			if (k > 0 || k == -ENOSPC)
-				return;
+				return h.first_sid;
 		}
 	}
 	obs_event_add(&w->ep, vi->src, vi->t, vi->sensor, vi->ev_type, 0);
+	return 0;
+}
+
+static void obs_rule_sid_only(void *arg, uint32_t idx, const struct obs_rule_info *ri)
+{
+	uint32_t *sid = arg;
+
+	(void)idx;
+	if (*sid == 0)
+		*sid = ri->sid;
+}
+
+/* (8) the responder's payload without an event stage (no EVENT table): the rules only
+ * name the record's first matching sid. */
+static uint32_t __rte_noinline obs_worker_resp_sid(const struct obs_worker *w,
+                                                   const struct obs_rules_set *rs,
+                                                   struct rte_mbuf *m, const struct obs_verdict *vi)
+{
+	uint32_t sid = 0;
+
+	if (rs != NULL && w->id < rs->n_workers && rs->scratch[w->id] != NULL)
+		obs_rules_scan(rs->rules, rs->scratch[w->id],
+		               rte_pktmbuf_mtod_offset(m, const uint8_t *, vi->pay_off), vi->pay_len,
+		               vi->proto, vi->dport, obs_rule_sid_only, &sid);
+	return sid;
 }
 
 /* A capture runs (capture.h): the burst's frames, with --sensor only that sensor's
@@ -230,6 +260,8 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 	uint16_t scan_idx[OBS_BURST_MAX], n_scan = 0;
 	uint16_t i;
 
+	if (unlikely(w->resp_on))
+		obs_resp_begin(&w->resp, w->resp.txq, rte_rdtsc());
 	for (i = 0; i < n && i < OBS_PREFETCH_AHEAD; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 
@@ -253,6 +285,8 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		                   &meta);
 		if (r >= 0) {
 			vi->drop = (int8_t)(r < (int)OBX_DROP_N ? r : OBX_DROP_NOT_IPV4);
+			if (unlikely(w->resp_on) && vi->drop == OBX_DROP_NOT_IPV4)
+				obs_resp_arp(&w->resp, &w->ep.c, m);    /* (8) ARP for H */
 			continue;
 		}
 		if (!OBS_STAGE_ON(TEL))
@@ -280,6 +314,8 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		                                     meta.frag == OBS_FRAG_LATER);
 		vi->sport = meta.proto == 6 ? meta.sport : 0;
 		vi->dst = meta.dst;
+		vi->resp = unlikely(w->resp_on) && meta.proto == 6 &&
+		           obs_resp_in_h(w->resp.cfg, meta.dst);
 		scan_src[n_scan] = meta.src;
 		scan_idx[n_scan++] = i;
 		if (!OBS_STAGE_ON(SRC))
@@ -376,7 +412,10 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		 *   (6) event types / payload rules — OBX_TAB_EVENT, payload_packets,
 		 *       rule_matches (SPEC C);
 		 *   (7) DoS backscatter — OBX_TAB_DOS, reserved[OBX_CTR_BACKSCATTER]
-		 *       (docs/dos.md).
+		 *       (docs/dos.md);
+		 *   (8) the responder (issue 13, responder.h): a SYN-ACK for a clean SYN to H,
+		 *       a RESP record and an RST for an ACK whose cookie validates; ARP
+		 *       requests for H are answered in pass 1 (the parser refuses them).
 		 * Stages needing pass-1 work (a lookup to prefetch, a payload to scan) put
 		 * their results in struct obs_verdict.
 		 */
@@ -404,16 +443,25 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		if (resip && OBS_STAGE_ON(RESIP_PORT))               /* (5) resip_port.h */
 			obs_resip_port_add(&w->ep, vi->proto_idx, vi->dport, vi->t,
 			                   vi->sensor < 64 ? 1ull << vi->sensor : 0);
+		uint32_t sid = 0;
 		if (!vi->excluded && w->ev_on && !ev_inline && OBS_STAGE_ON(EVENTS))   /* (6) */
-			obs_worker_events(w, rules, pkts[i], vi);
+			sid = obs_worker_events(w, rules, pkts[i], vi);
 		/* (7) DoS backscatter (dos.h, docs/dos.md): timed with the events stage */
 		if (vi->bs && !vi->excluded && OBS_STAGE_ON(EVENTS)) {
 			c->reserved[OBX_CTR_BACKSCATTER]++;
 			if (w->dos_on)
 				obs_dos_add(&w->ep, vi->src, vi->dst, vi->t, vi->proto_idx, vi->sport);
 		}
+		if (unlikely(vi->resp) && !vi->excluded) {          /* (8) responder.h */
+			if (vi->pay_len > 0 && !w->ev_on && w->resp.cfg->payload_bytes > 0)
+				sid = obs_worker_resp_sid(w, rules, pkts[i], vi);
+			obs_resp_tcp(&w->resp, &w->ep, pkts[i], vi->t, vi->sensor, vi->pay_off,
+			             vi->pay_len, sid);
+		}
 	}
 	w->ep.hold = false;
+	if (unlikely(w->resp.n_tx > 0))
+		obs_resp_flush(&w->resp, c);
 	if (unlikely(cap != NULL))
 		obs_worker_capture(cap, w, pkts, n, v);
 	if (OBS_STAGE_ON(FREE))
@@ -481,6 +529,7 @@ int obs_worker_poll_main(void *arg)
 
 			if (n == 0)
 				continue;
+			w->resp.txq = &rq->tx;
 			obs_worker_burst(w, pkts, n, now, rq->ts_mode, 0);
 			got += n;
 		}

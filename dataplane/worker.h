@@ -22,6 +22,7 @@
 #include "coverage.h"
 #include "epoch.h"
 #include "port.h"
+#include "responder.h"
 
 #define OBS_BURST_MAX       64u
 #define OBS_WORKER_MAX_RXQ  64u
@@ -34,6 +35,7 @@ struct obs_rxq {
 	uint16_t port_id;
 	uint16_t queue;
 	enum obs_ts_mode ts_mode;
+	struct obs_resp_txq tx;         /* responder (issue 13): this worker's TX queue */
 };
 
 struct obs_worker {
@@ -51,6 +53,8 @@ struct obs_worker {
 	bool cov_on;                    /* the exchange has coverage cells */
 	bool ev_on;                     /* the exchange has event records (SPEC.md C) */
 	bool dos_on;                    /* the exchange has DoS records (docs/dos.md) */
+	bool resp_on;                   /* responder (issue 13): answering for H (live ports) */
+	struct obs_resp resp;
 } __rte_cache_aligned;
 
 /* UTC clock from the TSC, set once by obs_clock_init() before any worker runs. */

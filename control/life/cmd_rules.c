@@ -76,6 +76,16 @@ const char *cp_life_rules_error(void)
 	return M.rules_err;
 }
 
+/* responder (issue 13): the category of a rule's sid in the copy, 0 (Scan) when unknown */
+unsigned cp_life_rule_category(uint32_t sid)
+{
+	int k;
+
+	if (M.rules == NULL || (k = obs_rule_list_find_sid(M.rules, sid)) < 0)
+		return 0;
+	return obs_rule_list_info(M.rules, (uint32_t)k)->category;
+}
+
 json_t *cp_life_type_json(uint32_t t)
 {
 	char name[48];

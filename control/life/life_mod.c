@@ -137,6 +137,37 @@ static int life_event_merge(const struct cp_epoch *e, const void *recs, uint32_t
 	return 0;
 }
 
+/* responder (issue 13): SPEC C's refinement.  A completed handshake is an event of type
+ * tcp-session/PORT (category Scan), a payload rule match on its first data segment one
+ * of the rule's sid and category; the SYN before it came as a tcp-syn event already. */
+static int life_resp_merge(const struct cp_epoch *e, const void *recs, uint32_t n)
+{
+	const struct obx_resp_rec *r = recs;
+
+	if (recs == NULL)
+		return life_reserve(e, OBX_TAB_RESP, n, sizeof(*r));
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t type;
+
+		if (r[i].count == 0)
+			continue;
+		if (!obx_hour_rec_ok(r[i].first_ns, r[i].last_ns, r[i].hour) || r[i].dport == 0) {
+			M->event_records++;
+			M->bad_records++;
+			continue;
+		}
+		type = obs_ev_class_id(OBS_EVC_TCP_SESSION, r[i].dport);
+		life_event_add(r[i].src, r[i].first_ns, r[i].last_ns, r[i].sensor, 0, &type);
+		if ((r[i].flags & OBX_RESP_F_RULE) && r[i].sid != 0 && !obs_ev_is_class(r[i].sid)) {
+			unsigned cat = cp_life_rule_category(r[i].sid);
+
+			life_event_add(r[i].src, r[i].first_ns, r[i].last_ns, r[i].sensor,
+			               (uint8_t)cat, &r[i].sid);
+		}
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------ snapshot, report --- */
 
 static int life_snap_save(struct cp_snap_w *w)
@@ -250,7 +281,9 @@ static void cp_life_module_fini(void)
 const struct cp_analysis cp_analysis_life = {
 	.name = "lifetime", .init = cp_life_module_init, .fini = cp_life_module_fini,
 	.consumers = { { OBX_TAB_SRC, sizeof(struct obx_src_rec), life_src_merge },
-	               { OBX_TAB_EVENT, sizeof(struct obx_event_rec), life_event_merge } },
+	               { OBX_TAB_EVENT, sizeof(struct obx_event_rec), life_event_merge },
+	               /* responder (issue 13) */
+	               { OBX_TAB_RESP, sizeof(struct obx_resp_rec), life_resp_merge } },
 	.snap = { .type = CP_SNAP_S_LIFETIME, .save = life_snap_save, .load = life_snap_load,
 	          .reset = life_snap_reset },
 	.report = life_report, .commands = cp_life_commands,

@@ -8,7 +8,9 @@
  *
  * What goes in: every SRC record not flagged OBX_SRC_F_EXCLUDED (first/last, packets,
  * sensors of its (source, hour)) and every EVENT record (its type, sensor, category and
- * time range, events 0 so packets are not counted twice).  Excluded sources are skipped
+ * time range, events 0 so packets are not counted twice), and every RESP record of the
+ * responder (SPEC C refinement: a completed handshake adds the type tcp-session/PORT,
+ * a payload rule match on it the rule's sid, both with events 0).  Excluded sources are skipped
  * and counted (excluded_records); malformed records (first > last, hour not matching
  * first) are skipped and counted (bad_records).  Merge order does not matter
  * (lifetime.h), so journal replay after a snapshot reproduces the state exactly.
@@ -49,6 +51,8 @@ struct cp_life *cp_life_module_table(void);   /* tests */
 int cp_life_rules_load(const struct obs_conf *c);
 void cp_life_rules_free(void);
 const char *cp_life_rules_error(void);
+/* responder (issue 13): a rule's category by sid (0, Scan, when the copy lacks it). */
+unsigned cp_life_rule_category(uint32_t sid);
 /* An event type as life.show prints it: name, and the rule's msg and category. */
 json_t *cp_life_type_json(uint32_t type);
 

@@ -24,6 +24,9 @@
 #include "scan_mod.h"
 #include "scan_report.h"
 
+/* scan show --payloads: ports listed at most (each with RESP_PAY_PER payloads) */
+#define CP_SCAN_PAY_PORTS 64u
+
 /* ------------------------------------------------------------------ JSON */
 
 static json_t *cp_scan_jperiod(uint32_t p)
@@ -66,16 +69,24 @@ static json_t *cp_scan_jparams(const struct scan_params *p)
 		"block_len_fixed", 1);
 }
 
+/* SPEC A11: null when the responder was off (or H empty) */
+static json_t *cp_scan_jgamma(bool has, double g)
+{
+	return has ? json_real(g) : json_null();
+}
+
 static json_t *cp_scan_jrow(const struct scan_block *b, bool with_periods)
 {
 	char b24[24];
 	json_t *o, *periods = json_array();
 
 	for (uint32_t i = 0; i < b->n_psets; i++)
-		json_array_append_new(periods, json_pack("{s:o, s:i, s:o}",
+		json_array_append_new(periods, json_pack("{s:o, s:i, s:o, s:o, s:o}",
 			"period", cp_scan_jperiod(b->psets[i].period),
 			"n_ports", (json_int_t)b->psets[i].n_ports,
-			"ports", cp_scan_jports(b->psets[i].ports, b->psets[i].n_ports)));
+			"ports", cp_scan_jports(b->psets[i].ports, b->psets[i].n_ports),
+			"gamma", cp_scan_jgamma(b->psets[i].has_gamma, b->psets[i].gamma),
+			"app_ports", b->psets[i].has_gamma ? json_integer(b->psets[i].n_app) : json_null()));
 	snprintf(b24, sizeof(b24), "%u.%u.%u.0/24", b->busiest24 >> 24, (b->busiest24 >> 16) & 255,
 	         (b->busiest24 >> 8) & 255);
 	o = json_pack("{s:o, s:o, s:o, s:o, s:i, s:s, s:i, s:i, s:o, s:o, s:I, s:o, s:o, s:I, s:I, "
@@ -92,7 +103,10 @@ static json_t *cp_scan_jrow(const struct scan_block *b, bool with_periods)
 		"busiest24", b->has_busiest ? json_string(b24) : json_null(),
 		"syns", (json_int_t)b->syns, "mirai", (json_int_t)b->mirai,
 		"mirai_share", b->mirai_share,
-		"gamma", json_null(), "partial", b->partial, "periods", periods);
+		"gamma", cp_scan_jgamma(b->has_gamma, b->gamma), "partial", b->partial,
+		"periods", periods);
+	json_object_set_new(o, "gamma_ports", b->has_gamma ? json_integer(b->gamma_ports) : json_null());
+	json_object_set_new(o, "gamma_app_ports", b->has_gamma ? json_integer(b->gamma_app) : json_null());
 	if (!with_periods)
 		json_object_del(o, "periods");
 	return o;
@@ -163,16 +177,19 @@ static void cp_cmd_scan_show(struct cp *cp, json_t *args, struct cp_reply *r)
 		cp_reply_err(r, CP_E_INTERNAL, "out of memory");
 		return;
 	}
+	cp_scan_gamma_psets(blk, ps, n);
 	list = json_array();
 	for (size_t i = 0; i < n; i++) {
 		/* each period's loss stamp (integrity.h) */
 		json_t *stamp = cp_integ_period_json(cp_scan.cov.unit, ps[i].period);
 
-		json_array_append_new(list, json_pack("{s:o, s:b, s:i, s:o, s:I, s:I, s:i, s:b, "
-			"s:O, s:o}",
+		json_array_append_new(list, json_pack("{s:o, s:b, s:i, s:o, s:o, s:o, s:I, s:I, s:i, "
+			"s:b, s:O, s:o}",
 			"period", cp_scan_jperiod(ps[i].period), "wide", ps[i].wide,
 			"n_ports", (json_int_t)ps[i].n_ports,
 			"ports", cp_scan_jports(ps[i].ports, ps[i].n_ports),
+			"gamma", cp_scan_jgamma(ps[i].has_gamma, ps[i].gamma),
+			"app_ports", ps[i].has_gamma ? json_integer(ps[i].n_app) : json_null(),
 			"syns", (json_int_t)ps[i].syns, "mirai", (json_int_t)ps[i].mirai,
 			"dports_seen", (json_int_t)ps[i].n_cells,
 			"partial", ps[i].period == cp_scan.current,
@@ -181,6 +198,9 @@ static void cp_cmd_scan_show(struct cp *cp, json_t *args, struct cp_reply *r)
 	scan_psets_free(ps, n);
 	r->data = json_pack("{s:o, s:o, s:o}", "block", cp_scan_jblock(blk),
 	                    "params", cp_scan_jparams(&q.p), "periods", list);
+	if (q.payloads)   /* SPEC A11: the responder's first payloads, capped */
+		json_object_set_new(r->data, "payloads",
+		                    cp_scan_resp_payloads_json(blk, CP_SCAN_PAY_PORTS));
 }
 
 static void cp_cmd_scan_ports(struct cp *cp, json_t *args, struct cp_reply *r)
@@ -237,6 +257,7 @@ static void cp_cmd_scan_params(struct cp *cp, json_t *args, struct cp_reply *r)
 		"max_ms", cp_scan.drain_ns_max / 1e6, "records", (json_int_t)cp_scan.drain_records,
 		"analyses", (json_int_t)cp_scan.analyses);
 	json_object_set_new(r->data, "bad_records", json_integer((json_int_t)cp_scan.bad_records));
+	json_object_set_new(r->data, "responder", cp_scan_resp_json());
 	if (cp_scan.have_last)
 		json_object_set_new(r->data, "last_close", json_pack("{s:o, s:I, s:I, s:I, s:I}",
 			"to", cp_scan_jperiod(cp_scan.last_close_to),
@@ -344,7 +365,8 @@ const struct cp_cmd cp_scan_commands[] = {
 	  "continuous scanners (SPEC A, Table 3): [--class C] [--from P] [--to P] [--all] "
 	  "[--alpha X --n N --m M --jstar X --sstar X]" },
 	{ "scan.show", cp_cmd_scan_show, cp_args_scan_show, CP_ACCESS_READ, false,
-	  "one block's port set per period (SPEC A2): BLOCK [overrides]" },
+	  "one block's port set per period (SPEC A2) and gamma (A11): BLOCK [--payloads] "
+	  "[overrides]" },
 	{ "scan.ports", cp_cmd_scan_ports, cp_args_scan_ports, CP_ACCESS_READ, false,
 	  "port popularity over routine/semi-routine port sets (SPEC A9, Table 2): [N]" },
 	{ "scan.params", cp_cmd_scan_params, NULL, CP_ACCESS_READ, false,

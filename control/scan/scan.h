@@ -17,8 +17,9 @@
  *   A9    port popularity over the port sets P_t(x), t in T(x), of every routine and
  *         semi-routine block x;
  *   A10   Mirai share = Mirai SYNs / SYNs of A over the query's periods.
- *   A11   gamma needs the responder, which this appliance does not have yet: reported
- *         as absent (has_gamma = false).
+ *   A11   gamma: filled by the control plane from the responder's handshakes
+ *         (respstore.h, scan_resp.c) after the analysis; scan_analyze() leaves it
+ *         absent (has_gamma = false).
  *
  * Pure, single-threaded per result; allocates its results (scan_result_free()).
  */
@@ -78,6 +79,9 @@ struct scan_pset {              /* one period of one block */
 	uint64_t syns, mirai;
 	uint32_t n_cells;           /* destination ports with any SYN */
 	bool wide;                  /* t in T(A) */
+	bool has_gamma;             /* A11: the responder answered in t (and H is set) */
+	uint32_t n_app;             /* ports of P_t(A) application-layer scanned */
+	double gamma;               /* n_app / n_ports (0 when n_ports is 0) */
 };
 
 struct scan_block {
@@ -97,7 +101,10 @@ struct scan_block {
 	uint64_t busiest24_pkts;
 	const char *scanner_label;  /* NULL: no overlap with the scanner table */
 	bool     partial;           /* T(A) includes the open period */
-	bool     has_gamma;         /* always false: no responder (A11) */
+	bool     has_gamma;         /* A11: some period of T(A) had the responder on */
+	uint32_t gamma_ports;       /* sum of |P_t(A)| over those periods */
+	uint32_t gamma_app;         /* sum of their application-layer scanned ports */
+	double   gamma;             /* gamma_app / gamma_ports (0 when gamma_ports is 0) */
 	uint32_t n_psets;           /* the wide-area periods, ascending */
 	struct scan_pset *psets;
 };

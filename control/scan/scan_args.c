@@ -47,6 +47,7 @@ const struct cp_arg cp_args_scan_list[] = {
 };
 const struct cp_arg cp_args_scan_show[] = {
 	CP_SCAN_OPT("block", "a.b.0.0/L or any address in the block"),
+	CP_SCAN_OPT("payloads", "the responder's first payloads per port (SPEC A11)"),
 	CP_SCAN_W("w1"),
 	CP_SCAN_WORDS
 };
@@ -136,6 +137,8 @@ static int cp_scan_set(struct cp_scan_q *q, const char *name, const char *v, str
 		q->all = true;
 	} else if (strcmp(name, "periods") == 0) {
 		q->periods = true;
+	} else if (strcmp(name, "payloads") == 0) {
+		q->payloads = true;
 	} else if (strcmp(name, "block") == 0) {
 		q->block = v;
 	} else if (strcmp(name, "L") == 0 || strcmp(name, "l") == 0) {
@@ -189,7 +192,8 @@ int cp_scan_args(json_t *args, const struct cp_arg *spec, const char *positional
 				q->dir = json_string_value(v);
 				continue;
 			}
-			if ((strcmp(decl[i], "all") == 0 || strcmp(decl[i], "periods") == 0) &&
+			if ((strcmp(decl[i], "all") == 0 || strcmp(decl[i], "periods") == 0 ||
+			     strcmp(decl[i], "payloads") == 0) &&
 			    strcmp(json_string_value(v), "false") == 0)
 				continue;
 			if (decl[i][0] == 'w' && decl[i][1] >= '0' && decl[i][1] <= '9') {
@@ -228,7 +232,8 @@ int cp_scan_args(json_t *args, const struct cp_arg *spec, const char *positional
 				cp_reply_err(r, CP_E_BAD_ARGS, "unexpected word '%s' (options are --NAME VALUE)", w);
 				return -1;
 			}
-			if (strcmp(w + 2, "all") == 0 || strcmp(w + 2, "periods") == 0) {
+			if (strcmp(w + 2, "all") == 0 || strcmp(w + 2, "periods") == 0 ||
+			    strcmp(w + 2, "payloads") == 0) {
 				cp_scan_set(q, w + 2, "true", r);
 				continue;
 			}

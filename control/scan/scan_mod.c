@@ -308,6 +308,7 @@ int cp_scan_run(struct cp *cp, const struct scan_params *p, struct scan_result *
 		             strerror(-rc));
 		return -1;
 	}
+	cp_scan_gamma_result(res);    /* A11 from the responder's handshakes */
 	{
 		/* the loss stamp of the periods covered, for the report's headers */
 		struct cp_integ in;
@@ -540,6 +541,9 @@ static int cp_scan_module_init(struct cp *cp)
 	obs_tel_free(tel);
 	if (rc != 0)
 		return rc;
+	rc = cp_scan_resp_init(cp);
+	if (rc != 0)
+		return rc;
 	cp_scan.base.alpha = c->scan_alpha_pm / 1000.0;
 	cp_scan.base.n = c->scan_n;
 	cp_scan.base.m = c->scan_m;
@@ -564,6 +568,7 @@ static int cp_scan_module_init(struct cp *cp)
 
 static void cp_scan_module_fini(void)
 {
+	cp_scan_resp_fini();
 	cp_scan_fini();
 }
 
@@ -601,13 +606,17 @@ static void cp_scan_metrics(struct cp *cp, struct cp_mx *x)
 	for (int c = 0; cp_scan.have_last && c < SCAN_C_N; c++)
 		cp_mx_u64(x, cp_scan.last.n_by_class[c], 1, "class",
 		          scan_class_name((enum scan_class)c));
+	cp_scan_resp_metrics(x);
 }
 
 const struct cp_analysis cp_analysis_scan = {
 	.name = "scan", .init = cp_scan_module_init, .fini = cp_scan_module_fini,
-	.consumers = { { OBX_TAB_CELL, sizeof(struct obx_cell_rec), cp_scan_cell_merge } },
+	.consumers = { { OBX_TAB_CELL, sizeof(struct obx_cell_rec), cp_scan_cell_merge },
+	               { OBX_TAB_RESP, sizeof(struct obx_resp_rec), cp_scan_resp_merge } },
 	.snap = { .type = CP_SNAP_S_SCAN, .blob = cp_scan_snap_blob, .load = cp_scan_snap_load,
 	          .reset = cp_scan_snap_reset },
+	.snap2 = { .type = CP_SNAP_S_RESP, .blob = cp_scan_resp_blob, .load = cp_scan_resp_load,
+	           .reset = cp_scan_resp_reset },
 	.report = cp_scan_report, .commands = cp_scan_commands,
 	.after_epochs = cp_scan_after_epochs, .table_loaded = cp_scan_table_loaded,
 	.metrics = cp_scan_metrics,

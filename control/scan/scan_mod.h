@@ -19,12 +19,14 @@
 #include "covstore.h"
 #include "cp.h"
 #include "prefix_file.h"
+#include "respstore.h"
 #include "scan.h"
 
 struct cp_geo;
 
-/* The analysis' snapshot section (snapshot.h: the analyses' numbers). */
+/* The analysis' snapshot sections (snapshot.h: the analyses' numbers). */
 #define CP_SNAP_S_SCAN 16
+#define CP_SNAP_S_RESP 19      /* the responder's handshakes (scan_resp.c); 20 is integrity.h's */
 
 /* The analysis' state: one per process. */
 struct cp_scan {
@@ -49,6 +51,10 @@ struct cp_scan {
 	/* drain instrumentation */
 	uint64_t drains, drain_ns_sum, drain_ns_max, drain_records;
 	uint64_t bad_records;               /* malformed cell records skipped */
+	/* the responder's handshakes (SPEC A11, scan_resp.c) */
+	struct resp_store resp;
+	bool resp_ready;
+	uint64_t resp_nomem;                /* records lost to a failed allocation */
 };
 
 extern struct cp_scan cp_scan;
@@ -93,11 +99,33 @@ void cp_scan_note_drain(uint64_t ns, uint64_t records);
 int cp_scan_run(struct cp *cp, const struct scan_params *p, struct scan_result *res,
                 struct cp_reply *r);
 
+/* ---- scan_resp.c: the responder's handshakes and gamma (SPEC A11) ---- */
+
+/* The store for the config's L, period unit and H (responder.prefixes).  0 or -errno. */
+int cp_scan_resp_init(const struct cp *cp);
+void cp_scan_resp_fini(void);
+/* The OBX_TAB_RESP consumer (analysis.h) and the snapshot section 20. */
+int cp_scan_resp_merge(const struct cp_epoch *e, const void *recs, uint32_t n);
+int cp_scan_resp_blob(uint8_t **buf, size_t *len);
+int cp_scan_resp_load(const void *data, size_t len, char *err, size_t errlen);
+void cp_scan_resp_reset(void);
+/* gamma of every block and wide period of res (after scan_analyze). */
+void cp_scan_gamma_result(struct scan_result *res);
+/* gamma of one block's periods (scan.show). */
+void cp_scan_gamma_psets(uint32_t block, struct scan_pset *ps, size_t n);
+/* The first payloads of block (scan show --payloads): an array of (port, seen, payloads)
+ * with hex and printable text, at most max_ports ports. */
+json_t *cp_scan_resp_payloads_json(uint32_t block, uint32_t max_ports);
+/* The store's figures (scan.params "responder"). */
+json_t *cp_scan_resp_json(void);
+struct cp_mx;
+void cp_scan_resp_metrics(struct cp_mx *x);
+
 /* ---- scan_args.c: the words of the scan.* commands ---- */
 
 struct cp_scan_q {
 	struct scan_params p;
-	bool have_class, all, periods;
+	bool have_class, all, periods, payloads;
 	enum scan_class cls;
 	const char *block;      /* scan.show / scan.cells / report heatmap */
 	long top;

@@ -70,8 +70,13 @@ static void rep_label(const struct scan_result *r, uint32_t period, char *b, siz
 static void rep_table3_row(FILE *f, const struct scan_result *r, const struct scan_block *b,
                            bool md)
 {
-	char blk[20], first[OBS_PERIOD_LABEL_MAX], last[OBS_PERIOD_LABEL_MAX], j[16], s[16];
+	char blk[20], first[OBS_PERIOD_LABEL_MAX], last[OBS_PERIOD_LABEL_MAX], j[16], s[16], g[16];
 	const char *sep = md ? " | " : ",";
+
+	if (b->has_gamma)   /* A11: null (empty, n/a) only with the responder off */
+		snprintf(g, sizeof(g), md ? "%.1f %%" : "%.4f", md ? 100.0 * b->gamma : b->gamma);
+	else
+		strcpy(g, md ? "n/a" : "");
 
 	rep_ip(b->block, blk, sizeof(blk));
 	rep_label(r, b->first, first, sizeof(first));
@@ -88,7 +93,41 @@ static void rep_table3_row(FILE *f, const struct scan_result *r, const struct sc
 	        sep, first, sep, last, sep, b->n_wide, sep, scan_class_name(b->cls), sep, b->pmax,
 	        sep, b->pmin, sep, j, sep, s, sep,
 	        b->scanner_label ? (b->scanner_label[0] ? b->scanner_label : "yes") : "no", sep,
-	        b->mirai_share, sep, md ? "n/a" : "", md ? " |" : "");
+	        b->mirai_share, sep, g, md ? " |" : "");
+}
+
+/* Table 4 (SPEC A11): per continuous scanner and wide-area period, |P_t(A)|, the ports
+ * application-layer scanned and gamma_t(A); gamma empty (n/a) when the responder was
+ * off in that period. */
+static void rep_table4_rows(FILE *f, const struct scan_result *r, bool md)
+{
+	const char *sep = md ? " | " : ",";
+
+	for (size_t i = 0; i < r->n_blocks; i++) {
+		const struct scan_block *b = &r->blocks[i];
+		char blk[20], per[OBS_PERIOD_LABEL_MAX], app[16], g[16];
+
+		if (b->cls == SCAN_C_NONE)
+			continue;
+		rep_ip(b->block, blk, sizeof(blk));
+		for (uint32_t k = 0; k < b->n_psets; k++) {
+			const struct scan_pset *p = &b->psets[k];
+
+			if (!p->wide)
+				continue;
+			rep_label(r, p->period, per, sizeof(per));
+			if (p->has_gamma) {
+				snprintf(app, sizeof(app), "%u", p->n_app);
+				snprintf(g, sizeof(g), md ? "%.1f %%" : "%.4f",
+				         md ? 100.0 * p->gamma : p->gamma);
+			} else {
+				strcpy(app, md ? "n/a" : "");
+				strcpy(g, md ? "n/a" : "");
+			}
+			fprintf(f, "%s%s/%u%s%s%s%u%s%s%s%s%s\n", md ? "| " : "", blk, r->block_len, sep,
+			        per, sep, p->n_ports, sep, app, sep, g, md ? " |" : "");
+		}
+	}
 }
 
 /* What the table files share: the parameter line, the Table 2 length. */
@@ -136,7 +175,8 @@ static void rep_table3_md(FILE *f, const struct scan_result *r, const struct rep
 	rep_note(f, r);
 	fprintf(f, 
 	           "%s%s.  %zu continuous scanners: %zu routine, %zu semi-routine, %zu ad-hoc, "
-	           "%zu unclassified.  gamma needs the responder (not configured).\n\n",
+	           "%zu unclassified.  gamma: share of the port sets application-layer scanned "
+	           "over the wide-area periods with the responder on (n/a: it was off).\n\n",
 	        a->ps, r->partial ? "; **partial**: the range includes the open period" : "",
 	        r->n_continuous, r->n_by_class[SCAN_C_ROUTINE], r->n_by_class[SCAN_C_SEMI],
 	        r->n_by_class[SCAN_C_ADHOC], r->n_by_class[SCAN_C_UNCLASSIFIED]);
@@ -146,6 +186,25 @@ static void rep_table3_md(FILE *f, const struct scan_result *r, const struct rep
 	for (size_t i = 0; i < r->n_blocks; i++)
 		if (r->blocks[i].cls != SCAN_C_NONE)
 			rep_table3_row(f, r, &r->blocks[i], true);
+}
+
+static void rep_table4_csv(FILE *f, const struct scan_result *r, const struct rep_args *a)
+{
+	(void)a;
+	fprintf(f, "block,period,ports,app_ports,gamma\n");
+	rep_table4_rows(f, r, false);
+}
+
+static void rep_table4_md(FILE *f, const struct scan_result *r, const struct rep_args *a)
+{
+	fprintf(f, "# Application-layer scanning (SPEC.md A11, the paper's Table 4)\n\n");
+	rep_note(f, r);
+	fprintf(f, "%s.  A port of P_t(A) is application-layer scanned when A completed "
+	           "handshakes on it with at least ceil(|H|/2) responder addresses; gamma is "
+	           "their share of P_t(A); n/a: the responder was off in that period.\n\n"
+	           "| block | period | \\|P_t(A)\\| | app-layer ports | gamma |\n"
+	           "|---|---|--:|--:|--:|\n", a->ps);
+	rep_table4_rows(f, r, true);
 }
 
 static void rep_table2_csv(FILE *f, const struct scan_result *r, const struct rep_args *a)
@@ -177,7 +236,9 @@ static int rep_tables(const char *dir, const struct scan_result *r, unsigned top
 	         r->p.alpha, r->p.n, r->p.m, r->p.jstar, r->p.sstar, r->block_len, r->sample_size);
 	if ((rc = rep_file(dir, "scan-table3.csv", rep_table3_csv, r, &a, files, err, el)) != 0 ||
 	    (rc = rep_file(dir, "scan-table3.md", rep_table3_md, r, &a, files, err, el)) != 0 ||
-	    (rc = rep_file(dir, "scan-table2.csv", rep_table2_csv, r, &a, files, err, el)) != 0)
+	    (rc = rep_file(dir, "scan-table2.csv", rep_table2_csv, r, &a, files, err, el)) != 0 ||
+	    (rc = rep_file(dir, "scan-table4.csv", rep_table4_csv, r, &a, files, err, el)) != 0 ||
+	    (rc = rep_file(dir, "scan-table4.md", rep_table4_md, r, &a, files, err, el)) != 0)
 		return rc;
 	return rep_file(dir, "scan-table2.md", rep_table2_md, r, &a, files, err, el);
 }

@@ -7,6 +7,7 @@
  *
  * Files written into dir (which must exist):
  *   scan-table3.csv  scan-table3.md  scan-table2.csv  scan-table2.md
+ *   scan-table4.csv  scan-table4.md (SPEC A11: gamma per block and wide-area period)
  *   scan-countries.svg  scan-js.svg  scan-block.svg (only when heat_block has periods)
  * Each is written to NAME.tmp and renamed, so a reader never sees half a file.
  *
@@ -21,7 +22,7 @@
 #include "covstore.h"
 #include "scan.h"
 
-#define SCAN_REPORT_MAX_FILES 8
+#define SCAN_REPORT_MAX_FILES 12
 
 struct scan_report_files {
 	unsigned n;

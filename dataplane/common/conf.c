@@ -148,6 +148,7 @@ void obs_conf_exchange_tabs(const struct obs_conf *c, uint32_t cap[OBX_TAB_MAX],
 	cap[OBX_TAB_RESIP_PORT] = c->resip_port_capacity;
 	cap[OBX_TAB_EVENT] = c->event_capacity;
 	cap[OBX_TAB_DOS] = c->dos_capacity;
+	cap[OBX_TAB_RESP] = c->resp_n_prefixes != 0 ? c->resp_capacity : 0;   /* responder */
 	memcpy(rec_size, sizes, sizeof(sizes));
 }
 
@@ -484,7 +485,8 @@ static int conf_set_list(struct conf_ctx *x, const struct conf_key *k, void *bas
 			}
 			((uint32_t *)((char *)base + k->off))[i] = a;
 			((uint8_t *)((char *)base + k->len_off))[i] = l;
-			x->prefix_line[x->cur_item][i] = conf_line(e);
+			if (base != (void *)x->c)   /* a sensor's list (not responder.prefixes) */
+				x->prefix_line[x->cur_item][i] = conf_line(e);
 			break;
 		}
 		case CT_MAPLIST: {
@@ -777,6 +779,17 @@ static int conf_validate(struct conf_ctx *x)
 			conf_err(x, x->key_line[conf_key_index("export.clickhouse.url")],
 			         "export.clickhouse.url: value '%s' %s",
 			         conf_show(c->export_ch_url, vb, sizeof(vb)), why);
+			return -1;
+		}
+	}
+
+	/* responder (issue 13): conf_resp.c */
+	{
+		char rb[160];
+		const char *key = NULL, *why = obs_conf_resp_check(c, &key, rb, sizeof(rb));
+
+		if (why != NULL) {
+			conf_err(x, x->key_line[conf_key_index(key)], "%s: %s", key, why);
 			return -1;
 		}
 	}

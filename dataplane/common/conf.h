@@ -23,6 +23,7 @@
 #define OBS_CONF_MAX_EAL_ARGS  32
 #define OBS_CONF_STR           256
 #define OBS_CONF_MAX_FILES     16    /* rules.files, exclude.files */
+#define OBS_CONF_RESP_PREFIXES 16    /* responder.prefixes (= obx_resp_status) */
 
 struct obs_conf_port {
 	char     name[32];
@@ -119,7 +120,20 @@ struct obs_conf {
 	char     export_ch_appliance[64];          /* export.clickhouse.appliance: "" = host name */
 	uint32_t export_ch_spool_mb;               /* export.clickhouse.spool_max_mb */
 	uint32_t export_ch_timeout_s;              /* export.clickhouse.timeout_s: one request */
+
+	/* --- responder (issue 13, docs/scan.md "Responder") --- */
+	uint32_t resp_n_prefixes;                  /* responder.prefixes: H; 0 = off */
+	uint32_t resp_prefix_addr[OBS_CONF_RESP_PREFIXES];   /* host order */
+	uint8_t  resp_prefix_len[OBS_CONF_RESP_PREFIXES];
+	uint32_t resp_payload_bytes;               /* responder.payload_bytes, 0..1460 */
+	uint32_t resp_max_pps;                     /* responder.max_pps: TX cap per worker */
+	char     resp_secret_file[OBS_CONF_STR];   /* responder.secret_file: cookie key */
+	uint32_t resp_capacity;                    /* exchange.resp_capacity; 0 = absent */
+	bool     resp_arp;                         /* responder.arp: answer ARP for H */
 };
+
+/* responder (issue 13): the secret file holds at least this many bytes */
+#define OBS_CONF_RESP_SECRET_MIN 16u
 
 /* Defaults for every key (the key table's defaults). */
 void obs_conf_defaults(struct obs_conf *c);

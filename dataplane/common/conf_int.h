@@ -58,4 +58,9 @@ size_t obs_conf_ctl_len(const unsigned char *s);
 /* "a.b.c.d/l" (conf.c). */
 void obs_conf_fmt_prefix(char *buf, size_t n, uint32_t a, uint8_t l);
 
+/* responder (issue 13, conf_resp.c): NULL when the responder keys are consistent, else
+ * why not, with *key the key to name (buf holds the text when it needs one). */
+const char *obs_conf_resp_check(const struct obs_conf *c, const char **key, char *buf,
+                                size_t n);
+
 #endif /* OBSCURA_CONF_INT_H */

@@ -99,6 +99,9 @@ const struct conf_key obs_conf_keys[] = {
 	      "DoS backscatter (victim, minute) records per epoch slot (docs/dos.md); 0 = none"),
 	K_INT(C, "exchange.drain_wait_s", drain_wait_s, 0, 3600, "10", 0,
 	      "at dataplane start, wait this long for an old exchange to drain"),
+	/* responder (issue 13) */
+	K_INT(C, "exchange.resp_capacity", resp_capacity, 0, 16777216, "4096", CF_POW2,
+	      "responder handshake records per epoch slot, power of two; 0 = none"),
 
 	K_STR(C, "control.state_dir", state_dir, 1, "/var/lib/obscura", CF_ABSPATH,
 	      "snapshots and journal of the control plane"),
@@ -185,6 +188,21 @@ const struct conf_key obs_conf_keys[] = {
 	  .help = "exclusion prefix files (SPEC.md C): sources left out of the lifetime analysis",
 	  .off = offsetof(C, exclude_files), .size = MSIZE(C, exclude_files[0]),
 	  .cnt_off = offsetof(C, n_exclude_files) },
+	/* --- responder (issue 13) --- */
+	{ .path = "responder.prefixes", .type = CT_PREFIXLIST, .min = 0, .max = OBS_CONF_RESP_PREFIXES,
+	  .help = "addresses H of the telescope that complete TCP handshakes on every port "
+	          "(docs/scan.md \"Responder\"); empty = responder off",
+	  .off = offsetof(C, resp_prefix_addr), .cnt_off = offsetof(C, resp_n_prefixes),
+	  .len_off = offsetof(C, resp_prefix_len) },
+	K_INT(C, "responder.payload_bytes", resp_payload_bytes, 0, 1460, "0", 0,
+	      "first bytes of a session's first data segment scanned and kept; 0 = RST at the ACK"),
+	K_INT(C, "responder.max_pps", resp_max_pps, 1, 100000000, "10000", 0,
+	      "packets a worker transmits per second at most (SYN-ACK, RST, ARP)"),
+	K_STR(C, "responder.secret_file", resp_secret_file, 0, "", CF_ABSPATH,
+	      "SYN cookie key file (>= 16 bytes, e.g. head -c 32 /dev/urandom); required with prefixes"),
+	K_BOOL(C, "responder.arp", resp_arp, "true", 0,
+	       "answer ARP requests for the addresses of H on the ports (false: the router has "
+	       "static ARP entries for them)"),
 };
 #undef C
 

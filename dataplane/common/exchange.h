@@ -131,10 +131,12 @@ enum obx_tab_kind {
 	OBX_TAB_RESIP_PORT = 3,  /* RESIP per port/day counters (SPEC B), hash */
 	OBX_TAB_EVENT      = 4,  /* event types / payload rule hits (SPEC C), hash */
 	OBX_TAB_DOS        = 6,  /* DoS backscatter per (victim, minute) (docs/dos.md), hash */
-	OBX_TAB_MAX        = 8,  /* array size; kinds 5..7 are free */
+	/* --- responder (issue 13) --- */
+	OBX_TAB_RESP       = 5,  /* completed responder handshakes: struct obx_resp_rec, hash */
+	OBX_TAB_MAX        = 8,  /* array size; kind 7 is free */
 };
 
-#define OBX_TAB_NAMES { "src", "cell", "bitmap", "resip_port", "event", "tab5", "dos", \
+#define OBX_TAB_NAMES { "src", "cell", "bitmap", "resip_port", "event", "resp", "dos", \
 	"tab7" }
 
 /* Every kind is an open-addressing hash table except the BITMAP pool. */
@@ -158,8 +160,9 @@ static inline uint64_t obx_tab_bytes(unsigned kind, uint32_t cap, uint32_t rec_s
 #define OBX_REC_SIZE_RESIP_PORT 32u
 #define OBX_REC_SIZE_EVENT      40u   /* struct obx_event_rec (exchange_recs.h) */
 #define OBX_REC_SIZE_DOS        64u   /* struct obx_dos_rec (exchange_recs.h), kind 6 */
+#define OBX_REC_SIZE_RESP       128u  /* responder (issue 13): struct obx_resp_rec (exchange_recs.h) */
 #define OBX_REC_SIZES { OBX_REC_SIZE_SRC, OBX_REC_SIZE_CELL, OBX_REC_SIZE_BITMAP, \
-	OBX_REC_SIZE_RESIP_PORT, OBX_REC_SIZE_EVENT, 0, OBX_REC_SIZE_DOS, 0 }
+	OBX_REC_SIZE_RESIP_PORT, OBX_REC_SIZE_EVENT, OBX_REC_SIZE_RESP, OBX_REC_SIZE_DOS, 0 }
 #define OBX_REC_SIZE_MIN        16u
 #define OBX_REC_SIZE_MAX        65536u
 
@@ -185,7 +188,15 @@ struct obx_counters {
 	uint64_t cov_syns;            /* SYN-no-ACK packets fed to the coverage cells (SPEC A) */
 	uint64_t payload_packets;     /* packets with an L4 payload offered to the rules */
 	uint64_t rule_matches;        /* payload rule matches (SPEC C event types) */
-	uint64_t reserved[8];         /* the words taken are named below */
+	/* reserved[0..1]: fragments / backscatter (OBX_CTR_FRAGMENTS, OBX_CTR_BACKSCATTER);
+	 * reserved[2]: fingerprint; reserved[3..7]: the responder (issue 13), named by the
+	 * OBX_CTR_RESP_* indices below, continued in the responder block after the array */
+	uint64_t reserved[8];
+	/* --- responder (issue 13): appended block (append only, as every counter) --- */
+	uint64_t resp_sessions;       /* completed handshakes (a RESP record's count) */
+	uint64_t resp_payloads;       /* first data segments kept (payload_bytes > 0) */
+	uint64_t resp_rsts;           /* RSTs transmitted (closing a completed handshake) */
+	uint64_t resp_arps;           /* ARP replies transmitted (requests for an address of H) */
 };
 
 /* --- fragments / DoS backscatter: obx_counters.reserved[0..1] --- */
@@ -193,6 +204,13 @@ struct obx_counters {
                                  * fragments, first or later (parse.h enum obs_frag) */
 #define OBX_CTR_BACKSCATTER 1   /* reserved[1]: accepted packets classed DoS backscatter
                                  * (docs/dos.md) */
+
+/* responder (issue 13): its words of obx_counters.reserved[] */
+#define OBX_CTR_RESP_SYNACKS       3   /* SYN-ACKs transmitted */
+#define OBX_CTR_RESP_TX_REFUSED    4   /* replies the TX ring refused (ring full, no mbuf) */
+#define OBX_CTR_RESP_CAPPED        5   /* replies not sent: the worker's max_pps bucket empty */
+#define OBX_CTR_RESP_COOKIE_OK     6   /* ACK / data segments whose ack-1 validated */
+#define OBX_CTR_RESP_COOKIE_BAD    7   /* ACK / data segments to H whose ack-1 did not */
 
 struct obx_port_stats {
 	char     name[OBX_NAME_LEN];
@@ -293,6 +311,8 @@ struct obx_slot_hdr {
 
 #define OBX_SLOT_F_FORCED 0x1u   /* published early: a table was full */
 #define OBX_SLOT_F_FINAL  0x2u   /* last epoch of this boot (end of replay, signal) */
+#define OBX_SLOT_F_RESP   0x4u   /* responder (issue 13): the worker answered for H during
+                                  * this epoch (prefixes set, live ports, not --replay) */
 
 /*
  * The payload rules the dataplane scans with (SPEC.md C), as its main lcore last built
@@ -370,6 +390,22 @@ struct obx_capture {
 	char     error[96];           /* the write error, if any */
 };
 
+/* --- responder (issue 13): the dataplane's responder as configured, written once at
+ * start (header tail; an older dataplane leaves it zero = off) --- */
+#define OBX_RESP_F_ON      0x1u   /* responder.prefixes non-empty: H is configured */
+#define OBX_RESP_F_TX_OFF  0x2u   /* nothing is transmitted: a --replay run */
+#define OBX_RESP_F_ARP     0x4u   /* ARP requests for H are answered */
+
+struct obx_resp_status {
+	uint32_t flags;               /* OBX_RESP_F_* */
+	uint32_t n_prefixes;          /* prefixes of H */
+	uint64_t n_addrs;             /* |H|: addresses in those prefixes (inside the telescope) */
+	uint32_t payload_bytes;       /* responder.payload_bytes */
+	uint32_t max_pps;             /* responder.max_pps, per worker */
+	uint32_t prefix_addr[16];     /* the first 16 prefixes of H, host order */
+	uint8_t  prefix_len[16];
+};
+
 struct obx_header {
 	uint64_t magic;               /* OBX_MAGIC */
 	uint32_t version;             /* OBX_VERSION */
@@ -403,6 +439,7 @@ struct obx_header {
 	struct obx_cmd_box cmd;       /* control plane -> main lcore commands (cmdbox.h) */
 	struct obx_rules_status rules;/* dataplane -> control plane: payload rules in use */
 	struct obx_capture capture;   /* selective capture (header tail, docs/exchange.md) */
+	struct obx_resp_status resp;  /* responder (issue 13): its configuration, header tail */
 };
 
 _Static_assert(sizeof(struct obx_header) <= OBX_HEADER_SIZE, "header fits its page");

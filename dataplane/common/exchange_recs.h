@@ -134,10 +134,12 @@ enum obs_ev_class {
 	OBS_EVC_ICMP_TIMEX,   /* backscatter */
 	OBS_EVC_ICMP,         /* other ICMP /type */
 	OBS_EVC_IP,           /* other IP protocol /proto */
+	OBS_EVC_TCP_SESSION,  /* responder (issue 13): a completed handshake /dport (SPEC C) */
 	OBS_EVC_N
 };
 #define OBS_EVC_NAMES { "none", "tcp-syn", "tcp-synack", "tcp-rst", "tcp", "udp", \
-	"icmp-echo", "icmp-unreach", "icmp-timex", "icmp", "ip" }
+	"icmp-echo", "icmp-unreach", "icmp-timex", "icmp", "ip", \
+	"tcp-session" /* responder (issue 13) */ }
 
 static inline uint32_t obs_ev_class_id(unsigned cls, unsigned port)
 {
@@ -229,5 +231,38 @@ static inline unsigned obx_dos_dark_bit(uint32_t dst)
 {
 	return obx_src_hash(dst) % (64u * OBX_DOS_DARK_W);
 }
+
+/* ---------------------------------------------------- RESP (responder, issue 13) --- */
+/*
+ * One record per (source, responder address, destination port, UTC hour, sensor) per
+ * epoch: completed handshakes of the all-port responder (docs/scan.md "Responder").  A
+ * handshake is complete when an ACK or data segment from src to dst:dport carries
+ * ack - 1 == the SYN cookie the responder sent; count is those segments that were the
+ * handshake's ACK (or the first data segment when it carried the handshake).  With
+ * responder.payload_bytes > 0 the first data segment's payload is scanned by the payload
+ * rules and up to min(payload_bytes, OBX_RESP_PAYLOAD) of its bytes are kept in the
+ * record the first time the key sees one in the epoch (OBX_RESP_F_PAYLOAD); the first
+ * matching rule's sid goes to sid (OBX_RESP_F_RULE).  count == 0: empty record.
+ */
+#define OBX_RESP_PAYLOAD   80u
+#define OBX_RESP_F_PAYLOAD 0x1u   /* payload[] holds payload_len bytes of a first data segment */
+#define OBX_RESP_F_RULE    0x2u   /* a payload rule matched: sid is the first that did */
+
+struct obx_resp_rec {
+	uint32_t src;         /* client IPv4, host order */
+	uint32_t dst;         /* responder address (in H), host order */
+	uint16_t dport;       /* the port the client connected to */
+	uint8_t  sensor;      /* sensor of dst (config order) */
+	uint8_t  flags;       /* OBX_RESP_F_* */
+	uint32_t hour;        /* packet time / OBX_HOUR_NS */
+	uint64_t count;       /* completed handshakes in this epoch; 0 = empty record */
+	uint64_t first_ns;    /* packet time of the first / last of them */
+	uint64_t last_ns;
+	uint32_t sid;         /* first matching rule's sid (OBX_RESP_F_RULE), else 0 */
+	uint16_t payload_len; /* bytes in payload[] (0..OBX_RESP_PAYLOAD) */
+	uint16_t seg_len;     /* that data segment's payload length as received */
+	uint8_t  payload[OBX_RESP_PAYLOAD];
+};
+_Static_assert(sizeof(struct obx_resp_rec) == OBX_REC_SIZE_RESP, "exchange.h OBX_REC_SIZE_RESP");
 
 #endif /* OBSCURA_EXCHANGE_RECS_H */

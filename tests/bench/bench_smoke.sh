@@ -25,7 +25,9 @@ for row in 'I/O ceiling: rxdrop' 'full pipeline, live: obscura-dp Mpps' \
 	'memory: cp per M sources, by part' 'replay: end to end, generated mix' \
 	'replay: end to end with a capture' \
 	'replay: libpcap read loop' 'replay: start-up' "replay: a /8 telescope's day" \
-	'tables: scanner table build' 'export: rows/s sent' 'export: ClickHouse bytes on disk'; do
+	'tables: scanner table build' 'export: rows/s sent' 'export: ClickHouse bytes on disk' \
+	'responder: SYN -> SYN-ACK cycles per answered SYN' 'responder: obs_worker_burst() with it' \
+	'responder: rxdrop busy + burst with it'; do
 	grep -qF "| $row" "$out" || { echo "FAIL: row missing: $row"; missing=1; }
 done
 grep -q '^| figure' "$out" || { echo "FAIL: no table header"; missing=1; }
@@ -40,6 +42,9 @@ grep -F '| machine: a random 64 B line' "$out" | grep -q ' n/a ' &&
 # the export bench ran against a real clickhouse-server (deploy/setup installs it)
 grep -F '| export: rows/s sent' "$out" | grep -q '| n/a' &&
 	{ echo "FAIL: the export bench gave no figure"; missing=1; }
+# responder (issue 13): the burst with and without it ran, a figure per answered SYN
+grep -F '| responder: SYN -> SYN-ACK' "$out" | grep -q '| n/a' &&
+	{ echo "FAIL: the responder bench gave no figure"; missing=1; }
 grep -F '| tables: scanner table build' "$out" | grep -q '| n/a' &&
 	{ echo "FAIL: scanner_load_bench gave no figure"; missing=1; }
 [ $missing = 0 ] || { cat "$out"; exit 1; }

@@ -212,6 +212,53 @@ static void test_wrong_record_size(void **state)
 	assert_null(cp_life_find(cp_life_module_table(), 0x0a000009));   /* nothing applied */
 }
 
+/* responder (issue 13): a completed handshake refines the source's event types (SPEC
+ * C): tcp-session/PORT, and a rule match on its payload the rule's sid; no events are
+ * added (the SRC record counts packets); a record with port 0 or a broken hour is bad. */
+static void test_resp_refines(void **state)
+{
+	struct obx_src_rec s = src(0x0a000010, T0 + 5, T0 + 9, 4, 0);
+	struct obx_resp_rec r[3];
+	const uint32_t sess80 = obs_ev_class_id(OBS_EVC_TCP_SESSION, 80);
+	const struct cp_life_src *ls;
+	struct cp_epoch ep;
+	uint32_t n, t0, t1;
+
+	(void)state;
+	memset(r, 0, sizeof(r));
+	for (int i = 0; i < 3; i++) {
+		r[i].src = 0x0a000010;
+		r[i].dst = 0x0a090001;
+		r[i].dport = 80;
+		r[i].count = 1;
+		r[i].first_ns = r[i].last_ns = T0 + 7;
+		r[i].hour = (uint32_t)(T0 / H);
+	}
+	r[0].flags = OBX_RESP_F_PAYLOAD | OBX_RESP_F_RULE;
+	r[0].sid = 1000101;
+	r[1].dport = 0;                                            /* bad */
+	r[2].hour += 1;                                            /* bad */
+	memset(&ep, 0, sizeof(ep));
+	ep.boot_id = 1;
+	ep.seq = 1;
+	cp_epoch_add_tab(&ep, OBX_TAB_SRC, sizeof(s), &s, 1);
+	cp_epoch_add_tab(&ep, OBX_TAB_RESP, sizeof(struct obx_resp_rec), r, 3);
+	assert_int_equal(cp_store_apply(&cp.store, &ep), 0);
+	ls = cp_life_find(cp_life_module_table(), 0x0a000010);
+	assert_non_null(ls);
+	assert_int_equal(cp_life_src_events(ls), 4);              /* SRC packets only */
+	n = cp_life_groups(ls)[0].n_types;
+	assert_int_equal(n, 2);
+	t0 = cp_life_group_types(&cp_life_groups(ls)[0])[0];
+	t1 = cp_life_group_types(&cp_life_groups(ls)[0])[1];
+	assert_true((t0 == sess80 && t1 == 1000101) || (t1 == sess80 && t0 == 1000101));
+	{
+		json_t *d = cmd("life.summary", json_object(), CP_E_OK);
+		assert_int_equal(json_integer_value(json_object_get(d, "bad_records")), 2);
+		json_decref(d);
+	}
+}
+
 #define TESTS(T) T(test_consume) T(test_inline_event_and_reserve) \
-	T(test_wrong_record_size)
+	T(test_wrong_record_size) T(test_resp_refines)
 OBS_TEST_MAIN_FX(TESTS)

@@ -33,6 +33,7 @@
 #include "epoch.h"
 #include "exchange.h"
 #include "exchange_recs.h"
+#include "xchg_dump_resp.h"
 
 struct src_map {
 	struct obx_src_rec *r;
@@ -110,6 +111,7 @@ static void drain_slot(const struct obx_header *h, struct obx_slot_hdr *sh, uint
 
 	if (sh->worker != w)
 		bad_worker++;
+	resp_dump_slot(h, sh);     /* responder (issue 13): before the records are cleared */
 	if (sh->seq <= last_seq[w])
 		seq_errors++;
 	last_seq[w] = sh->seq;
@@ -190,6 +192,7 @@ static void print_json(const struct obx_header *h, int with_sources)
 	unsigned d;
 
 	printf("{\n  \"boot_id\": \"%016" PRIx64 "\",\n", h->boot_id);
+	resp_dump_json(h, &tot);   /* responder (issue 13) */
 	printf("  \"workers\": %u,\n  \"dp_state\": %u,\n", h->n_workers,
 	       atomic_load(&((struct obx_header *)h)->dp_state));
 	printf("  \"epochs\": %" PRIu64 ",\n  \"final_epochs\": %" PRIu64 ",\n", n_epochs, n_final);

@@ -14,12 +14,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <cmocka.h>
 
 #include "dataplane/common/conf.h"
+#include "dataplane/common/exchange_recs.h"
 #include "../fixtures/test_main.h"
 
 static char srcdir[1024];
@@ -642,6 +644,9 @@ static void test_describe(void **state)
 		"enrich.ptr_rate", "export.clickhouse.url", "export.clickhouse.database",
 		"export.clickhouse.appliance", "export.clickhouse.spool_max_mb",
 		"export.clickhouse.timeout_s",
+		/* responder (issue 13) */
+		"exchange.resp_capacity", "responder.prefixes", "responder.payload_bytes",
+		"responder.max_pps", "responder.secret_file", "responder.arp",
 	};
 	char *buf = NULL;
 	size_t len = 0, lines = 0;
@@ -703,6 +708,57 @@ static void test_mutations(void **state)
 	free(c);
 }
 
+/* responder (issue 13): H inside the telescope, no overlaps, a secret file of >= 16
+ * bytes whenever H is set; the responder's table only when H is set */
+static void test_responder(void **state)
+{
+	char path[] = "/tmp/obscura-resp-dp-secretXXXXXX", y[1024], err[512];
+	struct obs_conf *c = conf_new();
+	uint32_t cap[OBX_TAB_MAX], rs[OBX_TAB_MAX];
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "0123456789abcde", 15), 15);       /* one byte short */
+	expect_string_error(SENSOR_A "responder:\n  prefixes: [10.0.1.0/24]\n",
+	                    "responder.secret_file: missing: required");
+	snprintf(y, sizeof(y), SENSOR_A "responder:\n  prefixes: [10.0.1.0/24]\n"
+	         "  secret_file: %s\n", path);
+	expect_string_error(y, "is not a regular file of at least 16 bytes");
+	assert_int_equal(write(fd, "f", 1), 1);
+	close(fd);
+	assert_int_equal(obs_conf_load_string(y, c, err, sizeof(err)), 0);
+	assert_int_equal(c->resp_n_prefixes, 1);
+	assert_int_equal(c->resp_prefix_addr[0], 0x0a000100u);
+	assert_int_equal(c->resp_payload_bytes, 0);
+	obs_conf_exchange_tabs(c, cap, rs);
+	assert_int_equal(cap[OBX_TAB_RESP], 4096);
+	assert_int_equal(rs[OBX_TAB_RESP], sizeof(struct obx_resp_rec));
+	round_trip(c);
+	snprintf(y, sizeof(y), SENSOR_A "responder:\n  prefixes: [10.1.0.0/24]\n"
+	         "  secret_file: %s\n", path);
+	expect_string_error(y, "responder.prefixes: value '10.1.0.0/24' is not inside a telescope");
+	snprintf(y, sizeof(y), SENSOR_A "responder:\n  prefixes: [10.0.0.0/8]\n"
+	         "  secret_file: %s\n", path);
+	expect_string_error(y, "responder.prefixes: value '10.0.0.0/8' is not inside a telescope");
+	snprintf(y, sizeof(y), SENSOR_A "responder:\n  prefixes: [10.0.1.0/24, 10.0.1.128/25]\n"
+	         "  secret_file: %s\n", path);
+	expect_string_error(y, "value '10.0.1.128/25' overlaps prefixes[0]");
+	expect_string_error(SENSOR_A "responder:\n  prefixes: [10.0.1.0/24]\n"
+	                    "  secret_file: /nonexistent/obscura-secret\n",
+	                    "responder.secret_file: value '/nonexistent/obscura-secret' cannot be read");
+	expect_string_error(SENSOR_A "responder:\n  payload_bytes: 1461\n",
+	                    "responder.payload_bytes: value '1461' out of range");
+	expect_string_error(SENSOR_A "responder:\n  max_pps: 0\n",
+	                    "responder.max_pps: value '0' out of range");
+	/* off: no table, no secret needed */
+	assert_int_equal(obs_conf_load_string(SENSOR_A, c, err, sizeof(err)), 0);
+	obs_conf_exchange_tabs(c, cap, rs);
+	assert_int_equal(cap[OBX_TAB_RESP], 0);
+	unlink(path);
+	free(c);
+}
+
 /* group setup: the source tree the example files are read from */
 static int conf_group_setup(void **state)
 {
@@ -715,5 +771,6 @@ static int conf_group_setup(void **state)
 
 #define TESTS(T) T(test_example_loads) T(test_minimal_and_ports) T(test_bad_files) \
 	T(test_bad_strings) T(test_parse_prefix) T(test_round_trip_example) \
-	T(test_round_trip_maximal) T(test_equal_and_diff) T(test_describe) T(test_mutations)
+	T(test_round_trip_maximal) T(test_equal_and_diff) T(test_describe) T(test_mutations) \
+	T(test_responder)
 OBS_TEST_MAIN(TESTS, conf_group_setup, NULL)
