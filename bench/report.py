@@ -373,6 +373,36 @@ def main():
                                          rp.get("CAP_DP_CPU", "?"), rp.get("DP_CPU", "?"))
                                      if cap and cm is not None else ""),
                  f(cap / e2e * 100 if cap and e2e else None, "{:.0f} % of the run without")))
+    # no capture running: the real burst (pointer read, NULL) vs a build without the check
+    co = kv_file(E.get("CAPOFF_OUT", ""), "capoff")
+    pairs = []
+    for k in co:
+        if k.startswith("burst_bench."):
+            b = co.get("burst_bench_nocap." + k.split(".", 1)[1])
+            try:
+                pairs.append((float(co[k]), float(b)))
+            except (TypeError, ValueError):
+                pass
+    if pairs:
+        rs = sorted(a / b for a, b in pairs)
+        ca = sorted(a for a, _ in pairs)[len(pairs) // 2]
+        cb = sorted(b for _, b in pairs)[len(pairs) // 2]
+        txt = ("{:.1f} vs {:.1f} cycles/pkt (medians of {} interleaved pairs; pair ratio "
+               "median {:.3f}, {:.3f}-{:.3f})".format(ca, cb, len(pairs), rs[len(rs) // 2],
+                                                     rs[0], rs[-1]))
+        rat = "{:.3f}".format(rs[len(rs) // 2])
+    else:
+        txt, rat = "n/a", "n/a"
+    try:
+        ia, ib = float(co["ir.burst_bench"]), float(co["ir.burst_bench_nocap"])
+        fa = float(co["ir_frames.burst_bench"])
+        txt += "; instructions/frame {:.2f} vs {:.2f} ({:+.2f} a frame, {:+.1f} a 32-frame "\
+               "burst, {:+.3f} %)".format(ia / fa, ib / fa, (ia - ib) / fa, (ia - ib) / fa * 32,
+                                          (ia - ib) / ib * 100)
+    except (KeyError, ValueError, ZeroDivisionError):
+        txt += "; instructions n/a (no valgrind)"
+    rows.append(("no capture: burst with the capture check (NULL) vs built without it",
+                 "no capture: within noise of none", txt, rat + " (with/without)"))
     rows.append(("replay: libpcap read loop (Mpps)", "-",
                  f(loop, "{:.2f}") + (" (pcap_next_ex + a count per source, median of 3, {} "
                                       "sources)".format(rp.get("LOOP_SOURCES", "?"))

@@ -82,21 +82,36 @@ void cp_cmd_tables_reload(struct cp *cp, json_t *args, struct cp_reply *r)
 	                    "each request's outcome");
 }
 
+/* The places for a table's files in the configuration, and the i-th ("" for none). */
+static uint32_t cp_tables_slots(const struct obs_conf *c, uint32_t t)
+{
+	return t == CP_RT_EXCLUDE ? c->n_exclude_files : t == CP_RT_RULES ? c->n_rules_files : 1;
+}
+
+static const char *cp_tables_file(const struct obs_conf *c, uint32_t t, uint32_t i)
+{
+	return t == CP_RT_SCANNER ? c->scanner_file : t == CP_RT_RESIP ? c->resip_table :
+	       t == CP_RT_EXCLUDE ? c->exclude_files[i] : c->rules_files[i];
+}
+
 /* The files a table is read from. */
 static json_t *cp_tables_files(const struct obs_conf *c, uint32_t t)
 {
 	json_t *a = json_array();
-	uint32_t n = t == CP_RT_EXCLUDE ? c->n_exclude_files : t == CP_RT_RULES ? c->n_rules_files : 1;
 
-	for (uint32_t i = 0; i < n; i++) {
-		const char *f = t == CP_RT_SCANNER ? c->scanner_file : t == CP_RT_RESIP ?
-		                c->resip_table : t == CP_RT_EXCLUDE ? c->exclude_files[i] :
-		                c->rules_files[i];
-
-		if (f[0] != '\0')
-			json_array_append_new(a, json_string(f));
-	}
+	for (uint32_t i = 0; i < cp_tables_slots(c, t); i++)
+		if (cp_tables_file(c, t, i)[0] != '\0')
+			json_array_append_new(a, json_string(cp_tables_file(c, t, i)));
 	return a;
+}
+
+uint32_t cp_tables_n_files(const struct obs_conf *c, uint32_t t)
+{
+	uint32_t k = 0;
+
+	for (uint32_t i = 0; i < cp_tables_slots(c, t); i++)
+		k += cp_tables_file(c, t, i)[0] != '\0';
+	return k;
 }
 
 static json_t *cp_tables_row(struct cp *cp, uint32_t t)

@@ -10,6 +10,9 @@ extern const struct cp_arg cp_args_tables_reload[];
 void cp_cmd_tables_reload(struct cp *cp, json_t *args, struct cp_reply *r);
 void cp_cmd_tables_status(struct cp *cp, json_t *args, struct cp_reply *r);
 
+/* The files configured for table t (enum cp_reload_table): how many. */
+uint32_t cp_tables_n_files(const struct obs_conf *c, uint32_t t);
+
 /* One reload request as the replies and `tables status` show it. */
 json_t *cp_reload_req_json(const struct cp_reload_req *q);
 

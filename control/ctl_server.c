@@ -714,10 +714,15 @@ void cp_ctl_process(struct cp_ctl *c, struct pollfd *pfd, size_t n, uint64_t now
 		if (cl->wait.cursor.next == NULL && !cl->closing && cl->req_start_ns != 0 &&
 		    now - cl->req_start_ns > CP_REQUEST_DEADLINE_NS) {
 			/* bytes that never become a request: tell it, then let it go */
-			cp_client_error(cl, CP_E_TIMEOUT, "request line not completed within 5 s "
-			                "of its first byte; closing");
+			char msg[96];
+
+			snprintf(msg, sizeof(msg), "request line not completed within %.0f s of its "
+			         "first byte; closing", (double)CP_REQUEST_DEADLINE_NS / 1e9);
+			cp_client_error(cl, CP_E_TIMEOUT, msg);
 			cp_client_flush(cl, now);
-			cp_client_close(c, cl, "request deadline (5 s) passed");
+			snprintf(msg, sizeof(msg), "request deadline (%.0f s) passed",
+			         (double)CP_REQUEST_DEADLINE_NS / 1e9);
+			cp_client_close(c, cl, msg);
 			continue;
 		}
 		if (now - cl->last_active_ns > c->idle_ns)

@@ -660,6 +660,14 @@ static void cp_detach(struct cp_drain *d, const char *why)
 	snprintf(d->last_error, sizeof(d->last_error), "exchange %s %s", d->path, why);
 }
 
+/* No exchange file refused any more (attached one, or the refused one is gone). */
+static void cp_forget_refused(struct cp_drain *d)
+{
+	d->bad_dev = 0;
+	d->bad_ino = 0;
+	d->bad_mtime = 0;
+}
+
 static void cp_try_attach(struct cp_drain *d, const struct stat *st)
 {
 	struct cp_xmap m;
@@ -682,9 +690,7 @@ static void cp_try_attach(struct cp_drain *d, const struct stat *st)
 		return;
 	}
 	n_known = d->store->n_boots;
-	d->bad_dev = 0;
-	d->bad_ino = 0;
-	d->bad_mtime = 0;
+	cp_forget_refused(d);
 	d->cur = m;
 	d->attaches++;
 	d->last_error[0] = '\0';
@@ -723,9 +729,7 @@ static void cp_check_path(struct cp_drain *d)
 		} else {
 			if (d->bad_ino != 0) {
 				/* the refused file is gone: nothing to refuse any more */
-				d->bad_dev = 0;
-				d->bad_ino = 0;
-				d->bad_mtime = 0;
+				cp_forget_refused(d);
 				snprintf(d->last_error, sizeof(d->last_error),
 				         "exchange %s not found", d->path);
 			}

@@ -17,6 +17,7 @@
 #include "json.h"
 #include "period.h"
 #include "snapshot.h"
+#include "stamp.h"
 #include "store.h"
 
 struct cp_integ_hour {
@@ -567,4 +568,73 @@ const struct cp_integ *cp_integrity_hour(uint32_t i, uint32_t *hour)
 		return NULL;
 	*hour = L.h[i].hour;
 	return &L.h[i].r;
+}
+
+/* ---- the stamp of a CSV or SVG report file (issue 15: every report file) ---- */
+
+void cp_integ_stamp_text(const struct cp_integ *i, uint64_t from_ns, uint64_t to_ns,
+                         char *buf, size_t len)
+{
+	static const char *const drop_names[OBX_DROP_N] = OBX_DROP_NAMES;
+	char line[512], t0[64] = "-", t1[64] = "-";
+	uint64_t dropped = 0;
+	size_t n = 0;
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	if (from_ns == 0 && to_ns == 0 && L.n > 0) {
+		/* the whole ledger: its first hour to the end of its last */
+		from_ns = (uint64_t)L.h[0].hour * OBX_HOUR_NS;
+		to_ns = ((uint64_t)L.h[L.n - 1].hour + 1) * OBX_HOUR_NS;
+	}
+	if (from_ns != 0)
+		cp_fmt_time(from_ns, t0, sizeof(t0));
+	if (to_ns != 0)
+		cp_fmt_time(to_ns, t1, sizeof(t1));
+	for (int k = 0; k < OBX_DROP_N; k++)
+		dropped += i->drops[k];
+	cp_integ_line(i, line, sizeof(line));
+#define STAMP_ADD(...) do { \
+		if (n < len) \
+			n += (size_t)snprintf(buf + n, len - n, __VA_ARGS__); \
+	} while (0)
+	STAMP_ADD("integrity of the time covered: %s\n", line);
+	STAMP_ADD("covers: %s .. %s (packet time)\n", t0, t1);
+	STAMP_ADD("complete: %s\n", cp_integ_complete(i) ? "true" : "false");
+	STAMP_ADD("packets: %" PRIu64 "\ntelescope_packets: %" PRIu64 "\n",
+	          i->rx_packets, i->tel_packets);
+	STAMP_ADD("dropped: %" PRIu64 " (", dropped);
+	for (int k = 0; k < OBX_DROP_N; k++)
+		STAMP_ADD("%s%s %" PRIu64, k ? ", " : "", drop_names[k], i->drops[k]);
+	STAMP_ADD(")\nimissed: %" PRIu64 "\nrx_nombuf: %" PRIu64 "\n", i->imissed,
+	          i->rx_nombuf);
+	STAMP_ADD("lost_updates: %" PRIu64 "\nforced_swaps: %" PRIu64 "\n",
+	          i->lost_updates, i->forced_swaps);
+	STAMP_ADD("dp_restarts: %" PRIu64 "\nepochs: %" PRIu64 "\nepochs_missing: %"
+	          PRIu64 "\n", cp_integ_restarts(i), i->epochs,
+	          i->epochs_missing);
+	STAMP_ADD("overlap_epochs: %" PRIu64 "\noverlap_losses: %" PRIu64 "\n",
+	          i->overlap_epochs, i->overlap_losses);
+#undef STAMP_ADD
+	if (n >= len && len > 1)
+		buf[len - 2] = '\n';    /* cut: still whole lines for a reader */
+}
+
+void cp_integ_csv(FILE *f, const struct cp_integ *i, uint64_t from_ns, uint64_t to_ns)
+{
+	char buf[CP_INTEG_STAMP_MAX];
+
+	cp_integ_stamp_text(i, from_ns, to_ns, buf, sizeof(buf));
+	cp_stamp_csv(f, buf);
+}
+
+void cp_integ_svg(FILE *f, const struct cp_integ *i, uint64_t from_ns, uint64_t to_ns, int x,
+                  int y)
+{
+	char buf[CP_INTEG_STAMP_MAX];
+
+	cp_integ_stamp_text(i, from_ns, to_ns, buf, sizeof(buf));
+	cp_stamp_svg_desc(f, buf);
+	cp_stamp_svg_line(f, buf, x, y);
 }

@@ -102,6 +102,23 @@ void cp_integ_md(FILE *f, const struct cp_integ *i);
 /* One line for a report header: "complete" or "INCOMPLETE: 3 lost updates, ..." */
 void cp_integ_line(const struct cp_integ *i, char *buf, size_t len);
 
+/* The stamp of a CSV or SVG report file (docs/ctl-v1.md "Loss stamps"): lines of
+ * "key: value" — first "integrity of the time covered: <cp_integ_line>",
+ * then "covers: FROM .. TO (packet time)" (from_ns/to_ns, 0 0: the ledger's first hour
+ * to the end of its last), "complete: true|false", then packets, telescope_packets,
+ * dropped (with the drops by reason), imissed, rx_nombuf, lost_updates, forced_swaps,
+ * dp_restarts, epochs, epochs_missing, overlap_epochs, overlap_losses.  No '<', '>' or
+ * '&' (safe in XML). */
+#define CP_INTEG_STAMP_MAX 2048
+void cp_integ_stamp_text(const struct cp_integ *i, uint64_t from_ns, uint64_t to_ns,
+                         char *buf, size_t len);
+/* A CSV file's stamp: the lines above as leading "# " comments (stamp.h). */
+void cp_integ_csv(FILE *f, const struct cp_integ *i, uint64_t from_ns, uint64_t to_ns);
+/* An SVG's stamp: <desc> and <metadata> holding the text, and its first two lines as
+ * visible <text> at (x, y) and (x, y + 12), red when not complete (stamp.h). */
+void cp_integ_svg(FILE *f, const struct cp_integ *i, uint64_t from_ns, uint64_t to_ns, int x,
+                  int y);
+
 /* The periods of unit in [from, to] that epochs reached (counted in or reaching into),
  * ascending, unique: a malloc'ed array of *n (NULL with *n 0 when none or out of
  * memory). */

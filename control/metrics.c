@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "analysis.h"
+#include "cmd_tables.h"
 #include "cp.h"
 #include "exchange_recs.h"
 #include "metrics.h"
@@ -484,6 +485,19 @@ static void cp_mx_tables(struct cp_mx *x, struct cp *cp)
 			          cp_reload_table_name(t));
 	/* the dataplane's report (no samples while none is attached or reported) */
 	have = h != NULL && obx_rules_status_read(h, &st) == 0;
+	/* issue 15: obscura_table_loaded.  The dataplane loads every configured table at
+	 * its start or does not start, and a refused reload keeps the table in use: it
+	 * holds a table when the configuration both read names its files; the rules as
+	 * the dataplane reports them.  No samples while no dataplane is attached. */
+	cp_mx_family(x, "obscura_table_loaded", "gauge",
+	             "1: the attached dataplane holds the table (its files are configured: "
+	             "loaded at its start, kept through a refused reload; rules: as rules "
+	             "status reports); 0: none configured.");
+	if (h != NULL)
+		for (uint32_t t = 0; t < CP_RT_N; t++)
+			cp_mx_u64(x, t == CP_RT_RULES && have ? st.loaded != 0 :
+			          cp_tables_n_files(&cp->conf, t) != 0, 1, "table",
+			          cp_reload_table_name(t));
 	cp_mx_family(x, "obscura_rules_loaded", "gauge",
 	             "1: the dataplane scans with a payload rules database (rules status).");
 	if (have)

@@ -320,6 +320,8 @@ int cp_report_summary(void *ctx, const char *dir, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
 		return -errno;
 	}
+	cp_integrity_span(0, 0, &in);
+	cp_integ_csv(f, &in, 0, 0);       /* the loss stamp, as leading '#' lines */
 	fprintf(f, "scope,counter,value\n");
 	fprintf(f, "store,epochs,%" PRIu64 "\n", s->epochs);
 	fprintf(f, "store,boots,%u\n", s->n_boots);
@@ -327,7 +329,6 @@ int cp_report_summary(void *ctx, const char *dir, char *err, size_t errlen)
 	fprintf(f, "store,packet_time_first_ns,%" PRIu64 "\n", s->t_first_ns);
 	fprintf(f, "store,packet_time_last_ns,%" PRIu64 "\n", s->t_last_ns);
 	cp_csv_counters(f, "total", &s->total);
-	cp_integrity_span(0, 0, &in);
 	cp_csv_integ(f, &in);
 	for (uint32_t w = 0; w < s->n_workers; w++) {
 		char scope[32];
@@ -438,6 +439,8 @@ int cp_report_integrity(void *ctx, const char *dir, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
 		return -errno;
 	}
+	cp_integrity_span(0, 0, &all);
+	cp_integ_csv(csv, &all, 0, 0);    /* the whole span's stamp; each row: its period's */
 	fprintf(csv, "unit,period,from,to,complete,packets,telescope_packets,dropped,imissed,"
 	        "rx_nombuf,lost_updates,forced_swaps,dp_restarts,epochs,epochs_missing,"
 	        "overlap_epochs,overlap_losses\n");
@@ -453,7 +456,6 @@ int cp_report_integrity(void *ctx, const char *dir, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
 		return -errno;
 	}
-	cp_integrity_span(0, 0, &all);
 	fprintf(md, "# obscura integrity\n\n");
 	cp_integ_md(md, &all);
 	fprintf(md, "What was lost while each period was measured (docs/ctl-v1.md \"Loss stamps\"); "

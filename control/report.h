@@ -14,6 +14,10 @@
  * "integrity" rows say whether the time covered is complete) and "integrity" (the loss
  * stamp of every period), registered by cp_report_register_builtin().
  *
+ * Every file a writer makes carries the loss stamp of the time it covers (integrity.h):
+ * a Markdown file under its title (cp_integ_md), a CSV file as leading '#' lines
+ * (cp_integ_csv), an SVG in <desc>/<metadata> and a visible line (cp_integ_svg).
+ *
  * Single-threaded (the cp main loop, the unit tests).
  */
 #ifndef OBSCURA_CP_REPORT_H

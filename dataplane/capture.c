@@ -395,8 +395,10 @@ int obs_capture_start(const char *path, const char *filter, uint64_t max_packets
 		rc = fd;
 		goto fail;
 	}
-	snprintf(os, sizeof(os), "%s %s", uname(&un) == 0 ? un.sysname : "Linux",
-	         uname(&un) == 0 ? un.release : "");
+	if (uname(&un) == 0)
+		snprintf(os, sizeof(os), "%s %s", un.sysname, un.release);
+	else
+		snprintf(os, sizeof(os), "Linux");
 	run->pc = rte_pcapng_fdopen(fd, os, NULL, "obscura-dp", filter[0] ? filter : NULL);
 	if (run->pc == NULL) {
 		snprintf(msg, msglen, "capture file %s: cannot write its header: %s", path,
@@ -415,7 +417,6 @@ int obs_capture_start(const char *path, const char *filter, uint64_t max_packets
 	x->start_wall_ns = run->start_ns;
 	x->stop_wall_ns = 0;
 	x->stop_why = OBX_CAP_STOP_NONE;
-	x->id++;
 	rc = pthread_create(&run->writer, NULL, obs_cap_writer, run);
 	if (rc != 0) {
 		snprintf(msg, msglen, "capture: cannot start its writer thread: %s", strerror(rc));
@@ -423,6 +424,7 @@ int obs_capture_start(const char *path, const char *filter, uint64_t max_packets
 		rc = -rc;
 		goto fail;
 	}
+	x->id++;                /* a capture that started: the number its status shows */
 	pthread_setname_np(run->writer, "obs-capture");
 	run->writer_up = true;
 	obs_cap_run = run;
@@ -472,8 +474,8 @@ void obs_capture_poll(void)
 	lim = atomic_load_explicit(&run->limit, memory_order_acquire);
 	if (lim != 0 && obs_tables_get(OBS_TABLE_CAPTURE) != NULL)
 		obs_capture_stop((uint32_t)lim, msg, sizeof(msg));
-	if (obs_tables_get(OBS_TABLE_CAPTURE) == NULL)
-		obs_tables_reclaim();   /* lets the grace period end (obs_cap_retire) */
+	/* the grace period of a stopped capture ends in obs_tables_reclaim(), which the
+	 * main loop calls before this (cmd.c), obs_capture_fini() itself */
 	if (!atomic_load_explicit(&run->done, memory_order_acquire))
 		return;
 	pthread_join(run->writer, NULL);
@@ -495,6 +497,7 @@ void obs_capture_fini(void)
 	while (obs_cap_run != NULL) {
 		struct timespec ts = { 0, 1000000 };
 
+		obs_tables_reclaim();   /* lets the grace period end (obs_cap_retire) */
 		obs_capture_poll();
 		if (obs_cap_run != NULL)
 			nanosleep(&ts, NULL);

@@ -113,6 +113,11 @@ int obs_worker_replay_main(void *arg);
  * real burst.  With FREE off the caller frees the mbufs.  One setting per process (the
  * benchmark's one worker), set between bursts.
  */
+/*
+ * -DOBS_NO_CAPTURE_CHECK (bench/burst_bench_nocap only, never obscura-dp): the burst
+ * without the capture pointer's load and branch at all, the baseline against which
+ * bench/run shows that a capture costs nothing while none runs.
+ */
 #ifdef OBS_STAGE_TIMING
 enum obs_stage {
 	OBS_STAGE_PARSE = 0, OBS_STAGE_TEL, OBS_STAGE_TIME, OBS_STAGE_EXCL, OBS_STAGE_SCAN,

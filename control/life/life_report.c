@@ -43,12 +43,23 @@ static double share(uint64_t a, uint64_t b)
 static FILE *open_in(const char *dir, const char *name, char *err, size_t errlen)
 {
 	char path[1024];
+	size_t n;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	f = fopen(path, "w");
-	if (!f)
+	if (!f) {
 		snprintf(err, errlen, "lifetime: cannot write %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	n = strlen(name);
+	if (n > 4 && strcmp(name + n - 4, ".csv") == 0) {
+		/* every CSV starts with the loss stamp of everything drained, as '#' lines */
+		struct cp_integ in;
+
+		cp_integrity_span(0, 0, &in);
+		cp_integ_csv(f, &in, 0, 0);
+	}
 	return f;
 }
 
@@ -93,12 +104,21 @@ static const char *xe(const char *s)
 #define MT 40
 #define MB 60
 
+/* The plot is SW x SH; below it, SVG_STAMP_H for the loss stamp of everything drained
+ * (its <desc>/<metadata> and two visible lines). */
+#define SVG_STAMP_H 30
+
 static void svg_head(FILE *f, const char *title)
 {
+	struct cp_integ in;
+
 	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
 	        "font-family=\"sans-serif\" font-size=\"12\">\n"
 	        "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
-	        "<text x=\"%d\" y=\"22\" font-size=\"15\">%s</text>\n", SW, SH, ML, xe(title));
+	        "<text x=\"%d\" y=\"22\" font-size=\"15\">%s</text>\n", SW, SH + SVG_STAMP_H,
+	        ML, xe(title));
+	cp_integrity_span(0, 0, &in);
+	cp_integ_svg(f, &in, 0, 0, 8, SH + 6);
 }
 
 static void svg_axes(FILE *f, const char *xl, const char *yl, double xmax, double ymax)

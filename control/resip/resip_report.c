@@ -82,11 +82,13 @@ static int tw_open(struct tw *t, const char *dir, const char *base, const char *
 	t->ncol = ncol;
 	fprintf(t->md, "# %s\n\n", title);
 	{
-		/* the loss stamp of everything drained: the tables cover every day */
+		/* the loss stamp of everything drained (the tables cover every day): the
+		 * Markdown's header line, the CSV's leading '#' lines */
 		struct cp_integ in;
 
 		cp_integrity_span(0, 0, &in);
 		cp_integ_md(t->md, &in);
+		cp_integ_csv(t->csv, &in, 0, 0);
 	}
 	if (note != NULL && note[0])
 		fprintf(t->md, "%s\n\n", note);
@@ -168,6 +170,8 @@ static int report_geo(const char *dir, const char *base, const char *title,
 	return tw_close(&t, err, errlen);
 }
 
+#define SVG_STAMP_H 30
+
 static FILE *svg_open(const char *dir, const char *name, int w, int h, const char *title,
                       char *err, size_t errlen)
 {
@@ -180,11 +184,19 @@ static FILE *svg_open(const char *dir, const char *name, int w, int h, const cha
 		snprintf(err, errlen, "%s: %s", p, strerror(errno));
 		return NULL;
 	}
+	/* the figure is w x h; below it, the loss stamp of everything drained (the figures
+	 * cover every day): <desc>/<metadata> and two visible lines */
 	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
 	        "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"11\">\n"
 	        "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
 	        "<text x=\"%d\" y=\"18\" text-anchor=\"middle\" font-size=\"14\">%s</text>\n",
-	        w, h, w, h, w / 2, title);
+	        w, h + SVG_STAMP_H, w, h + SVG_STAMP_H, w / 2, title);
+	{
+		struct cp_integ in;
+
+		cp_integrity_span(0, 0, &in);
+		cp_integ_svg(f, &in, 0, 0, 8, h + 6);
+	}
 	return f;
 }
 

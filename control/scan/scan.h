@@ -132,6 +132,10 @@ struct scan_result {
 	char     note[512];         /* a line the caller gives the report's Markdown tables,
 	                             * under their title (the control plane: the loss stamp
 	                             * of the periods covered); "" for none */
+	char     stamp[2048];       /* lines the caller gives the CSV and SVG files (the control
+	                             * plane: the loss stamp's text, integrity.h
+	                             * cp_integ_stamp_text()): a CSV's leading '#' lines, an
+	                             * SVG's <desc> and visible lines; "" for none */
 };
 
 /* Run the analysis.  0, -EINVAL (bad params), -ENOMEM.  out is filled on success. */

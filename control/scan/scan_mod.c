@@ -318,6 +318,10 @@ int cp_scan_run(struct cp *cp, const struct scan_params *p, struct scan_result *
 		cp_integ_line(&in, line, sizeof(line));
 		snprintf(res->note, sizeof(res->note), "**Integrity of the time covered: %s** "
 		         "(per period: `integrity.md`).", line);
+		cp_integ_stamp_text(&in, obs_period_start_ns(cp_scan.cov.unit, res->p.from),
+		                    res->p.to >= UINT32_MAX - 1 ? 0 :
+		                    obs_period_start_ns(cp_scan.cov.unit, res->p.to + 1),
+		                    res->stamp, sizeof(res->stamp));
 	}
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include "order.h"
 #include "period.h"
 #include "scan_report.h"
+#include "stamp.h"
 
 static void rep_ip(uint32_t a, char *b, size_t n)
 {
@@ -148,6 +149,8 @@ static int rep_file(const char *dir, const char *name, rep_body_fn body,
 
 	if (rc != 0)
 		return rc;
+	if (r->stamp[0] != '\0' && strstr(name, ".csv") != NULL)
+		cp_stamp_csv(rf.f, r->stamp);     /* the loss stamp, as leading '#' lines */
 	body(rf.f, r, a);
 	return rep_close(&rf, files, name, err, el);
 }
@@ -245,14 +248,24 @@ static int rep_tables(const char *dir, const struct scan_result *r, unsigned top
 
 /* ------------------------------------------------------------------ SVG */
 
-static void svg_head(FILE *f, int w, int h, const char *title)
+/* The figure is w x h; below it, when r has a stamp, SVG_STAMP_H for it (<desc>,
+ * <metadata> and two visible lines). */
+#define SVG_STAMP_H 30
+
+static void svg_head(FILE *f, const struct scan_result *r, int w, int h, const char *title)
 {
+	int sh = r->stamp[0] != '\0' ? SVG_STAMP_H : 0;
+
 	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 	           "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
 	           "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n"
 	           "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
 	           "<text x=\"%d\" y=\"22\" text-anchor=\"middle\" font-size=\"15\" "
-	           "font-weight=\"bold\">%s</text>\n", w, h, w, h, w / 2, title);
+	           "font-weight=\"bold\">%s</text>\n", w, h + sh, w, h + sh, w / 2, title);
+	if (sh != 0) {
+		cp_stamp_svg_desc(f, r->stamp);
+		cp_stamp_svg_line(f, r->stamp, 8, h + 6);
+	}
 }
 
 struct rep_cc {
@@ -310,7 +323,7 @@ static int rep_countries(const char *dir, const struct scan_result *r,
 	w = left + 40 + (int)(n ? n : 1) * bw + 160;
 	if ((rc = rep_open(&rf, dir, "scan-countries.svg", err, el)) != 0)
 		return rc;
-	svg_head(rf.f, w, h, "Continuous scanners per country (busiest /24, SPEC A7)");
+	svg_head(rf.f, r, w, h, "Continuous scanners per country (busiest /24, SPEC A7)");
 	fprintf(rf.f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"black\"/>\n",
 	        left, bottom, w - 170, bottom);
 	fprintf(rf.f, "<line x1=\"%d\" y1=\"40\" x2=\"%d\" y2=\"%d\" stroke=\"black\"/>\n",
@@ -361,7 +374,7 @@ static int rep_js(const char *dir, const struct scan_result *r, struct scan_repo
 
 	if ((rc = rep_open(&rf, dir, "scan-js.svg", err, el)) != 0)
 		return rc;
-	svg_head(rf.f, w, h, "Median Jaccard vs Simpson per continuous scanner (SPEC A5)");
+	svg_head(rf.f, r, w, h, "Median Jaccard vs Simpson per continuous scanner (SPEC A5)");
 	fprintf(rf.f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" "
 	              "stroke=\"black\"/>\n", x0, y0 - sz, sz, sz);
 	for (int t = 0; t <= 10; t += 2) {
@@ -480,7 +493,7 @@ static int rep_heat(const char *dir, const struct cov_store *cs, const struct sc
 		scan_psets_free(ps, n);
 		return rc;
 	}
-	svg_head(rf.f, w, h, title);
+	svg_head(rf.f, r, w, h, title);
 	for (size_t p = 0; p < nports; p++)
 		fprintf(rf.f, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\" font-size=\"10\">%u</text>\n",
 		        left - 4, top + (int)p * ch + 11, ports[p]);

@@ -24,6 +24,7 @@ for row in 'I/O ceiling: rxdrop' 'full pipeline, live: obscura-dp Mpps' \
 	'machine: a random 64 B line' 'machine: random lines a packet' \
 	'memory: cp per M sources, by part' 'replay: end to end, generated mix' \
 	'replay: end to end with a capture' \
+	'no capture: burst with the capture check' \
 	'replay: libpcap read loop' 'replay: start-up' "replay: a /8 telescope's day" \
 	'tables: scanner table build' 'export: rows/s sent' 'export: ClickHouse bytes on disk' \
 	'responder: SYN -> SYN-ACK cycles per answered SYN' 'responder: obs_worker_burst() with it' \
@@ -47,5 +48,7 @@ grep -F '| responder: SYN -> SYN-ACK' "$out" | grep -q '| n/a' &&
 	{ echo "FAIL: the responder bench gave no figure"; missing=1; }
 grep -F '| tables: scanner table build' "$out" | grep -q '| n/a' &&
 	{ echo "FAIL: scanner_load_bench gave no figure"; missing=1; }
+grep -F '| no capture: burst with the capture check' "$out" | grep -q '| n/a' &&
+	{ echo "FAIL: the capture-off A/B gave no figure"; missing=1; }
 [ $missing = 0 ] || { cat "$out"; exit 1; }
 echo "bench_smoke: ok ($(grep -c '^| ' "$out") table lines)"

@@ -125,12 +125,22 @@ try:
         except OSError:
             last.append(b"(no close)")
     dt = time.time() - t_first
-    codes = set()
+    codes, msgs = set(), set()
     for l in last:
         try:
             codes.add(json.loads(l)["error"]["code"])
+            msgs.add(json.loads(l)["error"]["msg"])
         except (TypeError, ValueError, KeyError):
             codes.add(repr(l))
+    # the text names the deadline the server enforces (CP_REQUEST_DEADLINE_NS: 5 s)
+    check(msgs == {"request line not completed within 5 s of its first byte; closing"},
+          "the timeout says the deadline: %s" % msgs)
+    for _ in range(50):     # the log line of the last close may still be on its way
+        n_closed = dm.logtext().count("closed: request deadline (5 s) passed")
+        if n_closed >= 32:
+            break
+        time.sleep(0.1)
+    check(n_closed >= 32, "the log gives each close the deadline as its reason (%d)" % n_closed)
     check(codes == {"timeout"} and all(k.closed(1.0) for k in ro),
           "32 trickling clients got timeout and were closed %.1f s after their first byte "
           "(idle_timeout_s 300): %s" % (dt, codes))

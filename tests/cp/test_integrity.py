@@ -14,7 +14,9 @@ boot that made them; `stats` carries the stamp of everything; `integrity day` su
 hours; `scan list` stamps the month it covers; a bad unit is bad_args.  The stamps survive a clean restart (snapshot) and a
 SIGKILL (journal replay) unchanged.  `report.write` says in the header of summary.md and of every
 analysis' Markdown file whether the time it covers is complete, and lists the periods
-in integrity.csv.
+in integrity.csv; every CSV file starts with the stamp as '# ' lines and every SVG holds
+it in <desc>/<metadata> and shows it, each saying complete: false (the run restarted);
+a file of any other kind, or one without the stamp, fails the test.
 """
 import csv
 import json
@@ -22,6 +24,7 @@ import os
 import shutil
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cplib import Daemon, check, fail, fake_dp, tmpdir  # noqa: E402
@@ -63,6 +66,78 @@ def same(stamp, want, what):
     for k, v in want.items():
         if stamp[k] != v:
             fail("%s: %s = %r, want %r (stamp %r)" % (what, k, stamp[k], v, stamp))
+
+
+def stamp_problem(kv, whole, what):
+    """What is wrong with a file's stamp (its "key: value" lines) against the stamp of
+    everything drained (every report here covers all of it), or None."""
+    line = kv.get("integrity of the time covered", "")
+    want = {"complete": "false", "dp_restarts": str(whole["dp_restarts"]),
+            "epochs_missing": str(whole["epochs_missing"]),
+            "lost_updates": str(whole["lost_updates"]), "packets": str(whole["packets"]),
+            "epochs": str(whole["epochs"])}
+    bad = {k: kv.get(k) for k in want if kv.get(k) != want[k]}
+    if bad:
+        return "%s: %r, want %r" % (what, bad, want)
+    if not line.startswith("INCOMPLETE") or "%d dataplane restarts" % whole["dp_restarts"] not in line:
+        return "%s: the first line does not say why it is incomplete: %r" % (what, line)
+    cov = kv.get("covers", "").split(" ")
+    if len(cov) < 3 or cov[1] != ".." or not cov[0] < cov[2] or not cov[0].startswith("2023-11-14T22"):
+        return "%s: no time covered: %r" % (what, kv.get("covers"))
+    return None
+
+
+def kv_lines(lines):
+    return dict(x.split(": ", 1) for x in lines if ": " in x)
+
+
+def csv_stamp_problem(path, whole):
+    """A CSV's stamp: its leading '# ' lines, as many as the first says (what
+    read_csv(skiprows=N) skips), then a header and rows of one width with no '#' line
+    among them."""
+    lines = open(path).read().split("\n")
+    n = 0
+    while n < len(lines) and lines[n].startswith("# "):
+        n += 1
+    if n == 0:
+        return "no leading '# ' lines"
+    first = lines[0].split(": ", 1)
+    if first[0] != "# obscura loss stamp" or not first[1].startswith("%d lines (" % n):
+        return "the first line does not say how many lines to skip (%d): %r" % (n, lines[0])
+    rest = [x for x in lines[n:] if x]
+    if any(x.startswith("#") for x in rest):
+        return "a '#' line after the header"
+    rows = list(csv.reader(rest))
+    if not rows or any(len(r) != len(rows[0]) for r in rows):
+        return "not a header and rows of one width after the stamp"
+    return stamp_problem(kv_lines([x[2:] for x in lines[:n]]), whole, "the '#' lines")
+
+
+def svg_stamp_problem(path, whole):
+    """An SVG's stamp: well-formed XML whose <desc> and <metadata> hold the stamp and
+    whose visible text says it."""
+    ns = "{http://www.w3.org/2000/svg}"
+    try:
+        root = ET.parse(path).getroot()
+    except ET.ParseError as e:
+        return "not well-formed XML: %s" % e
+    desc = root.find(ns + "desc")
+    if desc is None or not desc.text:
+        return "no <desc>"
+    why = stamp_problem(kv_lines(desc.text.split("\n")), whole, "<desc>")
+    if why:
+        return why
+    meta = root.find(ns + "metadata")
+    if meta is None or "".join(meta.itertext()) != desc.text:
+        return "<metadata> does not hold the stamp"
+    shown = [t.text or "" for t in root.iter(ns + "text") if t.get("class") == "integrity"]
+    if len(shown) != 2 or not shown[0].startswith("integrity of the time covered: INCOMPLETE") \
+            or not shown[1].startswith("covers: "):
+        return "the visible stamp lines are missing: %r" % shown
+    h = float(root.get("height"))
+    if any(float(t.get("y")) > h for t in root.iter(ns + "text") if t.get("class") == "integrity"):
+        return "the visible stamp is outside the picture (height %s)" % h
+    return None
 
 
 def periods(c, by):
@@ -163,8 +238,31 @@ try:
         if "Integrity of the time covered: INCOMPLETE" not in head:
             fail("%s does not say in its header that the time is incomplete:\n%s" % (f, head))
     print("ok: every Markdown report file (%d) says so in its header" % len(mds))
+    whole = c.data("stats")["integrity"]
+    unstamped = []
+    kinds = {}
+    for f in data["files"]:
+        path = os.path.join(rep, f)
+        kind = os.path.splitext(f)[1]
+        kinds[kind] = kinds.get(kind, 0) + 1
+        if kind == ".md":
+            continue                       # checked above
+        if kind == ".csv":
+            why = csv_stamp_problem(path, whole)
+        elif kind == ".svg":
+            why = svg_stamp_problem(path, whole)
+        else:
+            why = "a report file of a kind no stamp is defined for"
+        if why:
+            unstamped.append("%s: %s" % (f, why))
+    check(kinds.get(".csv", 0) >= 10 and kinds.get(".svg", 0) >= 8,
+          "report files of every kind: %s" % kinds)
+    if unstamped:
+        fail("report files without the stamp of their time:\n  " + "\n  ".join(unstamped))
+    print("ok: every CSV (%d) and SVG (%d) report file carries the stamp, complete: false"
+          % (kinds[".csv"], kinds[".svg"]))
     with open(os.path.join(rep, "integrity.csv"), newline="") as f:
-        rows = list(csv.DictReader(f))
+        rows = list(csv.DictReader(x for x in f if not x.startswith("#")))
     got = {(r["unit"], r["period"]): r for r in rows}
     check(got[("hour", H2)]["complete"] == "false" and got[("hour", H2)]["epochs_missing"] == "1",
           "integrity.csv: H2 incomplete, 1 epoch missing")

@@ -10,7 +10,9 @@
 #     filter it holds every packet.
 #  2. the ctl path while a long replay runs: a filter that does not compile, a relative
 #     path, a missing directory, an existing file, an unwritable place and a second
-#     start while one runs are each a clear ctl error; status counts; stop closes the
+#     start while one runs are each a clear ctl error (those that can, also while a
+#     capture runs: it keeps matching, the control plane keeps draining); status counts;
+#     stop closes the
 #     file (every packet in it matches the filter, as many as status says were
 #     written, the statistics block in it); --max-packets stops at exactly that many;
 #     --sensor takes only that sensor's packets, --snaplen cuts them;
@@ -141,9 +143,26 @@ bad "no capture running" capture stop
 "${c[@]}" --json capture start --filter "$filter" "$tmp/ctl.pcapng" >"$tmp/start.out" 2>&1 \
 	|| fail "capture start: $(cat "$tmp/start.out")"
 grep -q '"running"' "$tmp/start.out" || fail "capture start: not running: $(cat "$tmp/start.out")"
+"${c[@]}" --json capture status >"$tmp/st-run0.json" || fail "capture status"
+"${c[@]}" --json stats >"$tmp/stats-run0.json" || fail "stats"
+# bad requests while it runs: each refused, the capture and the drain go on
 bad "already running" capture start "$tmp/second.pcapng"
+bad "does not compile" capture start --filter "tcp and and" "$tmp/second.pcapng"
+bad "already running" capture start /proc/obscura-capture.pcapng
+bad "exists" capture start "$tmp/exists.pcapng"
 sleep 1
 "${c[@]}" --json capture status >"$tmp/st-run.json" || fail "capture status"
+"${c[@]}" --json stats >"$tmp/stats-run1.json" || fail "stats"
+"$py" - "$tmp/st-run0.json" "$tmp/st-run.json" "$tmp/stats-run0.json" "$tmp/stats-run1.json" <<'EOF' \
+	|| fail "a refused request disturbed the running capture or the drain"
+import json, sys
+r0, r1, s0, s1 = (json.load(open(p)) for p in sys.argv[1:5])
+assert r0["state"] == r1["state"] == "running" and r0["capture"] == r1["capture"], (r0, r1)
+assert r1["request"]["file"] == r0["request"]["file"], (r0, r1)
+assert r1["matched"] > r0["matched"], ("the capture stopped matching", r0, r1)
+assert s1["epochs"] > s0["epochs"], ("the drain stopped", s0["epochs"], s1["epochs"])
+EOF
+echo "# refused while running: the capture kept matching, the drain kept draining"
 "${c[@]}" --json capture stop >"$tmp/stop.out" 2>&1 || fail "capture stop: $(cat "$tmp/stop.out")"
 stopped() {   # stopped FILE: wait for state stopped, status in FILE
 	for _ in $(seq 300); do

@@ -168,6 +168,17 @@ m = json.load(open(sys.argv[1]))["metrics"]
 assert m["listen"] == sys.argv[2] and m["scrapes"] >= 5 and m["renders"] >= 1, m
 print("ok: status shows the listener, %d scrapes, %d renders" % (m["scrapes"], m["renders"]))
 PY
+# obscura_table_loaded: 1 for the tables this config gives files (resip, rules), 0 for the others
+"$ctl" -c "$d/obscura.yaml" --json tables status >"$tmp/tables.json" || fail "tables status"
+"$py" - "$tmp/scrape.txt" "$tmp/tables.json" <<'PY' || fail "obscura_table_loaded"
+import json, re, sys
+got = {m.group(1): float(m.group(2)) for m in
+       re.finditer(r'^obscura_table_loaded\{table="([a-z]+)"\} (\S+)$', open(sys.argv[1]).read(), re.M)}
+want = {t["table"]: 1.0 if t["files"] else 0.0 for t in json.load(open(sys.argv[2]))}
+assert want["resip"] == 1.0 and want["rules"] == 1.0 and want["scanner"] == 0.0, want
+assert got == want, (got, want)
+print("ok: obscura_table_loaded %s" % sorted(got.items()))
+PY
 # README's Metrics section lists exactly the families a scrape declares
 "$py" - "$src/README.md" "$tmp/scrape.txt" <<'PY' || fail "README: Metrics"
 import re, sys

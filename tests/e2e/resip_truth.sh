@@ -113,10 +113,10 @@ PY
 import csv, json, sys, xml.dom.minidom
 d = sys.argv[1]
 top, ports = json.load(open(sys.argv[2])), json.load(open(sys.argv[3]))
-t7 = list(csv.DictReader(open(d + "/resip_table7_top_sources.csv")))
+t7 = list(csv.DictReader(ln for ln in open(d + "/resip_table7_top_sources.csv") if not ln.startswith("#")))
 assert [(r["address"], int(r["packets"]), int(r["days"])) for r in t7] == \
        [(s["addr"], s["packets"], s["days"]) for s in top[:20]], "Table 7"
-t8 = list(csv.DictReader(open(d + "/resip_table8_ports.csv")))
+t8 = list(csv.DictReader(ln for ln in open(d + "/resip_table8_ports.csv") if not ln.startswith("#")))
 assert [(r["proto"], int(r["port"]), int(r["packets"])) for r in t8] == \
        [(p["proto"], p["port"], p["packets"]) for p in ports[:20]], "Table 8"
 for f in ("resip_fig4_daily_hosts.svg", "resip_fig5_top_timeline.svg", "resip_fig6_port_day.svg"):
@@ -262,9 +262,9 @@ assert j["country"] == "RU" and {k: v[0] for k, v in r.items()} == {"Moscow": 1}
 m = {x["addr"]: (x["geo_country"], x["ptr_tld"]) for x in json.load(open(g + "/mismatch.json"))}
 assert m == {"118.0.0.7": ("JP", "RU"), "95.100.3.4": ("RU", "JP")}, m
 t3 = {x["subdivision"] if "subdivision" in x else x[next(iter(x))]: int(x["addresses"])
-      for x in csv.DictReader(open(g + "/report/resip_table3_regions.csv"))}
+      for x in csv.DictReader(ln for ln in open(g + "/report/resip_table3_regions.csv") if not ln.startswith("#"))}
 assert t3 == {"Osaka": 2, "Tokyo": 2, "Hokkaido": 1, "not found": 1}, t3
-t5 = list(csv.DictReader(open(g + "/report/resip_table5_orgs.csv")))
+t5 = list(csv.DictReader(ln for ln in open(g + "/report/resip_table5_orgs.csv") if not ln.startswith("#")))
 assert len(t5) == 3 and sum(int(x["addresses"]) for x in t5) == 6, t5
 print("geo: regions, organisations, domains, second-level labels, RU, mismatch and "
       "Tables 3/5 as built into the fixtures")
