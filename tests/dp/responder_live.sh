@@ -39,6 +39,7 @@ cleanup() {
 	rm -rf "$T" "/var/run/dpdk/$PREFIX"* 2>/dev/null
 }
 trap cleanup EXIT
+trap "exit 1" INT TERM   # a timeout (meson, timeout(1)) still runs cleanup: no namespace left
 fail() { echo "FAIL: $*"; for f in "$T"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -25 "$f"; }; done; exit 1; }
 nsx() { ip netns exec "$NS" "$@"; }
 
