@@ -39,6 +39,7 @@ cleanup() {
 	rm -rf "$T" "/var/run/dpdk/$PREFIX"* 2>/dev/null
 }
 trap cleanup EXIT
+trap "exit 1" INT TERM   # a timeout (meson, timeout(1)) still runs cleanup: no namespace left
 fail() { echo "FAIL: $*"; for f in "$T"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -25 "$f"; }; done; exit 1; }
 nsx() { ip netns exec "$NS" "$@"; }
 
@@ -314,12 +315,17 @@ got = {(k["src"], k["dst"], k["dport"]): k for k in R["keys"]}
 assert set(got) == want, ("session keys", sorted(set(got) ^ want)[:6])
 for k in want:
     rec = got[k]
-    assert rec["count"] == 1, (k, rec)
+    # one handshake each; when its ACK and its data segment fall into two epochs the
+    # dataplane writes a record of count 1 in each (docs/scan.md: counted twice), never
+    # more than one count per record
+    assert rec["count"] == rec["records"] <= 2, (k, rec)
     if k[2] == 8080:
         continue           # curl's request: kept, no rule asked of it here
     assert rec["flags"] == 3 and rec["sid"] == 1000503, (k, rec)
     assert rec["seg_len"] == len(req) and bytes.fromhex(rec["payload"]) == req[:64], (k, rec)
-assert R["sessions"] == len(want), (R["sessions"], len(want))
+split = sum(got[k]["count"] for k in want) - len(want)
+print("sessions split over two epochs (counted twice):", split)
+assert R["sessions"] == len(want) + split, (R["sessions"], len(want), split)
 assert R["payloads"] == len(want), (R["payloads"], len(want))
 assert R["rsts"] >= len(want), R
 # forged: 200 segments with wrong cookies, every one invalid; the clients' own ACK and

@@ -21,6 +21,8 @@
 
 static struct obx_resp_rec *keys;       /* merged: count summed, flags ORed, the first
                                          * payload and sid kept */
+static uint32_t *key_recs;               /* records merged into each key (one a slot, or two
+                                         * when the key's hour changes inside a slot) */
 static uint32_t n_keys, n_dropped;
 static uint64_t n_records, bad_records, resp_epochs;
 
@@ -44,9 +46,11 @@ static void resp_merge(const struct obx_resp_rec *in)
 		if (!(r->flags & OBX_RESP_F_RULE) && (in->flags & OBX_RESP_F_RULE))
 			r->sid = in->sid;
 		r->flags |= in->flags;
+		key_recs[i]++;
 		return;
 	}
-	if (keys == NULL && (keys = calloc(RESP_KEYS_MAX, sizeof(*keys))) == NULL) {
+	if (keys == NULL && ((keys = calloc(RESP_KEYS_MAX, sizeof(*keys))) == NULL ||
+	                     (key_recs = calloc(RESP_KEYS_MAX, sizeof(*key_recs))) == NULL)) {
 		perror("xchg_dump: calloc");
 		exit(1);
 	}
@@ -54,6 +58,7 @@ static void resp_merge(const struct obx_resp_rec *in)
 		n_dropped++;
 		return;
 	}
+	key_recs[n_keys] = 1;
 	keys[n_keys++] = *in;
 }
 
@@ -111,9 +116,9 @@ void resp_dump_json(const struct obx_header *h, const struct obx_counters *c)
 		const struct obx_resp_rec *r = &keys[i];
 
 		printf("%s\n      {\"src\": \"%s\", \"dst\": \"%s\", \"dport\": %u, \"count\": %"
-		       PRIu64 ", \"flags\": %u, \"sid\": %u, \"seg_len\": %u, \"payload\": \"",
-		       i ? "," : "", ip4(r->src, a), ip4(r->dst, b), r->dport, r->count, r->flags,
-		       r->sid, r->seg_len);
+		       PRIu64 ", \"records\": %u, \"flags\": %u, \"sid\": %u, \"seg_len\": %u, "
+		       "\"payload\": \"", i ? "," : "", ip4(r->src, a), ip4(r->dst, b), r->dport,
+		       r->count, key_recs[i], r->flags, r->sid, r->seg_len);
 		for (unsigned j = 0; j < r->payload_len; j++)
 			printf("%02x", r->payload[j]);
 		printf("\"}");

@@ -31,6 +31,7 @@ cleanup() {
 	e2e_cleanup
 }
 trap cleanup EXIT
+trap "exit 1" INT TERM   # a timeout (meson, timeout(1)) still runs cleanup: no namespace left
 nsx() { ip netns exec "$NS" "$@"; }
 step() { echo "# $(date -u +%T) $*"; }
 
