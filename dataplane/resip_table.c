@@ -49,9 +49,19 @@ struct obs_resip_tab *obs_resip_tab_build(const struct resip_table *t, bool wind
 	tab->bkt_mask = n_bkt - 1;
 	tab->bkt = rte_zmalloc_socket("resip_bkt", (size_t)n_bkt * sizeof(*tab->bkt),
 				      RTE_CACHE_LINE_SIZE, socket_id);
+	/* the member filter: a power of two of words, 8 to 16 bits an address */
+	{
+		uint64_t nw = 1;
+
+		while (nw * 64 < (uint64_t)t->n_addrs * 8)
+			nw <<= 1;
+		tab->filt_mask = (uint32_t)(nw - 1);
+		tab->filt = rte_zmalloc_socket("resip_filt", nw * sizeof(uint64_t),
+		                               RTE_CACHE_LINE_SIZE, socket_id);
+	}
 	tab->recs = rte_malloc_socket("resip_recs", (size_t)t->n_addrs * sizeof(*tab->recs),
 				      RTE_CACHE_LINE_SIZE, socket_id);
-	if (tab->bkt == NULL || tab->recs == NULL) {
+	if (tab->bkt == NULL || tab->recs == NULL || tab->filt == NULL) {
 		snprintf(err, errlen, "out of DPDK memory (%u RESIP addresses, %u rows)",
 		         t->n_addrs, t->n_rows);
 		goto fail;
@@ -78,6 +88,11 @@ struct obs_resip_tab *obs_resip_tab_build(const struct resip_table *t, bool wind
 		uint32_t b = obx_src_hash(a->addr) & tab->bkt_mask;
 
 		r->providers = a->providers;
+		{
+			const uint64_t fh = obs_resip_filt_hash(a->addr);
+
+			tab->filt[(uint32_t)(fh >> 40) & tab->filt_mask] |= obs_resip_filt_bits(fh);
+		}
 		r->n_wins = end - a->row0;
 		r->win0 = r->n_wins > 1 ? w : 0;
 		for (uint32_t k = 0; r->n_wins > 1 && k < r->n_wins; k++, w++) {
@@ -102,7 +117,8 @@ struct obs_resip_tab *obs_resip_tab_build(const struct resip_table *t, bool wind
 		}
 	}
 	tab->bytes = sizeof(*tab) + (size_t)n_bkt * sizeof(*tab->bkt) +
-		     (size_t)t->n_addrs * sizeof(*tab->recs) + (size_t)n_wins * sizeof(*tab->wins);
+		     (size_t)t->n_addrs * sizeof(*tab->recs) + (size_t)n_wins * sizeof(*tab->wins) +
+		     ((size_t)tab->filt_mask + 1) * sizeof(uint64_t);
 	return tab;
 fail:
 	obs_resip_tab_free(tab);
@@ -115,6 +131,7 @@ void obs_resip_tab_free(void *p)
 	if (tab == NULL)
 		return;
 	rte_free(tab->bkt);
+	rte_free(tab->filt);
 	rte_free(tab->recs);
 	rte_free(tab->wins);
 	rte_free(tab);

@@ -17,6 +17,13 @@
  * (The rte_hash this replaces read a signature bucket, then a key slot, then the data,
  * and on a miss both of its candidate buckets.)
  *
+ * The member filter in front (obs_resip_maybe()): a register-blocked Bloom filter, one
+ * 64-bit word per address with 3 bits set, 8-16 bits per address (~8 MB for 6.2 M
+ * addresses: L3-resident, where the 64 MB of buckets are not).  No false negatives, so
+ * a "no" is exact and the bucket line is never read; 2-4 % of non-members pass and
+ * read their bucket as before.  The worker prefetches the filter word in pass 1 and
+ * reads buckets only for what the filter passes.
+ *
  * Workers call obs_resip_classify_burst().  No allocation, no locks, no writes to the
  * table.
  */
@@ -60,6 +67,8 @@ struct obs_resip_bkt {
 struct obs_resip_tab {
 	struct obs_resip_bkt *bkt;
 	uint32_t bkt_mask;      /* buckets - 1 (a power of two) */
+	uint64_t *filt;         /* member filter: filt_mask + 1 words (obs_resip_maybe) */
+	uint32_t filt_mask;
 	struct obs_resip_rec *recs;
 	struct obs_resip_win *wins;
 	uint32_t n_addrs;
@@ -67,7 +76,7 @@ struct obs_resip_tab {
 	uint32_t n_providers;
 	bool window_check;      /* SPEC.md B1: the window check can be switched off */
 	uint64_t generation;
-	size_t bytes;           /* buckets + records + windows */
+	size_t bytes;           /* buckets + records + windows + filter */
 	char path[256];
 	char providers[RESIP_MAX_PROVIDERS][RESIP_PROVIDER_MAXLEN + 1];
 };
@@ -83,6 +92,41 @@ static inline const struct obs_resip_bkt *obs_resip_bucket(const struct obs_resi
 							   uint32_t addr)
 {
 	return &tab->bkt[obx_src_hash(addr) & tab->bkt_mask];
+}
+
+/* The filter's hash of addr: the word index in the high bits, the 3 bit positions in the
+ * low 18 (independent of the bucket index, which is obx_src_hash). */
+static inline uint64_t obs_resip_filt_hash(uint32_t addr)
+{
+	uint64_t x = (uint64_t)addr * 0x9e3779b97f4a7c15ull;
+
+	x ^= x >> 29;
+	x *= 0xbf58476d1ce4e5b9ull;
+	return x ^ (x >> 32);
+}
+
+static inline uint64_t obs_resip_filt_bits(uint64_t h)
+{
+	return 1ull << (h & 63) | 1ull << (h >> 6 & 63) | 1ull << (h >> 12 & 63);
+}
+
+static inline const uint64_t *obs_resip_filt_word(const struct obs_resip_tab *tab, uint64_t h)
+{
+	return &tab->filt[(uint32_t)(h >> 40) & tab->filt_mask];
+}
+
+/* Workers, pass 1: bring addr's filter word in ahead of obs_resip_maybe(). */
+static inline void obs_resip_filt_prefetch(const struct obs_resip_tab *tab, uint32_t addr)
+{
+	__builtin_prefetch(obs_resip_filt_word(tab, obs_resip_filt_hash(addr)), 0, 3);
+}
+
+/* false: addr is certainly not in the table (exact); true: it may be (look it up). */
+static inline bool obs_resip_maybe(const struct obs_resip_tab *tab, uint32_t addr)
+{
+	const uint64_t h = obs_resip_filt_hash(addr), b = obs_resip_filt_bits(h);
+
+	return (*obs_resip_filt_word(tab, h) & b) == b;
 }
 
 /* Workers, pass 1: bring addr's bucket line in ahead of obs_resip_classify_burst(). */

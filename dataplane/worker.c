@@ -325,6 +325,8 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		           obs_resp_in_h(w->resp.cfg, meta.dst);
 		scan_src[n_scan] = meta.src;
 		scan_idx[n_scan++] = i;
+		if (resip_tab != NULL && OBS_STAGE_ON(RESIP))   /* (2): its member filter word */
+			obs_resip_filt_prefetch(resip_tab, meta.src);
 		if (!OBS_STAGE_ON(SRC))
 			continue;
 		rte_prefetch0(obs_epoch_bucket(&w->ep, meta.src, vi->t));
@@ -349,7 +351,9 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		/* A source already recorded in this epoch whose record says "not in this
 		 * table" (epoch.h OBS_SRC_WK_NOT_RESIP: its bucket line is the one pass 1
 		 * prefetched, and pass 2 reads it anyway) needs no lookup: only the epoch's
-		 * first packet of a source, and members, pay the RESIP bucket line. */
+		 * first packet of a source, and members, pay the RESIP lookup; of those, the
+		 * member filter (prefetched in pass 1) sends only members and 2-4 % of the
+		 * others on to the bucket line. */
 		const uint8_t nm = obs_src_wk_not_resip(resip_tab->generation);
 		uint16_t n_look = 0;
 
@@ -360,6 +364,11 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 
 			if (OBS_STAGE_ON(SRC) && obs_epoch_src_wk(&w->ep, vi->src, vi->t) == nm)
 				continue;
+			/* the filter's "no" is exact (resip_table.h): not a member, no bucket */
+			if (!obs_resip_maybe(resip_tab, vi->src)) {
+				src_wk[scan_idx[i]] = nm;
+				continue;
+			}
 			obs_resip_prefetch(resip_tab, vi->src);
 			look_src[n_look] = vi->src;
 			resip_t[n_look] = (int64_t)vi->t;
