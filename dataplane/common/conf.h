@@ -119,6 +119,13 @@ struct obs_conf {
 	char     export_ch_appliance[64];          /* export.clickhouse.appliance: "" = host name */
 	uint32_t export_ch_spool_mb;               /* export.clickhouse.spool_max_mb */
 	uint32_t export_ch_timeout_s;              /* export.clickhouse.timeout_s: one request */
+
+	/* DoS backscatter attacks (docs/dos.md) */
+	uint32_t dos_gap_s;              /* dos.gap_s: silence ending an attack, default 300 */
+	uint32_t dos_min_packets;        /* dos.min_packets, default 25 */
+	uint32_t dos_min_duration_s;     /* dos.min_duration_s, default 60 */
+	uint32_t dos_min_peak_ppm;       /* dos.min_peak_ppm, default 30 */
+	uint32_t dos_max_flows;          /* dos.max_flows, default 65536 */
 };
 
 /* Defaults for every key (the key table's defaults). */

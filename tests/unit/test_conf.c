@@ -642,6 +642,9 @@ static void test_describe(void **state)
 		"enrich.ptr_rate", "export.clickhouse.url", "export.clickhouse.database",
 		"export.clickhouse.appliance", "export.clickhouse.spool_max_mb",
 		"export.clickhouse.timeout_s",
+		/* DoS backscatter attacks (docs/dos.md) */
+		"dos.gap_s", "dos.min_packets", "dos.min_duration_s", "dos.min_peak_ppm",
+		"dos.max_flows",
 	};
 	char *buf = NULL;
 	size_t len = 0, lines = 0;
