@@ -12,6 +12,7 @@
 #include "analysis.h"
 #include "cp_log.h"
 #include "dos_mod.h"
+#include "grow.h"
 #include "json.h"
 #include "metrics.h"
 #include "telescope.h"
@@ -25,15 +26,46 @@ static const char *const proto_names[OBX_P_N] = { "tcp", "udp", "icmp", "other" 
 
 /* ---------------------------------------------------------------- consumer --- */
 
+static int by_victim_minute(const void *a, const void *b)
+{
+	const struct obx_dos_rec *x = *(const struct obx_dos_rec *const *)a;
+	const struct obx_dos_rec *y = *(const struct obx_dos_rec *const *)b;
+
+	if (x->victim != y->victim)
+		return x->victim < y->victim ? -1 : 1;
+	if (x->first_ns != y->first_ns)
+		return x->first_ns < y->first_ns ? -1 : 1;
+	return (x->last_ns > y->last_ns) - (x->last_ns < y->last_ns);
+}
+
+/* An epoch's records come in hash-table order; a victim's must be grouped in time
+ * order (a later minute first would swallow an earlier one across a gap), so apply
+ * sorts them by (victim, first packet) in room the prepare step made. */
 static int dos_merge(const struct cp_epoch *e, const void *recs, uint32_t n)
 {
 	const struct obx_dos_rec *r = recs;
 
 	(void)e;
-	if (recs == NULL)
-		return 0;     /* the table is allocated whole at start: nothing to reserve */
+	if (recs == NULL) {
+		const struct obx_dos_rec **p;
+
+		if (n <= M->order_cap)
+			return 0;
+		p = cp_grow(M->order, &M->order_cap, n, sizeof(*p), 1024);
+		if (p == NULL)
+			return -ENOMEM;
+		M->order = p;
+		return 0;
+	}
+	if (n > M->order_cap) {      /* prepare makes room: never here; counted if it were */
+		M->dos->st.bad_records += n;
+		return 0;
+	}
 	for (uint32_t i = 0; i < n; i++)
-		cp_dos_add(M->dos, &r[i]);
+		M->order[i] = &r[i];
+	qsort(M->order, n, sizeof(*M->order), by_victim_minute);
+	for (uint32_t i = 0; i < n; i++)
+		cp_dos_add(M->dos, M->order[i]);
 	return 0;
 }
 
@@ -223,6 +255,7 @@ static int cp_dos_module_init(struct cp *cp)
 
 static void cp_dos_module_fini(void)
 {
+	free(M->order);
 	cp_dos_free(M->dos);
 	memset(M, 0, sizeof(*M));
 }

@@ -25,6 +25,8 @@ struct cp_dos_mod {
 	struct cp *cp;
 	struct cp_dos *dos;
 	uint64_t dark_size;            /* |D|: the telescope's addresses */
+	const struct obx_dos_rec **order;   /* an epoch's records in (victim, time) order */
+	size_t order_cap;
 };
 
 extern struct cp_dos_mod cp_dos_mod;
