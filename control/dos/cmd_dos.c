@@ -214,10 +214,41 @@ static void cp_cmd_dos_show(struct cp *cp, json_t *args, struct cp_reply *r)
 	free(v);
 }
 
+static void cp_cmd_dos_stats(struct cp *cp, json_t *args, struct cp_reply *r)
+{
+	const struct cp_dos *d = M->dos;
+	uint64_t attacks = 0;
+
+	(void)cp;
+	(void)args;
+	if (!ready(r))
+		return;
+	for (uint32_t i = 0; i < d->n; i++)
+		attacks += cp_dos_is_attack(d, &d->flow[i]);
+	r->data = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
+	                    "s:o, s:o, s:o}",
+		"attacks", cp_json_u64(attacks), "flows", cp_json_u64(d->n),
+		"open_flows", cp_json_u64(d->n_open), "max_flows", cp_json_u64(d->c.max_flows),
+		"records", cp_json_u64(d->st.records), "bad_records", cp_json_u64(d->st.bad_records),
+		"below_threshold", cp_json_u64(d->st.below_threshold),
+		"evicted_flows", cp_json_u64(d->st.evicted_flows),
+		"evicted_attacks", cp_json_u64(d->st.evicted_attacks),
+		"late_records", cp_json_u64(d->st.late_records),
+		"gap_s", cp_json_u64(d->c.gap_ns / NS),
+		"min_packets", cp_json_u64(d->c.min_packets),
+		"min_duration_s", cp_json_u64(d->c.min_duration_ns / NS),
+		"min_peak_ppm", cp_json_u64(d->c.min_peak),
+		"dark_addresses_d", cp_json_u64(M->dark_size),
+		"memory_bytes", cp_json_u64((uint64_t)d->c.max_flows * sizeof(*d->flow) +
+		                            cp_ht_bytes(&d->cur, &(struct cp_ht_type){ .size = 8 })));
+}
+
 const struct cp_cmd cp_dos_commands[] = {
 	{ "dos.list", cp_cmd_dos_list, cp_args_dos_list, CP_ACCESS_READ, false,
 	  "DoS attacks seen in backscatter (docs/dos.md): [--from T] [--to T] [--min-rate PPS]" },
 	{ "dos.show", cp_cmd_dos_show, cp_args_dos_show, CP_ACCESS_READ, false,
 	  "one victim's attacks, and its flow not yet an attack (docs/dos.md)" },
+	{ "dos.stats", cp_cmd_dos_stats, NULL, CP_ACCESS_READ, false,
+	  "the DoS analysis' table: attacks, flows, records refused, evictions, thresholds" },
 	{ NULL, NULL, NULL, CP_ACCESS_READ, false, NULL },
 };
