@@ -39,6 +39,21 @@ ctl_ --json stats >"$tmp/stats.json" 2>>"$tmp/ctl.log" || fail "obscuractl stats
 "$py" "$here/dos_pcap.py" check "$tmp/traffic.pcap" "$tmp/list.json" 1024 "$tmp/stats.json" \
 	|| fail "dos list differs from the tshark reference"
 
+# a SYN-ACK is not a scan: the coverage cells hold the scanners' SYNs only (their
+# blocks, their count as tshark sees them), no victim's block
+ctl_ --json scan cells >"$tmp/cells.json" 2>>"$tmp/ctl.log" || fail "scan cells"
+"$py" - "$tmp/cells.json" "$tmp/traffic.pcap" <<'EOF3' || fail "backscatter reached the coverage cells"
+import json, subprocess, sys
+cells = json.load(open(sys.argv[1]))
+syns = int(subprocess.run(["tshark", "-r", sys.argv[2], "-n", "-Y",
+    "tcp.flags.syn == 1 && tcp.flags.ack == 0 && ip.dst == 198.18.0.0/22"],
+    check=True, capture_output=True, text=True).stdout.count("\n"))
+blocks = {c["block"] for c in cells}
+assert blocks and all(b.startswith("192.0") for b in blocks), blocks
+assert sum(c["syns"] for c in cells) == syns, (sum(c["syns"] for c in cells), syns)
+print("coverage: %d SYNs in blocks %s, no backscatter" % (syns, sorted(blocks)))
+EOF3
+
 ctl_ --json dos show 203.0.113.40 >"$tmp/show.json" 2>>"$tmp/ctl.log" || fail "dos show"
 "$py" - "$tmp/show.json" <<'EOF3' || fail "dos show 203.0.113.40: $(cat "$tmp/show.json")"
 import json, sys
