@@ -239,8 +239,7 @@ static void cp_cmd_dos_stats(struct cp *cp, json_t *args, struct cp_reply *r)
 		"min_duration_s", cp_json_u64(d->c.min_duration_ns / NS),
 		"min_peak_ppm", cp_json_u64(d->c.min_peak),
 		"dark_addresses_d", cp_json_u64(M->dark_size),
-		"memory_bytes", cp_json_u64((uint64_t)d->c.max_flows * sizeof(*d->flow) +
-		                            cp_ht_bytes(&d->cur, &(struct cp_ht_type){ .size = 8 })));
+		"memory_bytes", cp_json_u64(cp_dos_mem_bytes(d)));
 }
 
 const struct cp_cmd cp_dos_commands[] = {

@@ -72,7 +72,15 @@ void cp_dos_clear(struct cp_dos *d)
 	memset(d->flow, 0, (size_t)d->c.max_flows * sizeof(*d->flow));
 	d->n = d->n_open = 0;
 	d->watermark_ns = 0;
+	d->wk_seen = 0;
+	memset(d->wk_last, 0, sizeof(d->wk_last));
 	memset(&d->st, 0, sizeof(d->st));
+}
+
+size_t cp_dos_mem_bytes(const struct cp_dos *d)
+{
+	return sizeof(*d) + (size_t)d->c.max_flows * sizeof(*d->flow) +
+	       cp_ht_bytes(&d->cur, &dos_cur_type);
 }
 
 bool cp_dos_rec_ok(const struct obx_dos_rec *r)
@@ -291,13 +299,27 @@ void cp_dos_add(struct cp_dos *d, const struct obx_dos_rec *r)
 	flow_minute(d, f, r->minute, r->packets);
 }
 
+void cp_dos_epoch(struct cp_dos *d, uint32_t w, uint64_t t_last_ns)
+{
+	if (w >= CP_DOS_WORKERS || t_last_ns == 0)
+		return;
+	if (!(d->wk_seen & (1ull << w)) || t_last_ns > d->wk_last[w])
+		d->wk_last[w] = t_last_ns;
+	d->wk_seen |= 1ull << w;
+}
+
 void cp_dos_sweep(struct cp_dos *d)
 {
+	uint64_t now = d->watermark_ns;
+
+	for (unsigned w = 0; w < CP_DOS_WORKERS; w++)
+		if ((d->wk_seen & (1ull << w)) && d->wk_last[w] < now)
+			now = d->wk_last[w];
 	for (uint32_t i = 0; i < d->n && d->n_open > 0;) {
 		struct cp_dos_flow *f = &d->flow[i];
 
-		if ((f->flags & CP_DOS_F_OPEN) && d->watermark_ns >= f->end_ns &&
-		    d->watermark_ns - f->end_ns >= d->c.gap_ns && !flow_close(d, i))
+		if ((f->flags & CP_DOS_F_OPEN) && now >= f->end_ns &&
+		    now - f->end_ns >= d->c.gap_ns && !flow_close(d, i))
 			continue;      /* another flow moved into slot i */
 		i++;
 	}

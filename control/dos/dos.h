@@ -7,8 +7,10 @@
  *
  * A flow is the run of one victim's backscatter with no silence of gap_ns or more:
  * a record whose first packet is at least gap_ns after the flow's last packet starts a
- * new flow.  A flow is closed once the newest packet time seen anywhere (the watermark)
- * is at least gap_ns past its last packet; a closed flow below a threshold is dropped
+ * new flow.  A flow is closed once the closing time is at least gap_ns past its last
+ * packet: the newest packet time seen, or, once epochs told it (cp_dos_epoch), the
+ * oldest of the workers' latest epoch ends — a victim's packets all go to one worker, so
+ * a worker whose epochs lag does not see its flows closed under it; a closed flow below a threshold is dropped
  * (counted), a closed attack is kept.  Memory: max_flows flows, allocated at start; a
  * full table evicts the flow that ended first among 16 sampled (counted).
  */
@@ -26,6 +28,7 @@
 #define CP_DOS_WIN     4u      /* recent minutes whose counts are kept for the peak */
 #define CP_DOS_DARK_M  (64u * OBX_DOS_DARK_W)   /* bits of the dark-address sketch */
 
+#define CP_DOS_WORKERS 64u     /* workers whose epoch ends are followed (OBX_MAX_WORKERS) */
 #define CP_DOS_F_OPEN  0x1u    /* not closed yet (the victim's current flow) */
 #define CP_DOS_F_LATE  0x2u    /* a record came more than CP_DOS_WIN minutes late: its
                                 * packets count, its minute may be missing from peak */
@@ -69,6 +72,8 @@ struct cp_dos {
 	uint32_t n, n_open;
 	struct cp_ht cur;                  /* victim -> index + 1 of its open flow */
 	uint64_t watermark_ns;             /* newest packet time seen */
+	uint64_t wk_last[CP_DOS_WORKERS];  /* each worker's latest epoch end (packet time) */
+	uint64_t wk_seen;                  /* bit w: wk_last[w] is set (this run) */
 	uint64_t rng;
 	struct cp_dos_stats st;
 };
@@ -84,8 +89,13 @@ bool cp_dos_rec_ok(const struct obx_dos_rec *r);
 /* Add one record (refused ones are counted in bad_records).  Never fails (the table
  * is allocated whole at start). */
 void cp_dos_add(struct cp_dos *d, const struct obx_dos_rec *r);
-/* Close the flows the watermark has passed by gap_ns (after every drain pass). */
+/* An epoch of worker w with packets up to t_last_ns was merged (0: none). */
+void cp_dos_epoch(struct cp_dos *d, uint32_t w, uint64_t t_last_ns);
+/* Close the flows the closing time has passed by gap_ns (after every drain pass). */
 void cp_dos_sweep(struct cp_dos *d);
+
+/* Bytes the table holds: the flows (allocated whole) and the victim index. */
+size_t cp_dos_mem_bytes(const struct cp_dos *d);
 
 bool cp_dos_is_attack(const struct cp_dos *d, const struct cp_dos_flow *f);
 /* Distinct dark addresses hit: linear counting over the 192-bit sketch, -m ln(z/m)

@@ -45,7 +45,6 @@ static int dos_merge(const struct cp_epoch *e, const void *recs, uint32_t n)
 {
 	const struct obx_dos_rec *r = recs;
 
-	(void)e;
 	if (recs == NULL) {
 		const struct obx_dos_rec **p;
 
@@ -66,6 +65,7 @@ static int dos_merge(const struct cp_epoch *e, const void *recs, uint32_t n)
 	qsort(M->order, n, sizeof(*M->order), by_victim_minute);
 	for (uint32_t i = 0; i < n; i++)
 		cp_dos_add(M->dos, M->order[i]);
+	cp_dos_epoch(M->dos, e->worker, e->t_last_ns);
 	return 0;
 }
 

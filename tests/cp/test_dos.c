@@ -128,6 +128,34 @@ static void test_gap_edge(void **state)
 	cp_dos_free(d);
 }
 
+/* A worker whose epochs lag keeps its flows open: the closing time is the oldest of
+ * the workers' latest epoch ends, not the newest packet seen. */
+static void test_lagging_worker(void **state)
+{
+	struct cp_dos *d = cp_dos_new(&defconf);
+
+	(void)state;
+	add(d, V1, T0, T0 + 10 * S, 40);              /* worker 1's victim */
+	cp_dos_epoch(d, 1, T0 + 10 * S);
+	add(d, V2, T0 + 1000 * S, T0 + 1000 * S, 1);  /* worker 0, far ahead */
+	cp_dos_epoch(d, 0, T0 + 1000 * S);
+	cp_dos_sweep(d);
+	assert_int_equal(d->n_open, 2);               /* V1's flow not closed under it */
+	add(d, V1, T0 + 70 * S, T0 + 70 * S, 1);
+	cp_dos_epoch(d, 1, T0 + 70 * S);
+	cp_dos_sweep(d);
+	assert_int_equal(d->n, 2);
+	for (uint32_t i = 0; i < d->n; i++)
+		if (d->flow[i].victim == V1)
+			assert_int_equal(d->flow[i].packets, 41);
+	/* worker 1 catches up: now the closing time passes V1's flow */
+	cp_dos_epoch(d, 1, T0 + 1000 * S);
+	cp_dos_sweep(d);
+	assert_int_equal(d->n_open, 1);
+	assert_int_equal(attacks(d), 1);
+	cp_dos_free(d);
+}
+
 /* Each threshold at its edge, the others relaxed. */
 static void test_thresholds(void **state)
 {
@@ -375,6 +403,6 @@ static void test_module(void **state)
 	cp_store_fini(&cp.store);
 }
 
-#define TESTS(T) T(test_gap_edge) T(test_thresholds) T(test_bad_records) T(test_evict) \
+#define TESTS(T) T(test_gap_edge) T(test_lagging_worker) T(test_thresholds) T(test_bad_records) T(test_evict) \
 	T(test_snapshot) T(test_dark_estimate) T(test_module)
 OBS_TEST_MAIN_FX(TESTS)
