@@ -47,8 +47,9 @@ try:
             # epochs 1..59 fall in the first minute of --time-base (epoch e at base + e s)
             check(a["peak_ppm"] == 40 * 59, "%s: peak %d" % (when, a["peak_ppm"]))
             check(a["ports"] == [80] and a["protocols"] == ["tcp"], "%s: %s" % (when, a))
-        print("dos (%s): %d records, %d refused, %d attacks" % (when, st["records"],
-              st["bad_records"], len(lst)))
+        print("dos (%s): %d records, %d refused, %d attacks, table %d bytes for %d flows" % (
+              when, st["records"], st["bad_records"], len(lst), st["memory_bytes"],
+              st["max_flows"]))
         if when == "drained":
             dm.kill()
             dm.start()
