@@ -209,21 +209,12 @@ static void dos_metrics(struct cp *cp, struct cp_mx *x)
 
 static uint64_t dos_dark_size(const struct obs_conf *c)
 {
-	struct obs_tel_prefix *pf = calloc((size_t)OBS_CONF_MAX_SENSORS * OBS_CONF_MAX_PREFIXES,
-	                                   sizeof(*pf));
-	struct obs_tel *tel;
 	const char *why = NULL;
-	unsigned n = 0;
+	struct obs_tel *tel = obs_tel_from_conf(c, &why);
 	uint64_t size;
 
-	for (uint32_t s = 0; pf != NULL && s < c->n_sensors; s++)
-		for (uint32_t i = 0; i < c->sensors[s].n_prefixes; i++)
-			pf[n++] = (struct obs_tel_prefix){ c->sensors[s].prefix_addr[i],
-			                                   c->sensors[s].prefix_len[i], (uint8_t)s };
-	tel = pf ? obs_tel_build(pf, n, c->sample_cap, &why) : NULL;
-	free(pf);
 	if (tel == NULL) {
-		CP_WARN("dos: no telescope (%s): no extrapolated rates", why ? why : "no memory");
+		CP_WARN("dos: no telescope (%s): no extrapolated rates", why ? why : strerror(errno));
 		return 0;
 	}
 	size = obs_tel_size(tel);
