@@ -340,25 +340,11 @@ static void obs_phase(struct obs_phases *ph, const char *name)
 
 static struct obs_tel *obs_build_tel(const struct obs_conf *c)
 {
-	struct obs_tel_prefix *pf;
-	struct obs_tel *t;
 	const char *why = NULL;
-	unsigned n = 0, s, i;
+	struct obs_tel *t = obs_tel_from_conf(c, &why);
 
-	pf = calloc((size_t)OBS_CONF_MAX_SENSORS * OBS_CONF_MAX_PREFIXES, sizeof(*pf));
-	if (pf == NULL)
-		return NULL;
-	for (s = 0; s < c->n_sensors; s++)
-		for (i = 0; i < c->sensors[s].n_prefixes; i++) {
-			pf[n].addr = c->sensors[s].prefix_addr[i];
-			pf[n].len = c->sensors[s].prefix_len[i];
-			pf[n].sensor = (uint8_t)s;
-			n++;
-		}
-	t = obs_tel_build(pf, n, c->sample_cap, &why);
 	if (t == NULL)
 		fprintf(stderr, "obscura-dp: telescope: %s\n", why != NULL ? why : strerror(errno));
-	free(pf);
 	return t;
 }
 

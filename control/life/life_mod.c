@@ -53,6 +53,9 @@ static void life_event_add(uint32_t addr, uint64_t first_ns, uint64_t last_ns, u
 		M->bad_records++;
 		return;
 	}
+	/* a victim's replies to spoofed addresses are no scan: labelled (docs/dos.md) */
+	if (category == 0 && obs_ev_is_backscatter(*type))
+		category = CP_LIFE_CAT_BACKSCATTER;
 	memset(&h, 0, sizeof(h));
 	h.addr = addr;
 	h.first_ns = first_ns;

@@ -43,9 +43,10 @@
 struct cp_geo;
 
 /* Categories: the same order as enum obs_cat in dataplane/common/rules_parse.h. */
-#define CP_LIFE_CAT_N 6
+#define CP_LIFE_CAT_N 7
+#define CP_LIFE_CAT_BACKSCATTER 6   /* packet classes that are backscatter (docs/dos.md) */
 #define CP_LIFE_CAT_NAMES { "Scan", "General Attack", "SQL Injection", "XSS", "RFI", \
-	"Other Web Attack" }
+	"Other Web Attack", "Backscatter" }
 #define CP_LIFE_BUCKETS 4
 #define CP_LIFE_BUCKET_NAMES { "< 1 min", "< 1 day", "< 30 days", ">= 30 days" }
 #define CP_LIFE_MAX_TYPES  4096u

@@ -522,21 +522,12 @@ static int cp_scan_report(void *ctx, const char *dir, char *err, size_t errlen)
 static int cp_scan_module_init(struct cp *cp)
 {
 	const struct obs_conf *c = &cp->conf;
-	struct obs_tel_prefix *pf = calloc((size_t)OBS_CONF_MAX_SENSORS * OBS_CONF_MAX_PREFIXES,
-	                                   sizeof(*pf));
-	struct obs_tel *tel;
 	const char *why = NULL;
-	unsigned n = 0;
+	/* |S| exactly as the dataplane computes it from the same telescope */
+	struct obs_tel *tel = obs_tel_from_conf(c, &why);
 	char err[512];
 	int rc;
 
-	for (uint32_t s = 0; pf != NULL && s < c->n_sensors; s++)
-		for (uint32_t i = 0; i < c->sensors[s].n_prefixes; i++)
-			pf[n++] = (struct obs_tel_prefix){ c->sensors[s].prefix_addr[i],
-			                                   c->sensors[s].prefix_len[i], (uint8_t)s };
-	/* |S| exactly as the dataplane computes it from the same telescope */
-	tel = pf ? obs_tel_build(pf, n, c->sample_cap, &why) : NULL;
-	free(pf);
 	if (tel == NULL) {
 		CP_ERR("scan: cannot build the telescope: %s", why ? why : strerror(errno));
 		return -EINVAL;

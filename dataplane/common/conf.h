@@ -130,6 +130,13 @@ struct obs_conf {
 	char     resp_secret_file[OBS_CONF_STR];   /* responder.secret_file: cookie key */
 	uint32_t resp_capacity;                    /* exchange.resp_capacity; 0 = absent */
 	bool     resp_arp;                         /* responder.arp: answer ARP for H */
+
+	/* DoS backscatter attacks (docs/dos.md) */
+	uint32_t dos_gap_s;              /* dos.gap_s: silence ending an attack, default 300 */
+	uint32_t dos_min_packets;        /* dos.min_packets, default 25 */
+	uint32_t dos_min_duration_s;     /* dos.min_duration_s, default 60 */
+	uint32_t dos_min_peak_ppm;       /* dos.min_peak_ppm, default 30 */
+	uint32_t dos_max_flows;          /* dos.max_flows, default 65536 */
 };
 
 /* responder (issue 13): the secret file holds at least this many bytes */

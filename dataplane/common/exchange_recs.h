@@ -226,6 +226,21 @@ static inline uint32_t obx_dos_hash(uint32_t victim, uint32_t minute)
 	return obx_src_hash(victim) + minute * 0x9e3779b1u;
 }
 
+/* An event type (a packet class, above) that is backscatter: tcp-synack, tcp-rst,
+ * icmp-unreach, icmp-timex, and icmp/TYPE of a reply type above.  The lifetime analysis
+ * labels these "Backscatter", not "Scan" (docs/dos.md). */
+static inline int obs_ev_is_backscatter(uint32_t type)
+{
+	unsigned cls = (type >> 16) & 0x7fffu, arg = type & 0xffffu;
+
+	if (!obs_ev_is_class(type))
+		return 0;
+	if (cls == OBS_EVC_TCP_SYNACK || cls == OBS_EVC_TCP_RST || cls == OBS_EVC_ICMP_UNREACH ||
+	    cls == OBS_EVC_ICMP_TIMEX)
+		return 1;
+	return cls == OBS_EVC_ICMP && arg < 32 && ((OBX_BS_ICMP_TYPES >> arg) & 1u);
+}
+
 /* The dark-address bitmap bit of destination dst: obx_src_hash(dst) mod 192. */
 static inline unsigned obx_dos_dark_bit(uint32_t dst)
 {

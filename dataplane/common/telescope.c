@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf.h"
 #include "telescope.h"
 
 /* Largest telescope we build: the sample selection walks every address of D once. */
@@ -303,4 +304,24 @@ uint64_t obs_tel_size(const struct obs_tel *t)
 uint32_t obs_tel_sample_size(const struct obs_tel *t)
 {
 	return t->sample_size;
+}
+
+struct obs_tel *obs_tel_from_conf(const struct obs_conf *c, const char **why)
+{
+	struct obs_tel_prefix *pf = calloc((size_t)OBS_CONF_MAX_SENSORS * OBS_CONF_MAX_PREFIXES,
+	                                   sizeof(*pf));
+	struct obs_tel *t;
+	unsigned n = 0;
+
+	if (pf == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	for (uint32_t s = 0; s < c->n_sensors; s++)
+		for (uint32_t i = 0; i < c->sensors[s].n_prefixes; i++)
+			pf[n++] = (struct obs_tel_prefix){ c->sensors[s].prefix_addr[i],
+			                                   c->sensors[s].prefix_len[i], (uint8_t)s };
+	t = obs_tel_build(pf, n, c->sample_cap, why);
+	free(pf);
+	return t;
 }

@@ -29,6 +29,11 @@ struct obs_tel *obs_tel_build(const struct obs_tel_prefix *p, unsigned n, uint32
                               const char **why);
 void obs_tel_free(struct obs_tel *t);
 
+/* The telescope of a configuration's sensors (telescope.sensors[].prefixes, sensor =
+ * index), built as obs_tel_build() does; NULL with errno and *why as there. */
+struct obs_conf;
+struct obs_tel *obs_tel_from_conf(const struct obs_conf *c, const char **why);
+
 /* Returns 0 and fills sensor/slot (slot = OBS_TEL_NO_SLOT if dst is not sampled), or -1 when
  * dst is outside D. */
 int obs_tel_lookup(const struct obs_tel *t, uint32_t dst, uint8_t *sensor, uint32_t *slot);

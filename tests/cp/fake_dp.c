@@ -28,6 +28,7 @@
  *           [--mode OCTAL] [--owner UID] [--forge-capacity-after E] [--forge-packets E]
  *           [--forge-used-after E] [--leave-filling] [--hang-s SEC]
  *           [--no-loss] [--gap-at E] [--time-base SEC]
+ *           [--dos-capacity C]
  * --bad-used: every SRC used-index list (exchange.h) also repeats its first index and
  * names one past the capacity: the control plane must count each record once anyway.
  *
@@ -52,6 +53,13 @@
  * --no-loss: no lost updates in the deltas (a clean period); --gap-at E: worker 0 skips
  * seq E (its epochs E.. carry seq E+1..: one epoch missing, as a lost slot would leave);
  * --time-base SEC: packet time of epoch e is SEC + e seconds (default 1700000000).
+ *
+ * DoS backscatter (kind 6, docs/dos.md) — --dos-capacity C (a power of two, 0: no table,
+ * the default): every epoch of worker w holds one good record (victim 11.0.0.(w+1), 40
+ * packets in the first half second of the epoch's second, port 80, TCP) and FD_DOS_FORGED
+ * forged ones the dataplane cannot have written (first > last, the minute not the
+ * packets', an unknown protocol bit, more ports listed than n_ports counts): the control
+ * plane must count those as bad records and build one attack per worker from the rest.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -68,6 +76,7 @@
 
 #include "clock_ns.h"
 #include "exchange.h"
+#include "exchange_recs.h"
 
 struct fd_opts {
 	const char *path, *expect;
@@ -86,6 +95,7 @@ struct fd_opts {
 	uint32_t forge_cap_after, forge_packets, forge_used_after;  /* 0: off */
 	bool leave_filling;
 	uint32_t hang_s;
+	uint32_t dos_capacity;    /* DoS backscatter table (kind 6); 0: none */
 };
 
 /* expected: one entry per pool source number (addr is a function of it) */
@@ -273,6 +283,42 @@ static uint32_t fd_cells(uint32_t w, uint32_t e, uint8_t *tab, uint32_t *used, u
 	return n < cap / 2 ? n : cap / 2;
 }
 
+#define FD_DOS_FORGED 4u
+
+static uint32_t fd_dos(uint32_t w, uint64_t t_ns, uint8_t *tab, uint32_t *used, uint32_t cap)
+{
+	struct obx_dos_rec r[1 + FD_DOS_FORGED];
+	uint32_t n = 0;
+
+	if (tab == NULL || cap == 0)
+		return 0;
+	memset(r, 0, sizeof(r));
+	for (unsigned k = 0; k <= FD_DOS_FORGED; k++) {
+		r[k].victim = 0x0b000001u + w + (k ? 0x100u * k : 0);
+		r[k].first_ns = t_ns;
+		r[k].last_ns = t_ns + 500000000ull;
+		r[k].minute = (uint32_t)(t_ns / OBX_MINUTE_NS);
+		r[k].packets = 40;
+		r[k].ports[0] = 80;
+		r[k].n_ports = 1;
+		r[k].proto_mask = 1u << OBX_P_TCP;
+		r[k].dark[0] = 0x5;
+	}
+	r[1].first_ns = r[1].last_ns + 1;          /* first > last */
+	r[2].minute++;                             /* not the packets' minute */
+	r[3].proto_mask |= 0x40;                   /* no such protocol */
+	r[4].ports[1] = 443;                       /* two ports listed, n_ports 1 */
+	for (unsigned k = 0; k <= FD_DOS_FORGED && n < cap / 2; k++) {
+		uint32_t i = obx_dos_hash(r[k].victim, r[k].minute) & (cap - 1);
+
+		while (!obx_rec_empty(tab + (size_t)i * sizeof(r[0]), sizeof(r[0])))
+			i = (i + 1) & (cap - 1);
+		memcpy(tab + (size_t)i * sizeof(r[0]), &r[k], sizeof(r[0]));
+		used[n++] = i;
+	}
+	return n;
+}
+
 /* The layout as created: what this writer follows, whatever --forge-* does to the
  * header in the mapping. */
 static struct obx_header fd_geo;
@@ -288,6 +334,7 @@ static struct obx_header *fd_create(size_t *size_out)
 	cap[OBX_TAB_SRC] = o.src_capacity;
 	cap[OBX_TAB_CELL] = o.cell_capacity;
 	rs[OBX_TAB_CELL] = FD_CELL_SIZE;
+	cap[OBX_TAB_DOS] = o.dos_capacity;
 	if (obx_layout_init(&tmpl, o.workers, 1, cap, rs) != 0) {
 		fprintf(stderr, "fake_dp: bad layout parameters\n");
 		return NULL;
@@ -390,7 +437,8 @@ int main(int argc, char **argv)
 		{ "forge-capacity-after", 1, NULL, 'c' }, { "forge-packets", 1, NULL, 'g' },
 		{ "forge-used-after", 1, NULL, 'u' }, { "leave-filling", 0, NULL, 'l' },
 		{ "hang-s", 1, NULL, 'H' }, { "no-loss", 0, NULL, 'N' },
-		{ "gap-at", 1, NULL, 'G' }, { "time-base", 1, NULL, 'B' }, { NULL, 0, NULL, 0 },
+		{ "gap-at", 1, NULL, 'G' }, { "time-base", 1, NULL, 'B' },
+		{ "dos-capacity", 1, NULL, 'D' }, { NULL, 0, NULL, 0 },
 	};
 	struct obx_counters tot, *per;
 	struct obx_header *h = NULL;
@@ -417,6 +465,7 @@ int main(int argc, char **argv)
 		case 'N': o.no_loss = true; break;
 		case 'G': o.gap_at = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'B': o.time_base = strtoull(optarg, NULL, 0); break;
+		case 'D': o.dos_capacity = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'F': o.finish = false; break;
 		case 'W': o.wait_drained_s = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'T': o.timeout_s = (uint32_t)strtoul(optarg, NULL, 0); break;
@@ -530,6 +579,11 @@ int main(int argc, char **argv)
 				sh->tabs[OBX_TAB_CELL].n_used = fd_cells(w, e, obx_slot_tab(sh, OBX_TAB_CELL),
 				                                         obx_slot_used_h(&fd_geo, sh, OBX_TAB_CELL),
 				                                         o.cell_capacity);
+				sh->tabs[OBX_TAB_DOS].n_used = fd_dos(w, o.time_base * 1000000000ull +
+				                                      (uint64_t)e * 1000000000ull,
+				                                      obx_slot_tab(sh, OBX_TAB_DOS),
+				                                      obx_slot_used_h(&fd_geo, sh, OBX_TAB_DOS),
+				                                      o.dos_capacity);
 				if (o.forge_used_after != 0 && e > o.forge_used_after)
 					for (unsigned k = 0; k < OBX_TAB_MAX; k++)
 						if (obx_tab_is_hash(k) && fd_geo.tab_capacity[k] != 0)

@@ -259,6 +259,34 @@ static void test_resp_refines(void **state)
 	}
 }
 
+/* Backscatter packet classes are labelled Backscatter, not Scan (docs/dos.md); a SYN
+ * and an echo request stay Scan; a rule match keeps its category. */
+static void test_backscatter_label(void **state)
+{
+	struct obx_event_rec e[6] = {
+		evr(0x0a000020, T0, obs_ev_class_id(OBS_EVC_TCP_SYNACK, 80), 0, 0),
+		evr(0x0a000021, T0, obs_ev_class_id(OBS_EVC_TCP_RST, 443), 0, 0),
+		evr(0x0a000022, T0, obs_ev_class_id(OBS_EVC_ICMP, 0), 0, 0),        /* echo reply */
+		evr(0x0a000023, T0, obs_ev_class_id(OBS_EVC_ICMP_UNREACH, 0), 0, 0),
+		evr(0x0a000024, T0, obs_ev_class_id(OBS_EVC_TCP_SYN, 23), 0, 0),
+		evr(0x0a000025, T0, obs_ev_class_id(OBS_EVC_ICMP_ECHO, 0), 0, 0),
+	};
+	struct cp_epoch ep;
+
+	(void)state;
+	memset(&ep, 0, sizeof(ep));
+	ep.boot_id = 1;
+	ep.seq = 1;
+	cp_epoch_add_tab(&ep, OBX_TAB_EVENT, sizeof(e[0]), e, 6);
+	assert_int_equal(cp_store_apply(&cp.store, &ep), 0);
+	for (unsigned i = 0; i < 6; i++) {
+		const struct cp_life_src *ls = cp_life_find(cp_life_module_table(), e[i].addr);
+
+		assert_non_null(ls);
+		assert_int_equal(ls->cat_mask, i < 4 ? 1u << CP_LIFE_CAT_BACKSCATTER : 1u);
+	}
+}
+
 #define TESTS(T) T(test_consume) T(test_inline_event_and_reserve) \
-	T(test_wrong_record_size) T(test_resp_refines)
+	T(test_wrong_record_size) T(test_resp_refines) T(test_backscatter_label)
 OBS_TEST_MAIN_FX(TESTS)

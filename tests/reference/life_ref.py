@@ -3,8 +3,10 @@
 """life_ref.py — independent reference for SPEC.md part C on small inputs (stdlib only).
 
 Input: events as JSON lines {"t": ns, "src": "a.b.c.d", "sensor": i, "type": n, "cat": c}
-("cat" defaults to 0 = Scan).  Output (stdout): one JSON object with sorted keys:
-  n_sources, buckets[4], sensors[4][5], one_sensor, cats[4][6], grid[7][21], eligible,
+("cat" defaults to 0 = Scan; a packet-class type that is backscatter — docs/dos.md:
+tcp-synack, tcp-rst, icmp-unreach, icmp-timex, icmp/TYPE of a reply type — with cat 0 is
+category 6, Backscatter).  Output (stdout): one JSON object with sorted keys:
+  n_sources, buckets[4], sensors[4][5], one_sensor, cats[4][7], grid[7][21], eligible,
   cdf{days,minutes,seconds,events: [[x, n_le], ...]}, pop{...}, sources{addr: {first,
   last, events, groups: [[first, last, events, [sensors], [types]], ...]}}
 It works from the single events, directly as SPEC C states it: sort a source's events by
@@ -43,12 +45,25 @@ def dice(a, b):
     return Fraction(2 * len(a & b), len(a) + len(b))
 
 
+BS_ICMP = {0, 4, 5, 12, 14, 16, 18}     # icmp/TYPE replies (3 and 11 have classes)
+
+
+def category(e):
+    c, t = e.get("cat", 0), e["type"]
+    if c == 0 and t & 0x80000000:
+        cls, arg = (t >> 16) & 0x7fff, t & 0xffff
+        # tcp-synack 2, tcp-rst 3, icmp-unreach 7, icmp-timex 8; icmp 9 with a reply type
+        if cls in (2, 3, 7, 8) or (cls == 9 and arg in BS_ICMP):
+            return 6
+    return c
+
+
 def analyse(events, gap_ns):
     by_src = {}
     for e in events:
         by_src.setdefault(e["src"], []).append(e)
     out = {"n_sources": len(by_src), "buckets": [0] * 4, "sensors": [[0] * 5 for _ in range(4)],
-           "one_sensor": 0, "cats": [[0] * 6 for _ in range(4)], "sources": {},
+           "one_sensor": 0, "cats": [[0] * 7 for _ in range(4)], "sources": {},
            "grid": [[0] * 21 for _ in range(7)], "eligible": 0}
     periods, evcount = [], {}
     for src, evs in by_src.items():
@@ -71,7 +86,7 @@ def analyse(events, gap_ns):
         out["sensors"][b][min(len(sensors), 5) - 1] += 1
         if len(sensors) == 1:
             out["one_sensor"] += 1
-        for c in sorted(set(e.get("cat", 0) for e in evs)):
+        for c in sorted(set(category(e) for e in evs)):
             out["cats"][b][c] += 1
         periods.append(p)
         evcount[src] = len(evs)

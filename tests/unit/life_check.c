@@ -77,7 +77,7 @@ static int add_agg(struct agg **a, size_t *n, size_t *cap, const struct ev *e, s
 			g->h.last_ns = e[i].t;
 		g->h.events++;
 		g->h.sensor_mask |= 1ull << (e[i].sensor & 63);
-		g->h.cat_mask |= (uint8_t)(1u << (e[i].cat % 6));
+		g->h.cat_mask |= (uint8_t)(1u << (e[i].cat % CP_LIFE_CAT_N));
 		g->types[i] = e[i].type;
 	}
 	g->h.n_types = (uint32_t)k;

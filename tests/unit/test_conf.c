@@ -647,6 +647,9 @@ static void test_describe(void **state)
 		/* responder (issue 13) */
 		"exchange.resp_capacity", "responder.prefixes", "responder.payload_bytes",
 		"responder.max_pps", "responder.secret_file", "responder.arp",
+		/* DoS backscatter attacks (docs/dos.md) */
+		"dos.gap_s", "dos.min_packets", "dos.min_duration_s", "dos.min_peak_ppm",
+		"dos.max_flows",
 	};
 	char *buf = NULL;
 	size_t len = 0, lines = 0;
