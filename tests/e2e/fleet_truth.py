@@ -1,0 +1,341 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""fleet_truth.py OBSCURA_GEN OBSCURA_DP OBSCURA_CP OBSCURACTL
+
+`obscura-cp --fleet` (control/fleet.h, docs/export.md "Fleet") against one appliance that
+saw all the traffic.  obscura-gen writes a capture for two sensors (scanners, Mirai,
+RESIP, payload, backscatter); two clickhouse-server instances are started on loopback as
+the two shards of one cluster (each with the cluster in its remote_servers).  Two cases:
+
+  sensors: appliance A replays the frames to sensor east, B those to sensor west;
+  time:    A replays the first half of the capture's time span, B the second;
+
+each appliance (obscura-dp --replay, obscura-cp exporting) into its own shard, then a
+`Distributed` table per export table over both shards, and `obscura-cp --fleet` on it.
+The fleet's `scan list --all --periods`, `scan show` of every block, `scan ports 0`,
+`scan cells`, `resip summary/daily/top 0/ports 0`, `life summary/sensors/categories/
+continuity/show`, `stats` totals and the report files must equal field by field those
+of one appliance that replayed the whole capture.  Then bad input: ClickHouse down at
+the fleet's start is a clear error, not a crash.
+"""
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import time
+
+here = os.path.dirname(os.path.abspath(__file__))
+src = os.path.dirname(os.path.dirname(here))
+sys.path.insert(0, os.path.join(src, "tests", "cp"))
+from cplib import check, fail  # noqa: E402
+import chlib  # noqa: E402
+
+gen, dp, cp, ctl = (os.path.realpath(p) for p in sys.argv[1:5])
+tmp = __import__("tempfile").mkdtemp(prefix="obscura-fleet.")
+prefix = "obs-fleet-%d" % os.getpid()
+procs = []
+SENSORS = {"east": (0xC6120000, 27), "west": (0xC6121000, 27)}   # 198.18.0.0/27, 198.18.16.0/27
+
+
+def run(args, what, timeout=600, **kw):
+    r = subprocess.run(args, capture_output=True, text=True, timeout=timeout, **kw)
+    if r.returncode != 0:
+        fail("%s: exit %d: %s %s" % (what, r.returncode, r.stdout[-2000:], r.stderr[-2000:]))
+    return r.stdout
+
+
+def split_pcap(path, outs, pick):
+    """Each frame of path to outs[pick(ts_ns, dst)] (dst None: not IPv4)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    magic = struct.unpack("<I", data[:4])[0]
+    if magic not in (0xa1b2c3d4, 0xa1b23c4d):
+        fail("%s: not a little-endian pcap (magic %x)" % (path, magic))
+    mult = 1000 if magic == 0xa1b2c3d4 else 1
+    fhs = [open(o, "wb") for o in outs]
+    for fh in fhs:
+        fh.write(data[:24])
+    off, counts = 24, [0] * len(outs)
+    while off + 16 <= len(data):
+        sec, sub, incl, _ = struct.unpack_from("<IIII", data, off)
+        frame = data[off + 16:off + 16 + incl]
+        et, l3 = struct.unpack_from(">H", frame, 12)[0] if len(frame) >= 14 else 0, 14
+        while et in (0x8100, 0x88a8) and len(frame) >= l3 + 4:
+            et = struct.unpack_from(">H", frame, l3 + 2)[0]
+            l3 += 4
+        dst = struct.unpack_from(">I", frame, l3 + 16)[0] if et == 0x0800 and len(frame) >= l3 + 20 else None
+        k = pick(sec * 1000000000 + sub * mult, dst)
+        fhs[k].write(data[off:off + 16 + incl])
+        counts[k] += 1
+        off += 16 + incl
+    for fh in fhs:
+        fh.close()
+    return counts
+
+
+def pcap_times(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    mult = 1000 if struct.unpack("<I", data[:4])[0] == 0xa1b2c3d4 else 1
+    off, ts = 24, []
+    while off + 16 <= len(data):
+        sec, sub, incl, _ = struct.unpack_from("<IIII", data, off)
+        ts.append(sec * 1000000000 + sub * mult)
+        off += 16 + incl
+    return ts
+
+
+def conf(d, name, ch=None, db="obs", fleet=False):
+    os.makedirs(os.path.join(d, "state"), exist_ok=True)
+    exp = ("export:\n  clickhouse:\n    url: %s\n    database: %s\n    appliance: %s\n"
+           % (ch.url, db, name)) if ch is not None else ""
+    with open(os.path.join(d, "obscura.yaml"), "w") as f:
+        f.write("""dataplane:
+  workers: 1
+  hugepages: no
+  file_prefix: %(prefix)s-%(name)s
+telescope:
+  sensors:
+    - name: east
+      prefixes: [198.18.0.0/27]
+    - name: west
+      prefixes: [198.18.16.0/27]
+exchange:
+  path: %(d)s/exchange
+  epoch_ms: 1000
+  event_capacity: 65536
+  drain_wait_s: 5
+control:
+  state_dir: %(d)s/state
+  socket: %(d)s/ctl.sock
+  socket_ro: ""
+  socket_group: ""
+  user: ""
+  metrics_listen: ""
+resip:
+  table: %(tmp)s/resip.csv
+rules:
+  files: [%(src)s/conf/rules/obscura.rules]
+%(exp)s""" % {"prefix": prefix, "name": name, "d": d, "tmp": tmp, "src": src, "exp": exp})
+    return os.path.join(d, "obscura.yaml")
+
+
+def start_cp(c, log, fleet=False):
+    p = subprocess.Popen([cp, "-c", c] + (["--fleet"] if fleet else []),
+                         stdout=open(log, "ab"), stderr=subprocess.STDOUT)
+    procs.append(p)
+    for _ in range(600):
+        if p.poll() is not None:
+            fail("obscura-cp%s exited at start (rc %s): %s" % (
+                " --fleet" if fleet else "", p.returncode, open(log).read()[-3000:]))
+        if subprocess.run([ctl, "-t", "5", "-c", c, "status"], capture_output=True).returncode == 0:
+            return p
+        time.sleep(0.1)
+    fail("obscura-cp socket not up within 60 s")
+
+
+def stop(p):
+    if p.poll() is None:
+        p.terminate()
+        try:
+            p.wait(30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def ctlj(c, *words):
+    return json.loads(run([ctl, "-t", "120", "-c", c, "--json"] + list(words), "obscuractl %s" % " ".join(words)))
+
+
+def appliance(name, pcap, ch, db):
+    d = os.path.join(tmp, name)
+    c = conf(d, name, ch, db)
+    p = start_cp(c, os.path.join(d, "cp.log"))
+    run([dp, "-c", c, "--replay", pcap, "--drain-timeout", "120"], "%s: obscura-dp --replay" % name)
+    if ch is not None:
+        deadline = time.time() + 120
+        while True:
+            x = ctlj(c, "status")["export"]
+            if x["spool_files"] == 0 and x["batches_sent"] > 0 and x["state"] == "ok":
+                break
+            if time.time() > deadline:
+                fail("%s: the export did not drain: %r" % (name, x))
+            time.sleep(0.2)
+    return c, p
+
+
+# what the fleet must equal, and the fields that are about the appliance, not the traffic
+ANSWERS = [("scan", "list", "--all", "--periods"), ("scan", "ports", "0"), ("scan", "cells"),
+           ("resip", "summary"), ("resip", "daily"), ("resip", "top", "0"), ("resip", "ports", "0"),
+           ("life", "summary"), ("life", "sensors"), ("life", "categories"),
+           ("life", "continuity")]
+
+
+def diff(a, b, path=""):
+    """The first difference between two JSON values, or None."""
+    if type(a) is not type(b):
+        return "%s: %r != %r" % (path, a, b)
+    if isinstance(a, dict):
+        for k in sorted(set(a) | set(b)):
+            if k not in a or k not in b:
+                return "%s.%s: only in %s" % (path, k, "the single appliance" if k in a else "the fleet")
+            r = diff(a[k], b[k], path + "." + k)
+            if r:
+                return r
+        return None
+    if isinstance(a, list):
+        if len(a) != len(b):
+            return "%s: %d != %d items" % (path, len(a), len(b))
+        for i, (x, y) in enumerate(zip(a, b)):
+            r = diff(x, y, "%s[%d]" % (path, i))
+            if r:
+                return r
+        return None
+    return None if a == b else "%s: %r != %r" % (path, a, b)
+
+
+def strip_meta(v, integ=False):
+    """What differs by design: the appliance's own bookkeeping (META), and inside a loss
+    stamp (docs/ctl-v1.md) the counters an epoch books in the hour of its first packet
+    (all but INTEG_KEEP): two appliances cut the traffic into other epochs, so those sums land
+    in other hours (their totals are compared in `stats`).  Whether a span is complete,
+    restarts, epochs missing and lost updates stay compared."""
+    if isinstance(v, dict):
+        return {k: strip_meta(x, integ or k.startswith("integrity")) for k, x in v.items()
+                if k not in META and not (integ and k not in INTEG_KEEP)}
+    if isinstance(v, list):
+        return [strip_meta(x, integ) for x in v]
+    return v
+
+
+META = {"epochs", "overlap_epochs", "boots", "forced_swaps", "generated", "written",
+        "computed_at", "job", "dir", "path", "elapsed_ms", "appliances", "memory_bytes"}
+INTEG_KEEP = {"complete", "restarts", "epochs_missing", "lost_updates", "period", "from", "to",
+              "integrity", "integrity_periods"}
+
+
+def compare(single, fleet, what):
+    n = 0
+    for words in ANSWERS:
+        a, b = strip_meta(ctlj(single, *words)), strip_meta(ctlj(fleet, *words))
+        if words == ("scan", "cells"):   # the store's cell order is its hash table's
+            a, b = (sorted(x, key=lambda c: json.dumps(c, sort_keys=True)) for x in (a, b))
+        r = diff(a, b)
+        if r:
+            fail("%s: `%s`: the fleet differs from the single appliance: %s" % (what, " ".join(words), r))
+        n += 1
+    blocks = [b["block"] for b in ctlj(single, "scan", "list", "--all")["blocks"]]
+    check(len(blocks) > 0, "%s: the capture has scanner blocks (%d)" % (what, len(blocks)))
+    for blk in blocks:
+        r = diff(strip_meta(ctlj(single, "scan", "show", blk)), strip_meta(ctlj(fleet, "scan", "show", blk)))
+        if r:
+            fail("%s: `scan show %s`: %s" % (what, blk, r))
+    top = ctlj(single, "resip", "top", "10")
+    for a in life_addrs(single):
+        r = diff(strip_meta(ctlj(single, "life", "show", a)), strip_meta(ctlj(fleet, "life", "show", a)))
+        if r:
+            fail("%s: `life show %s`: %s" % (what, a, r))
+    s1, s2 = ctlj(single, "stats")["total"], ctlj(fleet, "stats")["total"]
+    for k in ("tel_packets", "rx_packets", "resip_packets", "scanner_packets", "cov_syns",
+              "rule_matches", "payload_packets", "proto_packets", "drops"):
+        check(s1[k] == s2[k], "%s: stats total.%s: fleet %r == single %r" % (what, k, s2[k], s1[k]))
+    print("ok: %s: %d answers, %d blocks shown, life show of %d sources: the fleet equals the "
+          "single appliance (resip top: %d rows)" % (what, n, len(blocks), len(life_addrs(single)),
+                                                     len(top.get("sources", top.get("rows", [])))))
+
+
+def life_addrs(c):
+    out = run([ctl, "-t", "60", "-c", c, "--json", "sources", "top", "15"], "sources top")
+    return [s["addr"] for s in json.loads(out)][:15]
+
+
+def reports(single, fleet, what):
+    ra, rb = os.path.join(tmp, what + "-rep-single"), os.path.join(tmp, what + "-rep-fleet")
+    ctlj(single, "report", "write", ra)
+    ctlj(fleet, "report", "write", rb)
+    fa, fb = sorted(os.listdir(ra)), sorted(os.listdir(rb))
+    check(fa == fb and len(fa) > 5, "%s: the report has the same %d files" % (what, len(fa)))
+    same = differ = 0
+    for fn in fa:
+        x, y = open(os.path.join(ra, fn), "rb").read(), open(os.path.join(rb, fn), "rb").read()
+        if x == y:
+            same += 1
+        else:
+            differ += 1
+            print("  report %s differs" % fn)
+    check(differ == 0, "%s: every report file equal (%d same, %d differ)" % (what, same, differ))
+
+
+try:
+    pcap = os.path.join(tmp, "traffic.pcap")
+    run([gen, "--packets", "150000", "--seed", "16", "--start", "2024-03-01T00:00:00Z", "--span", "60d",
+         "--sensor", "east=198.18.0.0/27", "--sensor", "west=198.18.16.0/27",
+         "--mix", "background=0.2,backscatter=0.08,mirai=0.1,scanner=0.4,resip=0.15,payload=0.07",
+         "--backwards-share", "0", "--resip-table", os.path.join(tmp, "resip.csv"), "--quiet",
+         "--out", pcap, "--truth", os.path.join(tmp, "truth.json")], "obscura-gen")
+
+    def sensor_of(dst):
+        for i, (net, ln) in enumerate(SENSORS.values()):
+            if dst is not None and dst >> (32 - ln) == net >> (32 - ln):
+                return i
+        return 0
+
+    halves = {"sensors": [os.path.join(tmp, "east.pcap"), os.path.join(tmp, "west.pcap")],
+              "time": [os.path.join(tmp, "t1.pcap"), os.path.join(tmp, "t2.pcap")]}
+    n = split_pcap(pcap, halves["sensors"], lambda ts, dst: sensor_of(dst))
+    check(min(n) > 1000, "split by sensor: %d + %d frames" % tuple(n))
+    ts = sorted(pcap_times(pcap))
+    mid = (ts[0] + ts[-1]) // 2
+    n = split_pcap(pcap, halves["time"], lambda t, dst: 0 if t < mid else 1)
+    check(min(n) > 1000, "split by time at the span's middle: %d + %d frames" % tuple(n))
+
+    sh = chlib.shards([os.path.join(tmp, "ch1"), os.path.join(tmp, "ch2")])
+    for s in sh:
+        s.start()
+
+    single, sp = appliance("single", pcap, None, None)
+    for case, files in halves.items():
+        db = "obs_" + case
+        ca, pa = appliance(case + "-a", files[0], sh[0], db)
+        cb, pb = appliance(case + "-b", files[1], sh[1], db)
+        stop(pa)
+        stop(pb)
+        fdb = "fleet_" + case
+        for s in sh:   # the Distributed tables (on both: either answers the fleet)
+            s.query("CREATE DATABASE IF NOT EXISTS %s" % fdb)
+            for t in ("obscura_sources", "obscura_cells", "obscura_events", "obscura_resip_ports",
+                      "obscura_epochs"):
+                s.query("CREATE TABLE IF NOT EXISTS %s.%s AS %s.%s ENGINE = Distributed(obscura_fleet, %s, %s)"
+                        % (fdb, t, db, t, db, t))
+        (na,), = sh[0].rows("SELECT count() FROM %s.obscura_epochs" % db)
+        (nb,), = sh[1].rows("SELECT count() FROM %s.obscura_epochs" % db)
+        (nall,), = sh[0].rows("SELECT count() FROM %s.obscura_epochs FINAL" % fdb)
+        check(int(na) > 0 and int(nb) > 0 and int(nall) == int(na) + int(nb),
+              "%s: shard 1 holds %s epochs, shard 2 %s; the Distributed table %s" % (case, na, nb, nall))
+        fc = conf(os.path.join(tmp, "fleet-" + case), "fleet", sh[0], fdb)
+        fp = start_cp(fc, os.path.join(tmp, "fleet-" + case, "cp.log"), fleet=True)
+        st = ctlj(fc, "status")
+        check(st["fleet"]["appliances"] == 2 and st["fleet"]["epochs"] == int(nall) and
+              st["fleet"]["rows_without_epoch"] == 0 and st["fleet"]["rows_bad"] == 0,
+              "%s: the fleet read %d epochs of 2 appliances, no row left out: %r" % (case, int(nall), st["fleet"]))
+        compare(single, fc, case)
+        reports(single, fc, case)
+        stop(fp)
+
+    # bad input: ClickHouse down when the fleet starts: a clear error and exit, no crash
+    fc = conf(os.path.join(tmp, "fleet-down"), "fleet", sh[0], "fleet_sensors")
+    for s in sh:
+        s.stop()
+    r = subprocess.run([cp, "-c", fc, "--fleet"], capture_output=True, text=True, timeout=60)
+    check(r.returncode == 1 and "fleet: cannot read the fleet's rows from ClickHouse" in r.stderr,
+          "ClickHouse down: obscura-cp --fleet exits 1 saying why: %s" % r.stderr.strip().splitlines()[-1:])
+    print("ok: all fleet checks passed")
+finally:
+    for p in procs:
+        stop(p)
+    for s in locals().get("sh", []):
+        s.stop()
+    shutil.rmtree(tmp, ignore_errors=True)
