@@ -33,8 +33,8 @@ from cplib import check, fail  # noqa: E402
 import chlib  # noqa: E402
 
 gen, dp, cp, ctl = (os.path.realpath(p) for p in sys.argv[1:5])
-tmp = __import__("tempfile").mkdtemp(prefix="obscura-fleet.")
-prefix = "obs-fleet-%d" % os.getpid()
+tmp = __import__("tempfile").mkdtemp(prefix="obscura-fleet2.")
+prefix = "obs-fleet2-%d" % os.getpid()
 procs = []
 SENSORS = {"east": (0xC6120000, 27), "west": (0xC6121000, 27)}   # 198.18.0.0/27, 198.18.16.0/27
 
@@ -211,8 +211,15 @@ def strip_meta(v, integ=False):
     return v
 
 
+# src_records / port_records (resip summary), src_/event_/excluded_records (life summary)
+# count the per-epoch records the store was handed: one (day, proto, port) seen in ten
+# epochs is ten records.  Two appliances cut the
+# traffic into other epochs than one appliance does, so these differ by design (the
+# fleet's port_records is checked against the rows ClickHouse holds instead); the packets,
+# hosts, days and ports they add up to stay compared.
 META = {"epochs", "overlap_epochs", "boots", "forced_swaps", "generated", "written",
-        "computed_at", "job", "dir", "path", "elapsed_ms", "appliances", "memory_bytes"}
+        "computed_at", "job", "dir", "path", "elapsed_ms", "appliances", "memory_bytes",
+        "src_records", "port_records", "event_records", "excluded_records"}
 INTEG_KEEP = {"complete", "restarts", "epochs_missing", "lost_updates", "period", "from", "to",
               "integrity", "integrity_periods"}
 
@@ -240,16 +247,44 @@ def compare(single, fleet, what):
             fail("%s: `life show %s`: %s" % (what, a, r))
     s1, s2 = ctlj(single, "stats")["total"], ctlj(fleet, "stats")["total"]
     for k in ("tel_packets", "rx_packets", "resip_packets", "scanner_packets", "cov_syns",
-              "rule_matches", "payload_packets", "proto_packets", "drops"):
+              "rule_matches", "payload_packets", "protocols", "drops", "dropped", "excluded_packets",
+              "lost_updates", "time_backwards", "rx_bytes", "tel_bytes"):
         check(s1[k] == s2[k], "%s: stats total.%s: fleet %r == single %r" % (what, k, s2[k], s1[k]))
     print("ok: %s: %d answers, %d blocks shown, life show of %d sources: the fleet equals the "
           "single appliance (resip top: %d rows)" % (what, n, len(blocks), len(life_addrs(single)),
-                                                     len(top.get("sources", top.get("rows", [])))))
+                                                     len(top) if isinstance(top, list) else len(top.get("sources", top.get("rows", [])))))
 
 
 def life_addrs(c):
     out = run([ctl, "-t", "60", "-c", c, "--json", "sources", "top", "15"], "sources top")
     return [s["addr"] for s in json.loads(out)][:15]
+
+
+# integrity.csv: per period, the columns that do not depend on how the traffic was cut
+# into epochs (see strip_meta); integrity.md renders the same rows with the per-epoch
+# sums, so it is left to integrity.csv.  summary.*: the store's boot count is the
+# appliance's; the DoS-backscatter and fragment counters (obx_counters.reserved[]) are
+# not in the export's obscura_epochs table yet (docs/export.md "Fleet": what it lacks).
+INTEG_COLS = ("unit", "period", "from", "to", "complete", "lost_updates", "dp_restarts",
+              "epochs_missing")
+SUMMARY_SKIP = (b"store,boots,", b"| epochs |", b"| overlap epochs", b"store,epochs,", b"integrity,epochs,", b"integrity,overlap_epochs,", b"| dataplane boots |", b"total,backscatter_packets,",
+                b"total,fragments,", b"| backscatter packets", b"| fragments")
+
+
+def report_norm(fn, data):
+    # every page's integrity line counts the epochs: the appliance's cut, not the traffic
+    data = __import__("re").sub(rb"\((\d+) epochs, ", b"(N epochs, ", data)
+    if fn == "integrity.csv":
+        rows = data.decode().splitlines()
+        head = rows[0].split(",")
+        idx = [head.index(c) for c in INTEG_COLS]
+        return "\n".join(",".join(r.split(",")[i] for i in idx) for r in rows).encode()
+    if fn == "integrity.md":
+        return b""
+    if fn.startswith("summary."):
+        return b"\n".join(ln for ln in data.splitlines() if not ln.lower().startswith(SUMMARY_SKIP)
+                          and b",backscatter_packets," not in ln and b",fragments," not in ln)
+    return data
 
 
 def reports(single, fleet, what):
@@ -260,12 +295,17 @@ def reports(single, fleet, what):
     check(fa == fb and len(fa) > 5, "%s: the report has the same %d files" % (what, len(fa)))
     same = differ = 0
     for fn in fa:
-        x, y = open(os.path.join(ra, fn), "rb").read(), open(os.path.join(rb, fn), "rb").read()
+        x, y = (report_norm(fn, open(os.path.join(r, fn), "rb").read()) for r in (ra, rb))
         if x == y:
             same += 1
         else:
             differ += 1
             print("  report %s differs" % fn)
+            import difflib
+            for ln in list(difflib.unified_diff(x.decode(errors="replace").splitlines(),
+                                                y.decode(errors="replace").splitlines(),
+                                                "single", "fleet", n=0, lineterm=""))[:8]:
+                print("    " + ln)
     check(differ == 0, "%s: every report file equal (%d same, %d differ)" % (what, same, differ))
 
 
@@ -321,6 +361,12 @@ try:
         check(st["fleet"]["appliances"] == 2 and st["fleet"]["epochs"] == int(nall) and
               st["fleet"]["rows_without_epoch"] == 0 and st["fleet"]["rows_bad"] == 0,
               "%s: the fleet read %d epochs of 2 appliances, no row left out: %r" % (case, int(nall), st["fleet"]))
+        (nrp,), = sh[0].rows("SELECT count() FROM %s.obscura_resip_ports FINAL" % fdb)
+        rs = ctlj(fc, "resip", "summary")
+        rs = rs.get("total", rs)
+        check(rs["port_records"] == int(nrp),
+              "%s: the fleet's resip port_records %r == the %s RESIP port rows in ClickHouse"
+              % (case, rs["port_records"], nrp))
         compare(single, fc, case)
         reports(single, fc, case)
         stop(fp)
@@ -338,4 +384,4 @@ finally:
         stop(p)
     for s in locals().get("sh", []):
         s.stop()
-    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.rmtree(tmp, ignore_errors=True) if not os.environ.get("FLEET_KEEP") else None
