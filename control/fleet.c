@@ -652,3 +652,25 @@ json_t *cp_fleet_status(const struct cp_fleet *f)
 	json_object_set_new(o, "loaded", cp_json_time(f->loaded_wall_ns));
 	return o;
 }
+
+/* The commands a fleet does not answer (docs/ctl-v1.md "Fleet"), and why. */
+static const struct {
+	const char *name, *why;
+} fl_refused[] = {
+	{ "capture.start", "there is no dataplane to capture from; start it on an appliance" },
+	{ "capture.stop", "there is no dataplane to capture from; stop it on its appliance" },
+	{ "tables.reload", "the scanner and RESIP tables are the appliances' dataplanes'; the "
+	  "fleet reads the flags they recorded" },
+	{ "rules.reload", "payload rules run in the appliances' dataplanes; the fleet reads "
+	  "the rule matches they recorded" },
+	{ "snapshot.now", "a fleet keeps no state of its own (it is read from ClickHouse at "
+	  "start); snapshot an appliance" },
+};
+
+const char *cp_fleet_refuses(const char *name)
+{
+	for (size_t i = 0; i < sizeof(fl_refused) / sizeof(fl_refused[0]); i++)
+		if (strcmp(fl_refused[i].name, name) == 0)
+			return fl_refused[i].why;
+	return NULL;
+}

@@ -42,6 +42,10 @@ struct cp_fleet {
  * a clear message logged (ClickHouse unreachable, a table missing, out of memory). */
 int cp_fleet_load(struct cp *cp);
 
+/* Why a fleet control plane refuses the ctl command name (the reply's message), or NULL
+ * when it answers it: the commands that act on a dataplane or on local state. */
+const char *cp_fleet_refuses(const char *name);
+
 /* The `status` block of a fleet control plane. */
 json_t *cp_fleet_status(const struct cp_fleet *f);
 

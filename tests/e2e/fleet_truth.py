@@ -255,6 +255,20 @@ def compare(single, fleet, what):
                                                      len(top) if isinstance(top, list) else len(top.get("sources", top.get("rows", [])))))
 
 
+# what a fleet does not answer (control/fleet.c fl_refused): a clear ctl error, and the
+# fleet goes on answering
+REFUSED = [("capture", "stop"), ("tables", "reload"), ("rules", "reload"), ("snapshot", "now")]
+
+
+def refused(c, p):
+    for words in REFUSED:
+        r = subprocess.run([ctl, "-t", "30", "-c", c] + list(words), capture_output=True, text=True)
+        check(r.returncode == 1 and "error unavailable" in r.stderr and "not answered by obscura-cp --fleet" in r.stderr,
+              "fleet: `%s` refused: %s" % (" ".join(words), r.stderr.strip()))
+    check(p.poll() is None and ctlj(c, "status")["fleet"]["appliances"] == 2,
+          "fleet: still answering after the refused commands")
+
+
 def life_addrs(c):
     out = run([ctl, "-t", "60", "-c", c, "--json", "sources", "top", "15"], "sources top")
     return [s["addr"] for s in json.loads(out)][:15]
@@ -369,12 +383,20 @@ try:
               % (case, rs["port_records"], nrp))
         compare(single, fc, case)
         reports(single, fc, case)
+        if case == "time":
+            refused(fc, fp)
+            # ClickHouse stopped under a running fleet: its answers are the state it read
+            # at start, so they go on, unchanged (ClickHouse is asked only at start)
+            before = ctlj(fc, "scan", "list", "--all", "--periods")
+            for s in sh:
+                s.stop()
+            check(diff(before, ctlj(fc, "scan", "list", "--all", "--periods")) is None and fp.poll() is None,
+                  "ClickHouse down under a running fleet: it still answers, unchanged, from what it read")
+            compare(single, fc, case + " (ClickHouse down)")
         stop(fp)
 
     # bad input: ClickHouse down when the fleet starts: a clear error and exit, no crash
     fc = conf(os.path.join(tmp, "fleet-down"), "fleet", sh[0], "fleet_sensors")
-    for s in sh:
-        s.stop()
     r = subprocess.run([cp, "-c", fc, "--fleet"], capture_output=True, text=True, timeout=60)
     check(r.returncode == 1 and "fleet: cannot read the fleet's rows from ClickHouse" in r.stderr,
           "ClickHouse down: obscura-cp --fleet exits 1 saying why: %s" % r.stderr.strip().splitlines()[-1:])
