@@ -383,6 +383,12 @@ try:
               % (case, rs["port_records"], nrp))
         compare(single, fc, case)
         reports(single, fc, case)
+        if case == "sensors":   # bad input: a database without the tables
+            fx = conf(os.path.join(tmp, "fleet-nodb"), "fleet", sh[0], "fleet_nosuchdb")
+            r = subprocess.run([cp, "-c", fx, "--fleet"], capture_output=True, text=True, timeout=60)
+            check(r.returncode == 1 and "fleet: cannot read the fleet's rows from ClickHouse" in r.stderr
+                  and "fleet_nosuchdb" in r.stderr,
+                  "no such database: obscura-cp --fleet exits 1 saying why: %s" % r.stderr.strip().splitlines()[-1:])
         if case == "time":
             refused(fc, fp)
             # ClickHouse stopped under a running fleet: its answers are the state it read
