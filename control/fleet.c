@@ -381,16 +381,25 @@ static int fl_take_rp(struct fl_arr *a, const struct fl_cur *c)
 
 /* epochs: t_first t_last published flags rx_packets rx_bytes tel_packets tel_bytes
  * proto_packets drops lost_updates time_backwards forced_swaps excluded_packets
- * resip_packets scanner_packets cov_syns payload_packets rule_matches */
+ * resip_packets scanner_packets cov_syns payload_packets rule_matches reserved */
 static bool fl_epoch_row(const struct fl_cur *c, struct cp_epoch *e)
 {
 	uint64_t v[8], w[9], pp[OBX_P_N + 1], dr[OBX_DROP_N + 1];
 	struct obx_counters *d = &e->delta;
+	enum { NRES = sizeof(d->reserved) / sizeof(d->reserved[0]) };
+	uint64_t rs[NRES + 1];
+	long nr;
 
-	if (c->n < 23 || !fl_nums(c, 4, v, 8) || !fl_nums(c, 14, w, 9) || v[3] > UINT32_MAX ||
+	if (c->n < 24 || !fl_nums(c, 4, v, 8) || !fl_nums(c, 14, w, 9) || v[3] > UINT32_MAX ||
 	    fl_array(c->f[12], pp, OBX_P_N + 1) != OBX_P_N ||
 	    fl_array(c->f[13], dr, OBX_DROP_N + 1) != OBX_DROP_N)
 		return false;
+	/* reserved[]: empty in rows exported before the column (ClickHouse's default) */
+	nr = fl_array(c->f[23], rs, NRES + 1);
+	if (nr != 0 && nr != NRES)
+		return false;
+	for (long i = 0; i < nr; i++)
+		d->reserved[i] = rs[i];
 	e->t_first_ns = v[0];
 	e->t_last_ns = v[1];
 	e->published_wall_ns = v[2];
@@ -467,7 +476,7 @@ static const char *const fl_q[FL_N] = {
 	"SELECT appliance, boot, worker, seq, t_first_ns, t_last_ns, published_wall_ns, flags, "
 	"rx_packets, rx_bytes, tel_packets, tel_bytes, proto_packets, drops, lost_updates, "
 	"time_backwards, forced_swaps, excluded_packets, resip_packets, scanner_packets, "
-	"cov_syns, payload_packets, rule_matches FROM `%s`.obscura_epochs FINAL "
+	"cov_syns, payload_packets, rule_matches, reserved FROM `%s`.obscura_epochs FINAL "
 	"ORDER BY appliance, boot, worker, seq FORMAT TabSeparated",
 	"SELECT appliance, boot, worker, seq, hour, addr, first_ns, last_ns, packets, "
 	"resip_packets, sensor_mask, scanner, resip, excluded, ev_type "
@@ -484,7 +493,7 @@ static const char *const fl_q[FL_N] = {
 	"FROM `%s`.obscura_resip_ports FINAL ORDER BY appliance, boot, worker, seq "
 	"FORMAT TabSeparated",
 };
-static const unsigned fl_minf[FL_N] = { 23, 15, 13, 13, 9 };
+static const unsigned fl_minf[FL_N] = { 24, 15, 13, 13, 9 };
 
 /* One epoch: take the rows of c[1..] with ep's key (rows before it have no epoch row:
  * orphans), rebuild, apply.  0 or -ENOMEM. */
