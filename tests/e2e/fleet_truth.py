@@ -15,8 +15,13 @@ each appliance (obscura-dp --replay, obscura-cp exporting) into its own shard, t
 The fleet's `scan list --all --periods`, `scan show` of every block, `scan ports 0`,
 `scan cells`, `resip summary/daily/top 0/ports 0`, `life summary/sensors/categories/
 continuity/show`, `stats` totals and the report files must equal field by field those
-of one appliance that replayed the whole capture.  Then bad input: ClickHouse down at
-the fleet's start is a clear error, not a crash.
+of one appliance that replayed the whole capture, but for what counts how the traffic was
+cut into epochs (strip_meta, report_norm).  Then bad input: a database that does not
+exist and ClickHouse down at the fleet's start are a clear error and exit 1, not a crash;
+the commands a fleet refuses answer `unavailable`; ClickHouse stopped under a running
+fleet changes no answer.
+
+FLEET_KEEP=1 keeps the temporary directory (the logs, the reports) for a look after a failure.
 """
 import json
 import os
