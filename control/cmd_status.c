@@ -223,6 +223,13 @@ void cp_cmd_status(struct cp *cp, json_t *args, struct cp_reply *r)
 		          "renders", cp_json_u64(cp->metrics->renders),
 		          "render_failures", cp_json_u64(cp->metrics->render_oom)));
 	json_object_set_new(o, "export", cp_export_status(&cp->export, warn));
+	/* fleet: the store was read from ClickHouse at start (fleet.h), no dataplane */
+	json_object_set_new(o, "fleet", cp->fleet.on ? cp_fleet_status(&cp->fleet) : json_null());
+	if (cp->fleet.on && (cp->fleet.orphans || cp->fleet.rows_bad || cp->fleet.epochs_refused))
+		json_array_append_new(warn, json_sprintf("fleet: %llu row(s) without their epoch "
+			"row, %llu bad row(s), %llu epoch(s) refused: not in the answers",
+			(unsigned long long)cp->fleet.orphans, (unsigned long long)cp->fleet.rows_bad,
+			(unsigned long long)cp->fleet.epochs_refused));
 
 	if (p->started_empty)
 		json_array_append_new(warn, json_sprintf("snapshot refused at start (%s); started "

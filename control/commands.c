@@ -17,6 +17,7 @@
 #include "capture.h"
 #include "cmd_tables.h"
 #include "commands.h"
+#include "fleet.h"
 #include "grow.h"
 
 /* Per-request budgets: a size argument has a cap that a typo cannot exceed (bad_args,
@@ -551,6 +552,7 @@ int cp_cmd_dispatch(struct cp *cp, const char *line, size_t len, bool admin,
 	struct cp_reply r = { .data = NULL, .err = CP_E_OK };
 	const struct cp_cmd *c = NULL;
 	json_t *req, *id = json_null(), *jid, *jcmd, *args = NULL;
+	const char *why;
 
 	defer->job = 0;
 	json_error_t jerr;
@@ -584,6 +586,12 @@ int cp_cmd_dispatch(struct cp *cp, const char *line, size_t len, bool admin,
 	if (c->access == CP_ACCESS_ADMIN && !admin) {
 		cp_reply_err(&r, CP_E_DENIED, "'%s' needs admin access; this is the read-only "
 		             "socket", c->name);
+		goto render;
+	}
+	/* fleet (fleet.h): commands that act on a dataplane or a local state are refused */
+	if (cp->fleet.on && (why = cp_fleet_refuses(c->name)) != NULL) {
+		cp_reply_err(&r, CP_E_UNAVAILABLE, "'%s' is not answered by obscura-cp --fleet: %s",
+		             c->name, why);
 		goto render;
 	}
 	args = cp_args_check(c, req, &r);

@@ -14,6 +14,7 @@
 #include "conf.h"
 #include "drain.h"
 #include "export.h"
+#include "fleet.h"
 #include "jobs.h"
 #include "journal.h"
 #include "reload.h"
@@ -54,6 +55,7 @@ struct cp {
 	struct cp_persist persist;
 	struct cp_metrics *metrics;     /* the /metrics listener (metrics.h), NULL: none */
 	struct cp_export export;        /* to ClickHouse (export.h): a sender thread of its own */
+	struct cp_fleet fleet;          /* --fleet: the store read from ClickHouse (fleet.h) */
 	uint64_t start_wall_ns, start_mono_ns;
 };
 

@@ -77,7 +77,7 @@ const char *const exp_tcols[EXP_T_N] = {
 	"proto_packets Array(UInt64), drops Array(UInt64), lost_updates UInt64, "
 	"time_backwards UInt64, forced_swaps UInt64, excluded_packets UInt64, "
 	"resip_packets UInt64, scanner_packets UInt64, cov_syns UInt64, payload_packets UInt64, "
-	"rule_matches UInt64) "
+	"rule_matches UInt64, " EXP_EPOCH_RESERVED ") "
 	"ENGINE = ReplacingMergeTree() PARTITION BY tuple() "
 	"ORDER BY (appliance, boot, worker, seq)",
 };

@@ -23,6 +23,11 @@ enum { EXP_T_SOURCES, EXP_T_CELLS, EXP_T_EVENTS, EXP_T_RESIP_PORTS, EXP_T_EPOCHS
 extern const char *const exp_tname[EXP_T_N];
 extern const char *const exp_tcols[EXP_T_N];
 
+/* obscura_epochs' last column: the counters' reserved[] words (exchange.h: fragments, DoS
+ * backscatter, ...), added after the table's first version; exp_create_tables() adds it
+ * to a table made before it. */
+#define EXP_EPOCH_RESERVED "reserved Array(UInt64)"
+
 /* One table's TabSeparated rows being built; out of memory is sticky. */
 struct exp_buf {
 	char *p;

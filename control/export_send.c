@@ -181,6 +181,13 @@ static int exp_create_tables(struct cp_export *x, CURL *c, char *err, size_t err
 		if (exp_post(x, c, q, "", 0, err, errlen) != 0)
 			return -1;
 	}
+	/* a table of the first version lacks the reserved column: add it (18.16 has no ADD
+	 * COLUMN IF NOT EXISTS; code 44 is "a column with this name already exists") */
+	snprintf(q, sizeof(q), "ALTER TABLE `%s`.obscura_epochs ADD COLUMN " EXP_EPOCH_RESERVED,
+	         x->db);
+	if (exp_post(x, c, q, "", 0, err, errlen) != 0 && strstr(err, "Code: 44,") == NULL)
+		return -1;
+	err[0] = '\0';
 	return 0;
 }
 

@@ -275,9 +275,11 @@ static void exp_epoch(struct cp_export *x, struct exp_buf *b, const struct cp_ep
 	eb_printf(b, "\t");
 	eb_u64s(b, c->drops, OBX_DROP_N);
 	eb_printf(b, "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64
-	          "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\n", c->lost_updates, c->time_backwards,
+	          "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t", c->lost_updates, c->time_backwards,
 	          c->forced_swaps, c->excluded_packets, c->resip_packets, c->scanner_packets,
 	          c->cov_syns, c->payload_packets, c->rule_matches);
+	eb_u64s(b, c->reserved, sizeof(c->reserved) / sizeof(c->reserved[0]));
+	eb_printf(b, "\n");
 	b->rows++;
 }
 

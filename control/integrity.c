@@ -407,11 +407,32 @@ oom:
 	return NULL;
 }
 
+/* A fleet's store (fleet.h) holds several appliances' boots: the top CP_INTEG_APP_BITS
+ * bits of its boot ids name the appliance, and a restart is a second boot of one. */
+static bool cp_integ_fleet;
+
+void cp_integ_set_fleet(bool on)
+{
+	cp_integ_fleet = on;
+}
+
 uint64_t cp_integ_restarts(const struct cp_integ *i)
 {
-	uint64_t boots = (uint64_t)i->n_boots + i->boots_more;
+	uint64_t boots = (uint64_t)i->n_boots + i->boots_more, apps = boots > 0;
 
-	return boots > 0 ? boots - 1 : 0;
+	if (cp_integ_fleet && i->n_boots > 1) {
+		apps = 0;
+		for (uint32_t k = 0; k < i->n_boots; k++) {
+			uint32_t j;
+
+			for (j = 0; j < k && i->boot[j] >> (64 - CP_INTEG_APP_BITS) !=
+			                     i->boot[k] >> (64 - CP_INTEG_APP_BITS); j++)
+				;
+			apps += j == k;   /* the first boot of its appliance */
+		}
+	}
+	/* boots not kept (boots_more) are counted as restarts: never a false "complete" */
+	return boots > apps ? boots - apps : 0;
 }
 
 bool cp_integ_complete(const struct cp_integ *i)

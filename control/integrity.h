@@ -71,7 +71,10 @@ void cp_integrity_reset(void);
 
 /* The sum over the hours of packet time in [from_ns, to_ns) (to_ns 0: no end). */
 void cp_integrity_span(uint64_t from_ns, uint64_t to_ns, struct cp_integ *out);
-/* Dataplane restarts inside a span: boots - 1 (0 for none). */
+/* Dataplane restarts inside a span: boots - 1 (0 for none); in a fleet's store, boots
+ * minus the appliances among them (their boot ids' top CP_INTEG_APP_BITS bits). */
+#define CP_INTEG_APP_BITS 16
+void cp_integ_set_fleet(bool on);
 uint64_t cp_integ_restarts(const struct cp_integ *i);
 bool cp_integ_complete(const struct cp_integ *i);
 /* The stamp as JSON (docs/ctl-v1.md "Loss stamps"). */

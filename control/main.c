@@ -2,7 +2,11 @@
 /*
  * main.c — obscura-cp: the control-plane daemon (no EAL).
  *
- *   obscura-cp [-c CONF] [-n] [-f]
+ *   obscura-cp [-c CONF] [-n] [-f] [--fleet]
+ *
+ * --fleet: no dataplane, no drain, no journal or snapshot restore, no export: the store
+ * and the analyses are read from ClickHouse (export.clickhouse.url and database, the
+ * union of every appliance that exported there; fleet.h) once at start, then served.
  *
  * Start-up order matters: load and validate the config; bind the ctl sockets and the
  * metrics listener (as root, so they can live under /run or on a low port); hand
@@ -54,11 +58,14 @@ static void cp_on_signal(int sig)
 
 static void cp_usage(FILE *out)
 {
-	fprintf(out, "usage: obscura-cp [-c CONF] [-n] [-f]\n"
+	fprintf(out, "usage: obscura-cp [-c CONF] [-n] [-f] [--fleet]\n"
 	        "  -c CONF  configuration file (default %s)\n"
 	        "  -n       check the configuration, print it normalised, exit\n"
 	        "  -f       stay in the foreground (the default; there is no daemon mode:\n"
-	        "           run it under a supervisor)\n", CP_DEFAULT_CONF);
+	        "           run it under a supervisor)\n"
+	        "  --fleet  answer from ClickHouse over every appliance that exported into\n"
+	        "           export.clickhouse.url/database (read at start; no dataplane)\n",
+	        CP_DEFAULT_CONF);
 }
 
 static int cp_mkdir_p(const char *path, mode_t mode)
@@ -181,7 +188,7 @@ static int cp_restore(struct cp *cp)
 	return 0;
 }
 
-static int cp_run(struct cp *cp, struct cp_ctl *ctl, struct cp_metrics *mx)
+static int cp_run(struct cp *cp, struct cp_ctl *ctl, struct cp_metrics *mx, bool fleet)
 {
 	size_t maxfd = cp_ctl_max_pollfds(ctl);
 	struct pollfd *pfd = calloc(maxfd, sizeof(*pfd));
@@ -198,7 +205,8 @@ static int cp_run(struct cp *cp, struct cp_ctl *ctl, struct cp_metrics *mx)
 		if (now >= next_drain) {
 			uint64_t drained = cp->drain.epochs_drained;
 
-			cp_drain_poll(&cp->drain, now);
+			if (!fleet)   /* a fleet has no dataplane: its store came from ClickHouse */
+				cp_drain_poll(&cp->drain, now);
 			/* the analyses derive after a pass that merged epochs (any mapping's),
 			 * never inside the merge */
 			if (cp->drain.epochs_drained != drained)
@@ -212,7 +220,7 @@ static int cp_run(struct cp *cp, struct cp_ctl *ctl, struct cp_metrics *mx)
 		cp_capture_poll(cp);
 		cp_analyses_poll(cp);
 		cp_jobs_poll(cp);
-		if (now >= next_snap) {
+		if (now >= next_snap && !fleet) {
 			/* written by a child (persist.c): the loop goes on meanwhile */
 			if (cp->drain.dirty || cp->persist.n_written == 0)
 				cp_snapshot_start(cp, NULL);
@@ -242,12 +250,19 @@ int main(int argc, char **argv)
 	struct cp_ctl ctl;
 	struct cp_metrics mx;
 	struct sigaction sa;
-	bool check_only = false;
+	bool check_only = false, fleet = false;
+	static const struct option lopts[] = {
+		{ "fleet", no_argument, NULL, 'F' },
+		{ NULL, 0, NULL, 0 },
+	};
 	char err[512];
 	int opt, ret, rc = 1;
 
-	while ((opt = getopt(argc, argv, "c:nfh")) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:nfh", lopts, NULL)) != -1) {
 		switch (opt) {
+		case 'F':
+			fleet = true;
+			break;
 		case 'c':
 			conf_path = optarg;
 			break;
@@ -323,13 +338,19 @@ int main(int argc, char **argv)
 		       (unsigned)geteuid(), strerror(errno));
 		goto out_metrics;
 	}
-	if (cp_restore(&cp) != 0)
+	if (fleet) {
+		/* the fleet's store is ClickHouse's rows, read whole at start: nothing of
+		 * this state_dir's own (no snapshot, journal or spool is read or written) */
+		if (cp_fleet_load(&cp) != 0)
+			goto out_metrics;
+	} else if (cp_restore(&cp) != 0) {
 		goto out_journal;
+	}
 	if (cp_drain_init(&cp.drain, cp.conf.exchange_path, &cp.store, &cp.journal) != 0) {
 		CP_ERR("exchange.path too long");
 		goto out_journal;
 	}
-	if (cp_export_open(&cp.export, &cp.conf) != 0)
+	if (!fleet && cp_export_open(&cp.export, &cp.conf) != 0)
 		goto out_journal;
 	cp.drain.export = &cp.export;
 	/* after the journal replay: the fill is of epochs drained live */
@@ -338,13 +359,14 @@ int main(int argc, char **argv)
 	cp.metrics = mx.mhd != NULL ? &mx : NULL;   /* for `status` */
 
 	cp.jobs.fork_ok = true;   /* the loop collects background jobs from here on */
-	ret = cp_run(&cp, &ctl, &mx);
+	ret = cp_run(&cp, &ctl, &mx, fleet);
 	if (cp_stop)
 		CP_NOTICE("signal %d: draining, writing the final snapshot", (int)cp_stop);
 	/* a snapshot being written is finished, reports are abandoned, then the final one */
 	cp_jobs_finish(&cp, "snapshot");
-	cp_drain_flush(&cp.drain);
-	if (cp_snapshot_now(&cp) == 0)
+	if (!fleet)
+		cp_drain_flush(&cp.drain);
+	if (!fleet && cp_snapshot_now(&cp) == 0)
 		CP_NOTICE("snapshot: wrote %s; bye", cp.persist.snapshot_path);
 	rc = ret == 0 ? 0 : 1;
 out_drain:

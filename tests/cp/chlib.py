@@ -29,10 +29,15 @@ def free_port():
 class ClickHouse:
     """clickhouse-server with config, data and logs under dir."""
 
-    def __init__(self, dir):
-        self.dir = dir
+    def __init__(self, dir, extra=""):
+        """extra: more server config (XML inside <yandex>), e.g. a remote_servers
+        section for shards behind a Distributed table (shards())."""
         self.http = free_port()
         self.tcp = free_port()
+        self._write(dir, extra)
+
+    def _write(self, dir, extra):
+        self.dir = dir
         for sub in ("data", "tmp", "log"):
             os.makedirs(os.path.join(dir, sub), exist_ok=True)
         with open(os.path.join(dir, "config.xml"), "w") as f:
@@ -49,8 +54,9 @@ class ClickHouse:
   <default_profile>default</default_profile>
   <default_database>default</default_database>
   <mark_cache_size>5368709</mark_cache_size>
+  %(extra)s
 </yandex>
-""" % {"d": dir, "http": self.http, "tcp": self.tcp})
+""" % {"d": dir, "http": self.http, "tcp": self.tcp, "extra": extra})
         with open(os.path.join(dir, "users.xml"), "w") as f:
             f.write("""<?xml version="1.0"?>
 <yandex>
@@ -96,3 +102,21 @@ class ClickHouse:
 
     def rows(self, q):
         return [l.split("\t") for l in self.query(q).splitlines() if l]
+
+
+def shards(dirs, cluster="obscura_fleet"):
+    """ClickHouse servers under dirs (not started), each a shard of one cluster named
+    cluster: every one knows all of them (remote_servers), so a Distributed table created
+    on any of them reads every shard.  The ports are taken before the configs are
+    written."""
+    ports = [(free_port(), free_port()) for _ in dirs]
+    remote = "<remote_servers><%s>%s</%s></remote_servers>" % (cluster, "".join(
+        "<shard><replica><host>127.0.0.1</host><port>%d</port></replica></shard>" % tcp
+        for _, tcp in ports), cluster)
+    out = []
+    for d, (http, tcp) in zip(dirs, ports):
+        c = ClickHouse.__new__(ClickHouse)
+        c.http, c.tcp = http, tcp
+        ClickHouse._write(c, d, remote)
+        out.append(c)
+    return out

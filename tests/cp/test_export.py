@@ -107,6 +107,18 @@ try:
     add_export(dm, ch.url, timeout_s=3)
 
     # ---- 1: export what is drained ----
+    # into an obscura_epochs table of the first version (no `reserved` column): the export
+    # adds the column and its rows go in (docs/export.md obscura_epochs)
+    ch.query("CREATE DATABASE obs")
+    ch.query("CREATE TABLE obs.obscura_epochs (appliance String, boot UInt64, worker UInt32, "
+             "seq UInt64, t_first_ns UInt64, t_last_ns UInt64, published_wall_ns UInt64, "
+             "flags UInt32, rx_packets UInt64, rx_bytes UInt64, tel_packets UInt64, "
+             "tel_bytes UInt64, proto_packets Array(UInt64), drops Array(UInt64), "
+             "lost_updates UInt64, time_backwards UInt64, forced_swaps UInt64, "
+             "excluded_packets UInt64, resip_packets UInt64, scanner_packets UInt64, "
+             "cov_syns UInt64, payload_packets UInt64, rule_matches UInt64) "
+             "ENGINE = ReplacingMergeTree() PARTITION BY tuple() "
+             "ORDER BY (appliance, boot, worker, seq)")
     dm.start()
     fake_dp(fake_bin, dm.xpath, 1, exp(1), extra=FD)
     wait_for(lambda: spool_empty(dm), "the spool to drain")
@@ -116,6 +128,11 @@ try:
     tabs = set(r[0] for r in ch.rows("SELECT name FROM system.tables WHERE database = 'obs'"))
     check({"obscura_sources", "obscura_cells", "obscura_events", "obscura_resip_ports",
            "obscura_epochs"} <= tabs, "the export created its tables: %s" % sorted(tabs))
+    (nres,), = ch.rows("SELECT count() FROM system.columns WHERE database = 'obs' AND "
+                       "table = 'obscura_epochs' AND name = 'reserved'")
+    (nrow,), = ch.rows("SELECT count() FROM obs.obscura_epochs FINAL WHERE length(reserved) = 8")
+    check(int(nres) == 1 and int(nrow) > 0,
+          "the old obscura_epochs table got its reserved column; %s rows carry the 8 words" % nrow)
 
     # ---- 2: ClickHouse down: the drain goes on, the spool grows, status warns ----
     ch.stop()

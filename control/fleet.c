@@ -1,0 +1,685 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * fleet.c — `obscura-cp --fleet` (fleet.h, docs/export.md "Fleet"): every exported epoch
+ * read back from ClickHouse and applied to the store as the drain applies a drained one.
+ *
+ * Five queries, one per export table, each ordered by the epoch key (appliance, boot,
+ * worker, seq) and read whole as TabSeparated; one walk over the epochs' rows takes each
+ * epoch's rows of the other four tables (the same order), rebuilds its struct cp_epoch and
+ * hands it to cp_store_apply().  Rows whose epoch row is missing (a refused or partly
+ * taken batch) are counted, never applied.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "analysis.h"
+#include "cp.h"
+#include "cp_log.h"
+#include "drain.h"
+#include "exchange_recs.h"
+#include "fleet.h"
+#include "grow.h"
+#include "integrity.h"
+#include "json.h"
+
+/* ------------------------------------------------------------------ fetching --- */
+
+struct fl_buf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static size_t fl_write_cb(char *src, size_t size, size_t nmemb, void *arg)
+{
+	struct fl_buf *b = arg;
+	size_t n = size * nmemb;
+	char *p = cp_grow(b->p, &b->cap, b->len + n + 1, 1, 1 << 16);
+
+	if (p == NULL) {
+		b->oom = true;
+		return 0;   /* curl stops: CURLE_WRITE_ERROR */
+	}
+	b->p = p;
+	memcpy(b->p + b->len, src, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return n;
+}
+
+/* The query's TabSeparated answer into b (NUL-terminated): 0 or -1 with err set. */
+static int fl_query(CURL *c, const char *url, const char *q, struct fl_buf *b, char *err,
+                    size_t errlen)
+{
+	long code = 0;
+	CURLcode rc;
+
+	b->len = 0;
+	b->oom = false;
+	curl_easy_reset(c);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, q);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, fl_write_cb);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+	rc = curl_easy_perform(c);
+	if (rc != CURLE_OK) {
+		snprintf(err, errlen, "%s: %s", url, b->oom ? "out of memory reading the answer" :
+		         curl_easy_strerror(rc));
+		return -1;
+	}
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	if (code != 200) {
+		if (b->len > 300)
+			b->p[300] = '\0';
+		for (char *s = b->p; s != NULL && *s; s++)
+			if (*s == '\n')
+				*s = ' ';
+		snprintf(err, errlen, "%s: HTTP %ld: %s", url, code, b->p ? b->p : "");
+		return -1;
+	}
+	if (b->p == NULL) {
+		b->p = calloc(1, 1);
+		if (b->p == NULL)
+			return snprintf(err, errlen, "out of memory"), -1;
+		b->cap = 1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------- parsing --- */
+
+#define FL_MAXF 32
+
+/* A cursor over one answer: the current line split into fields, in place. */
+struct fl_cur {
+	char *p, *end;
+	char *f[FL_MAXF];
+	unsigned n;
+	bool have;                  /* f holds a row */
+	uint64_t boot, seq;
+	uint32_t worker;
+};
+
+static bool fl_u64(const char *s, uint64_t *v)
+{
+	char *e;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	*v = strtoull(s, &e, 10);
+	return *e == '\0' && errno == 0;
+}
+
+/* TabSeparated string escapes, in place */
+static void fl_unescape(char *s)
+{
+	char *d = s;
+
+	for (; *s; s++) {
+		if (*s == '\\' && s[1] != '\0') {
+			s++;
+			*d++ = *s == 't' ? '\t' : *s == 'n' ? '\n' : *s == '0' ? '?' : *s;
+		} else {
+			*d++ = *s;
+		}
+	}
+	*d = '\0';
+}
+
+/* The next row with at least min fields and a key that parses; bad ones counted. */
+static void fl_next(struct fl_cur *c, unsigned min, uint64_t *bad)
+{
+	c->have = false;
+	while (c->p < c->end) {
+		char *nl = memchr(c->p, '\n', (size_t)(c->end - c->p)), *s = c->p;
+		uint64_t w;
+
+		if (nl == NULL)
+			nl = c->end;
+		*nl = '\0';
+		c->p = nl + 1;
+		c->n = 0;
+		for (;;) {
+			char *t = strchr(s, '\t');
+
+			if (c->n < FL_MAXF)
+				c->f[c->n++] = s;
+			if (t == NULL)
+				break;
+			*t = '\0';
+			s = t + 1;
+		}
+		if (c->n >= min && c->n >= 4 && fl_u64(c->f[1], &c->boot) &&
+		    fl_u64(c->f[2], &w) && w < OBX_MAX_WORKERS && fl_u64(c->f[3], &c->seq)) {
+			fl_unescape(c->f[0]);
+			c->worker = (uint32_t)w;
+			c->have = true;
+			return;
+		}
+		if (c->n > 1 || c->f[0][0] != '\0')
+			(*bad)++;
+	}
+}
+
+/* ClickHouse's order of the key: String bytewise, then the numbers */
+static int fl_key_cmp(const struct fl_cur *a, const struct fl_cur *b)
+{
+	int r = strcmp(a->f[0], b->f[0]);
+
+	if (r != 0)
+		return r;
+	if (a->boot != b->boot)
+		return a->boot < b->boot ? -1 : 1;
+	if (a->worker != b->worker)
+		return a->worker < b->worker ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* Fields from first on as numbers: false when one does not parse. */
+static bool fl_nums(const struct fl_cur *c, unsigned first, uint64_t *v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (first + i >= c->n || !fl_u64(c->f[first + i], &v[i]))
+			return false;
+	return true;
+}
+
+/* An Array(UInt*) literal "[1,2,3]" into v (at most max): the count, or -1. */
+static long fl_array(const char *s, uint64_t *v, size_t max)
+{
+	size_t n = 0;
+
+	if (*s++ != '[')
+		return -1;
+	if (*s == ']')
+		return s[1] == '\0' ? 0 : -1;
+	for (;;) {
+		char *e;
+
+		if (*s < '0' || *s > '9' || n == max)
+			return -1;
+		v[n++] = strtoull(s, &e, 10);
+		if (*e == ']')
+			return e[1] == '\0' ? (long)n : -1;
+		if (*e != ',')
+			return -1;
+		s = e + 1;
+	}
+}
+
+/* --------------------------------------------------------------- rebuilding --- */
+
+/* Growing record arrays, reused from epoch to epoch. */
+struct fl_arr {
+	void *p;
+	size_t n, cap;
+};
+
+static void *fl_push(struct fl_arr *a, size_t size)
+{
+	void *p = cp_grow(a->p, &a->cap, a->n + 1, size, 256);
+
+	if (p == NULL)
+		return NULL;
+	a->p = p;
+	memset((char *)p + a->n * size, 0, size);
+	return (char *)p + a->n++ * size;
+}
+
+struct fl_ctx {
+	struct cp *cp;
+	struct cp_fleet *f;
+	struct fl_arr src, ev, inl, cell, bits;
+	uint32_t bm_size;   /* BITMAP record size of this epoch's cells */
+};
+
+static int fl_sensor(const struct cp *cp, const char *name)
+{
+	for (uint32_t i = 0; i < cp->conf.n_sensors; i++)
+		if (strcmp(cp->conf.sensors[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* sources: hour addr first last packets resip_packets mask scanner resip excluded ev_type */
+static int fl_take_src(struct fl_ctx *x, const struct fl_cur *c)
+{
+	uint64_t v[11];
+	struct obx_src_rec *r;
+
+	if (!fl_nums(c, 4, v, 11) || v[0] > UINT32_MAX || v[1] > UINT32_MAX || v[4] == 0 ||
+	    v[5] > UINT32_MAX || !obx_hour_rec_ok(v[2], v[3], (uint32_t)v[0]))
+		return 1;
+	r = fl_push(&x->src, sizeof(*r));
+	if (r == NULL)
+		return -ENOMEM;
+	r->hour = (uint32_t)v[0];
+	r->addr = (uint32_t)v[1];
+	r->first_ns = v[2];
+	r->last_ns = v[3];
+	r->packets = v[4];
+	r->resip_packets = (uint32_t)v[5];
+	r->sensor_mask = v[6];
+	r->flags = (v[7] ? OBX_SRC_F_SCANNER : 0) | (v[8] ? OBX_SRC_F_RESIP : 0) |
+	           (v[9] ? OBX_SRC_F_EXCLUDED : 0);
+	r->ev_type = (uint32_t)v[10];
+	r->ev_mode = OBX_SRC_EV_NONE;   /* until its inline event row is met */
+	return 0;
+}
+
+/* events: inline hour addr sensor type category count first last */
+static int fl_take_ev(struct fl_ctx *x, const struct fl_cur *c)
+{
+	uint64_t a[3], b[4], inl;
+	struct obx_event_rec *r;
+	int s;
+
+	if (c->n < 13 || !fl_u64(c->f[4], &inl) || !fl_nums(c, 5, a, 2) || !fl_nums(c, 8, b, 2) ||
+	    !fl_nums(c, 10, a + 2, 1) || !fl_nums(c, 11, b + 2, 2))
+		return 1;
+	fl_unescape(c->f[7]);
+	s = fl_sensor(x->cp, c->f[7]);
+	if (s < 0 || a[0] > UINT32_MAX || a[1] > UINT32_MAX || b[0] > UINT32_MAX || b[1] > 255 ||
+	    a[2] == 0 || !obx_hour_rec_ok(b[2], b[3], (uint32_t)a[0]))
+		return 1;
+	r = fl_push(inl ? &x->inl : &x->ev, sizeof(*r));
+	if (r == NULL)
+		return -ENOMEM;
+	r->hour = (uint32_t)a[0];
+	r->addr = (uint32_t)a[1];
+	r->sensor = (uint8_t)s;
+	r->type = (uint32_t)b[0];
+	r->category = (uint8_t)b[1];
+	r->count = a[2];
+	r->first_ns = b[2];
+	r->last_ns = b[3];
+	return 0;
+}
+
+/* cells: period block proto dport syns mirai scanner sample_size slots */
+static int fl_take_cell(struct fl_ctx *x, const struct fl_cur *c)
+{
+	static uint64_t slots[1u << 16];   /* one loading thread */
+	uint64_t v[8];
+	struct obx_cell_rec *r;
+	long n;
+
+	if (c->n < 13 || !fl_nums(c, 4, v, 8) || v[0] > UINT32_MAX || v[1] > UINT32_MAX ||
+	    v[2] > 255 || v[3] > 65535 || v[4] == 0 || v[4] > UINT32_MAX || v[5] > v[4] ||
+	    v[7] == 0 || v[7] > sizeof(slots) / sizeof(slots[0]))
+		return 1;
+	n = fl_array(c->f[12], slots, sizeof(slots) / sizeof(slots[0]));
+	if (n < 0)
+		return 1;
+	for (long i = 0; i < n; i++)
+		if (slots[i] >= v[7])
+			return 1;
+	r = fl_push(&x->cell, sizeof(*r));
+	if (r == NULL)
+		return -ENOMEM;
+	r->period = (uint32_t)v[0];
+	r->block = (uint32_t)v[1];
+	r->proto = (uint8_t)v[2];
+	r->dport = (uint16_t)v[3];
+	r->syns = (uint32_t)v[4];
+	r->mirai = (uint32_t)v[5];
+	r->flags = v[6] ? OBX_CELL_F_SCANNER : 0;
+	if (n <= OBX_CELL_INLINE) {
+		r->n_inline = (uint16_t)n;
+		for (long i = 0; i < n; i++)
+			r->inline_slot[i] = (uint32_t)slots[i];
+		return 0;
+	}
+	/* more than fit inline: a BITMAP pool entry, as the dataplane hands them over */
+	if (x->bm_size == 0)
+		x->bm_size = obx_bitmap_rec_size((uint32_t)v[7]);
+	if (x->bm_size != obx_bitmap_rec_size((uint32_t)v[7])) {
+		x->cell.n--;
+		return 1;
+	}
+	{
+		uint8_t *bits = fl_push(&x->bits, x->bm_size);
+
+		if (bits == NULL)
+			return -ENOMEM;
+		for (long i = 0; i < n; i++)
+			bits[slots[i] / 8] |= (uint8_t)(1u << (slots[i] % 8));
+		r->flags |= OBX_CELL_F_BITMAP;
+		r->bitmap = (uint32_t)(x->bits.n - 1);
+	}
+	return 0;
+}
+
+/* resip ports: day proto port packets sensor_mask */
+static int fl_take_rp(struct fl_arr *a, const struct fl_cur *c)
+{
+	uint64_t v[5];
+	struct obx_resip_port_rec *r;
+
+	if (!fl_nums(c, 4, v, 5) || v[0] > UINT32_MAX || v[1] > 255 || v[2] > 65535 || v[3] == 0)
+		return 1;
+	r = fl_push(a, sizeof(*r));
+	if (r == NULL)
+		return -ENOMEM;
+	r->day = (uint32_t)v[0];
+	r->proto = (uint8_t)v[1];
+	r->port = (uint16_t)v[2];
+	r->packets = v[3];
+	r->sensor_mask = v[4];
+	return 0;
+}
+
+/* epochs: t_first t_last published flags rx_packets rx_bytes tel_packets tel_bytes
+ * proto_packets drops lost_updates time_backwards forced_swaps excluded_packets
+ * resip_packets scanner_packets cov_syns payload_packets rule_matches reserved */
+static bool fl_epoch_row(const struct fl_cur *c, struct cp_epoch *e)
+{
+	uint64_t v[8], w[9], pp[OBX_P_N + 1], dr[OBX_DROP_N + 1];
+	struct obx_counters *d = &e->delta;
+	enum { NRES = sizeof(d->reserved) / sizeof(d->reserved[0]) };
+	uint64_t rs[NRES + 1];
+	long nr;
+
+	if (c->n < 24 || !fl_nums(c, 4, v, 8) || !fl_nums(c, 14, w, 9) || v[3] > UINT32_MAX ||
+	    fl_array(c->f[12], pp, OBX_P_N + 1) != OBX_P_N ||
+	    fl_array(c->f[13], dr, OBX_DROP_N + 1) != OBX_DROP_N)
+		return false;
+	/* reserved[]: empty in rows exported before the column (ClickHouse's default) */
+	nr = fl_array(c->f[23], rs, NRES + 1);
+	if (nr != 0 && nr != NRES)
+		return false;
+	for (long i = 0; i < nr; i++)
+		d->reserved[i] = rs[i];
+	e->t_first_ns = v[0];
+	e->t_last_ns = v[1];
+	e->published_wall_ns = v[2];
+	e->flags = (uint32_t)v[3];
+	d->rx_packets = v[4];
+	d->rx_bytes = v[5];
+	d->tel_packets = v[6];
+	d->tel_bytes = v[7];
+	memcpy(d->proto_packets, pp, sizeof(d->proto_packets));
+	memcpy(d->drops, dr, sizeof(d->drops));
+	d->lost_updates = w[0];
+	d->time_backwards = w[1];
+	d->forced_swaps = w[2];
+	d->excluded_packets = w[3];
+	d->resip_packets = w[4];
+	d->scanner_packets = w[5];
+	d->cov_syns = w[6];
+	d->payload_packets = w[7];
+	d->rule_matches = w[8];
+	return true;
+}
+
+/* The store's boot id of an appliance's boot: the appliance's number (its order in the
+ * epochs' answer, from 1) in the top CP_INTEG_APP_BITS bits, which the loss stamps read
+ * (a second boot of one appliance is a restart, two appliances are not), and a hash of
+ * the boot id below: distinct per appliance and boot, never 0. */
+static uint64_t fl_boot(uint64_t app, uint64_t boot)
+{
+	uint64_t h = boot * 0x9e3779b97f4a7c15ull;
+
+	h ^= h >> 29;
+	return app << (64 - CP_INTEG_APP_BITS) | (h & (~0ull >> CP_INTEG_APP_BITS));
+}
+
+static int fl_src_cmp(uint32_t h1, uint32_t a1, uint32_t h2, uint32_t a2)
+{
+	return h1 != h2 ? (h1 < h2 ? -1 : 1) : a1 < a2 ? -1 : a1 > a2;
+}
+
+/* The inline events (sorted as the sources: hour, addr) onto their source records; one
+ * without its record goes to the EVENT table (the same facts, read by the same
+ * consumers: exchange_recs.h). */
+static int fl_inline(struct fl_ctx *x)
+{
+	struct obx_src_rec *s = x->src.p;
+	const struct obx_event_rec *v = x->inl.p;
+	size_t i = 0;
+
+	for (size_t k = 0; k < x->inl.n; k++) {
+		int r = 1;
+
+		while (i < x->src.n &&
+		       (r = fl_src_cmp(s[i].hour, s[i].addr, v[k].hour, v[k].addr)) < 0)
+			i++;
+		if (i < x->src.n && r == 0 && s[i].ev_mode == OBX_SRC_EV_NONE &&
+		    s[i].ev_type == v[k].type) {
+			s[i].ev_mode = OBX_SRC_EV_INLINE;
+			s[i].ev_sensor = v[k].sensor;
+			s[i].ev_category = v[k].category;
+			continue;
+		}
+		struct obx_event_rec *d = fl_push(&x->ev, sizeof(*d));
+
+		if (d == NULL)
+			return -ENOMEM;
+		*d = v[k];
+	}
+	return 0;
+}
+
+enum { FL_EP, FL_SRC, FL_EV, FL_CELL, FL_RP, FL_N };
+
+static const char *const fl_q[FL_N] = {
+	"SELECT appliance, boot, worker, seq, t_first_ns, t_last_ns, published_wall_ns, flags, "
+	"rx_packets, rx_bytes, tel_packets, tel_bytes, proto_packets, drops, lost_updates, "
+	"time_backwards, forced_swaps, excluded_packets, resip_packets, scanner_packets, "
+	"cov_syns, payload_packets, rule_matches, reserved FROM `%s`.obscura_epochs FINAL "
+	"ORDER BY appliance, boot, worker, seq FORMAT TabSeparated",
+	"SELECT appliance, boot, worker, seq, hour, addr, first_ns, last_ns, packets, "
+	"resip_packets, sensor_mask, scanner, resip, excluded, ev_type "
+	"FROM `%s`.obscura_sources FINAL ORDER BY appliance, boot, worker, seq, hour, addr "
+	"FORMAT TabSeparated",
+	"SELECT appliance, boot, worker, seq, inline, hour, addr, sensor, type, category, count, "
+	"first_ns, last_ns FROM `%s`.obscura_events FINAL "
+	"ORDER BY appliance, boot, worker, seq, inline, hour, addr, sensor, type "
+	"FORMAT TabSeparated",
+	"SELECT appliance, boot, worker, seq, period, block, proto, dport, syns, mirai, scanner, "
+	"sample_size, slots FROM `%s`.obscura_cells FINAL ORDER BY appliance, boot, worker, seq "
+	"FORMAT TabSeparated",
+	"SELECT appliance, boot, worker, seq, day, proto, port, packets, sensor_mask "
+	"FROM `%s`.obscura_resip_ports FINAL ORDER BY appliance, boot, worker, seq "
+	"FORMAT TabSeparated",
+};
+static const unsigned fl_minf[FL_N] = { 24, 15, 13, 13, 9 };
+
+/* One epoch: take the rows of c[1..] with ep's key (rows before it have no epoch row:
+ * orphans), rebuild, apply.  0 or -ENOMEM. */
+static int fl_epoch(struct fl_ctx *x, struct fl_cur c[FL_N])
+{
+	struct cp_fleet *f = x->f;
+	struct fl_arr rp = { 0 };
+	struct cp_epoch e;
+	int ret = 0, r;
+
+	memset(&e, 0, sizeof(e));
+	if (!fl_epoch_row(&c[FL_EP], &e)) {
+		f->rows_bad++;
+		return 0;
+	}
+	e.boot_id = fl_boot(f->appliances, c[FL_EP].boot);
+	e.worker = c[FL_EP].worker;
+	e.seq = c[FL_EP].seq;
+	x->src.n = x->ev.n = x->inl.n = x->cell.n = x->bits.n = 0;
+	for (unsigned t = FL_SRC; t < FL_N; t++) {
+		for (; c[t].have; fl_next(&c[t], fl_minf[t], &f->rows_bad)) {
+			int k = fl_key_cmp(&c[t], &c[FL_EP]);
+
+			if (k > 0)
+				break;
+			f->rows++;
+			if (k < 0) {
+				f->orphans++;
+				continue;
+			}
+			r = t == FL_SRC ? fl_take_src(x, &c[t]) : t == FL_EV ? fl_take_ev(x, &c[t]) :
+			    t == FL_CELL ? fl_take_cell(x, &c[t]) : fl_take_rp(&rp, &c[t]);
+			if (r < 0) {
+				ret = r;
+				goto out;
+			}
+			f->rows_bad += (uint64_t)r;
+		}
+	}
+	ret = fl_inline(x);
+	if (ret != 0)
+		goto out;
+	/* the tables as a drained epoch has them; BITMAP only when a cell points into it */
+	cp_epoch_add_tab(&e, OBX_TAB_SRC, sizeof(struct obx_src_rec), x->src.p,
+	                 (uint32_t)x->src.n);
+	cp_epoch_add_tab(&e, OBX_TAB_CELL, sizeof(struct obx_cell_rec), x->cell.p,
+	                 (uint32_t)x->cell.n);
+	if (x->bits.n != 0)
+		cp_epoch_add_tab(&e, OBX_TAB_BITMAP, x->bm_size, x->bits.p, (uint32_t)x->bits.n);
+	cp_epoch_add_tab(&e, OBX_TAB_RESIP_PORT, sizeof(struct obx_resip_port_rec), rp.p,
+	                 (uint32_t)rp.n);
+	cp_epoch_add_tab(&e, OBX_TAB_EVENT, sizeof(struct obx_event_rec), x->ev.p,
+	                 (uint32_t)x->ev.n);
+	r = cp_store_apply(&x->cp->store, &e);
+	if (r == 0) {
+		f->epochs++;
+	} else if (r < 0) {
+		f->epochs_refused++;
+		CP_ERR("fleet: epoch %s/%" PRIu64 "/%u/%" PRIu64 " refused: %s", c[FL_EP].f[0],
+		       c[FL_EP].boot, e.worker, e.seq, strerror(-r));
+		if (r == -ENOMEM)
+			ret = r;
+	}
+out:
+	free(rp.p);
+	return ret;
+}
+
+int cp_fleet_load(struct cp *cp)
+{
+	struct cp_fleet *f = &cp->fleet;
+	struct fl_buf b[FL_N];
+	struct fl_cur c[FL_N];
+	struct fl_ctx x = { .cp = cp, .f = f };
+	char q[1024], err[1024], last_app[64] = "";
+	struct timespec t0, t1;
+	CURL *h;
+	int ret = 0;
+
+	memset(b, 0, sizeof(b));
+	memset(c, 0, sizeof(c));
+	f->on = true;
+	snprintf(f->url, sizeof(f->url), "%s", cp->conf.export_ch_url);
+	snprintf(f->db, sizeof(f->db), "%s", cp->conf.export_ch_database);
+	if (f->url[0] == '\0') {
+		CP_ERR("fleet: export.clickhouse.url is not set: nothing to read the fleet from");
+		return -EINVAL;
+	}
+	/* the sensor names the events are matched by: this config's (the appliances' must
+	 * list the same sensors in the same order: sensor_mask bits are indices) */
+	cp->store.n_sensors = cp->conf.n_sensors;
+	for (uint32_t i = 0; i < cp->conf.n_sensors && i < 64; i++)
+		snprintf(cp->store.sensor_names[i], OBX_NAME_LEN, "%s", cp->conf.sensors[i].name);
+	cp_integ_set_fleet(true);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || (h = curl_easy_init()) == NULL) {
+		CP_ERR("fleet: libcurl initialisation failed");
+		return -EIO;
+	}
+	for (unsigned t = 0; t < FL_N; t++) {
+		snprintf(q, sizeof(q), fl_q[t], f->db);
+		if (fl_query(h, f->url, q, &b[t], err, sizeof(err)) != 0) {
+			CP_ERR("fleet: cannot read the fleet's rows from ClickHouse: %s", err);
+			ret = b[t].oom ? -ENOMEM : -EIO;
+			goto out;
+		}
+		c[t].p = b[t].p;
+		c[t].end = b[t].p + b[t].len;
+		fl_next(&c[t], fl_minf[t], &f->rows_bad);
+	}
+	for (; c[FL_EP].have; fl_next(&c[FL_EP], fl_minf[FL_EP], &f->rows_bad)) {
+		f->rows++;
+		if (strcmp(last_app, c[FL_EP].f[0]) != 0) {
+			if (++f->appliances >= 1u << CP_INTEG_APP_BITS) {
+				CP_ERR("fleet: more than %u appliances", (1u << CP_INTEG_APP_BITS) - 1);
+				ret = -E2BIG;
+				goto out;
+			}
+			snprintf(last_app, sizeof(last_app), "%s", c[FL_EP].f[0]);
+		}
+		ret = fl_epoch(&x, c);
+		if (ret != 0) {
+			CP_ERR("fleet: %s loading the epochs", strerror(-ret));
+			goto out;
+		}
+	}
+	for (unsigned t = FL_SRC; t < FL_N; t++)   /* past the last epoch: no epoch row */
+		for (; c[t].have; fl_next(&c[t], fl_minf[t], &f->rows_bad))
+			f->rows++, f->orphans++;
+	cp_analyses_after_epochs(cp);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	f->load_ms = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000u +
+	             (uint64_t)((t1.tv_nsec - t0.tv_nsec) / 1000000);
+	f->loaded_wall_ns = cp_wall_ns();
+	CP_NOTICE("fleet: %" PRIu64 " epoch(s) of %" PRIu64 " appliance(s) from %s database %s "
+	          "in %" PRIu64 " ms: %" PRIu64 " rows, %" PRIu64 " without their epoch row, %"
+	          PRIu64 " bad, %" PRIu64 " epoch(s) refused", f->epochs, f->appliances, f->url,
+	          f->db, f->load_ms, f->rows, f->orphans, f->rows_bad, f->epochs_refused);
+out:
+	for (unsigned t = 0; t < FL_N; t++)
+		free(b[t].p);
+	free(x.src.p);
+	free(x.ev.p);
+	free(x.inl.p);
+	free(x.cell.p);
+	free(x.bits.p);
+	curl_easy_cleanup(h);
+	curl_global_cleanup();
+	return ret;
+}
+
+json_t *cp_fleet_status(const struct cp_fleet *f)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "url", json_string(f->url));
+	json_object_set_new(o, "database", json_string(f->db));
+	json_object_set_new(o, "appliances", cp_json_u64(f->appliances));
+	json_object_set_new(o, "epochs", cp_json_u64(f->epochs));
+	json_object_set_new(o, "epochs_refused", cp_json_u64(f->epochs_refused));
+	json_object_set_new(o, "rows", cp_json_u64(f->rows));
+	json_object_set_new(o, "rows_without_epoch", cp_json_u64(f->orphans));
+	json_object_set_new(o, "rows_bad", cp_json_u64(f->rows_bad));
+	json_object_set_new(o, "load_ms", cp_json_u64(f->load_ms));
+	json_object_set_new(o, "loaded", cp_json_time(f->loaded_wall_ns));
+	return o;
+}
+
+/* The commands a fleet does not answer (docs/ctl-v1.md "Fleet"), and why. */
+static const struct {
+	const char *name, *why;
+} fl_refused[] = {
+	{ "capture.start", "there is no dataplane to capture from; start it on an appliance" },
+	{ "capture.stop", "there is no dataplane to capture from; stop it on its appliance" },
+	{ "tables.reload", "the scanner and RESIP tables are the appliances' dataplanes'; the "
+	  "fleet reads the flags they recorded" },
+	{ "rules.reload", "payload rules run in the appliances' dataplanes; the fleet reads "
+	  "the rule matches they recorded" },
+	{ "snapshot.now", "a fleet keeps no state of its own (it is read from ClickHouse at "
+	  "start); snapshot an appliance" },
+};
+
+const char *cp_fleet_refuses(const char *name)
+{
+	for (size_t i = 0; i < sizeof(fl_refused) / sizeof(fl_refused[0]); i++)
+		if (strcmp(fl_refused[i].name, name) == 0)
+			return fl_refused[i].why;
+	return NULL;
+}
