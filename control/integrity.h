@@ -41,6 +41,7 @@
 #include <jansson.h>
 
 #include "exchange.h"
+#include "stamp.h"   /* CP_INTEG_SVG_H */
 
 struct cp;
 struct cp_store;

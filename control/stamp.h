@@ -10,6 +10,9 @@
 
 #include <stdio.h>
 
+/* Pixels a figure adds below its plot for the stamp's two visible lines. */
+#define CP_INTEG_SVG_H 30
+
 /* A line saying how many lines to skip (all of them '#' lines: pandas
  * read_csv(skiprows=N), R read.csv(skip=N)), then each line of text as "# line". */
 void cp_stamp_csv(FILE *f, const char *text);

@@ -78,10 +78,11 @@ static int write_tables(const struct cp_dos_flow **v, size_t n, const char *dir,
 		fclose(c);
 		return -EIO;
 	}
+	cp_integrity_span(0, 0, &in);
+	cp_integ_csv(c, &in, 0, 0);        /* the loss stamp first (report.h) */
 	fprintf(c, "victim,start,end,duration_s,packets,dark_addresses,dark_saturated,ports,"
 	        "n_ports,protocols,peak_ppm,rate_pps,extrapolated_pps,ongoing\n");
 	fprintf(m, "# DoS attacks seen in backscatter\n\n");
-	cp_integrity_span(0, 0, &in);
 	cp_integ_md(m, &in);
 	fprintf(m, "%zu attacks (docs/dos.md: at least %llu packets, %llu s, a peak of %llu "
 	        "packets per minute; a new attack after %llu s of silence).\n\n", n,
@@ -151,6 +152,7 @@ static int write_timeline(const struct cp_dos_flow **v, size_t n, const char *di
 	struct tl_row *rows = calloc(n + 1, sizeof(*rows));
 	size_t nr = 0;
 	uint64_t t0 = UINT64_MAX, t1 = 0;
+	struct cp_integ in;
 	FILE *f;
 	int h;
 
@@ -172,7 +174,7 @@ static int write_timeline(const struct cp_dos_flow **v, size_t n, const char *di
 	qsort(rows, nr, sizeof(*rows), by_packets);
 	if (nr > TL_ROWS)
 		nr = TL_ROWS;
-	h = MT + (int)nr * RH + 50;
+	h = MT + (int)nr * RH + 50 + CP_INTEG_SVG_H;   /* room for the loss stamp's lines */
 	f = open_in(dir, "dos-timeline.svg", err, errlen);
 	if (f == NULL) {
 		free(rows);
@@ -183,6 +185,8 @@ static int write_timeline(const struct cp_dos_flow **v, size_t n, const char *di
 	        "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
 	        "<text x=\"%d\" y=\"22\" font-size=\"15\">DoS attacks seen in backscatter "
 	        "(%zu attacks; top %zu victims by packets)</text>\n", SW, h, ML, n, nr);
+	cp_integrity_span(0, 0, &in);
+	cp_integ_svg(f, &in, 0, 0, 8, h - CP_INTEG_SVG_H + 6);
 	if (t1 <= t0)
 		t1 = t0 + 1;
 	for (size_t k = 0; k < nr; k++) {

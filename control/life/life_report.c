@@ -104,9 +104,8 @@ static const char *xe(const char *s)
 #define MT 40
 #define MB 60
 
-/* The plot is SW x SH; below it, SVG_STAMP_H for the loss stamp of everything drained
+/* The plot is SW x SH; below it, CP_INTEG_SVG_H for the loss stamp of everything drained
  * (its <desc>/<metadata> and two visible lines). */
-#define SVG_STAMP_H 30
 
 static void svg_head(FILE *f, const char *title)
 {
@@ -115,7 +114,7 @@ static void svg_head(FILE *f, const char *title)
 	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
 	        "font-family=\"sans-serif\" font-size=\"12\">\n"
 	        "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
-	        "<text x=\"%d\" y=\"22\" font-size=\"15\">%s</text>\n", SW, SH + SVG_STAMP_H,
+	        "<text x=\"%d\" y=\"22\" font-size=\"15\">%s</text>\n", SW, SH + CP_INTEG_SVG_H,
 	        ML, xe(title));
 	cp_integrity_span(0, 0, &in);
 	cp_integ_svg(f, &in, 0, 0, 8, SH + 6);

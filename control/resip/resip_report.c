@@ -170,7 +170,6 @@ static int report_geo(const char *dir, const char *base, const char *title,
 	return tw_close(&t, err, errlen);
 }
 
-#define SVG_STAMP_H 30
 
 static FILE *svg_open(const char *dir, const char *name, int w, int h, const char *title,
                       char *err, size_t errlen)
@@ -190,7 +189,7 @@ static FILE *svg_open(const char *dir, const char *name, int w, int h, const cha
 	        "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"11\">\n"
 	        "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
 	        "<text x=\"%d\" y=\"18\" text-anchor=\"middle\" font-size=\"14\">%s</text>\n",
-	        w, h + SVG_STAMP_H, w, h + SVG_STAMP_H, w / 2, title);
+	        w, h + CP_INTEG_SVG_H, w, h + CP_INTEG_SVG_H, w / 2, title);
 	{
 		struct cp_integ in;
 

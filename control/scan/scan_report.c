@@ -248,13 +248,12 @@ static int rep_tables(const char *dir, const struct scan_result *r, unsigned top
 
 /* ------------------------------------------------------------------ SVG */
 
-/* The figure is w x h; below it, when r has a stamp, SVG_STAMP_H for it (<desc>,
+/* The figure is w x h; below it, when r has a stamp, CP_INTEG_SVG_H for it (<desc>,
  * <metadata> and two visible lines). */
-#define SVG_STAMP_H 30
 
 static void svg_head(FILE *f, const struct scan_result *r, int w, int h, const char *title)
 {
-	int sh = r->stamp[0] != '\0' ? SVG_STAMP_H : 0;
+	int sh = r->stamp[0] != '\0' ? CP_INTEG_SVG_H : 0;
 
 	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 	           "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
