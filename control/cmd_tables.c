@@ -15,6 +15,8 @@
  * Main loop only; neither handler waits for the dataplane.
  */
 #include <errno.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -114,8 +116,24 @@ uint32_t cp_tables_n_files(const struct obs_conf *c, uint32_t t)
 	return k;
 }
 
+int64_t cp_tables_version(const struct cp *cp, uint32_t t)
+{
+	static const uint32_t tver[CP_RT_N] = {
+		[CP_RT_SCANNER] = OBX_TVER_SCANNER, [CP_RT_EXCLUDE] = OBX_TVER_EXCLUDE,
+		[CP_RT_RESIP] = OBX_TVER_RESIP, [CP_RT_RULES] = OBX_TVER_RULES,
+	};
+	const struct obx_header *h = cp->drain.cur.h;
+	uint64_t v;
+
+	if (h == NULL || t >= CP_RT_N)
+		return -1;
+	v = atomic_load_explicit(&h->tables.version[tver[t]], memory_order_acquire);
+	return v > INT64_MAX ? INT64_MAX : (int64_t)v;
+}
+
 static json_t *cp_tables_row(struct cp *cp, uint32_t t)
 {
+	int64_t ver = cp_tables_version(cp, t);
 	const struct cp_reload_tab *rt = &cp->reload.tab[t];
 	json_t *row, *hist = json_array();
 
@@ -133,6 +151,8 @@ static json_t *cp_tables_row(struct cp *cp, uint32_t t)
 	if (t == CP_RT_SCANNER || t == CP_RT_RESIP)
 		json_object_set_new(row, "path", json_string(t == CP_RT_SCANNER ?
 			cp->conf.scanner_file : cp->conf.resip_table));
+	/* issue 15: the dataplane's version of the table (null: no dataplane attached) */
+	json_object_set_new(row, "version", ver < 0 ? json_null() : json_integer(ver));
 	cp_analyses_tables_status(cp, cp_reload_table_name(t), row);
 	return row;
 }

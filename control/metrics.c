@@ -498,6 +498,14 @@ static void cp_mx_tables(struct cp_mx *x, struct cp *cp)
 			cp_mx_u64(x, t == CP_RT_RULES && have ? st.loaded != 0 :
 			          cp_tables_n_files(&cp->conf, t) != 0, 1, "table",
 			          cp_reload_table_name(t));
+	/* issue 15: obscura_table_version, the dataplane's count (exchange.h) */
+	cp_mx_family(x, "obscura_table_version", "gauge",
+	             "Version of each table in the attached dataplane: 1 when its start loaded "
+	             "it, +1 per accepted reload (a refused one keeps it); 0: none in use.");
+	if (h != NULL)
+		for (uint32_t t = 0; t < CP_RT_N; t++)
+			cp_mx_u64(x, (uint64_t)cp_tables_version(cp, t), 1, "table",
+			          cp_reload_table_name(t));
 	cp_mx_family(x, "obscura_rules_loaded", "gauge",
 	             "1: the dataplane scans with a payload rules database (rules status).");
 	if (have)

@@ -65,6 +65,7 @@ int obs_cmd_init(struct obx_header *h, const struct obs_conf *c, uint32_t n_work
 		OBS_ERR("cannot set up the table RCU: %s", strerror(-rc));
 		return rc;
 	}
+	obs_tables_publish(&h->tables);
 	if (obs_cmd_scanner_path[0] != '\0') {
 		rc = obs_cmd_reload_scanner(NULL, msg, sizeof(msg));
 		if (rc != 0) {

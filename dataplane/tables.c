@@ -34,6 +34,27 @@ int obs_tables_init(uint32_t n_workers)
 	return 0;
 }
 
+_Static_assert(OBS_TABLE_SCANNER == OBX_TVER_SCANNER && OBS_TABLE_RESIP == OBX_TVER_RESIP &&
+               OBS_TABLE_EXCLUDE == OBX_TVER_EXCLUDE && OBS_TABLE_RULES == OBX_TVER_RULES,
+               "exchange.h table versions follow the table ids");
+
+void obs_tables_publish(struct obx_table_versions *v)
+{
+	obs_tables.pub = v;
+}
+
+/* A table was put in use (t != NULL): its next version, in the header when published. */
+static void obs_tables_count_version(enum obs_table_id id)
+{
+	struct obx_table_versions *v = obs_tables.pub;
+
+	if (v == NULL || (unsigned)id >= OBX_TVER_N)   /* the capture: not a table of rows */
+		return;
+	atomic_store_explicit(&v->version[id],
+	                      atomic_load_explicit(&v->version[id], memory_order_relaxed) + 1,
+	                      memory_order_release);
+}
+
 void obs_tables_fini(void)
 {
 	/* the workers have stopped: nothing holds a retired table any more */
@@ -61,6 +82,8 @@ int obs_tables_swap(enum obs_table_id id, void *t, obs_table_free_fn free_fn)
 	old_free = obs_tables.free_fn[id];
 	obs_tables.free_fn[id] = free_fn;
 	obs_tables.generation[id]++;
+	if (t != NULL)
+		obs_tables_count_version(id);
 	if (old == NULL)
 		return 0;
 	if (obs_tables.qs == NULL) {

@@ -38,6 +38,8 @@
 
 #include <rte_rcu_qsbr.h>
 
+#include "exchange.h"
+
 enum obs_table_id {
 	OBS_TABLE_SCANNER = 0,   /* struct obs_scanner_tab (scanner_table.h) */
 	OBS_TABLE_RESIP,         /* issue 4 */
@@ -65,12 +67,16 @@ struct obs_tables {
 	_Atomic(void *) cur[OBS_TABLE_N];
 	obs_table_free_fn free_fn[OBS_TABLE_N];
 	uint64_t generation[OBS_TABLE_N];   /* swaps so far, per table (main lcore) */
+	struct obx_table_versions *pub;     /* the exchange header's versions, or NULL */
 };
 
 extern struct obs_tables obs_tables;
 
 /* Main lcore, before the workers start.  0 or -errno. */
 int obs_tables_init(uint32_t n_workers);
+/* Main lcore, after obs_tables_init(): from now on every swap that puts a table in use
+ * counts its version in the exchange header (exchange.h struct obx_table_versions). */
+void obs_tables_publish(struct obx_table_versions *v);
 /* Main lcore, after the workers stopped: frees every table and the QSBR variable. */
 void obs_tables_fini(void);
 

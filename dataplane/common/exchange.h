@@ -406,6 +406,23 @@ struct obx_resp_status {
 	uint8_t  prefix_len[16];
 };
 
+/* --- table versions (issue 15, obscura_table_version) --- header tail ---
+ * How many times the dataplane has put each read-mostly table in use since it started:
+ * 1 after its start loaded the table, +1 for every reload it accepted; a refused reload
+ * keeps the number (and the table); 0 = none in use (not configured, or an older
+ * dataplane, which leaves the tail zero).  Written by the main lcore (release), read
+ * (acquire) by the control plane.  Indexed by OBX_TVER_*, the dataplane's table ids
+ * (tables.c asserts they agree). */
+#define OBX_TVER_SCANNER 0u
+#define OBX_TVER_RESIP   1u
+#define OBX_TVER_EXCLUDE 2u
+#define OBX_TVER_RULES   3u
+#define OBX_TVER_N       4u   /* the header page has room for these words only */
+
+struct obx_table_versions {
+	_Atomic uint64_t version[OBX_TVER_N];
+};
+
 struct obx_header {
 	uint64_t magic;               /* OBX_MAGIC */
 	uint32_t version;             /* OBX_VERSION */
@@ -440,6 +457,7 @@ struct obx_header {
 	struct obx_rules_status rules;/* dataplane -> control plane: payload rules in use */
 	struct obx_capture capture;   /* selective capture (header tail, docs/exchange.md) */
 	struct obx_resp_status resp;  /* responder (issue 13): its configuration, header tail */
+	struct obx_table_versions tables;  /* table versions (issue 15), header tail */
 };
 
 _Static_assert(sizeof(struct obx_header) <= OBX_HEADER_SIZE, "header fits its page");

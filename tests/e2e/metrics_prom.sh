@@ -179,6 +179,17 @@ assert want["resip"] == 1.0 and want["rules"] == 1.0 and want["scanner"] == 0.0,
 assert got == want, (got, want)
 print("ok: obscura_table_loaded %s" % sorted(got.items()))
 PY
+# obscura_table_version: the dataplane's count, equal to tables status; this run's
+# dataplane loaded resip and rules at its start and nothing was reloaded: 1, the others 0
+"$py" - "$tmp/scrape.txt" "$tmp/tables.json" <<'PY' || fail "obscura_table_version"
+import json, re, sys
+got = {m.group(1): float(m.group(2)) for m in
+       re.finditer(r'^obscura_table_version\{table="([a-z]+)"\} (\S+)$', open(sys.argv[1]).read(), re.M)}
+st = {t["table"]: t["version"] for t in json.load(open(sys.argv[2]))}
+assert st == {"resip": 1, "rules": 1, "scanner": 0, "exclude": 0}, st
+assert got == {k: float(v) for k, v in st.items()}, (got, st)
+print("ok: obscura_table_version %s, as tables status" % sorted(got.items()))
+PY
 # README's Metrics section lists exactly the families a scrape declares
 "$py" - "$src/README.md" "$tmp/scrape.txt" <<'PY' || fail "README: Metrics"
 import re, sys

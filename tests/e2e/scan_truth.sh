@@ -231,6 +231,13 @@ for _ in $(seq 300); do
 	sleep 0.1
 done
 [ $reloads = 1 ] || fail "reload: tables reload never succeeded: $(tail -1 "$d/reloads.out")"
+# the dataplane's table version (tables status, obscura_table_version): 1 from its start,
+# +1 for the reload just accepted; a refused reload keeps it (checked below)
+tver() {
+	ctl --json tables status | "$py" -c 'import json, sys
+print({t["table"]: t["version"] for t in json.load(sys.stdin)}[sys.argv[1]])' "$1"
+}
+v=$(tver scanner); [ "$v" = 2 ] || fail "reload: scanner version $v after the start and one reload, not 2"
 for i in $(seq 1 400); do
 	kill -0 "$dp_pid" 2>/dev/null || break
 	case $((i % 4)) in
@@ -242,11 +249,14 @@ for i in $(seq 1 400); do
 		kill -HUP "$dp_pid" 2>/dev/null && hups=$((hups + 1))
 	elif [ $bad_seen = 0 ] && [ "$i" -ge 3 ]; then
 		cp "$tmp/scanBad.txt" "$tmp/scan-live.txt"
+		vb=$(tver scanner)
 		if reload_wait "$ctl" -t 120 -c "$d/obscura.yaml" -- tables reload >"$d/bad-reload.out" 2>&1; then
 			kill -0 "$dp_pid" 2>/dev/null && fail "reload of a bad file succeeded"
 		else
 			grep -q ":2: host bits set" "$d/bad-reload.out" \
 				|| fail "bad reload: unclear error: $(cat "$d/bad-reload.out")"
+			va=$(tver scanner)
+			[ "$va" = "$vb" ] || fail "bad reload: the scanner version moved $vb -> $va"
 			bad_seen=1
 		fi
 		sleep 0.5   # a whole copy of the pcap flows against whatever table is live now
