@@ -46,6 +46,17 @@ _Static_assert(offsetof(struct cov_cell, period) == offsetof(struct cov_key, per
                offsetof(struct cov_cell, proto) == offsetof(struct cov_key, proto),
                "a cell starts with its key");
 
+/* A sparse cell's sorted slots: inline or on the heap. */
+static const uint32_t *cov_sparse(const struct cov_cell *c)
+{
+	return c->cap <= COV_INLINE ? c->set.in : c->set.sparse;
+}
+
+static bool cov_on_heap(const struct cov_cell *c)
+{
+	return (c->flags & COV_F_DENSE) || c->cap > COV_INLINE;
+}
+
 const struct cov_cell *cov_store_next(const struct cov_store *s, uint32_t *it)
 {
 	return cp_ht_next(&s->cells, CELL_T, it);
@@ -69,7 +80,8 @@ void cov_store_fini(struct cov_store *s)
 	const struct cov_cell *c;
 
 	for (uint32_t it = 0; (c = cov_store_next(s, &it)) != NULL;)
-		free(c->set.sparse);
+		if (cov_on_heap(c))
+			free(c->set.sparse);
 	cp_ht_fini(&s->cells);
 	memset(s, 0, sizeof(*s));
 }
@@ -121,22 +133,23 @@ bool cov_cell_has(const struct cov_store *s, const struct cov_cell *c, uint32_t 
 		return false;
 	if (c->flags & COV_F_DENSE)
 		return (c->set.bits[slot / 64] >> (slot % 64)) & 1;
+	const uint32_t *sp = cov_sparse(c);
 	uint32_t lo = 0, hi = c->n;
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
-		if (c->set.sparse[mid] < slot)
+		if (sp[mid] < slot)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo < c->n && c->set.sparse[lo] == slot;
+	return lo < c->n && sp[lo] == slot;
 }
 
 void cov_cell_slots(const struct cov_store *s, const struct cov_cell *c, uint32_t *out)
 {
 	if (!(c->flags & COV_F_DENSE)) {
 		if (c->n)
-			memcpy(out, c->set.sparse, (size_t)c->n * sizeof(*out));
+			memcpy(out, cov_sparse(c), (size_t)c->n * sizeof(*out));
 		return;
 	}
 	uint32_t k = 0;
@@ -154,13 +167,16 @@ static int cov_densify(struct cov_store *s, struct cov_cell *c)
 {
 	uint32_t words = cov_store_words(s);
 	uint64_t *b = calloc(words, sizeof(*b));
+	const uint32_t *sp = cov_sparse(c);
 
 	if (b == NULL)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < c->n; i++)
-		b[c->set.sparse[i] / 64] |= 1ull << (c->set.sparse[i] % 64);
-	s->set_bytes -= (uint64_t)c->cap * sizeof(uint32_t);
-	free(c->set.sparse);
+		b[sp[i] / 64] |= 1ull << (sp[i] % 64);
+	if (cov_on_heap(c)) {
+		s->set_bytes -= (uint64_t)c->cap * sizeof(uint32_t);
+		free(c->set.sparse);
+	}
 	c->set.bits = b;
 	c->cap = words;
 	c->flags |= COV_F_DENSE;
@@ -172,7 +188,8 @@ static int cov_densify(struct cov_store *s, struct cov_cell *c)
 /* c ∪= sorted distinct in[0..n). */
 static int cov_union_sorted(struct cov_store *s, struct cov_cell *c, const uint32_t *in, uint32_t n)
 {
-	uint32_t *m, i = 0, j = 0, k = 0, cap;
+	uint32_t *m, i = 0, j = 0, k = 0, cap, small[COV_INLINE];
+	const uint32_t *sp;
 
 	if (n == 0)
 		return 0;
@@ -192,23 +209,36 @@ static int cov_union_sorted(struct cov_store *s, struct cov_cell *c, const uint3
 		return cov_union_sorted(s, c, in, n);
 	}
 	cap = c->n + n;
-	m = malloc((size_t)cap * sizeof(*m));
+	sp = cov_sparse(c);
+	m = cap <= COV_INLINE ? small : malloc((size_t)cap * sizeof(*m));
 	if (m == NULL)
 		return -ENOMEM;
 	while (i < c->n || j < n) {
-		if (j == n || (i < c->n && c->set.sparse[i] < in[j]))
-			m[k++] = c->set.sparse[i++];
-		else if (i == c->n || in[j] < c->set.sparse[i])
+		if (j == n || (i < c->n && sp[i] < in[j]))
+			m[k++] = sp[i++];
+		else if (i == c->n || in[j] < sp[i])
 			m[k++] = in[j++];
 		else {
 			m[k++] = in[j++];
 			i++;
 		}
 	}
-	s->set_bytes += (uint64_t)cap * sizeof(uint32_t);
-	s->set_bytes -= (uint64_t)c->cap * sizeof(uint32_t);
-	free(c->set.sparse);
-	c->set.sparse = m;
+	if (cov_on_heap(c)) {
+		s->set_bytes -= (uint64_t)c->cap * sizeof(uint32_t);
+		free(c->set.sparse);
+	}
+	if (m != small && k <= COV_INLINE) {   /* duplicates: the union fits inline */
+		memcpy(small, m, (size_t)k * sizeof(*small));
+		free(m);
+		m = small;
+	}
+	if (m == small) {
+		memcpy(c->set.in, small, (size_t)k * sizeof(*small));
+		cap = COV_INLINE;
+	} else {
+		s->set_bytes += (uint64_t)cap * sizeof(uint32_t);
+		c->set.sparse = m;
+	}
 	c->cap = cap;
 	c->n = k;
 	return 0;
@@ -218,14 +248,14 @@ int cov_store_add(struct cov_store *s, const struct cov_key *k, uint64_t syns, u
                   const uint32_t *slots, uint32_t n)
 {
 	struct cov_cell *c;
-	uint32_t *tmp = NULL, m = 0;
+	uint32_t *tmp = NULL, m = 0, small[8];
 	int rc = 0;
 
 	for (uint32_t i = 0; i < n; i++)
 		if (slots[i] >= s->sample_size)
 			return -ERANGE;
 	if (n > 0) {
-		tmp = malloc((size_t)n * sizeof(*tmp));
+		tmp = n <= 8 ? small : malloc((size_t)n * sizeof(*tmp));
 		if (tmp == NULL)
 			return -ENOMEM;
 		memcpy(tmp, slots, (size_t)n * sizeof(*tmp));
@@ -242,7 +272,8 @@ int cov_store_add(struct cov_store *s, const struct cov_key *k, uint64_t syns, u
 		c->mirai += mirai;
 	}
 out:
-	free(tmp);
+	if (tmp != small)
+		free(tmp);
 	return rc;
 }
 
@@ -288,7 +319,7 @@ int cov_store_merge(struct cov_store *dst, const struct cov_store *src)
 			struct cov_cell *d = cov_store_cell(dst, &k, true);
 			if (d == NULL)
 				return -ENOMEM;
-			rc = cov_union_sorted(dst, d, c->set.sparse, c->n);
+			rc = cov_union_sorted(dst, d, cov_sparse(c), c->n);
 			if (rc == 0) {
 				d->syns += c->syns;
 				d->mirai += c->mirai;
@@ -357,7 +388,7 @@ int cov_store_serialize(const struct cov_store *s, uint8_t **out, size_t *len)
 			memcpy(b + off, c->set.bits, (size_t)words * 8);
 			off += (size_t)words * 8;
 		} else if (c->n) {
-			memcpy(b + off, c->set.sparse, (size_t)c->n * 4);
+			memcpy(b + off, cov_sparse(c), (size_t)c->n * 4);
 			off += (size_t)c->n * 4;
 		}
 	}

@@ -5,9 +5,10 @@
  * coverage-sample slots that received at least one SYN (D_t(A->p) ∩ S), the SYN
  * packets and the Mirai-fingerprint SYNs (sequence number == destination, A10).
  *
- * A slot set starts as a sorted array of slot numbers and becomes a bitmap of |S| bits
- * once the array would be larger than the bitmap (n > |S|/32), so a cell costs what it
- * holds: a near-empty cell a few bytes, a full sweep |S|/8 bytes.  Everything is a
+ * A slot set starts inline in the cell (up to COV_INLINE slots, no allocation), then is a
+ * sorted array of slot numbers, and becomes a bitmap of |S| bits once the array would be
+ * larger than the bitmap (n > |S|/32), so a cell costs what it holds: a near-empty cell
+ * nothing beyond its table entry, a full sweep |S|/8 bytes.  Everything is a
  * mergeable summary (set union, sums), so stores of several epochs, boots or boxes merge
  * exactly; serialisation is the snapshot section.
  *
@@ -26,6 +27,7 @@
 
 #define COV_F_USED  0x1u
 #define COV_F_DENSE 0x2u
+#define COV_INLINE  2u     /* a sparse set of cap <= COV_INLINE slots lives in set.in[] */
 
 struct cov_key {
 	uint32_t period;   /* obs_period_index() of the store's unit */
@@ -41,11 +43,12 @@ struct cov_cell {
 	uint8_t  proto;
 	uint8_t  flags;    /* COV_F_*; COV_F_USED in every cell (the table's in-use mark) */
 	uint32_t n;        /* distinct slots hit = |D_t(A->p) ∩ S| */
-	uint32_t cap;      /* sparse: capacity of sparse[]; dense: words of bits[] */
+	uint32_t cap;      /* sparse: capacity (<= COV_INLINE: in[]); dense: words of bits[] */
 	uint64_t syns;     /* SYN packets to D */
 	uint64_t mirai;    /* of which seq == dst */
 	union {
-		uint32_t *sparse;   /* sorted, distinct */
+		uint32_t in[COV_INLINE];   /* sorted, distinct: cap <= COV_INLINE */
+		uint32_t *sparse;   /* sorted, distinct: cap > COV_INLINE */
 		uint64_t *bits;     /* |S| bits */
 	} set;
 };
