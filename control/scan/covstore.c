@@ -49,12 +49,12 @@ _Static_assert(offsetof(struct cov_cell, period) == offsetof(struct cov_key, per
 /* A sparse cell's sorted slots: inline or on the heap. */
 static const uint32_t *cov_sparse(const struct cov_cell *c)
 {
-	return c->cap <= COV_INLINE ? c->set.in : c->set.sparse;
+	return c->n <= COV_INLINE ? c->set.in : c->set.sparse;
 }
 
 static bool cov_on_heap(const struct cov_cell *c)
 {
-	return (c->flags & COV_F_DENSE) || c->cap > COV_INLINE;
+	return (c->flags & COV_F_DENSE) || c->n > COV_INLINE;
 }
 
 const struct cov_cell *cov_store_next(const struct cov_store *s, uint32_t *it)
@@ -174,11 +174,10 @@ static int cov_densify(struct cov_store *s, struct cov_cell *c)
 	for (uint32_t i = 0; i < c->n; i++)
 		b[sp[i] / 64] |= 1ull << (sp[i] % 64);
 	if (cov_on_heap(c)) {
-		s->set_bytes -= (uint64_t)c->cap * sizeof(uint32_t);
+		s->set_bytes -= (uint64_t)c->n * sizeof(uint32_t);
 		free(c->set.sparse);
 	}
 	c->set.bits = b;
-	c->cap = words;
 	c->flags |= COV_F_DENSE;
 	s->n_dense++;
 	s->set_bytes += (uint64_t)words * sizeof(uint64_t);
@@ -224,22 +223,24 @@ static int cov_union_sorted(struct cov_store *s, struct cov_cell *c, const uint3
 		}
 	}
 	if (cov_on_heap(c)) {
-		s->set_bytes -= (uint64_t)c->cap * sizeof(uint32_t);
+		s->set_bytes -= (uint64_t)c->n * sizeof(uint32_t);
 		free(c->set.sparse);
 	}
 	if (m != small && k <= COV_INLINE) {   /* duplicates: the union fits inline */
 		memcpy(small, m, (size_t)k * sizeof(*small));
 		free(m);
 		m = small;
+	} else if (m != small && k < cap) {    /* duplicates: give the slack back */
+		uint32_t *shrunk = realloc(m, (size_t)k * sizeof(*m));
+		if (shrunk != NULL)
+			m = shrunk;
 	}
 	if (m == small) {
 		memcpy(c->set.in, small, (size_t)k * sizeof(*small));
-		cap = COV_INLINE;
 	} else {
-		s->set_bytes += (uint64_t)cap * sizeof(uint32_t);
+		s->set_bytes += (uint64_t)k * sizeof(uint32_t);
 		c->set.sparse = m;
 	}
-	c->cap = cap;
 	c->n = k;
 	return 0;
 }

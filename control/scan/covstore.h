@@ -27,7 +27,7 @@
 
 #define COV_F_USED  0x1u
 #define COV_F_DENSE 0x2u
-#define COV_INLINE  2u     /* a sparse set of cap <= COV_INLINE slots lives in set.in[] */
+#define COV_INLINE  2u     /* a sparse set of n <= COV_INLINE slots lives in set.in[] */
 
 struct cov_key {
 	uint32_t period;   /* obs_period_index() of the store's unit */
@@ -42,13 +42,13 @@ struct cov_cell {
 	uint16_t dport;
 	uint8_t  proto;
 	uint8_t  flags;    /* COV_F_*; COV_F_USED in every cell (the table's in-use mark) */
-	uint32_t n;        /* distinct slots hit = |D_t(A->p) ∩ S| */
-	uint32_t cap;      /* sparse: capacity (<= COV_INLINE: in[]); dense: words of bits[] */
+	uint32_t n;        /* distinct slots hit = |D_t(A->p) ∩ S|; sparse: n <= COV_INLINE in
+	                    * in[], else exactly n slots in sparse[]; dense: |S| bits */
 	uint64_t syns;     /* SYN packets to D */
 	uint64_t mirai;    /* of which seq == dst */
 	union {
-		uint32_t in[COV_INLINE];   /* sorted, distinct: cap <= COV_INLINE */
-		uint32_t *sparse;   /* sorted, distinct: cap > COV_INLINE */
+		uint32_t in[COV_INLINE];   /* sorted, distinct: n <= COV_INLINE */
+		uint32_t *sparse;   /* sorted, distinct: n > COV_INLINE */
 		uint64_t *bits;     /* |S| bits */
 	} set;
 };

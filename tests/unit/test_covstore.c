@@ -173,7 +173,6 @@ static void test_inline(void **state)
 	assert_int_equal(cov_store_add(&s, &k2, 1, 0, b, 1), 0);
 	c = cov_store_find(&s, &k);
 	assert_int_equal(c->n, 2);
-	assert_true(c->cap <= COV_INLINE);
 	assert_int_equal(s.set_bytes, 0);                          /* both cells inline */
 	cov_cell_slots(&s, c, out);
 	assert_int_equal(out[0], 3);
@@ -196,18 +195,23 @@ static void test_inline(void **state)
 	assert_int_equal(cov_store_add(&s, &k, 1, 0, c3, 1), 0);
 	c = cov_store_find(&s, &k);
 	assert_int_equal(c->n, 3);
-	assert_true(c->cap > COV_INLINE);
-	assert_true(s.set_bytes > 0);
+	assert_int_equal(s.set_bytes, 3 * sizeof(uint32_t));   /* exactly n slots on the heap */
 	cov_cell_slots(&s, c, out);
 	assert_int_equal(out[0], 3);
 	assert_int_equal(out[1], 9);
 	assert_int_equal(out[2], 40);
+	uint32_t d2[2] = { 50, 40 };                               /* one new, one known */
+	assert_int_equal(cov_store_add(&s, &k, 0, 0, d2, 2), 0);
+	c = cov_store_find(&s, &k);
+	assert_int_equal(c->n, 4);
+	assert_int_equal(s.set_bytes, 4 * sizeof(uint32_t));
+	assert_true(cov_cell_has(&s, c, 50) && cov_cell_has(&s, c, 40) && cov_cell_has(&s, c, 3));
 	/* then past |S|/32 slots into a bitmap, keeping every slot */
 	for (uint32_t i = 100; i < 110; i++)
 		assert_int_equal(cov_store_add(&s, &k, 0, 0, &i, 1), 0);
 	c = cov_store_find(&s, &k);
 	assert_true(c->flags & COV_F_DENSE);
-	assert_int_equal(c->n, 13);
+	assert_int_equal(c->n, 14);
 	assert_true(cov_cell_has(&s, c, 3) && cov_cell_has(&s, c, 9) && cov_cell_has(&s, c, 40));
 	assert_true(cov_cell_has(&s, c, 109) && !cov_cell_has(&s, c, 110));
 	/* an inline cell goes straight to a bitmap too */
