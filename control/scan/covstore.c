@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "covstore.h"
+#include "grow.h"
 #include "order.h"
 
 #define COV_MAX_SAMPLE (1u << 24)
@@ -30,16 +31,37 @@ static inline uint32_t cov_hash(const struct cov_key *k)
 static uint64_t cov_key_hash(const void *key, const void *ctx)
 {
 	(void)ctx;
-	return cov_hash(key);   /* reads the key fields only: a cell's are the same */
+	return cov_hash(key);
+}
+
+static const struct cov_cell *cov_of_ix(const void *e, const void *ctx)
+{
+	uint32_t id1;
+
+	memcpy(&id1, e, sizeof(id1));
+	return &((const struct cov_cells *)ctx)->a[id1 - 1];
+}
+
+static uint64_t cov_ix_hash(const void *e, const void *ctx)
+{
+	return cov_hash((const struct cov_key *)(const void *)cov_of_ix(e, ctx));
+}
+
+/* the key's 11 bytes: a cell starts with them, laid out as in struct cov_key */
+#define COV_KEY_BYTES (offsetof(struct cov_key, proto) + 1)
+
+static bool cov_ix_match(const void *e, const void *key, const void *ctx)
+{
+	return memcmp(cov_of_ix(e, ctx), key, COV_KEY_BYTES) == 0;
 }
 
 /* load <= 5/8 keeps probes short */
-static const struct cp_ht_type cov_cell_t = {
-	.size = sizeof(struct cov_cell), .key_size = offsetof(struct cov_key, proto) + 1,
-	.used_off = offsetof(struct cov_cell, flags), .used_len = 1,
+static const struct cp_ht_type cov_ix_t = {
+	.size = sizeof(uint32_t), .key_size = 0, .used_off = 0, .used_len = 4,
 	.load_num = 5, .load_den = 8, .min_cap = 64, .hash = cov_key_hash,
+	.match = cov_ix_match, .entry_hash = cov_ix_hash,
 };
-#define CELL_T (&cov_cell_t)
+#define IX_T (&cov_ix_t)
 _Static_assert(offsetof(struct cov_cell, period) == offsetof(struct cov_key, period) &&
                offsetof(struct cov_cell, block) == offsetof(struct cov_key, block) &&
                offsetof(struct cov_cell, dport) == offsetof(struct cov_key, dport) &&
@@ -59,7 +81,7 @@ static bool cov_on_heap(const struct cov_cell *c)
 
 const struct cov_cell *cov_store_next(const struct cov_store *s, uint32_t *it)
 {
-	return cp_ht_next(&s->cells, CELL_T, it);
+	return *it < s->cells.n ? &s->arr->a[(*it)++] : NULL;
 }
 
 int cov_store_init(struct cov_store *s, uint32_t sample_size, uint8_t block_len, uint8_t unit)
@@ -71,8 +93,11 @@ int cov_store_init(struct cov_store *s, uint32_t sample_size, uint8_t block_len,
 	s->sample_size = sample_size;
 	s->block_len = block_len;
 	s->unit = unit;
-	cp_ht_init(&s->cells, NULL);
-	return cp_ht_reserve(&s->cells, CELL_T, 1);
+	s->arr = calloc(1, sizeof(*s->arr));
+	if (s->arr == NULL)
+		return -ENOMEM;
+	cp_ht_init(&s->cells, s->arr);
+	return cov_store_reserve(s, 1);
 }
 
 void cov_store_fini(struct cov_store *s)
@@ -83,38 +108,59 @@ void cov_store_fini(struct cov_store *s)
 		if (cov_on_heap(c))
 			free(c->set.sparse);
 	cp_ht_fini(&s->cells);
+	if (s->arr != NULL)
+		free(s->arr->a);
+	free(s->arr);
 	memset(s, 0, sizeof(*s));
 }
 
 int cov_store_reserve(struct cov_store *s, uint32_t n)
 {
-	return cp_ht_reserve(&s->cells, CELL_T, n);
+	size_t cap = s->arr->cap;
+	struct cov_cell *a = cp_grow(s->arr->a, &cap, (size_t)s->cells.n + n, sizeof(*a), 64);
+
+	if (a == NULL)
+		return -ENOMEM;
+	s->arr->a = a;
+	s->arr->cap = cap;
+	return cp_ht_reserve(&s->cells, IX_T, n);
 }
 
 bool cov_store_has_room(const struct cov_store *s, uint32_t n)
 {
-	return cp_ht_has_room(&s->cells, CELL_T, n);
+	return (size_t)s->cells.n + n <= s->arr->cap && cp_ht_has_room(&s->cells, IX_T, n);
 }
 
 const struct cov_cell *cov_store_find(const struct cov_store *s, const struct cov_key *k)
 {
-	return cp_ht_find(&s->cells, CELL_T, k);
+	const uint32_t *x = cp_ht_find(&s->cells, IX_T, k);
+
+	return x != NULL ? &s->arr->a[*x - 1] : NULL;
 }
 
 struct cov_cell *cov_store_cell(struct cov_store *s, const struct cov_key *k, bool create)
 {
 	struct cov_cell *c;
+	uint32_t *x;
 	bool isnew;
 
 	if (!create)
-		return cp_ht_find(&s->cells, CELL_T, k);
-	c = cp_ht_insert(&s->cells, CELL_T, k, &isnew);
-	if (c == NULL) {
+		return (struct cov_cell *)cov_store_find(s, k);
+	/* room in the array first: a failed growth then leaves the index untouched */
+	if (s->cells.n >= s->arr->cap && cov_store_reserve(s, 1) != 0) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	x = cp_ht_insert(&s->cells, IX_T, k, &isnew);
+	if (x == NULL) {
 		errno = ENOMEM;
 		return NULL;
 	}
 	if (!isnew)
-		return c;
+		return &s->arr->a[*x - 1];
+	*x = s->cells.n;                  /* counted already: the new cell's id + 1 */
+	c = &s->arr->a[*x - 1];
+	memset(c, 0, sizeof(*c));
 	c->period = k->period;
 	c->block = k->block;
 	c->dport = k->dport;
@@ -334,7 +380,7 @@ int cov_store_merge(struct cov_store *dst, const struct cov_store *src)
 
 uint64_t cov_store_bytes(const struct cov_store *s)
 {
-	return cp_ht_bytes(&s->cells, CELL_T) + s->set_bytes;
+	return cp_ht_bytes(&s->cells, IX_T) + s->arr->cap * sizeof(struct cov_cell) + s->set_bytes;
 }
 
 /* ------------------------------------------------------------------ serialisation */

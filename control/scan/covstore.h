@@ -13,8 +13,9 @@
  * exactly; serialisation is the snapshot section.
  *
  * Pure (no I/O, no exchange access), single-threaded: the cp main loop, the analyses
- * (scan.c) and the unit tests are the callers.  The cell table is the control plane's
- * hash table (htab.h), cells inline; pointers into it are valid until the next insertion.
+ * (scan.c) and the unit tests are the callers.  Cells sit dense in creation order (a
+ * cell's position is its id) behind an index of 4-byte ids in the control plane's hash
+ * table (htab.h); pointers to cells are valid until the next insertion.
  */
 #ifndef OBSCURA_CP_COVSTORE_H
 #define OBSCURA_CP_COVSTORE_H
@@ -53,11 +54,19 @@ struct cov_cell {
 	} set;
 };
 
+/* The dense cell array; on the heap so that the index's context pointer stays valid
+ * when a struct cov_store is copied. */
+struct cov_cells {
+	struct cov_cell *a;     /* cells 0..n-1, n = the index's cells.n */
+	size_t cap;
+};
+
 struct cov_store {
 	uint32_t sample_size;   /* |S|: slots are 0..sample_size-1 */
 	uint8_t  block_len;     /* L */
 	uint8_t  unit;          /* enum obs_period_unit (period.h) */
-	struct cp_ht cells;     /* struct cov_cell by key (htab.h); cells.n cells */
+	struct cp_ht cells;     /* index: uint32 id + 1 into arr->a by key; cells.n cells */
+	struct cov_cells *arr;
 	uint32_t n_dense;
 	uint32_t period_min, period_max;   /* over cells; valid when n_cells > 0 */
 	uint64_t set_bytes;     /* bytes held by slot sets (sparse capacity + bitmaps) */
@@ -72,8 +81,8 @@ int cov_store_reserve(struct cov_store *s, uint32_t n);
 /* Would n more cells fit without growth? */
 bool cov_store_has_room(const struct cov_store *s, uint32_t n);
 
-/* The next cell at table position *it or after it (*it moves past it), NULL at the end;
- * start with *it = 0.  Order unspecified. */
+/* The next cell at position *it or after it (*it moves past it), NULL at the end;
+ * start with *it = 0.  Order: creation (callers must not rely on one). */
 const struct cov_cell *cov_store_next(const struct cov_store *s, uint32_t *it);
 
 /* The cell for k, created empty when create is set (NULL + errno ENOMEM), else NULL
