@@ -165,7 +165,7 @@ int main(int argc, char **argv)
 	}
 	r1 = proc_status_kb("RssAnon");
 	m = 1e6 / (double)n_src / 1048576.0;
-	part[0] = (double)cp_ht_bytes(&cp.store.src, &cp_src_ht_type);
+	part[0] = (double)cp_store_src_bytes(&cp.store);
 	part[1] = cmd_num(&cp, "life.summary", "memory_bytes");
 	part[2] = cmd_num(&cp, "resip.summary", "memory_bytes");
 	part[3] = (double)cov_store_bytes(cp_scan_cov());

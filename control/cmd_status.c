@@ -165,7 +165,7 @@ void cp_cmd_status(struct cp *cp, json_t *args, struct cp_reply *r)
 	json_object_set_new(o, "dp_restarts", json_integer(s->n_boots > 0 ? s->n_boots - 1 : 0));
 	json_object_set_new(o, "sources", json_integer(s->src.n));
 	json_object_set_new(o, "sources_table_bytes",
-	                    cp_json_u64(cp_ht_bytes(&s->src, &cp_src_ht_type)));
+	                    cp_json_u64(cp_store_src_bytes(s)));
 
 	for (uint32_t i = 0; i < s->n_boots; i++)
 		json_array_append_new(boots, json_pack("{s:o, s:o, s:I, s:i, s:i, s:b}",

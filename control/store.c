@@ -2,10 +2,13 @@
 /*
  * store.c — the period store (store.h).
  *
- * The source table is the control plane's hash table (htab.h) on obx_src_hash(), the
- * same hash the dataplane slots use, grown by doubling at 70 % load.  Growth happens
- * before an epoch is merged (cp_store_src_reserve), never half-way through one, so a
- * failed allocation leaves the store exactly as it was and the slot simply stays READY.
+ * The sources are dense records (first-seen order, grown by doubling: the capacity past
+ * src.n is never touched, so it costs address space, not memory) and an index on
+ * obx_src_hash(), the same hash the dataplane slots use: the control plane's hash table
+ * (htab.h) of 8-byte (address, id + 1) entries, grown by doubling at 70 % load.  A hit
+ * compares the address in the index and touches its record once.  Growth happens before
+ * an epoch is merged (cp_store_src_reserve), never half-way through one, so a failed
+ * allocation leaves the store exactly as it was and the slot simply stays READY.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -27,12 +30,12 @@ static uint64_t cp_src_hash(const void *key, const void *ctx)
 
 /* 7/10 load keeps linear-probe chains short (Knuth: ~2 probes per hit). */
 const struct cp_ht_type cp_src_ht_type = {
-	.size = sizeof(struct cp_src), .key_size = sizeof(uint32_t),
-	.used_off = offsetof(struct cp_src, packets), .used_len = 8,
+	.size = sizeof(struct cp_src_ix), .key_size = sizeof(uint32_t),
+	.used_off = offsetof(struct cp_src_ix, id1), .used_len = 4,
 	.load_num = 7, .load_den = 10, .min_cap = 1024, .hash = cp_src_hash,
 };
 #define SRC_T (&cp_src_ht_type)
-_Static_assert(offsetof(struct cp_src, addr) == 0, "the source key leads the record");
+_Static_assert(offsetof(struct cp_src_ix, addr) == 0, "the address leads the index entry");
 
 void cp_counters_add(struct obx_counters *dst, const struct obx_counters *src)
 {
@@ -51,12 +54,13 @@ int cp_store_init(struct cp_store *s)
 {
 	memset(s, 0, sizeof(*s));
 	cp_ht_init(&s->src, NULL);
-	return cp_ht_reserve(&s->src, SRC_T, 1);
+	return cp_store_src_reserve(s, 1);
 }
 
 void cp_store_fini(struct cp_store *s)
 {
 	cp_ht_fini(&s->src);
+	free(s->src_recs);
 	free(s->boots);
 	memset(s, 0, sizeof(*s));
 }
@@ -64,12 +68,16 @@ void cp_store_fini(struct cp_store *s)
 void cp_store_reset(struct cp_store *s)
 {
 	struct cp_ht src = s->src;
+	struct cp_src *recs = s->src_recs;
+	size_t recs_cap = s->src_recs_cap;
 	struct cp_boot *boots = s->boots;
 	uint32_t cap_boots = s->cap_boots;
 
 	cp_ht_clear(&src, SRC_T);
 	memset(s, 0, sizeof(*s));
 	s->src = src;
+	s->src_recs = recs;
+	s->src_recs_cap = recs_cap;
 	s->boots = boots;
 	s->cap_boots = cap_boots;
 }
@@ -111,12 +119,35 @@ bool cp_store_applied(const struct cp_store *s, uint64_t boot_id, uint32_t worke
 
 int cp_store_src_reserve(struct cp_store *s, uint32_t n)
 {
+	size_t cap = s->src_recs_cap;
+	struct cp_src *p;
+
+	if ((uint64_t)s->src.n + n >= UINT32_MAX)
+		return -ENOMEM;
+	/* the records first: a failed index growth then leaves only unused capacity */
+	p = cp_grow(s->src_recs, &cap, (size_t)s->src.n + n, sizeof(*p), 1024);
+	if (p == NULL)
+		return -ENOMEM;
+	s->src_recs = p;
+	s->src_recs_cap = cap;
 	return cp_ht_reserve(&s->src, SRC_T, n);
+}
+
+size_t cp_store_src_bytes(const struct cp_store *s)
+{
+	return cp_ht_bytes(&s->src, SRC_T) + s->src_recs_cap * sizeof(struct cp_src);
+}
+
+uint32_t cp_store_src_id(const struct cp_store *s, uint32_t addr)
+{
+	const struct cp_src_ix *x = cp_ht_find(&s->src, SRC_T, &addr);
+
+	return x != NULL ? x->id1 - 1 : UINT32_MAX;
 }
 
 const struct cp_src *cp_store_src_next(const struct cp_store *s, uint32_t *it)
 {
-	return cp_ht_next(&s->src, SRC_T, it);
+	return *it < s->src.n ? &s->src_recs[(*it)++] : NULL;
 }
 
 uint32_t cp_store_src_cap(const struct cp_store *s)
@@ -136,7 +167,7 @@ static uint32_t cp_src_new_upper(const struct cp_store *s, const struct cp_tab *
 	const struct obx_src_rec *r = src->recs;
 	uint32_t n = 0;
 
-	if (cp_ht_has_room(&s->src, SRC_T, src->n))
+	if (cp_ht_has_room(&s->src, SRC_T, src->n) && (size_t)s->src.n + src->n <= s->src_recs_cap)
 		return src->n;
 	for (uint32_t i = 0; i < src->n; i++)
 		if (r[i].packets != 0 && cp_store_src_find(s, r[i].addr) == NULL)
@@ -148,13 +179,18 @@ static uint32_t cp_src_new_upper(const struct cp_store *s, const struct cp_tab *
 static void cp_src_merge_nogrow(struct cp_store *s, const struct cp_src *in)
 {
 	bool isnew = false;
-	/* room was reserved: the insert neither grows nor fails */
-	struct cp_src *r = cp_ht_insert(&s->src, SRC_T, &in->addr, &isnew);
+	/* room was reserved (index and records): the insert neither grows nor fails */
+	struct cp_src_ix *x = cp_ht_insert(&s->src, SRC_T, &in->addr, &isnew);
+	struct cp_src *r;
 
 	if (isnew) {
-		*r = *in;   /* in->packets != 0: the entry is in use */
+		/* cp_ht_insert counted it: src.n - 1 is the new dense id */
+		x->addr = in->addr;
+		x->id1 = s->src.n;
+		s->src_recs[s->src.n - 1] = *in;
 		return;
 	}
+	r = &s->src_recs[x->id1 - 1];
 	cp_span_widen(&r->first_ns, &r->last_ns, in->first_ns, in->last_ns);
 	r->packets += in->packets;
 	r->sensor_mask |= in->sensor_mask;
@@ -177,7 +213,9 @@ int cp_store_src_merge(struct cp_store *s, const struct cp_src *r)
 
 const struct cp_src *cp_store_src_find(const struct cp_store *s, uint32_t addr)
 {
-	return cp_ht_find(&s->src, SRC_T, &addr);
+	const struct cp_src_ix *x = cp_ht_find(&s->src, SRC_T, &addr);
+
+	return x != NULL ? &s->src_recs[x->id1 - 1] : NULL;
 }
 
 /* Widen s's packet-time span by [first, last] of something that held packets (a packet

@@ -128,8 +128,12 @@ struct cp_store {
 	struct cp_boot *boots;
 	uint32_t n_boots, cap_boots;
 
-	struct cp_ht src;                             /* struct cp_src by addr (htab.h);
-	                                               * src.n sources */
+	/* the sources: dense records in first-seen order (a source's position is its
+	 * dense id, stable until cp_store_reset) and an index of small fixed entries
+	 * (struct cp_src_ix by addr, htab.h); src.n sources */
+	struct cp_ht src;
+	struct cp_src *src_recs;                      /* src.n records */
+	size_t src_recs_cap;
 
 	/* latest port counters seen in an exchange header (live; kept so a restarted cp
 	 * can show the last known values before the dataplane is back) */
@@ -165,16 +169,26 @@ bool cp_store_applied(const struct cp_store *s, uint64_t boot_id, uint32_t worke
  */
 int cp_store_apply(struct cp_store *s, const struct cp_epoch *e);
 
-/* The source table's type (htab.h): struct cp_src keyed by addr, packets != 0 in use,
- * hashed by obx_src_hash() as the exchange's slots are. */
+/* The source index's entry and type (htab.h): the address and the record's dense id + 1
+ * (0: a free slot), hashed by obx_src_hash() as the exchange's slots are.  8 bytes a
+ * slot, so the index costs a sixth of the records it points to. */
+struct cp_src_ix {
+	uint32_t addr;
+	uint32_t id1;
+};
 extern const struct cp_ht_type cp_src_ht_type;
+
+/* Bytes the sources hold: the index's slots and the records' capacity. */
+size_t cp_store_src_bytes(const struct cp_store *s);
+/* The dense id of addr's record (0..src.n-1), or UINT32_MAX when absent. */
+uint32_t cp_store_src_id(const struct cp_store *s, uint32_t addr);
 
 /* Make room for n more sources without a rehash later.  0 or -ENOMEM. */
 int cp_store_src_reserve(struct cp_store *s, uint32_t n);
-/* The next source at table position *it or after it (*it moves past it); NULL at the
- * end.  Start with *it = 0; order unspecified. */
+/* The next source at dense id *it or after it (*it moves past it); NULL at the end.
+ * Start with *it = 0; first-seen order (callers must not rely on any order). */
 const struct cp_src *cp_store_src_next(const struct cp_store *s, uint32_t *it);
-/* Slots of the source table (its capacity). */
+/* Slots of the source index (its capacity). */
 uint32_t cp_store_src_cap(const struct cp_store *s);
 /* Merge one source record (min/max/sum/OR).  0 or -ENOMEM. */
 int cp_store_src_merge(struct cp_store *s, const struct cp_src *r);

@@ -358,10 +358,11 @@ int cp_life_has_room(const struct cp_life *l, uint32_t n)
 
 int cp_life_reserve(struct cp_life *l, uint32_t n)
 {
-	uint64_t want = (uint64_t)l->n + n;
+	uint64_t want = (uint64_t)l->n + n, need;
 
 	if (want > l->c.max_sources)
 		want = l->c.max_sources;
+	need = want;
 	if (want > l->cap) {
 		/* geometric: a consumer reserves every epoch, which must not copy the table
 		 * every epoch */
@@ -376,7 +377,9 @@ int cp_life_reserve(struct cp_life *l, uint32_t n)
 		l->src = ns;
 		l->cap = (uint32_t)want;
 	}
-	return want > l->idx.n ? cp_ht_reserve(&l->idx, IX_T, (uint32_t)(want - l->idx.n)) : 0;
+	/* the index grows geometrically on its own: reserve what can be added, not the
+	 * array's slack (that would double the index a step early) */
+	return need > l->idx.n ? cp_ht_reserve(&l->idx, IX_T, (uint32_t)(need - l->idx.n)) : 0;
 }
 
 int cp_life_add(struct cp_life *l, const struct cp_life_hour *h)

@@ -88,7 +88,6 @@ struct cp_life_src {
 	char     cc[2];               /* valid with CP_LIFE_F_GEO; "--" unknown */
 	uint32_t n_groups;
 	uint32_t cap_groups;          /* 0: the one group inline */
-	uint32_t pad;
 	union { struct cp_life_group one; struct cp_life_group *many; } g;
 };
 

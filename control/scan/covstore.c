@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "covstore.h"
+#include "grow.h"
 #include "order.h"
 
 #define COV_MAX_SAMPLE (1u << 24)
@@ -30,25 +31,57 @@ static inline uint32_t cov_hash(const struct cov_key *k)
 static uint64_t cov_key_hash(const void *key, const void *ctx)
 {
 	(void)ctx;
-	return cov_hash(key);   /* reads the key fields only: a cell's are the same */
+	return cov_hash(key);
+}
+
+static const struct cov_cell *cov_of_ix(const void *e, const void *ctx)
+{
+	uint32_t id1;
+
+	memcpy(&id1, e, sizeof(id1));
+	return &((const struct cov_cells *)ctx)->a[id1 - 1];
+}
+
+static uint64_t cov_ix_hash(const void *e, const void *ctx)
+{
+	return cov_hash((const struct cov_key *)(const void *)cov_of_ix(e, ctx));
+}
+
+/* the key's 11 bytes: a cell starts with them, laid out as in struct cov_key */
+#define COV_KEY_BYTES (offsetof(struct cov_key, proto) + 1)
+
+static bool cov_ix_match(const void *e, const void *key, const void *ctx)
+{
+	return memcmp(cov_of_ix(e, ctx), key, COV_KEY_BYTES) == 0;
 }
 
 /* load <= 5/8 keeps probes short */
-static const struct cp_ht_type cov_cell_t = {
-	.size = sizeof(struct cov_cell), .key_size = offsetof(struct cov_key, proto) + 1,
-	.used_off = offsetof(struct cov_cell, flags), .used_len = 1,
+static const struct cp_ht_type cov_ix_t = {
+	.size = sizeof(uint32_t), .key_size = 0, .used_off = 0, .used_len = 4,
 	.load_num = 5, .load_den = 8, .min_cap = 64, .hash = cov_key_hash,
+	.match = cov_ix_match, .entry_hash = cov_ix_hash,
 };
-#define CELL_T (&cov_cell_t)
+#define IX_T (&cov_ix_t)
 _Static_assert(offsetof(struct cov_cell, period) == offsetof(struct cov_key, period) &&
                offsetof(struct cov_cell, block) == offsetof(struct cov_key, block) &&
                offsetof(struct cov_cell, dport) == offsetof(struct cov_key, dport) &&
                offsetof(struct cov_cell, proto) == offsetof(struct cov_key, proto),
                "a cell starts with its key");
 
+/* A sparse cell's sorted slots: inline or on the heap. */
+static const uint32_t *cov_sparse(const struct cov_cell *c)
+{
+	return c->n <= COV_INLINE ? c->set.in : c->set.sparse;
+}
+
+static bool cov_on_heap(const struct cov_cell *c)
+{
+	return (c->flags & COV_F_DENSE) || c->n > COV_INLINE;
+}
+
 const struct cov_cell *cov_store_next(const struct cov_store *s, uint32_t *it)
 {
-	return cp_ht_next(&s->cells, CELL_T, it);
+	return *it < s->cells.n ? &s->arr->a[(*it)++] : NULL;
 }
 
 int cov_store_init(struct cov_store *s, uint32_t sample_size, uint8_t block_len, uint8_t unit)
@@ -60,8 +93,11 @@ int cov_store_init(struct cov_store *s, uint32_t sample_size, uint8_t block_len,
 	s->sample_size = sample_size;
 	s->block_len = block_len;
 	s->unit = unit;
-	cp_ht_init(&s->cells, NULL);
-	return cp_ht_reserve(&s->cells, CELL_T, 1);
+	s->arr = calloc(1, sizeof(*s->arr));
+	if (s->arr == NULL)
+		return -ENOMEM;
+	cp_ht_init(&s->cells, s->arr);
+	return cov_store_reserve(s, 1);
 }
 
 void cov_store_fini(struct cov_store *s)
@@ -69,40 +105,62 @@ void cov_store_fini(struct cov_store *s)
 	const struct cov_cell *c;
 
 	for (uint32_t it = 0; (c = cov_store_next(s, &it)) != NULL;)
-		free(c->set.sparse);
+		if (cov_on_heap(c))
+			free(c->set.sparse);
 	cp_ht_fini(&s->cells);
+	if (s->arr != NULL)
+		free(s->arr->a);
+	free(s->arr);
 	memset(s, 0, sizeof(*s));
 }
 
 int cov_store_reserve(struct cov_store *s, uint32_t n)
 {
-	return cp_ht_reserve(&s->cells, CELL_T, n);
+	size_t cap = s->arr->cap;
+	struct cov_cell *a = cp_grow(s->arr->a, &cap, (size_t)s->cells.n + n, sizeof(*a), 64);
+
+	if (a == NULL)
+		return -ENOMEM;
+	s->arr->a = a;
+	s->arr->cap = cap;
+	return cp_ht_reserve(&s->cells, IX_T, n);
 }
 
 bool cov_store_has_room(const struct cov_store *s, uint32_t n)
 {
-	return cp_ht_has_room(&s->cells, CELL_T, n);
+	return (size_t)s->cells.n + n <= s->arr->cap && cp_ht_has_room(&s->cells, IX_T, n);
 }
 
 const struct cov_cell *cov_store_find(const struct cov_store *s, const struct cov_key *k)
 {
-	return cp_ht_find(&s->cells, CELL_T, k);
+	const uint32_t *x = cp_ht_find(&s->cells, IX_T, k);
+
+	return x != NULL ? &s->arr->a[*x - 1] : NULL;
 }
 
 struct cov_cell *cov_store_cell(struct cov_store *s, const struct cov_key *k, bool create)
 {
 	struct cov_cell *c;
+	uint32_t *x;
 	bool isnew;
 
 	if (!create)
-		return cp_ht_find(&s->cells, CELL_T, k);
-	c = cp_ht_insert(&s->cells, CELL_T, k, &isnew);
-	if (c == NULL) {
+		return (struct cov_cell *)cov_store_find(s, k);
+	/* room in the array first: a failed growth then leaves the index untouched */
+	if (s->cells.n >= s->arr->cap && cov_store_reserve(s, 1) != 0) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	x = cp_ht_insert(&s->cells, IX_T, k, &isnew);
+	if (x == NULL) {
 		errno = ENOMEM;
 		return NULL;
 	}
 	if (!isnew)
-		return c;
+		return &s->arr->a[*x - 1];
+	*x = s->cells.n;                  /* counted already: the new cell's id + 1 */
+	c = &s->arr->a[*x - 1];
+	memset(c, 0, sizeof(*c));
 	c->period = k->period;
 	c->block = k->block;
 	c->dport = k->dport;
@@ -121,22 +179,23 @@ bool cov_cell_has(const struct cov_store *s, const struct cov_cell *c, uint32_t 
 		return false;
 	if (c->flags & COV_F_DENSE)
 		return (c->set.bits[slot / 64] >> (slot % 64)) & 1;
+	const uint32_t *sp = cov_sparse(c);
 	uint32_t lo = 0, hi = c->n;
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
-		if (c->set.sparse[mid] < slot)
+		if (sp[mid] < slot)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo < c->n && c->set.sparse[lo] == slot;
+	return lo < c->n && sp[lo] == slot;
 }
 
 void cov_cell_slots(const struct cov_store *s, const struct cov_cell *c, uint32_t *out)
 {
 	if (!(c->flags & COV_F_DENSE)) {
 		if (c->n)
-			memcpy(out, c->set.sparse, (size_t)c->n * sizeof(*out));
+			memcpy(out, cov_sparse(c), (size_t)c->n * sizeof(*out));
 		return;
 	}
 	uint32_t k = 0;
@@ -154,15 +213,17 @@ static int cov_densify(struct cov_store *s, struct cov_cell *c)
 {
 	uint32_t words = cov_store_words(s);
 	uint64_t *b = calloc(words, sizeof(*b));
+	const uint32_t *sp = cov_sparse(c);
 
 	if (b == NULL)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < c->n; i++)
-		b[c->set.sparse[i] / 64] |= 1ull << (c->set.sparse[i] % 64);
-	s->set_bytes -= (uint64_t)c->cap * sizeof(uint32_t);
-	free(c->set.sparse);
+		b[sp[i] / 64] |= 1ull << (sp[i] % 64);
+	if (cov_on_heap(c)) {
+		s->set_bytes -= (uint64_t)c->n * sizeof(uint32_t);
+		free(c->set.sparse);
+	}
 	c->set.bits = b;
-	c->cap = words;
 	c->flags |= COV_F_DENSE;
 	s->n_dense++;
 	s->set_bytes += (uint64_t)words * sizeof(uint64_t);
@@ -172,7 +233,8 @@ static int cov_densify(struct cov_store *s, struct cov_cell *c)
 /* c ∪= sorted distinct in[0..n). */
 static int cov_union_sorted(struct cov_store *s, struct cov_cell *c, const uint32_t *in, uint32_t n)
 {
-	uint32_t *m, i = 0, j = 0, k = 0, cap;
+	uint32_t *m, i = 0, j = 0, k = 0, cap, small[COV_INLINE];
+	const uint32_t *sp;
 
 	if (n == 0)
 		return 0;
@@ -192,24 +254,39 @@ static int cov_union_sorted(struct cov_store *s, struct cov_cell *c, const uint3
 		return cov_union_sorted(s, c, in, n);
 	}
 	cap = c->n + n;
-	m = malloc((size_t)cap * sizeof(*m));
+	sp = cov_sparse(c);
+	m = cap <= COV_INLINE ? small : malloc((size_t)cap * sizeof(*m));
 	if (m == NULL)
 		return -ENOMEM;
 	while (i < c->n || j < n) {
-		if (j == n || (i < c->n && c->set.sparse[i] < in[j]))
-			m[k++] = c->set.sparse[i++];
-		else if (i == c->n || in[j] < c->set.sparse[i])
+		if (j == n || (i < c->n && sp[i] < in[j]))
+			m[k++] = sp[i++];
+		else if (i == c->n || in[j] < sp[i])
 			m[k++] = in[j++];
 		else {
 			m[k++] = in[j++];
 			i++;
 		}
 	}
-	s->set_bytes += (uint64_t)cap * sizeof(uint32_t);
-	s->set_bytes -= (uint64_t)c->cap * sizeof(uint32_t);
-	free(c->set.sparse);
-	c->set.sparse = m;
-	c->cap = cap;
+	if (cov_on_heap(c)) {
+		s->set_bytes -= (uint64_t)c->n * sizeof(uint32_t);
+		free(c->set.sparse);
+	}
+	if (m != small && k <= COV_INLINE) {   /* duplicates: the union fits inline */
+		memcpy(small, m, (size_t)k * sizeof(*small));
+		free(m);
+		m = small;
+	} else if (m != small && k < cap) {    /* duplicates: give the slack back */
+		uint32_t *shrunk = realloc(m, (size_t)k * sizeof(*m));
+		if (shrunk != NULL)
+			m = shrunk;
+	}
+	if (m == small) {
+		memcpy(c->set.in, small, (size_t)k * sizeof(*small));
+	} else {
+		s->set_bytes += (uint64_t)k * sizeof(uint32_t);
+		c->set.sparse = m;
+	}
 	c->n = k;
 	return 0;
 }
@@ -218,14 +295,14 @@ int cov_store_add(struct cov_store *s, const struct cov_key *k, uint64_t syns, u
                   const uint32_t *slots, uint32_t n)
 {
 	struct cov_cell *c;
-	uint32_t *tmp = NULL, m = 0;
+	uint32_t *tmp = NULL, m = 0, small[8];
 	int rc = 0;
 
 	for (uint32_t i = 0; i < n; i++)
 		if (slots[i] >= s->sample_size)
 			return -ERANGE;
 	if (n > 0) {
-		tmp = malloc((size_t)n * sizeof(*tmp));
+		tmp = n <= 8 ? small : malloc((size_t)n * sizeof(*tmp));
 		if (tmp == NULL)
 			return -ENOMEM;
 		memcpy(tmp, slots, (size_t)n * sizeof(*tmp));
@@ -242,7 +319,8 @@ int cov_store_add(struct cov_store *s, const struct cov_key *k, uint64_t syns, u
 		c->mirai += mirai;
 	}
 out:
-	free(tmp);
+	if (tmp != small)
+		free(tmp);
 	return rc;
 }
 
@@ -288,7 +366,7 @@ int cov_store_merge(struct cov_store *dst, const struct cov_store *src)
 			struct cov_cell *d = cov_store_cell(dst, &k, true);
 			if (d == NULL)
 				return -ENOMEM;
-			rc = cov_union_sorted(dst, d, c->set.sparse, c->n);
+			rc = cov_union_sorted(dst, d, cov_sparse(c), c->n);
 			if (rc == 0) {
 				d->syns += c->syns;
 				d->mirai += c->mirai;
@@ -302,7 +380,7 @@ int cov_store_merge(struct cov_store *dst, const struct cov_store *src)
 
 uint64_t cov_store_bytes(const struct cov_store *s)
 {
-	return cp_ht_bytes(&s->cells, CELL_T) + s->set_bytes;
+	return cp_ht_bytes(&s->cells, IX_T) + s->arr->cap * sizeof(struct cov_cell) + s->set_bytes;
 }
 
 /* ------------------------------------------------------------------ serialisation */
@@ -357,7 +435,7 @@ int cov_store_serialize(const struct cov_store *s, uint8_t **out, size_t *len)
 			memcpy(b + off, c->set.bits, (size_t)words * 8);
 			off += (size_t)words * 8;
 		} else if (c->n) {
-			memcpy(b + off, c->set.sparse, (size_t)c->n * 4);
+			memcpy(b + off, cov_sparse(c), (size_t)c->n * 4);
 			off += (size_t)c->n * 4;
 		}
 	}

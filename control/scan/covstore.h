@@ -5,15 +5,17 @@
  * coverage-sample slots that received at least one SYN (D_t(A->p) ∩ S), the SYN
  * packets and the Mirai-fingerprint SYNs (sequence number == destination, A10).
  *
- * A slot set starts as a sorted array of slot numbers and becomes a bitmap of |S| bits
- * once the array would be larger than the bitmap (n > |S|/32), so a cell costs what it
- * holds: a near-empty cell a few bytes, a full sweep |S|/8 bytes.  Everything is a
+ * A slot set starts inline in the cell (up to COV_INLINE slots, no allocation), then is a
+ * sorted array of slot numbers, and becomes a bitmap of |S| bits once the array would be
+ * larger than the bitmap (n > |S|/32), so a cell costs what it holds: a near-empty cell
+ * nothing beyond its table entry, a full sweep |S|/8 bytes.  Everything is a
  * mergeable summary (set union, sums), so stores of several epochs, boots or boxes merge
  * exactly; serialisation is the snapshot section.
  *
  * Pure (no I/O, no exchange access), single-threaded: the cp main loop, the analyses
- * (scan.c) and the unit tests are the callers.  The cell table is the control plane's
- * hash table (htab.h), cells inline; pointers into it are valid until the next insertion.
+ * (scan.c) and the unit tests are the callers.  Cells sit dense in creation order (a
+ * cell's position is its id) behind an index of 4-byte ids in the control plane's hash
+ * table (htab.h); pointers to cells are valid until the next insertion.
  */
 #ifndef OBSCURA_CP_COVSTORE_H
 #define OBSCURA_CP_COVSTORE_H
@@ -26,6 +28,7 @@
 
 #define COV_F_USED  0x1u
 #define COV_F_DENSE 0x2u
+#define COV_INLINE  2u     /* a sparse set of n <= COV_INLINE slots lives in set.in[] */
 
 struct cov_key {
 	uint32_t period;   /* obs_period_index() of the store's unit */
@@ -40,21 +43,30 @@ struct cov_cell {
 	uint16_t dport;
 	uint8_t  proto;
 	uint8_t  flags;    /* COV_F_*; COV_F_USED in every cell (the table's in-use mark) */
-	uint32_t n;        /* distinct slots hit = |D_t(A->p) ∩ S| */
-	uint32_t cap;      /* sparse: capacity of sparse[]; dense: words of bits[] */
+	uint32_t n;        /* distinct slots hit = |D_t(A->p) ∩ S|; sparse: n <= COV_INLINE in
+	                    * in[], else exactly n slots in sparse[]; dense: |S| bits */
 	uint64_t syns;     /* SYN packets to D */
 	uint64_t mirai;    /* of which seq == dst */
 	union {
-		uint32_t *sparse;   /* sorted, distinct */
+		uint32_t in[COV_INLINE];   /* sorted, distinct: n <= COV_INLINE */
+		uint32_t *sparse;   /* sorted, distinct: n > COV_INLINE */
 		uint64_t *bits;     /* |S| bits */
 	} set;
+};
+
+/* The dense cell array; on the heap so that the index's context pointer stays valid
+ * when a struct cov_store is copied. */
+struct cov_cells {
+	struct cov_cell *a;     /* cells 0..n-1, n = the index's cells.n */
+	size_t cap;
 };
 
 struct cov_store {
 	uint32_t sample_size;   /* |S|: slots are 0..sample_size-1 */
 	uint8_t  block_len;     /* L */
 	uint8_t  unit;          /* enum obs_period_unit (period.h) */
-	struct cp_ht cells;     /* struct cov_cell by key (htab.h); cells.n cells */
+	struct cp_ht cells;     /* index: uint32 id + 1 into arr->a by key; cells.n cells */
+	struct cov_cells *arr;
 	uint32_t n_dense;
 	uint32_t period_min, period_max;   /* over cells; valid when n_cells > 0 */
 	uint64_t set_bytes;     /* bytes held by slot sets (sparse capacity + bitmaps) */
@@ -69,8 +81,8 @@ int cov_store_reserve(struct cov_store *s, uint32_t n);
 /* Would n more cells fit without growth? */
 bool cov_store_has_room(const struct cov_store *s, uint32_t n);
 
-/* The next cell at table position *it or after it (*it moves past it), NULL at the end;
- * start with *it = 0.  Order unspecified. */
+/* The next cell at position *it or after it (*it moves past it), NULL at the end;
+ * start with *it = 0.  Order: creation (callers must not rely on one). */
 const struct cov_cell *cov_store_next(const struct cov_store *s, uint32_t *it);
 
 /* The cell for k, created empty when create is set (NULL + errno ENOMEM), else NULL

@@ -154,6 +154,75 @@ static void test_bits(void **state)
 	cov_store_fini(&s);
 }
 
+/* A small set lives inline (no heap bytes), grows onto the heap, then into a bitmap;
+ * the set stays exact at every step, and a merge and a round trip of inline cells too. */
+static void test_inline(void **state)
+{
+	struct cov_store s, t;
+	struct cov_key k = { 7, 0x0b000000, 23, 6 }, k2 = { 7, 0x0b010000, 23, 6 };
+	uint32_t a[2] = { 9, 3 }, b[1] = { 9 }, c3[1] = { 40 }, out[200];
+	const struct cov_cell *c;
+	uint8_t *buf;
+	size_t len;
+	const char *why;
+
+	(void)state;
+	assert_int_equal(cov_store_init(&s, 200, 16, OBS_PU_DAY), 0);
+	assert_int_equal(cov_store_add(&s, &k, 1, 0, a, 2), 0);
+	assert_int_equal(cov_store_add(&s, &k, 1, 0, b, 1), 0);   /* already there */
+	assert_int_equal(cov_store_add(&s, &k2, 1, 0, b, 1), 0);
+	c = cov_store_find(&s, &k);
+	assert_int_equal(c->n, 2);
+	assert_int_equal(s.set_bytes, 0);                          /* both cells inline */
+	cov_cell_slots(&s, c, out);
+	assert_int_equal(out[0], 3);
+	assert_int_equal(out[1], 9);
+	assert_true(cov_cell_has(&s, c, 3) && cov_cell_has(&s, c, 9) && !cov_cell_has(&s, c, 4));
+
+	/* round trip and merge of inline cells */
+	assert_int_equal(cov_store_serialize(&s, &buf, &len), 0);
+	assert_int_equal(cov_store_deserialize(&t, buf, len, &why), 0);
+	free(buf);
+	assert_int_equal(cov_store_merge(&t, &s), 0);
+	c = cov_store_find(&t, &k);
+	assert_int_equal(c->n, 2);
+	assert_int_equal(c->syns, 4);
+	assert_true(cov_cell_has(&t, c, 3) && cov_cell_has(&t, c, 9));
+	assert_int_equal(t.set_bytes, 0);
+	cov_store_fini(&t);
+
+	/* a third slot moves the set to the heap */
+	assert_int_equal(cov_store_add(&s, &k, 1, 0, c3, 1), 0);
+	c = cov_store_find(&s, &k);
+	assert_int_equal(c->n, 3);
+	assert_int_equal(s.set_bytes, 3 * sizeof(uint32_t));   /* exactly n slots on the heap */
+	cov_cell_slots(&s, c, out);
+	assert_int_equal(out[0], 3);
+	assert_int_equal(out[1], 9);
+	assert_int_equal(out[2], 40);
+	uint32_t d2[2] = { 50, 40 };                               /* one new, one known */
+	assert_int_equal(cov_store_add(&s, &k, 0, 0, d2, 2), 0);
+	c = cov_store_find(&s, &k);
+	assert_int_equal(c->n, 4);
+	assert_int_equal(s.set_bytes, 4 * sizeof(uint32_t));
+	assert_true(cov_cell_has(&s, c, 50) && cov_cell_has(&s, c, 40) && cov_cell_has(&s, c, 3));
+	/* then past |S|/32 slots into a bitmap, keeping every slot */
+	for (uint32_t i = 100; i < 110; i++)
+		assert_int_equal(cov_store_add(&s, &k, 0, 0, &i, 1), 0);
+	c = cov_store_find(&s, &k);
+	assert_true(c->flags & COV_F_DENSE);
+	assert_int_equal(c->n, 14);
+	assert_true(cov_cell_has(&s, c, 3) && cov_cell_has(&s, c, 9) && cov_cell_has(&s, c, 40));
+	assert_true(cov_cell_has(&s, c, 109) && !cov_cell_has(&s, c, 110));
+	/* an inline cell goes straight to a bitmap too */
+	uint64_t bits[4] = { 1ull << 5, 0, 0, 0 };
+	assert_int_equal(cov_store_add_bits(&s, &k2, 0, 0, bits), 0);
+	c = cov_store_find(&s, &k2);
+	assert_int_equal(c->n, 2);
+	assert_true(cov_cell_has(&s, c, 5) && cov_cell_has(&s, c, 9));
+	cov_store_fini(&s);
+}
+
 static void test_periods(void **state)
 {
 	char b[OBS_PERIOD_LABEL_MAX];
@@ -218,5 +287,5 @@ static void test_periods(void **state)
 	}
 }
 
-#define TESTS(T) T(test_model) T(test_bits) T(test_periods)
+#define TESTS(T) T(test_model) T(test_bits) T(test_inline) T(test_periods)
 OBS_TEST_MAIN(TESTS, NULL, NULL)
