@@ -26,6 +26,12 @@ struct obs_pkt_meta {
 	uint32_t tcp_seq;      /* host order */
 	uint16_t payload_off;  /* offset of the L4 payload from the frame start */
 	uint16_t payload_len;  /* L4 payload bytes present (bounded by ip_len and the bytes captured) */
+	/* --- fingerprint inputs (issue 14; docs/fingerprints.md) --- */
+	uint16_t ip_id;        /* IPv4 identification, host order */
+	uint8_t  ttl;
+	uint8_t  tcp_hlen;     /* TCP header bytes (20..60); 0 for other protocols */
+	uint16_t tcp_win;      /* TCP window, host order */
+	uint16_t tcp_off;      /* offset of the TCP header from the frame start */
 };
 
 #define OBS_TCP_FIN 0x01

@@ -181,8 +181,12 @@ struct obx_counters {
 	uint64_t cov_syns;            /* SYN-no-ACK packets fed to the coverage cells (SPEC A) */
 	uint64_t payload_packets;     /* packets with an L4 payload offered to the rules */
 	uint64_t rule_matches;        /* payload rule matches (SPEC C event types) */
-	uint64_t reserved[8];
+	uint64_t reserved[8];         /* assigned words: see OBX_CNT_* below */
 };
+
+/* --- fingerprint (issue 14, docs/fingerprints.md): reserved[2] --- */
+#define OBX_CNT_FP_SYNS 2u   /* reserved[OBX_CNT_FP_SYNS]: SYNs a fingerprint labelled */
+
 
 struct obx_port_stats {
 	char     name[OBX_NAME_LEN];
@@ -236,7 +240,11 @@ struct obx_src_rec {
 	uint8_t  ev_mode;       /* OBX_SRC_EV_* */
 	uint8_t  wk;            /* the worker's own cache (epoch.h OBS_SRC_WK_*): consumers
 	                         * ignore it */
-	uint64_t reserved1;
+	/* --- fingerprint (issue 14, docs/fingerprints.md): the former reserved1 --- */
+	uint8_t  tool;          /* label id of the record's first labelled SYN; 0 = none */
+	uint8_t  tool_rsv;
+	uint16_t tool_other;    /* labelled SYNs with a label other than tool (saturating) */
+	uint32_t tool_syns;     /* SYNs labelled tool */
 };
 
 #define OBX_SRC_EV_NONE     0u     /* the record's events (if any) are in the EVENT table */
