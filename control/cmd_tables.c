@@ -24,7 +24,7 @@
 #include "reload.h"
 
 const struct cp_arg cp_args_tables_reload[] = {
-	{ "table", CP_ARG_STR, false, 0, 32, "scanner, exclude, resip, rules or all (default: all)",
+	{ "table", CP_ARG_STR, false, 0, 32, "scanner, exclude, resip, rules, fingerprints or all (default: all)",
 	  false },
 	{ NULL, CP_ARG_STR, false, 0, 0, NULL, false }
 };
@@ -56,7 +56,7 @@ void cp_cmd_tables_reload(struct cp *cp, json_t *args, struct cp_reply *r)
 
 	if (!all && one < 0) {
 		cp_reply_err(r, CP_E_BAD_ARGS, "unknown table '%s' (known: scanner, exclude, resip, "
-		             "rules, all)", table);
+		             "rules, fingerprints, all)", table);
 		return;
 	}
 	list = json_array();
@@ -91,7 +91,7 @@ static json_t *cp_tables_files(const struct obs_conf *c, uint32_t t)
 	for (uint32_t i = 0; i < n; i++) {
 		const char *f = t == CP_RT_SCANNER ? c->scanner_file : t == CP_RT_RESIP ?
 		                c->resip_table : t == CP_RT_EXCLUDE ? c->exclude_files[i] :
-		                c->rules_files[i];
+		                t == CP_RT_FP ? c->fingerprint_file : c->rules_files[i];
 
 		if (f[0] != '\0')
 			json_array_append_new(a, json_string(f));

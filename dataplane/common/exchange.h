@@ -194,6 +194,10 @@ struct obx_counters {
 #define OBX_CTR_BACKSCATTER 1   /* reserved[1]: accepted packets classed DoS backscatter
                                  * (docs/dos.md) */
 
+/* --- fingerprint (issue 14, docs/fingerprints.md): reserved[2] --- */
+#define OBX_CNT_FP_SYNS 2u   /* reserved[OBX_CNT_FP_SYNS]: SYNs a fingerprint labelled */
+
+
 struct obx_port_stats {
 	char     name[OBX_NAME_LEN];
 	uint64_t ipackets, ibytes;
@@ -246,7 +250,11 @@ struct obx_src_rec {
 	uint8_t  ev_mode;       /* OBX_SRC_EV_* */
 	uint8_t  wk;            /* the worker's own cache (epoch.h OBS_SRC_WK_*): consumers
 	                         * ignore it */
-	uint64_t reserved1;
+	/* --- fingerprint (issue 14, docs/fingerprints.md): the former reserved1 --- */
+	uint8_t  tool;          /* label id of the record's first labelled SYN; 0 = none */
+	uint8_t  tool_rsv;
+	uint16_t tool_other;    /* labelled SYNs with a label other than tool (saturating) */
+	uint32_t tool_syns;     /* SYNs labelled tool */
 };
 
 #define OBX_SRC_EV_NONE     0u     /* the record's events (if any) are in the EVENT table */
