@@ -141,19 +141,20 @@ static void test_nmap_hping_mirai(void **st)
 	struct obs_fp_set *fs = shipped();
 	struct syn s = { 0x0a000001, 0xc0000201, 0x01020304, 52000, 22, 4711, 1024, 44, 0,
 	                 O_MSS, sizeof(O_MSS) };
-	const uint16_t wins[] = { 1024, 2048, 3072, 4096 };
+	const uint16_t other[] = { 2048, 3072, 4096, 5120 };
 
 	(void)st;
+	assert_string_equal(label_of(fs, &s, 0), "nmap-syn");   /* nmap.h, tcpip.cc: 1024 */
 	for (unsigned i = 0; i < 4; i++) {
-		s.win = wins[i];
-		assert_string_equal(label_of(fs, &s, 0), "nmap-syn");
+		s.win = other[i];
+		assert_string_equal(label_of(fs, &s, 0), "none");
 	}
-	s.win = 5120;
-	assert_string_equal(label_of(fs, &s, 0), "none");
-	s.win = 64;                             /* hping3: window 64, no option */
+	s.win = 512;                            /* hping3: window 512, no option */
 	s.opt = NULL;
 	s.opt_len = 0;
 	assert_string_equal(label_of(fs, &s, 0), "hping3");
+	s.win = 64;
+	assert_string_equal(label_of(fs, &s, 0), "none");
 	s.win = 29200;
 	s.seq = s.dst;                          /* Mirai: seq = destination */
 	assert_string_equal(label_of(fs, &s, 0), "mirai");
