@@ -99,6 +99,11 @@ static void test_zmap(void **st)
 
 	(void)st;
 	assert_string_equal(label_of(fs, &s, 0), "zmap");
+	s.opt = NULL;                           /* 2.x: no option at all */
+	s.opt_len = 0;
+	assert_string_equal(label_of(fs, &s, 0), "zmap-2");
+	s.opt = O_MSS;
+	s.opt_len = sizeof(O_MSS);
 	s.opt = O_ZMAP_WIN;
 	s.opt_len = sizeof(O_ZMAP_WIN);
 	assert_string_equal(label_of(fs, &s, 0), "zmap-4.1");
