@@ -214,7 +214,8 @@ static double bb_median(double *v, uint32_t n)
 /* ---- burst_bench_stages: the stages of the real burst --------------------------------
  * Names as bench/run prints them, in enum obs_stage order (worker.h). */
 static const char *const bb_stage_name[OBS_STAGE_N] = {
-	"parse", "tel_map", "time_counters", "exclude_lpm", "scanner_lpm", "resip_lookup",
+	"parse", "tel_map", "time_counters", "exclude_lpm", "scanner_lpm", "fingerprint",
+	"resip_lookup",
 	"src_record", "coverage", "resip_port", "events", "free", "payload",
 };
 

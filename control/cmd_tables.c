@@ -26,7 +26,7 @@
 #include "reload.h"
 
 const struct cp_arg cp_args_tables_reload[] = {
-	{ "table", CP_ARG_STR, false, 0, 32, "scanner, exclude, resip, rules or all (default: all)",
+	{ "table", CP_ARG_STR, false, 0, 32, "scanner, exclude, resip, rules, fingerprints or all (default: all)",
 	  false },
 	{ NULL, CP_ARG_STR, false, 0, 0, NULL, false }
 };
@@ -58,7 +58,7 @@ void cp_cmd_tables_reload(struct cp *cp, json_t *args, struct cp_reply *r)
 
 	if (!all && one < 0) {
 		cp_reply_err(r, CP_E_BAD_ARGS, "unknown table '%s' (known: scanner, exclude, resip, "
-		             "rules, all)", table);
+		             "rules, fingerprints, all)", table);
 		return;
 	}
 	list = json_array();
@@ -93,7 +93,8 @@ static uint32_t cp_tables_slots(const struct obs_conf *c, uint32_t t)
 static const char *cp_tables_file(const struct obs_conf *c, uint32_t t, uint32_t i)
 {
 	return t == CP_RT_SCANNER ? c->scanner_file : t == CP_RT_RESIP ? c->resip_table :
-	       t == CP_RT_EXCLUDE ? c->exclude_files[i] : c->rules_files[i];
+	       t == CP_RT_EXCLUDE ? c->exclude_files[i] : t == CP_RT_FP ? c->fingerprint_file :
+	       c->rules_files[i];
 }
 
 /* The files a table is read from. */
@@ -121,6 +122,7 @@ int64_t cp_tables_version(const struct cp *cp, uint32_t t)
 	static const uint32_t tver[CP_RT_N] = {
 		[CP_RT_SCANNER] = OBX_TVER_SCANNER, [CP_RT_EXCLUDE] = OBX_TVER_EXCLUDE,
 		[CP_RT_RESIP] = OBX_TVER_RESIP, [CP_RT_RULES] = OBX_TVER_RULES,
+		[CP_RT_FP] = OBX_TVER_FP,
 	};
 	const struct obx_header *h = cp->drain.cur.h;
 	uint64_t v;

@@ -28,8 +28,10 @@
 struct cp;
 struct cp_drain;
 
-enum cp_reload_table { CP_RT_SCANNER = 0, CP_RT_EXCLUDE, CP_RT_RESIP, CP_RT_RULES, CP_RT_N };
-#define CP_RT_NAMES { "scanner", "exclude", "resip", "rules" }
+enum cp_reload_table { CP_RT_SCANNER = 0, CP_RT_EXCLUDE, CP_RT_RESIP, CP_RT_RULES,
+	CP_RT_FP,   /* fingerprint (issue 14) */
+	CP_RT_N };
+#define CP_RT_NAMES { "scanner", "exclude", "resip", "rules", "fingerprints" }
 
 enum cp_reload_state {
 	CP_RS_QUEUED = 0,    /* waiting for the mailbox */

@@ -13,11 +13,13 @@
 #include "log.h"
 #include "life_tables.h"
 #include "resip_dp.h"
+#include "fingerprint.h"
 #include "scanner_table.h"
 #include "tables.h"
 
 static struct obx_header *obs_cmd_h;
 static char obs_cmd_scanner_path[OBS_CONF_STR];
+static char obs_cmd_fp_path[OBS_CONF_STR];          /* fingerprint (issue 14) */
 static volatile sig_atomic_t obs_cmd_hup_flag;
 
 void obs_cmd_hup(void)
@@ -53,6 +55,31 @@ int obs_cmd_reload_scanner(const char *path, char *msg, size_t msglen)
 	return 0;
 }
 
+/* fingerprint (issue 14): build the set from the file and swap it in; a bad file is
+ * refused with its reason and the old set kept. */
+int obs_cmd_reload_fp(char *msg, size_t msglen)
+{
+	struct obs_fp_set *s;
+	char err[512];
+
+	if (obs_cmd_fp_path[0] == '\0') {
+		snprintf(msg, msglen, "no fingerprint file configured (tables.fingerprint_file)");
+		return -ENOENT;
+	}
+	s = obs_fp_load(obs_cmd_fp_path, err, sizeof(err));
+	if (s == NULL) {
+		snprintf(msg, msglen, "%s", err);
+		OBS_WARN("fingerprint reload refused, old set kept: %s", err);
+		return -EINVAL;
+	}
+	s->generation = obs_tables.generation[OBS_TABLE_FP] + 1;
+	obs_tables_swap(OBS_TABLE_FP, s, obs_fp_free);
+	snprintf(msg, msglen, "fingerprints %s: %u rules, format version %u (generation %llu)",
+	         obs_cmd_fp_path, s->n, s->version, (unsigned long long)s->generation);
+	OBS_NOTICE("%s", msg);
+	return 0;
+}
+
 int obs_cmd_init(struct obx_header *h, const struct obs_conf *c, uint32_t n_workers)
 {
 	char msg[OBX_CMD_MSG_LEN];
@@ -72,6 +99,11 @@ int obs_cmd_init(struct obx_header *h, const struct obs_conf *c, uint32_t n_work
 			OBS_ERR("tables.scanner_file: %s", msg);
 			return rc;
 		}
+	}
+	snprintf(obs_cmd_fp_path, sizeof(obs_cmd_fp_path), "%s", c->fingerprint_file);
+	if (obs_cmd_fp_path[0] != '\0' && (rc = obs_cmd_reload_fp(msg, sizeof(msg))) != 0) {
+		OBS_ERR("tables.fingerprint_file: %s", msg);
+		return rc;
 	}
 	obs_life_tables_conf(c, n_workers, h);  /* SPEC C: rules.files, exclude.files */
 	if ((rc = obs_life_reload_rules(msg, sizeof(msg))) != 0 ||
@@ -109,6 +141,8 @@ void obs_cmd_poll(void)
 		obs_life_reload_rules(msg, sizeof(msg));
 		obs_life_reload_exclude(msg, sizeof(msg));
 		obs_resip_reload(NULL, msg, sizeof(msg));
+		if (obs_cmd_fp_path[0] != '\0')
+			obs_cmd_reload_fp(msg, sizeof(msg));
 	}
 	if (obs_cmd_h == NULL)
 		return;
@@ -130,6 +164,8 @@ void obs_cmd_poll(void)
 			rc = obs_life_reload_exclude(msg, sizeof(msg));
 		else if (strcmp(arg, "resip") == 0)
 			rc = obs_resip_reload(NULL, msg, sizeof(msg));
+		else if (strcmp(arg, "fingerprints") == 0)
+			rc = obs_cmd_reload_fp(msg, sizeof(msg));
 		else if (arg[0] == '\0' || strcmp(arg, "scanner") == 0 || strcmp(arg, "all") == 0) {
 			rc = obs_cmd_reload_scanner(NULL, msg, sizeof(msg));
 			if (strcmp(arg, "scanner") != 0) {
@@ -147,9 +183,15 @@ void obs_cmd_poll(void)
 				r2 = obs_resip_reload(NULL, m2, sizeof(m2));
 				snprintf(msg + l, sizeof(msg) - l, "; %s", m2);
 				rc = rc ? rc : r2;
+				if (obs_cmd_fp_path[0] != '\0') {
+					l = strlen(msg);
+					r2 = obs_cmd_reload_fp(m2, sizeof(m2));
+					snprintf(msg + l, sizeof(msg) - l, "; %s", m2);
+					rc = rc ? rc : r2;
+				}
 			}
 		} else {
-			snprintf(msg, sizeof(msg), "unknown table '%s' (known: scanner, rules, exclude, resip)",
+			snprintf(msg, sizeof(msg), "unknown table '%s' (known: scanner, rules, exclude, resip, fingerprints)",
 			         arg);
 			rc = -EINVAL;
 		}

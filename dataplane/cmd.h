@@ -24,5 +24,7 @@ void obs_cmd_hup(void);
 /* Reload the scanner table from path ("" = the configured file).  0, or -errno with msg
  * ("FILE:LINE: reason ... table not replaced"); the old table stays on error. */
 int obs_cmd_reload_scanner(const char *path, char *msg, size_t msglen);
+/* fingerprint (issue 14): reload tables.fingerprint_file; 0 or -errno with msg set */
+int obs_cmd_reload_fp(char *msg, size_t msglen);
 
 #endif

@@ -372,6 +372,18 @@ static inline uint8_t obs_epoch_src_wk(const struct obs_epoch *e, uint32_t addr,
 	}
 }
 
+/* A SYN labelled tool (fingerprint.h) lands in record r: the record keeps its first label
+ * and counts the SYNs of that label, and those of any other label apart (docs/exchange.md). */
+static inline void obs_src_tool(struct obx_src_rec *r, uint8_t tool)
+{
+	if (r->tool == 0 || r->tool == tool) {
+		r->tool = tool;
+		r->tool_syns++;
+	} else if (r->tool_other != UINT16_MAX) {
+		r->tool_other++;
+	}
+}
+
 /*
  * Record one packet of source addr at time t seen by the sensors in sensor_bit, in the
  * (addr, hour) record: flags are ORed in (OBX_SRC_F_*), resip (0 or 1) is added to
@@ -381,9 +393,9 @@ static inline uint8_t obs_epoch_src_wk(const struct obs_epoch *e, uint32_t addr,
  * inline event existed; also when the packet was lost).  wk, when not 0, is stored as
  * the record's worker cache (OBS_SRC_WK_*).
  */
-static inline int obs_epoch_src(struct obs_epoch *e, uint32_t addr, uint64_t t,
-                                uint64_t sensor_bit, uint32_t flags, uint32_t resip, uint64_t ev,
-                                uint8_t wk)
+static inline int obs_epoch_src_fp(struct obs_epoch *e, uint32_t addr, uint64_t t,
+                                   uint64_t sensor_bit, uint32_t flags, uint32_t resip,
+                                   uint64_t ev, uint8_t wk, uint8_t tool)
 {
 	struct obx_src_rec *r;
 	uint32_t hour;
@@ -410,6 +422,8 @@ again:
 		r->resip_packets += resip;
 		if (wk != 0)
 			r->wk = wk;
+		if (unlikely(tool != 0))
+			obs_src_tool(r, tool);
 		return r->ev_mode == OBX_SRC_EV_INLINE;
 	}
 	if (unlikely(rc != OBS_EPOCH_NEW)) {
@@ -429,9 +443,21 @@ again:
 	r->ev_category = (uint8_t)(ev >> 40);
 	r->ev_mode = ev != 0 ? OBX_SRC_EV_INLINE : OBX_SRC_EV_NONE;
 	r->wk = wk;
+	r->tool = tool;
+	r->tool_rsv = 0;
+	r->tool_other = 0;
+	r->tool_syns = tool != 0;
 	r->packets = 1;
 	(*obs_epoch_n_used(e, OBX_TAB_SRC))++;
 	return ev != 0;
+}
+
+/* The same without a fingerprint label (every packet but a labelled SYN). */
+static inline int obs_epoch_src(struct obs_epoch *e, uint32_t addr, uint64_t t,
+                                uint64_t sensor_bit, uint32_t flags, uint32_t resip, uint64_t ev,
+                                uint8_t wk)
+{
+	return obs_epoch_src_fp(e, addr, t, sensor_bit, flags, resip, ev, wk, 0);
 }
 
 /*

@@ -114,6 +114,11 @@ int obs_parse_snap(const uint8_t *frame, uint32_t len, uint32_t wire_len, struct
 	m->icmp_type = 0;
 	m->icmp_code = 0;
 	m->frag = frag_off != 0 ? OBS_FRAG_LATER : (fo & IP_MF) ? OBS_FRAG_FIRST : OBS_FRAG_NONE;
+	m->ip_id = (uint16_t)rd16(ip + 4);
+	m->ttl = ip[8];
+	m->tcp_hlen = 0;
+	m->tcp_win = 0;
+	m->tcp_off = 0;
 
 	/* L4 lives in [l4, off + tot): l4len bytes on the wire, of which the bytes up to
 	 * `end` are present.  A header field is read only when present (else trunc_l4). */
@@ -152,6 +157,9 @@ int obs_parse_snap(const uint8_t *frame, uint32_t len, uint32_t wire_len, struct
 		m->dport = rd16(l4 + 2);
 		m->tcp_seq = rd32(l4 + 4);
 		m->tcp_flags = l4[13];
+		m->tcp_win = (uint16_t)rd16(l4 + 14);
+		m->tcp_hlen = (uint8_t)hlen;
+		m->tcp_off = (uint16_t)l4off;
 		m->proto_idx = OBX_P_TCP;
 		break;
 	case PROTO_UDP: {

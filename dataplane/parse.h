@@ -28,6 +28,12 @@ struct obs_pkt_meta {
 	uint16_t payload_len;  /* L4 payload bytes present (bounded by ip_len and the bytes captured) */
 	uint32_t frag;         /* enum obs_frag: whole datagram, first or later fragment (a
 	                        * whole word: the struct has no padding bytes to compare) */
+	/* --- fingerprint inputs (issue 14; docs/fingerprints.md) --- */
+	uint16_t ip_id;        /* IPv4 identification, host order */
+	uint8_t  ttl;
+	uint8_t  tcp_hlen;     /* TCP header bytes (20..60); 0 for other protocols */
+	uint16_t tcp_win;      /* TCP window, host order */
+	uint16_t tcp_off;      /* offset of the TCP header from the frame start */
 };
 
 /* IPv4 fragments (RFC 791): a first fragment (MF set, offset 0) carries the L4 header

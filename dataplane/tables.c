@@ -34,9 +34,12 @@ int obs_tables_init(uint32_t n_workers)
 	return 0;
 }
 
-_Static_assert(OBS_TABLE_SCANNER == OBX_TVER_SCANNER && OBS_TABLE_RESIP == OBX_TVER_RESIP &&
-               OBS_TABLE_EXCLUDE == OBX_TVER_EXCLUDE && OBS_TABLE_RULES == OBX_TVER_RULES,
-               "exchange.h table versions follow the table ids");
+/* Each table's word in the header's versions; the capture is not a table of rows. */
+static const int obs_tables_tver[OBS_TABLE_N] = {
+	[OBS_TABLE_SCANNER] = OBX_TVER_SCANNER, [OBS_TABLE_RESIP] = OBX_TVER_RESIP,
+	[OBS_TABLE_EXCLUDE] = OBX_TVER_EXCLUDE, [OBS_TABLE_RULES] = OBX_TVER_RULES,
+	[OBS_TABLE_CAPTURE] = -1, [OBS_TABLE_FP] = OBX_TVER_FP,
+};
 
 void obs_tables_publish(struct obx_table_versions *v)
 {
@@ -47,11 +50,12 @@ void obs_tables_publish(struct obx_table_versions *v)
 static void obs_tables_count_version(enum obs_table_id id)
 {
 	struct obx_table_versions *v = obs_tables.pub;
+	int k = obs_tables_tver[id];
 
-	if (v == NULL || (unsigned)id >= OBX_TVER_N)   /* the capture: not a table of rows */
+	if (v == NULL || k < 0)
 		return;
-	atomic_store_explicit(&v->version[id],
-	                      atomic_load_explicit(&v->version[id], memory_order_relaxed) + 1,
+	atomic_store_explicit(&v->version[k],
+	                      atomic_load_explicit(&v->version[k], memory_order_relaxed) + 1,
 	                      memory_order_release);
 }
 

@@ -46,6 +46,7 @@ enum obs_table_id {
 	OBS_TABLE_EXCLUDE,       /* issue 5 */
 	OBS_TABLE_RULES,         /* issue 5 */
 	OBS_TABLE_CAPTURE,       /* struct obs_capture while a capture runs (capture.h) */
+	OBS_TABLE_FP,            /* struct obs_fp_set (fingerprint.h), issue 14 */
 	OBS_TABLE_N
 };
 

@@ -32,6 +32,7 @@
 #include "rules.h"
 #include "scanner_table.h"
 #include "tables.h"
+#include "fp_probe.h"
 #include "telescope.h"
 #include "worker.h"
 
@@ -139,6 +140,7 @@ struct obs_verdict {
 	uint8_t proto_idx;
 	uint8_t cov;        /* SPEC A input: TCP SYN without ACK (to D) */
 	uint8_t mirai;      /* seq == dst */
+	uint8_t tool;       /* fingerprint label of a SYN (fingerprint.h), 0 = none */
 	uint8_t scanner;    /* source in the scanner table */
 	uint16_t dport;
 	uint32_t slot;      /* coverage-sample slot or OBS_TEL_NO_SLOT */
@@ -257,6 +259,7 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 #ifndef OBS_NO_CAPTURE_CHECK
 	struct obs_capture *cap = obs_tables_get(OBS_TABLE_CAPTURE);
 #endif
+	const struct obs_fp_set *fp_tab = obs_tables_get(OBS_TABLE_FP);
 	uint64_t resip_mask[OBS_BURST_MAX];     /* (2) SPEC B1, per look_idx entry */
 	uint8_t is_resip[OBS_BURST_MAX];        /* per packet */
 	uint8_t src_wk[OBS_BURST_MAX];          /* per packet: the record's cache (epoch.h) */
@@ -308,6 +311,10 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		vi->cov = meta.proto == 6 &&
 		          (meta.tcp_flags & (OBS_TCP_SYN | OBS_TCP_ACK)) == OBS_TCP_SYN;
 		vi->mirai = meta.tcp_seq == meta.dst;
+		vi->tool = 0;
+		if (vi->cov && fp_tab != NULL && OBS_STAGE_ON(FP))
+			vi->tool = obs_fp_label(fp_tab, rte_pktmbuf_mtod(m, const uint8_t *),
+			                        m->data_len, &meta);
 		vi->dport = meta.dport;
 		vi->slot = slot;
 		vi->scanner = 0;
@@ -437,6 +444,8 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		 */
 		if (vi->scanner)
 			c->scanner_packets++;
+		if (vi->tool != 0)                                   /* fingerprint.h */
+			c->reserved[OBX_CNT_FP_SYNS]++;
 		if (vi->excluded)
 			c->excluded_packets++;
 		const uint32_t resip = resip_tab != NULL && is_resip[i];
@@ -446,13 +455,13 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		 * source record: then the event stage has nothing to do for it */
 		const uint64_t ev = w->ev_on && !vi->excluded && vi->pay_len == 0 ?
 		                    obs_src_ev(vi->ev_type, vi->sensor, 0) : 0;
-		const int ev_inline = obs_epoch_src(&w->ep, vi->src, vi->t,
-		                                    vi->sensor < 64 ? 1ull << vi->sensor : 0,
-		                                    (vi->scanner ? OBX_SRC_F_SCANNER : 0) |
-		                                    (vi->excluded ? OBX_SRC_F_EXCLUDED : 0) |
-		                                    (resip ? OBX_SRC_F_RESIP : 0) |
-		                                    (vi->frag ? OBX_SRC_F_FRAGMENT : 0), resip, ev,
-		                                    resip_tab != NULL ? src_wk[i] : 0);
+		const int ev_inline = obs_epoch_src_fp(&w->ep, vi->src, vi->t,
+		                                       vi->sensor < 64 ? 1ull << vi->sensor : 0,
+		                                       (vi->scanner ? OBX_SRC_F_SCANNER : 0) |
+		                                       (vi->excluded ? OBX_SRC_F_EXCLUDED : 0) |
+		                                       (resip ? OBX_SRC_F_RESIP : 0) |
+		                                       (vi->frag ? OBX_SRC_F_FRAGMENT : 0), resip, ev,
+		                                       resip_tab != NULL ? src_wk[i] : 0, vi->tool);
 		if (vi->cov && w->cov_on && OBS_STAGE_ON(COV))       /* (4) coverage.h */
 			obs_cov_syn(&w->cov, &w->ep, vi->src, vi->dport, vi->t, vi->slot, vi->mirai,
 			            vi->scanner ? OBX_CELL_F_SCANNER : 0);

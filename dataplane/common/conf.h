@@ -94,6 +94,7 @@ struct obs_conf {
 	uint32_t scan_jstar_pm;          /* J* x 1000, 0..1000, default 800 */
 	uint32_t scan_sstar_pm;          /* S* x 1000, 0..1000, default 700 */
 	char     scanner_file[OBS_CONF_STR];   /* tables.scanner_file: "" = none */
+	char     fingerprint_file[OBS_CONF_STR]; /* tables.fingerprint_file (issue 14): "" = none */
 	char     city_mmdb[OBS_CONF_STR];      /* enrich.city_mmdb: GeoIP City/Country, "" = none */
 
 	/* lifetime (SPEC.md C) and payload rules */

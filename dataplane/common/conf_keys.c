@@ -146,6 +146,10 @@ const struct conf_key obs_conf_keys[] = {
 	K_STR(C, "tables.scanner_file", scanner_file, 0, "", 0,
 	      "scanner table: one IPv4 CIDR a line, optional label (conf/scanner-ips.txt); "
 	      "\"\" = none; reload with `tables reload` or SIGHUP"),
+	/* fingerprint (issue 14) */
+	K_STR(C, "tables.fingerprint_file", fingerprint_file, 0, "", 0,
+	      "scanner-tool fingerprints of SYNs (conf/fingerprints.txt, docs/fingerprints.md); "
+	      "\"\" = none; reload with `tables reload fingerprints` or SIGHUP"),
 	K_STR(C, "enrich.city_mmdb", city_mmdb, 0, "", 0,
 	      "GeoIP City or Country MMDB for countries (SPEC.md A7); \"\" = none"),
 	K_STR(C, "enrich.asn_mmdb", asn_mmdb, 0, "", 0,

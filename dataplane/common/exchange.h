@@ -212,6 +212,10 @@ struct obx_counters {
 #define OBX_CTR_RESP_COOKIE_OK     6   /* ACK / data segments whose ack-1 validated */
 #define OBX_CTR_RESP_COOKIE_BAD    7   /* ACK / data segments to H whose ack-1 did not */
 
+/* --- fingerprint (issue 14, docs/fingerprints.md): reserved[2] --- */
+#define OBX_CNT_FP_SYNS 2u   /* reserved[OBX_CNT_FP_SYNS]: SYNs a fingerprint labelled */
+
+
 struct obx_port_stats {
 	char     name[OBX_NAME_LEN];
 	uint64_t ipackets, ibytes;
@@ -264,7 +268,11 @@ struct obx_src_rec {
 	uint8_t  ev_mode;       /* OBX_SRC_EV_* */
 	uint8_t  wk;            /* the worker's own cache (epoch.h OBS_SRC_WK_*): consumers
 	                         * ignore it */
-	uint64_t reserved1;
+	/* --- fingerprint (issue 14, docs/fingerprints.md): the former reserved1 --- */
+	uint8_t  tool;          /* label id of the record's first labelled SYN; 0 = none */
+	uint8_t  tool_rsv;
+	uint16_t tool_other;    /* labelled SYNs with a label other than tool (saturating) */
+	uint32_t tool_syns;     /* SYNs labelled tool */
 };
 
 #define OBX_SRC_EV_NONE     0u     /* the record's events (if any) are in the EVENT table */
@@ -411,13 +419,13 @@ struct obx_resp_status {
  * 1 after its start loaded the table, +1 for every reload it accepted; a refused reload
  * keeps the number (and the table); 0 = none in use (not configured, or an older
  * dataplane, which leaves the tail zero).  Written by the main lcore (release), read
- * (acquire) by the control plane.  Indexed by OBX_TVER_*, the dataplane's table ids
- * (tables.c asserts they agree). */
+ * (acquire) by the control plane.  Indexed by OBX_TVER_* (tables.c maps its table ids). */
 #define OBX_TVER_SCANNER 0u
 #define OBX_TVER_RESIP   1u
 #define OBX_TVER_EXCLUDE 2u
 #define OBX_TVER_RULES   3u
-#define OBX_TVER_N       4u   /* the header page has room for these words only */
+#define OBX_TVER_FP      4u   /* the fingerprint rules (docs/fingerprints.md) */
+#define OBX_TVER_N       5u   /* the header page has room for these words only */
 
 struct obx_table_versions {
 	_Atomic uint64_t version[OBX_TVER_N];

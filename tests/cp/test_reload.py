@@ -123,11 +123,12 @@ check(r["state"] == "loaded" and r["last_loaded"]["id"] == rid, "resip row: load
 # ---- 3: all tables, one request each ----
 rep = c.data("tables.reload", {"table": "all"})
 ids = {q["table"]: q["id"] for q in rep["requests"]}
-check(sorted(ids) == ["exclude", "resip", "rules", "scanner"] and len(set(ids.values())) == 4,
+check(sorted(ids) == ["exclude", "fingerprints", "resip", "rules", "scanner"]
+      and len(set(ids.values())) == 5,
       "tables.reload all: one request per table %s" % ids)
 again = c.data("tables.reload", argv=["rules"])["requests"][0]
 check(again["id"] == ids["rules"], "rules again before it is posted joins request %d" % ids["rules"])
-for t in ("scanner", "exclude", "resip", "rules"):
+for t in ("scanner", "exclude", "resip", "rules", "fingerprints"):
     q = outcome(t, ids[t])
     if t == "exclude":
         check(q["state"] == "refused" and "refused by fake_dp, old table kept" in q["reason"],
@@ -181,7 +182,7 @@ while True:
     time.sleep(0.2)
 check({k: v for k, v in got.items() if v} == want,
       "/metrics: reload outcomes %s == tables.status %s" % (got, want))
-check(len(got) == 4 * 3, "a sample per table and outcome, zeros included")
+check(len(got) == 5 * 3, "a sample per table and outcome, zeros included")
 c.close()
 check(dm.stop() == 0, "SIGTERM: clean exit")
 print("ok: test_reload")

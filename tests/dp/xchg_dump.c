@@ -72,6 +72,14 @@ static void map_merge(const struct obx_src_rec *in)
 				r->last_ns = in->last_ns;
 			r->packets += in->packets;
 			r->sensor_mask |= in->sensor_mask;
+			/* fingerprint (issue 14): the first label, its SYNs, the rest apart */
+			if (r->tool == 0)
+				r->tool = in->tool;
+			if (in->tool == r->tool)
+				r->tool_syns += in->tool_syns;
+			else
+				r->tool_other = (uint16_t)(r->tool_other + in->tool_syns);
+			r->tool_other = (uint16_t)(r->tool_other + in->tool_other);
 			return;
 		}
 	}
@@ -215,6 +223,7 @@ static void print_json(const struct obx_header *h, int with_sources)
 	       tot.lost_updates, tot.time_backwards);
 	printf("    \"forced_swaps\": %" PRIu64 ",\n", tot.forced_swaps);
 	printf("    \"fragments\": %" PRIu64 ",\n", tot.reserved[OBX_CTR_FRAGMENTS]);
+	printf("    \"fp_syns\": %" PRIu64 ",\n", tot.reserved[OBX_CNT_FP_SYNS]);
 	printf("    \"proto\": {");
 	for (d = 0; d < OBX_P_N; d++)
 		printf("%s\"%s\": %" PRIu64, d ? ", " : "", proto_names[d], tot.proto_packets[d]);
@@ -244,9 +253,11 @@ static void print_json(const struct obx_header *h, int with_sources)
 			struct in_addr a = { .s_addr = htonl(list[i].addr) };
 
 			printf("%s\n    {\"src\": \"%s\", \"first_ns\": %" PRIu64 ", \"last_ns\": %"
-			       PRIu64 ", \"packets\": %" PRIu64 ", \"sensor_mask\": %" PRIu64 "}",
+			       PRIu64 ", \"packets\": %" PRIu64 ", \"sensor_mask\": %" PRIu64
+			       ", \"tool\": %u, \"tool_syns\": %u, \"tool_other\": %u}",
 			       i ? "," : "", inet_ntoa(a), list[i].first_ns, list[i].last_ns,
-			       list[i].packets, list[i].sensor_mask);
+			       list[i].packets, list[i].sensor_mask, list[i].tool, list[i].tool_syns,
+			       list[i].tool_other);
 		}
 		free(list);
 		printf("\n  ");

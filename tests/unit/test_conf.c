@@ -638,7 +638,7 @@ static void test_describe(void **state)
 		"analysis.period",
 		"analysis.block_len", "analysis.scan_alpha_permille", "analysis.scan_n",
 		"analysis.scan_m", "analysis.scan_jstar_permille", "analysis.scan_sstar_permille",
-		"tables.scanner_file", "enrich.city_mmdb", "lifetime.gap_s", "lifetime.max_sources", "rules.files",
+		"tables.scanner_file", "tables.fingerprint_file", "enrich.city_mmdb", "lifetime.gap_s", "lifetime.max_sources", "rules.files",
 		"exclude.files", "resip.table", "resip.window_check", "resip.country",
 		"enrich.asn_mmdb", "enrich.org_file", "enrich.ptr_file", "enrich.ptr_live",
 		"enrich.ptr_rate", "export.clickhouse.url", "export.clickhouse.database",
