@@ -63,8 +63,10 @@ int obs_cmd_reload_fp(char *msg, size_t msglen)
 	char err[512];
 
 	if (obs_cmd_fp_path[0] == '\0') {
-		snprintf(msg, msglen, "no fingerprint file configured (tables.fingerprint_file)");
-		return -ENOENT;
+		/* like the other optional tables: nothing configured is an answer, not a
+		 * refusal, so a reload of every table still succeeds */
+		snprintf(msg, msglen, "fingerprints: none configured (tables.fingerprint_file)");
+		return 0;
 	}
 	s = obs_fp_load(obs_cmd_fp_path, err, sizeof(err));
 	if (s == NULL) {
