@@ -81,7 +81,21 @@ for f in dos-attacks.csv dos-attacks.md dos-timeline.svg; do
 	[ -s "$tmp/report/$f" ] || fail "report lacks $f"
 done
 n=$("$py" -c "import json,sys; print(len(json.load(open(sys.argv[1]))))" "$tmp/list.json")
-[ "$(($(wc -l <"$tmp/report/dos-attacks.csv") - 1))" = "$n" ] || fail "dos-attacks.csv rows != $n"
+# the CSV opens with its loss stamp, whose first line says how many lines to skip;
+# the rows after it are the attacks of `dos list`, victim and packets alike
+"$py" - "$tmp/report/dos-attacks.csv" "$tmp/list.json" <<'PY' || fail "dos-attacks.csv != dos list"
+import csv, json, re, sys
+lines = open(sys.argv[1]).read().splitlines()
+m = re.match(r"# obscura loss stamp: (\d+) lines", lines[0])
+if not m:
+    sys.exit("no loss stamp on the first line: %r" % lines[0])
+rows = list(csv.DictReader(lines[int(m.group(1)):]))
+want = sorted((a["victim"], int(a["packets"])) for a in json.load(open(sys.argv[2])))
+got = sorted((r["victim"], int(r["packets"])) for r in rows)
+if got != want:
+    sys.exit("csv %s != list %s" % (got, want))
+print("dos-attacks.csv: %d attacks under a %s-line stamp, equal to dos list" % (len(rows), m.group(1)))
+PY
 [ "$(grep -c '<rect x=' "$tmp/report/dos-timeline.svg")" = "$n" ] || fail "timeline bars != $n"
 
 # restart: the snapshot section brings the same attacks back
