@@ -159,3 +159,11 @@ void cp_analyses_metrics(struct cp *cp, struct cp_mx *x)
 		if (cp_started[i]->metrics != NULL)
 			cp_started[i]->metrics(cp, x);
 }
+
+/* fingerprint (issue 14) */
+void cp_analyses_source_show(struct cp *cp, uint32_t addr, json_t *obj)
+{
+	for (unsigned i = 0; i < cp_n_started; i++)
+		if (cp_started[i]->source_show != NULL)
+			cp_started[i]->source_show(cp, addr, obj);
+}

@@ -96,6 +96,10 @@ struct cp_analysis {
 	void (*tables_status)(struct cp *cp, const char *table, json_t *row);
 	void (*poll)(struct cp *cp);
 	void (*metrics)(struct cp *cp, struct cp_mx *x);
+	/* fingerprint (issue 14): `sources show ADDR` — set the analysis' members of obj
+	 * (its answer for that source: lifetime, RESIP rows, scanner label) from what it
+	 * holds; nothing when it knows nothing of addr */
+	void (*source_show)(struct cp *cp, uint32_t addr, json_t *obj);
 };
 
 /* The registry (analyses.c, generated from control/meson.build): NULL-terminated. */
@@ -115,5 +119,6 @@ void cp_analyses_table_loaded(struct cp *cp, const char *table);
 void cp_analyses_tables_status(struct cp *cp, const char *table, json_t *row);
 void cp_analyses_poll(struct cp *cp);
 void cp_analyses_metrics(struct cp *cp, struct cp_mx *x);
+void cp_analyses_source_show(struct cp *cp, uint32_t addr, json_t *obj);   /* fingerprint */
 
 #endif

@@ -8,12 +8,16 @@
  * work of one loop turn is a chunk's, however many sources there are and whatever n.
  * Main loop only.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "commands.h"
+#include "analysis.h"
 #include "json.h"
+#include "toolstore.h"
 
 /* Names of the sensors in mask, in config order: the dataplane's names from the exchange
  * header when known, else the config's, else sensorN.  Every command that shows sensors
@@ -133,8 +137,31 @@ void cp_cmd_sources_top(struct cp *cp, json_t *args, struct cp_reply *r)
 {
 	json_t *jn = json_object_get(args, "n");
 	size_t n = jn != NULL ? (size_t)json_integer_value(jn) : 10;
-	struct cp_top_cursor *t = calloc(1, sizeof(*t));
+	struct cp_top_cursor *t;
 	const struct cp_src *s;
+	/* fingerprint (issue 14): --tool T / {"tool": T} */
+	const char *tn = json_string_value(json_object_get(args, "tool"));
+	const char *w1 = json_string_value(json_object_get(args, "w1"));
+	const char *w2 = json_string_value(json_object_get(args, "w2"));
+	int tool = 0;
+
+	if (w1 != NULL) {
+		if (strcmp(w1, "--tool") != 0 || w2 == NULL || tn != NULL) {
+			cp_reply_err(r, CP_E_BAD_ARGS, "sources.top: expected [n] [--tool T], got "
+			             "'%.32s'", w1);
+			return;
+		}
+		tn = w2;
+	}
+	if (tn != NULL && (tool = cp_tool_id(tn)) <= 0) {
+		char names[512];
+
+		cp_tool_names_list(names, sizeof(names));
+		cp_reply_err(r, CP_E_BAD_ARGS, "sources.top: unknown tool '%.32s' (labels: %s)", tn,
+		             names);
+		return;
+	}
+	t = calloc(1, sizeof(*t));
 
 	if (t != NULL)
 		t->h = malloc(((size_t)cp->store.src.n + 1) * sizeof(*t->h));
@@ -143,12 +170,73 @@ void cp_cmd_sources_top(struct cp *cp, json_t *args, struct cp_reply *r)
 		cp_reply_err(r, CP_E_INTERNAL, "out of memory copying %u sources", cp->store.src.n);
 		return;
 	}
-	for (uint32_t it = 0; (s = cp_store_src_next(&cp->store, &it)) != NULL;)
+	for (uint32_t it = 0; (s = cp_store_src_next(&cp->store, &it)) != NULL;) {
+		const struct cp_tool_src *e;
+
+		if (tool != 0 && ((e = cp_tools_find(&cp->store.tools, s->addr)) == NULL ||
+		                  e->tool != tool))
+			continue;
 		t->h[t->n++] = *s;
+	}
 	for (size_t i = t->n / 2; i-- > 0;)
 		cp_top_sift(t->h, t->n, i);
 	t->left = n != 0 && n < t->n ? n : t->n;
 	r->cursor.next = cp_top_next;
 	r->cursor.fini = cp_top_fini;
 	r->cursor.state = t;
+}
+
+/* ---- fingerprint (issue 14): sources.show ADDR ---- */
+
+static json_t *cp_src_tool_json(const struct cp_tool_src *e)
+{
+	char b0[16], b1[16];
+	json_t *per = json_array();
+
+	for (unsigned i = 0; i < CP_TOOL_SLOTS; i++)
+		if (e->ids[i] != 0)
+			json_array_append_new(per, json_pack("{s:i, s:s, s:o}", "id", e->ids[i],
+				"name", cp_tool_name(e->ids[i], b1, sizeof(b1)), "syns",
+				cp_json_u64(e->syns[i])));
+	return json_pack("{s:i, s:s, s:o, s:o, s:o}", "id", e->tool,
+		"name", cp_tool_name(e->tool, b0, sizeof(b0)), "per_tool", per,
+		"other_syns", cp_json_u64(e->other), "labelled_syns", cp_json_u64(cp_tool_src_total(e)));
+}
+
+void cp_cmd_sources_show(struct cp *cp, json_t *args, struct cp_reply *r)
+{
+	const char *a = json_string_value(json_object_get(args, "address"));
+	const struct cp_tool_src *t;
+	const struct cp_src *s;
+	uint32_t addr;
+	json_t *o;
+
+	struct in_addr ia;
+
+	if (a == NULL || inet_pton(AF_INET, a, &ia) != 1) {
+		cp_reply_err(r, CP_E_BAD_ARGS, "sources.show: '%.32s' is not an IPv4 address",
+		             a ? a : "");
+		return;
+	}
+	addr = ntohl(ia.s_addr);
+	s = cp_store_src_find(&cp->store, addr);
+	t = cp_tools_find(&cp->store.tools, addr);
+	o = json_pack("{s:o, s:b}", "addr", cp_json_ipv4(addr), "known", s != NULL);
+	if (s != NULL) {
+		json_object_set_new(o, "packets", cp_json_u64(s->packets));
+		json_object_set_new(o, "first_seen", cp_json_time_at(s->first_ns));
+		json_object_set_new(o, "last_seen", cp_json_time_at(s->last_ns));
+		json_object_set_new(o, "first_ns", cp_json_u64(s->first_ns));
+		json_object_set_new(o, "last_ns", cp_json_u64(s->last_ns));
+		json_object_set_new(o, "sensors", cp_sensor_names(cp, s->sensor_mask));
+		json_object_set_new(o, "flags", cp_src_flag_names(s->flags));
+		json_object_set_new(o, "tables", json_pack("{s:b, s:b, s:b}",
+			"scanner", (s->flags & OBX_SRC_F_SCANNER) != 0,
+			"resip", (s->flags & OBX_SRC_F_RESIP) != 0,
+			"excluded", (s->flags & OBX_SRC_F_EXCLUDED) != 0));
+		json_object_set_new(o, "resip_packets", cp_json_u64(s->resip_packets));
+	}
+	json_object_set_new(o, "tool", t != NULL ? cp_src_tool_json(t) : json_null());
+	cp_analyses_source_show(cp, addr, o);
+	r->data = o;
 }

@@ -29,6 +29,17 @@
 static const struct cp_arg cp_args_top[] = {
 	{ "n", CP_ARG_INT, false, 0, CP_TOP_MAX,
 	  "how many sources (default 10; 0: all; at most 1000000)", false },
+	/* fingerprint (issue 14): sources labelled with one tool only */
+	{ "tool", CP_ARG_STR, false, 0, 32, "only sources whose tool is this label (or --tool T)",
+	  false },
+	{ "w1", CP_ARG_STR, false, 0, 32, "--tool", true },
+	{ "w2", CP_ARG_STR, false, 0, 32, "the tool label", true },
+	{ NULL, 0, false, 0, 0, NULL, false },
+};
+
+/* fingerprint (issue 14): everything known about one source */
+static const struct cp_arg cp_args_sources_show[] = {
+	{ "address", CP_ARG_STR, true, 0, 15, "source IPv4 address", false },
 	{ NULL, 0, false, 0, 0, NULL, false },
 };
 
@@ -50,7 +61,11 @@ static const struct cp_cmd cp_core_commands[] = {
 	  "loss stamps: per period (hour|day|week|month, default analysis.period) frames, drops, "
 	  "imissed/rx_nombuf, lost updates, forced swaps, restarts, epochs missing, complete" },
 	{ "sources.top", cp_cmd_sources_top, cp_args_top, CP_ACCESS_READ, true,
-	  "top sources by packets (ties by address): first/last seen, packets, sensors" },
+	  "top sources by packets (ties by address): first/last seen, packets, sensors, tool; "
+	  "--tool T: only sources labelled T" },
+	{ "sources.show", cp_cmd_sources_show, cp_args_sources_show, CP_ACCESS_READ, false,
+	  "everything known about one source: packets, first/last, sensors, tables, RESIP, "
+	  "tool label and per-tool SYNs, lifetime" },   /* fingerprint (issue 14) */
 	{ "config.show", cp_cmd_config_show, NULL, CP_ACCESS_READ, false,
 	  "the running configuration, normalised (every key)" },
 	{ "snapshot.now", cp_cmd_snapshot_now, NULL, CP_ACCESS_ADMIN, false,
@@ -198,6 +213,21 @@ static size_t cp_n_args(const struct cp_cmd *c)
 	return n;
 }
 
+/* fingerprint (issue 14): does positional value v pass slot i?  Only an option word
+ * ("--x") at an optional slot that is not itself for option words, when one such slot
+ * follows (a value that did not fit the slot was an error before). */
+static bool cp_argv_skips(const struct cp_cmd *c, size_t i, json_t *v)
+{
+	const char *s = json_string_value(v);
+
+	if (s == NULL || strncmp(s, "--", 2) != 0 || c->args[i].required || c->args[i].words)
+		return false;
+	for (size_t k = i + 1; c->args[k].name != NULL; k++)
+		if (c->args[k].words)
+			return true;
+	return false;
+}
+
 /* Check one value against its spec; a positional (argv) value arrives as a string and
  * is converted.  Returns the normalised value, or NULL with r set. */
 static json_t *cp_arg_value(const struct cp_cmd *c, const struct cp_arg *a, json_t *v,
@@ -289,9 +319,21 @@ static json_t *cp_args_check(const struct cp_cmd *c, json_t *req, struct cp_repl
 			             c->name, n_decl, json_array_size(argv));
 			goto err;
 		}
-		for (size_t i = 0; i < json_array_size(argv); i++) {
-			const struct cp_arg *a = &c->args[i];
-			json_t *nv = cp_arg_value(c, a, json_array_get(argv, i), true, r);
+		for (size_t i = 0, slot = 0; i < json_array_size(argv); i++) {
+			const struct cp_arg *a;
+			json_t *nv;
+
+			/* fingerprint (issue 14): an option word ("--tool") passes the optional
+			 * plain slots before the option-word slots (`sources top --tool T`) */
+			while (slot < n_decl && cp_argv_skips(c, slot, json_array_get(argv, i)))
+				slot++;
+			if (slot >= n_decl) {
+				cp_reply_err(r, CP_E_BAD_ARGS, "%s takes at most %zu argument(s)",
+				             c->name, n_decl);
+				goto err;
+			}
+			a = &c->args[slot++];
+			nv = cp_arg_value(c, a, json_array_get(argv, i), true, r);
 
 			if (nv == NULL)
 				goto err;

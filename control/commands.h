@@ -170,6 +170,8 @@ json_t *cp_json_partial_periods(const struct cp *cp);
 void cp_cmd_integrity(struct cp *cp, json_t *args, struct cp_reply *r);
 extern const struct cp_arg cp_args_integrity[];
 void cp_cmd_sources_top(struct cp *cp, json_t *args, struct cp_reply *r);
+/* fingerprint (issue 14): sources.show ADDR (cmd_sources.c) */
+void cp_cmd_sources_show(struct cp *cp, json_t *args, struct cp_reply *r);
 /* JSON array of the names of the sensors in mask (cmd_sources.c). */
 json_t *cp_sensor_names(const struct cp *cp, uint64_t mask);
 void cp_cmd_config_show(struct cp *cp, json_t *args, struct cp_reply *r);

@@ -321,6 +321,14 @@ int main(int argc, char **argv)
 	}
 	if (cp_analyses_start(&cp) != 0)
 		goto out_store;
+	{
+		/* fingerprint (issue 14): the tool labels' names (toolstore.h); a bad file only
+		 * costs the names (ids show as tool<N>), the dataplane refuses it anyway */
+		char fperr[256];
+
+		if (cp_tool_names_load(cp.conf.fingerprint_file, fperr, sizeof(fperr)) != 0)
+			CP_WARN("fingerprints: no tool names: %s", fperr);
+	}
 	ret = cp_mkdir_p(cp.conf.state_dir, 0750);
 	if (ret != 0) {
 		CP_ERR("cannot create control.state_dir %s: %s", cp.conf.state_dir, strerror(-ret));

@@ -86,6 +86,13 @@ static void cp_rl_done(struct cp *cp, struct cp_reload_req *q, uint32_t state, i
 	       "%llu): %s: %s", cp_reload_table_name(q->table), (unsigned long long)q->id,
 	       cp_reload_state_name(state), q->msg);
 	cp_rl_pop(&cp->reload);
+	if (state == CP_RS_LOADED && q->table == CP_RT_FP) {
+		/* fingerprint (issue 14): the tool names follow the file the dataplane took */
+		char err[256];
+
+		if (cp_tool_names_load(cp->conf.fingerprint_file, err, sizeof(err)) != 0)
+			CP_WARN("fingerprints: tool names kept: %s", err);
+	}
 	if (state == CP_RS_LOADED)
 		cp_analyses_table_loaded(cp, cp_reload_table_name(q->table));
 }

@@ -189,6 +189,19 @@ static int cp_sv_sensors(void *ctx, const struct cp_store *s, struct cp_snap_w *
 	return 0;
 }
 
+/* fingerprint (issue 14): the tool counts of the labelled sources (toolstore.h), type
+ * 21, optional: a snapshot written before it loads with no tool counts. */
+static int cp_sv_tools(void *ctx, const struct cp_store *s, struct cp_snap_w *b)
+{
+	size_t len = cp_tools_blob_len(&s->tools);
+	uint8_t *buf = malloc(len);
+
+	(void)ctx;
+	if (buf != NULL)
+		cp_tools_blob(&s->tools, buf);
+	return cp_snap_put_built(b, buf != NULL ? 0 : -ENOMEM, buf, len);
+}
+
 /* One snapshot section: built in (the store's) or registered (a module's). */
 struct cp_snap_sec {
 	uint32_t type;
@@ -210,6 +223,7 @@ static const struct cp_snap_sec cp_builtin[] = {
 	{ CP_SNAP_S_SOURCES, CP_SNAP_F_REQUIRED, "sources", cp_sv_sources, NULL, NULL, NULL },
 	{ CP_SNAP_S_PORTS, 0, "ports", cp_sv_ports, NULL, NULL, NULL },
 	{ CP_SNAP_S_SENSORS, 0, "sensors", cp_sv_sensors, NULL, NULL, NULL },
+	{ CP_SNAP_S_TOOLS, 0, "tools", cp_sv_tools, NULL, NULL, NULL },   /* fingerprint */
 };
 #define CP_N_BUILTIN (sizeof(cp_builtin) / sizeof(cp_builtin[0]))
 
@@ -523,6 +537,18 @@ static int cp_parse_body(const char *path, const uint8_t *body, size_t len, stru
 			for (uint32_t i = 0; i < n; i++)
 				s->sensor_names[i][OBX_NAME_LEN - 1] = '\0';
 			break;
+		case CP_SNAP_S_TOOLS: {   /* fingerprint (issue 14) */
+			int ret;
+
+			if (cp_tools_n(&s->tools) != 0)
+				goto bad_section;   /* twice */
+			ret = cp_tools_load(&s->tools, sec.p, sec.len);
+			if (ret == -ENOMEM)
+				return ret;
+			if (ret != 0)
+				goto bad_section;
+			break;
+		}
 		default: {
 			const struct cp_snap_sec *mod = NULL;
 			int ret;

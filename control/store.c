@@ -54,12 +54,14 @@ int cp_store_init(struct cp_store *s)
 {
 	memset(s, 0, sizeof(*s));
 	cp_ht_init(&s->src, NULL);
+	cp_tools_init(&s->tools);
 	return cp_store_src_reserve(s, 1);
 }
 
 void cp_store_fini(struct cp_store *s)
 {
 	cp_ht_fini(&s->src);
+	cp_tools_fini(&s->tools);
 	free(s->src_recs);
 	free(s->boots);
 	memset(s, 0, sizeof(*s));
@@ -72,14 +74,17 @@ void cp_store_reset(struct cp_store *s)
 	size_t recs_cap = s->src_recs_cap;
 	struct cp_boot *boots = s->boots;
 	uint32_t cap_boots = s->cap_boots;
+	struct cp_tools tools = s->tools;
 
 	cp_ht_clear(&src, SRC_T);
+	cp_tools_clear(&tools);
 	memset(s, 0, sizeof(*s));
 	s->src = src;
 	s->src_recs = recs;
 	s->src_recs_cap = recs_cap;
 	s->boots = boots;
 	s->cap_boots = cap_boots;
+	s->tools = tools;
 }
 
 struct cp_boot *cp_store_boot(struct cp_store *s, uint64_t boot_id, bool create)
@@ -334,6 +339,20 @@ static void cp_src_from_rec(struct cp_src *d, const struct obx_src_rec *r)
 	d->resip_packets = r->resip_packets;
 }
 
+/* fingerprint (issue 14): an upper bound on the labelled sources an epoch adds to the
+ * tool table (a labelled record of a source not in it yet; a source labelled in several
+ * hours counts more than once, which only over-reserves). */
+static uint32_t cp_tools_new_upper(const struct cp_store *s, const struct cp_tab *src)
+{
+	const struct obx_src_rec *r = src->recs;
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < src->n; i++)
+		if (r[i].packets != 0 && r[i].tool != 0 && cp_tools_find(&s->tools, r[i].addr) == NULL)
+			n++;
+	return n;
+}
+
 int cp_store_apply(struct cp_store *s, const struct cp_epoch *e)
 {
 	const struct cp_tab *src;
@@ -353,6 +372,9 @@ int cp_store_apply(struct cp_store *s, const struct cp_epoch *e)
 	if (b == NULL)
 		return -ENOMEM;
 	ret = cp_store_src_reserve(s, src != NULL ? cp_src_new_upper(s, src) : 0);
+	if (ret != 0)
+		return ret;
+	ret = cp_tools_reserve(&s->tools, src != NULL ? cp_tools_new_upper(s, src) : 0);
 	if (ret != 0)
 		return ret;
 	for (unsigned c = 0; c < cp_n_consumers; c++) {
@@ -375,6 +397,8 @@ int cp_store_apply(struct cp_store *s, const struct cp_epoch *e)
 				continue;
 			cp_src_from_rec(&x, &r[i]);
 			cp_src_merge_nogrow(s, &x);
+			cp_tools_add(&s->tools, r[i].addr, r[i].first_ns, r[i].tool, r[i].tool_syns,
+			             r[i].tool_other);
 		}
 	}
 	for (unsigned c = 0; c < cp_n_consumers; c++) {
@@ -408,6 +432,9 @@ int cp_store_merge(struct cp_store *dst, const struct cp_store *src)
 	int ret;
 
 	ret = cp_store_src_reserve(dst, src->src.n);
+	if (ret != 0)
+		return ret;
+	ret = cp_tools_merge(&dst->tools, &src->tools);   /* fingerprint (issue 14) */
 	if (ret != 0)
 		return ret;
 	for (uint32_t i = 0; i < src->n_boots; i++) {

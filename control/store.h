@@ -22,6 +22,7 @@
 
 #include "exchange.h"
 #include "htab.h"
+#include "toolstore.h"   /* fingerprint (issue 14) */
 
 /* Bump when the meaning of a store section changes; snapshots carry it.  2: exchange v2
  * (per-(source, hour) epoch records; cp_src gained flags and resip_packets). */
@@ -144,6 +145,10 @@ struct cp_store {
 	/* sensor names in config order, from the last exchange header seen */
 	uint32_t n_sensors;
 	char sensor_names[64][OBX_NAME_LEN];
+
+	/* --- fingerprint (issue 14): scanner-tool counts of the labelled sources only
+	 * (toolstore.h), merged from the source records' tool fields --- */
+	struct cp_tools tools;
 };
 
 int cp_store_init(struct cp_store *s);

@@ -41,7 +41,7 @@ try:
           "help lists the commands")
     check(cmds["snapshot.now"]["access"] == "admin" and cmds["stats"]["access"] == "read",
           "help shows access levels")
-    check(cmds["sources.top"]["args"] == ["n"], "help shows positional argument names")
+    check(cmds["sources.top"]["args"] == ["n", "tool", "OPTIONS..."], "help shows positional argument names")
     # free option words (--from X ...) are one OPTIONS... entry, never placeholder names
     import re
     leaked = [(n, a) for n, x in cmds.items() for a in x["args"] if re.fullmatch(r"w\d+", a)]
