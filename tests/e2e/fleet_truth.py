@@ -295,6 +295,9 @@ def report_norm(fn, data):
     data = __import__("re").sub(rb"\((\d+) epochs, ", b"(N epochs, ", data)
     if fn == "integrity.csv":
         rows = data.decode().splitlines()
+        # the loss stamp above the table: its first line says how many lines it holds
+        m = __import__("re").match(r"# obscura loss stamp: (\d+) lines", rows[0])
+        rows = rows[int(m.group(1)):] if m else rows
         head = rows[0].split(",")
         idx = [head.index(c) for c in INTEG_COLS]
         return "\n".join(",".join(r.split(",")[i] for i in idx) for r in rows).encode()
