@@ -239,6 +239,12 @@ def compare(single, fleet, what):
         if r:
             fail("%s: `%s`: the fleet differs from the single appliance: %s" % (what, " ".join(words), r))
         n += 1
+    attacks = ctlj(single, "dos", "list")
+    check(len(attacks) > 0, "%s: the capture has DoS attacks (%d), compared above" % (what, len(attacks)))
+    for v in sorted({x["victim"] for x in attacks}):
+        r = diff(strip_meta(ctlj(single, "dos", "show", v)), strip_meta(ctlj(fleet, "dos", "show", v)))
+        if r:
+            fail("%s: `dos show %s`: %s" % (what, v, r))
     blocks = [b["block"] for b in ctlj(single, "scan", "list", "--all")["blocks"]]
     check(len(blocks) > 0, "%s: the capture has scanner blocks (%d)" % (what, len(blocks)))
     for blk in blocks:
