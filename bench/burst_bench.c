@@ -8,7 +8,7 @@
  *       [--epoch-ms E] [--seed S] [--huge 0|1] [--burst B] [--scanner-file F]
  *       [--hot-share X --hot-sources K]
  *       [--exclude-file F] [--resip-file CSV] [--rules-file F] [--responder 0|1]
- *       [-- EAL ARGS]
+ *       [--fp-file F] [--all-syn 0|1] [-- EAL ARGS]
  *
  * One source, two programs (bench/meson.build), both driving the real
  * obs_worker_burst() of dataplane/worker.c, never a copy of it:
@@ -55,6 +55,12 @@
  * and match callback, one event record per matched rule, in place of the packet-class
  * event an unscanned payload gets).  Not in stage_sum.
  *
+ * Fingerprints (--fp-file, conf/fingerprints.txt; issue 14): the set published as
+ * obscura-dp publishes tables.fingerprint_file at start, so the fingerprint stage runs
+ * its rules on every SYN (without the file the stage has nothing to do and prints
+ * "n/a").  --all-syn 1 makes every frame of the mix a TCP SYN (trafmix.h all_syn), the
+ * worst case of the SYN-only stages; "bb fp_syns" is how many SYNs a rule labelled.
+ *
  * Responder (--responder 1, bb_resp.h; issue 13): the worker answers every clean SYN to
  * the telescope with a SYN-ACK sent to a net_null port, as obscura-dp's responder stage
  * does on a live port; bench/run runs it beside the plain total, and the difference per
@@ -82,6 +88,7 @@
 #include "conf.h"
 #include "control/store.h"
 #include "exclude.h"
+#include "fingerprint.h"
 #include "log.h"
 #include "parse.h"
 #include "resip_load.h"
@@ -522,6 +529,7 @@ static int bb_run_total(struct bb *b, uint32_t chunks, uint32_t cap, uint32_t n_
 	printf("bb n_src_filling %u\n", *obs_epoch_n_used(&b->w->ep, OBX_TAB_SRC));
 	printf("bb epochs_drained %llu\n", (unsigned long long)b->drained);
 	printf("bb lost_updates %llu\n", (unsigned long long)BB_COUNTER(b, lost_updates));
+	printf("bb fp_syns %llu\n", (unsigned long long)BB_COUNTER(b, reserved[OBX_CNT_FP_SYNS]));
 	printf("bb total %.1f\n", med);
 	printf("bb total_mean %.1f\n", (double)cyc / (double)n);
 	printf("bb total_mpps %.2f\n", (double)hz / med / 1e6);
@@ -559,6 +567,7 @@ int main(int argc, char **argv)
 	uint32_t tcap[OBX_TAB_MAX], trec[OBX_TAB_MAX];
 	uint64_t xchg_size;
 	const char *scan_file = NULL, *excl_file = NULL, *resip_file = NULL, *rules_file = NULL;
+	const char *fp_file = NULL;
 	struct bm_mix_conf mc;
 	struct obs_tel_prefix tp = { .addr = 0xc6120000u, .len = 20, .sensor = 0 };
 	struct obx_header proto;
@@ -615,12 +624,16 @@ int main(int argc, char **argv)
 			huge = (int)bb_arg(o, argv[++i], 0, 1);
 		else if (strcmp(o, "--responder") == 0)           /* issue 13 */
 			responder = (int)bb_arg(o, argv[++i], 0, 1);
+		else if (strcmp(o, "--fp-file") == 0)             /* issue 14 */
+			fp_file = argv[++i];
+		else if (strcmp(o, "--all-syn") == 0)
+			mc.all_syn = (int)bb_arg(o, argv[++i], 0, 1);
 		else {
 			fprintf(stderr, "usage: burst_bench [--sources N] [--packets P] [--passes K] "
 			        "[--stage-passes K] [--chunk C] [--epoch-ms E] [--seed S] [--huge 0|1] "
 			        "[--burst B] [--hot-share X --hot-sources K] [--scanner-file F] "
 			        "[--exclude-file F] [--resip-file CSV] [--rules-file F] "
-			        "[--responder 0|1] [-- EAL]\n");
+			        "[--responder 0|1] [--fp-file F] [--all-syn 0|1] [-- EAL]\n");
 			return 1;
 		}
 	}
@@ -740,6 +753,16 @@ int main(int argc, char **argv)
 		bb_pay_init();
 #endif
 	}
+	if (fp_file != NULL) {
+		/* as obscura-dp publishes tables.fingerprint_file at start (cmd.c) */
+		struct obs_fp_set *fs = obs_fp_load(fp_file, yerr, sizeof(yerr));
+
+		if (fs == NULL || obs_tables_swap(OBS_TABLE_FP, fs, obs_fp_free) != 0) {
+			fprintf(stderr, "burst_bench: fingerprints: %s\n", fs == NULL ? yerr : "swap");
+			return 1;
+		}
+		printf("bb fp.rules %u\n", fs->n);
+	}
 	obs_tables_online(0);
 	b.h->epoch_ns = (uint64_t)epoch_ms * 1000000u;
 	if (posix_memalign((void **)&b.w, RTE_CACHE_LINE_SIZE, sizeof(*b.w)) != 0 ||
@@ -774,6 +797,7 @@ int main(int argc, char **argv)
 		have[OBS_STAGE_SCAN] = scan_file != NULL;
 		have[OBS_STAGE_RESIP] = have[OBS_STAGE_RESIP_PORT] = resip_file != NULL;
 		have[OBS_STAGE_COV] = b.w->cov_on;
+		have[OBS_STAGE_FP] = fp_file != NULL;
 		have[OBS_STAGE_EVENTS] = b.w->ev_on;
 		(void)passes;                  /* burst_bench's */
 		ret = bb_run_stages(&b, stage_passes * chunks, stage_passes, have, rules_file != NULL);

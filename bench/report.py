@@ -262,7 +262,8 @@ def main():
                  f(target_cyc, "<= {:.0f}"), f(hot_tot, "{:.1f}") + (
                      " ({:.0f} % of packets repeat a source of the last 64 k; uniform row: {:.0f} %)"
                      .format(float(rep) * 100, float(uni) * 100) if rep and uni else ""), "-"))
-    for st in ("parse", "tel_map", "time_counters", "exclude_lpm", "scanner_lpm", "resip_lookup",
+    for st in ("parse", "tel_map", "time_counters", "exclude_lpm", "scanner_lpm", "fingerprint",
+               "resip_lookup",
                "src_record", "coverage", "resip_port", "events", "free"):
         v = m.get("stage." + st)
         rows.append(("micro stage: " + st + " (cycles/packet)", "-",

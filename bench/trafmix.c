@@ -257,7 +257,7 @@ int bm_pool_build(const struct bm_mix_conf *c, struct bm_pool *p)
 		case BM_K_RESIP:
 			sid[i] += j % p->n_src[k];
 			src = bm_resip_addr(c->seed, j % p->n_src[k]);
-			bm_frame(f, src, dst, (r >> 60) & 1 ? 17 : 6, (uint16_t)(1024 + (r >> 32) % 60000),
+			bm_frame(f, src, dst, !c->all_syn && (r >> 60) & 1 ? 17 : 6, (uint16_t)(1024 + (r >> 32) % 60000),
 			         (uint16_t)(1 + (r >> 16) % 65535), 0x02, (uint32_t)(r >> 8),
 			         (uint16_t)(r >> 48));
 			break;
@@ -271,7 +271,7 @@ int bm_pool_build(const struct bm_mix_conf *c, struct bm_pool *p)
 				pr = bm_mix32(s) % 10;
 				sid[i] += s;
 				src = bm_addr(c->seed, BM_R_BACKGROUND, s);
-				bm_frame(f, src, dst, pr < 6 ? 6 : pr < 9 ? 17 : 1,
+				bm_frame(f, src, dst, c->all_syn || pr < 6 ? 6 : pr < 9 ? 17 : 1,
 				         (uint16_t)(1024 + (r >> 32) % 60000),
 				         bm_scan_ports[bm_mix32(s ^ 0x5bd1e995u) % 32], 0x02,
 				         (uint32_t)(r >> 8), (uint16_t)(r >> 48));
@@ -280,7 +280,7 @@ int bm_pool_build(const struct bm_mix_conf *c, struct bm_pool *p)
 			s = n_hot + j % (p->n_src[k] - n_hot);
 			sid[i] += s;
 			src = bm_addr(c->seed, BM_R_BACKGROUND, s);
-			bm_frame(f, src, dst, pr < 6 ? 6 : pr < 9 ? 17 : 1,
+			bm_frame(f, src, dst, c->all_syn || pr < 6 ? 6 : pr < 9 ? 17 : 1,
 			         (uint16_t)(1024 + (r >> 32) % 60000), (uint16_t)(1 + (r >> 16) % 65535),
 			         0x02, (uint32_t)(r >> 8), (uint16_t)(r >> 48));
 			break;

@@ -44,6 +44,9 @@ struct bm_mix_conf {
 	 * telescope sources do within an hour; the rest of the background stays uniform */
 	double hot_share;
 	uint32_t hot_sources;
+	/* every frame a TCP SYN (RESIP members and background send no UDP or ICMP): the
+	 * worst case of the SYN-only stages (fingerprint, coverage); 0 = the mix above */
+	int all_syn;
 };
 
 struct bm_pool {

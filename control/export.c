@@ -43,7 +43,7 @@
 
 const char *const exp_tname[EXP_T_N] = {
 	"obscura_sources", "obscura_cells", "obscura_events", "obscura_resip_ports",
-	"obscura_epochs",
+	"obscura_dos", "obscura_epochs",
 };
 
 const char *const exp_tcols[EXP_T_N] = {
@@ -71,6 +71,13 @@ const char *const exp_tcols[EXP_T_N] = {
 	"proto UInt8, port UInt16, packets UInt64, sensor_mask UInt64) "
 	"ENGINE = ReplacingMergeTree() PARTITION BY toYYYYMM(date) "
 	"ORDER BY (day, proto, port, appliance, boot, worker, seq)",
+	/* DoS backscatter per (victim, minute) of an epoch (exchange kind 6, struct
+	 * obx_dos_rec); a table added after the first version: created when missing */
+	"(" EXP_KEYCOLS "minute UInt32, date Date MATERIALIZED toDate(toDateTime(minute * 60)), "
+	"victim UInt32, packets UInt64, first_ns UInt64, last_ns UInt64, dark Array(UInt64), "
+	"ports Array(UInt16), n_ports UInt8, proto_mask UInt8) "
+	"ENGINE = ReplacingMergeTree() PARTITION BY toYYYYMM(date) "
+	"ORDER BY (minute, victim, appliance, boot, worker, seq)",
 	/* the loss stamp of every epoch: its counters */
 	"(" EXP_KEYCOLS "t_first_ns UInt64, t_last_ns UInt64, published_wall_ns UInt64, "
 	"flags UInt32, rx_packets UInt64, rx_bytes UInt64, tel_packets UInt64, tel_bytes UInt64, "

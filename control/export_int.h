@@ -17,7 +17,10 @@
 #define EXP_PAUSE_MIN_MS 200u
 #define EXP_PAUSE_MAX_MS 5000u
 
-enum { EXP_T_SOURCES, EXP_T_CELLS, EXP_T_EVENTS, EXP_T_RESIP_PORTS, EXP_T_EPOCHS, EXP_T_N };
+/* obscura_epochs stays last: a batch's epoch rows are inserted after its other rows, so
+ * rows of a half-sent batch are rows without their epoch (fleet.h), never the reverse. */
+enum { EXP_T_SOURCES, EXP_T_CELLS, EXP_T_EVENTS, EXP_T_RESIP_PORTS, EXP_T_DOS, EXP_T_EPOCHS,
+       EXP_T_N };
 
 /* The tables' names and column definitions (export.c). */
 extern const char *const exp_tname[EXP_T_N];

@@ -263,6 +263,33 @@ static void eb_u64s(struct exp_buf *b, const uint64_t *v, unsigned n)
 	eb_printf(b, "]");
 }
 
+/* DoS backscatter (kind 6): ports as listed, the unused zeros left out */
+static void exp_dos(struct cp_export *x, struct exp_buf *b, const struct cp_epoch *e,
+                    const struct cp_tab *t)
+{
+	const struct obx_dos_rec *r = t->recs;
+
+	for (uint32_t i = 0; i < t->n; i++) {
+		bool first = true;
+
+		if (r[i].packets == 0)
+			continue;
+		eb_key(b, x, e);
+		eb_printf(b, "%" PRIu32 "\t%" PRIu32 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t",
+		          r[i].minute, r[i].victim, r[i].packets, r[i].first_ns, r[i].last_ns);
+		eb_u64s(b, r[i].dark, OBX_DOS_DARK_W);
+		eb_printf(b, "\t[");
+		for (unsigned k = 0; k < OBX_DOS_PORTS; k++) {
+			if (r[i].ports[k] == 0)
+				continue;
+			eb_printf(b, "%s%u", first ? "" : ",", r[i].ports[k]);
+			first = false;
+		}
+		eb_printf(b, "]\t%u\t%u\n", r[i].n_ports, r[i].proto_mask);
+		b->rows++;
+	}
+}
+
 static void exp_epoch(struct cp_export *x, struct exp_buf *b, const struct cp_epoch *e)
 {
 	const struct obx_counters *c = &e->delta;
@@ -328,6 +355,8 @@ int cp_export_spool(struct cp_export *x, const struct obx_geom *g, const struct 
 			exp_events(x, &b[EXP_T_EVENTS], h, e[i], t);
 		if ((t = exp_tab(x, e[i], OBX_TAB_RESIP_PORT, OBX_REC_SIZE_RESIP_PORT)) != NULL)
 			exp_resip_ports(x, &b[EXP_T_RESIP_PORTS], e[i], t);
+		if ((t = exp_tab(x, e[i], OBX_TAB_DOS, OBX_REC_SIZE_DOS)) != NULL)
+			exp_dos(x, &b[EXP_T_DOS], e[i], t);
 		exp_epoch(x, &b[EXP_T_EPOCHS], e[i]);
 	}
 	eb_printf(&out, "%s", EXP_MAGIC);

@@ -379,6 +379,37 @@ static int fl_take_rp(struct fl_arr *a, const struct fl_cur *c)
 	return 0;
 }
 
+/* dos: minute victim packets first last dark ports n_ports proto_mask (exchange kind 6) */
+static int fl_take_dos(struct fl_arr *a, const struct fl_cur *c)
+{
+	uint64_t v[5], dark[OBX_DOS_DARK_W + 1], ports[OBX_DOS_PORTS + 1], m[2];
+	struct obx_dos_rec *r;
+	long np;
+
+	if (c->n < 13 || !fl_nums(c, 4, v, 5) || !fl_nums(c, 11, m, 2) || v[0] > UINT32_MAX ||
+	    v[1] > UINT32_MAX || m[0] > 255 || m[1] > 255 ||
+	    fl_array(c->f[9], dark, OBX_DOS_DARK_W + 1) != OBX_DOS_DARK_W ||
+	    (np = fl_array(c->f[10], ports, OBX_DOS_PORTS + 1)) < 0 || np > OBX_DOS_PORTS)
+		return 1;
+	for (long i = 0; i < np; i++)
+		if (ports[i] == 0 || ports[i] > 65535)
+			return 1;
+	r = fl_push(a, sizeof(*r));
+	if (r == NULL)
+		return -ENOMEM;
+	r->minute = (uint32_t)v[0];
+	r->victim = (uint32_t)v[1];
+	r->packets = v[2];
+	r->first_ns = v[3];
+	r->last_ns = v[4];
+	memcpy(r->dark, dark, sizeof(r->dark));
+	for (long i = 0; i < np; i++)
+		r->ports[i] = (uint16_t)ports[i];
+	r->n_ports = (uint8_t)m[0];
+	r->proto_mask = (uint8_t)m[1];
+	return 0;   /* the DoS consumer checks the rest (cp_dos_rec_ok: bad records counted) */
+}
+
 /* epochs: t_first t_last published flags rx_packets rx_bytes tel_packets tel_bytes
  * proto_packets drops lost_updates time_backwards forced_swaps excluded_packets
  * resip_packets scanner_packets cov_syns payload_packets rule_matches reserved */
@@ -470,7 +501,7 @@ static int fl_inline(struct fl_ctx *x)
 	return 0;
 }
 
-enum { FL_EP, FL_SRC, FL_EV, FL_CELL, FL_RP, FL_N };
+enum { FL_EP, FL_SRC, FL_EV, FL_CELL, FL_RP, FL_DOS, FL_N };
 
 static const char *const fl_q[FL_N] = {
 	"SELECT appliance, boot, worker, seq, t_first_ns, t_last_ns, published_wall_ns, flags, "
@@ -492,15 +523,18 @@ static const char *const fl_q[FL_N] = {
 	"SELECT appliance, boot, worker, seq, day, proto, port, packets, sensor_mask "
 	"FROM `%s`.obscura_resip_ports FINAL ORDER BY appliance, boot, worker, seq "
 	"FORMAT TabSeparated",
+	"SELECT appliance, boot, worker, seq, minute, victim, packets, first_ns, last_ns, dark, "
+	"ports, n_ports, proto_mask FROM `%s`.obscura_dos FINAL "
+	"ORDER BY appliance, boot, worker, seq, minute, victim FORMAT TabSeparated",
 };
-static const unsigned fl_minf[FL_N] = { 24, 15, 13, 13, 9 };
+static const unsigned fl_minf[FL_N] = { 24, 15, 13, 13, 9, 13 };
 
 /* One epoch: take the rows of c[1..] with ep's key (rows before it have no epoch row:
  * orphans), rebuild, apply.  0 or -ENOMEM. */
 static int fl_epoch(struct fl_ctx *x, struct fl_cur c[FL_N])
 {
 	struct cp_fleet *f = x->f;
-	struct fl_arr rp = { 0 };
+	struct fl_arr rp = { 0 }, dos = { 0 };
 	struct cp_epoch e;
 	int ret = 0, r;
 
@@ -525,7 +559,8 @@ static int fl_epoch(struct fl_ctx *x, struct fl_cur c[FL_N])
 				continue;
 			}
 			r = t == FL_SRC ? fl_take_src(x, &c[t]) : t == FL_EV ? fl_take_ev(x, &c[t]) :
-			    t == FL_CELL ? fl_take_cell(x, &c[t]) : fl_take_rp(&rp, &c[t]);
+			    t == FL_CELL ? fl_take_cell(x, &c[t]) : t == FL_RP ? fl_take_rp(&rp, &c[t]) :
+			    fl_take_dos(&dos, &c[t]);
 			if (r < 0) {
 				ret = r;
 				goto out;
@@ -547,6 +582,9 @@ static int fl_epoch(struct fl_ctx *x, struct fl_cur c[FL_N])
 	                 (uint32_t)rp.n);
 	cp_epoch_add_tab(&e, OBX_TAB_EVENT, sizeof(struct obx_event_rec), x->ev.p,
 	                 (uint32_t)x->ev.n);
+	if (dos.n != 0)
+		cp_epoch_add_tab(&e, OBX_TAB_DOS, sizeof(struct obx_dos_rec), dos.p,
+		                 (uint32_t)dos.n);
 	r = cp_store_apply(&x->cp->store, &e);
 	if (r == 0) {
 		f->epochs++;
@@ -559,6 +597,7 @@ static int fl_epoch(struct fl_ctx *x, struct fl_cur c[FL_N])
 	}
 out:
 	free(rp.p);
+	free(dos.p);
 	return ret;
 }
 
@@ -595,7 +634,19 @@ int cp_fleet_load(struct cp *cp)
 	}
 	for (unsigned t = 0; t < FL_N; t++) {
 		snprintf(q, sizeof(q), fl_q[t], f->db);
-		if (fl_query(h, f->url, q, &b[t], err, sizeof(err)) != 0) {
+		int qr = fl_query(h, f->url, q, &b[t], err, sizeof(err));
+
+		if (qr != 0 && t == FL_DOS && !b[t].oom && strstr(err, "Code: 60,") != NULL) {
+			/* a database exported before the DoS table: no DoS rows (said, counted) */
+			CP_WARN("fleet: %s.obscura_dos does not exist (exported before it): the "
+			        "fleet has no DoS backscatter", f->db);
+			f->tables_missing++;
+			free(b[t].p);
+			b[t].p = calloc(1, 1);
+			b[t].len = 0;
+			qr = b[t].p == NULL ? (b[t].oom = true, -1) : 0;
+		}
+		if (qr != 0) {
 			CP_ERR("fleet: cannot read the fleet's rows from ClickHouse: %s", err);
 			ret = b[t].oom ? -ENOMEM : -EIO;
 			goto out;
@@ -657,6 +708,7 @@ json_t *cp_fleet_status(const struct cp_fleet *f)
 	json_object_set_new(o, "rows", cp_json_u64(f->rows));
 	json_object_set_new(o, "rows_without_epoch", cp_json_u64(f->orphans));
 	json_object_set_new(o, "rows_bad", cp_json_u64(f->rows_bad));
+	json_object_set_new(o, "tables_missing", cp_json_u64(f->tables_missing));
 	json_object_set_new(o, "load_ms", cp_json_u64(f->load_ms));
 	json_object_set_new(o, "loaded", cp_json_time(f->loaded_wall_ns));
 	return o;

@@ -33,6 +33,7 @@ struct cp_fleet {
 	uint64_t orphans;             /* rows whose epoch has no obscura_epochs row */
 	uint64_t rows_bad;            /* rows that do not parse or break a record's rules */
 	uint64_t appliances;          /* distinct appliance names */
+	uint64_t tables_missing;      /* optional tables (obscura_dos) not in the database */
 	uint64_t load_ms;
 	uint64_t loaded_wall_ns;
 };

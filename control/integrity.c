@@ -593,6 +593,19 @@ const struct cp_integ *cp_integrity_hour(uint32_t i, uint32_t *hour)
 
 /* ---- the stamp of a CSV or SVG report file (issue 15: every report file) ---- */
 
+/* The last hour any packet reached: the last hour record's, or later the end of a range
+ * (an epoch counts in the hour it started and notes the later hours it reached as a
+ * range), so the end does not depend on where the epochs were cut. */
+static uint32_t cp_integ_last_hour(void)
+{
+	uint32_t h = L.n > 0 ? L.h[L.n - 1].hour : 0;
+
+	for (size_t i = 0; i < L.n_rg; i++)
+		if (L.rg[i].h1 > h)
+			h = L.rg[i].h1;
+	return h;
+}
+
 void cp_integ_stamp_text(const struct cp_integ *i, uint64_t from_ns, uint64_t to_ns,
                          char *buf, size_t len)
 {
@@ -605,9 +618,9 @@ void cp_integ_stamp_text(const struct cp_integ *i, uint64_t from_ns, uint64_t to
 		return;
 	buf[0] = '\0';
 	if (from_ns == 0 && to_ns == 0 && L.n > 0) {
-		/* the whole ledger: its first hour to the end of its last */
+		/* the whole ledger: its first hour to the end of the last hour a packet reached */
 		from_ns = (uint64_t)L.h[0].hour * OBX_HOUR_NS;
-		to_ns = ((uint64_t)L.h[L.n - 1].hour + 1) * OBX_HOUR_NS;
+		to_ns = ((uint64_t)cp_integ_last_hour() + 1) * OBX_HOUR_NS;
 	}
 	if (from_ns != 0)
 		cp_fmt_time(from_ns, t0, sizeof(t0));

@@ -109,7 +109,8 @@ void cp_integ_line(const struct cp_integ *i, char *buf, size_t len);
 /* The stamp of a CSV or SVG report file (docs/ctl-v1.md "Loss stamps"): lines of
  * "key: value" — first "integrity of the time covered: <cp_integ_line>",
  * then "covers: FROM .. TO (packet time)" (from_ns/to_ns, 0 0: the ledger's first hour
- * to the end of its last), "complete: true|false", then packets, telescope_packets,
+ * to the end of the last hour a packet reached: hour records and ranges alike, not the
+ * hour the last epoch started in), "complete: true|false", then packets, telescope_packets,
  * dropped (with the drops by reason), imissed, rx_nombuf, lost_updates, forced_swaps,
  * dp_restarts, epochs, epochs_missing, overlap_epochs, overlap_losses.  No '<', '>' or
  * '&' (safe in XML). */

@@ -373,28 +373,31 @@ int main(int argc, char **argv)
 
 	clock_gettime(CLOCK_MONOTONIC, &ph.t0);
 	ph.last = ph.t0;
+	/* until the EAL starts, every exit goes through out (nothing to stop yet) so the
+	 * arguments are freed on each path */
 	if (obs_parse_args(argc, argv, &args) != 0)
-		return 1;
+		goto out;
 	if (obs_conf_load(args.conf, &conf, err, sizeof(err)) != 0) {
 		fprintf(stderr, "obscura-dp: %s\n", err);
-		return 1;
+		goto out;
 	}
 	if (args.check_only) {
 		obs_conf_dump(&conf, stdout);
-		return fflush(stdout) == 0 ? 0 : 1;
+		rc = fflush(stdout) == 0 ? 0 : 1;
+		goto out;
 	}
 	if (conf.workers > OBX_MAX_WORKERS) {
 		fprintf(stderr, "obscura-dp: dataplane.workers %u above %u\n", conf.workers,
 		        OBX_MAX_WORKERS);
-		return 1;
+		goto out;
 	}
 	if (args.n_replay == 0 && conf.n_ports == 0) {
 		fprintf(stderr, "obscura-dp: no ports configured (and no --replay)\n");
-		return 1;
+		goto out;
 	}
 	tel = obs_build_tel(&conf);
 	if (tel == NULL)
-		return 1;
+		goto out;
 	obs_phase(&ph, "config");
 	if (args.n_replay > 0 && obs_replay_check(args.replay, args.n_replay) != 0)
 		goto out;

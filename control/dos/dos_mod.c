@@ -26,16 +26,46 @@ static const char *const proto_names[OBX_P_N] = { "tcp", "udp", "icmp", "other" 
 
 /* ---------------------------------------------------------------- consumer --- */
 
-static int by_victim_minute(const void *a, const void *b)
+static int rec_order(const struct obx_dos_rec *x, const struct obx_dos_rec *y)
 {
-	const struct obx_dos_rec *x = *(const struct obx_dos_rec *const *)a;
-	const struct obx_dos_rec *y = *(const struct obx_dos_rec *const *)b;
-
 	if (x->victim != y->victim)
 		return x->victim < y->victim ? -1 : 1;
 	if (x->first_ns != y->first_ns)
 		return x->first_ns < y->first_ns ? -1 : 1;
 	return (x->last_ns > y->last_ns) - (x->last_ns < y->last_ns);
+}
+
+static int by_victim_minute(const void *a, const void *b)
+{
+	return rec_order(*(const struct obx_dos_rec *const *)a,
+	                 *(const struct obx_dos_rec *const *)b);
+}
+
+static int rec_by_victim_minute(const void *a, const void *b)
+{
+	return rec_order(a, b);
+}
+
+/* --fleet: keep the epoch's records (room made in prepare) for dos_after_epochs. */
+static int dos_hold(const struct cp_epoch *e, const struct obx_dos_rec *r, uint32_t n)
+{
+	if (r == NULL) {
+		struct obx_dos_rec *p = cp_grow(M->held, &M->held_cap, M->n_held + n,
+		                                sizeof(*p), 1024);
+
+		if (p == NULL)
+			return -ENOMEM;
+		M->held = p;
+		return 0;
+	}
+	if (M->n_held + n > M->held_cap) {
+		M->dos->st.bad_records += n;
+		return 0;
+	}
+	memcpy(M->held + M->n_held, r, (size_t)n * sizeof(*r));
+	M->n_held += n;
+	cp_dos_epoch(M->dos, e->worker, e->t_last_ns);
+	return 0;
 }
 
 /* An epoch's records come in hash-table order; a victim's must be grouped in time
@@ -45,6 +75,8 @@ static int dos_merge(const struct cp_epoch *e, const void *recs, uint32_t n)
 {
 	const struct obx_dos_rec *r = recs;
 
+	if (M->cp->fleet.on)
+		return dos_hold(e, r, n);
 	if (recs == NULL) {
 		const struct obx_dos_rec **p;
 
@@ -72,6 +104,12 @@ static int dos_merge(const struct cp_epoch *e, const void *recs, uint32_t n)
 static void dos_after_epochs(struct cp *cp)
 {
 	(void)cp;
+	if (M->n_held != 0) {
+		qsort(M->held, M->n_held, sizeof(*M->held), rec_by_victim_minute);
+		for (size_t i = 0; i < M->n_held; i++)
+			cp_dos_add(M->dos, &M->held[i]);
+		M->n_held = 0;
+	}
 	cp_dos_sweep(M->dos);
 }
 
@@ -247,6 +285,7 @@ static int cp_dos_module_init(struct cp *cp)
 static void cp_dos_module_fini(void)
 {
 	free(M->order);
+	free(M->held);
 	cp_dos_free(M->dos);
 	memset(M, 0, sizeof(*M));
 }

@@ -27,6 +27,10 @@ struct cp_dos_mod {
 	uint64_t dark_size;            /* |D|: the telescope's addresses */
 	const struct obx_dos_rec **order;   /* an epoch's records in (victim, time) order */
 	size_t order_cap;
+	/* --fleet: every appliance's records held until the load ends, then grouped in one
+	 * (victim, time) order — the epochs arrive appliance by appliance, not in time */
+	struct obx_dos_rec *held;
+	size_t n_held, held_cap;
 };
 
 extern struct cp_dos_mod cp_dos_mod;

@@ -149,8 +149,10 @@ int resp_store_set_h(struct resp_store *s, const uint32_t *addr, const uint8_t *
 		size += 1ull << (32 - len[i]);
 	}
 	s->n_h = n;
-	memcpy(s->h_addr, addr, n * sizeof(*addr));
-	memcpy(s->h_len, len, n * sizeof(*len));
+	if (n != 0) {   /* the responder off: addr and len may be NULL */
+		memcpy(s->h_addr, addr, n * sizeof(*addr));
+		memcpy(s->h_len, len, n * sizeof(*len));
+	}
 	s->h_size = size;
 	return 0;
 }

@@ -16,7 +16,7 @@ for row in 'I/O ceiling: rxdrop' 'full pipeline, live: obscura-dp Mpps' \
 	'micro: obs_worker_burst() cycles/packet' 'micro: Mpps per core' \
 	'micro, realistic repeats (heavy hitters)' \
 	'micro stage: parse' 'micro stage: tel_map' 'micro stage: time_counters' \
-	'micro stage: exclude_lpm' 'micro stage: scanner_lpm' 'micro stage: resip_lookup' \
+	'micro stage: exclude_lpm' 'micro stage: scanner_lpm' 'micro stage: fingerprint' 'micro stage: resip_lookup' \
 	'micro stage: coverage' 'micro stage: src_record' 'micro stage: resip_port' 'micro stage: events' \
 	'micro stage: payload' 'micro: sum of the stages' \
 	'micro stage: free' 'I/O ceiling per core' 'minimal pipeline per core' 'memory: cp store per M' \

@@ -67,7 +67,8 @@ static unsigned build(uint8_t *f, const struct syn *s)
 	t[13] = s->flags ? s->flags : 0x02;
 	t[14] = (uint8_t)(s->win >> 8);
 	t[15] = (uint8_t)s->win;
-	memcpy(t + 20, s->opt, s->opt_len);
+	if (s->opt_len != 0)   /* no options: opt may be NULL */
+		memcpy(t + 20, s->opt, s->opt_len);
 	return 14 + tot;
 }
 
