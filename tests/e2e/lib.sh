@@ -26,7 +26,7 @@ e2e_setup() {
 e2e_cleanup() {
 	[ -n "$dp_pid" ] && kill "$dp_pid" 2>/dev/null && wait "$dp_pid" 2>/dev/null
 	[ -n "$cp_pid" ] && kill "$cp_pid" 2>/dev/null && wait "$cp_pid" 2>/dev/null
-	[ -n "$E2E_KEEP" ] && echo "kept $tmp" >&2 && tmp=/nonexistent
+	[ -n "${E2E_KEEP:-}" ] && echo "kept $tmp" >&2 && tmp=/nonexistent
 	rm -rf "$tmp" /var/run/dpdk/"$prefix"* /run/dpdk/"$prefix"* 2>/dev/null
 }
 
