@@ -141,17 +141,19 @@ void cp_cmd_sources_top(struct cp *cp, json_t *args, struct cp_reply *r)
 	const struct cp_src *s;
 	/* fingerprint (issue 14): --tool T / {"tool": T} */
 	const char *tn = json_string_value(json_object_get(args, "tool"));
-	const char *w1 = json_string_value(json_object_get(args, "w1"));
-	const char *w2 = json_string_value(json_object_get(args, "w2"));
+	const char *label = json_string_value(json_object_get(args, "label"));
 	int tool = 0;
 
-	if (w1 != NULL) {
-		if (strcmp(w1, "--tool") != 0 || w2 == NULL || tn != NULL) {
-			cp_reply_err(r, CP_E_BAD_ARGS, "sources.top: expected [n] [--tool T], got "
-			             "'%.32s'", w1);
+	if (tn != NULL && strcmp(tn, "--tool") == 0) {
+		if (label == NULL) {
+			cp_reply_err(r, CP_E_BAD_ARGS, "sources.top: --tool needs a tool label");
 			return;
 		}
-		tn = w2;
+		tn = label;
+	} else if (label != NULL) {
+		cp_reply_err(r, CP_E_BAD_ARGS, "sources.top: expected [n] [--tool T], got '%.32s'",
+		             label);
+		return;
 	}
 	if (tn != NULL && (tool = cp_tool_id(tn)) <= 0) {
 		char names[512];

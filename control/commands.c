@@ -30,10 +30,9 @@ static const struct cp_arg cp_args_top[] = {
 	{ "n", CP_ARG_INT, false, 0, CP_TOP_MAX,
 	  "how many sources (default 10; 0: all; at most 1000000)", false },
 	/* fingerprint (issue 14): sources labelled with one tool only */
-	{ "tool", CP_ARG_STR, false, 0, 32, "only sources whose tool is this label (or --tool T)",
+	{ "tool", CP_ARG_STR, false, 0, 32, "only sources whose tool is this label (or --tool)",
 	  false },
-	{ "w1", CP_ARG_STR, false, 0, 32, "--tool", true },
-	{ "w2", CP_ARG_STR, false, 0, 32, "the tool label", true },
+	{ "label", CP_ARG_STR, false, 0, 32, "the tool label after --tool", true },
 	{ NULL, 0, false, 0, 0, NULL, false },
 };
 
@@ -214,13 +213,15 @@ static size_t cp_n_args(const struct cp_cmd *c)
 }
 
 /* fingerprint (issue 14): does positional value v pass slot i?  Only an option word
- * ("--x") at an optional slot that is not itself for option words, when one such slot
- * follows (a value that did not fit the slot was an error before). */
+ * ("--x") at an optional integer slot, when an option-word slot follows: an integer slot
+ * can never hold it (it was an error before); a string slot keeps it, as `--unit` of
+ * `life cdf --unit days` always has. */
 static bool cp_argv_skips(const struct cp_cmd *c, size_t i, json_t *v)
 {
 	const char *s = json_string_value(v);
 
-	if (s == NULL || strncmp(s, "--", 2) != 0 || c->args[i].required || c->args[i].words)
+	if (s == NULL || strncmp(s, "--", 2) != 0 || c->args[i].required ||
+	    c->args[i].type != CP_ARG_INT)
 		return false;
 	for (size_t k = i + 1; c->args[k].name != NULL; k++)
 		if (c->args[k].words)

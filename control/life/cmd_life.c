@@ -339,27 +339,20 @@ static const struct cp_arg cp_args_life_show[] = {
 	{ NULL, CP_ARG_STR, false, 0, 0, NULL, false },
 };
 
-static void cp_cmd_life_show(struct cp *cp, json_t *args, struct cp_reply *r)
+/* One source's lifetime (life.show, and the `lifetime` of sources.show), or NULL when
+ * the table does not hold it. */
+json_t *cp_life_src_json(struct cp *cp, uint32_t addr)
 {
-	const char *a = str_arg(args, "address");
-	struct in_addr ia;
-	const struct cp_life_src *s;
+	const struct cp_life_src *s = M->life != NULL ? cp_life_find(M->life, addr) : NULL;
 	const struct cp_life_group *g;
 	json_t *groups, *cats;
 	uint64_t per;
+	char a[16];
 
-	if (!life_ready(r))
-		return;
-	if (!a || inet_pton(AF_INET, a, &ia) != 1) {
-		cp_reply_err(r, CP_E_BAD_ARGS, "'%s' is not an IPv4 address", a ? a : "");
-		return;
-	}
-	s = cp_life_find(M->life, ntohl(ia.s_addr));
-	if (s == NULL) {
-		cp_reply_err(r, CP_E_UNAVAILABLE, "%s: not in the lifetime table (never seen, "
-		             "excluded, or evicted)", a);
-		return;
-	}
+	if (s == NULL)
+		return NULL;
+	snprintf(a, sizeof(a), "%u.%u.%u.%u", addr >> 24, (addr >> 16) & 255, (addr >> 8) & 255,
+	         addr & 255);
 	g = cp_life_groups(s);
 	groups = json_array();
 	for (uint32_t k = 0; k < s->n_groups; k++) {
@@ -381,13 +374,30 @@ static void cp_cmd_life_show(struct cp *cp, json_t *args, struct cp_reply *r)
 		if (s->cat_mask & (1u << c))
 			json_array_append_new(cats, json_string(cat_names[c]));
 	per = cp_life_src_last(s) - cp_life_src_first(s);
-	r->data = json_pack("{s:s, s:o, s:o, s:o, s:f, s:s, s:o, s:o, s:o, s:o, s:b}",
+	return json_pack("{s:s, s:o, s:o, s:o, s:f, s:s, s:o, s:o, s:o, s:o, s:b}",
 		"address", a, "first", cp_json_time(cp_life_src_first(s)),
 		"last", cp_json_time(cp_life_src_last(s)), "observation_ns", cp_json_u64(per),
 		"observation_s", (double)per / 1e9, "bucket", bucket_names[cp_life_bucket(per)],
 		"events", cp_json_u64(cp_life_src_events(s)),
 		"sensors", cp_sensor_names(cp, cp_life_src_sensors(s)), "categories", cats,
 		"groups", groups, "truncated", (s->flags & (CP_LIFE_F_TRUNC | CP_LIFE_F_CAPPED)) != 0);
+}
+
+static void cp_cmd_life_show(struct cp *cp, json_t *args, struct cp_reply *r)
+{
+	const char *a = str_arg(args, "address");
+	struct in_addr ia;
+
+	if (!life_ready(r))
+		return;
+	if (!a || inet_pton(AF_INET, a, &ia) != 1) {
+		cp_reply_err(r, CP_E_BAD_ARGS, "'%s' is not an IPv4 address", a ? a : "");
+		return;
+	}
+	r->data = cp_life_src_json(cp, ntohl(ia.s_addr));
+	if (r->data == NULL)
+		cp_reply_err(r, CP_E_UNAVAILABLE, "%s: not in the lifetime table (never seen, "
+		             "excluded, or evicted)", a);
 }
 
 

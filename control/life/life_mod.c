@@ -281,6 +281,14 @@ static void cp_life_module_fini(void)
 }
 
 
+/* sources.show: the source's lifetime, null when the table does not hold it */
+static void life_source_show(struct cp *cp, uint32_t addr, json_t *obj)
+{
+	json_t *l = cp_life_src_json(cp, addr);
+
+	json_object_set_new(obj, "lifetime", l != NULL ? l : json_null());
+}
+
 const struct cp_analysis cp_analysis_life = {
 	.name = "lifetime", .init = cp_life_module_init, .fini = cp_life_module_fini,
 	.consumers = { { OBX_TAB_SRC, sizeof(struct obx_src_rec), life_src_merge },
@@ -290,4 +298,5 @@ const struct cp_analysis cp_analysis_life = {
 	.snap = { .type = CP_SNAP_S_LIFETIME, .save = life_snap_save, .load = life_snap_load,
 	          .reset = life_snap_reset },
 	.report = life_report, .commands = cp_life_commands,
+	.source_show = life_source_show,
 };

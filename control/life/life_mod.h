@@ -63,4 +63,7 @@ extern const struct cp_cmd cp_life_commands[];
 void cp_cmd_rules_status(struct cp *cp, json_t *args, struct cp_reply *r);
 void cp_cmd_rules_reload(struct cp *cp, json_t *args, struct cp_reply *r);
 
+/* One source's lifetime as life.show answers it, or NULL when the table lacks it. */
+json_t *cp_life_src_json(struct cp *cp, uint32_t addr);
+
 #endif

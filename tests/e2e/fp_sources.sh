@@ -7,7 +7,7 @@
 # source, Mirai, a Linux kernel's SYN that no rule claims); obscura-dp --replay labels them
 # with conf/fingerprints.txt; `sources show` must give each source the tool of its first
 # labelled SYN and exactly the per-tool counts the capture was built with, `sources top
-# --tool` only the sources of that tool; an unknown tool and a bad address are clear errors;
+# --tool` only the sources of that tool, its lifetime that of `life show`; an unknown tool and a bad address are clear errors;
 # a control-plane restart (snapshot section 21) answers the same.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -71,10 +71,11 @@ check_answers() {   # $1: what (first run, after the restart)
 		ctl_ --json sources show "$a" >"$tmp/show-$a.json" 2>>"$tmp/ctl.log" \
 			|| fail "$1: sources show $a"
 	done
+	ctl_ --json life show 203.0.113.20 >"$tmp/life.json" 2>>"$tmp/ctl.log" || fail "$1: life show"
 	ctl_ --json sources top 10 --tool nmap-syn >"$tmp/top-nmap.json" 2>>"$tmp/ctl.log" \
 		|| fail "$1: sources top --tool nmap-syn"
-	ctl_ --json sources top 10 --tool zmap-2 >"$tmp/top-zmap.json" 2>>"$tmp/ctl.log" \
-		|| fail "$1: sources top --tool zmap-2"
+	ctl_ --json sources top --tool zmap-2 >"$tmp/top-zmap.json" 2>>"$tmp/ctl.log" \
+		|| fail "$1: sources top --tool zmap-2 (no N)"
 	"$py" - "$tmp" "$1" <<'EOF3' || fail "$1: the tool labels differ from the capture"
 import json, sys
 d, what = sys.argv[1], sys.argv[2]
@@ -93,10 +94,13 @@ for a, (tool, per, other, packets) in want.items():
     got = {x["name"]: x["syns"] for x in t["per_tool"]}
     assert t["name"] == tool and got == per and t["other_syns"] == other \
         and t["labelled_syns"] == sum(per.values()) + other, (a, t)
+# the lifetime part is life.show's answer for the source
+s = json.load(open("%s/show-203.0.113.20.json" % d))
+assert s["lifetime"] == json.load(open(d + "/life.json")) and s["lifetime"]["events"] > 0, s
 s = json.load(open("%s/show-203.0.113.40.json" % d))
 assert s["known"] and s["packets"] == 7 and s["tool"] is None, s
 s = json.load(open("%s/show-192.0.2.1.json" % d))
-assert not s["known"] and s["tool"] is None, s
+assert not s["known"] and s["tool"] is None and s["lifetime"] is None, s
 def addrs(f):
     j = json.load(open(f))
     rows = j if isinstance(j, list) else j.get("sources", j.get("rows", []))
