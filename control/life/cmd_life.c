@@ -347,12 +347,9 @@ json_t *cp_life_src_json(struct cp *cp, uint32_t addr)
 	const struct cp_life_group *g;
 	json_t *groups, *cats;
 	uint64_t per;
-	char a[16];
 
 	if (s == NULL)
 		return NULL;
-	snprintf(a, sizeof(a), "%u.%u.%u.%u", addr >> 24, (addr >> 16) & 255, (addr >> 8) & 255,
-	         addr & 255);
 	g = cp_life_groups(s);
 	groups = json_array();
 	for (uint32_t k = 0; k < s->n_groups; k++) {
@@ -374,8 +371,8 @@ json_t *cp_life_src_json(struct cp *cp, uint32_t addr)
 		if (s->cat_mask & (1u << c))
 			json_array_append_new(cats, json_string(cat_names[c]));
 	per = cp_life_src_last(s) - cp_life_src_first(s);
-	return json_pack("{s:s, s:o, s:o, s:o, s:f, s:s, s:o, s:o, s:o, s:o, s:b}",
-		"address", a, "first", cp_json_time(cp_life_src_first(s)),
+	return json_pack("{s:o, s:o, s:o, s:o, s:f, s:s, s:o, s:o, s:o, s:o, s:b}",
+		"address", cp_json_ipv4(addr), "first", cp_json_time(cp_life_src_first(s)),
 		"last", cp_json_time(cp_life_src_last(s)), "observation_ns", cp_json_u64(per),
 		"observation_s", (double)per / 1e9, "bucket", bucket_names[cp_life_bucket(per)],
 		"events", cp_json_u64(cp_life_src_events(s)),
