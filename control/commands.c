@@ -632,7 +632,7 @@ int cp_cmd_dispatch(struct cp *cp, const char *line, size_t len, bool admin,
 		goto render;
 	}
 	/* fleet (fleet.h): commands that act on a dataplane or a local state are refused */
-	if (cp->fleet.on && (why = cp_fleet_refuses(c->name)) != NULL) {
+	if (cp->fleet.on && (why = cp_fleet_refuses(&cp->fleet, c->name)) != NULL) {
 		cp_reply_err(&r, CP_E_UNAVAILABLE, "'%s' is not answered by obscura-cp --fleet: %s",
 		             c->name, why);
 		goto render;
