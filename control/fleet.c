@@ -26,6 +26,7 @@
 #include "fleet.h"
 #include "grow.h"
 #include "integrity.h"
+#include "commands.h"
 #include "json.h"
 #include "snapshot.h"
 
@@ -931,6 +932,31 @@ int cp_fleet_reload(struct cp *cp, char *err, size_t errlen)
 		CP_WARN("fleet: reload failed, keeping the last load: %s", err);
 	}
 	return ret;
+}
+
+void cp_cmd_fleet_reload(struct cp *cp, json_t *args, struct cp_reply *r)
+{
+	uint64_t before;
+	char err[1024];
+	int ret;
+
+	(void)args;
+	if (!cp->fleet.on) {
+		cp_reply_err(r, CP_E_UNAVAILABLE, "fleet.reload: only obscura-cp --fleet reads "
+		             "ClickHouse; an appliance's store is its own drain's");
+		return;
+	}
+	before = cp->fleet.epochs;
+	ret = cp_fleet_reload(cp, err, sizeof(err));
+	if (ret != 0) {
+		cp_reply_err(r, ret == -EIO ? CP_E_UNAVAILABLE : CP_E_INTERNAL,
+		             "fleet.reload: %s%s", err, ret == -EIO ? "; the last load's answers "
+		             "are kept" : "");
+		return;
+	}
+	r->data = json_pack("{s:o, s:o, s:o}", "epochs_before", cp_json_u64(before),
+	                    "epochs", cp_json_u64(cp->fleet.epochs),
+	                    "fleet", cp_fleet_status(&cp->fleet));
 }
 
 json_t *cp_fleet_status(const struct cp_fleet *f)
