@@ -123,6 +123,8 @@ resip:
   table: %(tmp)s/resip.csv
 rules:
   files: [%(src)s/conf/rules/obscura.rules]
+tables:
+  fingerprint_file: %(src)s/conf/fingerprints.txt
 %(exp)s""" % {"prefix": prefix, "name": name, "d": d, "tmp": tmp, "src": src, "exp": exp})
     return os.path.join(d, "obscura.yaml")
 
@@ -262,9 +264,51 @@ def compare(single, fleet, what):
               "lost_updates", "time_backwards", "rx_bytes", "tel_bytes", "fragments",
               "backscatter_packets"):
         check(s1[k] == s2[k], "%s: stats total.%s: fleet %r == single %r" % (what, k, s2[k], s1[k]))
-    print("ok: %s: %d answers, %d blocks shown, life show of %d sources: the fleet equals the "
-          "single appliance (resip top: %d rows)" % (what, n, len(blocks), len(life_addrs(single)),
+    nt, ns = tools(single, fleet, what)
+    print("ok: %s: %d answers, %d blocks shown, life show of %d sources, %d tools' top lists, "
+          "sources show of %d labelled sources: the fleet equals the "
+          "single appliance (resip top: %d rows)" % (what, n, len(blocks), len(life_addrs(single)), nt, ns,
                                                      len(top) if isinstance(top, list) else len(top.get("sources", top.get("rows", [])))))
+
+
+# the tool labels (conf/fingerprints.txt; obscura-gen's scanners send ZMap-shaped SYNs, its
+# Mirai bots seq == dst): per tool `sources top --tool T`, then `sources show` of the
+# labelled sources it lists, field by field (the fleet's come from obscura_source_tools)
+def tool_names():
+    names = []
+    with open(os.path.join(src, "conf", "fingerprints.txt")) as f:
+        for ln in f:
+            w = ln.split()
+            if len(w) > 2 and w[0] == "fp" and w[2] not in names:
+                names.append(w[2])
+    return names
+
+
+def rows_of(j):
+    return j if isinstance(j, list) else j.get("sources", j.get("rows", []))
+
+
+def tools(single, fleet, what, show_max=25):
+    labelled, addrs = [], []
+    for t in tool_names():
+        a, b = ctlj(single, "sources", "top", "1000", "--tool", t), ctlj(fleet, "sources", "top", "1000", "--tool", t)
+        r = diff(strip_meta(a), strip_meta(b))
+        if r:
+            fail("%s: `sources top 1000 --tool %s`: the fleet differs from the single appliance: %s" % (what, t, r))
+        rows = rows_of(a)
+        if rows:
+            labelled.append(t)
+        addrs += [x.get("addr", x.get("address")) for x in rows[:show_max]]
+    check(len(labelled) >= 2, "%s: the capture has sources of %d tools (%s), compared above"
+          % (what, len(labelled), ", ".join(labelled)))
+    for x in addrs:
+        a, b = ctlj(single, "sources", "show", x), ctlj(fleet, "sources", "show", x)
+        if not (a["known"] and a["tool"] is not None and a["tool"]["labelled_syns"] > 0):
+            fail("%s: `sources show %s` on the single appliance names no tool: %r" % (what, x, a))
+        r = diff(strip_meta(a), strip_meta(b))
+        if r:
+            fail("%s: `sources show %s`: the fleet differs from the single appliance: %s" % (what, x, r))
+    return len(labelled), len(addrs)
 
 
 # what a fleet does not answer (control/fleet.c fl_refused): a clear ctl error, and the
