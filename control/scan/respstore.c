@@ -215,6 +215,47 @@ void resp_store_mark_on(struct resp_store *s, uint64_t t_first_ns, uint64_t t_la
 	}
 }
 
+/* Order of the payloads kept: earliest handshake first (then source, destination, bytes),
+ * so that the RESP_PAY_PER kept per (block, port) and their order do not depend on the
+ * order the records arrive in: an appliance's exchange order within an epoch, or the
+ * rows of a fleet's ClickHouse load (tests/e2e/resp_gamma.sh compares the two). */
+static int resp_pay_cmp(const struct resp_pay *a, const struct resp_pay *b)
+{
+	if (a->ts_ns != b->ts_ns)
+		return a->ts_ns < b->ts_ns ? -1 : 1;
+	if (a->src != b->src)
+		return a->src < b->src ? -1 : 1;
+	if (a->dst != b->dst)
+		return a->dst < b->dst ? -1 : 1;
+	if (a->len != b->len)
+		return a->len < b->len ? -1 : 1;
+	if (a->sid != b->sid)
+		return a->sid < b->sid ? -1 : 1;
+	return memcmp(a->bytes, b->bytes, a->len);
+}
+
+/* Keep r's payload if it is among the cell's RESP_PAY_PER earliest (resp_pay_cmp). */
+static void resp_pay_keep(struct resp_paycell *y, const struct obx_resp_rec *r)
+{
+	struct resp_pay p;
+	uint32_t i;
+
+	memset(&p, 0, sizeof(p));     /* the snapshot writes the whole entry */
+	p.src = r->src;
+	p.dst = r->dst;
+	p.ts_ns = r->first_ns;
+	p.sid = (r->flags & OBX_RESP_F_RULE) ? r->sid : 0;
+	p.flags = r->flags & (OBX_RESP_F_PAYLOAD | OBX_RESP_F_RULE);
+	p.len = (r->flags & OBX_RESP_F_PAYLOAD) ? r->payload_len : 0;
+	memcpy(p.bytes, r->payload, p.len);
+	if (y->n == RESP_PAY_PER && resp_pay_cmp(&p, &y->pay[y->n - 1]) >= 0)
+		return;
+	i = y->n < RESP_PAY_PER ? y->n++ : y->n - 1;   /* full: the latest goes */
+	for (; i > 0 && resp_pay_cmp(&p, &y->pay[i - 1]) < 0; i--)
+		y->pay[i] = y->pay[i - 1];
+	y->pay[i] = p;
+}
+
 int resp_store_add(struct resp_store *s, const struct obx_resp_rec *r)
 {
 	struct resp_pair pk;
@@ -291,17 +332,7 @@ int resp_store_add(struct resp_store *s, const struct obx_resp_rec *r)
 			y->dport = yk.dport;
 		}
 		y->seen++;
-		if (y->n < RESP_PAY_PER) {
-			struct resp_pay *p = &y->pay[y->n++];
-
-			p->src = r->src;
-			p->dst = r->dst;
-			p->ts_ns = r->first_ns;
-			p->sid = (r->flags & OBX_RESP_F_RULE) ? r->sid : 0;
-			p->flags = r->flags & (OBX_RESP_F_PAYLOAD | OBX_RESP_F_RULE);
-			p->len = (r->flags & OBX_RESP_F_PAYLOAD) ? r->payload_len : 0;
-			memcpy(p->bytes, r->payload, p->len);
-		}
+		resp_pay_keep(y, r);
 	}
 	{
 		/* a record's own period was answered in, whatever the epoch's flag says */

@@ -9,8 +9,9 @@
  *            rebuilt at load, never serialised);
  *   periods  period -> on: the responder answered during an epoch covering it (the
  *            slot flag OBX_SLOT_F_RESP); gamma is null for a period not on;
- *   payloads (block, dport) -> the first RESP_PAY_PER payloads kept, capped at
- *            RESP_PAY_CELLS cells (more: counted in pay_dropped).
+ *   payloads (block, dport) -> the RESP_PAY_PER earliest payloads (in time order,
+ *            whatever order the records come in), capped at RESP_PAY_CELLS cells (more:
+ *            counted in pay_dropped).
  *
  * H (the responder's prefixes) comes from the config: |H| is the threshold's base
  * (port p of A is application-layer scanned in t iff distinct(t, A, p) >= ceil(|H|/2))
