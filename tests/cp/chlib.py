@@ -120,3 +120,24 @@ def shards(dirs, cluster="obscura_fleet"):
         ClickHouse._write(c, d, remote)
         out.append(c)
     return out
+
+
+if __name__ == "__main__":
+    # chlib.py serve DIR URL_FILE: for a shell test, one server under DIR; its URL written
+    # to URL_FILE once it answers, stopped (and this exits) on SIGTERM or SIGINT
+    import sys
+    if len(sys.argv) != 4 or sys.argv[1] != "serve":
+        fail("usage: chlib.py serve DIR URL_FILE")
+    ch = ClickHouse(sys.argv[2])
+    done = []
+    signal.signal(signal.SIGTERM, lambda *_: done.append(1))
+    signal.signal(signal.SIGINT, lambda *_: done.append(1))
+    ch.start()
+    with open(sys.argv[3] + ".tmp", "w") as f:
+        f.write(ch.url + "\n")
+    os.rename(sys.argv[3] + ".tmp", sys.argv[3])
+    while not done and ch.p.poll() is None:
+        time.sleep(0.2)
+    rc = ch.p.poll()
+    ch.stop()
+    sys.exit(0 if rc is None else 1)

@@ -64,10 +64,11 @@ control:
 EOC
 }
 
-# start_cp DIR: obscura-cp on DIR/obscura.yaml (log appended to DIR/cp.log, so restarts
-# keep the earlier runs' lines), back once its socket answers `status`.
+# start_cp DIR [ARGS...]: obscura-cp on DIR/obscura.yaml with ARGS (e.g. --fleet; log
+# appended to DIR/cp.log, so restarts keep the earlier runs' lines), back once its socket
+# answers `status`.
 start_cp() {
-	"$cp" -c "$1/obscura.yaml" >>"$1/cp.log" 2>&1 &
+	"$cp" -c "$1/obscura.yaml" "${@:2}" >>"$1/cp.log" 2>&1 &
 	cp_pid=$!
 	for _ in $(seq 300); do
 		kill -0 "$cp_pid" 2>/dev/null || fail "obscura-cp exited at start"

@@ -18,16 +18,23 @@
 # RST received) with >= 2 addresses of H.  `scan list --periods` must give exactly that
 # |P_t(A)|, that number of application-layer scanned ports and their ratio as gamma;
 # `scan show --payloads` the client's request; `stats` the sessions and no more.
+# The appliance exports to a clickhouse-server of the test's own on loopback
+# (tests/cp/chlib.py serve); an `obscura-cp --fleet` on that database (control/fleet.c,
+# docs/export.md "Fleet") must answer `scan list --periods` (gamma, app_ports) and
+# `scan show --payloads` exactly as the appliance did, from obscura_resp_sessions and
+# obscura_resp_periods.
 # Traffic never leaves the namespace.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"   # $py, $src, e2e_setup, fail, start_cp, stop_cp, conf_*
 e2e_setup resp-gamma dp cp ctl -- "$@"
 NS=ns-resp-g-$$ IFA=rga$$ IFB=rgb$$
-dpid= tcpd=
+dpid= tcpd= chpid=
 cleanup() {
 	for p in $dpid $tcpd; do kill -KILL "$p" 2>/dev/null; done
 	ip netns del "$NS" 2>/dev/null
+	[ -n "$cp_pid" ] && kill "$cp_pid" 2>/dev/null && wait "$cp_pid" 2>/dev/null; cp_pid=
+	[ -n "$chpid" ] && kill -TERM "$chpid" 2>/dev/null && wait "$chpid" 2>/dev/null
 	e2e_cleanup
 }
 trap cleanup EXIT
@@ -49,7 +56,7 @@ nsx ip addr add 192.0.2.10/24 dev "$IFB" || fail "address"
 nsx ip route add 198.18.1.0/29 dev "$IFB" || fail "route to the telescope"
 MACA=$(nsx cat /sys/class/net/"$IFA"/address)
 
-conf() {   # conf DIR PORTS_YAML
+conf() {   # conf DIR PORTS_YAML [EXPORT_YAML]
 	mkdir -p "$1/state"
 	cat >"$1/obscura.yaml" <<EOF
 $(conf_dataplane 1 "$prefix-$(basename "$1")")
@@ -73,13 +80,28 @@ responder:
   payload_bytes: 64
   max_pps: 5000
   secret_file: $tmp/secret
+${3:-}
 EOF
 }
 head -c 32 /dev/urandom >"$tmp/secret"
+step "clickhouse-server on loopback: the appliance exports to it, a fleet reads it"
+"$py" "$src/tests/cp/chlib.py" serve "$tmp/ch" "$tmp/ch.url" >"$tmp/chserve.log" 2>&1 &
+chpid=$!
+for _ in $(seq 600); do
+	[ -s "$tmp/ch.url" ] && break
+	kill -0 "$chpid" 2>/dev/null || fail "clickhouse-server did not start"
+	sleep 0.1
+done
+[ -s "$tmp/ch.url" ] || fail "clickhouse-server not up within 60 s"
+export_yaml="export:
+  clickhouse:
+    url: $(cat "$tmp/ch.url")
+    database: obs_resp
+    appliance: resp-gamma"
 d=$tmp/run
 conf "$d" "  ports:
     - name: veth
-      device: \"net_af_packet0,iface=$IFA\""
+      device: \"net_af_packet0,iface=$IFA\"" "$export_yaml"
 ctl() { "$ctl" -t 60 -c "$d/obscura.yaml" "$@"; }   # $d: the run at hand
 
 step "obscura-cp, then obscura-dp in the namespace"
@@ -229,6 +251,75 @@ for p in done:
     for y in pl[p]["payloads"]:
         assert bytes.fromhex(y["hex"]) == req[:64] and y["sid"] == 1000503, y
 print("gamma", got["gamma"], "=", len(app), "/", len(P), "; payloads on", sorted(pl))
+EOF
+
+step "the export drains; a fleet on its database answers as the appliance"
+for _ in $(seq 600); do
+	ctl --json status >"$tmp/status-export.json" 2>>"$tmp/ctl.log" || fail "status (export)"
+	"$py" -c '
+import json, sys
+x = json.load(open(sys.argv[1]))["export"]
+sys.exit(0 if x["spool_files"] == 0 and x["batches_sent"] > 0 and x["state"] == "ok" else 1)' \
+		"$tmp/status-export.json" && break
+	sleep 0.2
+done
+stop_cp
+d=$tmp/fleet
+conf "$d" "  ports: []" "$export_yaml"
+start_cp "$d" --fleet
+ctl --json status >"$tmp/status-fleet.json" 2>>"$tmp/ctl.log" || fail "status (fleet)"
+ctl --json scan list --all --periods --n 5 --m 1 >"$tmp/list-fleet.json" 2>>"$tmp/ctl.log" \
+	|| fail "scan list (fleet)"
+ctl --json scan show 192.0.0.0/16 --payloads --n 5 --m 1 >"$tmp/show-fleet.json" 2>>"$tmp/ctl.log" \
+	|| fail "scan show --payloads (fleet)"
+"$py" - "$tmp" <<'EOF' || fail "the fleet's gamma or payloads differ from the appliance's"
+import json, sys
+t = sys.argv[1]
+x = json.load(open(t + "/status-export.json"))["export"]
+assert x["spool_files"] == 0 and x["batches_sent"] > 0 and x["state"] == "ok", x
+f = json.load(open(t + "/status-fleet.json"))["fleet"]
+print("fleet:", f)
+assert f["appliances"] == 1 and f["tables_missing"] == 0 and f["resp_h_mismatch"] == 0 \
+    and f["rows_bad"] == 0 and f["rows_without_epoch"] == 0, f
+# the appliance's own bookkeeping (as in fleet_truth.py)
+META = {"epochs", "overlap_epochs", "boots", "forced_swaps", "computed_at", "job",
+        "elapsed_ms", "appliances", "memory_bytes"}
+def strip(v):
+    if isinstance(v, dict):
+        return {k: strip(y) for k, y in v.items() if k not in META}
+    if isinstance(v, list):
+        return [strip(y) for y in v]
+    return v
+def diff(a, b, path=""):
+    if type(a) is not type(b):
+        return "%s: %r != %r" % (path, a, b)
+    if isinstance(a, dict):
+        for k in sorted(set(a) | set(b)):
+            if k not in a or k not in b:
+                return "%s.%s: only in %s" % (path, k, "the appliance" if k in a else "the fleet")
+            r = diff(a[k], b[k], path + "." + k)
+            if r:
+                return r
+        return None
+    if isinstance(a, list):
+        if len(a) != len(b):
+            return "%s: %d != %d items" % (path, len(a), len(b))
+        for i, (y, z) in enumerate(zip(a, b)):
+            r = diff(y, z, "%s[%d]" % (path, i))
+            if r:
+                return r
+        return None
+    return None if a == b else "%s: %r != %r" % (path, a, b)
+for what in ("list", "show"):
+    a, b = json.load(open("%s/%s.json" % (t, what))), json.load(open("%s/%s-fleet.json" % (t, what)))
+    r = diff(strip(a), strip(b))
+    assert r is None, "scan %s: %s" % (what, r)
+b = [r for r in json.load(open(t + "/list-fleet.json"))["blocks"] if r["block"] == "192.0.0.0/16"][0]
+p = b["periods"][0]
+pl = json.load(open(t + "/show-fleet.json")).get("payloads", [])
+assert p["gamma"] is not None and p["app_ports"] > 0 and pl, (p, pl)
+print("fleet: gamma", p["gamma"], "=", p["app_ports"], "/", p["n_ports"], "and the payloads of",
+      len(pl), "ports: equal to the appliance's")
 EOF
 stop_cp
 
