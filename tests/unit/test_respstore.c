@@ -3,7 +3,8 @@
  * test_respstore.c — the responder's handshake store and gamma (SPEC.md A11) with
  * constructed records: the ceil(|H|/2) threshold at exactly that many addresses and one
  * fewer, |H| odd and even, the responder off (gamma null), bad records counted and
- * dropped, payloads capped, the snapshot payload round trip and damaged payloads.
+ * dropped, payloads capped (the earliest kept, whatever the arrival order), the snapshot
+ * payload round trip and damaged payloads.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -179,22 +180,30 @@ static void bad_records(void **st)
 	resp_store_fini(&s);
 }
 
-static void payloads_capped(void **st)
+/* five payload records on port 80 at T0 + 0..4, added in the order given */
+static void add_payloads(struct resp_store *s, const unsigned order[5])
 {
-	struct resp_store s;
-	const struct resp_paycell *c;
-
-	(void)st;
-	mk(&s, false);
-	assert_int_equal(resp_store_reserve(&s, 5, 0, 0), 0);
-	for (unsigned i = 0; i < 5; i++) {
+	assert_int_equal(resp_store_reserve(s, 5, 0, 0), 0);
+	for (unsigned j = 0; j < 5; j++) {
+		unsigned i = order[j];
 		struct obx_resp_rec r = rec(IP(1, 2, 0, (uint8_t)(i + 1)), IP(10, 9, 0, i & 3), 80, T0 + i);
 		r.flags = OBX_RESP_F_PAYLOAD | (i == 1 ? OBX_RESP_F_RULE : 0);
 		r.sid = i == 1 ? 2010935 : 0;
 		r.payload_len = (uint16_t)(i == 0 ? OBX_RESP_PAYLOAD : 4);
 		memset(r.payload, 'A' + (int)i, r.payload_len);
-		assert_int_equal(resp_store_add(&s, &r), 0);
+		assert_int_equal(resp_store_add(s, &r), 0);
 	}
+}
+
+static void payloads_capped(void **st)
+{
+	static const unsigned asc[5] = { 0, 1, 2, 3, 4 };
+	struct resp_store s;
+	const struct resp_paycell *c;
+
+	(void)st;
+	mk(&s, false);
+	add_payloads(&s, asc);
 	c = resp_store_pay_get(&s, IP(1, 2, 0, 0), 80);
 	assert_non_null(c);
 	assert_int_equal(c->n, RESP_PAY_PER);
@@ -205,6 +214,35 @@ static void payloads_capped(void **st)
 	assert_int_equal(c->pay[2].bytes[0], 'C');
 	assert_null(resp_store_pay_get(&s, IP(1, 2, 0, 0), 81));
 	resp_store_fini(&s);
+}
+
+/* the payloads kept are the earliest three, in time order, whatever order the records
+ * come in (an appliance's exchange order, a fleet's ClickHouse rows) */
+static void payloads_order_free(void **st)
+{
+	static const unsigned asc[5] = { 0, 1, 2, 3, 4 };
+	static const unsigned orders[3][5] = { { 4, 3, 2, 1, 0 }, { 3, 0, 4, 2, 1 }, { 2, 4, 1, 3, 0 } };
+	struct resp_store a, b;
+	const struct resp_paycell *x, *y;
+
+	(void)st;
+	mk(&a, false);
+	add_payloads(&a, asc);
+	x = resp_store_pay_get(&a, IP(1, 2, 0, 0), 80);
+	assert_non_null(x);
+	for (unsigned k = 0; k < RESP_PAY_PER; k++)
+		assert_true(x->pay[k].ts_ns == T0 + k && x->pay[k].src == IP(1, 2, 0, k + 1));
+	for (unsigned o = 0; o < 3; o++) {
+		mk(&b, false);
+		add_payloads(&b, orders[o]);
+		y = resp_store_pay_get(&b, IP(1, 2, 0, 0), 80);
+		assert_non_null(y);
+		assert_int_equal(y->n, RESP_PAY_PER);
+		assert_int_equal(y->seen, 5);
+		assert_memory_equal(x->pay, y->pay, sizeof(x->pay));
+		resp_store_fini(&b);
+	}
+	resp_store_fini(&a);
 }
 
 static void roundtrip(void **st)
@@ -268,6 +306,7 @@ int main(void)
 		cmocka_unit_test(off_is_null),
 		cmocka_unit_test(bad_records),
 		cmocka_unit_test(payloads_capped),
+		cmocka_unit_test(payloads_order_free),
 		cmocka_unit_test(roundtrip),
 	};
 
