@@ -14,7 +14,9 @@ each appliance (obscura-dp --replay, obscura-cp exporting) into its own shard, t
 `Distributed` table per export table over both shards, and `obscura-cp --fleet` on it.
 The fleet's `scan list --all --periods`, `scan show` of every block, `scan ports 0`,
 `scan cells`, `resip summary/daily/top 0/ports 0`, `life summary/sensors/categories/
-continuity/show`, `stats` totals and the report files must equal field by field those
+continuity/show`, `stats` totals, the report files, and the tool labels (every appliance
+labels with conf/fingerprints.txt: `sources top --tool T` per tool of the file, `sources
+show` of the labelled sources it lists) must equal field by field those
 of one appliance that replayed the whole capture, but for what counts how the traffic was
 cut into epochs (strip_meta, report_norm).  Then bad input: a database that does not
 exist and ClickHouse down at the fleet's start are a clear error and exit 1, not a crash;
