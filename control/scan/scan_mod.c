@@ -690,6 +690,32 @@ static void cp_scan_metrics(struct cp *cp, struct cp_mx *x)
 	cp_scan_resp_metrics(x);
 }
 
+/* sources.show (fingerprint, issue 14): the scanner-table prefix holding addr in the
+ * control plane's copy of the table (the longest one), with its label and file; null
+ * when no table is loaded or no prefix holds it. */
+void cp_scan_source_show(struct cp *cp, uint32_t addr, json_t *obj)
+{
+	const struct obs_pfx *best = NULL;
+	char pfx[24];
+
+	(void)cp;
+	for (size_t i = 0; cp_scan.have_scanners && i < cp_scan.scanners.n; i++) {
+		const struct obs_pfx *p = &cp_scan.scanners.pfx[i];
+		uint32_t mask = p->len == 0 ? 0 : ~0u << (32 - p->len);
+
+		if ((addr & mask) == (p->addr & mask) && (best == NULL || p->len > best->len))
+			best = p;
+	}
+	if (best == NULL) {
+		json_object_set_new(obj, "scanner_table", json_null());
+		return;
+	}
+	snprintf(pfx, sizeof(pfx), "%u.%u.%u.%u/%u", best->addr >> 24, (best->addr >> 16) & 255,
+	         (best->addr >> 8) & 255, best->addr & 255, best->len);
+	json_object_set_new(obj, "scanner_table", json_pack("{s:s, s:s, s:s}", "prefix", pfx,
+		"label", obs_pfx_label(&cp_scan.scanners, best), "file", cp_scan.scanner_path));
+}
+
 const struct cp_analysis cp_analysis_scan = {
 	.name = "scan", .init = cp_scan_module_init, .fini = cp_scan_module_fini,
 	.consumers = { { OBX_TAB_CELL, sizeof(struct obx_cell_rec), cp_scan_cell_merge },
@@ -703,5 +729,6 @@ const struct cp_analysis cp_analysis_scan = {
 	.report = cp_scan_report, .commands = cp_scan_commands,
 	.after_epochs = cp_scan_after_epochs, .table_loaded = cp_scan_table_loaded,
 	.metrics = cp_scan_metrics,
+	.source_show = cp_scan_source_show,     /* fingerprint (issue 14) */
 };
 

@@ -116,6 +116,9 @@ int cp_scan_section_load(const void *data, size_t len, char *err, size_t errlen)
 /* The OBX_TAB_SRC consumer (store.h's prepare/apply protocol). */
 int cp_scan_src_merge(const struct cp_epoch *e, const void *recs, uint32_t n);
 
+/* sources.show: "scanner_table" {prefix, label, file} of addr, or null. */
+void cp_scan_source_show(struct cp *cp, uint32_t addr, json_t *obj);
+
 /* ---- scan_resp.c: the responder's handshakes and gamma (SPEC A11) ---- */
 
 /* The store for the config's L, period unit and H (responder.prefixes).  0 or -errno. */

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "control/scan/scan_mod.h"
@@ -234,5 +235,32 @@ static void test_snapshot(void **state)
 	free(old);
 }
 
-#define TESTS(T) T(test_views) T(test_snapshot)
+/* sources.show's scanner-table member: the longest prefix holding the address */
+static void test_source_show(void **state)
+{
+	char path[] = "/tmp/obs_fpview_scanXXXXXX", err[256];
+	int fd = mkstemp(path);
+	json_t *o = json_object(), *st;
+
+	(void)state;
+	cp_scan_source_show(&cp, BLK(7, 7) | 0x8101, o);       /* no table loaded: null */
+	assert_true(json_is_null(json_object_get(o, "scanner_table")));
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "7.7.0.0/16 wide\n7.7.128.0/20 research\n", 38), 38);
+	close(fd);
+	assert_int_equal(cp_scan_load_scanners(path, err, sizeof(err)), 0);
+	cp_scan_source_show(&cp, BLK(7, 7) | 0x8101, o);
+	st = json_object_get(o, "scanner_table");
+	assert_string_equal(json_string_value(json_object_get(st, "prefix")), "7.7.128.0/20");
+	assert_string_equal(json_string_value(json_object_get(st, "label")), "research");
+	cp_scan_source_show(&cp, BLK(7, 7) | 0x0101, o);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(o, "scanner_table"),
+	                                                      "label")), "wide");
+	cp_scan_source_show(&cp, BLK(9, 9) | 1, o);
+	assert_true(json_is_null(json_object_get(o, "scanner_table")));
+	json_decref(o);
+	unlink(path);
+}
+
+#define TESTS(T) T(test_views) T(test_snapshot) T(test_source_show)
 OBS_TEST_MAIN(TESTS, setup, teardown)
