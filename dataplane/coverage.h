@@ -69,45 +69,4 @@ static inline void obs_cov_prefetch(const struct obs_cov *cv, struct obs_epoch *
 	}
 }
 
-/*
- * The burst's touch pass (worker.c, issue 17; Cuckoo++ style: hash and prefetch in pass
- * 1, touch here, update in pass 2): walk, read only, the probe chain obs_cov_syn() will
- * walk for this SYN, so the lines of all the burst's SYNs are in flight together instead
- * of one after the other inside pass 2, and prefetch (for writing) the pool line of the
- * slot's bit when the cell found has spilled to a bitmap.  Only when t falls in the cached
- * period; nothing is written (no reservation: the pointer rule does not apply).
- */
-static inline void obs_cov_touch(const struct obs_cov *cv, struct obs_epoch *e, uint32_t src,
-                                 uint16_t dport, uint64_t t, int has_slot, uint32_t slot)
-{
-	const struct obx_cell_rec *tab;
-	uint32_t mask, block;
-
-	if (t < cv->p_lo || t >= cv->p_hi)
-		return;
-	tab = (const struct obx_cell_rec *)obs_epoch_tab(e, OBX_TAB_CELL, &mask);
-	if (tab == NULL)
-		return;
-	block = src & cv->block_mask;
-	for (uint32_t i = obx_cell_hash(block, cv->cached_period, dport, 6) & mask;;
-	     i = (i + 1) & mask) {
-		const struct obx_cell_rec *r = &tab[i];
-
-		if (r->syns == 0)
-			return;
-		if (r->block == block && r->period == cv->cached_period && r->dport == dport &&
-		    r->proto == 6) {
-			if (has_slot && (r->flags & OBX_CELL_F_BITMAP)) {
-				uint32_t pmask;
-				const uint8_t *pool = obs_epoch_tab(e, OBX_TAB_BITMAP, &pmask);
-
-				if (pool != NULL && r->bitmap <= pmask)
-					__builtin_prefetch(pool + (uint64_t)r->bitmap *
-					                   e->t[OBX_TAB_BITMAP].rec_size + slot / 8, 1, 3);
-			}
-			return;
-		}
-	}
-}
-
 #endif

@@ -354,11 +354,9 @@ static inline uint8_t obs_src_wk_not_resip(uint64_t generation)
 	return (uint8_t)(OBS_SRC_WK_NOT_RESIP | (generation & OBS_SRC_WK_GEN));
 }
 
-/* Read only: (addr, hour of t)'s record in the filling slot, NULL when the epoch has no
- * such record.  No reservation, no swap: the pointer rule does not apply, and the pointer
- * is for reading before the next call that can swap. */
-static inline const struct obx_src_rec *obs_epoch_src_peek(const struct obs_epoch *e,
-                                                           uint32_t addr, uint64_t t)
+/* Read only: the wk byte of (addr, hour of t)'s record in the filling slot, 0 when the
+ * epoch has no such record.  No reservation, no swap: the pointer rule does not apply. */
+static inline uint8_t obs_epoch_src_wk(const struct obs_epoch *e, uint32_t addr, uint64_t t)
 {
 	const struct obs_epoch_tab *st = &e->t[OBX_TAB_SRC];
 	const uint32_t hour = obs_epoch_hour_of(e, t);
@@ -368,19 +366,10 @@ static inline const struct obx_src_rec *obs_epoch_src_peek(const struct obs_epoc
 		const struct obx_src_rec *r = (const struct obx_src_rec *)st->base + i;
 
 		if (!obs_src_used(r))
-			return NULL;
+			return 0;
 		if (obs_src_match(r, &key))
-			return r;
+			return r->wk;
 	}
-}
-
-/* Read only: the wk byte of (addr, hour of t)'s record in the filling slot, 0 when the
- * epoch has no such record. */
-static inline uint8_t obs_epoch_src_wk(const struct obs_epoch *e, uint32_t addr, uint64_t t)
-{
-	const struct obx_src_rec *r = obs_epoch_src_peek(e, addr, t);
-
-	return r != NULL ? r->wk : 0;
 }
 
 /* A SYN labelled tool (fingerprint.h) lands in record r: the record keeps its first label

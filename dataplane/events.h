@@ -61,20 +61,6 @@ static inline uint32_t obx_event_hash(uint32_t addr, uint32_t hour, uint32_t typ
 struct obs_epoch;
 
 /*
- * The burst's touch pass (worker.c, issue 17): prefetch the first probe record of the
- * event (addr, hour of t, type, sensor) in the filling slot, for a packet whose event
- * will go to the EVENT table (it cannot ride inline in its source record).  tab/mask:
- * obs_epoch_tab(e, OBX_TAB_EVENT, &mask), NULL when the table is absent.
- */
-static inline void obs_event_prefetch(const void *tab, uint32_t mask, uint32_t addr, uint32_t hour,
-                                      uint32_t type, uint8_t sensor)
-{
-	if (tab != NULL)
-		__builtin_prefetch((const struct obx_event_rec *)tab +
-		                   (obx_event_hash(addr, hour, type, sensor) & mask), 1, 3);
-}
-
-/*
  * Worker: one event of src at packet time t, by sensor, of type and category, into the
  * filling slot's EVENT table (epoch.h's pointer rule: reserve before a new record, re-probe
  * after a swap).  No room: counted in lost_updates.  Absent table: nothing (the exchange

@@ -394,43 +394,6 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		}
 	}
 
-	/* pass 1b, the touch pass (issue 17; l3fwd / Cuckoo++ staging: pass 1 hashed and
-	 * prefetched, this pass touches, pass 2 updates): read only, for the whole burst, the
-	 * lines pass 2 will need one after the other — each SYN's cell probe chain (and the
-	 * pool line of its slot's bit), and the EVENT record of a packet whose event cannot
-	 * ride inline in its source record (a payload packet, or an inline event of another
-	 * type already in the record: then that one's record too, the spill).  The loads of
-	 * different packets overlap here; in pass 2 they would stall in turn.  Nothing is
-	 * written, nothing can swap. */
-	if (n_scan > 0 && OBS_STAGE_ON(SRC)) {
-		uint32_t ev_mask = 0;
-		const void *ev_tab = w->ev_on && OBS_STAGE_ON(EVENTS) ?
-		                     obs_epoch_tab(&w->ep, OBX_TAB_EVENT, &ev_mask) : NULL;
-		const int cov = w->cov_on && OBS_STAGE_ON(COV);
-
-		for (i = 0; i < n_scan; i++) {
-			const struct obs_verdict *vi = &v[scan_idx[i]];
-			const struct obx_src_rec *r;
-			uint64_t ev;
-
-			if (vi->cov && cov)
-				obs_cov_touch(&w->cov, &w->ep, vi->src, vi->dport, vi->t,
-				              vi->slot != OBS_TEL_NO_SLOT, vi->slot);
-			if (ev_tab == NULL || vi->excluded)
-				continue;
-			ev = vi->pay_len == 0 ? obs_src_ev(vi->ev_type, vi->sensor, 0) : 0;
-			r = obs_epoch_src_peek(&w->ep, vi->src, vi->t);
-			if (r == NULL ? ev != 0 :
-			    r->ev_mode == OBX_SRC_EV_INLINE && obs_src_rec_ev(r) == ev)
-				continue;                   /* inline: no EVENT record */
-			obs_event_prefetch(ev_tab, ev_mask, vi->src, obs_epoch_hour_of(&w->ep, vi->t),
-			                   vi->ev_type, vi->sensor);
-			if (r != NULL && r->ev_mode == OBX_SRC_EV_INLINE)
-				obs_event_prefetch(ev_tab, ev_mask, r->addr, r->hour, r->ev_type,
-				                   r->ev_sensor);
-		}
-	}
-
 	/* pass 2: in packet order, so epoch boundaries fall between the right packets.  No
 	 * forced swap inside a packet (epoch.h): the burst holds them off, and one a table
 	 * asked for is made at the top of the next packet, before anything of it is
