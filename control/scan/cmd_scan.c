@@ -23,6 +23,7 @@
 #include "period.h"
 #include "scan_mod.h"
 #include "scan_report.h"
+#include "tools_report.h"
 #include "toolstore.h"
 
 /* scan show --payloads: ports listed at most (each with RESP_PAY_PER payloads) */
@@ -377,7 +378,10 @@ static void cp_scan_report_run(struct cp *cp, void *arg, struct cp_reply *r)
 	if (cp_scan_run(cp, &j->p, &res, r))
 		return;
 	if (scan_report_write(j->dir, &cp_scan.cov, &res, j->top, j->heat, &files, err,
-	                      sizeof(err)) != 0) {
+	                      sizeof(err)) != 0 ||
+	    /* fingerprint (issue 14): tool SYNs per (block, period) */
+	    scan_tools_report_write(j->dir, &cp_scan.bts, &cp_scan.cov, &res, &files, err,
+	                            sizeof(err)) != 0) {
 		scan_result_free(&res);
 		cp_reply_err(r, CP_E_BAD_ARGS, "report: %s", err);
 		return;

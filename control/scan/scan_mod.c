@@ -24,6 +24,7 @@
 #include "period.h"
 #include "scan_mod.h"
 #include "scan_report.h"
+#include "tools_report.h"
 #include "telescope.h"
 
 struct cp_scan cp_scan;
@@ -601,6 +602,9 @@ static int cp_scan_report(void *ctx, const char *dir, char *err, size_t errlen)
 		return -ENOMEM;
 	}
 	rc = scan_report_write(dir, &cp_scan.cov, &res, 20, UINT32_MAX, &files, err, errlen);
+	if (rc == 0)   /* fingerprint (issue 14): tool SYNs per (block, period) */
+		rc = scan_tools_report_write(dir, &cp_scan.bts, &cp_scan.cov, &res, &files, err,
+		                             errlen);
 	scan_result_free(&res);
 	return rc;
 }

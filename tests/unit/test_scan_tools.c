@@ -190,6 +190,75 @@ static void test_views(void **state)
 	check_views();
 }
 
+/* The data lines of dir/name (the loss stamp's '#' lines skipped) into lines[], max n. */
+static size_t read_rows(const char *dir, const char *name, char lines[][160], size_t n)
+{
+	char path[256], buf[160];
+	size_t k = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(buf, sizeof(buf), f) != NULL) {
+		buf[strcspn(buf, "\n")] = '\0';
+		if (buf[0] == '#')
+			continue;
+		assert_true(k < n);
+		snprintf(lines[k++], sizeof(lines[0]), "%s", buf);
+	}
+	fclose(f);
+	return k;
+}
+
+/* scan-tools.csv through scan.report: one row per label, other and unlabelled, for each
+ * (block, period) with a labelled SYN; every figure from fill()'s records and cells. */
+static void test_report(void **state)
+{
+	struct want { const char *per, *tool; unsigned id; uint64_t syns, of; } w[] = {
+		{ "2024-01", "tool2", 2, 110, 248 },  /* 100 + 10 from one address */
+		{ "2024-01", "tool6", 6, 40, 248 },
+		{ "2024-01", "other", 0, 5, 248 },    /* the first record's tool_other */
+		{ "2024-01", "unlabelled", 0, 248 - 155, 248 },
+		{ "2024-02", "tool6", 6, 20, 248 },
+		{ "2024-02", "other", 0, 0, 248 },
+		{ "2024-02", "unlabelled", 0, 228, 248 },
+	};
+	size_t nw = sizeof(w) / sizeof(w[0]), n;
+	char dir[] = "/tmp/obs_scan_tools_XXXXXX", lines[16][160], exp[160], id[8], path[256];
+	json_t *d, *v;
+	int seen = 0;
+	size_t i;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	d = run("scan.report", dir);
+	json_array_foreach(json_object_get(d, "files"), i, v)
+		seen += strncmp(json_string_value(v), "scan-tools.", 11) == 0;
+	assert_int_equal(seen, 2);
+	n = read_rows(dir, "scan-tools.csv", lines, 16);
+	assert_int_equal(n, 1 + nw);
+	assert_string_equal(lines[0], "block,period,tool,tool_id,syns,period_syns,share");
+	for (i = 0; i < nw; i++) {
+		snprintf(id, sizeof(id), w[i].id ? "%u" : "", w[i].id);
+		snprintf(exp, sizeof(exp), "7.7.0.0/16,%s,%s,%s,%llu,%llu,%.6f", w[i].per, w[i].tool,
+		         id, (unsigned long long)w[i].syns, (unsigned long long)w[i].of,
+		         (double)w[i].syns / (double)w[i].of);
+		assert_string_equal(lines[1 + i], exp);
+	}
+	/* the Markdown table: the same rows after its header */
+	n = read_rows(dir, "scan-tools.md", lines, 16);
+	assert_true(n >= nw);
+	assert_string_equal(lines[n - nw], "| 7.7.0.0/16 | 2024-01 | tool2 | 2 | 110 | 248 | 44.4 % |");
+	assert_string_equal(lines[n - 1], "| 7.7.0.0/16 | 2024-02 | unlabelled |  | 228 | 248 | 91.9 % |");
+	json_array_foreach(json_object_get(d, "files"), i, v) {
+		snprintf(path, sizeof(path), "%s/%s", dir, json_string_value(v));
+		assert_int_equal(unlink(path), 0);
+	}
+	assert_int_equal(rmdir(dir), 0);
+	json_decref(d);
+}
+
 static void test_snapshot(void **state)
 {
 	uint8_t *blob, *old;
@@ -262,5 +331,5 @@ static void test_source_show(void **state)
 	unlink(path);
 }
 
-#define TESTS(T) T(test_views) T(test_snapshot) T(test_source_show)
+#define TESTS(T) T(test_views) T(test_report) T(test_snapshot) T(test_source_show)
 OBS_TEST_MAIN(TESTS, setup, teardown)
