@@ -16,7 +16,7 @@ The fleet's `scan list --all --periods`, `scan show` of every block, `scan ports
 `scan cells`, `resip summary/daily/top 0/ports 0`, `life summary/sensors/categories/
 continuity/show`, `stats` totals, the report files, and the tool labels (every appliance
 labels with conf/fingerprints.txt: `sources top --tool T` per tool of the file, `sources
-show` of the labelled sources it lists) must equal field by field those
+show` of the labelled sources it lists, `scan show`'s per-period tool shares) must equal field by field those
 of one appliance that replayed the whole capture, but for what counts how the traffic was
 cut into epochs (strip_meta, report_norm).  Then bad input: a database that does not
 exist and ClickHouse down at the fleet's start are a clear error and exit 1, not a crash;
@@ -251,10 +251,15 @@ def compare(single, fleet, what):
             fail("%s: `dos show %s`: %s" % (what, v, r))
     blocks = [b["block"] for b in ctlj(single, "scan", "list", "--all")["blocks"]]
     check(len(blocks) > 0, "%s: the capture has scanner blocks (%d)" % (what, len(blocks)))
+    tooled = 0
     for blk in blocks:
-        r = diff(strip_meta(ctlj(single, "scan", "show", blk)), strip_meta(ctlj(fleet, "scan", "show", blk)))
+        a = ctlj(single, "scan", "show", blk)
+        r = diff(strip_meta(a), strip_meta(ctlj(fleet, "scan", "show", blk)))
         if r:
             fail("%s: `scan show %s`: %s" % (what, blk, r))
+        tooled += per_tool_rows(a)
+    # scan show's per-period tool shares (docs/fingerprints.md), compared above: not all empty
+    check(tooled > 0, "%s: scan show's per-period tool rows, compared above: %d" % (what, tooled))
     top = ctlj(single, "resip", "top", "10")
     for a in life_addrs(single):
         r = diff(strip_meta(ctlj(single, "life", "show", a)), strip_meta(ctlj(fleet, "life", "show", a)))
@@ -288,6 +293,16 @@ def tool_names():
 
 def rows_of(j):
     return j if isinstance(j, list) else j.get("sources", j.get("rows", []))
+
+
+def per_tool_rows(v):
+    """The rows of every `tools.per_tool` list in a `scan show` answer."""
+    if isinstance(v, dict):
+        n = len(v["tools"]["per_tool"]) if isinstance(v.get("tools"), dict) else 0
+        return n + sum(per_tool_rows(x) for k, x in v.items() if k != "tools")
+    if isinstance(v, list):
+        return sum(per_tool_rows(x) for x in v)
+    return 0
 
 
 def tools(single, fleet, what, show_max=25):
