@@ -83,6 +83,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
+#include "bb_digest.h"
 #include "bb_resp.h"
 #include "bench_eal.h"
 #include "conf.h"
@@ -116,6 +117,7 @@ struct bb {
 	struct obx_header *h;
 	struct obs_worker *w;
 	uint64_t drained;
+	struct bb_digest *dg;    /* --digest: every drained slot folded in (bb_digest.h) */
 };
 
 /* A counter of the worker so far: what it published (its live total) plus what is
@@ -159,6 +161,10 @@ static void bb_drain(struct bb *b)
 
 		if (atomic_load_explicit(&sh->state, memory_order_acquire) != OBX_SLOT_READY)
 			continue;
+		if (b->dg != NULL && bb_digest_slot(b->dg, b->h, sh) != 0) {
+			fprintf(stderr, "burst_bench: --digest: out of memory\n");
+			exit(1);
+		}
 		for (k = 0; k < OBX_TAB_MAX; k++) {
 			uint8_t *tab = obx_slot_tab_h(b->h, sh, k);
 			const uint32_t *used = obx_slot_used_h(b->h, sh, k);
@@ -576,7 +582,8 @@ int main(int argc, char **argv)
 	char prefix[64];
 	char *def_eal[] = { argv[0], "--no-huge", "-m", "1024", "--no-pci", "-l", "0",
 	                    "--file-prefix", prefix, "--log-level", "lib.eal:error", NULL };
-	uint32_t passes = 12, stage_passes = 2, epoch_ms = 1000, cap, k, chunks;
+	uint32_t passes = 12, stage_passes = 2, epoch_ms = 1000, cap, k, chunks, digest = 0;
+	struct bb_digest dg;
 	int i, eal_at = argc, ret, huge = 0, responder = 0;
 
 	bm_mix_defaults(&mc);
@@ -628,12 +635,15 @@ int main(int argc, char **argv)
 			fp_file = argv[++i];
 		else if (strcmp(o, "--all-syn") == 0)
 			mc.all_syn = (int)bb_arg(o, argv[++i], 0, 1);
+		else if (strcmp(o, "--digest") == 0)              /* bb_digest.h */
+			digest = (uint32_t)bb_arg(o, argv[++i], 0, 1000);
 		else {
 			fprintf(stderr, "usage: burst_bench [--sources N] [--packets P] [--passes K] "
 			        "[--stage-passes K] [--chunk C] [--epoch-ms E] [--seed S] [--huge 0|1] "
 			        "[--burst B] [--hot-share X --hot-sources K] [--scanner-file F] "
 			        "[--exclude-file F] [--resip-file CSV] [--rules-file F] "
-			        "[--responder 0|1] [--fp-file F] [--all-syn 0|1] [-- EAL]\n");
+			        "[--responder 0|1] [--fp-file F] [--all-syn 0|1] [--digest PASSES] "
+			        "[-- EAL]\n");
 			return 1;
 		}
 	}
@@ -781,6 +791,22 @@ int main(int argc, char **argv)
 	}
 	/* start on an epoch boundary: the swaps fall at the same packets in every run */
 	b.t0_ns = obs_clock_ns(rte_rdtsc()) / b.h->epoch_ns * b.h->epoch_ns;
+	if (digest > 0) {
+		/* --digest P: P passes over the pool at a fixed packet time, untimed, every
+		 * published slot and the final one folded into one fingerprint */
+		b.t0_ns = 1700000000000000000ull / b.h->epoch_ns * b.h->epoch_ns;
+		bb_digest_init(&dg);
+		b.dg = &dg;
+		chunks = (b.pool.n + b.chunk - 1) / b.chunk;
+		for (k = 0; k < digest * chunks; k++)
+			if (bb_chunk_mix(&b) == UINT64_MAX)
+				return 1;
+		obs_epoch_finish(&b.w->ep);
+		bb_drain(&b);
+		bb_digest_print(&dg);
+		printf("bb digest.packets %llu\n", (unsigned long long)b.n_pkt);
+		return 0;
+	}
 
 	/* warm-up: one pass, every source in the table */
 	chunks = (b.pool.n + b.chunk - 1) / b.chunk;

@@ -69,6 +69,10 @@ static const struct cp_cmd cp_core_commands[] = {
 	  "the running configuration, normalised (every key)" },
 	{ "snapshot.now", cp_cmd_snapshot_now, NULL, CP_ACCESS_ADMIN, false,
 	  "write a snapshot of the period store now (in the background) and drop the journal it covers" },
+	/* fleetresp (issue 16) */
+	{ "fleet.reload", cp_cmd_fleet_reload, NULL, CP_ACCESS_ADMIN, false,
+	  "obscura-cp --fleet: read ClickHouse again and rebuild the answers from it (new "
+	  "exports seen); ClickHouse unreachable keeps the last load's" },
 	{ "report.write", cp_cmd_report_write, cp_args_report, CP_ACCESS_ADMIN, false,
 	  "write every registered report (Markdown + CSV) into a new directory; lists the files" },
 	{ "tables.reload", cp_cmd_tables_reload, cp_args_tables_reload, CP_ACCESS_ADMIN, false,
@@ -632,7 +636,7 @@ int cp_cmd_dispatch(struct cp *cp, const char *line, size_t len, bool admin,
 		goto render;
 	}
 	/* fleet (fleet.h): commands that act on a dataplane or a local state are refused */
-	if (cp->fleet.on && (why = cp_fleet_refuses(c->name)) != NULL) {
+	if (cp->fleet.on && (why = cp_fleet_refuses(&cp->fleet, c->name)) != NULL) {
 		cp_reply_err(&r, CP_E_UNAVAILABLE, "'%s' is not answered by obscura-cp --fleet: %s",
 		             c->name, why);
 		goto render;

@@ -177,6 +177,8 @@ json_t *cp_sensor_names(const struct cp *cp, uint64_t mask);
 void cp_cmd_config_show(struct cp *cp, json_t *args, struct cp_reply *r);
 void cp_cmd_snapshot_now(struct cp *cp, json_t *args, struct cp_reply *r);
 void cp_cmd_report_write(struct cp *cp, json_t *args, struct cp_reply *r);
+/* fleet.c (fleetresp, issue 16) */
+void cp_cmd_fleet_reload(struct cp *cp, json_t *args, struct cp_reply *r);
 /* capture.c (capture.h) */
 extern const struct cp_arg cp_args_capture_start[];
 void cp_cmd_capture_start(struct cp *cp, json_t *args, struct cp_reply *r);

@@ -43,7 +43,8 @@
 
 const char *const exp_tname[EXP_T_N] = {
 	"obscura_sources", "obscura_cells", "obscura_events", "obscura_resip_ports",
-	"obscura_dos", "obscura_epochs",
+	"obscura_dos", "obscura_resp_sessions", "obscura_resp_periods", "obscura_source_tools",
+	"obscura_epochs",
 };
 
 const char *const exp_tcols[EXP_T_N] = {
@@ -78,6 +79,27 @@ const char *const exp_tcols[EXP_T_N] = {
 	"ports Array(UInt16), n_ports UInt8, proto_mask UInt8) "
 	"ENGINE = ReplacingMergeTree() PARTITION BY toYYYYMM(date) "
 	"ORDER BY (minute, victim, appliance, boot, worker, seq)",
+	/* fleetresp (issue 16), tables added after the first version (created when missing):
+	 * the responder's completed handshakes per (hour, source, responder address, port,
+	 * sensor) of an epoch (exchange kind 5, struct obx_resp_rec; payload in hex) */
+	"(" EXP_KEYCOLS "hour UInt32, date Date MATERIALIZED toDate(toDateTime(hour * 3600)), "
+	"src UInt32, block UInt32, block_len UInt8, dst UInt32, dport UInt16, sensor String, "
+	"count UInt64, first_ns UInt64, last_ns UInt64, flags UInt8, sid UInt32, "
+	"payload_len UInt16, seg_len UInt16, payload String) "
+	"ENGINE = ReplacingMergeTree() PARTITION BY toYYYYMM(date) "
+	"ORDER BY (hour, src, dst, dport, sensor, appliance, boot, worker, seq)",
+	/* per (period, epoch) of an appliance with responder.prefixes set: whether its
+	 * responder answered (the slot flag OBX_SLOT_F_RESP; 0: a --replay) and its H */
+	"(" EXP_KEYCOLS "period UInt32, period_unit String, on UInt8, h_size UInt64, "
+	"h_prefixes Array(String)) "
+	"ENGINE = ReplacingMergeTree() PARTITION BY tuple() "
+	"ORDER BY (period, appliance, boot, worker, seq)",
+	/* per (hour, source) of an epoch with labelled SYNs: the SRC record's tool fields
+	 * (docs/fingerprints.md) */
+	"(" EXP_KEYCOLS "hour UInt32, date Date MATERIALIZED toDate(toDateTime(hour * 3600)), "
+	"addr UInt32, tool UInt8, tool_name String, tool_syns UInt64, tool_other UInt64) "
+	"ENGINE = ReplacingMergeTree() PARTITION BY toYYYYMM(date) "
+	"ORDER BY (hour, addr, appliance, boot, worker, seq)",
 	/* the loss stamp of every epoch: its counters */
 	"(" EXP_KEYCOLS "t_first_ns UInt64, t_last_ns UInt64, published_wall_ns UInt64, "
 	"flags UInt32, rx_packets UInt64, rx_bytes UInt64, tel_packets UInt64, tel_bytes UInt64, "
@@ -108,6 +130,13 @@ int cp_export_open(struct cp_export *x, const struct obs_conf *c)
 		snprintf(x->appliance, sizeof(x->appliance), "unknown");
 	x->max_bytes = (uint64_t)c->export_ch_spool_mb << 20;
 	x->timeout_s = c->export_ch_timeout_s;
+	/* fleetresp (issue 16): H as configured (the prefixes do not overlap: conf_resp.c) */
+	x->n_h = c->resp_n_prefixes;
+	for (uint32_t i = 0; i < c->resp_n_prefixes && i < OBS_CONF_RESP_PREFIXES; i++) {
+		x->h_addr[i] = c->resp_prefix_addr[i];
+		x->h_len[i] = c->resp_prefix_len[i];
+		x->h_size += 1ull << (32 - c->resp_prefix_len[i]);
+	}
 	if ((size_t)snprintf(x->dir, sizeof(x->dir), "%s/%s", c->state_dir, CP_EXPORT_DIR) >=
 	    sizeof(x->dir))
 		return -ENAMETOOLONG;

@@ -40,6 +40,11 @@ struct cp_export {
 	char dir[600];
 	uint64_t max_bytes;
 	uint32_t timeout_s;
+	/* fleetresp (issue 16): the responder's H (responder.prefixes) for obscura_resp_periods */
+	uint64_t h_size;
+	uint32_t n_h;
+	uint32_t h_addr[OBS_CONF_RESP_PREFIXES];
+	uint8_t h_len[OBS_CONF_RESP_PREFIXES];
 
 	/* main loop only */
 	uint64_t next_seq;            /* the next spool file's number */

@@ -19,8 +19,10 @@
 
 /* obscura_epochs stays last: a batch's epoch rows are inserted after its other rows, so
  * rows of a half-sent batch are rows without their epoch (fleet.h), never the reverse. */
-enum { EXP_T_SOURCES, EXP_T_CELLS, EXP_T_EVENTS, EXP_T_RESIP_PORTS, EXP_T_DOS, EXP_T_EPOCHS,
-       EXP_T_N };
+enum { EXP_T_SOURCES, EXP_T_CELLS, EXP_T_EVENTS, EXP_T_RESIP_PORTS, EXP_T_DOS,
+       /* fleetresp (issue 16): the responder's sessions and periods, the sources' tools */
+       EXP_T_RESP_SESSIONS, EXP_T_RESP_PERIODS, EXP_T_SOURCE_TOOLS,
+       EXP_T_EPOCHS, EXP_T_N };
 
 /* The tables' names and column definitions (export.c). */
 extern const char *const exp_tname[EXP_T_N];

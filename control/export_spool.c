@@ -20,8 +20,10 @@
 #include "exchange_recs.h"
 #include "export_int.h"
 #include "grow.h"
+#include "period.h"
 #include "statefile.h"
 #include "store.h"
+#include "toolstore.h"
 
 /* What the rows need of the exchange: the sensor names (the store's checked copy) and
  * the coverage geometry (the drain's validated header copy), never the shared page. */
@@ -290,6 +292,82 @@ static void exp_dos(struct cp_export *x, struct exp_buf *b, const struct cp_epoc
 	}
 }
 
+/* ---- fleetresp (issue 16): responder sessions and periods, the sources' tools ---- */
+
+/* The responder's completed handshakes (kind 5); the payload kept, as hex */
+static void exp_resp_sessions(struct cp_export *x, struct exp_buf *b, const struct exp_meta *h,
+                              const struct cp_epoch *e, const struct cp_tab *t)
+{
+	const struct obx_resp_rec *r = t->recs;
+	uint32_t mask = h->cov_block_len == 0 ? 0 :
+	                h->cov_block_len >= 32 ? ~0u : ~0u << (32 - h->cov_block_len);
+
+	for (uint32_t i = 0; i < t->n; i++) {
+		unsigned len = r[i].payload_len <= OBX_RESP_PAYLOAD ? r[i].payload_len : 0;
+
+		if (r[i].count == 0)
+			continue;
+		eb_key(b, x, e);
+		eb_printf(b, "%" PRIu32 "\t%" PRIu32 "\t%" PRIu32 "\t%u\t%" PRIu32 "\t%u\t", r[i].hour,
+		          r[i].src, r[i].src & mask, h->cov_block_len, r[i].dst, r[i].dport);
+		eb_sensor(b, h, r[i].sensor);
+		eb_printf(b, "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%u\t%" PRIu32 "\t%u\t%u\t",
+		          r[i].count, r[i].first_ns, r[i].last_ns, r[i].flags, r[i].sid,
+		          r[i].payload_len, r[i].seg_len);
+		for (unsigned k = 0; k < len; k++)
+			eb_printf(b, "%02x", r[i].payload[k]);
+		eb_printf(b, "\n");
+		b->rows++;
+	}
+}
+
+/* With H configured, one row per period the epoch's packets span: on (the responder
+ * answered: OBX_SLOT_F_RESP) or off (a --replay), and H itself */
+static void exp_resp_periods(struct cp_export *x, struct exp_buf *b, const struct exp_meta *h,
+                             const struct cp_epoch *e)
+{
+	static const char *const units[] = { "hour", "day", "week", "month" };
+	uint32_t p0, p1;
+
+	if (x->n_h == 0 || e->t_last_ns == 0 || e->t_last_ns < e->t_first_ns ||
+	    h->cov_period_unit >= 4)
+		return;
+	p0 = obs_period_index(h->cov_period_unit, e->t_first_ns);
+	p1 = obs_period_index(h->cov_period_unit, e->t_last_ns);
+	for (uint32_t p = p0; p <= p1 && p - p0 < 64; p++) {
+		eb_key(b, x, e);
+		eb_printf(b, "%" PRIu32 "\t%s\t%u\t%" PRIu64 "\t[", p, units[h->cov_period_unit],
+		          !!(e->flags & OBX_SLOT_F_RESP), x->h_size);
+		for (uint32_t k = 0; k < x->n_h; k++) {
+			uint32_t a = x->h_addr[k];
+
+			eb_printf(b, "%s'%u.%u.%u.%u/%u'", k ? "," : "", a >> 24, a >> 16 & 255,
+			          a >> 8 & 255, a & 255, x->h_len[k]);
+		}
+		eb_printf(b, "]\n");
+		b->rows++;
+	}
+}
+
+/* The SRC records' tool fields, for the records that have any */
+static void exp_source_tools(struct cp_export *x, struct exp_buf *b, const struct cp_epoch *e,
+                             const struct cp_tab *t)
+{
+	const struct obx_src_rec *r = t->recs;
+
+	for (uint32_t i = 0; i < t->n; i++) {
+		char name[64];
+
+		if (r[i].packets == 0 || (r[i].tool == 0 && r[i].tool_other == 0))
+			continue;
+		eb_key(b, x, e);
+		eb_printf(b, "%" PRIu32 "\t%" PRIu32 "\t%u\t", r[i].hour, r[i].addr, r[i].tool);
+		eb_str(b, r[i].tool ? cp_tool_name(r[i].tool, name, sizeof(name)) : "", sizeof(name));
+		eb_printf(b, "\t%" PRIu32 "\t%u\n", r[i].tool_syns, r[i].tool_other);
+		b->rows++;
+	}
+}
+
 static void exp_epoch(struct cp_export *x, struct exp_buf *b, const struct cp_epoch *e)
 {
 	const struct obx_counters *c = &e->delta;
@@ -347,8 +425,10 @@ int cp_export_spool(struct cp_export *x, const struct obx_geom *g, const struct 
 	for (uint32_t i = 0; i < n; i++) {
 		const struct cp_tab *t;
 
-		if ((t = exp_tab(x, e[i], OBX_TAB_SRC, OBX_REC_SIZE_SRC)) != NULL)
+		if ((t = exp_tab(x, e[i], OBX_TAB_SRC, OBX_REC_SIZE_SRC)) != NULL) {
 			exp_sources(x, &b[EXP_T_SOURCES], &b[EXP_T_EVENTS], h, e[i], t);
+			exp_source_tools(x, &b[EXP_T_SOURCE_TOOLS], e[i], t);   /* fleetresp */
+		}
 		if ((t = exp_tab(x, e[i], OBX_TAB_CELL, OBX_REC_SIZE_CELL)) != NULL)
 			exp_cells(x, &b[EXP_T_CELLS], h, e[i], t);
 		if ((t = exp_tab(x, e[i], OBX_TAB_EVENT, OBX_REC_SIZE_EVENT)) != NULL)
@@ -357,6 +437,10 @@ int cp_export_spool(struct cp_export *x, const struct obx_geom *g, const struct 
 			exp_resip_ports(x, &b[EXP_T_RESIP_PORTS], e[i], t);
 		if ((t = exp_tab(x, e[i], OBX_TAB_DOS, OBX_REC_SIZE_DOS)) != NULL)
 			exp_dos(x, &b[EXP_T_DOS], e[i], t);
+		/* fleetresp (issue 16) */
+		if ((t = exp_tab(x, e[i], OBX_TAB_RESP, OBX_REC_SIZE_RESP)) != NULL)
+			exp_resp_sessions(x, &b[EXP_T_RESP_SESSIONS], h, e[i], t);
+		exp_resp_periods(x, &b[EXP_T_RESP_PERIODS], h, e[i]);
 		exp_epoch(x, &b[EXP_T_EPOCHS], e[i]);
 	}
 	eb_printf(&out, "%s", EXP_MAGIC);

@@ -26,7 +26,9 @@
 #include "fleet.h"
 #include "grow.h"
 #include "integrity.h"
+#include "commands.h"
 #include "json.h"
+#include "snapshot.h"
 
 /* ------------------------------------------------------------------ fetching --- */
 
@@ -240,6 +242,7 @@ struct fl_ctx {
 	struct cp *cp;
 	struct cp_fleet *f;
 	struct fl_arr src, ev, inl, cell, bits;
+	struct fl_arr resp, tools;   /* fleetresp (issue 16) */
 	uint32_t bm_size;   /* BITMAP record size of this epoch's cells */
 };
 
@@ -410,6 +413,112 @@ static int fl_take_dos(struct fl_arr *a, const struct fl_cur *c)
 	return 0;   /* the DoS consumer checks the rest (cp_dos_rec_ok: bad records counted) */
 }
 
+static int fl_src_cmp(uint32_t h1, uint32_t a1, uint32_t h2, uint32_t a2)
+{
+	return h1 != h2 ? (h1 < h2 ? -1 : 1) : a1 < a2 ? -1 : a1 > a2;
+}
+
+/* ---- fleetresp (issue 16): responder sessions, the sources' tools ---- */
+
+static int fl_hex(int c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* resp sessions: hour src dst dport sensor count first last flags sid payload_len seg_len
+ * payload (hex) */
+static int fl_take_resp(struct fl_ctx *x, const struct fl_cur *c)
+{
+	uint64_t v[4], w[7];
+	struct obx_resp_rec *r;
+	const char *hx;
+	size_t hl;
+	int s;
+
+	if (c->n < 17 || !fl_nums(c, 4, v, 4) || !fl_nums(c, 9, w, 7) || v[0] > UINT32_MAX ||
+	    v[1] > UINT32_MAX || v[2] > UINT32_MAX || v[3] == 0 || v[3] > 65535 || w[0] == 0 ||
+	    w[3] > 255 || w[4] > UINT32_MAX || w[5] > OBX_RESP_PAYLOAD || w[6] > 65535 ||
+	    !obx_hour_rec_ok(w[1], w[2], (uint32_t)v[0]))
+		return 1;
+	fl_unescape(c->f[8]);
+	s = fl_sensor(x->cp, c->f[8]);
+	hx = c->f[16];
+	hl = strlen(hx);
+	if (s < 0 || hl != 2 * w[5])
+		return 1;
+	r = fl_push(&x->resp, sizeof(*r));
+	if (r == NULL)
+		return -ENOMEM;
+	for (size_t k = 0; k < w[5]; k++) {
+		int hi = fl_hex(hx[2 * k]), lo = fl_hex(hx[2 * k + 1]);
+
+		if (hi < 0 || lo < 0) {
+			x->resp.n--;
+			return 1;
+		}
+		r->payload[k] = (uint8_t)(hi << 4 | lo);
+	}
+	r->hour = (uint32_t)v[0];
+	r->src = (uint32_t)v[1];
+	r->dst = (uint32_t)v[2];
+	r->dport = (uint16_t)v[3];
+	r->sensor = (uint8_t)s;
+	r->count = w[0];
+	r->first_ns = w[1];
+	r->last_ns = w[2];
+	r->flags = (uint8_t)w[3];
+	r->sid = (uint32_t)w[4];
+	r->payload_len = (uint16_t)w[5];
+	r->seg_len = (uint16_t)w[6];
+	return 0;   /* the responder consumers check the rest (respstore.h: bad[] counted) */
+}
+
+/* source tools: hour addr tool tool_syns tool_other, kept until the epoch's sources are in */
+static int fl_take_tool(struct fl_ctx *x, const struct fl_cur *c)
+{
+	uint64_t v[5];
+	struct obx_src_rec *r;
+
+	if (!fl_nums(c, 4, v, 5) || v[0] > UINT32_MAX || v[1] > UINT32_MAX || v[2] > 255 ||
+	    v[3] > UINT32_MAX || v[4] > 65535 || (v[2] == 0 && v[4] == 0))
+		return 1;
+	r = fl_push(&x->tools, sizeof(*r));
+	if (r == NULL)
+		return -ENOMEM;
+	r->hour = (uint32_t)v[0];
+	r->addr = (uint32_t)v[1];
+	r->tool = (uint8_t)v[2];
+	r->tool_syns = (uint32_t)v[3];
+	r->tool_other = (uint16_t)v[4];
+	return 0;
+}
+
+/* The tool rows (sorted as the sources: hour, addr) onto their source records: the
+ * number of rows without their source record (bad rows). */
+static uint64_t fl_tools(struct fl_ctx *x)
+{
+	struct obx_src_rec *s = x->src.p;
+	const struct obx_src_rec *t = x->tools.p;
+	uint64_t bad = 0;
+	size_t i = 0;
+
+	for (size_t k = 0; k < x->tools.n; k++) {
+		int r = 1;
+
+		while (i < x->src.n &&
+		       (r = fl_src_cmp(s[i].hour, s[i].addr, t[k].hour, t[k].addr)) < 0)
+			i++;
+		if (i < x->src.n && r == 0) {
+			s[i].tool = t[k].tool;
+			s[i].tool_syns = t[k].tool_syns;
+			s[i].tool_other = t[k].tool_other;
+		} else {
+			bad++;
+		}
+	}
+	return bad;
+}
+
 /* epochs: t_first t_last published flags rx_packets rx_bytes tel_packets tel_bytes
  * proto_packets drops lost_updates time_backwards forced_swaps excluded_packets
  * resip_packets scanner_packets cov_syns payload_packets rule_matches reserved */
@@ -465,11 +574,6 @@ static uint64_t fl_boot(uint64_t app, uint64_t boot)
 	return app << (64 - CP_INTEG_APP_BITS) | (h & (~0ull >> CP_INTEG_APP_BITS));
 }
 
-static int fl_src_cmp(uint32_t h1, uint32_t a1, uint32_t h2, uint32_t a2)
-{
-	return h1 != h2 ? (h1 < h2 ? -1 : 1) : a1 < a2 ? -1 : a1 > a2;
-}
-
 /* The inline events (sorted as the sources: hour, addr) onto their source records; one
  * without its record goes to the EVENT table (the same facts, read by the same
  * consumers: exchange_recs.h). */
@@ -501,7 +605,7 @@ static int fl_inline(struct fl_ctx *x)
 	return 0;
 }
 
-enum { FL_EP, FL_SRC, FL_EV, FL_CELL, FL_RP, FL_DOS, FL_N };
+enum { FL_EP, FL_SRC, FL_EV, FL_CELL, FL_RP, FL_DOS, FL_RESP, FL_TOOLS, FL_N };
 
 static const char *const fl_q[FL_N] = {
 	"SELECT appliance, boot, worker, seq, t_first_ns, t_last_ns, published_wall_ns, flags, "
@@ -526,8 +630,20 @@ static const char *const fl_q[FL_N] = {
 	"SELECT appliance, boot, worker, seq, minute, victim, packets, first_ns, last_ns, dark, "
 	"ports, n_ports, proto_mask FROM `%s`.obscura_dos FINAL "
 	"ORDER BY appliance, boot, worker, seq, minute, victim FORMAT TabSeparated",
+	/* fleetresp (issue 16) */
+	"SELECT appliance, boot, worker, seq, hour, src, dst, dport, sensor, count, first_ns, "
+	"last_ns, flags, sid, payload_len, seg_len, payload FROM `%s`.obscura_resp_sessions FINAL "
+	"ORDER BY appliance, boot, worker, seq FORMAT TabSeparated",
+	"SELECT appliance, boot, worker, seq, hour, addr, tool, tool_syns, tool_other "
+	"FROM `%s`.obscura_source_tools FINAL ORDER BY appliance, boot, worker, seq, hour, addr "
+	"FORMAT TabSeparated",
 };
-static const unsigned fl_minf[FL_N] = { 24, 15, 13, 13, 9, 13 };
+static const unsigned fl_minf[FL_N] = { 24, 15, 13, 13, 9, 13, 17, 9 };
+/* tables added after the first schema: a database exported before them loads without */
+static const char *const fl_optional[FL_N] = {
+	[FL_DOS] = "obscura_dos", [FL_RESP] = "obscura_resp_sessions",
+	[FL_TOOLS] = "obscura_source_tools",
+};
 
 /* One epoch: take the rows of c[1..] with ep's key (rows before it have no epoch row:
  * orphans), rebuild, apply.  0 or -ENOMEM. */
@@ -547,6 +663,7 @@ static int fl_epoch(struct fl_ctx *x, struct fl_cur c[FL_N])
 	e.worker = c[FL_EP].worker;
 	e.seq = c[FL_EP].seq;
 	x->src.n = x->ev.n = x->inl.n = x->cell.n = x->bits.n = 0;
+	x->resp.n = x->tools.n = 0;
 	for (unsigned t = FL_SRC; t < FL_N; t++) {
 		for (; c[t].have; fl_next(&c[t], fl_minf[t], &f->rows_bad)) {
 			int k = fl_key_cmp(&c[t], &c[FL_EP]);
@@ -560,6 +677,7 @@ static int fl_epoch(struct fl_ctx *x, struct fl_cur c[FL_N])
 			}
 			r = t == FL_SRC ? fl_take_src(x, &c[t]) : t == FL_EV ? fl_take_ev(x, &c[t]) :
 			    t == FL_CELL ? fl_take_cell(x, &c[t]) : t == FL_RP ? fl_take_rp(&rp, &c[t]) :
+			    t == FL_RESP ? fl_take_resp(x, &c[t]) : t == FL_TOOLS ? fl_take_tool(x, &c[t]) :
 			    fl_take_dos(&dos, &c[t]);
 			if (r < 0) {
 				ret = r;
@@ -571,6 +689,7 @@ static int fl_epoch(struct fl_ctx *x, struct fl_cur c[FL_N])
 	ret = fl_inline(x);
 	if (ret != 0)
 		goto out;
+	f->rows_bad += fl_tools(x);   /* fleetresp */
 	/* the tables as a drained epoch has them; BITMAP only when a cell points into it */
 	cp_epoch_add_tab(&e, OBX_TAB_SRC, sizeof(struct obx_src_rec), x->src.p,
 	                 (uint32_t)x->src.n);
@@ -585,6 +704,10 @@ static int fl_epoch(struct fl_ctx *x, struct fl_cur c[FL_N])
 	if (dos.n != 0)
 		cp_epoch_add_tab(&e, OBX_TAB_DOS, sizeof(struct obx_dos_rec), dos.p,
 		                 (uint32_t)dos.n);
+	/* fleetresp: always, so that the epoch's OBX_SLOT_F_RESP marks its periods on, as
+	 * the drain's RESP table does */
+	cp_epoch_add_tab(&e, OBX_TAB_RESP, sizeof(struct obx_resp_rec), x->resp.p,
+	                 (uint32_t)x->resp.n);
 	r = cp_store_apply(&x->cp->store, &e);
 	if (r == 0) {
 		f->epochs++;
@@ -601,56 +724,89 @@ out:
 	return ret;
 }
 
-int cp_fleet_load(struct cp *cp)
+/* Every table's answer into b: 0, or -errno with err set (b freed by the caller).  An
+ * optional table that does not exist (ClickHouse's UNKNOWN_TABLE, code 60) reads as empty,
+ * named in *missing. */
+static int fl_fetch(CURL *h, struct cp_fleet *f, struct fl_buf b[FL_N], unsigned *missing,
+                    char *err, size_t errlen)
 {
-	struct cp_fleet *f = &cp->fleet;
-	struct fl_buf b[FL_N];
-	struct fl_cur c[FL_N];
-	struct fl_ctx x = { .cp = cp, .f = f };
-	char q[1024], err[1024], last_app[64] = "";
-	struct timespec t0, t1;
-	CURL *h;
-	int ret = 0;
+	char q[1024];
 
-	memset(b, 0, sizeof(b));
-	memset(c, 0, sizeof(c));
-	f->on = true;
-	snprintf(f->url, sizeof(f->url), "%s", cp->conf.export_ch_url);
-	snprintf(f->db, sizeof(f->db), "%s", cp->conf.export_ch_database);
-	if (f->url[0] == '\0') {
-		CP_ERR("fleet: export.clickhouse.url is not set: nothing to read the fleet from");
-		return -EINVAL;
-	}
-	/* the sensor names the events are matched by: this config's (the appliances' must
-	 * list the same sensors in the same order: sensor_mask bits are indices) */
-	cp->store.n_sensors = cp->conf.n_sensors;
-	for (uint32_t i = 0; i < cp->conf.n_sensors && i < 64; i++)
-		snprintf(cp->store.sensor_names[i], OBX_NAME_LEN, "%s", cp->conf.sensors[i].name);
-	cp_integ_set_fleet(true);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || (h = curl_easy_init()) == NULL) {
-		CP_ERR("fleet: libcurl initialisation failed");
-		return -EIO;
-	}
+	*missing = 0;
 	for (unsigned t = 0; t < FL_N; t++) {
 		snprintf(q, sizeof(q), fl_q[t], f->db);
-		int qr = fl_query(h, f->url, q, &b[t], err, sizeof(err));
+		int qr = fl_query(h, f->url, q, &b[t], err, errlen);
 
-		if (qr != 0 && t == FL_DOS && !b[t].oom && strstr(err, "Code: 60,") != NULL) {
-			/* a database exported before the DoS table: no DoS rows (said, counted) */
-			CP_WARN("fleet: %s.obscura_dos does not exist (exported before it): the "
-			        "fleet has no DoS backscatter", f->db);
-			f->tables_missing++;
+		if (qr != 0 && fl_optional[t] != NULL && !b[t].oom && strstr(err, "Code: 60,") != NULL) {
 			free(b[t].p);
 			b[t].p = calloc(1, 1);
 			b[t].len = 0;
+			*missing |= 1u << t;
 			qr = b[t].p == NULL ? (b[t].oom = true, -1) : 0;
 		}
-		if (qr != 0) {
-			CP_ERR("fleet: cannot read the fleet's rows from ClickHouse: %s", err);
-			ret = b[t].oom ? -ENOMEM : -EIO;
-			goto out;
-		}
+		if (qr != 0)
+			return b[t].oom ? -ENOMEM : -EIO;
+	}
+	return 0;
+}
+
+/* fleetresp: the |H| each appliance's responder had (obscura_resp_periods) against this
+ * config's: gamma's threshold is the fleet's (docs/export.md "Fleet"). */
+static void fl_check_h(CURL *h, struct cp *cp, struct cp_fleet *f)
+{
+	struct fl_buf b = { 0 };
+	char q[512], err[512];
+	uint64_t mine = 0;
+
+	for (uint32_t i = 0; i < cp->conf.resp_n_prefixes; i++)
+		mine += 1ull << (32 - cp->conf.resp_prefix_len[i]);
+	f->resp_h_mismatch = 0;
+	snprintf(q, sizeof(q), "SELECT DISTINCT appliance, h_size FROM `%s`.obscura_resp_periods "
+	         "FORMAT TabSeparated", f->db);
+	if (fl_query(h, f->url, q, &b, err, sizeof(err)) != 0) {
+		if (strstr(err, "Code: 60,") == NULL)
+			CP_WARN("fleet: cannot read the responders' H: %s", err);
+		free(b.p);
+		return;
+	}
+	for (char *l = b.p, *nl; l != NULL && *l; l = nl ? nl + 1 : NULL) {
+		char *tab = strchr(l, '\t');
+		uint64_t v;
+
+		nl = strchr(l, '\n');
+		if (nl != NULL)
+			*nl = '\0';
+		if (tab == NULL || !fl_u64(tab + 1, &v) || v == mine)
+			continue;
+		*tab = '\0';
+		f->resp_h_mismatch++;
+		CP_WARN("fleet: appliance %s's responder had |H| %" PRIu64 ", this config's "
+		        "responder.prefixes %" PRIu64 ": its gamma uses this config's threshold",
+		        l, v, mine);
+	}
+	free(b.p);
+}
+
+/* Apply what fl_fetch read to cp's store (emptied first when reload). */
+static int fl_apply(struct cp *cp, struct fl_buf b[FL_N], bool reload)
+{
+	struct cp_fleet *f = &cp->fleet;
+	struct fl_cur c[FL_N];
+	struct fl_ctx x = { .cp = cp, .f = f };
+	char last_app[64] = "";
+	int ret = 0;
+
+	memset(c, 0, sizeof(c));
+	if (reload) {
+		/* every module emptied, as a snapshot load does before it fills them */
+		cp_store_reset(&cp->store);
+		cp_snapshot_sections_reset(&cp->store);
+		cp->store.n_sensors = cp->conf.n_sensors;
+		for (uint32_t i = 0; i < cp->conf.n_sensors && i < 64; i++)
+			snprintf(cp->store.sensor_names[i], OBX_NAME_LEN, "%s", cp->conf.sensors[i].name);
+	}
+	f->epochs = f->epochs_refused = f->rows = f->orphans = f->rows_bad = f->appliances = 0;
+	for (unsigned t = 0; t < FL_N; t++) {
 		c[t].p = b[t].p;
 		c[t].end = b[t].p + b[t].len;
 		fl_next(&c[t], fl_minf[t], &f->rows_bad);
@@ -675,63 +831,105 @@ int cp_fleet_load(struct cp *cp)
 		for (; c[t].have; fl_next(&c[t], fl_minf[t], &f->rows_bad))
 			f->rows++, f->orphans++;
 	cp_analyses_after_epochs(cp);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	f->load_ms = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000u +
-	             (uint64_t)((t1.tv_nsec - t0.tv_nsec) / 1000000);
-	f->loaded_wall_ns = cp_wall_ns();
-	CP_NOTICE("fleet: %" PRIu64 " epoch(s) of %" PRIu64 " appliance(s) from %s database %s "
-	          "in %" PRIu64 " ms: %" PRIu64 " rows, %" PRIu64 " without their epoch row, %"
-	          PRIu64 " bad, %" PRIu64 " epoch(s) refused", f->epochs, f->appliances, f->url,
-	          f->db, f->load_ms, f->rows, f->orphans, f->rows_bad, f->epochs_refused);
 out:
-	for (unsigned t = 0; t < FL_N; t++)
-		free(b[t].p);
 	free(x.src.p);
 	free(x.ev.p);
 	free(x.inl.p);
 	free(x.cell.p);
 	free(x.bits.p);
-	curl_easy_cleanup(h);
-	curl_global_cleanup();
+	free(x.resp.p);
+	free(x.tools.p);
 	return ret;
 }
 
-json_t *cp_fleet_status(const struct cp_fleet *f)
+/* Read ClickHouse whole and (re)build the store from it.  reload: the store holds an
+ * earlier load, kept unless every table could be read. */
+static int fl_load(struct cp *cp, bool reload, char *err, size_t errlen)
 {
-	json_t *o = json_object();
+	struct cp_fleet *f = &cp->fleet;
+	struct fl_buf b[FL_N];
+	struct timespec t0, t1;
+	unsigned missing = 0;
+	CURL *h;
+	int ret;
 
-	json_object_set_new(o, "url", json_string(f->url));
-	json_object_set_new(o, "database", json_string(f->db));
-	json_object_set_new(o, "appliances", cp_json_u64(f->appliances));
-	json_object_set_new(o, "epochs", cp_json_u64(f->epochs));
-	json_object_set_new(o, "epochs_refused", cp_json_u64(f->epochs_refused));
-	json_object_set_new(o, "rows", cp_json_u64(f->rows));
-	json_object_set_new(o, "rows_without_epoch", cp_json_u64(f->orphans));
-	json_object_set_new(o, "rows_bad", cp_json_u64(f->rows_bad));
-	json_object_set_new(o, "tables_missing", cp_json_u64(f->tables_missing));
-	json_object_set_new(o, "load_ms", cp_json_u64(f->load_ms));
-	json_object_set_new(o, "loaded", cp_json_time(f->loaded_wall_ns));
-	return o;
+	memset(b, 0, sizeof(b));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if ((h = curl_easy_init()) == NULL) {
+		snprintf(err, errlen, "libcurl initialisation failed");
+		return -EIO;
+	}
+	ret = fl_fetch(h, f, b, &missing, err, errlen);
+	if (ret == 0) {
+		f->tables_missing = 0;
+		f->dos_missing = missing >> FL_DOS & 1;
+		for (unsigned t = 0; t < FL_N; t++)
+			if (missing >> t & 1) {
+				f->tables_missing++;
+				CP_WARN("fleet: %s.%s does not exist (exported before it): the fleet "
+				        "has none of its rows", f->db, fl_optional[t]);
+			}
+		ret = fl_apply(cp, b, reload);
+		if (ret != 0)
+			snprintf(err, errlen, "%s applying the epochs", strerror(-ret));
+		else
+			fl_check_h(h, cp, f);
+	}
+	for (unsigned t = 0; t < FL_N; t++)
+		free(b[t].p);
+	curl_easy_cleanup(h);
+	if (ret != 0)
+		return ret;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	f->load_ms = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000u +
+	             (uint64_t)((t1.tv_nsec - t0.tv_nsec) / 1000000);
+	f->loaded_wall_ns = cp_wall_ns();
+	f->loads++;
+	CP_NOTICE("fleet: %s %" PRIu64 " epoch(s) of %" PRIu64 " appliance(s) from %s database %s "
+	          "in %" PRIu64 " ms: %" PRIu64 " rows, %" PRIu64 " without their epoch row, %"
+	          PRIu64 " bad, %" PRIu64 " epoch(s) refused", reload ? "reloaded" : "loaded",
+	          f->epochs, f->appliances, f->url, f->db, f->load_ms, f->rows, f->orphans,
+	          f->rows_bad, f->epochs_refused);
+	return 0;
 }
 
-/* The commands a fleet does not answer (docs/ctl-v1.md "Fleet"), and why. */
-static const struct {
-	const char *name, *why;
-} fl_refused[] = {
-	{ "capture.start", "there is no dataplane to capture from; start it on an appliance" },
-	{ "capture.stop", "there is no dataplane to capture from; stop it on its appliance" },
-	{ "tables.reload", "the scanner and RESIP tables are the appliances' dataplanes'; the "
-	  "fleet reads the flags they recorded" },
-	{ "rules.reload", "payload rules run in the appliances' dataplanes; the fleet reads "
-	  "the rule matches they recorded" },
-	{ "snapshot.now", "a fleet keeps no state of its own (it is read from ClickHouse at "
-	  "start); snapshot an appliance" },
-};
-
-const char *cp_fleet_refuses(const char *name)
+int cp_fleet_load(struct cp *cp)
 {
-	for (size_t i = 0; i < sizeof(fl_refused) / sizeof(fl_refused[0]); i++)
-		if (strcmp(fl_refused[i].name, name) == 0)
-			return fl_refused[i].why;
-	return NULL;
+	struct cp_fleet *f = &cp->fleet;
+	char err[1024];
+	int ret;
+
+	f->on = true;
+	snprintf(f->url, sizeof(f->url), "%s", cp->conf.export_ch_url);
+	snprintf(f->db, sizeof(f->db), "%s", cp->conf.export_ch_database);
+	if (f->url[0] == '\0') {
+		CP_ERR("fleet: export.clickhouse.url is not set: nothing to read the fleet from");
+		return -EINVAL;
+	}
+	/* the sensor names the events are matched by: this config's (the appliances' must
+	 * list the same sensors in the same order: sensor_mask bits are indices) */
+	cp->store.n_sensors = cp->conf.n_sensors;
+	for (uint32_t i = 0; i < cp->conf.n_sensors && i < 64; i++)
+		snprintf(cp->store.sensor_names[i], OBX_NAME_LEN, "%s", cp->conf.sensors[i].name);
+	cp_integ_set_fleet(true);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		CP_ERR("fleet: libcurl initialisation failed");
+		return -EIO;
+	}
+	ret = fl_load(cp, false, err, sizeof(err));
+	if (ret != 0)
+		CP_ERR("fleet: cannot read the fleet's rows from ClickHouse: %s", err);
+	return ret;
+}
+
+int cp_fleet_reload(struct cp *cp, char *err, size_t errlen)
+{
+	int ret = fl_load(cp, true, err, errlen);
+
+	if (ret == -EIO) {
+		/* nothing was changed: the answers stay those of the last load */
+		cp->fleet.reload_failures++;
+		CP_WARN("fleet: reload failed, keeping the last load: %s", err);
+	}
+	return ret;
 }

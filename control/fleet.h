@@ -34,6 +34,11 @@ struct cp_fleet {
 	uint64_t rows_bad;            /* rows that do not parse or break a record's rules */
 	uint64_t appliances;          /* distinct appliance names */
 	uint64_t tables_missing;      /* optional tables (obscura_dos) not in the database */
+	/* fleetresp (issue 16) */
+	bool dos_missing;             /* no obscura_dos table: dos commands refused */
+	uint64_t resp_h_mismatch;     /* appliances whose responder |H| is not this config's */
+	uint64_t loads;               /* successful loads (the start's, then each reload) */
+	uint64_t reload_failures;     /* reloads that could not read ClickHouse (state kept) */
 	uint64_t load_ms;
 	uint64_t loaded_wall_ns;
 };
@@ -45,7 +50,13 @@ int cp_fleet_load(struct cp *cp);
 
 /* Why a fleet control plane refuses the ctl command name (the reply's message), or NULL
  * when it answers it: the commands that act on a dataplane or on local state. */
-const char *cp_fleet_refuses(const char *name);
+const char *cp_fleet_refuses(const struct cp_fleet *f, const char *name);
+
+/* fleetresp (issue 16): `fleet reload` — read ClickHouse whole again and rebuild the store
+ * from it (new exports seen; FINAL keeps every epoch once).  Every table is read before
+ * the store is touched: ClickHouse down or a query failing leaves the last load's
+ * answers (-EIO, err set, counted in reload_failures).  0, -EIO, -ENOMEM, -E2BIG. */
+int cp_fleet_reload(struct cp *cp, char *err, size_t errlen);
 
 /* The `status` block of a fleet control plane. */
 json_t *cp_fleet_status(const struct cp_fleet *f);

@@ -22,6 +22,7 @@
 #include "cp.h"
 #include "exchange_recs.h"
 #include "metrics.h"
+#include "toolstore.h"
 
 /* ------------------------------------------------------------------ builder */
 
@@ -543,5 +544,19 @@ void cp_metrics_render(struct cp *cp, struct cp_mx *x)
 		snprintf(sid, sizeof(sid), "%u", cp_sids.sid[i]);
 		cp_mx_u64(x, cp_sids.n[i], 1, "sid", sid);
 	}
+	/* --- fingerprint (issue 14): SYNs per tool label (toolstore.h), all sources --- */
+	cp_mx_family(x, "obscura_fingerprint_syns_total", "counter",
+	             "TCP SYNs labelled with a scanner tool (docs/fingerprints.md), by the label "
+	             "a source record named, over the store (rebuilt from snapshot and journal).");
+	for (unsigned id = 1; id < CP_TOOL_IDS; id++) {
+		char nb[32];
+
+		if (cp->store.tools.syns[id] != 0)
+			cp_mx_u64(x, cp->store.tools.syns[id], 1, "tool", cp_tool_name(id, nb, sizeof(nb)));
+	}
+	cp_mx_family(x, "obscura_fingerprint_other_syns_total", "counter",
+	             "Labelled SYNs of a label other than the one their source record named "
+	             "(the record's tool_other: the exchange does not say which).");
+	cp_mx_u64(x, cp->store.tools.other, 0);
 	cp_analyses_metrics(cp, x);
 }

@@ -35,9 +35,15 @@ static inline uint32_t cov_period(struct obs_cov *cv, uint64_t t)
 	return cv->cached_period;
 }
 
+/* Set a slot's bit.  Only when it is clear: a cell's slots repeat (every scanner of the
+ * block hits the same few), and a store to a bit already set would dirty the pool line
+ * for nothing (issue 17). */
 static inline void cov_bit(uint8_t *bm, uint32_t slot)
 {
-	bm[slot / 8] |= (uint8_t)(1u << (slot % 8));
+	const uint8_t b = (uint8_t)(1u << (slot % 8));
+
+	if (!(bm[slot / 8] & b))
+		bm[slot / 8] |= b;
 }
 
 struct cov_key {

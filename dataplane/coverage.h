@@ -58,9 +58,15 @@ static inline void obs_cov_prefetch(const struct obs_cov *cv, struct obs_epoch *
 	if (t < cv->p_lo || t >= cv->p_hi)
 		return;
 	tab = (const struct obx_cell_rec *)obs_epoch_tab(e, OBX_TAB_CELL, &mask);
-	if (tab != NULL)
-		__builtin_prefetch(&tab[obx_cell_hash(src & cv->block_mask, cv->cached_period,
-		                                      dport, 6) & mask], 0, 3);
+	if (tab != NULL) {
+		const uint32_t i = obx_cell_hash(src & cv->block_mask, cv->cached_period, dport, 6) &
+		                   mask;
+
+		/* a record is a whole line and the probe is linear: at the load an epoch
+		 * reaches (up to 3/4) a probe reads 2-3 records, so the next line too */
+		__builtin_prefetch(&tab[i], 0, 3);
+		__builtin_prefetch(&tab[(i + 1) & mask], 0, 3);
+	}
 }
 
 #endif

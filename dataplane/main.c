@@ -524,7 +524,7 @@ int main(int argc, char **argv)
 				wk->rxq[wk->n_rxq].tx = (struct obs_resp_txq){
 					.port_id = ports[p].port_id, .queue = (uint16_t)wk->id,
 					.ok = wk->id < ports[p].n_txq, .ol_flags = ports[p].tx_ol,
-					.mac = ports[p].mac };
+					.csum_full = ports[p].rx_partial, .mac = ports[p].mac };
 				wk->n_rxq++;
 			}
 		for (w = 0; w < conf.workers; w++)

@@ -120,6 +120,14 @@ static int obs_port_configure(const struct obs_conf *c, const struct obs_conf_po
 	 * offloaded when the PMD has both IPv4 and TCP checksum offload */
 	p->n_txq = 0;
 	p->tx_ol = 0;
+	/* PMDs fed by the kernel (a veth, a tap) pass frames sent from this host with the
+	 * TCP checksum the sender's stack left partial (CHECKSUM_PARTIAL: the pseudo-header
+	 * sum only, the NIC was to finish it), and DPDK 22.11's PMDs do not flag them: a
+	 * SYN-ACK updated from such a SYN's checksum would be wrong, so the responder
+	 * recomputes its checksums on these ports (docs/scan.md "Checksums") */
+	p->rx_partial = strcmp(di.driver_name, "net_af_packet") == 0 ||
+	                strcmp(di.driver_name, "net_tap") == 0 ||
+	                strcmp(di.driver_name, "net_af_xdp") == 0;
 	if (c->resp_n_prefixes != 0) {
 		p->n_txq = (uint16_t)(p->n_rxq < c->workers ? p->n_rxq : c->workers);
 		if (p->n_txq > di.max_tx_queues) {
@@ -180,9 +188,10 @@ static int obs_port_configure(const struct obs_conf *c, const struct obs_conf_po
 		OBS_WARN("port %s (%s): %u queues without source-only RSS: a source may be seen "
 		         "by several workers (records still merge per source)", p->name,
 		         di.driver_name, p->n_rxq);
-	OBS_INFO("port %s: %s, %u rx queue(s), %u tx queue(s)%s, rss 0x%llx, timestamps %s",
+	OBS_INFO("port %s: %s, %u rx queue(s), %u tx queue(s)%s%s, rss 0x%llx, timestamps %s",
 	         p->name, di.driver_name, p->n_rxq, p->n_txq,
 	         p->n_txq == 0 ? "" : p->tx_ol != 0 ? " (checksum offload)" : " (software checksums)",
+	         p->n_txq != 0 && p->rx_partial ? " (SYN-ACK checksums recomputed)" : "",
 	         (unsigned long long)p->rss_hf,
 	         p->ts_mode == OBS_TS_CLOCK ? "from the clock" :
 	         p->ts_mode == OBS_TS_US_UTC ? "pcap (us)" : "NIC (ns)");

@@ -39,6 +39,7 @@ struct obs_port {
 	/* responder (issue 13): the workers' TX queues (0 when it is off) */
 	uint16_t n_txq;
 	uint64_t tx_ol;    /* mbuf checksum offload flags; 0 = software checksums */
+	bool rx_partial;   /* may deliver a checksum the sender's kernel left partial */
 	struct rte_ether_addr mac;
 };
 

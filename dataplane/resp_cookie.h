@@ -104,6 +104,8 @@ static inline uint64_t obs_siphash24_2w(uint64_t k0, uint64_t k1, uint64_t m0, u
 struct obs_cookie_keys {
 	uint64_t master[2];
 	uint64_t win;           /* window of cur[]; prev[] is win - 1 */
+	uint64_t win_ns;        /* win's first nanosecond: a packet time t is in win when
+	                         * t - win_ns < OBS_COOKIE_WINDOW_NS (no division per packet) */
 	uint64_t cur[2];
 	uint64_t prev[2];
 	int      valid;         /* 0 until the first obs_cookie_at() */
@@ -130,8 +132,11 @@ static inline void obs_cookie_init(struct obs_cookie_keys *k, const uint8_t key[
 /* Make the keys current for packet time t_ns (a new window derives one or two keys). */
 static inline void obs_cookie_at(struct obs_cookie_keys *k, uint64_t t_ns)
 {
-	uint64_t w = t_ns / OBS_COOKIE_WINDOW_NS;
+	uint64_t w;
 
+	if (k->valid && t_ns - k->win_ns < OBS_COOKIE_WINDOW_NS)
+		return;         /* the common case: still the current window */
+	w = t_ns / OBS_COOKIE_WINDOW_NS;
 	if (k->valid && w == k->win)
 		return;
 	if (k->valid && w == k->win + 1) {
@@ -142,6 +147,7 @@ static inline void obs_cookie_at(struct obs_cookie_keys *k, uint64_t t_ns)
 	}
 	obs_cookie_derive(k->master, w, k->cur);
 	k->win = w;
+	k->win_ns = w * OBS_COOKIE_WINDOW_NS;
 	k->valid = 1;
 }
 

@@ -22,6 +22,7 @@
 #include "exchange_recs.h"
 #include "log.h"
 #include "parse.h"
+#include "resp_synack.h"
 #include "responder.h"
 #include "telescope.h"
 
@@ -211,14 +212,32 @@ static inline void resp_queue(struct obs_resp *r, struct obx_counters *c, struct
 	r->tx[r->n_tx++] = m;
 }
 
-/* A TCP reply to the packet at f (l3 its IPv4 header offset): addresses and ports
- * swapped, the given seq/ack/flags, with the MSS option on a SYN-ACK. */
+/* Both checksums of the reply o (IPv4 header ip at l3, without options; TCP header t)
+ * computed anew: offloaded when the TX queue has it, else in software. */
+static void resp_cksum(const struct obs_resp *r, struct rte_mbuf *o, struct rte_ipv4_hdr *ip,
+                       uint8_t *t, uint32_t l3)
+{
+	ip->hdr_checksum = 0;
+	*(uint16_t *)(t + 16) = 0;
+	if (r->txq->ol_flags != 0) {
+		o->l2_len = l3;
+		o->l3_len = 20;
+		o->ol_flags |= r->txq->ol_flags;
+		*(uint16_t *)(t + 16) = rte_ipv4_phdr_cksum(ip, o->ol_flags);
+	} else {
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		*(uint16_t *)(t + 16) = rte_ipv4_udptcp_cksum(ip, t);
+	}
+}
+
+/* The RST for the segment at f (l3 its IPv4 header offset), in a fresh mbuf: addresses
+ * and ports swapped, the given seq/ack (a SYN-ACK is resp_synack()'s). */
 static void resp_tcp_reply(struct obs_resp *r, struct obx_counters *c, const struct rte_mbuf *m,
                            const uint8_t *f, uint32_t l3, uint32_t src, uint32_t dst,
                            uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
-                           uint8_t flags, enum obs_resp_kind kind)
+                           uint8_t flags)
 {
-	const uint32_t tcp_len = kind == OBS_RESP_K_SYNACK ? 24u : 20u;
+	const uint32_t tcp_len = 20u;
 	struct rte_mbuf *o;
 	struct rte_ipv4_hdr *ip;
 	uint8_t *p, *t;
@@ -252,24 +271,10 @@ static void resp_tcp_reply(struct obs_resp *r, struct obx_counters *c, const str
 	st_be32(t + 8, ack);
 	t[12] = (uint8_t)((tcp_len / 4) << 4);
 	t[13] = flags;
-	st_be16(t + 14, kind == OBS_RESP_K_SYNACK ? 65535 : 0);
-	*(uint16_t *)(t + 16) = 0;
+	*(uint16_t *)(t + 14) = 0;
 	*(uint16_t *)(t + 18) = 0;
-	if (kind == OBS_RESP_K_SYNACK) {
-		t[20] = 2;              /* MSS */
-		t[21] = 4;
-		st_be16(t + 22, OBS_RESP_MSS);
-	}
-	if (r->txq->ol_flags != 0) {
-		o->l2_len = l3;
-		o->l3_len = 20;
-		o->ol_flags |= r->txq->ol_flags;
-		*(uint16_t *)(t + 16) = rte_ipv4_phdr_cksum(ip, o->ol_flags);
-	} else {
-		ip->hdr_checksum = rte_ipv4_cksum(ip);
-		*(uint16_t *)(t + 16) = rte_ipv4_udptcp_cksum(ip, t);
-	}
-	resp_queue(r, c, o, kind);
+	resp_cksum(r, o, ip, t, l3);
+	resp_queue(r, c, o, OBS_RESP_K_RST);
 }
 
 /* The RESP record of (src, dst, dport, hour): a handshake (count_it) and/or a payload. */
@@ -358,13 +363,50 @@ static int resp_record(struct obs_resp *r, struct obs_epoch *ep, uint32_t src, u
 	return counted;
 }
 
-void obs_resp_tcp(struct obs_resp *r, struct obs_epoch *ep, const struct rte_mbuf *m,
+/* The SYN-ACK for the clean SYN m (f its frame, IPv4 header at l3, ihl, tcp_len bytes of
+ * TCP), built where it lies (resp_synack.h: checksums updated from the SYN's own) when
+ * the burst may give the mbuf away (own: *mp = NULL, the worker frees the rest), else in
+ * a fresh mbuf holding a copy of the SYN. */
+static void resp_synack(struct obs_resp *r, struct obx_counters *c, struct rte_mbuf **mp,
+                        bool own, const uint8_t *f, uint32_t l3, uint32_t ihl, uint32_t tcp_len,
+                        uint32_t cookie)
+{
+	struct rte_mbuf *m = *mp, *o = m;
+	const uint32_t syn_len = l3 + ihl + tcp_len;
+	uint8_t *p;
+
+	if (!resp_take(r, c))
+		return;
+	if (likely(own && RTE_MBUF_DIRECT(m) && m->nb_segs == 1 && rte_mbuf_refcnt_read(m) == 1 &&
+	           (uint32_t)rte_pktmbuf_tailroom(m) + m->data_len >= l3 + OBS_SYNACK_L34)) {
+		*mp = NULL;             /* the reply travels in the SYN's mbuf */
+		p = rte_pktmbuf_mtod(m, uint8_t *);
+	} else {
+		o = rte_pktmbuf_alloc(m->pool);
+		if (o == NULL || rte_pktmbuf_tailroom(o) < RTE_MAX(syn_len, l3 + OBS_SYNACK_L34)) {
+			c->reserved[OBX_CTR_RESP_TX_REFUSED]++;
+			rte_pktmbuf_free(o);
+			return;
+		}
+		p = rte_pktmbuf_mtod(o, uint8_t *);
+		memcpy(p, f, syn_len);
+	}
+	o->data_len = (uint16_t)obs_synack_build(p, l3, ihl, tcp_len, cookie, OBS_RESP_MSS);
+	o->pkt_len = o->data_len;
+	o->ol_flags = 0;                /* checksums done: nothing for the PMD to offload */
+	if (unlikely(r->txq->csum_full))        /* the SYN's may be partial: port.h */
+		resp_cksum(r, o, (struct rte_ipv4_hdr *)(p + l3), p + l3 + 20, l3);
+	resp_queue(r, c, o, OBS_RESP_K_SYNACK);
+}
+
+void obs_resp_tcp(struct obs_resp *r, struct obs_epoch *ep, struct rte_mbuf **mp, bool own,
                   uint64_t t, uint8_t sensor, uint16_t pay_off, uint16_t pay_len, uint32_t sid)
 {
 	struct obx_counters *c = &ep->c;
+	const struct rte_mbuf *m = *mp;
 	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
 	const uint32_t len = m->data_len;
-	uint32_t l3, ihl, src, dst, seq, ack;
+	uint32_t l3, ihl, src, dst, seq, ack, tot;
 	uint16_t type, sport, dport;
 	const uint8_t *ip, *tcp;
 	uint8_t fl;
@@ -390,10 +432,17 @@ void obs_resp_tcp(struct obs_resp *r, struct obs_epoch *ep, const struct rte_mbu
 		return;
 	obs_cookie_at(&r->keys, t);
 	if ((fl & (OBS_TCP_SYN | OBS_TCP_ACK | OBS_TCP_RST | OBS_TCP_FIN)) == OBS_TCP_SYN) {
-		uint32_t cookie = obs_cookie_make(&r->keys, src, dst, sport, dport);
-
-		resp_tcp_reply(r, c, m, f, l3, src, dst, sport, dport, cookie, seq + 1,
-		               OBS_TCP_SYN | OBS_TCP_ACK, OBS_RESP_K_SYNACK);
+		/* the TCP segment by the IP total length (not the frame: Ethernet pads), all of
+		 * it present; a checksum the NIC found bad gets no answer (without RX offload a
+		 * bad one gets a SYN-ACK as bad: resp_synack.h) */
+		tot = ld_be16(ip + 2);
+		if (tot < ihl + 20 || l3 + tot > len || ((tcp[12] >> 4) * 4u) < 20 ||
+		    ((tcp[12] >> 4) * 4u) > tot - ihl ||
+		    (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD ||
+		    (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_BAD)
+			return;
+		resp_synack(r, c, mp, own, f, l3, ihl, tot - ihl,
+		            obs_cookie_make(&r->keys, src, dst, sport, dport));
 		return;
 	}
 	if ((fl & (OBS_TCP_SYN | OBS_TCP_ACK | OBS_TCP_RST)) != OBS_TCP_ACK)
@@ -410,8 +459,7 @@ void obs_resp_tcp(struct obs_resp *r, struct obs_epoch *ep, const struct rte_mbu
 	if (pay_len == 0 && r->cfg->payload_bytes > 0)
 		return;         /* wait for the first data segment */
 	resp_tcp_reply(r, c, m, f, l3, src, dst, sport, dport, ack,
-	               seq + pay_len + ((fl & OBS_TCP_FIN) ? 1u : 0u), OBS_TCP_RST | OBS_TCP_ACK,
-	               OBS_RESP_K_RST);
+	               seq + pay_len + ((fl & OBS_TCP_FIN) ? 1u : 0u), OBS_TCP_RST | OBS_TCP_ACK);
 }
 
 void obs_resp_arp(struct obs_resp *r, struct obx_counters *c, const struct rte_mbuf *m)

@@ -58,6 +58,8 @@ struct obs_resp_txq {
 	uint16_t queue;
 	bool     ok;                 /* the port has a TX queue for this worker */
 	uint64_t ol_flags;           /* checksum offload flags, 0 = software checksums */
+	bool     csum_full;          /* SYN-ACK checksums computed anew, not updated from the
+	                              * SYN's (port.h rx_partial) */
 	struct rte_ether_addr mac;   /* the port's MAC (ARP replies) */
 };
 
@@ -100,9 +102,11 @@ static inline bool obs_resp_in_h(const struct obs_resp_cfg *cfg, uint32_t a)
 /* Start a burst from queue q at TSC tsc: refill the bucket. */
 void obs_resp_begin(struct obs_resp *r, const struct obs_resp_txq *q, uint64_t tsc);
 
-/* A TCP packet to H (m its frame, t its packet time, sensor of the destination, its L4
- * payload at pay_off/pay_len, sid the first payload rule it matched or 0). */
-void obs_resp_tcp(struct obs_resp *r, struct obs_epoch *ep, const struct rte_mbuf *m,
+/* A TCP packet to H (*mp its frame, t its packet time, sensor of the destination, its L4
+ * payload at pay_off/pay_len, sid the first payload rule it matched or 0).  With own the
+ * caller lets a SYN's mbuf carry the SYN-ACK: then *mp becomes NULL (the burst frees the
+ * rest; rte_pktmbuf_free_bulk skips NULL). */
+void obs_resp_tcp(struct obs_resp *r, struct obs_epoch *ep, struct rte_mbuf **mp, bool own,
                   uint64_t t, uint8_t sensor, uint16_t pay_off, uint16_t pay_len, uint32_t sid);
 
 /* A frame the parser refused as not IPv4: answered when it is an ARP request for H. */

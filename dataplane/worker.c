@@ -261,6 +261,9 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 	const struct obs_resip_tab *resip_tab = obs_tables_get(OBS_TABLE_RESIP);
 #ifndef OBS_NO_CAPTURE_CHECK
 	struct obs_capture *cap = obs_tables_get(OBS_TABLE_CAPTURE);
+	const bool resp_own = cap == NULL;      /* (8) a SYN-ACK may take its SYN's mbuf */
+#else
+	const bool resp_own = true;
 #endif
 	const struct obs_fp_set *fp_tab = obs_tables_get(OBS_TABLE_FP);
 	uint64_t resip_mask[OBS_BURST_MAX];     /* (2) SPEC B1, per look_idx entry */
@@ -500,8 +503,8 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		if (unlikely(vi->resp) && !vi->excluded) {          /* (8) responder.h */
 			if (vi->pay_len > 0 && !w->ev_on && w->resp.cfg->payload_bytes > 0)
 				sid = obs_worker_resp_sid(w, rules, pkts[i], vi);
-			obs_resp_tcp(&w->resp, &w->ep, pkts[i], vi->t, vi->sensor, vi->pay_off,
-			             vi->pay_len, sid);
+			obs_resp_tcp(&w->resp, &w->ep, &pkts[i], resp_own, vi->t, vi->sensor,
+			             vi->pay_off, vi->pay_len, sid);
 		}
 	}
 	w->ep.hold = false;

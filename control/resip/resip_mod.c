@@ -386,6 +386,34 @@ static void cp_resip_module_fini(void)
 	memset(M, 0, sizeof(*M));
 }
 
+/* sources.show (fingerprint, issue 14): the source's RESIP rows — the providers listing
+ * it in the control plane's copy of the table and its UTC days with RESIP traffic
+ * (resip.h "days of a source") — or null when it has neither. */
+static void resip_source_show(struct cp *cp, uint32_t addr, json_t *obj)
+{
+	json_t *prov = cp_resip_providers_json(addr), *dl = json_array();
+	uint32_t *days = NULL;
+	size_t n = 0;
+	char b[16];
+
+	(void)cp;
+	if (M->st != NULL && cp_resip_src_days(M->st, addr, &days, &n) != 0)
+		n = 0;
+	for (size_t i = 0; i < n; i++) {
+		cp_resip_day_str(days[i], b, sizeof(b));
+		json_array_append_new(dl, json_string(b));
+	}
+	free(days);
+	if (json_array_size(prov) == 0 && n == 0) {
+		json_decref(prov);
+		json_decref(dl);
+		json_object_set_new(obj, "resip", json_null());
+		return;
+	}
+	json_object_set_new(obj, "resip", json_pack("{s:o, s:I, s:o}", "providers", prov,
+	                                             "n_days", (json_int_t)n, "days", dl));
+}
+
 const struct cp_analysis cp_analysis_resip = {
 	.name = "resip", .init = cp_resip_module_init, .fini = cp_resip_module_fini,
 	.consumers = { { OBX_TAB_SRC, sizeof(struct obx_src_rec), resip_src_merge },
@@ -395,4 +423,5 @@ const struct cp_analysis cp_analysis_resip = {
 	.report = cp_resip_report, .commands = cp_resip_commands,
 	.table_loaded = resip_table_loaded, .tables_status = resip_tables_status,
 	.poll = resip_poll,
+	.source_show = resip_source_show,       /* fingerprint (issue 14) */
 };

@@ -23,6 +23,8 @@
 #include "period.h"
 #include "scan_mod.h"
 #include "scan_report.h"
+#include "tools_report.h"
+#include "toolstore.h"
 
 /* scan show --payloads: ports listed at most (each with RESP_PAY_PER payloads) */
 #define CP_SCAN_PAY_PORTS 64u
@@ -112,6 +114,59 @@ static json_t *cp_scan_jrow(const struct scan_block *b, bool with_periods)
 	return o;
 }
 
+/* fingerprint (issue 14): a share of a block's SYNs, null when it had none */
+static json_t *cp_scan_jshare(uint64_t part, uint64_t total)
+{
+	return total ? json_real((double)part / (double)total) : json_null();
+}
+
+/* The block's tool shares over periods from..to of its syns SYNs: per label (most SYNs
+ * first, ties: smaller id), the labelled SYNs of no named label, and the unlabelled
+ * rest (blocktools.h). */
+static json_t *cp_scan_jtools(uint32_t block, uint32_t from, uint32_t to, uint64_t syns)
+{
+	uint64_t per[SCAN_BT_IDS], labelled, used[SCAN_BT_IDS] = { 0 };
+	json_t *list = json_array();
+	char nb[32];
+
+	scan_bts_sum(&cp_scan.bts, block, from, to, per);
+	labelled = per[0];
+	for (unsigned id = 1; id < SCAN_BT_IDS; id++)
+		labelled += per[id];
+	for (;;) {
+		unsigned best = 0;
+
+		for (unsigned id = 1; id < SCAN_BT_IDS; id++)
+			if (!used[id] && per[id] > 0 && (best == 0 || per[id] > per[best]))
+				best = id;
+		if (best == 0)
+			break;
+		used[best] = 1;
+		json_array_append_new(list, json_pack("{s:s, s:i, s:I, s:o}",
+			"tool", cp_tool_name(best, nb, sizeof(nb)), "id", (json_int_t)best,
+			"syns", (json_int_t)per[best], "share", cp_scan_jshare(per[best], syns)));
+	}
+	return json_pack("{s:o, s:I, s:o, s:I, s:o}", "per_tool", list,
+		"other_syns", (json_int_t)per[0], "other_share", cp_scan_jshare(per[0], syns),
+		"unlabelled_syns", (json_int_t)(syns > labelled ? syns - labelled : 0),
+		"unlabelled_share", cp_scan_jshare(syns > labelled ? syns - labelled : 0, syns));
+}
+
+/* scan list's tool column: the block's dominant label over the query's periods, or null */
+static json_t *cp_scan_jdominant(uint32_t block, uint32_t from, uint32_t to, uint64_t syns)
+{
+	uint64_t per[SCAN_BT_IDS];
+	unsigned best;
+	char nb[32];
+
+	scan_bts_sum(&cp_scan.bts, block, from, to, per);
+	best = scan_bts_dominant(per);
+	if (best == 0)
+		return json_null();
+	return json_pack("{s:s, s:i, s:I, s:o}", "name", cp_tool_name(best, nb, sizeof(nb)),
+	                 "id", (json_int_t)best, "syns", (json_int_t)per[best],
+	                 "share", cp_scan_jshare(per[best], syns));
+}
 
 /* ------------------------------------------------------------------ handlers */
 
@@ -138,6 +193,8 @@ static void cp_cmd_scan_list(struct cp *cp, json_t *args, struct cp_reply *r)
 		if (q.have_class ? b->cls != q.cls : (!q.all && b->cls == SCAN_C_NONE))
 			continue;
 		row = cp_scan_jrow(b, q.periods);
+		json_object_set_new(row, "tool", cp_scan_jdominant(b->block,
+			res.p.from == SCAN_NO_PERIOD ? 0 : res.p.from, res.p.to, b->syns));
 		json_object_set_new(row, "complete", json_boolean(b->first != SCAN_NO_PERIOD &&
 			cp_integ_ok_span(&ok, b->first, b->last)));
 		json_array_append_new(rows, row);
@@ -184,7 +241,7 @@ static void cp_cmd_scan_show(struct cp *cp, json_t *args, struct cp_reply *r)
 		json_t *stamp = cp_integ_period_json(cp_scan.cov.unit, ps[i].period);
 
 		json_array_append_new(list, json_pack("{s:o, s:b, s:i, s:o, s:o, s:o, s:I, s:I, s:i, "
-			"s:b, s:O, s:o}",
+			"s:b, s:O, s:o, s:o}",
 			"period", cp_scan_jperiod(ps[i].period), "wide", ps[i].wide,
 			"n_ports", (json_int_t)ps[i].n_ports,
 			"ports", cp_scan_jports(ps[i].ports, ps[i].n_ports),
@@ -193,7 +250,9 @@ static void cp_cmd_scan_show(struct cp *cp, json_t *args, struct cp_reply *r)
 			"syns", (json_int_t)ps[i].syns, "mirai", (json_int_t)ps[i].mirai,
 			"dports_seen", (json_int_t)ps[i].n_cells,
 			"partial", ps[i].period == cp_scan.current,
-			"complete", json_object_get(stamp, "complete"), "integrity", stamp));
+			"complete", json_object_get(stamp, "complete"), "integrity", stamp,
+			/* fingerprint (issue 14) */
+			"tools", cp_scan_jtools(blk, ps[i].period, ps[i].period, ps[i].syns)));
 	}
 	scan_psets_free(ps, n);
 	r->data = json_pack("{s:o, s:o, s:o}", "block", cp_scan_jblock(blk),
@@ -319,7 +378,10 @@ static void cp_scan_report_run(struct cp *cp, void *arg, struct cp_reply *r)
 	if (cp_scan_run(cp, &j->p, &res, r))
 		return;
 	if (scan_report_write(j->dir, &cp_scan.cov, &res, j->top, j->heat, &files, err,
-	                      sizeof(err)) != 0) {
+	                      sizeof(err)) != 0 ||
+	    /* fingerprint (issue 14): tool SYNs per (block, period) */
+	    scan_tools_report_write(j->dir, &cp_scan.bts, &cp_scan.cov, &res, &files, err,
+	                            sizeof(err)) != 0) {
 		scan_result_free(&res);
 		cp_reply_err(r, CP_E_BAD_ARGS, "report: %s", err);
 		return;

@@ -444,7 +444,9 @@ int cov_store_serialize(const struct cov_store *s, uint8_t **out, size_t *len)
 	return 0;
 }
 
-int cov_store_deserialize(struct cov_store *s, const uint8_t *buf, size_t len, const char **why)
+/* used NULL: the buffer must hold the coverage and nothing else; else *used = its bytes */
+static int cov_store_parse(struct cov_store *s, const uint8_t *buf, size_t len, size_t *used,
+                           const char **why)
 {
 	struct cov_ser_hdr h;
 	size_t off = sizeof(h);
@@ -542,7 +544,9 @@ int cov_store_deserialize(struct cov_store *s, const uint8_t *buf, size_t len, c
 			goto fail;
 		}
 	}
-	if (off != len) {
+	if (used != NULL) {
+		*used = off;
+	} else if (off != len) {
 		*why = "coverage section: trailing bytes";
 		goto bad;
 	}
@@ -554,4 +558,15 @@ fail:
 	free(slots);
 	cov_store_fini(s);
 	return rc;
+}
+
+int cov_store_deserialize(struct cov_store *s, const uint8_t *buf, size_t len, const char **why)
+{
+	return cov_store_parse(s, buf, len, NULL, why);
+}
+
+int cov_store_deserialize_part(struct cov_store *s, const uint8_t *buf, size_t len, size_t *used,
+                               const char **why)
+{
+	return cov_store_parse(s, buf, len, used, why);
 }

@@ -124,5 +124,9 @@ uint64_t cov_store_bytes(const struct cov_store *s);
  */
 int cov_store_serialize(const struct cov_store *s, uint8_t **out, size_t *len);
 int cov_store_deserialize(struct cov_store *s, const uint8_t *buf, size_t len, const char **why);
+/* The same for a buffer the coverage only starts (the scan section: coverage, then the
+ * block-tool part, blocktools.h): *used = the coverage's bytes. */
+int cov_store_deserialize_part(struct cov_store *s, const uint8_t *buf, size_t len, size_t *used,
+                               const char **why);
 
 #endif

@@ -24,6 +24,7 @@
 #include "period.h"
 #include "scan_mod.h"
 #include "scan_report.h"
+#include "tools_report.h"
 #include "telescope.h"
 
 struct cp_scan cp_scan;
@@ -40,13 +41,16 @@ int cp_scan_init(const struct cp *cp, uint32_t sample_size)
 	if (cp_scan.ready && cp_scan.cov.sample_size == sample_size &&
 	    cp_scan.cov.block_len == cp->conf.block_len && cp_scan.cov.unit == cp->conf.period)
 		return 0;
-	if (cp_scan.ready)
+	if (cp_scan.ready) {
 		cov_store_fini(&cp_scan.cov);
+		scan_bts_fini(&cp_scan.bts);
+	}
 	cp_scan.ready = false;
 	int rc = cov_store_init(&cp_scan.cov, sample_size, (uint8_t)cp->conf.block_len,
 	                        (uint8_t)cp->conf.period);
 	if (rc != 0)
 		return rc;
+	scan_bts_init(&cp_scan.bts, cp_scan.cov.block_len, cp_scan.cov.unit);
 	scan_params_default(&cp_scan.base);
 	cp_scan.current = SCAN_NO_PERIOD;
 	cp_scan.close_to = SCAN_NO_PERIOD;
@@ -57,10 +61,13 @@ int cp_scan_init(const struct cp *cp, uint32_t sample_size)
 
 int cp_scan_adopt(struct cov_store *cs)
 {
-	if (cp_scan.ready)
+	if (cp_scan.ready) {
 		cov_store_fini(&cp_scan.cov);
+		scan_bts_fini(&cp_scan.bts);
+	}
 	cp_scan.cov = *cs;
 	memset(cs, 0, sizeof(*cs));
+	scan_bts_init(&cp_scan.bts, cp_scan.cov.block_len, cp_scan.cov.unit);
 	scan_params_default(&cp_scan.base);
 	cp_scan.current = cp_scan.cov.cells.n ? cp_scan.cov.period_max : SCAN_NO_PERIOD;
 	cp_scan.close_to = SCAN_NO_PERIOD;
@@ -71,8 +78,10 @@ int cp_scan_adopt(struct cov_store *cs)
 
 void cp_scan_fini(void)
 {
-	if (cp_scan.ready)
+	if (cp_scan.ready) {
 		cov_store_fini(&cp_scan.cov);
+		scan_bts_fini(&cp_scan.bts);
+	}
 	if (cp_scan.have_scanners)
 		obs_pfx_list_free(&cp_scan.scanners);
 	if (cp_scan.have_last)
@@ -443,6 +452,47 @@ static int cp_scan_cell_merge(const struct cp_epoch *e, const void *recs, uint32
 	return 0;
 }
 
+/* OBX_TAB_SRC consumer: the records' tool labels into the (block, period) counts.
+ * Prepare reserves for the keys the table does not hold yet (cp_scan_new_cells, the
+ * same rule). */
+int cp_scan_src_merge(const struct cp_epoch *e, const void *recs, uint32_t n)
+{
+	const struct obx_src_rec *r = recs;
+
+	if (!cp_scan.ready)
+		return 0;
+	if (recs == NULL) {
+		const struct cp_tab *t = cp_epoch_tab(e, OBX_TAB_SRC);
+		uint32_t fresh = 0;
+
+		if (t == NULL || t->recs == NULL || scan_bts_has_room(&cp_scan.bts, n))
+			return scan_bts_reserve(&cp_scan.bts, n);
+		r = t->recs;
+		for (uint32_t i = 0; i < t->n; i++) {
+			uint32_t period, block;
+
+			if (r[i].tool == 0)
+				continue;
+			scan_bts_key(&cp_scan.bts, r[i].addr, r[i].first_ns, &period, &block);
+			if (scan_bts_find(&cp_scan.bts, period, block) == NULL)
+				fresh++;
+		}
+		return scan_bts_reserve(&cp_scan.bts, fresh);
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		if (r[i].tool == 0)
+			continue;
+		if (!obx_hour_rec_ok(r[i].first_ns, r[i].last_ns, r[i].hour)) {
+			cp_scan.bt_bad_records++;
+			continue;
+		}
+		cp_scan.bt_records++;
+		scan_bts_add(&cp_scan.bts, r[i].addr, r[i].first_ns, r[i].tool, r[i].tool_syns,
+		             r[i].tool_other);
+	}
+	return 0;
+}
+
 /* After a drain pass (analysis.h): the newest period merged may close older ones. */
 static void cp_scan_after_epochs(struct cp *cp)
 {
@@ -453,22 +503,55 @@ static void cp_scan_after_epochs(struct cp *cp)
 		CP_ERR("scan: out of memory analysing the closed periods");
 }
 
-static int cp_scan_snap_blob(uint8_t **buf, size_t *len)
+int cp_scan_section_blob(uint8_t **buf, size_t *len)
 {
-	*buf = NULL;
-	*len = 0;
-	return cp_scan.ready ? cov_store_serialize(&cp_scan.cov, buf, len) : 0;
-}
-
-static int cp_scan_snap_load(const void *data, size_t len, char *err, size_t errlen)
-{
-	struct cov_store cs;
-	const char *why = "";
+	uint8_t *cov = NULL, *bt = NULL, *b;
+	size_t n_cov = 0, n_bt = 0;
 	int rc;
 
-	rc = cov_store_deserialize(&cs, data, len, &why);
+	*buf = NULL;
+	*len = 0;
+	if (!cp_scan.ready)
+		return 0;
+	rc = cov_store_serialize(&cp_scan.cov, &cov, &n_cov);
+	if (rc != 0 || cp_scan.bts.ht.n == 0) {
+		*buf = cov;
+		*len = n_cov;
+		return rc;
+	}
+	rc = scan_bts_serialize(&cp_scan.bts, &bt, &n_bt);
+	b = rc == 0 ? realloc(cov, n_cov + n_bt) : NULL;
+	if (b == NULL) {
+		free(cov);
+		free(bt);
+		return -ENOMEM;
+	}
+	memcpy(b + n_cov, bt, n_bt);
+	free(bt);
+	*buf = b;
+	*len = n_cov + n_bt;
+	return 0;
+}
+
+int cp_scan_section_load(const void *data, size_t len, char *err, size_t errlen)
+{
+	struct cov_store cs;
+	struct scan_bts bts;
+	const char *why = "";
+	size_t used = 0;
+	int rc;
+
+	rc = cov_store_deserialize_part(&cs, data, len, &used, &why);
 	if (rc != 0) {
 		snprintf(err, errlen, "scan section: %s", rc == -EBADMSG ? why : strerror(-rc));
+		return rc;
+	}
+	scan_bts_init(&bts, cs.block_len, cs.unit);
+	if (used < len &&
+	    (rc = scan_bts_deserialize(&bts, (const uint8_t *)data + used, len - used, &why)) != 0) {
+		snprintf(err, errlen, "scan section: %s", rc == -EBADMSG ? why : strerror(-rc));
+		scan_bts_fini(&bts);
+		cov_store_fini(&cs);
 		return rc;
 	}
 	if (cp_scan.ready && (cs.sample_size != cp_scan.cov.sample_size ||
@@ -478,10 +561,13 @@ static int cp_scan_snap_load(const void *data, size_t len, char *err, size_t err
 		         cs.sample_size, cs.block_len, obs_period_unit_name(cs.unit),
 		         cp_scan.cov.sample_size, cp_scan.cov.block_len,
 		         obs_period_unit_name(cp_scan.cov.unit));
+		scan_bts_fini(&bts);
 		cov_store_fini(&cs);
 		return -ESTALE;   /* not damage: the snapshot.c caller stops the start */
 	}
 	cp_scan_adopt(&cs);
+	scan_bts_fini(&cp_scan.bts);
+	cp_scan.bts = bts;
 	return 0;
 }
 
@@ -493,6 +579,7 @@ static void cp_scan_snap_reset(void)
 	if (!cp_scan.ready)
 		return;
 	cov_store_fini(&cp_scan.cov);
+	scan_bts_clear(&cp_scan.bts);
 	if (cov_store_init(&cp_scan.cov, ss, l, u) != 0)
 		cp_scan.ready = false;
 	cp_scan.current = SCAN_NO_PERIOD;
@@ -515,6 +602,9 @@ static int cp_scan_report(void *ctx, const char *dir, char *err, size_t errlen)
 		return -ENOMEM;
 	}
 	rc = scan_report_write(dir, &cp_scan.cov, &res, 20, UINT32_MAX, &files, err, errlen);
+	if (rc == 0)   /* fingerprint (issue 14): tool SYNs per (block, period) */
+		rc = scan_tools_report_write(dir, &cp_scan.bts, &cp_scan.cov, &res, &files, err,
+		                             errlen);
 	scan_result_free(&res);
 	return rc;
 }
@@ -604,16 +694,45 @@ static void cp_scan_metrics(struct cp *cp, struct cp_mx *x)
 	cp_scan_resp_metrics(x);
 }
 
+/* sources.show (fingerprint, issue 14): the scanner-table prefix holding addr in the
+ * control plane's copy of the table (the longest one), with its label and file; null
+ * when no table is loaded or no prefix holds it. */
+void cp_scan_source_show(struct cp *cp, uint32_t addr, json_t *obj)
+{
+	const struct obs_pfx *best = NULL;
+	char pfx[24];
+
+	(void)cp;
+	for (size_t i = 0; cp_scan.have_scanners && i < cp_scan.scanners.n; i++) {
+		const struct obs_pfx *p = &cp_scan.scanners.pfx[i];
+		uint32_t mask = p->len == 0 ? 0 : ~0u << (32 - p->len);
+
+		if ((addr & mask) == (p->addr & mask) && (best == NULL || p->len > best->len))
+			best = p;
+	}
+	if (best == NULL) {
+		json_object_set_new(obj, "scanner_table", json_null());
+		return;
+	}
+	snprintf(pfx, sizeof(pfx), "%u.%u.%u.%u/%u", best->addr >> 24, (best->addr >> 16) & 255,
+	         (best->addr >> 8) & 255, best->addr & 255, best->len);
+	json_object_set_new(obj, "scanner_table", json_pack("{s:s, s:s, s:s}", "prefix", pfx,
+		"label", obs_pfx_label(&cp_scan.scanners, best), "file", cp_scan.scanner_path));
+}
+
 const struct cp_analysis cp_analysis_scan = {
 	.name = "scan", .init = cp_scan_module_init, .fini = cp_scan_module_fini,
 	.consumers = { { OBX_TAB_CELL, sizeof(struct obx_cell_rec), cp_scan_cell_merge },
-	               { OBX_TAB_RESP, sizeof(struct obx_resp_rec), cp_scan_resp_merge } },
-	.snap = { .type = CP_SNAP_S_SCAN, .blob = cp_scan_snap_blob, .load = cp_scan_snap_load,
+	               { OBX_TAB_RESP, sizeof(struct obx_resp_rec), cp_scan_resp_merge },
+	               /* fingerprint (issue 14): tool SYNs per (block, period) */
+	               { OBX_TAB_SRC, sizeof(struct obx_src_rec), cp_scan_src_merge } },
+	.snap = { .type = CP_SNAP_S_SCAN, .blob = cp_scan_section_blob, .load = cp_scan_section_load,
 	          .reset = cp_scan_snap_reset },
 	.snap2 = { .type = CP_SNAP_S_RESP, .blob = cp_scan_resp_blob, .load = cp_scan_resp_load,
 	           .reset = cp_scan_resp_reset },
 	.report = cp_scan_report, .commands = cp_scan_commands,
 	.after_epochs = cp_scan_after_epochs, .table_loaded = cp_scan_table_loaded,
 	.metrics = cp_scan_metrics,
+	.source_show = cp_scan_source_show,     /* fingerprint (issue 14) */
 };
 

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "commands.h"
+#include "blocktools.h"
 #include "covstore.h"
 #include "cp.h"
 #include "prefix_file.h"
@@ -55,6 +56,11 @@ struct cp_scan {
 	struct resp_store resp;
 	bool resp_ready;
 	uint64_t resp_nomem;                /* records lost to a failed allocation */
+	/* fingerprint (issue 14): tool SYNs per (block, period) from the source records
+	 * (blocktools.h); snapshot: after the coverage in section 16 */
+	struct scan_bts bts;
+	uint64_t bt_records;                /* labelled source records merged */
+	uint64_t bt_bad_records;            /* source records breaking the hour contract */
 };
 
 extern struct cp_scan cp_scan;
@@ -98,6 +104,20 @@ void cp_scan_note_drain(uint64_t ns, uint64_t records);
  * country, scanner overlap).  0, or -1 with the error in r. */
 int cp_scan_run(struct cp *cp, const struct scan_params *p, struct scan_result *res,
                 struct cp_reply *r);
+
+/* ---- fingerprint (issue 14): the scan section, coverage + block tools ---- */
+
+/* The section's payload: the coverage, then the block-tool part when it holds an entry
+ * (a store without labels writes what older builds wrote).  0 or -ENOMEM. */
+int cp_scan_section_blob(uint8_t **buf, size_t *len);
+/* A payload into the state, with or without the block-tool part (snapshots of older
+ * builds have none: no tool counts).  0, -EBADMSG / -ESTALE with err, -ENOMEM. */
+int cp_scan_section_load(const void *data, size_t len, char *err, size_t errlen);
+/* The OBX_TAB_SRC consumer (store.h's prepare/apply protocol). */
+int cp_scan_src_merge(const struct cp_epoch *e, const void *recs, uint32_t n);
+
+/* sources.show: "scanner_table" {prefix, label, file} of addr, or null. */
+void cp_scan_source_show(struct cp *cp, uint32_t addr, json_t *obj);
 
 /* ---- scan_resp.c: the responder's handshakes and gamma (SPEC A11) ---- */
 

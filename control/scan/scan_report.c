@@ -139,20 +139,42 @@ struct rep_args {
 
 typedef void (*rep_body_fn)(FILE *f, const struct scan_result *r, const struct rep_args *a);
 
-/* One file of dir: opened, written by body, closed and listed in files. */
-static int rep_file(const char *dir, const char *name, rep_body_fn body,
-                    const struct scan_result *r, const struct rep_args *a,
-                    struct scan_report_files *files, char *err, size_t el)
+int scan_report_file(const char *dir, const char *name, const char *stamp,
+                     scan_report_body_fn body, const void *ctx,
+                     struct scan_report_files *files, char *err, size_t el)
 {
 	struct rep_file rf;
 	int rc = rep_open(&rf, dir, name, err, el);
 
 	if (rc != 0)
 		return rc;
-	if (r->stamp[0] != '\0' && strstr(name, ".csv") != NULL)
-		cp_stamp_csv(rf.f, r->stamp);     /* the loss stamp, as leading '#' lines */
-	body(rf.f, r, a);
+	if (stamp != NULL && stamp[0] != '\0' && strstr(name, ".csv") != NULL)
+		cp_stamp_csv(rf.f, stamp);        /* the loss stamp, as leading '#' lines */
+	body(rf.f, ctx);
 	return rep_close(&rf, files, name, err, el);
+}
+
+struct rep_call {
+	rep_body_fn body;
+	const struct scan_result *r;
+	const struct rep_args *a;
+};
+
+static void rep_call_body(FILE *f, const void *ctx)
+{
+	const struct rep_call *c = ctx;
+
+	c->body(f, c->r, c->a);
+}
+
+/* One file of dir: opened, written by body, closed and listed in files. */
+static int rep_file(const char *dir, const char *name, rep_body_fn body,
+                    const struct scan_result *r, const struct rep_args *a,
+                    struct scan_report_files *files, char *err, size_t el)
+{
+	struct rep_call c = { body, r, a };
+
+	return scan_report_file(dir, name, r->stamp, rep_call_body, &c, files, err, el);
 }
 
 static void rep_table3_csv(FILE *f, const struct scan_result *r, const struct rep_args *a)

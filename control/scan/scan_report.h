@@ -8,6 +8,7 @@
  * Files written into dir (which must exist):
  *   scan-table3.csv  scan-table3.md  scan-table2.csv  scan-table2.md
  *   scan-table4.csv  scan-table4.md (SPEC A11: gamma per block and wide-area period)
+ *   scan-tools.csv  scan-tools.md (tools_report.h: written by the callers beside these)
  *   scan-countries.svg  scan-js.svg  scan-block.svg (only when heat_block has periods)
  * Each is written to NAME.tmp and renamed, so a reader never sees half a file.
  *
@@ -18,6 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "covstore.h"
 #include "scan.h"
@@ -37,5 +39,15 @@ struct scan_report_files {
 int scan_report_write(const char *dir, const struct cov_store *cs, const struct scan_result *r,
                       unsigned top, uint32_t heat_block, struct scan_report_files *files,
                       char *err, size_t errlen);
+
+/*
+ * One report file dir/name through NAME.tmp and a rename: a CSV gets stamp (when not
+ * empty) as leading '#' lines, then body(f, ctx) writes the rest; listed in files.
+ * The helper the other report writers of the scan analysis use (tools_report.h).
+ */
+typedef void (*scan_report_body_fn)(FILE *f, const void *ctx);
+int scan_report_file(const char *dir, const char *name, const char *stamp,
+                     scan_report_body_fn body, const void *ctx,
+                     struct scan_report_files *files, char *err, size_t errlen);
 
 #endif

@@ -214,5 +214,42 @@ static void test_rule_matches(void **state)
 	cp_metrics_fini();
 }
 
-#define TESTS(T) T(test_builder) T(test_bind_errors) T(test_serve_and_fork) T(test_rule_matches)
+/* fingerprint (issue 14): obscura_fingerprint_syns_total from the records' labels */
+static void test_fingerprint_syns(void **state)
+{
+	struct obx_src_rec r[3];
+	struct cp_epoch e;
+	struct cp_mx x = { 0 };
+	const char *text;
+
+	(void)state;
+	memset(r, 0, sizeof(r));
+	for (unsigned i = 0; i < 3; i++) {
+		r[i].addr = 0x0a000010u + i;
+		r[i].packets = 50;
+		r[i].first_ns = r[i].last_ns = 7200ull * 1000000000ull + i;
+		r[i].hour = 2;
+	}
+	r[0].tool = 2, r[0].tool_syns = 11, r[0].tool_other = 4;
+	r[1].tool = 2, r[1].tool_syns = 30;
+	r[2].tool = 6, r[2].tool_syns = 9;
+	memset(&e, 0, sizeof(e));
+	e.boot_id = 1;
+	e.seq = 1;
+	assert_int_equal(cp_epoch_add_tab(&e, OBX_TAB_SRC, sizeof(r[0]), r, 3), 0);
+	assert_int_equal(cp_store_apply(&cp.store, &e), 0);
+	cp_metrics_render(&cp, &x);
+	cp_buf_put(&x.b, "", 1);
+	assert_false(x.b.oom);
+	text = (const char *)x.b.p;
+	/* no fingerprint file loaded: the ids are named tool<N> */
+	assert_non_null(strstr(text, "# TYPE obscura_fingerprint_syns_total counter\n"
+	                       "obscura_fingerprint_syns_total{tool=\"tool2\"} 41\n"
+	                       "obscura_fingerprint_syns_total{tool=\"tool6\"} 9\n"));
+	assert_non_null(strstr(text, "obscura_fingerprint_other_syns_total 4\n"));
+	free(x.b.p);
+}
+
+#define TESTS(T) T(test_builder) T(test_bind_errors) T(test_serve_and_fork) T(test_rule_matches) \
+	T(test_fingerprint_syns)
 OBS_TEST_MAIN_FX(TESTS)

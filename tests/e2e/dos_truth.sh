@@ -16,19 +16,7 @@ e2e_setup dos dp cp ctl -- "$@"
 
 "$py" "$here/dos_pcap.py" gen "$tmp/traffic.pcap" || fail "dos_pcap.py gen"
 mkdir -p "$tmp/state"
-cat >"$tmp/obscura.yaml" <<EOF2
-$(conf_dataplane 2 "$prefix")
-telescope:
-  sensors:
-    - {name: s0, prefixes: [198.18.0.0/22]}
-exchange:
-  path: $tmp/exchange
-  epoch_ms: 1000
-  src_capacity: 65536
-  dos_capacity: 4096
-  drain_wait_s: 5
-$(conf_control "$tmp")
-EOF2
+conf_replay "$tmp" "$prefix" "  dos_capacity: 4096" >"$tmp/obscura.yaml"
 
 start_cp "$tmp"
 timeout 300 "$dp" -c "$tmp/obscura.yaml" --replay "$tmp/traffic.pcap" --drain-timeout 120 \

@@ -374,6 +374,9 @@ try:
     for s in sh:
         s.start()
 
+    TABLES = ("obscura_sources", "obscura_cells", "obscura_events", "obscura_resip_ports",
+              "obscura_dos", "obscura_resp_sessions", "obscura_resp_periods",
+              "obscura_source_tools", "obscura_epochs")
     single, sp = appliance("single", pcap, None, None)
     for case, files in halves.items():
         db = "obs_" + case
@@ -384,8 +387,7 @@ try:
         fdb = "fleet_" + case
         for s in sh:   # the Distributed tables (on both: either answers the fleet)
             s.query("CREATE DATABASE IF NOT EXISTS %s" % fdb)
-            for t in ("obscura_sources", "obscura_cells", "obscura_events", "obscura_resip_ports",
-                      "obscura_dos", "obscura_epochs"):
+            for t in TABLES:
                 s.query("CREATE TABLE IF NOT EXISTS %s.%s AS %s.%s ENGINE = Distributed(obscura_fleet, %s, %s)"
                         % (fdb, t, db, t, db, t))
         (na,), = sh[0].rows("SELECT count() FROM %s.obscura_epochs" % db)
@@ -413,6 +415,36 @@ try:
             check(r.returncode == 1 and "fleet: cannot read the fleet's rows from ClickHouse" in r.stderr
                   and "fleet_nosuchdb" in r.stderr,
                   "no such database: obscura-cp --fleet exits 1 saying why: %s" % r.stderr.strip().splitlines()[-1:])
+            # an older appliance's export, without obscura_dos: it loads, dos says there
+            # is no DoS data; the table made, `fleet reload` sees its rows
+            for s in sh:
+                s.query("CREATE DATABASE IF NOT EXISTS fleet_nodos")
+                for t in TABLES:
+                    if t != "obscura_dos":
+                        s.query("CREATE TABLE IF NOT EXISTS fleet_nodos.%s AS %s.%s ENGINE = "
+                                "Distributed(obscura_fleet, %s, %s)" % (t, db, t, db, t))
+            fx = conf(os.path.join(tmp, "fleet-nodos"), "fleet", sh[0], "fleet_nodos")
+            fxp = start_cp(fx, os.path.join(tmp, "fleet-nodos", "cp.log"), fleet=True)
+            st = ctlj(fx, "status")["fleet"]
+            check(st["tables_missing"] == 1 and st["dos_table"] is False and st["appliances"] == 2,
+                  "no obscura_dos: the fleet loads, counting the table missing: %r" % st)
+            r = subprocess.run([ctl, "-t", "30", "-c", fx, "dos", "list"], capture_output=True, text=True)
+            check(r.returncode == 1 and "no DoS data" in r.stderr and "obscura_dos" in r.stderr,
+                  "no obscura_dos: `dos list` says there is no DoS data: %s" % r.stderr.strip())
+            check(diff(strip_meta(ctlj(single, "scan", "list", "--all", "--periods")),
+                       strip_meta(ctlj(fx, "scan", "list", "--all", "--periods"))) is None,
+                  "no obscura_dos: the scan answers are still the single appliance's")
+            for s in sh:
+                s.query("CREATE TABLE IF NOT EXISTS fleet_nodos.obscura_dos AS %s.obscura_dos ENGINE = "
+                        "Distributed(obscura_fleet, %s, obscura_dos)" % (db, db))
+            rl = ctlj(fx, "fleet", "reload")
+            check(rl["fleet"]["tables_missing"] == 0 and rl["fleet"]["dos_table"] is True and
+                  rl["epochs"] == rl["epochs_before"] and rl["fleet"]["loads"] == 2,
+                  "fleet reload: the new table's rows seen: %r" % rl)
+            check(diff(strip_meta(ctlj(single, "dos", "list")), strip_meta(ctlj(fx, "dos", "list"))) is None,
+                  "fleet reload: dos list now equals the single appliance's")
+            compare(single, fx, case + " (after fleet reload)")
+            stop(fxp)
         if case == "time":
             refused(fc, fp)
             # ClickHouse stopped under a running fleet: its answers are the state it read
@@ -420,6 +452,11 @@ try:
             before = ctlj(fc, "scan", "list", "--all", "--periods")
             for s in sh:
                 s.stop()
+            # a reload with ClickHouse down: a clear error, the last load's answers kept
+            r = subprocess.run([ctl, "-t", "60", "-c", fc, "fleet", "reload"], capture_output=True, text=True)
+            check(r.returncode == 1 and "error unavailable" in r.stderr and "kept" in r.stderr,
+                  "fleet reload, ClickHouse down: refused saying the answers are kept: %s" % r.stderr.strip())
+            check(ctlj(fc, "status")["fleet"]["reload_failures"] == 1, "fleet reload failure counted")
             check(diff(before, ctlj(fc, "scan", "list", "--all", "--periods")) is None and fp.poll() is None,
                   "ClickHouse down under a running fleet: it still answers, unchanged, from what it read")
             compare(single, fc, case + " (ClickHouse down)")

@@ -8,6 +8,11 @@
 # with conf/fingerprints.txt; `sources show` must give each source the tool of its first
 # labelled SYN and exactly the per-tool counts the capture was built with, `sources top
 # --tool` only the sources of that tool, its lifetime that of `life show`; an unknown tool and a bad address are clear errors;
+# the block views of the tools (203.0.0.0/16, all four sources): `scan show` per-tool SYNs
+# and shares, `scan list --n 1` its dominant tool, scan-tools.csv/.md of `scan report` and
+# `report write` (stamped like scan-table3.csv), obscura_fingerprint_*_total on /metrics,
+# all from the packets sent; `sources show` gives the RESIP row (provider, UTC day) and the
+# longest scanner-table prefix the config gives the sources;
 # a control-plane restart (snapshot section 21) answers the same.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -27,8 +32,11 @@ def syn(src, dst, dport, i, **kw):
     pk.append(p)
 def dst(i):
     return "198.18.%d.%d" % (i % 4, 1 + i % 250)
-for i in range(10):    # zmap 2.1.1: IP ID 54321, window 65535, no option
-    syn("203.0.113.10", dst(i), 80, i, id=54321, window=65535, seq=random.randrange(2**32))
+for i in range(1024):  # zmap 2.1.1: IP ID 54321, window 65535, no option; a sweep of
+    # every telescope address on port 80, so that 203.0.0.0/16 has a wide-area period
+    # (SPEC A3, with n = 1 port) and a `scan list --n 1` row
+    syn("203.0.113.10", "198.18.%d.%d" % (i >> 8, i & 255), 80, i % 20000, id=54321,
+        window=65535, seq=random.randrange(2**32))
 for i in range(6):     # nmap -sS: window 1024, MSS 1460 only
     syn("203.0.113.20", dst(i), 443, i, window=1024, options=[("MSS", 1460)], seq=random.randrange(2**32))
 for i in range(2):     # then hping3 from the same source: window 512, no option
@@ -44,20 +52,21 @@ for i in range(7):     # a Linux client's SYN: no rule claims it
         seq=random.randrange(2**32))
 wrpcap(sys.argv[1], pk)
 EOF
-mkdir -p "$tmp/state"
+mkdir -p "$tmp/state" "$tmp/scanrep"
+# 203.0.113.10 (zmap) is a RESIP address for the month around the capture; the scanner
+# table names 203.0.113.0/24 and, inside it, 203.0.113.16/28 (nmap's source)
+printf 'ip,provider,first_seen,last_seen\n203.0.113.10,provA,2023-11-01,2023-12-01\n' \
+	>"$tmp/resip.csv"
+printf '203.0.113.0/24 wide\n203.0.113.16/28 research-x\n' >"$tmp/scanners.txt"
+# a free loopback port for /metrics (the kernel's choice; released just before use)
+mport=$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 cat >"$tmp/obscura.yaml" <<EOF2
-$(conf_dataplane 2 "$prefix")
-telescope:
-  sensors:
-    - {name: s0, prefixes: [198.18.0.0/22]}
+$(conf_replay "$tmp" "$prefix" "" "127.0.0.1:$mport")
 tables:
   fingerprint_file: $src/conf/fingerprints.txt
-exchange:
-  path: $tmp/exchange
-  epoch_ms: 1000
-  src_capacity: 65536
-  drain_wait_s: 5
-$(conf_control "$tmp")
+  scanner_file: $tmp/scanners.txt
+resip:
+  table: $tmp/resip.csv
 EOF2
 
 start_cp "$tmp"
@@ -76,14 +85,26 @@ check_answers() {   # $1: what (first run, after the restart)
 		|| fail "$1: sources top --tool nmap-syn"
 	ctl_ --json sources top --tool zmap-2 >"$tmp/top-zmap.json" 2>>"$tmp/ctl.log" \
 		|| fail "$1: sources top --tool zmap-2 (no N)"
+	ctl_ --json scan show 203.0.0.0/16 >"$tmp/scan-show.json" 2>>"$tmp/ctl.log" \
+		|| fail "$1: scan show 203.0.0.0/16"
+	ctl_ --json scan list --all --n 1 >"$tmp/scan-list.json" 2>>"$tmp/ctl.log" || fail "$1: scan list --all --n 1"
+	ctl_ --json scan report "$tmp/scanrep" >"$tmp/scan-report.json" 2>>"$tmp/ctl.log" \
+		|| fail "$1: scan report"
+	rm -rf "$tmp/report"
+	ctl_ --json report write "$tmp/report" >"$tmp/report.json" 2>>"$tmp/ctl.log" \
+		|| fail "$1: report write"
+	"$py" -c 'import sys, urllib.request
+with urllib.request.urlopen(sys.argv[1], timeout=10) as r: sys.stdout.write(r.read().decode())' \
+		"http://127.0.0.1:$mport/metrics" >"$tmp/metrics.txt" || fail "$1: GET /metrics"
 	"$py" - "$tmp" "$1" <<'EOF3' || fail "$1: the tool labels differ from the capture"
 import json, sys
+from scapy.all import IP, TCP, rdpcap
 d, what = sys.argv[1], sys.argv[2]
 # address: (tool, {tool: SYNs}, other labelled SYNs, packets).  A (source, hour) record
 # names the tool of its first labelled SYN and counts the SYNs of other tools in that hour
 # as other_syns (docs/fingerprints.md): the hping3 SYNs after nmap's in the same hour
 want = {
-    "203.0.113.10": ("zmap-2", {"zmap-2": 10}, 0, 10),
+    "203.0.113.10": ("zmap-2", {"zmap-2": 1024}, 0, 1024),
     "203.0.113.20": ("nmap-syn", {"nmap-syn": 6}, 2, 8),
     "203.0.113.30": ("mirai", {"mirai": 5}, 0, 5),
 }
@@ -107,7 +128,69 @@ def addrs(f):
     return sorted(r.get("addr", r.get("address")) for r in rows)
 assert addrs(d + "/top-nmap.json") == ["203.0.113.20"], addrs(d + "/top-nmap.json")
 assert addrs(d + "/top-zmap.json") == ["203.0.113.10"], addrs(d + "/top-zmap.json")
-print("%s: 4 sources labelled as built (zmap-2 10, nmap-syn 6 + 2 other, mirai 5, none 7); "
+# --- the block views (scan show / list / scan-tools.csv), the metric, sources show's
+# RESIP and scanner-table rows, from the packets sent
+pk = [p for p in rdpcap(d + "/traffic.pcap") if TCP in p and p[TCP].flags == "S"]
+blk = [p for p in pk if p[IP].src.startswith("203.0.")]
+total = len(blk)    # every SYN of 203.0.0.0/16 went to the telescope
+tools = {}
+for a, (tool, per, other, packets) in want.items():
+    assert sum(1 for p in blk if p[IP].src == a) == packets, a
+    for k, v in per.items():
+        tools[k] = tools.get(k, 0) + v
+other = sum(w[2] for w in want.values())
+labelled = sum(tools.values()) + other
+order = sorted(tools.items(), key=lambda kv: -kv[1])
+close = lambda x, y: abs(x - y) < 1e-6
+sh = json.load(open(d + "/scan-show.json"))
+per = [p for p in sh["periods"] if p["syns"]]
+assert len(per) == 1 and per[0]["syns"] == total, sh
+t = per[0]["tools"]
+assert [(x["tool"], x["syns"]) for x in t["per_tool"]] == order, t
+assert all(close(x["share"], x["syns"] / total) for x in t["per_tool"]), t
+assert t["other_syns"] == other and close(t["other_share"], other / total), t
+assert t["unlabelled_syns"] == total - labelled and close(t["unlabelled_share"], (total - labelled) / total), t
+ids = {x["tool"]: x["id"] for x in t["per_tool"]}
+row = [b for b in json.load(open(d + "/scan-list.json"))["blocks"] if b["block"] == "203.0.0.0/16"]
+assert len(row) == 1 and row[0]["tool"]["name"] == order[0][0] \
+    and row[0]["tool"]["syns"] == order[0][1] and close(row[0]["tool"]["share"], order[0][1] / total), row
+def csv_rows(path):
+    lines = open(path).read().splitlines()
+    return [l for l in lines if l.startswith("#")], [l.split(",") for l in lines if not l.startswith("#")]
+stamp, rows = csv_rows(d + "/scanrep/scan-tools.csv")
+assert rows[0] == "block,period,tool,tool_id,syns,period_syns,share".split(","), rows[0]
+want_rows = [(k, str(ids[k]), v) for k, v in order] + [("other", "", other), ("unlabelled", "", total - labelled)]
+assert len(rows) == 1 + len(want_rows), rows
+for r, (k, i, v) in zip(rows[1:], want_rows):
+    assert r[:6] == ["203.0.0.0/16", per[0]["period"], k, i, str(v), str(total)] \
+        and close(float(r[6]), v / total), (r, k, v)
+# stamped like the other scan files; report write writes the same table
+assert stamp and stamp == csv_rows(d + "/scanrep/scan-table3.csv")[0], stamp
+assert csv_rows(d + "/report/scan-tools.csv")[1] == rows
+md = open(d + "/scanrep/scan-tools.md").read()
+assert "| 203.0.0.0/16 | %s | %s | %s | %d | %d |" % (per[0]["period"], order[0][0], ids[order[0][0]], order[0][1], total) in md, md
+assert "scan-tools.csv" in json.load(open(d + "/scan-report.json"))["files"]
+m = {}
+for l in open(d + "/metrics.txt"):
+    if l.startswith("obscura_fingerprint_"):
+        k, v = l.rsplit(" ", 1)
+        m[k] = int(float(v))
+assert m == dict([('obscura_fingerprint_syns_total{tool="%s"}' % k, v) for k, v in tools.items()]
+                 + [("obscura_fingerprint_other_syns_total", other)]), m
+day = __import__("time").strftime("%Y-%m-%d", __import__("time").gmtime(float(pk[0].time)))
+s = json.load(open("%s/show-203.0.113.10.json" % d))
+assert s["resip"] == {"providers": ["provA"], "n_days": 1, "days": [day]}, s["resip"]
+assert s["scanner_table"]["prefix"] == "203.0.113.0/24" and s["scanner_table"]["label"] == "wide", s
+s = json.load(open("%s/show-203.0.113.20.json" % d))
+assert s["resip"] is None and s["scanner_table"]["prefix"] == "203.0.113.16/28" \
+    and s["scanner_table"]["label"] == "research-x" \
+    and s["scanner_table"]["file"].endswith("scanners.txt"), s
+s = json.load(open("%s/show-192.0.2.1.json" % d))
+assert s["resip"] is None and s["scanner_table"] is None, s
+print("%s: block 203.0.0.0/16: %d SYNs, tools %s, other %d, unlabelled %d in scan show, "
+      "scan list, scan-tools.csv/.md and the metric; RESIP and scanner-table rows as configured"
+      % (what, total, order, other, total - labelled))
+print("%s: 4 sources labelled as built (zmap-2 1024, nmap-syn 6 + 2 other, mirai 5, none 7); "
       "top --tool lists only its own" % what)
 EOF3
 }

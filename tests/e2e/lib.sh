@@ -64,6 +64,26 @@ control:
 EOC
 }
 
+# conf_replay DIR FILE_PREFIX [EXCHANGE_LINES [METRICS_LISTEN]]: the config of a replay
+# test on stdout: 2 workers, one sensor s0 on 198.18.0.0/22, the exchange in DIR (1-s
+# epochs, 65536 source records, 5 s drain wait) plus EXCHANGE_LINES (e.g.
+# "  dos_capacity: 4096"), the control part in DIR.  The caller appends its other sections.
+conf_replay() {
+	conf_dataplane 2 "$2"
+	cat <<EOC
+telescope:
+  sensors:
+    - {name: s0, prefixes: [198.18.0.0/22]}
+exchange:
+  path: $1/exchange
+  epoch_ms: 1000
+  src_capacity: 65536
+  drain_wait_s: 5
+EOC
+	if [ -n "${3:-}" ]; then printf '%s\n' "$3"; fi
+	conf_control "$1" '""' "${4:-\"\"}"
+}
+
 # start_cp DIR: obscura-cp on DIR/obscura.yaml (log appended to DIR/cp.log, so restarts
 # keep the earlier runs' lines), back once its socket answers `status`.
 start_cp() {
