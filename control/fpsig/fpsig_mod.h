@@ -16,5 +16,7 @@
 /* The analysis' table (valid between its init and fini). */
 extern struct cp_fpsig_store cp_fpsig_table;
 extern const struct cp_cmd cp_fpsig_commands[];
+struct cp_analysis;
+extern const struct cp_analysis cp_analysis_fpsig;
 
 #endif
