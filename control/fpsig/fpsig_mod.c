@@ -15,12 +15,14 @@
 struct cp_fpsig_store cp_fpsig_table;
 static struct cp_fpsig_store *const S = &cp_fpsig_table;
 
-/* The table's room is reserved at init: prepare has nothing to do, apply cannot fail. */
+/* The table's room is reserved at init; prepare makes room to rank an epoch's new
+ * signatures against a full table, so apply cannot fail. */
 static int fpsig_merge(const struct cp_epoch *e, const void *recs, uint32_t n)
 {
 	(void)e;
-	if (recs != NULL)
-		cp_fpsig_store_merge(S, recs, n);
+	if (recs == NULL)
+		return cp_fpsig_store_reserve(S, n);
+	cp_fpsig_store_merge(S, recs, n);
 	return 0;
 }
 

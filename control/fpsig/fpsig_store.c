@@ -38,6 +38,9 @@ int cp_fpsig_store_init(struct cp_fpsig_store *s, uint32_t max)
 
 void cp_fpsig_store_fini(struct cp_fpsig_store *s)
 {
+	free(s->pend);
+	free(s->cand);
+	free(s->gone);
 	cp_ht_fini(&s->ht);
 	memset(s, 0, sizeof(*s));
 }
@@ -80,6 +83,36 @@ int cp_fpsig_rec_ok(const struct obx_fpsig_rec *r)
 	return key_ok(&r->key) && r->sig == obx_fpsig_hash(&r->key) && hll_ok(r->hll);
 }
 
+/* A held entry or a new record, ranked by SYNs when the table is full. */
+struct cp_fpsig_cand {
+	uint64_t syns;
+	uint32_t sig;
+	uint32_t held;                      /* 1: ent, 0: rec */
+	union {
+		const struct cp_fpsig_ent *ent;
+		const struct obx_fpsig_rec *rec;
+	} u;
+};
+
+int cp_fpsig_store_reserve(struct cp_fpsig_store *s, uint32_t n)
+{
+	void *p;
+
+	if (n <= s->pend_cap)
+		return 0;
+	if ((p = realloc(s->pend, (size_t)n * sizeof(*s->pend))) == NULL)
+		return -ENOMEM;
+	s->pend = p;
+	if ((p = realloc(s->cand, ((size_t)s->max + n) * sizeof(*s->cand))) == NULL)
+		return -ENOMEM;
+	s->cand = p;
+	if ((p = realloc(s->gone, (size_t)n * sizeof(*s->gone))) == NULL)
+		return -ENOMEM;
+	s->gone = p;
+	s->pend_cap = n;
+	return 0;
+}
+
 static struct cp_fpsig_ent *smallest(const struct cp_fpsig_store *s)
 {
 	struct cp_fpsig_ent *e, *m = NULL;
@@ -91,42 +124,102 @@ static struct cp_fpsig_ent *smallest(const struct cp_fpsig_store *s)
 	return m;
 }
 
-static void merge_one(struct cp_fpsig_store *s, const struct obx_fpsig_rec *r)
+static void add_to(struct cp_fpsig_ent *e, const struct obx_fpsig_rec *r)
 {
-	struct cp_fpsig_ent *e = cp_ht_find(&s->ht, TT, &r->key);
-	bool isnew;
-
-	s->st.records++;
-	s->st.syns += r->syns;
-	if (e == NULL && s->ht.n >= s->max) {
-		struct cp_fpsig_ent *m = smallest(s);
-
-		s->st.evicted++;
-		if (m == NULL || m->syns > r->syns) {   /* the new one is the smallest */
-			s->st.evicted_syns += r->syns;
-			return;
-		}
-		s->st.evicted_syns += m->syns;
-		cp_ht_delete(&s->ht, TT, m);
-	}
-	if (e == NULL) {
-		e = cp_ht_insert(&s->ht, TT, &r->key, &isnew);  /* room reserved: never NULL */
-		if (e == NULL) {
-			s->st.evicted++;
-			s->st.evicted_syns += r->syns;
-			return;
-		}
-		e->key = r->key;
-		e->sig = r->sig;
-	}
 	e->syns += r->syns;
 	for (unsigned i = 0; i < OBX_FPSIG_HLL; i++)
 		if (e->hll[i] < r->hll[i])
 			e->hll[i] = r->hll[i];
 }
 
+/* r into the table (its key absent or present); the table has room, or r's key is in. */
+static void put(struct cp_fpsig_store *s, const struct obx_fpsig_rec *r)
+{
+	bool isnew;
+	struct cp_fpsig_ent *e = cp_ht_insert(&s->ht, TT, &r->key, &isnew);
+
+	if (e == NULL) {                    /* room reserved at init: never */
+		s->st.evicted++;
+		s->st.evicted_syns += r->syns;
+		return;
+	}
+	if (isnew) {
+		e->key = r->key;
+		e->sig = r->sig;
+	}
+	add_to(e, r);
+}
+
+/* One record; false: its key is new and the table full (nothing done). */
+static bool merge_held(struct cp_fpsig_store *s, const struct obx_fpsig_rec *r)
+{
+	struct cp_fpsig_ent *e = cp_ht_find(&s->ht, TT, &r->key);
+
+	if (e != NULL) {
+		add_to(e, r);
+		return true;
+	}
+	if (s->ht.n >= s->max)
+		return false;
+	put(s, r);
+	return true;
+}
+
+static int by_cand(const void *a, const void *b)
+{
+	const struct cp_fpsig_cand *x = a, *y = b;
+
+	if (x->syns != y->syns)
+		return x->syns > y->syns ? -1 : 1;
+	return (x->sig > y->sig) - (x->sig < y->sig);
+}
+
+/* The held entries and the np new records ranked by SYNs; past max, out. */
+static void settle(struct cp_fpsig_store *s, uint32_t np)
+{
+	struct cp_fpsig_cand *c = s->cand;
+	struct cp_fpsig_ent *e;
+	uint32_t it = 0, nc = 0, ngone = 0;
+
+	while ((e = cp_ht_next(&s->ht, TT, &it)) != NULL)
+		c[nc++] = (struct cp_fpsig_cand){ e->syns, e->sig, 1, { .ent = e } };
+	for (uint32_t i = 0; i < np; i++)
+		c[nc++] = (struct cp_fpsig_cand){ s->pend[i]->syns, s->pend[i]->sig, 0,
+		                                  { .rec = s->pend[i] } };
+	qsort(c, nc, sizeof(*c), by_cand);
+	/* out: the ranks past max (held ones deleted by key: a delete moves entries) */
+	for (uint32_t i = s->max; i < nc; i++) {
+		s->st.evicted++;
+		s->st.evicted_syns += c[i].syns;
+		if (c[i].held)
+			s->gone[ngone++] = c[i].u.ent->key;
+	}
+	for (uint32_t i = 0; i < ngone; i++)
+		cp_ht_delete(&s->ht, TT, cp_ht_find(&s->ht, TT, &s->gone[i]));
+	for (uint32_t i = 0; i < s->max && i < nc; i++)
+		if (!c[i].held)
+			put(s, c[i].u.rec);
+}
+
+/* Without room to rank: r (a new key, the table full) against the smallest held one. */
+static void evict_one(struct cp_fpsig_store *s, const struct obx_fpsig_rec *r)
+{
+	struct cp_fpsig_ent *m = smallest(s);
+
+	s->st.evicted++;
+	if (m == NULL || m->syns > r->syns || (m->syns == r->syns && m->sig < r->sig)) {
+		s->st.evicted_syns += r->syns;      /* r is the smallest */
+		return;
+	}
+	s->st.evicted_syns += m->syns;
+	cp_ht_delete(&s->ht, TT, m);
+	put(s, r);
+}
+
 void cp_fpsig_store_merge(struct cp_fpsig_store *s, const struct obx_fpsig_rec *r, uint32_t n)
 {
+	uint32_t np = 0;
+
 	for (uint32_t i = 0; i < n; i++) {
 		if (r[i].syns == 0)
 			continue;
@@ -134,8 +227,17 @@ void cp_fpsig_store_merge(struct cp_fpsig_store *s, const struct obx_fpsig_rec *
 			s->st.bad_records++;
 			continue;
 		}
-		merge_one(s, &r[i]);
+		s->st.records++;
+		s->st.syns += r[i].syns;
+		if (merge_held(s, &r[i]))
+			continue;
+		if (np < s->pend_cap)
+			s->pend[np++] = &r[i];
+		else
+			evict_one(s, &r[i]);
 	}
+	if (np != 0)
+		settle(s, np);
 }
 
 static int by_syns(const void *a, const void *b)

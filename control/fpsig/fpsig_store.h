@@ -7,7 +7,8 @@
  *
  * Bounded: at most `max` signatures (CP_FPSIG_MAX in the daemon).  A new signature when
  * the table is full evicts the one with the fewest SYNs (or is itself dropped when it
- * has fewer SYNs than that one); both are counted (evicted, evicted_syns).  A record
+ * has fewer SYNs than that one); both are counted (evicted, evicted_syns), the SYNs
+ * still in unlabelled SYNs (stats.syns).  A record
  * whose key cannot come from the worker (unknown flags, more kinds than the area holds,
  * bytes set past n_kinds, a hash that is not the key's, a register above the largest
  * rank) is refused and counted (bad_records).  Main loop only.
@@ -40,10 +41,17 @@ struct cp_fpsig_stats {
 	uint64_t evicted_syns;             /* their SYNs */
 };
 
+struct cp_fpsig_cand;
+
 struct cp_fpsig_store {
 	struct cp_ht ht;
 	uint32_t max;
 	struct cp_fpsig_stats st;
+	/* room for one epoch's new signatures past a full table (cp_fpsig_store_reserve) */
+	const struct obx_fpsig_rec **pend;
+	struct cp_fpsig_cand *cand;
+	struct obx_fpsig_key *gone;
+	size_t pend_cap;
 };
 
 /* An empty table of at most max signatures, its room reserved (so merges never
@@ -54,7 +62,13 @@ void cp_fpsig_store_clear(struct cp_fpsig_store *s);
 
 /* Is r a record the worker could have written?  (syns 0 is an empty slot: valid.) */
 int cp_fpsig_rec_ok(const struct obx_fpsig_rec *r);
-/* Merge n records (empty ones skipped, bad ones counted).  Never fails. */
+/* Room to merge an epoch of n records without allocating: 0 or -ENOMEM (the drain's
+ * prepare step). */
+int cp_fpsig_store_reserve(struct cp_fpsig_store *s, uint32_t n);
+/* Merge n records (empty ones skipped, bad ones counted).  Never fails.  New signatures
+ * that find the table full are ranked once per call with the held ones by SYNs (ties:
+ * the smaller hash first), and those past `max` are evicted; without the room reserved
+ * for them, each evicts the smallest held one in turn (a scan of the table). */
 void cp_fpsig_store_merge(struct cp_fpsig_store *s, const struct obx_fpsig_rec *r, uint32_t n);
 
 /* The entries, most SYNs first (ties: smaller sig first), at most n of them, into a

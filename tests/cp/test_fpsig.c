@@ -233,6 +233,33 @@ static void test_evict(void **state)
 	assert_int_equal(v[1]->key.win, 3);
 	free(v);
 	cp_fpsig_store_fini(&s);
+
+	/* the same with room reserved (as the drain's prepare makes it): one epoch's new
+	 * signatures ranked once against the held ones */
+	{
+		struct obx_fpsig_rec e1[2] = { a, b }, e2[3] = { c, d, rec("5_00_00_00", 9, A, 1) };
+
+		assert_int_equal(cp_fpsig_store_init(&s, 2), 0);
+		assert_int_equal(cp_fpsig_store_reserve(&s, 3), 0);
+		cp_fpsig_store_merge(&s, e1, 2);            /* a 5, b 3 */
+		cp_fpsig_store_merge(&s, e2, 3);            /* c 4, d 1, e 9: a and e stay */
+		assert_int_equal(s.st.evicted, 3);
+		assert_int_equal(s.st.evicted_syns, 3 + 4 + 1);
+		assert_int_equal(s.st.syns, 5 + 3 + 4 + 1 + 9);
+		assert_int_equal(cp_fpsig_store_top(&s, 10, &v), 2);
+		assert_int_equal(v[0]->key.win, 5);
+		assert_int_equal(v[0]->syns, 9);
+		assert_int_equal(v[1]->key.win, 1);
+		assert_int_equal(v[1]->syns, 5);
+		free(v);
+		cp_fpsig_store_merge(&s, e2, 3);            /* e held: 18; c 4, d 1 still out */
+		assert_int_equal(s.st.evicted, 5);
+		assert_int_equal(cp_fpsig_store_top(&s, 10, &v), 2);
+		assert_int_equal(v[0]->syns, 18);
+		assert_int_equal(v[1]->syns, 5);
+		free(v);
+		cp_fpsig_store_fini(&s);
+	}
 }
 
 /* Section 23 through a snapshot file; a file without it; a malformed one refused. */
