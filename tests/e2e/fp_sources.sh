@@ -249,6 +249,11 @@ check_answers "replay"
 if ctl_ sources top 10 --tool no-such-tool >"$tmp/bad.txt" 2>&1; then fail "unknown tool accepted"; fi
 grep -q "unknown tool 'no-such-tool'" "$tmp/bad.txt" && grep -q "nmap-syn" "$tmp/bad.txt" \
 	|| fail "unclear error for an unknown tool: $(cat "$tmp/bad.txt")"
+for n in 0 4097 x; do   # fingerprints signatures N: 1..4096
+	if ctl_ fingerprints signatures "$n" >"$tmp/bad.txt" 2>&1; then fail "fingerprints signatures $n accepted"; fi
+	grep -q "bad_args: fingerprints.signatures: argument 'n'" "$tmp/bad.txt" \
+		|| fail "unclear error for fingerprints signatures $n: $(cat "$tmp/bad.txt")"
+done
 if ctl_ sources show 10.1 >"$tmp/bad.txt" 2>&1; then fail "sources show 10.1 accepted"; fi
 grep -q "not an IPv4 address" "$tmp/bad.txt" || fail "unclear error: $(cat "$tmp/bad.txt")"
 
