@@ -68,12 +68,18 @@ static int key_ok(const struct obx_fpsig_key *k)
 	return 1;
 }
 
+/* Every register at most the largest rank, and one set at least: a record with SYNs
+ * had a source added (obs_fpsig_add), whose rank is 1 or more. */
 static int hll_ok(const uint8_t *h)
 {
-	for (unsigned i = 0; i < OBX_FPSIG_HLL; i++)
+	unsigned set = 0;
+
+	for (unsigned i = 0; i < OBX_FPSIG_HLL; i++) {
 		if (h[i] > FPSIG_HLL_MAX_RANK)
 			return 0;
-	return 1;
+		set |= h[i];
+	}
+	return set != 0;
 }
 
 int cp_fpsig_rec_ok(const struct obx_fpsig_rec *r)

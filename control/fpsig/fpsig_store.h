@@ -11,7 +11,7 @@
  * still in unlabelled SYNs (stats.syns).  A record
  * whose key cannot come from the worker (unknown flags, more kinds than the area holds,
  * bytes set past n_kinds, a hash that is not the key's, a register above the largest
- * rank) is refused and counted (bad_records).  Main loop only.
+ * rank, SYNs without any register set) is refused and counted (bad_records).  Main loop only.
  */
 #ifndef OBSCURA_CP_FPSIG_STORE_H
 #define OBSCURA_CP_FPSIG_STORE_H

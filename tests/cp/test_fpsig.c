@@ -182,11 +182,11 @@ static void test_merge(void **state)
 /* Records the worker cannot write: counted, never merged. */
 static void test_bad_records(void **state)
 {
-	struct obx_fpsig_rec r[6];
+	struct obx_fpsig_rec r[7];
 
 	(void)state;
 	start();
-	for (unsigned i = 0; i < 6; i++)
+	for (unsigned i = 0; i < 7; i++)
 		r[i] = rec("1024_2_1460_00", 1, A, 1);
 	r[0].key.flags |= 0x80;                  /* an unknown flag */
 	r[1].key.n_kinds = OBX_FPSIG_KINDS + 1;  /* more kinds than the area holds */
@@ -194,11 +194,12 @@ static void test_bad_records(void **state)
 	r[3].sig ^= 1;                           /* a hash that is not the key's */
 	r[4].hll[7] = 60;                        /* above the largest rank */
 	r[5].key.ws = 3;                         /* a scale without its flag */
-	for (unsigned i = 0; i < 6; i++)
+	memset(r[6].hll, 0, sizeof(r[6].hll));   /* SYNs but no source */
+	for (unsigned i = 0; i < 7; i++)
 		if (i != 1 && i != 3)
 			r[i].sig = obx_fpsig_hash(&r[i].key);   /* only the defect tested */
-	apply(1, r, 6, 0);
-	assert_int_equal(cp_fpsig_table.st.bad_records, 6);
+	apply(1, r, 7, 0);
+	assert_int_equal(cp_fpsig_table.st.bad_records, 7);
 	assert_int_equal(cp_fpsig_table.st.records, 0);
 	assert_int_equal(cp_fpsig_table.ht.n, 0);
 	stop();
