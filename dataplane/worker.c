@@ -33,6 +33,7 @@
 #include "scanner_table.h"
 #include "tables.h"
 #include "fp_probe.h"
+#include "fpsig_dp.h"
 #include "telescope.h"
 #include "worker.h"
 
@@ -104,6 +105,7 @@ int obs_worker_init(struct obs_worker *w, uint32_t id, struct obx_header *h, uin
 	w->cov_on = h->cov_sample_size != 0 && h->tab_capacity[OBX_TAB_CELL] != 0;
 	w->ev_on = h->tab_capacity[OBX_TAB_EVENT] != 0;
 	w->dos_on = h->tab_capacity[OBX_TAB_DOS] != 0;
+	w->fpsig_on = h->tab_capacity[OBX_TAB_FPSIG] != 0;
 	obs_cov_init(&w->cov, h->cov_block_len, h->cov_period_unit);
 	ret = obs_epoch_init(&w->ep, h, id, epoch_ns);
 	if (ret != 0)
@@ -154,6 +156,7 @@ struct obs_verdict {
 	uint16_t sport;     /* the victim's port of a backscatter packet (TCP), else 0 */
 	uint32_t dst;
 	uint8_t resp;       /* responder (issue 13): TCP to an address of H */
+	uint8_t sig;        /* fingerprint signatures: an unlabelled SYN, key in sig_key[] */
 };
 
 /* (6) one rule match: an event of the rule's sid and category (events.h) */
@@ -271,6 +274,8 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 	uint16_t look_idx[OBS_BURST_MAX];
 	uint32_t scan_src[OBS_BURST_MAX], scan_hop[OBS_BURST_MAX];
 	uint16_t scan_idx[OBS_BURST_MAX], n_scan = 0;
+	struct obx_fpsig_key sig_key[OBS_BURST_MAX];   /* per packet with v[i].sig */
+	uint32_t sig_hash[OBS_BURST_MAX];
 	uint16_t i;
 
 	if (unlikely(w->resp_on))
@@ -315,9 +320,19 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		          (meta.tcp_flags & (OBS_TCP_SYN | OBS_TCP_ACK)) == OBS_TCP_SYN;
 		vi->mirai = meta.tcp_seq == meta.dst;
 		vi->tool = 0;
-		if (vi->cov && fp_tab != NULL && OBS_STAGE_ON(FP))
-			vi->tool = obs_fp_label(fp_tab, rte_pktmbuf_mtod(m, const uint8_t *),
-			                        m->data_len, &meta);
+		vi->sig = 0;
+		if (vi->cov && (fp_tab != NULL || w->fpsig_on) && OBS_STAGE_ON(FP)) {
+			struct obs_fp_probe p;
+
+			obs_fp_probe_of(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, &meta, &p);
+			if (fp_tab != NULL)
+				vi->tool = obs_fp_match(fp_tab, &p);
+			if (vi->tool == 0 && w->fpsig_on) {   /* the rest: its signature */
+				obs_fpsig_key_of(&p, &sig_key[i]);
+				sig_hash[i] = obx_fpsig_hash(&sig_key[i]);
+				vi->sig = 1;
+			}
+		}
 		vi->dport = meta.dport;
 		vi->slot = slot;
 		vi->scanner = 0;
@@ -441,7 +456,9 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 		 *       (docs/dos.md);
 		 *   (8) the responder (issue 13, responder.h): a SYN-ACK for a clean SYN to H,
 		 *       a RESP record and an RST for an ACK whose cookie validates; ARP
-		 *       requests for H are answered in pass 1 (the parser refuses them).
+		 *       requests for H are answered in pass 1 (the parser refuses them);
+		 *   (9) fingerprint signatures — a SYN no rule labels: OBX_TAB_FPSIG
+		 *       (fpsig_dp.h, docs/fingerprints.md "Signatures").
 		 * Stages needing pass-1 work (a lookup to prefetch, a payload to scan) put
 		 * their results in struct obs_verdict.
 		 */
@@ -480,6 +497,9 @@ static void obs_worker_burst_chunk(struct obs_worker *w, struct rte_mbuf **pkts,
 			if (w->dos_on)
 				obs_dos_add(&w->ep, vi->src, vi->dst, vi->t, vi->proto_idx, vi->sport);
 		}
+		/* (9) fingerprint signatures (fpsig_dp.h): timed with the fingerprint stage */
+		if (vi->sig && !vi->excluded)
+			obs_fpsig_add(&w->ep, &sig_key[i], sig_hash[i], vi->src);
 		if (unlikely(vi->resp) && !vi->excluded) {          /* (8) responder.h */
 			if (vi->pay_len > 0 && !w->ev_on && w->resp.cfg->payload_bytes > 0)
 				sid = obs_worker_resp_sid(w, rules, pkts[i], vi);

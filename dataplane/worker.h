@@ -53,6 +53,7 @@ struct obs_worker {
 	bool cov_on;                    /* the exchange has coverage cells */
 	bool ev_on;                     /* the exchange has event records (SPEC.md C) */
 	bool dos_on;                    /* the exchange has DoS records (docs/dos.md) */
+	bool fpsig_on;                  /* the exchange has signature records (fpsig_dp.h) */
 	bool resp_on;                   /* responder (issue 13): answering for H (live ports) */
 	struct obs_resp resp;
 } __rte_cache_aligned;

@@ -148,6 +148,7 @@ void obs_conf_exchange_tabs(const struct obs_conf *c, uint32_t cap[OBX_TAB_MAX],
 	cap[OBX_TAB_RESIP_PORT] = c->resip_port_capacity;
 	cap[OBX_TAB_EVENT] = c->event_capacity;
 	cap[OBX_TAB_DOS] = c->dos_capacity;
+	cap[OBX_TAB_FPSIG] = c->fpsig_capacity;   /* fingerprint signatures */
 	cap[OBX_TAB_RESP] = c->resp_n_prefixes != 0 ? c->resp_capacity : 0;   /* responder */
 	memcpy(rec_size, sizes, sizeof(sizes));
 }

@@ -69,6 +69,7 @@ struct obs_conf {
 	uint32_t resip_port_capacity;    /* per slot; 0 = absent, else power of two */
 	uint32_t event_capacity;         /* per slot; 0 = absent, else power of two */
 	uint32_t dos_capacity;           /* DoS backscatter (kind 6); 0 = absent, else pow2 */
+	uint32_t fpsig_capacity;         /* fingerprint signatures (kind 7); 0 = absent, else pow2 */
 	uint32_t drain_wait_s;           /* dataplane start: wait this long for an old exchange to drain */
 
 	/* control */

@@ -97,6 +97,9 @@ const struct conf_key obs_conf_keys[] = {
 	      "event-type records per epoch slot (SPEC.md C), power of two; 0 = none"),
 	K_INT(C, "exchange.dos_capacity", dos_capacity, 0, 16777216, "16384", CF_POW2,
 	      "DoS backscatter (victim, minute) records per epoch slot (docs/dos.md); 0 = none"),
+	/* fingerprint signatures (issue 14) */
+	K_INT(C, "exchange.fpsig_capacity", fpsig_capacity, 0, 1048576, "16384", CF_POW2,
+	      "JA4T-style SYN signature records per epoch slot (docs/fingerprints.md); 0 = none"),
 	K_INT(C, "exchange.drain_wait_s", drain_wait_s, 0, 3600, "10", 0,
 	      "at dataplane start, wait this long for an old exchange to drain"),
 	/* responder (issue 13) */

@@ -133,11 +133,13 @@ enum obx_tab_kind {
 	OBX_TAB_DOS        = 6,  /* DoS backscatter per (victim, minute) (docs/dos.md), hash */
 	/* --- responder (issue 13) --- */
 	OBX_TAB_RESP       = 5,  /* completed responder handshakes: struct obx_resp_rec, hash */
-	OBX_TAB_MAX        = 8,  /* array size; kind 7 is free */
+	/* --- fingerprint signatures (issue 14) --- */
+	OBX_TAB_FPSIG      = 7,  /* JA4T-style SYN signatures: struct obx_fpsig_rec, hash */
+	OBX_TAB_MAX        = 8,  /* array size */
 };
 
 #define OBX_TAB_NAMES { "src", "cell", "bitmap", "resip_port", "event", "resp", "dos", \
-	"tab7" }
+	"fpsig" }
 
 /* Every kind is an open-addressing hash table except the BITMAP pool. */
 static inline int obx_tab_is_hash(unsigned kind)
@@ -161,8 +163,10 @@ static inline uint64_t obx_tab_bytes(unsigned kind, uint32_t cap, uint32_t rec_s
 #define OBX_REC_SIZE_EVENT      40u   /* struct obx_event_rec (exchange_recs.h) */
 #define OBX_REC_SIZE_DOS        64u   /* struct obx_dos_rec (exchange_recs.h), kind 6 */
 #define OBX_REC_SIZE_RESP       128u  /* responder (issue 13): struct obx_resp_rec (exchange_recs.h) */
+#define OBX_REC_SIZE_FPSIG      120u  /* fingerprint signatures (issue 14): struct obx_fpsig_rec, kind 7 */
 #define OBX_REC_SIZES { OBX_REC_SIZE_SRC, OBX_REC_SIZE_CELL, OBX_REC_SIZE_BITMAP, \
-	OBX_REC_SIZE_RESIP_PORT, OBX_REC_SIZE_EVENT, OBX_REC_SIZE_RESP, OBX_REC_SIZE_DOS, 0 }
+	OBX_REC_SIZE_RESIP_PORT, OBX_REC_SIZE_EVENT, OBX_REC_SIZE_RESP, OBX_REC_SIZE_DOS, \
+	OBX_REC_SIZE_FPSIG }
 #define OBX_REC_SIZE_MIN        16u
 #define OBX_REC_SIZE_MAX        65536u
 

@@ -280,4 +280,72 @@ struct obx_resp_rec {
 };
 _Static_assert(sizeof(struct obx_resp_rec) == OBX_REC_SIZE_RESP, "exchange.h OBX_REC_SIZE_RESP");
 
+/* ------------------------ FPSIG: JA4T-style SYN signatures (issue 14, fingerprint) --- */
+/*
+ * The TCP shape of a SYN no fingerprint rule labels (docs/fingerprints.md "Signatures"):
+ * window, the option kinds in order, MSS, window scale.  Its string is JA4T-style
+ * W_K1-K2-..._M_S (common/fpsig.h).  The key is a fixed packing with no padding: two
+ * equal shapes have equal bytes, and the records compare keys with memcmp.
+ */
+#define OBX_FPSIG_KINDS  40u     /* a 40-byte option area holds at most 40 kinds */
+#define OBX_FPSIG_HLL    64u     /* HyperLogLog registers of a record's sources */
+#define OBX_FPSIG_F_MSS  0x1u    /* an MSS option (kind 2, length 4) carried mss */
+#define OBX_FPSIG_F_WS   0x2u    /* a window-scale option (kind 3, length 3) carried ws */
+#define OBX_FPSIG_F_BAD  0x4u    /* the option area was malformed (a length byte of 0 or
+                                  * 1, past the area, or cut by the capture): kinds[]
+                                  * stops at the kind whose length was bad */
+
+struct obx_fpsig_key {
+	uint16_t win;         /* TCP window (host order) */
+	uint16_t mss;         /* with OBX_FPSIG_F_MSS, else 0 */
+	uint8_t  ws;          /* with OBX_FPSIG_F_WS, else 0 */
+	uint8_t  flags;       /* OBX_FPSIG_F_* */
+	uint8_t  n_kinds;     /* kinds before EOL (NOP = 1 included) */
+	uint8_t  n_eol;       /* bytes from an EOL to the end of the option area (0: no EOL) */
+	uint8_t  kinds[OBX_FPSIG_KINDS];   /* the first n_kinds used, the rest 0 */
+};
+_Static_assert(sizeof(struct obx_fpsig_key) == 48, "fpsig key: no padding");
+
+/*
+ * One record per signature per epoch and worker.  sig = obx_fpsig_hash(&key) (the
+ * probe's hash, and the 32-bit id ctl shows); syns: SYNs with this shape in the epoch
+ * (0: empty record); hll: HyperLogLog registers of their sources (register
+ * obx_fpsig_hll_reg(src), value the rank, mergeable by max; common/fpsig.h estimates).
+ */
+struct obx_fpsig_rec {
+	struct obx_fpsig_key key;
+	uint32_t sig;
+	uint32_t syns;
+	uint8_t  hll[OBX_FPSIG_HLL];
+};
+_Static_assert(sizeof(struct obx_fpsig_rec) == OBX_REC_SIZE_FPSIG, "exchange.h OBX_REC_SIZE_FPSIG");
+
+/* The 32-bit mix of a key: its six 64-bit words, multiply-xorshift. */
+static inline uint32_t obx_fpsig_hash(const struct obx_fpsig_key *k)
+{
+	uint64_t w, h = 0x9e3779b97f4a7c15ull;
+
+	for (unsigned i = 0; i < sizeof(*k) / 8; i++) {
+		memcpy(&w, (const uint8_t *)k + 8 * i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	return (uint32_t)(h ^ (h >> 29));
+}
+
+/* A source's HyperLogLog register update: r[idx] = max(r[idx], rank). */
+static inline void obx_fpsig_hll_add(uint8_t *hll, uint32_t src)
+{
+	uint64_t h = ((uint64_t)src + 0x632be59bd9b4e019ull) * 0x9e3779b97f4a7c15ull;
+	unsigned idx, rank;
+
+	h ^= h >> 31;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 29;
+	idx = (unsigned)(h >> 58);                       /* 6 bits: 64 registers */
+	rank = (unsigned)__builtin_clzll((h << 6) | (1ull << 5)) + 1u;   /* 1..59 */
+	if (hll[idx] < rank)
+		hll[idx] = (uint8_t)rank;
+}
+
 #endif /* OBSCURA_EXCHANGE_RECS_H */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "fingerprint.h"
+#include "fpsig.h"
 
 #define FP_FILE_MAX (1u << 20)
 
@@ -20,15 +21,19 @@ void obs_fp_options(const uint8_t *opt, uint32_t len, struct obs_fp_probe *p)
 	p->opt_bad = 0;
 	p->has_mss = 0;
 	p->has_ws = 0;
+	p->n_eol = 0;
 	while (i < len) {
 		uint8_t k = opt[i];
 
-		if (k == 0)                     /* EOL: the rest is padding */
+		if (k == 0) {                   /* EOL: the rest is padding */
+			p->n_eol = (uint8_t)(len - i < 255 ? len - i : 255);
 			break;
-		if (p->n_opt < OBS_FP_MAX_OPT)
-			p->kinds[p->n_opt] = k;
-		if (p->n_opt < 255)
-			p->n_opt++;
+		}
+		if (p->n_opt == OBX_FPSIG_KINDS) {   /* only past a 40-byte area */
+			p->opt_bad = 1;
+			return;
+		}
+		p->kinds[p->n_opt++] = k;
 		if (k == 1) {                   /* NOP */
 			i++;
 			continue;
@@ -46,8 +51,6 @@ void obs_fp_options(const uint8_t *opt, uint32_t len, struct obs_fp_probe *p)
 		}
 		i += opt[i + 1];
 	}
-	if (p->n_opt > OBS_FP_MAX_OPT)
-		p->opt_bad = 1;         /* more kinds than a rule can name: matches no opts= */
 }
 
 static bool fp_space(char c)
@@ -156,8 +159,12 @@ static const char *fp_test(struct obs_fp_rule *r, char *w)
 			return "ttl>= wants 0..255";
 		r->tests |= OBS_FP_T_TTLMIN;
 		r->ttl_min = (uint8_t)v;
+	} else if (strncmp(w, "sig=", 4) == 0) {     /* fingerprint signatures (fpsig.h) */
+		if (obs_fpsig_parse(w + 4, &r->sig) != 0)
+			return "sig= wants a signature string W_K1-K2-.._M_S (00: absent)";
+		r->tests |= OBS_FP_T_SIG;
 	} else {
-		return "unknown test (known: ipid= seq=dst win= opts= mss= ws= ttl<= ttl>=)";
+		return "unknown test (known: ipid= seq=dst win= opts= mss= ws= ttl<= ttl>= sig=)";
 	}
 	return NULL;
 }

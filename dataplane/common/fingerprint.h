@@ -24,6 +24,8 @@
  *   mss=N             an MSS option with value N
  *   ws=N              a window-scale option with shift N
  *   ttl<=N / ttl>=N   IP TTL bound
+ *   sig=W_K-K.._M_S   the SYN's JA4T-style signature string is exactly this (fpsig.h):
+ *                     window, option kinds with trailing EOL bytes as 0, MSS, scale
  * A rule needs at least one test and a citation after '|'.  The whole file is refused
  * (NULL and a "PATH:LINE: reason" error) on any bad line, a missing or unknown version
  * line, a duplicate id, or no rule at all.
@@ -34,6 +36,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+#include "exchange_recs.h"
 
 #define OBS_FP_FORMAT_VERSION 1
 #define OBS_FP_MAX_ID    63u      /* label ids 1..63; 0 = no label */
@@ -50,9 +54,10 @@ struct obs_fp_probe {
 	uint16_t dport, ip_id, win, mss;
 	uint8_t  ttl, ws;
 	uint8_t  has_mss, has_ws;
-	uint8_t  n_opt;               /* option kinds in kinds[] (more are not kept) */
+	uint8_t  n_opt;               /* option kinds in kinds[] before an EOL */
 	uint8_t  opt_bad;             /* the option area was malformed (no opts= rule holds) */
-	uint8_t  kinds[OBS_FP_MAX_OPT];
+	uint8_t  n_eol;               /* bytes from an EOL to the area's end (0: no EOL) */
+	uint8_t  kinds[OBX_FPSIG_KINDS];   /* every kind of a 40-byte area (signatures) */
 };
 
 #define OBS_FP_T_IPID     0x001u
@@ -64,6 +69,7 @@ struct obs_fp_probe {
 #define OBS_FP_T_WS       0x040u
 #define OBS_FP_T_TTLMAX   0x080u
 #define OBS_FP_T_TTLMIN   0x100u
+#define OBS_FP_T_SIG      0x200u  /* fingerprint signatures: sig= (fpsig.h) */
 
 struct obs_fp_rule {
 	uint32_t tests;               /* OBS_FP_T_* */
@@ -74,6 +80,7 @@ struct obs_fp_rule {
 	uint8_t  n_opt;
 	uint8_t  kinds[OBS_FP_MAX_OPT];
 	uint8_t  id;
+	struct obx_fpsig_key sig;     /* OBS_FP_T_SIG: the shape named (flags MSS/WS only) */
 	char     name[OBS_FP_NAME_LEN];
 	char     versions[OBS_FP_VER_LEN];
 	char     cite[OBS_FP_CITE_LEN];
@@ -125,6 +132,13 @@ static inline int obs_fp_rule_match(const struct obs_fp_rule *r, const struct ob
 	if ((t & OBS_FP_T_TTLMAX) && p->ttl > r->ttl_max)
 		return 0;
 	if ((t & OBS_FP_T_TTLMIN) && p->ttl < r->ttl_min)
+		return 0;
+	if ((t & OBS_FP_T_SIG) &&      /* fingerprint signatures: the whole shape */
+	    (p->opt_bad || p->win != r->sig.win || p->n_opt != r->sig.n_kinds ||
+	     p->n_eol != r->sig.n_eol || p->has_mss != !!(r->sig.flags & OBX_FPSIG_F_MSS) ||
+	     p->has_ws != !!(r->sig.flags & OBX_FPSIG_F_WS) ||
+	     (p->has_mss && p->mss != r->sig.mss) || (p->has_ws && p->ws != r->sig.ws) ||
+	     memcmp(p->kinds, r->sig.kinds, p->n_opt) != 0))
 		return 0;
 	return 1;
 }

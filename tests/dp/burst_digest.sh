@@ -6,8 +6,10 @@
 # shipped rules and fingerprints, several epochs at a fixed packet time; every published
 # slot's counters and records are folded into one digest (bench/bb_digest.h), which must
 # equal tests/dp/burst_digest.expected.  That file was written by the burst before the
-# hot-path work of issue 17 (commit b583bab's worker); regenerate it only for a change
-# that is meant to change the exchange contents, and say so in the commit.
+# hot-path work of issue 17 (commit b583bab's worker), and rewritten once since, when the
+# worker began publishing kind 7 (the SYN signatures, issue 14: with kind 7 taken as
+# empty the digests were b583bab's); regenerate it only for a change that is meant to
+# change the exchange contents, and say so in the commit.
 #   OBS_DIGEST_WRITE=1 burst_digest.sh ...   prints the lines for the file instead
 set -uo pipefail
 bb=$1 trafgen=$2 src=$3

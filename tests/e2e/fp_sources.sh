@@ -50,6 +50,11 @@ for i in range(7):     # a Linux client's SYN: no rule claims it
     syn("203.0.113.40", dst(i + 200), 8080, i, window=64240,
         options=[("MSS", 1460), ("SAckOK", b""), ("Timestamp", (1, 0)), ("NOP", None), ("WScale", 7)],
         seq=random.randrange(2**32))
+for i in range(4):     # from two sources, a shape no rule claims, its option area padded
+    # after an EOL (scapy pads 9 option bytes to 12: EOL then 3 zero bytes)
+    syn("198.51.100.%d" % (7 + i % 2), dst(i + 220), 8443, i, window=29200,
+        options=[("MSS", 1380), ("NOP", None), ("WScale", 0), ("EOL", None)],
+        seq=random.randrange(2**32))
 wrpcap(sys.argv[1], pk)
 EOF
 mkdir -p "$tmp/state" "$tmp/scanrep"
@@ -93,6 +98,10 @@ check_answers() {   # $1: what (first run, after the restart)
 	rm -rf "$tmp/report"
 	ctl_ --json report write "$tmp/report" >"$tmp/report.json" 2>>"$tmp/ctl.log" \
 		|| fail "$1: report write"
+	ctl_ --json fingerprints signatures 10 >"$tmp/fpsig.json" 2>>"$tmp/ctl.log" \
+		|| fail "$1: fingerprints signatures 10"
+	ctl_ fingerprints signatures >"$tmp/fpsig.txt" 2>>"$tmp/ctl.log" \
+		|| fail "$1: fingerprints signatures (text)"
 	"$py" -c 'import sys, urllib.request
 with urllib.request.urlopen(sys.argv[1], timeout=10) as r: sys.stdout.write(r.read().decode())' \
 		"http://127.0.0.1:$mport/metrics" >"$tmp/metrics.txt" || fail "$1: GET /metrics"
@@ -187,6 +196,48 @@ assert s["resip"] is None and s["scanner_table"]["prefix"] == "203.0.113.16/28" 
     and s["scanner_table"]["file"].endswith("scanners.txt"), s
 s = json.load(open("%s/show-192.0.2.1.json" % d))
 assert s["resip"] is None and s["scanner_table"] is None, s
+# --- the signatures of the SYNs no rule labels (docs/fingerprints.md "Signatures"),
+# each derived from the option bytes of the packets sent
+def sig_of(p):
+    t = p[TCP]
+    area = bytes(t)[20:t.dataofs * 4]
+    kinds, mss, ws, i, eol = [], None, None, 0, 0
+    while i < len(area):
+        k = area[i]
+        if k == 0:
+            eol = len(area) - i
+            break
+        kinds.append(k)
+        if k == 1:
+            i += 1
+            continue
+        n = area[i + 1]
+        if k == 2 and n == 4:
+            mss = int.from_bytes(area[i + 2:i + 4], "big")
+        if k == 3 and n == 3:
+            ws = area[i + 2]
+        i += n
+    parts = [str(k) for k in kinds] + ["0"] * eol
+    return "%d_%s_%s_%s" % (t.window, "-".join(parts) or "00",
+                            "00" if mss is None else mss, "00" if ws is None else ws)
+labelled_src = set(want)
+unl = [p for p in pk if p[IP].src not in labelled_src]
+sigs = {}
+for p in unl:
+    c = sigs.setdefault(sig_of(p), [0, set()])
+    c[0] += 1
+    c[1].add(p[IP].src)
+assert set(sigs) == {"64240_2-4-8-1-3_1460_7", "29200_2-1-3-0-0-0-0_1380_0"}, sigs
+fs = json.load(open(d + "/fpsig.json"))
+got = [(r["signature"], r["syns"], r["sources"]) for r in fs["signatures"]]
+exp = sorted(((k, v[0], len(v[1])) for k, v in sigs.items()), key=lambda x: -x[1])
+assert got == exp, (got, exp)
+assert fs["unlabelled_syns"] == len(unl) and fs["held"] == len(sigs), fs
+assert all(close(r["share"], r["syns"] / len(unl)) for r in fs["signatures"]), fs
+assert fs["bad_records"] == 0 and fs["evicted"] == 0 and fs["evicted_syns"] == 0, fs
+txt = open(d + "/fpsig.txt").read()
+assert all(k in txt for k in sigs), txt
+print("%s: signatures %s in fingerprints signatures" % (what, exp))
 print("%s: block 203.0.0.0/16: %d SYNs, tools %s, other %d, unlabelled %d in scan show, "
       "scan list, scan-tools.csv/.md and the metric; RESIP and scanner-table rows as configured"
       % (what, total, order, other, total - labelled))
@@ -198,6 +249,11 @@ check_answers "replay"
 if ctl_ sources top 10 --tool no-such-tool >"$tmp/bad.txt" 2>&1; then fail "unknown tool accepted"; fi
 grep -q "unknown tool 'no-such-tool'" "$tmp/bad.txt" && grep -q "nmap-syn" "$tmp/bad.txt" \
 	|| fail "unclear error for an unknown tool: $(cat "$tmp/bad.txt")"
+for n in 0 4097 x; do   # fingerprints signatures N: 1..4096
+	if ctl_ fingerprints signatures "$n" >"$tmp/bad.txt" 2>&1; then fail "fingerprints signatures $n accepted"; fi
+	grep -q "bad_args: fingerprints.signatures: argument 'n'" "$tmp/bad.txt" \
+		|| fail "unclear error for fingerprints signatures $n: $(cat "$tmp/bad.txt")"
+done
 if ctl_ sources show 10.1 >"$tmp/bad.txt" 2>&1; then fail "sources show 10.1 accepted"; fi
 grep -q "not an IPv4 address" "$tmp/bad.txt" || fail "unclear error: $(cat "$tmp/bad.txt")"
 

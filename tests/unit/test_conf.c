@@ -630,6 +630,7 @@ static void test_describe(void **state)
 		"exchange.epoch_ms", "exchange.src_capacity", "exchange.cell_capacity",
 		"exchange.bitmap_capacity", "exchange.resip_port_capacity", "exchange.event_capacity",
 		"exchange.dos_capacity",   /* DoS backscatter (docs/dos.md) */
+		"exchange.fpsig_capacity",   /* fingerprint signatures (docs/fingerprints.md) */
 		"exchange.drain_wait_s",
 		"control.state_dir", "control.snapshot_interval_s", "control.socket",
 		"control.socket_ro", "control.socket_group", "control.socket_ro_group",

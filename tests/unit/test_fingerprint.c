@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "dataplane/fp_probe.h"
+#include "fpsig.h"
 #include "../fixtures/test_main.h"
 
 static struct obs_fp_set *shipped(void)
@@ -207,8 +208,9 @@ static void test_options(void **st)
 	assert_int_equal(p.n_opt, 1);
 	assert_true(p.has_mss);
 	assert_int_equal(p.mss, 1460);
-	obs_fp_options(nops, sizeof(nops), &p);   /* 16 kinds: more than a rule can name */
-	assert_true(p.opt_bad);
+	obs_fp_options(nops, sizeof(nops), &p);   /* 16 kinds: well formed, all kept */
+	assert_false(p.opt_bad);
+	assert_int_equal(p.n_opt, 16);
 	obs_fp_options(O_ZMAP_WIN, sizeof(O_ZMAP_WIN), &p);
 	assert_false(p.opt_bad);
 	assert_int_equal(p.n_opt, 6);
@@ -265,6 +267,84 @@ static void test_bad_files(void **st)
 	assert_non_null(strstr(err, "No such file"));
 }
 
+
+/* fingerprint signatures: the JA4T-style string of hand-built SYN option areas */
+static void sig_of(const uint8_t *opt, uint32_t len, uint16_t win, const char *want)
+{
+	struct obs_fp_probe p;
+	struct obx_fpsig_key k, back;
+	char buf[OBS_FPSIG_STR_LEN];
+
+	memset(&p, 0, sizeof(p));
+	p.win = win;
+	obs_fp_options(opt, len, &p);
+	obs_fpsig_key_of(&p, &k);
+	assert_string_equal(obs_fpsig_str(&k, buf, sizeof(buf)), want);
+	if (!(k.flags & OBX_FPSIG_F_BAD)) {       /* the string names the key exactly */
+		assert_int_equal(obs_fpsig_parse(want, &back), 0);
+		assert_memory_equal(&back, &k, sizeof(k));
+		assert_int_equal(obx_fpsig_hash(&back), obx_fpsig_hash(&k));
+	}
+}
+
+static void test_signatures(void **st)
+{
+	static const uint8_t nmap[] = { 2, 4, 5, 0xb4 };
+	static const uint8_t linux_[] = { 2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0,
+	                                  1, 3, 3, 7 };
+	static const uint8_t macos[] = { 2, 4, 5, 0xb4, 1, 3, 3, 6, 1, 1, 8, 10, 0, 0, 0, 1,
+	                                 0, 0, 0, 0, 4, 2, 0, 0 };
+	static const uint8_t bad[] = { 2, 4, 5, 0xb4, 3, 9 };
+	static const uint8_t ws0[] = { 3, 3, 0, 0 };
+	struct obx_fpsig_key k;
+	struct obs_fp_set *s;
+	struct obs_fp_probe p;
+	char err[256];
+	uint8_t hll[OBX_FPSIG_HLL] = { 0 };
+	double e;
+
+	(void)st;
+	sig_of(nmap, sizeof(nmap), 1024, "1024_2_1460_00");            /* Nmap -sS */
+	sig_of(NULL, 0, 65535, "65535_00_00_00");                      /* ZMap 2.x */
+	sig_of(linux_, sizeof(linux_), 64240, "64240_2-4-8-1-3_1460_7");  /* Linux 6.x */
+	sig_of(macos, sizeof(macos), 65535, "65535_2-1-3-1-1-8-4-0-0_1460_6");   /* macOS */
+	sig_of(ws0, sizeof(ws0), 512, "512_3-0_00_0");        /* a scale of 0 is not absent */
+	sig_of(bad, sizeof(bad), 1, "1_2-3_1460_00_bad");
+	/* refused strings */
+	assert_int_equal(obs_fpsig_parse("1024_2_1460", &k), -1);
+	assert_int_equal(obs_fpsig_parse("65536_00_00_00", &k), -1);
+	assert_int_equal(obs_fpsig_parse("1024_0-2_1460_00", &k), -1);   /* kind after EOL */
+	assert_int_equal(obs_fpsig_parse("1024__1460_00", &k), -1);
+	assert_int_equal(obs_fpsig_parse("1024_2_1460_00x", &k), -1);
+	assert_int_equal(obs_fpsig_parse("x_2_1460_00", &k), -1);
+	/* a sig= rule names a shape as a tool; a near miss (other window) is not it */
+	s = obs_fp_parse("version 1\nfp 9 osx all sig=65535_2-1-3-1-1-8-4-0-0_1460_6 | t\n",
+	                 "t", err, sizeof(err));
+	assert_non_null(s);
+	memset(&p, 0, sizeof(p));
+	p.win = 65535;
+	obs_fp_options(macos, sizeof(macos), &p);
+	assert_int_equal(obs_fp_match(s, &p), 9);
+	p.win = 65534;
+	assert_int_equal(obs_fp_match(s, &p), 0);
+	p.win = 65535;
+	obs_fp_options(macos, sizeof(macos) - 1, &p);   /* one EOL byte less */
+	assert_int_equal(obs_fp_match(s, &p), 0);
+	obs_fp_free(s);
+	assert_null(obs_fp_parse("version 1\nfp 9 x all sig=1024_2 | t\n", "t", err,
+	                         sizeof(err)));
+	/* the source estimate: exact-ish for a few, within 30 % for 10 000 */
+	assert_true(obs_fpsig_hll_estimate(hll) < 0.5);
+	for (uint32_t a = 1; a <= 3; a++)
+		obx_fpsig_hll_add(hll, 0x0a000000u + a);
+	e = obs_fpsig_hll_estimate(hll);
+	assert_true(e > 2.5 && e < 3.5);
+	for (uint32_t a = 0; a < 10000; a++)
+		obx_fpsig_hll_add(hll, 0xc0000000u + a * 7919u);
+	e = obs_fpsig_hll_estimate(hll);
+	assert_true(e > 7000 && e < 13000);
+}
+
 #define TESTS(T) T(test_zmap) T(test_masscan) T(test_nmap_hping_mirai) T(test_short_capture) \
-	T(test_options) T(test_bad_files)
+	T(test_options) T(test_bad_files) T(test_signatures)
 OBS_TEST_MAIN(TESTS, NULL, NULL)
