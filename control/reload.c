@@ -171,10 +171,35 @@ static void cp_rl_post(struct cp *cp)
 	rl->boot_id = h->boot_id;
 }
 
+/* Requests queued behind one that was posted, for a dataplane that has since finished or
+ * gone: nothing will post them (a new dataplane loads its tables from their files at its
+ * start), so each is answered unanswered rather than left pending for ever. */
+static void cp_rl_drop_queued(struct cp *cp)
+{
+	struct cp_reload *rl = &cp->reload;
+	const struct obx_header *h = cp->drain.cur.h;
+
+	if (rl->posted || rl->n_queue == 0)
+		return;
+	if (h != NULL && !cp->drain.dp_lost &&
+	    atomic_load_explicit(&h->dp_state, memory_order_acquire) < OBX_DP_FINISHED)
+		return;
+	while (rl->n_queue > 0) {
+		struct cp_reload_req *q = cp_rl_find(rl, rl->queue[0]);
+
+		if (q == NULL)
+			cp_rl_pop(rl);
+		else
+			cp_rl_done(cp, q, CP_RS_UNANSWERED, -EPIPE, "the dataplane finished or went "
+			           "away before the request was posted");
+	}
+}
+
 void cp_reload_poll(struct cp *cp)
 {
 	if (cp->reload.posted)
 		cp_rl_follow(cp);
+	cp_rl_drop_queued(cp);
 	cp_rl_post(cp);
 }
 

@@ -183,6 +183,22 @@ while True:
 check({k: v for k, v in got.items() if v} == want,
       "/metrics: reload outcomes %s == tables.status %s" % (got, want))
 check(len(got) == 5 * 3, "a sample per table and outcome, zeros included")
+# ---- 7: requests queued when the dataplane finishes are answered, never left pending ----
+fake = fake_dp(fake_bin, dm.xpath, 5, os.path.join(d, "exp3.json"), wait=False,
+               extra=["--epochs", "2", "--serve-s", "1", "--cmd-ms", "1500", "--wait-drained", "20",
+                      "--boot-id", "b0070bae"])
+deadline = time.time() + 20
+while not str(c.data("status")["dp"].get("boot_id")).endswith("b0070bae") or \
+        c.data("status")["dp"].get("state") != "running":
+    if time.time() > deadline:
+        fail("the third fake_dp never ran: %s" % c.data("status")["dp"])
+    time.sleep(0.05)
+rep = c.data("tables.reload", {"table": "all"})
+fake.wait()
+outs = {q["table"]: outcome(q["table"], q["id"]) for q in rep["requests"]}
+gone = [t for t, q in outs.items() if q["state"] == "unanswered" and "finished" in q["reason"]]
+check(len(outs) == 5 and gone, "the dataplane finished with requests queued: every one "
+      "answered (%s), queued ones unanswered: %s" % ({t: q["state"] for t, q in outs.items()}, gone))
 c.close()
 check(dm.stop() == 0, "SIGTERM: clean exit")
 print("ok: test_reload")
