@@ -127,8 +127,8 @@ static inline uint32_t obs_synack_build(uint8_t *f, uint32_t l3, uint32_t ihl, u
 	const uint32_t n_w1 = obs_synack_be32(0x00004000u);     /* id 0, DF */
 	const uint16_t n_tot = obs_synack_be16(OBS_SYNACK_L34), n_ttlp = obs_synack_be16(64u << 8 | 6);
 	const uint32_t n_seq = obs_synack_be32(cookie);
-	const uint32_t n_ack = obs_synack_be32((uint32_t)((t[4] << 24 | t[5] << 16 | t[6] << 8 |
-	                                                   t[7]) + 1u));
+	const uint32_t n_ack = obs_synack_be32(((uint32_t)t[4] << 24 | (uint32_t)t[5] << 16 | (uint32_t)t[6] << 8 |
+	                                                   t[7]) + 1u);
 	const uint32_t n_w3 = obs_synack_be32(0x6012ffffu);     /* 24 bytes, SYN|ACK, 65535 */
 	const uint32_t n_mss = obs_synack_be32(0x02040000u | mss);
 	uint64_t a;
