@@ -38,6 +38,8 @@ src = os.path.dirname(os.path.dirname(here))
 sys.path.insert(0, os.path.join(src, "tests", "cp"))
 from cplib import check, fail  # noqa: E402
 import chlib  # noqa: E402
+sys.path.insert(0, here)
+from jsoncmp import diff  # noqa: E402
 
 gen, dp, cp, ctl = (os.path.realpath(p) for p in sys.argv[1:5])
 tmp = __import__("tempfile").mkdtemp(prefix="obscura-fleet2.")
@@ -181,29 +183,6 @@ ANSWERS = [("scan", "list", "--all", "--periods"), ("scan", "ports", "0"), ("sca
            ("resip", "summary"), ("resip", "daily"), ("resip", "top", "0"), ("resip", "ports", "0"),
            ("life", "summary"), ("life", "sensors"), ("life", "categories"),
            ("life", "continuity"), ("dos", "list")]
-
-
-def diff(a, b, path=""):
-    """The first difference between two JSON values, or None."""
-    if type(a) is not type(b):
-        return "%s: %r != %r" % (path, a, b)
-    if isinstance(a, dict):
-        for k in sorted(set(a) | set(b)):
-            if k not in a or k not in b:
-                return "%s.%s: only in %s" % (path, k, "the single appliance" if k in a else "the fleet")
-            r = diff(a[k], b[k], path + "." + k)
-            if r:
-                return r
-        return None
-    if isinstance(a, list):
-        if len(a) != len(b):
-            return "%s: %d != %d items" % (path, len(a), len(b))
-        for i, (x, y) in enumerate(zip(a, b)):
-            r = diff(x, y, "%s[%d]" % (path, i))
-            if r:
-                return r
-        return None
-    return None if a == b else "%s: %r != %r" % (path, a, b)
 
 
 def strip_meta(v, integ=False):

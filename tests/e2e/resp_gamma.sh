@@ -272,9 +272,11 @@ ctl --json scan list --all --periods --n 5 --m 1 >"$tmp/list-fleet.json" 2>>"$tm
 	|| fail "scan list (fleet)"
 ctl --json scan show 192.0.0.0/16 --payloads --n 5 --m 1 >"$tmp/show-fleet.json" 2>>"$tmp/ctl.log" \
 	|| fail "scan show --payloads (fleet)"
-"$py" - "$tmp" <<'EOF' || fail "the fleet's gamma or payloads differ from the appliance's"
+"$py" - "$tmp" "$src/tests/e2e" <<'EOF' || fail "the fleet's gamma or payloads differ from the appliance's"
 import json, sys
 t = sys.argv[1]
+sys.path.insert(0, sys.argv[2])
+from jsoncmp import diff
 x = json.load(open(t + "/status-export.json"))["export"]
 assert x["spool_files"] == 0 and x["batches_sent"] > 0 and x["state"] == "ok", x
 f = json.load(open(t + "/status-fleet.json"))["fleet"]
@@ -290,29 +292,9 @@ def strip(v):
     if isinstance(v, list):
         return [strip(y) for y in v]
     return v
-def diff(a, b, path=""):
-    if type(a) is not type(b):
-        return "%s: %r != %r" % (path, a, b)
-    if isinstance(a, dict):
-        for k in sorted(set(a) | set(b)):
-            if k not in a or k not in b:
-                return "%s.%s: only in %s" % (path, k, "the appliance" if k in a else "the fleet")
-            r = diff(a[k], b[k], path + "." + k)
-            if r:
-                return r
-        return None
-    if isinstance(a, list):
-        if len(a) != len(b):
-            return "%s: %d != %d items" % (path, len(a), len(b))
-        for i, (y, z) in enumerate(zip(a, b)):
-            r = diff(y, z, "%s[%d]" % (path, i))
-            if r:
-                return r
-        return None
-    return None if a == b else "%s: %r != %r" % (path, a, b)
 for what in ("list", "show"):
     a, b = json.load(open("%s/%s.json" % (t, what))), json.load(open("%s/%s-fleet.json" % (t, what)))
-    r = diff(strip(a), strip(b))
+    r = diff(strip(a), strip(b), names=("the appliance", "the fleet"))
     assert r is None, "scan %s: %s" % (what, r)
 b = [r for r in json.load(open(t + "/list-fleet.json"))["blocks"] if r["block"] == "192.0.0.0/16"][0]
 p = b["periods"][0]
