@@ -55,6 +55,15 @@ json_t *cp_json_ipv4(uint32_t a)
 	return json_string(buf);
 }
 
+json_t *cp_json_prefix(uint32_t a, unsigned len)
+{
+	char buf[20];
+
+	snprintf(buf, sizeof(buf), "%u.%u.%u.%u/%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff,
+	         a & 0xff, len);
+	return json_string(buf);
+}
+
 json_t *cp_json_hex64(uint64_t v)
 {
 	char buf[20];

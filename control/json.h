@@ -22,6 +22,8 @@ json_t *cp_json_time_at(uint64_t ns);
 void cp_fmt_time(uint64_t ns, char *buf, size_t len);
 /* dotted quad of a host-order address */
 json_t *cp_json_ipv4(uint32_t addr);
+/* "a.b.c.d/len" */
+json_t *cp_json_prefix(uint32_t addr, unsigned len);
 /* 16 hex digits */
 json_t *cp_json_hex64(uint64_t v);
 /* every field of obx_counters, drops and protocols by name */

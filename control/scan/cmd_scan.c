@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "integrity.h"
+#include "json.h"
 #include "jobs.h"
 #include "period.h"
 #include "scan_mod.h"
@@ -43,11 +44,7 @@ static json_t *cp_scan_jperiod(uint32_t p)
 
 static json_t *cp_scan_jblock(uint32_t b)
 {
-	char s[40];
-
-	snprintf(s, sizeof(s), "%u.%u.%u.%u/%u", b >> 24, (b >> 16) & 255, (b >> 8) & 255, b & 255,
-	         cp_scan.cov.block_len);
-	return json_string(s);
+	return cp_json_prefix(b, cp_scan.cov.block_len);
 }
 
 static json_t *cp_scan_jports(const uint16_t *p, uint32_t n)

@@ -19,6 +19,7 @@
 #include "cp_log.h"
 #include "geo.h"
 #include "integrity.h"
+#include "json.h"
 #include "metrics.h"
 #include "order.h"
 #include "period.h"
@@ -700,7 +701,6 @@ static void cp_scan_metrics(struct cp *cp, struct cp_mx *x)
 void cp_scan_source_show(struct cp *cp, uint32_t addr, json_t *obj)
 {
 	const struct obs_pfx *best = NULL;
-	char pfx[24];
 
 	(void)cp;
 	for (size_t i = 0; cp_scan.have_scanners && i < cp_scan.scanners.n; i++) {
@@ -714,9 +714,8 @@ void cp_scan_source_show(struct cp *cp, uint32_t addr, json_t *obj)
 		json_object_set_new(obj, "scanner_table", json_null());
 		return;
 	}
-	snprintf(pfx, sizeof(pfx), "%u.%u.%u.%u/%u", best->addr >> 24, (best->addr >> 16) & 255,
-	         (best->addr >> 8) & 255, best->addr & 255, best->len);
-	json_object_set_new(obj, "scanner_table", json_pack("{s:s, s:s, s:s}", "prefix", pfx,
+	json_object_set_new(obj, "scanner_table", json_pack("{s:o, s:s, s:s}", "prefix",
+		cp_json_prefix(best->addr, best->len),
 		"label", obs_pfx_label(&cp_scan.scanners, best), "file", cp_scan.scanner_path));
 }
 
